@@ -1,0 +1,147 @@
+//! BAR0 register map.
+//!
+//! Register space is a linked list of blocks (as in Corundum).  Every block
+//! starts with three words: `TYPE`, `VERSION`, `NEXT` (byte offset of the next
+//! block, 0 ends the list).  A driver walks the list from offset 0 and finds
+//! the blocks it knows by type.  Unknown addresses read as 0 and ignore writes.
+
+/// Offsets of the three header words of every block.
+pub const BLK_TYPE: u32 = 0x00;
+pub const BLK_VERSION: u32 = 0x04;
+pub const BLK_NEXT: u32 = 0x08;
+
+/// Block types.
+pub const TYPE_ID: u32 = 0x544F_0001;
+pub const TYPE_RSS: u32 = 0x544F_0002;
+pub const TYPE_QUEUES: u32 = 0x544F_0003;
+pub const TYPE_COUNTERS: u32 = 0x544F_0004;
+
+/// Block versions (major << 16 | minor).
+pub const VERSION_ID: u32 = 0x0001_0000;
+pub const VERSION_RSS: u32 = 0x0001_0000;
+pub const VERSION_QUEUES: u32 = 0x0001_0000;
+pub const VERSION_COUNTERS: u32 = 0x0001_0000;
+
+// ---------------------------------------------------------------- ID block
+pub const ID_BASE: u32 = 0x0000;
+/// Device identifier, ASCII "TOE1".
+pub const ID_DEVICE: u32 = 0x0C;
+pub const DEVICE_ID: u32 = 0x544F_4531;
+/// Hardware/contract version (major << 16 | minor).
+pub const ID_HW_VERSION: u32 = 0x10;
+pub const HW_VERSION: u32 = 0x0000_0100;
+/// Queue pairs (bits 7:0) and data path width in bits (bits 31:16).
+pub const ID_CAPS: u32 = 0x14;
+/// Control: bit 0 drop frames with a bad checksum instead of flagging them.
+pub const ID_CTRL: u32 = 0x18;
+pub const CTRL_DROP_BAD_CSUM: u32 = 1 << 0;
+/// Largest accepted RX frame length in bytes (default MAX_FRAME).
+pub const ID_MAX_FRAME: u32 = 0x1C;
+/// Scratch register for bus tests (read/write, reset 0).
+pub const ID_SCRATCH: u32 = 0x20;
+
+// ---------------------------------------------------------------- RSS block
+pub const RSS_BASE: u32 = 0x0100;
+/// Control: bit 0 enables RSS (when clear, every RX frame goes to queue 0).
+pub const RSS_CTRL: u32 = 0x0C;
+pub const RSS_CTRL_ENABLE: u32 = 1 << 0;
+/// Toeplitz key, 10 words; word i holds key bytes 4i..4i+3 with byte 4i in
+/// bits 31:24 (the key is a big-endian bit string).
+pub const RSS_KEY: u32 = 0x10;
+pub const RSS_KEY_WORDS: u32 = 10;
+/// Indirection table: 64 words, entry i (bits 1:0) is the RX queue for
+/// frames whose hash has `hash & 63 == i`.
+pub const RSS_TABLE: u32 = 0x40;
+
+// ---------------------------------------------------------------- queue block
+pub const QUEUES_BASE: u32 = 0x0200;
+/// Number of queue pairs (read only).
+pub const QUEUES_COUNT: u32 = 0x0C;
+/// Per-queue register windows: TX queue q at TXQ_BASE + q*QUEUE_STRIDE, RX
+/// queue q at RXQ_BASE + q*QUEUE_STRIDE.
+pub const TXQ_BASE: u32 = 0x1000;
+pub const RXQ_BASE: u32 = 0x2000;
+pub const QUEUE_STRIDE: u32 = 0x40;
+/// Descriptor ring base address, low and high words (64-byte aligned).
+pub const Q_DESC_LO: u32 = 0x00;
+pub const Q_DESC_HI: u32 = 0x04;
+/// Completion ring base address, low and high words (64-byte aligned).
+pub const Q_CPL_LO: u32 = 0x08;
+pub const Q_CPL_HI: u32 = 0x0C;
+/// Control: bits 3:0 log2 of the ring size (descriptor and completion rings
+/// have the same size), bit 31 enable.  Writing it with enable set resets
+/// the queue's indices to 0.
+pub const Q_CTRL: u32 = 0x10;
+pub const Q_CTRL_ENABLE: u32 = 1 << 31;
+/// Producer index (doorbell): the host writes the free-running index of the
+/// next descriptor it will post.
+pub const Q_PROD: u32 = 0x14;
+/// Consumer index (read only): descriptors the NIC has completed.
+pub const Q_CONS: u32 = 0x18;
+/// Packets and bytes through this queue (64-bit, read LO first: reading LO
+/// latches HI).
+pub const Q_PKTS_LO: u32 = 0x20;
+pub const Q_PKTS_HI: u32 = 0x24;
+pub const Q_BYTES_LO: u32 = 0x28;
+pub const Q_BYTES_HI: u32 = 0x2C;
+
+/// Address of register `reg` of TX queue `q`.
+pub const fn txq(q: u32, reg: u32) -> u32 {
+    TXQ_BASE + q * QUEUE_STRIDE + reg
+}
+/// Address of register `reg` of RX queue `q`.
+pub const fn rxq(q: u32, reg: u32) -> u32 {
+    RXQ_BASE + q * QUEUE_STRIDE + reg
+}
+
+// ---------------------------------------------------------------- counters
+pub const COUNTERS_BASE: u32 = 0x0300;
+/// Number of counters in the block (read only).
+pub const CNT_COUNT: u32 = 0x0C;
+/// Counter i is a 64-bit value at CNT_FIRST + 8*i (LO) and +4 (HI).  Reading
+/// LO latches HI.
+pub const CNT_FIRST: u32 = 0x10;
+
+/// Global counters, in block order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Counter {
+    /// Frames received from the MAC (every frame, before any drop).
+    RxFrames = 0,
+    /// Frames the MAC marked bad (tuser).
+    RxDropMacError,
+    /// Frames shorter than MIN_FRAME.
+    RxDropRunt,
+    /// Frames longer than ID_MAX_FRAME.
+    RxDropOversize,
+    /// IPv4 frames with a malformed network header: version not 4, IHL < 5,
+    /// total length < IHL*4, or total length beyond the frame.
+    RxDropMalformedL3,
+    /// TCP segments with a malformed header: data offset < 5, or the header
+    /// beyond the IP payload.
+    RxDropMalformedL4,
+    /// Frames with a bad IPv4 header checksum (dropped only with
+    /// CTRL_DROP_BAD_CSUM, otherwise flagged in the completion).
+    RxBadIpCsum,
+    /// TCP segments with a bad checksum (dropped only with CTRL_DROP_BAD_CSUM).
+    RxBadTcpCsum,
+    /// Frames dropped because the chosen queue had no posted buffer.
+    RxDropNoBuffer,
+    /// Frames dropped because the posted buffer was too small.
+    RxDropBufferTooSmall,
+    /// Frames dropped because the chosen queue is disabled.
+    RxDropQueueDisabled,
+    /// TX descriptors rejected (length out of range, misaligned buffer,
+    /// unknown opcode).
+    TxBadDescriptor,
+    /// DMA responses with an error (SLVERR/DECERR).
+    DmaError,
+    /// Frames sent to the MAC.
+    TxFrames,
+}
+pub const NUM_COUNTERS: u32 = 14;
+
+/// Address of the low word of a global counter.
+pub const fn counter(c: Counter) -> u32 {
+    COUNTERS_BASE + CNT_FIRST + 8 * (c as u32)
+}

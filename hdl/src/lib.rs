@@ -1,0 +1,16 @@
+//! RTL of the TOE SmartNIC in RustHDL.
+//!
+//! One module per file, valid/ready streams between them.  `verilog()` renders
+//! the whole design as Verilog with top module `toe`.
+
+pub mod top;
+
+use rust_hdl::prelude::*;
+
+/// Generated Verilog of the full design, top module `toe`.
+pub fn verilog() -> String {
+    let mut uut = top::Toe::default();
+    uut.connect_all();
+    let v = generate_verilog(&uut);
+    v.replace("module top(", "module toe(")
+}
