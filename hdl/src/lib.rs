@@ -3,7 +3,13 @@
 //! One module per file, valid/ready streams between them.  `verilog()` renders
 //! the whole design as Verilog with top module `toe`.
 
+pub mod cpl_coalesce;
+pub mod desc_fetch;
+pub mod frame_sum;
+pub mod regs;
+pub mod rx;
 pub mod top;
+pub mod tx;
 
 use rust_hdl::prelude::*;
 

@@ -1,4 +1,17 @@
-//! Top level: the ports a vendor shell connects to.
+//! Top level: the ports a vendor shell connects to, and the wiring of the
+//! register file, RX path, DMA write engine, descriptor fetchers, completion
+//! coalescer and TX path.
+//!
+//! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
+//! All writes use ID 0, so the host sees data before its completion.
+use crate::cpl_coalesce::CplCoalesce;
+use crate::desc_fetch::DescFetch;
+use crate::regs::RegFile;
+use crate::rx::dma_write::DmaWrite;
+use crate::rx::path::RxPath;
+use crate::tx::csum::TxCsum;
+use crate::tx::sched::TxSched;
+use crate::tx::stream::TxStream;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock, Default)]
@@ -68,43 +81,197 @@ pub struct Toe {
     pub m_axi_rlast: Signal<In, Bit>,
     pub m_axi_rvalid: Signal<In, Bit>,
     pub m_axi_rready: Signal<Out, Bit>,
+    regs: RegFile,
+    rx: RxPath,
+    dmaw: DmaWrite,
+    rxf: DescFetch,
+    txf: DescFetch,
+    coal: CplCoalesce,
+    txs: TxSched,
+    txt: TxStream,
+    txc: TxCsum,
+    dma_err: DFF<Bit>,
+    ar_sel: Signal<Local, Bits<2>>,
 }
-
 impl Logic for Toe {
     #[hdl_gen]
     fn update(&mut self) {
-        // SCAFFOLD (replaced by the real datapath): MAC loopback, idle buses.
-        self.tx_tdata.next = self.rx_tdata.val();
-        self.tx_tkeep.next = self.rx_tkeep.val();
-        self.tx_tvalid.next = self.rx_tvalid.val();
-        self.tx_tlast.next = self.rx_tlast.val();
-        self.tx_tuser.next = self.rx_tuser.val();
-        self.rx_tready.next = self.tx_tready.val();
-        self.s_axil_awready.next = false;
-        self.s_axil_wready.next = false;
-        self.s_axil_bresp.next = 0.into();
-        self.s_axil_bvalid.next = false;
-        self.s_axil_arready.next = false;
-        self.s_axil_rdata.next = 0.into();
-        self.s_axil_rresp.next = 0.into();
-        self.s_axil_rvalid.next = false;
-        self.m_axi_awid.next = 0.into();
-        self.m_axi_awaddr.next = 0.into();
-        self.m_axi_awlen.next = 0.into();
-        self.m_axi_awsize.next = 6.into();
-        self.m_axi_awburst.next = 1.into();
-        self.m_axi_awvalid.next = false;
-        self.m_axi_wdata.next = 0.into();
-        self.m_axi_wstrb.next = 0.into();
-        self.m_axi_wlast.next = false;
-        self.m_axi_wvalid.next = false;
-        self.m_axi_bready.next = true;
-        self.m_axi_arid.next = 0.into();
-        self.m_axi_araddr.next = 0.into();
-        self.m_axi_arlen.next = 0.into();
+        dff_setup!(self, clock, dma_err);
+        clock!(self, clock, regs, rx, dmaw, rxf, txf, coal, txs, txt, txc);
+        self.regs.rst.next = self.rst.val();
+        self.rx.rst.next = self.rst.val();
+        self.dmaw.rst.next = self.rst.val();
+        self.rxf.rst.next = self.rst.val();
+        self.txf.rst.next = self.rst.val();
+        self.coal.rst.next = self.rst.val();
+        self.txs.rst.next = self.rst.val();
+        self.txt.rst.next = self.rst.val();
+        self.txc.rst.next = self.rst.val();
+        // ------------------------------------------------ AXI4-Lite
+        self.regs.awaddr.next = self.s_axil_awaddr.val();
+        self.regs.awvalid.next = self.s_axil_awvalid.val();
+        self.s_axil_awready.next = self.regs.awready.val();
+        self.regs.wdata.next = self.s_axil_wdata.val();
+        self.regs.wstrb.next = self.s_axil_wstrb.val();
+        self.regs.wvalid.next = self.s_axil_wvalid.val();
+        self.s_axil_wready.next = self.regs.wready.val();
+        self.s_axil_bresp.next = self.regs.bresp.val();
+        self.s_axil_bvalid.next = self.regs.bvalid.val();
+        self.regs.bready.next = self.s_axil_bready.val();
+        self.regs.araddr.next = self.s_axil_araddr.val();
+        self.regs.arvalid.next = self.s_axil_arvalid.val();
+        self.s_axil_arready.next = self.regs.arready.val();
+        self.s_axil_rdata.next = self.regs.rdata.val();
+        self.s_axil_rresp.next = self.regs.rresp.val();
+        self.s_axil_rvalid.next = self.regs.rvalid.val();
+        self.regs.rready.next = self.s_axil_rready.val();
+        // ------------------------------------------------ RX
+        self.rx.max_frame.next = self.regs.max_frame.val();
+        self.rx.drop_bad_csum.next = self.regs.drop_bad_csum.val();
+        self.rx.rss_enable.next = self.regs.rss_enable.val();
+        self.rx.rss_key.next = self.regs.rss_key.val();
+        self.rx.rss_table.next = self.regs.rss_table.val();
+        self.rx.tdata.next = self.rx_tdata.val();
+        self.rx.tkeep.next = self.rx_tkeep.val();
+        self.rx.tvalid.next = self.rx_tvalid.val();
+        self.rx.tlast.next = self.rx_tlast.val();
+        self.rx.tuser.next = self.rx_tuser.val();
+        self.rx_tready.next = self.rx.tready.val();
+        self.rxf.base.next = bit_cast::<256, 512>(self.regs.desc_base.val() >> 256);
+        self.rxf.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
+        self.rxf.prod.next = bit_cast::<64, 128>(self.regs.prod.val() >> 64);
+        self.rxf.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
+        self.rxf.pop.next = self.dmaw.desc_pop.val();
+        self.dmaw.meta_empty.next = self.rx.meta_empty.val();
+        self.dmaw.meta.next = self.rx.meta.val();
+        self.rx.meta_pop.next = self.dmaw.meta_pop.val();
+        self.dmaw.data_empty.next = self.rx.data_empty.val();
+        self.dmaw.data.next = self.rx.data.val();
+        self.rx.data_pop.next = self.dmaw.data_pop.val();
+        self.dmaw.desc.next = self.rxf.head.val();
+        self.dmaw.desc_valid.next = self.rxf.head_valid.val();
+        self.dmaw.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
+        self.dmaw.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
+        // ------------------------------------------------ completions
+        self.coal.cpl_base.next = self.regs.cpl_base.val();
+        self.coal.qctl.next = self.regs.qctl_out.val();
+        self.coal.rx_req.next = self.dmaw.req.val();
+        self.coal.rx_data.next = self.dmaw.req_data.val();
+        self.dmaw.req_full.next = self.coal.rx_full.val();
+        self.coal.tx_req.next = self.txt.req.val();
+        self.coal.tx_data.next = self.txt.req_data.val();
+        self.txt.req_full.next = self.coal.tx_full.val();
+        self.dmaw.line_valid.next = self.coal.line_valid.val();
+        self.dmaw.line_urgent.next = self.coal.line_urgent.val();
+        self.dmaw.line_addr.next = self.coal.line_addr.val();
+        self.dmaw.line_data.next = self.coal.line_data.val();
+        self.dmaw.line_strb.next = self.coal.line_strb.val();
+        self.coal.line_take.next = self.dmaw.line_take.val();
+        // ------------------------------------------------ TX
+        self.txf.base.next = bit_cast::<256, 512>(self.regs.desc_base.val());
+        self.txf.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val());
+        self.txf.prod.next = bit_cast::<64, 128>(self.regs.prod.val());
+        self.txf.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
+        self.txf.pop.next = self.txs.desc_pop.val();
+        self.txs.desc.next = self.txf.head.val();
+        self.txs.desc_valid.next = self.txf.head_valid.val();
+        self.txs.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val());
+        self.txs.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
+        self.txt.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
+        self.txt.tag_write.next = self.txs.tag_write.val();
+        self.txt.tag_data.next = self.txs.tag_data.val();
+        self.txs.tag_full.next = self.txt.tag_full.val();
+        self.txc.i_valid.next = self.txt.o_valid.val();
+        self.txc.i_data.next = self.txt.o_data.val();
+        self.txc.i_keep.next = self.txt.o_keep.val();
+        self.txc.i_last.next = self.txt.o_last.val();
+        self.txc.i_flags.next = self.txt.o_flags.val();
+        self.txt.o_ready.next = self.txc.i_ready.val();
+        self.tx_tvalid.next = self.txc.o_valid.val();
+        self.tx_tdata.next = self.txc.o_data.val();
+        self.tx_tkeep.next = self.txc.o_keep.val();
+        self.tx_tlast.next = self.txc.o_last.val();
+        self.tx_tuser.next = false;
+        self.txc.o_ready.next = self.tx_tready.val();
+        // ------------------------------------------------ AXI read: fixed priority
+        self.ar_sel.next = 3.into();
+        if self.txs.ar_valid.val() {
+            self.ar_sel.next = 2.into();
+        }
+        if self.txf.ar_valid.val() {
+            self.ar_sel.next = 1.into();
+        }
+        if self.rxf.ar_valid.val() {
+            self.ar_sel.next = 0.into();
+        }
+        self.m_axi_arvalid.next = self.ar_sel.val() != 3;
+        self.m_axi_arid.next = bit_cast::<4, 2>(self.ar_sel.val());
+        self.m_axi_araddr.next = self.txs.ar_addr.val();
+        self.m_axi_arlen.next = self.txs.ar_len.val();
+        if self.ar_sel.val() == 1 {
+            self.m_axi_araddr.next = self.txf.ar_addr.val();
+            self.m_axi_arlen.next = 0.into();
+        }
+        if self.ar_sel.val() == 0 {
+            self.m_axi_araddr.next = self.rxf.ar_addr.val();
+            self.m_axi_arlen.next = 0.into();
+        }
         self.m_axi_arsize.next = 6.into();
         self.m_axi_arburst.next = 1.into();
-        self.m_axi_arvalid.next = false;
-        self.m_axi_rready.next = true;
+        self.rxf.ar_ready.next = self.m_axi_arready.val() && (self.ar_sel.val() == 0);
+        self.txf.ar_ready.next = self.m_axi_arready.val() && (self.ar_sel.val() == 1);
+        self.txs.ar_ready.next = self.m_axi_arready.val() && (self.ar_sel.val() == 2);
+        // R demultiplexed by ID.
+        self.rxf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 0);
+        self.txf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 1);
+        self.txt.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 2);
+        self.rxf.r_data.next = self.m_axi_rdata.val();
+        self.txf.r_data.next = self.m_axi_rdata.val();
+        self.txt.r_data.next = self.m_axi_rdata.val();
+        self.m_axi_rready.next = false;
+        if self.m_axi_rid.val() == 0 {
+            self.m_axi_rready.next = self.rxf.r_ready.val();
+        }
+        if self.m_axi_rid.val() == 1 {
+            self.m_axi_rready.next = self.txf.r_ready.val();
+        }
+        if self.m_axi_rid.val() == 2 {
+            self.m_axi_rready.next = self.txt.r_ready.val();
+        }
+        // ------------------------------------------------ AXI write
+        self.m_axi_awid.next = 0.into();
+        self.m_axi_awaddr.next = self.dmaw.aw_addr.val();
+        self.m_axi_awlen.next = self.dmaw.aw_len.val();
+        self.m_axi_awsize.next = 6.into();
+        self.m_axi_awburst.next = 1.into();
+        self.m_axi_awvalid.next = self.dmaw.aw_valid.val();
+        self.dmaw.aw_ready.next = self.m_axi_awready.val();
+        self.m_axi_wdata.next = self.dmaw.w_data.val();
+        self.m_axi_wstrb.next = self.dmaw.w_strb.val();
+        self.m_axi_wlast.next = self.dmaw.w_last.val();
+        self.m_axi_wvalid.next = self.dmaw.w_valid.val();
+        self.dmaw.w_ready.next = self.m_axi_wready.val();
+        self.m_axi_bready.next = true;
+        // DMA error responses (SLVERR/DECERR) are counted.
+        self.dma_err.d.next = (self.m_axi_bvalid.val() && (self.m_axi_bresp.val() != 0))
+            || (self.m_axi_rvalid.val()
+                && self.m_axi_rready.val()
+                && (self.m_axi_rresp.val() != 0));
+        // ------------------------------------------------ counters
+        self.regs.cnt_inc.next = self.dmaw.cnt_inc.val()
+            | self.txt.cnt_inc.val()
+            | bit_cast::<16, 1>(self.rx.frame_in.val().into())
+            | (bit_cast::<16, 1>(self.dma_err.q.val().into()) << 12);
+        self.regs.rxq_evt.next = self.dmaw.q_evt.val();
+        self.regs.rxq_id.next = self.dmaw.q_id.val();
+        self.regs.rxq_len.next = self.dmaw.q_len.val();
+        self.regs.txq_evt.next = self.txt.q_evt.val();
+        self.regs.txq_id.next = self.txt.q_id.val();
+        self.regs.txq_len.next = self.txt.q_len.val();
+        self.regs.cons.next = bit_cast::<128, 64>(self.txt.cons.val())
+            | (bit_cast::<128, 64>(self.dmaw.cons.val()) << 64);
+        if self.rst.val() {
+            self.dma_err.d.next = false;
+        }
     }
 }

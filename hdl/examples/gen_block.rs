@@ -1,0 +1,23 @@
+//! Prints the Verilog of one block for a quick lint:
+//! `cargo run -p toe-hdl --example gen_block -- rx_path > rx_path.v`.
+use rust_hdl::prelude::*;
+
+fn render<B: Block + Default>() -> String {
+    let mut uut = B::default();
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_default();
+    let v = match which.as_str() {
+        "regs" => render::<toe_hdl::regs::RegFile>(),
+        "rx_path" => render::<toe_hdl::rx::path::RxPath>(),
+        "top" => toe_hdl::verilog(),
+        other => {
+            eprintln!("unknown block '{other}': regs, rx_path, top");
+            std::process::exit(2);
+        }
+    };
+    println!("{v}");
+}

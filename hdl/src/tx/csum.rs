@@ -1,0 +1,153 @@
+//! TX checksum insertion (store and forward).  Frames enter a data FIFO
+//! while `FrameSum` sums them; at each frame's end the IPv4 header and TCP
+//! checksums are computed (RFC 1071, RFC 9293 3.1 pseudo header) and queued.
+//! A frame leaves only when its checksums are known, with the requested
+//! fields patched in beat 0 (IPv4) and beat 0 or 1 (TCP).
+use crate::frame_sum::FrameSum;
+use rust_hdl::prelude::*;
+
+declare_sync_fifo!(TxDataFifo, Bits<577>, 256, 4);
+/// ip_do (0), ip csum (16:1), tcp_do (17), tcp csum (33:18), tcp lane (40:34).
+declare_sync_fifo!(TxCsumFifo, Bits<41>, 64, 4);
+
+#[derive(LogicBlock, Default)]
+pub struct TxCsum {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    pub i_valid: Signal<In, Bit>,
+    pub i_data: Signal<In, Bits<512>>,
+    pub i_keep: Signal<In, Bits<64>>,
+    pub i_last: Signal<In, Bit>,
+    pub i_flags: Signal<In, Bits<2>>,
+    pub i_ready: Signal<Out, Bit>,
+    pub o_valid: Signal<Out, Bit>,
+    pub o_data: Signal<Out, Bits<512>>,
+    pub o_keep: Signal<Out, Bits<64>>,
+    pub o_last: Signal<Out, Bit>,
+    pub o_ready: Signal<In, Bit>,
+    fsum: FrameSum,
+    dfifo: TxDataFifo,
+    cfifo: TxCsumFifo,
+    first: DFF<Bit>,
+    fl: DFF<Bits<2>>,
+    ob: DFF<Bits<8>>,
+    beat: Signal<Local, Bit>,
+    hdr: Signal<Local, Bits<1088>>,
+    ihl4: Signal<Local, Bits<16>>,
+    tl: Signal<Local, Bits<16>>,
+    plen: Signal<Local, Bits<16>>,
+    l4off: Signal<Local, Bits<16>>,
+    is_ip: Signal<Local, Bit>,
+    tcp_ok: Signal<Local, Bit>,
+    ipc: Signal<Local, Bits<32>>,
+    tcpf: Signal<Local, Bits<16>>,
+    tcpc: Signal<Local, Bits<32>>,
+    ent: Signal<Local, Bits<41>>,
+    d: Signal<Local, Bits<512>>,
+    sh: Signal<Local, Bits<16>>,
+    go: Signal<Local, Bit>,
+}
+
+impl Logic for TxCsum {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, first, fl, ob);
+        clock!(self, clock, fsum, dfifo, cfifo);
+        self.fsum.rst.next = self.rst.val();
+        self.i_ready.next = !self.dfifo.almost_full.val();
+        self.beat.next = self.i_valid.val() && !self.dfifo.almost_full.val();
+        self.dfifo.write.next = self.beat.val();
+        self.dfifo.data_in.next = bit_cast::<577, 512>(self.i_data.val())
+            | (bit_cast::<577, 64>(self.i_keep.val()) << 512)
+            | (bit_cast::<577, 1>(self.i_last.val().into()) << 576);
+        self.fsum.beat.next = self.beat.val();
+        self.fsum.data.next = self.i_data.val();
+        self.fsum.keep.next = self.i_keep.val();
+        self.fsum.last.next = self.i_last.val();
+        self.fsum.user.next = false;
+        if self.beat.val() {
+            self.first.d.next = self.i_last.val();
+            if self.first.q.val() {
+                self.fl.d.next = self.i_flags.val();
+            }
+        }
+        // Checksums of the frame that just ended.
+        self.hdr.next = bit_cast::<1088, 512>(self.fsum.h0.val())
+            | (bit_cast::<1088, 512>(self.fsum.h1.val()) << 512)
+            | (bit_cast::<1088, 64>(self.fsum.h2.val()) << 1024);
+        self.ihl4.next = bit_cast::<16, 512>((self.fsum.h0.val() >> 112) & 0xF) << 2;
+        self.tl.next = bit_cast::<16, 512>(
+            ((self.fsum.h0.val() >> 120) & 0xFF00) | ((self.fsum.h0.val() >> 136) & 0xFF),
+        );
+        self.plen.next = self.tl.val() - self.ihl4.val();
+        self.l4off.next = self.ihl4.val() + 14;
+        self.is_ip.next = (((self.fsum.h0.val() >> 96) & 0xFFFF) == 0x0008)
+            && (((self.fsum.h0.val() >> 116) & 0xF) == 4)
+            && (self.ihl4.val() >= 20)
+            && (self.ihl4.val() + 14 <= self.fsum.len.val());
+        self.tcp_ok.next = self.is_ip.val()
+            && (self.tl.val() >= self.ihl4.val() + 20)
+            && (self.tl.val() + 14 <= self.fsum.len.val())
+            && (((self.fsum.h0.val() >> 184) & 0xFF) == 6)
+            && !self.fsum.h0.val().get_bit(165)
+            && (((self.fsum.h0.val() >> 160) & 0x1F) == 0)
+            && (((self.fsum.h0.val() >> 168) & 0xFF) == 0);
+        // IPv4: sum without the old checksum field, complemented.
+        self.ipc.next = bit_cast::<32, 16>(self.fsum.ip_sum.val())
+            + bit_cast::<32, 512>(!(self.fsum.h0.val() >> 192) & 0xFFFF);
+        self.ipc.next = (self.ipc.val() & 0xFFFF) + (self.ipc.val() >> 16);
+        self.ipc.next = (self.ipc.val() & 0xFFFF) + (self.ipc.val() >> 16);
+        self.ipc.next = !self.ipc.val() & 0xFFFF;
+        self.tcpf.next = bit_cast::<16, 1088>(self.hdr.val() >> ((self.l4off.val() + 16) << 3));
+        self.tcpc.next = bit_cast::<32, 16>(self.fsum.l4_sum.val())
+            + bit_cast::<32, 16>(!self.tcpf.val())
+            + bit_cast::<32, 512>((self.fsum.h0.val() >> 208) & 0xFFFF)
+            + bit_cast::<32, 512>((self.fsum.h0.val() >> 224) & 0xFFFF)
+            + bit_cast::<32, 512>((self.fsum.h0.val() >> 240) & 0xFFFF)
+            + bit_cast::<32, 512>((self.fsum.h0.val() >> 256) & 0xFFFF)
+            + 0x0600
+            + bit_cast::<32, 16>(((self.plen.val() & 0xFF) << 8) | (self.plen.val() >> 8));
+        self.tcpc.next = (self.tcpc.val() & 0xFFFF) + (self.tcpc.val() >> 16);
+        self.tcpc.next = (self.tcpc.val() & 0xFFFF) + (self.tcpc.val() >> 16);
+        self.tcpc.next = !self.tcpc.val() & 0xFFFF;
+        self.ent.next = bit_cast::<41, 1>((self.fl.q.val().get_bit(0) && self.is_ip.val()).into())
+            | (bit_cast::<41, 32>(self.ipc.val()) << 1)
+            | (bit_cast::<41, 1>((self.fl.q.val().get_bit(1) && self.tcp_ok.val()).into()) << 17)
+            | (bit_cast::<41, 32>(self.tcpc.val()) << 18)
+            | (bit_cast::<41, 16>((self.l4off.val() + 16) >> 1) << 34);
+        self.cfifo.write.next = self.fsum.rec_valid.val();
+        self.cfifo.data_in.next = self.ent.val();
+        // Output: a frame leaves once its checksums are queued.
+        self.go.next = !self.cfifo.empty.val() && !self.dfifo.empty.val();
+        self.d.next = bit_cast::<512, 577>(self.dfifo.data_out.val());
+        if (self.ob.q.val() == 0) && self.cfifo.data_out.val().get_bit(0) {
+            self.d.next = (self.d.val() & !(bit_cast::<512, 16>(0xFFFF.into()) << 192))
+                | (bit_cast::<512, 41>((self.cfifo.data_out.val() >> 1) & 0xFFFF) << 192);
+        }
+        self.sh.next = bit_cast::<16, 41>((self.cfifo.data_out.val() >> 34) & 31) << 4;
+        if self.cfifo.data_out.val().get_bit(17)
+            && (bit_cast::<8, 41>(self.cfifo.data_out.val() >> 39) == self.ob.q.val())
+        {
+            self.d.next = (self.d.val() & !(bit_cast::<512, 16>(0xFFFF.into()) << self.sh.val()))
+                | (bit_cast::<512, 41>((self.cfifo.data_out.val() >> 18) & 0xFFFF)
+                    << self.sh.val());
+        }
+        self.o_valid.next = self.go.val();
+        self.o_data.next = self.d.val();
+        self.o_keep.next = bit_cast::<64, 577>(self.dfifo.data_out.val() >> 512);
+        self.o_last.next = self.dfifo.data_out.val().get_bit(576);
+        self.dfifo.read.next = self.go.val() && self.o_ready.val();
+        self.cfifo.read.next =
+            self.go.val() && self.o_ready.val() && self.dfifo.data_out.val().get_bit(576);
+        if self.go.val() && self.o_ready.val() {
+            self.ob.d.next = self.ob.q.val() + 1;
+            if self.dfifo.data_out.val().get_bit(576) {
+                self.ob.d.next = 0.into();
+            }
+        }
+        if self.rst.val() {
+            self.first.d.next = true;
+            self.ob.d.next = 0.into();
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Transmit path.
+pub mod csum;
+pub mod sched;
+pub mod stream;

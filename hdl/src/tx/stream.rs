@@ -1,0 +1,196 @@
+//! TX stream: turns the read data of each tagged descriptor into one
+//! AXI4-Stream frame (tkeep from the length), then hands its completion to
+//! the coalescer and counts it.  Rejected descriptors complete with
+//! CPL_ERROR without data.  Completion order equals descriptor order.
+use rust_hdl::prelude::*;
+use toe_contract::desc as d;
+use toe_contract::regs::Counter;
+
+declare_sync_fifo!(TxTagFifo, Bits<51>, 64, 4);
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(v.into())
+}
+
+#[derive(LogicBlock)]
+pub struct TxStream {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    pub qreset: Signal<In, Bits<4>>,
+    pub tag_write: Signal<In, Bit>,
+    pub tag_data: Signal<In, Bits<51>>,
+    pub tag_full: Signal<Out, Bit>,
+    pub r_valid: Signal<In, Bit>,
+    pub r_data: Signal<In, Bits<512>>,
+    pub r_ready: Signal<Out, Bit>,
+    pub o_valid: Signal<Out, Bit>,
+    pub o_data: Signal<Out, Bits<512>>,
+    pub o_keep: Signal<Out, Bits<64>>,
+    pub o_last: Signal<Out, Bit>,
+    /// Descriptor checksum flags (bit 0 IPv4, bit 1 TCP), valid with every beat.
+    pub o_flags: Signal<Out, Bits<2>>,
+    pub o_ready: Signal<In, Bit>,
+    pub req: Signal<Out, Bit>,
+    pub req_data: Signal<Out, Bits<275>>,
+    pub req_full: Signal<In, Bit>,
+    pub cnt_inc: Signal<Out, Bits<16>>,
+    pub q_evt: Signal<Out, Bit>,
+    pub q_id: Signal<Out, Bits<2>>,
+    pub q_len: Signal<Out, Bits<16>>,
+    pub cons: Signal<Out, Bits<64>>,
+    tags: TxTagFifo,
+    bcnt: DFF<Bits<16>>,
+    qcons: [DFF<Bits<16>>; 4],
+    tag: Signal<Local, Bits<51>>,
+    err: Signal<Local, Bit>,
+    len: Signal<Local, Bits<16>>,
+    tq: Signal<Local, Bits<2>>,
+    is_last: Signal<Local, Bit>,
+    hs: Signal<Local, Bit>,
+    done: Signal<Local, Bit>,
+    c_one64: Constant<Bits<64>>,
+    c_ones64: Constant<Bits<64>>,
+    c_kind: Constant<Bits<256>>,
+    c_err: Constant<Bits<256>>,
+    c_len: Constant<Bits<16>>,
+    n_bad: Constant<Bits<16>>,
+    n_tx: Constant<Bits<16>>,
+}
+
+impl Default for TxStream {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            rst: Default::default(),
+            qreset: Default::default(),
+            tag_write: Default::default(),
+            tag_data: Default::default(),
+            tag_full: Default::default(),
+            r_valid: Default::default(),
+            r_data: Default::default(),
+            r_ready: Default::default(),
+            o_valid: Default::default(),
+            o_data: Default::default(),
+            o_keep: Default::default(),
+            o_last: Default::default(),
+            o_flags: Default::default(),
+            o_ready: Default::default(),
+            req: Default::default(),
+            req_data: Default::default(),
+            req_full: Default::default(),
+            cnt_inc: Default::default(),
+            q_evt: Default::default(),
+            q_id: Default::default(),
+            q_len: Default::default(),
+            cons: Default::default(),
+            tags: Default::default(),
+            bcnt: Default::default(),
+            qcons: array_init::array_init(|_| Default::default()),
+            tag: Default::default(),
+            err: Default::default(),
+            len: Default::default(),
+            tq: Default::default(),
+            is_last: Default::default(),
+            hs: Default::default(),
+            done: Default::default(),
+            c_one64: k(1),
+            c_ones64: k(u64::MAX),
+            c_kind: Constant::new(Bits::<256>::from(d::KIND_TX as u64) << (d::CPL_KIND_BIT as u64)),
+            c_err: Constant::new(
+                Bits::<256>::from(d::CPL_ERROR as u64) << (d::CPL_FLAGS_BIT as u64),
+            ),
+            c_len: k(d::CPL_LEN_BIT as u64),
+            n_bad: k(1 << Counter::TxBadDescriptor as u64),
+            n_tx: k(1 << Counter::TxFrames as u64),
+        }
+    }
+}
+
+impl Logic for TxStream {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, bcnt);
+        clock!(self, clock, tags);
+        for q in 0..4 {
+            self.qcons[q].clock.next = self.clock.val();
+            self.qcons[q].d.next = self.qcons[q].q.val();
+        }
+        self.tags.write.next = self.tag_write.val();
+        self.tags.data_in.next = self.tag_data.val();
+        self.tag_full.next = self.tags.almost_full.val();
+        self.tag.next = self.tags.data_out.val();
+        self.tq.next = bit_cast::<2, 51>(self.tag.val());
+        self.len.next = bit_cast::<16, 51>(self.tag.val() >> 18);
+        self.err.next = self.tag.val().get_bit(50);
+        self.is_last.next = self.bcnt.q.val() + 1 == ((self.len.val() + 63) >> 6);
+        // Data beats
+        self.r_ready.next = !self.tags.empty.val()
+            && !self.err.val()
+            && self.o_ready.val()
+            && !(self.is_last.val() && self.req_full.val());
+        self.o_valid.next = self.r_valid.val()
+            && !self.tags.empty.val()
+            && !self.err.val()
+            && !(self.is_last.val() && self.req_full.val());
+        self.hs.next = self.r_valid.val()
+            && !self.tags.empty.val()
+            && !self.err.val()
+            && self.o_ready.val()
+            && !(self.is_last.val() && self.req_full.val());
+        self.o_data.next = self.r_data.val();
+        self.o_last.next = self.is_last.val();
+        self.o_flags.next = bit_cast::<2, 51>(self.tag.val() >> 34);
+        self.o_keep.next = self.c_ones64.val();
+        if self.is_last.val() && ((self.len.val() & 63) != 0) {
+            self.o_keep.next = (self.c_one64.val() << (self.len.val() & 63)) - 1;
+        }
+        if self.hs.val() {
+            self.bcnt.d.next = self.bcnt.q.val() + 1;
+        }
+        // A frame (or a rejected descriptor) completes.
+        self.done.next = (self.hs.val() && self.is_last.val())
+            || (!self.tags.empty.val() && self.err.val() && !self.req_full.val());
+        self.tags.read.next = self.done.val();
+        self.req.next = self.done.val();
+        self.req_data.next = bit_cast::<275, 256>(
+            (bit_cast::<256, 16>(self.len.val()) << self.c_len.val()) | self.c_kind.val(),
+        ) | (bit_cast::<275, 2>(self.tq.val()) << 256)
+            | (bit_cast::<275, 16>(bit_cast::<16, 51>(self.tag.val() >> 2)) << 259);
+        if self.err.val() {
+            self.req_data.next = self.req_data.val() | bit_cast::<275, 256>(self.c_err.val());
+        }
+        self.cnt_inc.next = 0.into();
+        self.q_evt.next = false;
+        self.q_id.next = self.tq.val();
+        self.q_len.next = self.len.val();
+        if self.done.val() {
+            self.bcnt.d.next = 0.into();
+            for q in 0..4 {
+                if self.tq.val().index() == q {
+                    self.qcons[q].d.next = self.qcons[q].q.val() + 1;
+                }
+            }
+            if self.err.val() {
+                self.cnt_inc.next = self.n_bad.val();
+            } else {
+                self.cnt_inc.next = self.n_tx.val();
+                self.q_evt.next = true;
+            }
+        }
+        self.cons.next = bit_cast::<64, 16>(self.qcons[0].q.val())
+            | (bit_cast::<64, 16>(self.qcons[1].q.val()) << 16)
+            | (bit_cast::<64, 16>(self.qcons[2].q.val()) << 32)
+            | (bit_cast::<64, 16>(self.qcons[3].q.val()) << 48);
+        for q in 0..4 {
+            if self.qreset.val().get_bit(q) {
+                self.qcons[q].d.next = 0.into();
+            }
+        }
+        if self.rst.val() {
+            self.bcnt.d.next = 0.into();
+            for q in 0..4 {
+                self.qcons[q].d.next = 0.into();
+            }
+        }
+    }
+}
