@@ -7,8 +7,8 @@
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
-/// Request: record (255:0, index and phase ignored), ring (258:256, TX
-/// queues 0..3, RX queues 4..7), index (274:259).
+// Request: record (255:0, index and phase ignored), ring (258:256, TX
+// queues 0..3, RX queues 4..7), index (274:259).
 declare_sync_fifo!(CplReqFifo, Bits<275>, 16, 2);
 
 #[derive(LogicBlock)]

@@ -12,7 +12,7 @@ use rust_hdl::prelude::*;
 /// Cached descriptors per queue.
 pub const CACHE: usize = 256;
 declare_sync_fifo!(DescCache, Bits<128>, 256, 1);
-/// Tag: queue (1:0), first slot in the beat (3:2), count (6:4).
+// Tag: queue (1:0), first slot in the beat (3:2), count (6:4).
 declare_sync_fifo!(FetchTags, Bits<7>, 64, 4);
 
 #[derive(LogicBlock)]

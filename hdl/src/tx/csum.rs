@@ -7,7 +7,7 @@ use crate::frame_sum::FrameSum;
 use rust_hdl::prelude::*;
 
 declare_sync_fifo!(TxDataFifo, Bits<577>, 256, 4);
-/// ip_do (0), ip csum (16:1), tcp_do (17), tcp csum (33:18), tcp lane (40:34).
+// ip_do (0), ip csum (16:1), tcp_do (17), tcp csum (33:18), tcp lane (40:34).
 declare_sync_fifo!(TxCsumFifo, Bits<41>, 64, 4);
 
 #[derive(LogicBlock, Default)]

@@ -1,0 +1,248 @@
+//! Full-chip tests: the Verilated NIC against the reference model.
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use toe_contract::desc::{self as d, TxDesc};
+use toe_contract::regs::{self as r, Counter};
+use toe_model::gen;
+use toe_model::nic::{self, NicConfig, RxVerdict, TxVerdict};
+use toe_tests::harness::{Config, Harness};
+use toe_tests::host::Host;
+
+fn seed() -> u64 {
+    let s = std::env::var("TOE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed);
+    println!("seed {s} (re-run with TOE_SEED={s})");
+    s
+}
+
+fn setup(cfg: Config) -> (Harness, Host) {
+    let mut h = Harness::new(cfg);
+    let host = Host::new(&mut h, 6, 9216);
+    (h, host)
+}
+
+#[test]
+fn register_blocks_are_discoverable() {
+    let mut h = Harness::new(Config::default());
+    let mut found = vec![];
+    let mut off = 0u32;
+    for _ in 0..8 {
+        let t = h.reg_read(off + r::BLK_TYPE);
+        found.push(t);
+        assert_ne!(h.reg_read(off + r::BLK_VERSION), 0);
+        off = h.reg_read(off + r::BLK_NEXT);
+        if off == 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        found,
+        vec![r::TYPE_ID, r::TYPE_RSS, r::TYPE_QUEUES, r::TYPE_COUNTERS]
+    );
+    assert_eq!(h.reg_read(r::ID_DEVICE), r::DEVICE_ID);
+    assert_eq!(h.reg_read(r::ID_MAX_FRAME), toe_contract::MAX_FRAME as u32);
+    h.reg_write(r::ID_SCRATCH, 0xA5A5_1234);
+    assert_eq!(h.reg_read(r::ID_SCRATCH), 0xA5A5_1234);
+    h.reg_write(r::RSS_BASE + r::RSS_KEY + 8, 0xDEAD_BEEF);
+    assert_eq!(h.reg_read(r::RSS_BASE + r::RSS_KEY + 8), 0xDEAD_BEEF);
+    h.reg_write(r::RSS_BASE + r::RSS_TABLE + 4 * 5, 3);
+    assert_eq!(h.reg_read(r::RSS_BASE + r::RSS_TABLE + 4 * 5), 3);
+}
+
+/// Sends frames from the MAC, checks every delivered frame and completion
+/// against the model, and every counter at the end.
+fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<u8>, bool)>) {
+    let mut expected: Vec<Vec<(Vec<u8>, d::Completion)>> = vec![vec![]; 4];
+    let mut want_counters = std::collections::HashMap::<u32, u64>::new();
+    for (f, err) in &frames {
+        *want_counters.entry(Counter::RxFrames as u32).or_default() += 1;
+        match nic::predict_rx(cfg, f, *err) {
+            RxVerdict::Deliver {
+                queue,
+                cpl,
+                counters,
+            } => {
+                for c in counters {
+                    *want_counters.entry(c as u32).or_default() += 1;
+                }
+                expected[queue].push((f.clone(), cpl));
+            }
+            RxVerdict::Drop { counters, .. } => {
+                for c in counters {
+                    *want_counters.entry(c as u32).or_default() += 1;
+                }
+            }
+        }
+        h.send(f.clone(), *err);
+    }
+    let total: usize = expected.iter().map(|v| v.len()).sum();
+    let mut got: Vec<Vec<(Vec<u8>, d::Completion)>> = vec![vec![]; 4];
+    let mut n = 0;
+    h.run_until(2_000_000, |h| {
+        for q in 0..4 {
+            while let Some((c, data)) = host.poll_rx(h, q) {
+                got[q].push((data, c));
+                n += 1;
+            }
+        }
+        n >= total && h.rx_queue.is_empty()
+    })
+    .expect("RX frames not delivered");
+    h.run(2000);
+    for q in 0..4 {
+        assert_eq!(
+            got[q].len(),
+            expected[q].len(),
+            "queue {q}: delivered count"
+        );
+        for (i, ((gd, gc), (ed, ec))) in got[q].iter().zip(&expected[q]).enumerate() {
+            assert_eq!(gd, ed, "queue {q} frame {i}: bytes differ");
+            let mut e = *ec;
+            e.index = gc.index;
+            e.phase = gc.phase;
+            assert_eq!(*gc, e, "queue {q} frame {i}: completion differs");
+        }
+    }
+    for (c, v) in want_counters {
+        let c: Counter = unsafe_counter(c);
+        assert_eq!(h.counter(c), v, "counter {c:?}");
+    }
+}
+
+fn unsafe_counter(i: u32) -> Counter {
+    use Counter::*;
+    [
+        RxFrames,
+        RxDropMacError,
+        RxDropRunt,
+        RxDropOversize,
+        RxDropMalformedL3,
+        RxDropMalformedL4,
+        RxBadIpCsum,
+        RxBadTcpCsum,
+        RxDropNoBuffer,
+        RxDropBufferTooSmall,
+        RxDropQueueDisabled,
+        TxBadDescriptor,
+        DmaError,
+        TxFrames,
+    ][i as usize]
+}
+
+#[test]
+fn rx_single_tcp_frame() {
+    let (mut h, mut host) = setup(Config::default());
+    host.post_rx(&mut h, 0, 16);
+    h.run(600);
+    let mut rng = StdRng::seed_from_u64(seed());
+    let f = gen::tcp_frame(&gen::random_tcp(&mut rng, 200));
+    let cfg = NicConfig::all_queues_enabled();
+    rx_check(&mut h, &mut host, &cfg, vec![(f, false)]);
+}
+
+#[test]
+fn rx_random_frames_rss_and_malformed() {
+    let s = seed();
+    let (mut h, mut host) = setup(Config {
+        seed: s,
+        rx_gaps: 0.2,
+        ..Default::default()
+    });
+    let mut rng = StdRng::seed_from_u64(s);
+    let mut cfg = NicConfig::all_queues_enabled();
+    cfg.rss_enable = true;
+    rng.fill(&mut cfg.rss_key[..]);
+    for i in 0..64 {
+        cfg.rss_table[i] = (i % 4) as u8;
+    }
+    for i in 0..10 {
+        let w = u32::from_be_bytes(cfg.rss_key[4 * i..4 * i + 4].try_into().unwrap());
+        h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
+    }
+    for i in 0..64u32 {
+        h.reg_write(
+            r::RSS_BASE + r::RSS_TABLE + 4 * i,
+            cfg.rss_table[i as usize] as u32,
+        );
+    }
+    h.reg_write(r::RSS_BASE + r::RSS_CTRL, r::RSS_CTRL_ENABLE);
+    for q in 0..4 {
+        host.post_rx(&mut h, q, 63);
+    }
+    h.run(800);
+    let mut frames = vec![];
+    for _ in 0..60 {
+        let (_, f) = gen::random_frame(&mut rng, 9018);
+        frames.push((f.bytes, f.mac_error));
+    }
+    for class in gen::Malformed::ALL {
+        let f = gen::malformed(&mut rng, class, 9018);
+        frames.push((f.bytes, f.mac_error));
+    }
+    rx_check(&mut h, &mut host, &cfg, frames);
+}
+
+#[test]
+fn tx_frames_with_checksum_insertion() {
+    let s = seed();
+    let (mut h, mut host) = setup(Config {
+        seed: s,
+        tx_backpressure: 0.3,
+        ..Default::default()
+    });
+    let mut rng = StdRng::seed_from_u64(s);
+    let mut want = vec![];
+    for i in 0..24 {
+        let len = if i % 3 == 0 {
+            1518
+        } else {
+            rng.gen_range(60..400)
+        };
+        let f = gen::tcp_frame(&gen::random_tcp(&mut rng, len));
+        let mut bytes = f.clone();
+        // Spoil the checksums so insertion is visible.
+        bytes[24] ^= 0x55;
+        let l4 = 14 + ((bytes[14] & 0xF) as usize) * 4;
+        bytes[l4 + 16] ^= 0xAA;
+        let q = i % 4;
+        let desc = host.send(&mut h, q, &bytes, d::TXF_CSUM_IP | d::TXF_CSUM_TCP);
+        match nic::predict_tx(&desc, &bytes) {
+            TxVerdict::Send(out) => {
+                assert_eq!(out, f, "model restores the checksums");
+                want.push(out);
+            }
+            other => panic!("model rejected a good descriptor: {other:?}"),
+        }
+    }
+    let bad = TxDesc {
+        addr: h.mem.alloc(64, 64) + 8,
+        len: 60,
+        flags: 0,
+    };
+    host.post_tx_desc(&mut h, 1, bad);
+    h.run_until(500_000, |h| h.tx_frames.len() >= want.len())
+        .expect("TX frames not sent");
+    h.run(2000);
+    let mut got: Vec<Vec<u8>> = h.tx_frames.iter().map(|f| f.bytes.clone()).collect();
+    let mut w = want.clone();
+    got.sort();
+    w.sort();
+    assert_eq!(got.len(), w.len());
+    assert!(got == w, "TX frames differ from the model's");
+    let mut cpls = 0;
+    let mut errors = 0;
+    for q in 0..4 {
+        while let Some(c) = host.poll_tx(&h, q) {
+            assert_eq!(c.kind, d::KIND_TX);
+            cpls += 1;
+            if c.flags & d::CPL_ERROR != 0 {
+                errors += 1;
+            }
+        }
+    }
+    assert_eq!((cpls, errors), (25, 1));
+    assert_eq!(h.counter(Counter::TxFrames), 24);
+    assert_eq!(h.counter(Counter::TxBadDescriptor), 1);
+}
