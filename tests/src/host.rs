@@ -83,7 +83,8 @@ impl Host {
 
     /// Copies a frame into a fresh buffer and posts it on TX queue `q`.
     pub fn send(&mut self, h: &mut Harness, q: usize, frame: &[u8], flags: u16) -> TxDesc {
-        let buf = h.mem.alloc(frame.len().max(1), 64);
+        // The NIC reads whole 64-byte lines: post the buffer to its last line's end.
+        let buf = h.mem.alloc(frame.len().max(1).next_multiple_of(64), 64);
         h.mem.write(buf, frame);
         let d = TxDesc {
             addr: buf,

@@ -1,0 +1,181 @@
+//! `cargo xtask <command>`: the project's developer commands.
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+use toe_tools::{bench, demo, deps, lint, synth};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Developer commands of the TOE SmartNIC")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check for (and install, when root or with passwordless sudo) verilator, yosys, g++, make, zlib headers, python3.
+    Deps,
+    /// Whole suite: deps, `cargo test --workspace`, Verilator lint of the design.
+    Test {
+        /// Use `cargo test` even when cargo-nextest is installed.
+        #[arg(long)]
+        no_nextest: bool,
+        /// Extra arguments for the test runner (e.g. a test name filter).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Write the generated Verilog of the design to DIR/toe.v.
+    Verilog { dir: PathBuf },
+    /// `verilator --lint-only -Wall` on the generated Verilog, with the waivers of docs/lint.md.
+    Lint {
+        /// Where to keep toe.v and the waiver file (findings refer to them).
+        #[arg(long, default_value_os_t = deps::workspace_root().join("target/xtask/lint"))]
+        dir: PathBuf,
+    },
+    /// Yosys resource estimate (LUT, FF, BRAM, URAM, DSP, carry).
+    Synth {
+        #[arg(long, value_enum, default_value_t = synth::Family::Xcup)]
+        family: synth::Family,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Give up after this many seconds.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+    },
+    /// The simulated SmartNIC moving traffic, with a printed summary.
+    Demo {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write an FST waveform of the run to this file.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
+    /// Throughput and latency of the simulated SmartNIC.
+    Bench {
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().cmd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Deps => {
+            deps::ensure(deps::ALL)?;
+            print!("{}", deps::report(deps::ALL));
+            Ok(())
+        }
+        Cmd::Test { no_nextest, args } => test(no_nextest, &args),
+        Cmd::Verilog { dir } => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let path = dir.join("toe.v");
+            std::fs::write(&path, verilog()?).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(())
+        }
+        Cmd::Lint { dir } => {
+            deps::ensure(&[deps::Tool::Verilator])?;
+            run_lint(&dir)
+        }
+        Cmd::Synth { family, json, timeout } => {
+            deps::ensure(&[deps::Tool::Yosys])?;
+            let dir = std::env::temp_dir().join(format!("toe-synth-{}", std::process::id()));
+            let report = synth::synth(&verilog()?, family, &dir, timeout.map(Duration::from_secs))?;
+            let _ = std::fs::remove_dir_all(&dir);
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.table());
+            }
+            Ok(())
+        }
+        Cmd::Demo { seed, trace } => {
+            deps::ensure(deps::SIM)?;
+            demo::run(&demo::DemoOptions { seed, trace })
+        }
+        Cmd::Bench { json, seed } => {
+            deps::ensure(deps::SIM)?;
+            bench::run(&bench::BenchOptions { json, seed })
+        }
+    }
+}
+
+/// The design as Verilog; a panic in the generator becomes an error.
+fn verilog() -> Result<String> {
+    std::panic::catch_unwind(toe_hdl::verilog).map_err(|_| anyhow!("Verilog generation (toe_hdl::verilog) panicked"))
+}
+
+fn run_lint(dir: &Path) -> Result<()> {
+    let report = lint::lint(&verilog()?, dir)?;
+    let waived: Vec<&str> = lint::WAIVERS.iter().map(|w| w.rule).collect();
+    if report.passed {
+        println!("lint: clean ({}; waived as in docs/lint.md: {})", dir.join("toe.v").display(), waived.join(", "));
+        return Ok(());
+    }
+    print!("{}", report.output);
+    let counts: Vec<String> = report.by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    bail!("lint: {} (see docs/lint.md for what is waived and why)", counts.join(", "))
+}
+
+fn test(no_nextest: bool, args: &[String]) -> Result<()> {
+    deps::ensure(deps::ALL)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let nextest = !no_nextest
+        && Command::new(&cargo).args(["nextest", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+
+    let mut results: Vec<(&str, Result<()>)> = Vec::new();
+    if nextest {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["nextest", "run", "--workspace", "--no-tests=warn"]).args(args);
+        results.push(("tests (nextest)", run_step(cmd)));
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["test", "--workspace", "--doc"]);
+        results.push(("doctests", run_step(cmd)));
+    } else {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["test", "--workspace"]);
+        if !args.is_empty() {
+            cmd.arg("--").args(args);
+        }
+        results.push(("tests", run_step(cmd)));
+    }
+    println!("== lint");
+    results.push(("lint", run_lint(&deps::workspace_root().join("target/xtask/lint"))));
+
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err().map(|e| format!("{e:#}")))
+        .collect();
+    let names: Vec<&str> = results.iter().map(|(n, _)| *n).collect();
+    if failed.is_empty() {
+        println!("xtask test: PASSED ({})", names.join(", "));
+        Ok(())
+    } else {
+        bail!("xtask test: FAILED — {}", failed.join("; "))
+    }
+}
+
+fn run_step(mut cmd: Command) -> Result<()> {
+    let shown = format!("{:?}", cmd).replace('"', "");
+    println!("== {shown}");
+    let status = cmd.stdin(Stdio::null()).status().with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}

