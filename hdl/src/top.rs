@@ -253,10 +253,14 @@ impl Logic for Toe {
         self.dmaw.w_ready.next = self.m_axi_wready.val();
         self.m_axi_bready.next = true;
         // DMA error responses (SLVERR/DECERR) are counted.
-        self.dma_err.d.next = (self.m_axi_bvalid.val() && (self.m_axi_bresp.val() != 0))
+        // Also counted: a B response for an ID never used (all writes use ID 0),
+        // or a descriptor read beat (IDs 0 and 1, always one beat) without RLAST.
+        self.dma_err.d.next = (self.m_axi_bvalid.val()
+            && ((self.m_axi_bresp.val() != 0) || (self.m_axi_bid.val() != 0)))
             || (self.m_axi_rvalid.val()
                 && self.m_axi_rready.val()
-                && (self.m_axi_rresp.val() != 0));
+                && ((self.m_axi_rresp.val() != 0)
+                    || ((self.m_axi_rid.val() < 2) && !self.m_axi_rlast.val())));
         // ------------------------------------------------ counters
         self.regs.cnt_inc.next = self.dmaw.cnt_inc.val()
             | self.txt.cnt_inc.val()
