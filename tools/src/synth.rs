@@ -30,10 +30,10 @@ impl Family {
     /// The Yosys synthesis command.  `-noiopad -noclkbuf`: the core sits
     /// inside a vendor shell, so it gets no I/O or clock buffers of its own.
     /// `-uram`: large memories may map to UltraRAM, as Vivado would do.
-    pub fn synth_command(self) -> &'static str {
+    pub fn synth_command(self, top: &str) -> String {
         match self {
-            Family::Xcup => "synth_xilinx -family xcup -top toe -flatten -noiopad -noclkbuf -uram",
-            Family::Ecp5 => "synth_ecp5 -top toe",
+            Family::Xcup => format!("synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf -uram"),
+            Family::Ecp5 => format!("synth_ecp5 -top {top}"),
         }
     }
 
@@ -79,6 +79,7 @@ impl Family {
 /// What `synth` found.
 pub struct SynthReport {
     pub family: Family,
+    pub top: String,
     /// Cell count per resource class (every class of the family, 0 if none).
     pub classes: BTreeMap<&'static str, u64>,
     /// Raw cell count per cell type.
@@ -89,9 +90,9 @@ pub struct SynthReport {
     pub yosys_version: String,
 }
 
-/// Synthesises `verilog` (top `toe`) in `dir`, showing a spinner with the
-/// current Yosys pass; gives up after `timeout`.
-pub fn synth(verilog: &str, family: Family, dir: &Path, timeout: Option<Duration>) -> Result<SynthReport> {
+/// Synthesises `verilog` (top module `top`) in `dir`, showing a spinner
+/// with the current Yosys pass; gives up after `timeout`.
+pub fn synth(verilog: &str, top: &str, family: Family, dir: &Path, timeout: Option<Duration>) -> Result<SynthReport> {
     let yosys = crate::deps::yosys_program().context("yosys not found (run `cargo xtask deps`)")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let v = dir.join("toe.v");
@@ -101,7 +102,7 @@ pub fn synth(verilog: &str, family: Family, dir: &Path, timeout: Option<Duration
     let script = format!(
         "read_verilog {}; {}; tee -o {} check; tee -o {} stat",
         v.display(),
-        family.synth_command(),
+        family.synth_command(top),
         dir.join("check.txt").display(),
         stat.display()
     );
@@ -155,7 +156,7 @@ pub fn synth(verilog: &str, family: Family, dir: &Path, timeout: Option<Duration
     }
 
     let stat_text = std::fs::read_to_string(&stat).with_context(|| format!("reading {}", stat.display()))?;
-    let cells = parse_stat(&stat_text, "toe").with_context(|| format!("no cell list for `toe` in {}", stat.display()))?;
+    let cells = parse_stat(&stat_text, top).with_context(|| format!("no cell list for `{top}` in {}", stat.display()))?;
     let mut classes: BTreeMap<&'static str, u64> = family.classes().iter().map(|c| (*c, 0)).collect();
     for (cell, n) in &cells {
         *classes.entry(family.class(cell)).or_insert(0) += n;
@@ -167,7 +168,7 @@ pub fn synth(verilog: &str, family: Family, dir: &Path, timeout: Option<Duration
         .lines()
         .find_map(|l| l.trim().strip_prefix("Yosys ").map(str::to_string))
         .unwrap_or_default();
-    Ok(SynthReport { family, classes, cells, check_warnings, seconds: start.elapsed().as_secs_f64(), yosys_version })
+    Ok(SynthReport { family, top: top.to_string(), classes, cells, check_warnings, seconds: start.elapsed().as_secs_f64(), yosys_version })
 }
 
 /// "12.3. Executing ABC pass (...)" -> "ABC pass (...)".
@@ -209,11 +210,12 @@ pub fn parse_stat(text: &str, top: &str) -> Option<BTreeMap<String, u64>> {
 impl SynthReport {
     pub fn table(&self) -> String {
         let mut s = format!(
-            "toe on {} — yosys {} in {:.0} s: `{}`\n",
+            "{} on {} — yosys {} in {:.0} s: `{}`\n",
+            self.top,
             self.family.name(),
             self.yosys_version.split(' ').next().unwrap_or("?"),
             self.seconds,
-            self.family.synth_command()
+            self.family.synth_command(&self.top)
         );
         s.push_str(&format!("  {:<8} {:>10}\n", "resource", "cells"));
         for class in self.family.classes() {
@@ -231,7 +233,7 @@ impl SynthReport {
         for w in &self.check_warnings {
             s.push_str(&format!("  yosys check: {w}\n"));
         }
-        s.push_str("  (Yosys estimate before place and route; Vivado's figures will differ.)\n");
+        s.push_str("  (Yosys estimate before place and route; the vendor tools' figures will differ.)\n");
         s
     }
 
@@ -242,9 +244,10 @@ impl SynthReport {
         let cells: Vec<String> = self.cells.iter().map(|(c, n)| format!("\"{}\":{}", json_escape(c), n)).collect();
         let warnings: Vec<String> = self.check_warnings.iter().map(|w| format!("\"{}\"", json_escape(w))).collect();
         format!(
-            "{{\"top\":\"toe\",\"family\":\"{}\",\"command\":\"{}\",\"yosys\":\"{}\",\"seconds\":{:.1},\"resources\":{{{}}},\"cells\":{{{}}},\"check_warnings\":[{}]}}",
+            "{{\"top\":\"{}\",\"family\":\"{}\",\"command\":\"{}\",\"yosys\":\"{}\",\"seconds\":{:.1},\"resources\":{{{}}},\"cells\":{{{}}},\"check_warnings\":[{}]}}",
+            json_escape(&self.top),
             self.family.name(),
-            self.family.synth_command(),
+            self.family.synth_command(&self.top),
             json_escape(&self.yosys_version),
             self.seconds,
             classes.join(","),

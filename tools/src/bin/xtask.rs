@@ -44,6 +44,13 @@ enum Cmd {
         /// Give up after this many seconds.
         #[arg(long, value_name = "SECS")]
         timeout: Option<u64>,
+        /// Synthesise this Verilog file instead of the design (e.g. one block
+        /// from `cargo run -p toe-hdl --example gen_block`).
+        #[arg(long, value_name = "FILE")]
+        verilog: Option<PathBuf>,
+        /// Top module of --verilog.
+        #[arg(long, default_value = "toe", requires = "verilog")]
+        top: String,
     },
     /// The simulated SmartNIC moving traffic, with a printed summary.
     Demo {
@@ -92,10 +99,14 @@ fn run(cmd: Cmd) -> Result<()> {
             deps::ensure(&[deps::Tool::Verilator])?;
             run_lint(&dir)
         }
-        Cmd::Synth { family, json, timeout } => {
+        Cmd::Synth { family, json, timeout, verilog: file, top } => {
             deps::ensure(&[deps::Tool::Yosys])?;
+            let text = match file {
+                Some(f) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                None => verilog()?,
+            };
             let dir = std::env::temp_dir().join(format!("toe-synth-{}", std::process::id()));
-            let report = synth::synth(&verilog()?, family, &dir, timeout.map(Duration::from_secs))?;
+            let report = synth::synth(&text, &top, family, &dir, timeout.map(Duration::from_secs))?;
             let _ = std::fs::remove_dir_all(&dir);
             if json {
                 println!("{}", report.json());
