@@ -1,0 +1,199 @@
+// Small C ABI over the Verilated model of top module `toe` (Verilator 5).
+//
+// One call per evaluation: the caller passes the whole input struct, the shim
+// copies it into the model, evaluates, and copies every output back.  Port
+// structs come from ports.h (X-macros) and are mirrored in sim/src/dut.rs.
+//
+// The same source can be compiled for several Verilator --prefix names:
+// define TOE_CLASS (model class), TOE_HEADER (its header) and TOE_FN(name)
+// (exported symbol names) before including this file.  Defaults: Vtoe, toe_*.
+#ifndef TOE_CLASS
+#define TOE_CLASS Vtoe
+#define TOE_HEADER "Vtoe.h"
+#define TOE_ROOT_HEADER "Vtoe___024root.h"
+#define TOE_FN(n) toe_##n
+#endif
+
+#include TOE_HEADER
+#include TOE_ROOT_HEADER
+#include "verilated.h"
+#include "ports.h"
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+#if VM_TRACE
+#include "verilated_fst_c.h"
+#endif
+
+#define DECL1(n) uint32_t n;
+#define DECL64(n) uint32_t n[2];
+#define DECLW(n) uint32_t n[16];
+extern "C" {
+struct ToeIn { TOE_INPUTS(DECL1, DECL64, DECLW) };
+struct ToeOut { TOE_OUTPUTS(DECL1, DECL64, DECLW) };
+}
+
+namespace {
+// Skipping redundant clock-low evaluations.  Each cycle is two evaluations:
+// clock low with the new inputs, then the rising edge.  When the inputs did
+// not change since the rising edge, the clock-low evaluation cannot change
+// anything (the design has no negedge logic) except Verilator's record of the
+// clock's previous value, which it needs to see the next rising edge.  If
+// that record exists under the name Verilator 5.006 uses, it is set directly
+// and the evaluation skipped; otherwise (other Verilator versions) the shim
+// always evaluates.  Never done while a waveform is being written.
+using Root = std::remove_reference_t<decltype(*std::declval<TOE_CLASS&>().rootp)>;
+template <typename T, typename = void> struct HasPrevClock : std::false_type {};
+template <typename T>
+struct HasPrevClock<T, std::void_t<decltype(std::declval<T&>().__Vtrigrprev__TOP__clock)>>
+    : std::true_type {};
+template <typename T> inline bool mark_clock_low(T* root) {
+    if constexpr (HasPrevClock<T>::value) {
+        root->__Vtrigrprev__TOP__clock = 0;
+        return true;
+    } else {
+        (void)root;
+        return false;
+    }
+}
+
+struct Sim {
+    VerilatedContext* ctx;
+    TOE_CLASS* m;
+    ToeIn last;            // inputs of the last real evaluation
+    bool last_high = false;  // the last real evaluation had the clock high
+    bool skip = HasPrevClock<Root>::value;
+    uint64_t skipped = 0;
+#if VM_TRACE
+    VerilatedFstC* tr = nullptr;
+#endif
+};
+
+// Inputs equal apart from the clock (the first field).
+inline bool same_inputs(const ToeIn* a, const ToeIn* b) {
+    const size_t o = offsetof(ToeIn, rst);
+    return std::memcmp(reinterpret_cast<const char*>(a) + o, reinterpret_cast<const char*>(b) + o,
+                       sizeof(ToeIn) - o) == 0;
+}
+
+inline void put_in(const ToeIn* in, TOE_CLASS* m) {
+#define SET1(n) m->n = in->n;
+#define SET64(n) m->n = (uint64_t)in->n[0] | ((uint64_t)in->n[1] << 32);
+#define SETW(n) for (int i = 0; i < 16; i++) m->n[i] = in->n[i];
+    TOE_INPUTS(SET1, SET64, SETW)
+}
+
+inline void get_out(const TOE_CLASS* m, ToeOut* out) {
+#define GET1(n) out->n = m->n;
+#define GET64(n) out->n[0] = (uint32_t)m->n; out->n[1] = (uint32_t)(m->n >> 32);
+#define GETW(n) for (int i = 0; i < 16; i++) out->n[i] = m->n[i];
+    TOE_OUTPUTS(GET1, GET64, GETW)
+}
+}  // namespace
+
+extern "C" {
+
+// Sizes of the two port structs, checked by the Rust side at creation.
+uint32_t TOE_FN(abi)(void) { return (uint32_t)(sizeof(ToeIn) << 16 | sizeof(ToeOut)); }
+
+// 1 when this library was Verilated with --trace-fst.
+int TOE_FN(has_trace)(void) { return VM_TRACE; }
+
+void* TOE_FN(new)(void) {
+    Sim* s = new Sim;
+    std::memset(&s->last, 0, sizeof s->last);
+    s->ctx = new VerilatedContext;
+#if VM_TRACE
+    // Must be set before trace() is called; it only enables the possibility.
+    s->ctx->traceEverOn(true);
+#endif
+    s->m = new TOE_CLASS(s->ctx, "toe");
+    return s;
+}
+
+void TOE_FN(free)(void* p) {
+    Sim* s = static_cast<Sim*>(p);
+    s->m->final();
+#if VM_TRACE
+    if (s->tr) { s->tr->close(); delete s->tr; }
+#endif
+    delete s->m;
+    delete s->ctx;
+    delete s;
+}
+
+// Applies the inputs, evaluates, returns the outputs.  `time` (ps) is the
+// simulation time of this evaluation; it is also used for the waveform.
+void TOE_FN(eval)(void* p, const ToeIn* in, ToeOut* out, uint64_t time) {
+    Sim* s = static_cast<Sim*>(p);
+    s->ctx->time(time);
+#if VM_TRACE
+    const bool tracing = s->tr != nullptr;
+#else
+    const bool tracing = false;
+#endif
+    if (in->clock == 0 && s->skip && s->last_high && !tracing && same_inputs(in, &s->last)) {
+        s->m->clock = 0;
+        if (mark_clock_low(s->m->rootp)) {
+            s->last_high = false;
+            s->skipped++;
+            get_out(s->m, out);
+            return;
+        }
+    }
+    put_in(in, s->m);
+    s->m->eval();
+    s->last = *in;
+    s->last_high = in->clock != 0;
+#if VM_TRACE
+    if (s->tr) s->tr->dump(time);
+#endif
+    get_out(s->m, out);
+}
+
+// Enables (1) or disables (0) skipping; returns whether it is possible at all.
+int TOE_FN(set_skip)(void* p, int on) {
+    Sim* s = static_cast<Sim*>(p);
+    s->skip = on && HasPrevClock<Root>::value;
+    return HasPrevClock<Root>::value;
+}
+
+// Number of clock-low evaluations skipped so far.
+uint64_t TOE_FN(skipped)(void* p) { return static_cast<Sim*>(p)->skipped; }
+
+// Opens an FST waveform; returns 0 on success, -1 when tracing is not
+// compiled in or a trace is already open.
+int TOE_FN(trace_open)(void* p, const char* path) {
+#if VM_TRACE
+    Sim* s = static_cast<Sim*>(p);
+    if (s->tr) return -1;
+    s->tr = new VerilatedFstC;
+    s->m->trace(s->tr, 99);
+    s->tr->open(path);
+    return s->tr->isOpen() ? 0 : -1;
+#else
+    (void)p; (void)path;
+    return -1;
+#endif
+}
+
+void TOE_FN(trace_flush)(void* p) {
+#if VM_TRACE
+    Sim* s = static_cast<Sim*>(p);
+    if (s->tr) s->tr->flush();
+#else
+    (void)p;
+#endif
+}
+
+void TOE_FN(trace_close)(void* p) {
+#if VM_TRACE
+    Sim* s = static_cast<Sim*>(p);
+    if (s->tr) { s->tr->close(); delete s->tr; s->tr = nullptr; }
+#else
+    (void)p;
+#endif
+}
+}

@@ -1,0 +1,168 @@
+//! Tests of the harness around the real design.  They check the harness
+//! (reset, clocking, register access, waveforms, captures, the shim's
+//! evaluation skipping), not the design's datapath.
+use rand::{Rng, SeedableRng};
+use std::path::PathBuf;
+use toe_contract::regs;
+use toe_sim::bfm::MacFrame;
+use toe_sim::dut::{Dut, FstError};
+use toe_sim::{Harness, HarnessConfig};
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("toe-sim-test-{}-{name}", std::process::id()))
+}
+
+/// Config that ignores TOE_* variables, so tests behave the same whatever
+/// the developer's environment.
+fn cfg() -> HarnessConfig {
+    HarnessConfig { use_env: false, ..Default::default() }
+}
+
+#[test]
+fn reset_leaves_outputs_idle_and_registers_readable() {
+    let mut h = Harness::new(cfg());
+    assert_eq!(h.cycle(), 8, "reset cycles are counted");
+    h.run(4);
+    let d = &h.dut;
+    assert!(!d.tx_tvalid(), "tx_tvalid after reset");
+    assert!(!d.m_axi_awvalid() && !d.m_axi_wvalid() && !d.m_axi_arvalid(), "DMA request after reset");
+    assert!(!d.s_axil_bvalid() && !d.s_axil_rvalid(), "AXI4-Lite response after reset");
+    assert_eq!(h.reg_read(regs::ID_BASE + regs::BLK_TYPE), regs::TYPE_ID);
+    h.reg_write(regs::ID_BASE + regs::ID_SCRATCH, 0xdead_beef);
+    assert_eq!(h.reg_read(regs::ID_BASE + regs::ID_SCRATCH), 0xdead_beef);
+    // Reset can be applied again mid-run.
+    h.reset(4);
+    assert_eq!(h.reg_read(regs::ID_BASE + regs::BLK_TYPE), regs::TYPE_ID);
+    assert!(h.violations().is_empty());
+}
+
+#[test]
+fn waits_are_bounded() {
+    let mut h = Harness::new(HarnessConfig { reg_timeout: 1, ..cfg() });
+    let e = h.run_until(10, |_| false).unwrap_err();
+    assert_eq!(e.waited, 10);
+    let start = h.cycle();
+    assert_eq!(h.run_until(10, |h| h.cycle() >= start + 2), Ok(2));
+    // A register access cannot finish in one cycle: it must time out.
+    let e = h.try_reg_read(0).unwrap_err();
+    assert!(e.to_string().contains("no response within 1 cycles"), "{e}");
+}
+
+#[test]
+fn fst_waveform_is_written() {
+    let path = tmp("w.fst");
+    {
+        let mut h = Harness::new(HarnessConfig { fst: Some(path.clone()), ..cfg() });
+        h.mac_rx.push_bytes(vec![0x55; 200]);
+        h.run(200);
+    }
+    let len = std::fs::metadata(&path).expect("fst file").len();
+    assert!(len > 1000, "FST file only {len} bytes");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn fst_can_start_mid_run_on_a_traceable_model() {
+    let mut h = Harness::new(cfg());
+    assert_eq!(h.enable_fst(tmp("never.fst")), Err(FstError::NotTraceable));
+    let path = tmp("late.fst");
+    let mut h = Harness::new(HarnessConfig { traceable: true, ..cfg() });
+    h.run(100);
+    h.enable_fst(&path).unwrap();
+    assert_eq!(h.enable_fst(&path), Err(FstError::AlreadyOpen));
+    h.run(100);
+    drop(h);
+    assert!(std::fs::metadata(&path).unwrap().len() > 0);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn pcap_capture_parses_back() {
+    let path = tmp("cap.pcap");
+    let frames: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8 + 1; 60 + 100 * i]).collect();
+    let sent = {
+        let mut h = Harness::new(HarnessConfig { pcap: Some(path.clone()), ..cfg() });
+        for f in &frames {
+            h.mac_rx.push(MacFrame::new(f.clone()));
+        }
+        h.run_until(10_000, |h| h.mac_rx.is_idle()).expect("frames not taken by the design");
+        h.flush();
+        h.mac_rx.sent.clone()
+    };
+    let mut r = pcap_file::pcap::PcapReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut got = Vec::new();
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        got.push((p.timestamp.as_nanos() as u64, p.data.to_vec()));
+    }
+    // The design may transmit frames of its own: keep the RX ones, which
+    // are stamped with their last beat's cycle.
+    for (i, s) in sent.iter().enumerate() {
+        assert!(
+            got.contains(&(s.end_cycle * 4, frames[i].clone())),
+            "RX frame {i} (end cycle {}) missing from the capture",
+            s.end_cycle
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// Random inputs held for random stretches, applied to two models, one of
+/// which may skip clock-low evaluations with unchanged inputs: every output
+/// must match at every evaluation.
+#[test]
+fn skipping_unchanged_evaluations_is_transparent() {
+    let mut a = Dut::new();
+    let mut b = Dut::new();
+    let possible = a.set_skip_identical(true);
+    b.set_skip_identical(false);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut hold = 0;
+    for cycle in 0..20_000u64 {
+        if hold == 0 {
+            hold = rng.gen_range(1..20);
+            let i = a.inputs_mut();
+            let keep_clock = i.clock;
+            i.rst = (cycle < 10 || rng.gen_bool(0.002)) as u32;
+            i.rx_tdata = rng.gen();
+            i.rx_tkeep = [!0, !0];
+            i.rx_tvalid = rng.gen_bool(0.5) as u32;
+            i.rx_tlast = rng.gen_bool(0.2) as u32;
+            i.rx_tuser = rng.gen_bool(0.05) as u32;
+            i.tx_tready = rng.gen_bool(0.8) as u32;
+            i.s_axil_araddr = rng.gen_range(0..0x40) * 4;
+            i.s_axil_arvalid = rng.gen_bool(0.3) as u32;
+            i.s_axil_rready = 1;
+            i.s_axil_bready = 1;
+            i.m_axi_awready = rng.gen_bool(0.7) as u32;
+            i.m_axi_wready = rng.gen_bool(0.7) as u32;
+            i.m_axi_arready = rng.gen_bool(0.7) as u32;
+            i.m_axi_rvalid = rng.gen_bool(0.3) as u32;
+            i.m_axi_rdata = rng.gen();
+            i.m_axi_rlast = rng.gen_bool(0.5) as u32;
+            i.clock = keep_clock;
+            *b.inputs_mut() = a.inputs().clone();
+        }
+        hold -= 1;
+        a.eval();
+        b.eval();
+        assert_eq!(a.outputs(), b.outputs(), "clock-low outputs differ at cycle {cycle}");
+        a.posedge();
+        b.posedge();
+        assert_eq!(a.outputs(), b.outputs(), "post-edge outputs differ at cycle {cycle}");
+    }
+    assert_eq!(b.skipped_evals(), 0);
+    if possible {
+        assert!(a.skipped_evals() > 10_000, "only {} evaluations skipped", a.skipped_evals());
+    }
+}
+
+#[test]
+fn speed_is_measurable() {
+    let s = toe_sim::speed::measure_speed_with(
+        5_000,
+        &toe_sim::speed::SpeedOptions { rx_traffic: true, ..Default::default() },
+    );
+    assert!(s.cycles_per_second > 1000.0);
+    assert!(s.rx_frames > 0 || s.cycles < 10_000);
+}
