@@ -143,7 +143,6 @@ fn rx_single_tcp_frame() {
 }
 
 #[test]
-#[ignore = "known failure (issue 2 open): with RSS enabled the RTL puts frames on other queues than the model predicts (seed 24301: queue 0 gets 31 frames, model 16); not yet root-caused"]
 fn rx_random_frames_rss_and_malformed() {
     let s = seed();
     let (mut h, mut host) = setup(Config {

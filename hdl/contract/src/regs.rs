@@ -54,7 +54,7 @@ pub const RSS_KEY_WORDS: u32 = 10;
 pub const RSS_TABLE: u32 = 0x40;
 
 // ---------------------------------------------------------------- queue block
-pub const QUEUES_BASE: u32 = 0x0200;
+pub const QUEUES_BASE: u32 = 0x0300;
 /// Number of queue pairs (read only).
 pub const QUEUES_COUNT: u32 = 0x0C;
 /// Per-queue register windows: TX queue q at TXQ_BASE + q*QUEUE_STRIDE, RX
@@ -95,7 +95,7 @@ pub const fn rxq(q: u32, reg: u32) -> u32 {
 }
 
 // ---------------------------------------------------------------- counters
-pub const COUNTERS_BASE: u32 = 0x0300;
+pub const COUNTERS_BASE: u32 = 0x0400;
 /// Number of counters in the block (read only).
 pub const CNT_COUNT: u32 = 0x0C;
 /// Counter i is a 64-bit value at CNT_FIRST + 8*i (LO) and +4 (HI).  Reading
@@ -145,3 +145,9 @@ pub const NUM_COUNTERS: u32 = 14;
 pub const fn counter(c: Counter) -> u32 {
     COUNTERS_BASE + CNT_FIRST + 8 * (c as u32)
 }
+
+// Blocks must not overlap: each ends before the next begins.
+const _: () = assert!(RSS_BASE + RSS_TABLE + 4 * crate::RSS_TABLE_ENTRIES as u32 <= QUEUES_BASE);
+const _: () = assert!(QUEUES_BASE + QUEUES_COUNT + 4 <= COUNTERS_BASE);
+const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * 16 <= TXQ_BASE);
+const _: () = assert!(TXQ_BASE + 4 * QUEUE_STRIDE <= RXQ_BASE);
