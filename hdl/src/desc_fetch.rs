@@ -229,10 +229,13 @@ impl Logic for DescFetch {
             | (bit_cast::<512, 128>(self.cache[1].data_out.val()) << 128)
             | (bit_cast::<512, 128>(self.cache[2].data_out.val()) << 256)
             | (bit_cast::<512, 128>(self.cache[3].data_out.val()) << 384);
-        self.head_valid.next = bit_cast::<4, 1>((!self.cache[0].empty.val()).into())
-            | (bit_cast::<4, 1>((!self.cache[1].empty.val()).into()) << 1)
-            | (bit_cast::<4, 1>((!self.cache[2].empty.val()).into()) << 2)
-            | (bit_cast::<4, 1>((!self.cache[3].empty.val()).into()) << 3);
+        // (Built bit by bit: `~x` inside a wider Verilog expression would be
+        // inverted at the wider width.)
+        for q in 0..4 {
+            if !self.cache[q].empty.val() {
+                self.head_valid.next = self.head_valid.val() | (1 << q);
+            }
+        }
         for q in 0..4 {
             if self.issue.val() && (self.sel.val().index() == q) {
                 self.fidx[q].d.next = self.fidx[q].q.val() + self.cnt.val();

@@ -111,6 +111,8 @@ pub struct Harness {
     bq: VecDeque<u64>,
     pub dma_reads: u64,
     pub dma_writes: u64,
+    /// Print every DMA request (env TOE_TRACE_AXI=1).
+    pub trace_axi: bool,
     // AXI-Lite
     lite_w: Option<(u32, u32, bool, bool)>,
     lite_r: Option<(u32, bool)>,
@@ -138,6 +140,7 @@ impl Harness {
             bq: VecDeque::new(),
             dma_reads: 0,
             dma_writes: 0,
+            trace_axi: std::env::var("TOE_TRACE_AXI").is_ok(),
             lite_w: None,
             lite_r: None,
             lite_bresp: None,
@@ -316,6 +319,9 @@ impl Harness {
         self.tx_ready =
             !(self.cfg.tx_backpressure > 0.0 && self.rng.gen_bool(self.cfg.tx_backpressure));
         if let Some((id, addr, len, size, burst)) = ar {
+            if self.trace_axi {
+                println!("cycle {}: AR id {id} addr {addr:#x} len {len}", self.cycle);
+            }
             self.check_burst("read", addr, len, size, burst);
             self.reads.push_back(ReadBurst {
                 id,
@@ -334,6 +340,9 @@ impl Harness {
             }
         }
         if let Some((addr, len, size, burst)) = aw {
+            if self.trace_axi {
+                println!("cycle {}: AW addr {addr:#x} len {len}", self.cycle);
+            }
             self.check_burst("write", addr, len, size, burst);
             self.writes.push_back((addr, len + 1));
         }

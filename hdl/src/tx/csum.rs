@@ -42,6 +42,7 @@ pub struct TxCsum {
     ipc: Signal<Local, Bits<32>>,
     tcpf: Signal<Local, Bits<16>>,
     tcpc: Signal<Local, Bits<32>>,
+    ntcpf: Signal<Local, Bits<16>>,
     ent: Signal<Local, Bits<41>>,
     d: Signal<Local, Bits<512>>,
     sh: Signal<Local, Bits<16>>,
@@ -99,8 +100,11 @@ impl Logic for TxCsum {
         self.ipc.next = (self.ipc.val() & 0xFFFF) + (self.ipc.val() >> 16);
         self.ipc.next = !self.ipc.val() & 0xFFFF;
         self.tcpf.next = bit_cast::<16, 1088>(self.hdr.val() >> ((self.l4off.val() + 16) << 3));
+        // Invert into a 16-bit signal first: in Verilog `~x` inside a wider
+        // expression is inverted at the wider width.
+        self.ntcpf.next = !self.tcpf.val();
         self.tcpc.next = bit_cast::<32, 16>(self.fsum.l4_sum.val())
-            + bit_cast::<32, 16>(!self.tcpf.val())
+            + bit_cast::<32, 16>(self.ntcpf.val())
             + bit_cast::<32, 512>((self.fsum.h0.val() >> 208) & 0xFFFF)
             + bit_cast::<32, 512>((self.fsum.h0.val() >> 224) & 0xFFFF)
             + bit_cast::<32, 512>((self.fsum.h0.val() >> 240) & 0xFFFF)
