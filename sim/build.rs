@@ -13,12 +13,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Verilator warning waivers: rust-hdl's Verilog assigns narrower or wider
-/// values freely (WIDTH), and its one-always-block-per-module style makes
-/// Verilator see false combinational loops between blocks (UNOPTFLAT; they
-/// are not real loops, but cost evaluation time, see the crate docs).
-const WAIVERS: &[&str] = &["-Wno-WIDTH", "-Wno-UNOPTFLAT", "-Wno-fatal"];
+/// values freely (WIDTH).  Every other warning is fatal.  In particular
+/// UNOPTFLAT must stay fatal: Verilator 5 evaluates combinational loops in a
+/// single pass and can simulate them wrongly;
+/// `toe_hdl::verilator_config` splits rust-hdl's blocks so none remain.
+const WAIVERS: &[&str] = &["-Wno-WIDTH"];
 
-fn verilate(out: &Path, rtl: &Path, shim: &Path, name: &str, class: &str, trace: bool, opt: &str) {
+fn verilate(
+    out: &Path,
+    vlt: &Path,
+    rtl: &Path,
+    shim: &Path,
+    name: &str,
+    class: &str,
+    trace: bool,
+    opt: &str,
+) {
     // A per-library translation unit that instantiates the shim for this
     // model class and symbol prefix.
     let unit = out.join(format!("shim_{name}.cpp"));
@@ -37,14 +47,26 @@ fn verilate(out: &Path, rtl: &Path, shim: &Path, name: &str, class: &str, trace:
         .args(["-CFLAGS", "-fPIC"])
         .arg("-MAKEFLAGS")
         // Verilator hands this string to a shell: escape the spaces.
-        .arg(format!("OPT_FAST={} OPT_GLOBAL=-O2", opt.replace(' ', "\\ ")));
+        .arg(format!(
+            "OPT_FAST={} OPT_GLOBAL=-O2",
+            opt.replace(' ', "\\ ")
+        ));
     if trace {
         cmd.arg("--trace-fst");
     }
-    cmd.args(["--prefix", class, "--lib-create", name, "--top-module", "toe", "--Mdir"])
-        .arg(&mdir)
-        .arg(rtl)
-        .arg(&unit);
+    cmd.args([
+        "--prefix",
+        class,
+        "--lib-create",
+        name,
+        "--top-module",
+        "toe",
+        "--Mdir",
+    ])
+    .arg(&mdir)
+    .arg(vlt)
+    .arg(rtl)
+    .arg(&unit);
     // Cargo may run us under a make jobserver; Verilator's make must not
     // inherit it.
     for v in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL"] {
@@ -75,16 +97,22 @@ fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let shim = here.join("csrc/shim.cpp");
     println!("cargo:rerun-if-changed={}", shim.display());
-    println!("cargo:rerun-if-changed={}", here.join("csrc/ports.h").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        here.join("csrc/ports.h").display()
+    );
     println!("cargo:rerun-if-env-changed=TOE_SIM_OPT");
     let opt = std::env::var("TOE_SIM_OPT").unwrap_or_else(|_| "-O3 -march=native".into());
 
     let rtl = out.join("toe.v");
-    write_if_changed(&rtl, &toe_hdl::verilog());
+    let verilog = toe_hdl::verilog();
+    write_if_changed(&rtl, &verilog);
+    let vlt = out.join("toe.vlt");
+    write_if_changed(&vlt, &toe_hdl::verilator_config(&verilog));
 
-    verilate(&out, &rtl, &shim, "toe_fast", "Vtoe", false, &opt);
+    verilate(&out, &vlt, &rtl, &shim, "toe_fast", "Vtoe", false, &opt);
     if std::env::var_os("CARGO_FEATURE_FST").is_some() {
-        verilate(&out, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt);
+        verilate(&out, &vlt, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt);
     }
     println!("cargo:rustc-link-lib=dylib=stdc++");
     println!("cargo:rustc-link-lib=dylib=z");

@@ -38,6 +38,7 @@ pub struct CplCoalesce {
     st_data: DFF<Bits<512>>,
     st_strb: DFF<Bits<64>>,
     rr: DFF<Bit>,
+    urgent: DFF<Bit>,
     // scratch
     use_tx: Signal<Local, Bit>,
     any: Signal<Local, Bit>,
@@ -50,6 +51,7 @@ pub struct CplCoalesce {
     half: Signal<Local, Bit>,
     rec: Signal<Local, Bits<256>>,
     fits: Signal<Local, Bit>,
+    fits_st: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     stv: Signal<Local, Bit>,
     c_index: Constant<Bits<16>>,
@@ -83,6 +85,7 @@ impl Default for CplCoalesce {
             st_data: Default::default(),
             st_strb: Default::default(),
             rr: Default::default(),
+            urgent: Default::default(),
             use_tx: Default::default(),
             any: Default::default(),
             req: Default::default(),
@@ -94,6 +97,7 @@ impl Default for CplCoalesce {
             half: Default::default(),
             rec: Default::default(),
             fits: Default::default(),
+            fits_st: Default::default(),
             accept: Default::default(),
             stv: Default::default(),
             c_index: Constant::new((d::CPL_INDEX_BIT as u64).into()),
@@ -106,7 +110,7 @@ impl Default for CplCoalesce {
 impl Logic for CplCoalesce {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st_valid, st_addr, st_data, st_strb, rr);
+        dff_setup!(self, clock, st_valid, st_addr, st_data, st_strb, rr, urgent);
         clock!(self, clock, rxf, txf);
         self.rxf.write.next = self.rx_req.val();
         self.rxf.data_in.next = self.rx_data.val();
@@ -182,11 +186,19 @@ impl Logic for CplCoalesce {
         self.line_addr.next = self.st_addr.q.val();
         self.line_data.next = self.st_data.q.val();
         self.line_strb.next = self.st_strb.q.val();
-        self.line_urgent.next = self.st_valid.q.val()
+        // Urgency is a registered hint (one cycle late), so the take -> urgent
+        // path forms no combinational loop with the DMA engine; a line flushed
+        // half full is still correct (the other half is written later).
+        self.fits_st.next = (self.lineaddr.val() == self.st_addr.q.val())
+            && ((self.half.val() && ((self.st_strb.q.val() >> 32) == 0))
+                || (!self.half.val() && ((self.st_strb.q.val() & 0xFFFF_FFFF_u64) == 0)));
+        self.urgent.d.next = self.st_valid.q.val()
             && ((self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64)
-                || (self.any.val() && !self.fits.val()));
+                || (self.any.val() && !self.fits_st.val()));
+        self.line_urgent.next = self.urgent.q.val() && self.st_valid.q.val();
         if self.rst.val() {
             self.st_valid.d.next = false;
+            self.urgent.d.next = false;
             self.rr.d.next = false;
         }
     }

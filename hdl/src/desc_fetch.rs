@@ -51,6 +51,9 @@ pub struct DescFetch {
     // scratch
     want: Signal<Local, Bits<4>>,
     sel: Signal<Local, Bits<2>>,
+    c1: Signal<Local, Bits<2>>,
+    c2: Signal<Local, Bits<2>>,
+    c3: Signal<Local, Bits<2>>,
     found: Signal<Local, Bit>,
     pending: Signal<Local, Bits<16>>,
     slot: Signal<Local, Bits<16>>,
@@ -91,6 +94,9 @@ impl Default for DescFetch {
             hold_cnt: Default::default(),
             want: Default::default(),
             sel: Default::default(),
+            c1: Default::default(),
+            c2: Default::default(),
+            c3: Default::default(),
             found: Default::default(),
             pending: Default::default(),
             slot: Default::default(),
@@ -146,17 +152,22 @@ impl Logic for DescFetch {
         // reverse so the nearest one wins).
         self.found.next = false;
         self.sel.next = 0.into();
-        if ((self.want.val() >> (self.rr.q.val() + 3)) & 1) == 1 {
+        // Candidates rr, rr+1, rr+2, rr+3 as 2-bit signals: in Verilog
+        // `rr + k` inside a shift amount would not wrap at 4.
+        self.c1.next = self.rr.q.val() + 1;
+        self.c2.next = self.rr.q.val() + 2;
+        self.c3.next = self.rr.q.val() + 3;
+        if ((self.want.val() >> self.c3.val()) & 1) == 1 {
             self.found.next = true;
-            self.sel.next = self.rr.q.val() + 3;
+            self.sel.next = self.c3.val();
         }
-        if ((self.want.val() >> (self.rr.q.val() + 2)) & 1) == 1 {
+        if ((self.want.val() >> self.c2.val()) & 1) == 1 {
             self.found.next = true;
-            self.sel.next = self.rr.q.val() + 2;
+            self.sel.next = self.c2.val();
         }
-        if ((self.want.val() >> (self.rr.q.val() + 1)) & 1) == 1 {
+        if ((self.want.val() >> self.c1.val()) & 1) == 1 {
             self.found.next = true;
-            self.sel.next = self.rr.q.val() + 1;
+            self.sel.next = self.c1.val();
         }
         if ((self.want.val() >> self.rr.q.val()) & 1) == 1 {
             self.found.next = true;

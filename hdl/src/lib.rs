@@ -20,3 +20,6 @@ pub fn verilog() -> String {
     let v = generate_verilog(&uut);
     v.replace("module top(", "module toe(")
 }
+
+pub mod vlt;
+pub use vlt::verilator_config;

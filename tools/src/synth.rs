@@ -32,7 +32,9 @@ impl Family {
     /// `-uram`: large memories may map to UltraRAM, as Vivado would do.
     pub fn synth_command(self, top: &str) -> String {
         match self {
-            Family::Xcup => format!("synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf -uram"),
+            Family::Xcup => {
+                format!("synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf -uram")
+            }
             Family::Ecp5 => format!("synth_ecp5 -top {top}"),
         }
     }
@@ -70,8 +72,13 @@ impl Family {
     /// Rows of the table, in order.
     pub fn classes(self) -> &'static [&'static str] {
         match self {
-            Family::Xcup => &["LUT", "LUTRAM", "SRL", "FF", "RAMB36", "RAMB18", "URAM", "DSP", "CARRY", "MUXF", "other"],
-            Family::Ecp5 => &["LUT", "LUTRAM", "FF", "BRAM", "DSP", "CARRY", "MUXF", "other"],
+            Family::Xcup => &[
+                "LUT", "LUTRAM", "SRL", "FF", "RAMB36", "RAMB18", "URAM", "DSP", "CARRY", "MUXF",
+                "other",
+            ],
+            Family::Ecp5 => &[
+                "LUT", "LUTRAM", "FF", "BRAM", "DSP", "CARRY", "MUXF", "other",
+            ],
         }
     }
 }
@@ -92,7 +99,13 @@ pub struct SynthReport {
 
 /// Synthesises `verilog` (top module `top`) in `dir`, showing a spinner
 /// with the current Yosys pass; gives up after `timeout`.
-pub fn synth(verilog: &str, top: &str, family: Family, dir: &Path, timeout: Option<Duration>) -> Result<SynthReport> {
+pub fn synth(
+    verilog: &str,
+    top: &str,
+    family: Family,
+    dir: &Path,
+    timeout: Option<Duration>,
+) -> Result<SynthReport> {
     let yosys = crate::deps::yosys_program().context("yosys not found (run `cargo xtask deps`)")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let v = dir.join("toe.v");
@@ -122,7 +135,8 @@ pub fn synth(verilog: &str, top: &str, family: Family, dir: &Path, timeout: Opti
     let reader = {
         let out = child.stdout.take().expect("piped");
         let pass = pass.clone();
-        let mut file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let mut file =
+            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 let _ = writeln!(file, "{line}");
@@ -134,7 +148,9 @@ pub fn synth(verilog: &str, top: &str, family: Family, dir: &Path, timeout: Opti
     };
 
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(ProgressStyle::with_template("{spinner} yosys {elapsed:>4} {msg}").expect("valid template"));
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} yosys {elapsed:>4} {msg}").expect("valid template"),
+    );
     let status = loop {
         if let Some(s) = child.try_wait()? {
             break s;
@@ -143,7 +159,11 @@ pub fn synth(verilog: &str, top: &str, family: Family, dir: &Path, timeout: Opti
             let _ = child.kill();
             let _ = child.wait();
             spinner.finish_and_clear();
-            bail!("yosys did not finish within {:?}; log in {}", timeout.unwrap(), log.display());
+            bail!(
+                "yosys did not finish within {:?}; log in {}",
+                timeout.unwrap(),
+                log.display()
+            );
         }
         spinner.set_message(pass.lock().unwrap().clone());
         spinner.tick();
@@ -152,23 +172,42 @@ pub fn synth(verilog: &str, top: &str, family: Family, dir: &Path, timeout: Opti
     spinner.finish_and_clear();
     let _ = reader.join();
     if !status.success() {
-        bail!("yosys failed ({status}); log in {}:\n{}", log.display(), tail(&log, 20));
+        bail!(
+            "yosys failed ({status}); log in {}:\n{}",
+            log.display(),
+            tail(&log, 20)
+        );
     }
 
-    let stat_text = std::fs::read_to_string(&stat).with_context(|| format!("reading {}", stat.display()))?;
-    let cells = parse_stat(&stat_text, top).with_context(|| format!("no cell list for `{top}` in {}", stat.display()))?;
-    let mut classes: BTreeMap<&'static str, u64> = family.classes().iter().map(|c| (*c, 0)).collect();
+    let stat_text =
+        std::fs::read_to_string(&stat).with_context(|| format!("reading {}", stat.display()))?;
+    let cells = parse_stat(&stat_text, top)
+        .with_context(|| format!("no cell list for `{top}` in {}", stat.display()))?;
+    let mut classes: BTreeMap<&'static str, u64> =
+        family.classes().iter().map(|c| (*c, 0)).collect();
     for (cell, n) in &cells {
         *classes.entry(family.class(cell)).or_insert(0) += n;
     }
     let check_text = std::fs::read_to_string(dir.join("check.txt")).unwrap_or_default();
-    let check_warnings = check_text.lines().filter(|l| l.starts_with("Warning:")).map(str::to_string).collect();
+    let check_warnings = check_text
+        .lines()
+        .filter(|l| l.starts_with("Warning:"))
+        .map(str::to_string)
+        .collect();
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let yosys_version = log_text
         .lines()
         .find_map(|l| l.trim().strip_prefix("Yosys ").map(str::to_string))
         .unwrap_or_default();
-    Ok(SynthReport { family, top: top.to_string(), classes, cells, check_warnings, seconds: start.elapsed().as_secs_f64(), yosys_version })
+    Ok(SynthReport {
+        family,
+        top: top.to_string(),
+        classes,
+        cells,
+        check_warnings,
+        seconds: start.elapsed().as_secs_f64(),
+        yosys_version,
+    })
 }
 
 /// "12.3. Executing ABC pass (...)" -> "ABC pass (...)".
@@ -189,7 +228,9 @@ pub fn parse_stat(text: &str, top: &str) -> Option<BTreeMap<String, u64>> {
     let header = format!("=== {top} ===");
     let section = text.split(header.as_str()).nth(1)?;
     let section = section.split("===").next().unwrap_or(section);
-    let mut lines = section.lines().skip_while(|l| !l.trim_start().starts_with("Number of cells:"));
+    let mut lines = section
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("Number of cells:"));
     lines.next()?;
     let mut cells = BTreeMap::new();
     for line in lines {
@@ -219,7 +260,11 @@ impl SynthReport {
         );
         s.push_str(&format!("  {:<8} {:>10}\n", "resource", "cells"));
         for class in self.family.classes() {
-            s.push_str(&format!("  {:<8} {:>10}\n", class, self.classes.get(class).copied().unwrap_or(0)));
+            s.push_str(&format!(
+                "  {:<8} {:>10}\n",
+                class,
+                self.classes.get(class).copied().unwrap_or(0)
+            ));
         }
         let other: Vec<String> = self
             .cells
@@ -233,16 +278,30 @@ impl SynthReport {
         for w in &self.check_warnings {
             s.push_str(&format!("  yosys check: {w}\n"));
         }
-        s.push_str("  (Yosys estimate before place and route; the vendor tools' figures will differ.)\n");
+        s.push_str(
+            "  (Yosys estimate before place and route; the vendor tools' figures will differ.)\n",
+        );
         s
     }
 
     /// The same as one JSON object.
     pub fn json(&self) -> String {
-        let classes: Vec<String> =
-            self.family.classes().iter().map(|c| format!("\"{}\":{}", c, self.classes.get(c).copied().unwrap_or(0))).collect();
-        let cells: Vec<String> = self.cells.iter().map(|(c, n)| format!("\"{}\":{}", json_escape(c), n)).collect();
-        let warnings: Vec<String> = self.check_warnings.iter().map(|w| format!("\"{}\"", json_escape(w))).collect();
+        let classes: Vec<String> = self
+            .family
+            .classes()
+            .iter()
+            .map(|c| format!("\"{}\":{}", c, self.classes.get(c).copied().unwrap_or(0)))
+            .collect();
+        let cells: Vec<String> = self
+            .cells
+            .iter()
+            .map(|(c, n)| format!("\"{}\":{}", json_escape(c), n))
+            .collect();
+        let warnings: Vec<String> = self
+            .check_warnings
+            .iter()
+            .map(|w| format!("\"{}\"", json_escape(w)))
+            .collect();
         format!(
             "{{\"top\":\"{}\",\"family\":\"{}\",\"command\":\"{}\",\"yosys\":\"{}\",\"seconds\":{:.1},\"resources\":{{{}}},\"cells\":{{{}}},\"check_warnings\":[{}]}}",
             json_escape(&self.top),
@@ -293,7 +352,10 @@ mod tests {
 
     #[test]
     fn recognises_pass_headers() {
-        assert_eq!(pass_name("4.12. Executing ABC pass.").as_deref(), Some("ABC pass."));
+        assert_eq!(
+            pass_name("4.12. Executing ABC pass.").as_deref(),
+            Some("ABC pass.")
+        );
         assert_eq!(pass_name("foo. Executing"), None);
     }
 }

@@ -216,11 +216,34 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let t = TxDesc { addr: 0x1234_5678_9abc_def0, len: 1514, flags: TXF_CSUM_IP | TXF_CSUM_TCP };
+        let t = TxDesc {
+            addr: 0x1234_5678_9abc_def0,
+            len: 1514,
+            flags: TXF_CSUM_IP | TXF_CSUM_TCP,
+        };
         assert_eq!(TxDesc::decode(&t.encode()), t);
-        let r = RxDesc { addr: 0x40, len: 2048 };
+        let r = RxDesc {
+            addr: 0x40,
+            len: 2048,
+        };
         assert_eq!(RxDesc::decode(&r.encode()), r);
-        let c = Completion { index: 7, len: 60, hash: 0xdead_beef, flags: CPL_IPV4 | CPL_TCP, l3_off: 14, l4_off: 34, kind: KIND_RX, tcp_flags: 0x12, mss: 1460, wscale: WSCALE_PRESENT | 7, opts: OPT_SACK_PERM | OPT_TS, window: 65535, tsval: 1, tsecr: 2, phase: true };
+        let c = Completion {
+            index: 7,
+            len: 60,
+            hash: 0xdead_beef,
+            flags: CPL_IPV4 | CPL_TCP,
+            l3_off: 14,
+            l4_off: 34,
+            kind: KIND_RX,
+            tcp_flags: 0x12,
+            mss: 1460,
+            wscale: WSCALE_PRESENT | 7,
+            opts: OPT_SACK_PERM | OPT_TS,
+            window: 65535,
+            tsval: 1,
+            tsecr: 2,
+            phase: true,
+        };
         let b = c.encode();
         assert_eq!(b[31] & 0x80, 0x80);
         assert_eq!(Completion::decode(&b), c);
@@ -229,14 +252,26 @@ mod tests {
     #[test]
     fn bit_positions_match_bytes() {
         let bit = |b: &[u8; CPL_BYTES], pos: usize| (b[pos / 8] >> (pos % 8)) & 1;
-        let c = Completion { phase: true, ..Default::default() };
+        let c = Completion {
+            phase: true,
+            ..Default::default()
+        };
         assert_eq!(bit(&c.encode(), CPL_PHASE_BIT), 1);
-        let c = Completion { kind: 0x01, tsecr: 1, mss: 1, ..Default::default() };
+        let c = Completion {
+            kind: 0x01,
+            tsecr: 1,
+            mss: 1,
+            ..Default::default()
+        };
         let b = c.encode();
         assert_eq!(bit(&b, CPL_KIND_BIT), 1);
         assert_eq!(bit(&b, CPL_TSECR_BIT), 1);
         assert_eq!(bit(&b, CPL_MSS_BIT), 1);
-        let t = TxDesc { addr: 0, len: 0x1234, flags: 0x0003 };
+        let t = TxDesc {
+            addr: 0,
+            len: 0x1234,
+            flags: 0x0003,
+        };
         let w = u128::from_le_bytes(t.encode());
         assert_eq!((w >> TXD_LEN_BIT) & 0xffff, 0x1234);
         assert_eq!((w >> TXD_FLAGS_BIT) & 0xffff, 0x0003);

@@ -11,8 +11,8 @@
 
 #![no_std]
 
-pub mod regs;
 pub mod desc;
+pub mod regs;
 
 /// Data path width of the MAC and DMA interfaces, in bits.
 pub const DATA_BITS: usize = 512;

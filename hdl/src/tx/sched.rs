@@ -30,6 +30,9 @@ pub struct TxSched {
     qidx: [DFF<Bits<16>>; 4],
     avail: Signal<Local, Bits<4>>,
     sel: Signal<Local, Bits<2>>,
+    c1: Signal<Local, Bits<2>>,
+    c2: Signal<Local, Bits<2>>,
+    c3: Signal<Local, Bits<2>>,
     found: Signal<Local, Bit>,
     head: Signal<Local, Bits<128>>,
     addr: Signal<Local, Bits<64>>,
@@ -60,17 +63,22 @@ impl Logic for TxSched {
                 | (bit_cast::<4, 32>(self.qctl.val() >> 25) & 8));
         self.found.next = false;
         self.sel.next = 0.into();
-        if ((self.avail.val() >> (self.rr.q.val() + 3)) & 1) == 1 {
+        // Candidates rr, rr+1, rr+2, rr+3 as 2-bit signals: in Verilog
+        // `rr + k` inside a shift amount would not wrap at 4.
+        self.c1.next = self.rr.q.val() + 1;
+        self.c2.next = self.rr.q.val() + 2;
+        self.c3.next = self.rr.q.val() + 3;
+        if ((self.avail.val() >> self.c3.val()) & 1) == 1 {
             self.found.next = true;
-            self.sel.next = self.rr.q.val() + 3;
+            self.sel.next = self.c3.val();
         }
-        if ((self.avail.val() >> (self.rr.q.val() + 2)) & 1) == 1 {
+        if ((self.avail.val() >> self.c2.val()) & 1) == 1 {
             self.found.next = true;
-            self.sel.next = self.rr.q.val() + 2;
+            self.sel.next = self.c2.val();
         }
-        if ((self.avail.val() >> (self.rr.q.val() + 1)) & 1) == 1 {
+        if ((self.avail.val() >> self.c1.val()) & 1) == 1 {
             self.found.next = true;
-            self.sel.next = self.rr.q.val() + 1;
+            self.sel.next = self.c1.val();
         }
         if ((self.avail.val() >> self.rr.q.val()) & 1) == 1 {
             self.found.next = true;

@@ -206,12 +206,20 @@ pub struct AxiSlave {
     errors: Vec<(Channel, Range<u64>)>,
     pub stats: AxiStats,
     pub violations: Vec<Violation>,
+    /// Print every request and read beat to stderr (env TOE_TRACE_AXI).
+    pub trace: bool,
 }
 
 impl AxiSlave {
     pub fn new(cfg: AxiSlaveConfig, seed: u64) -> Self {
-        assert!(cfg.read_bandwidth > 0.0 && cfg.read_bandwidth <= 1.0, "read_bandwidth must be in (0, 1]");
-        assert!(cfg.write_bandwidth > 0.0 && cfg.write_bandwidth <= 1.0, "write_bandwidth must be in (0, 1]");
+        assert!(
+            cfg.read_bandwidth > 0.0 && cfg.read_bandwidth <= 1.0,
+            "read_bandwidth must be in (0, 1]"
+        );
+        assert!(
+            cfg.write_bandwidth > 0.0 && cfg.write_bandwidth <= 1.0,
+            "write_bandwidth must be in (0, 1]"
+        );
         assert!(cfg.max_reads > 0 && cfg.max_writes > 0);
         AxiSlave {
             cfg,
@@ -227,6 +235,7 @@ impl AxiSlave {
             errors: Vec::new(),
             stats: AxiStats::default(),
             violations: Vec::new(),
+            trace: std::env::var_os("TOE_TRACE_AXI").is_some(),
         }
     }
 
@@ -254,14 +263,19 @@ impl AxiSlave {
     }
 
     fn violation(&mut self, cycle: u64, what: String) {
-        self.violations.push(Violation { cycle, model: MODEL, what });
+        self.violations.push(Violation {
+            cycle,
+            model: MODEL,
+            what,
+        });
     }
 
     /// Pins for this cycle, from state only.
     pub fn drive(&mut self, mem: &HostMemory, cycle: u64) -> &AxiSlavePins {
         let stall = self.cfg.ready_stall;
         self.pins.arready = self.reads.len() < self.cfg.max_reads && !chance(&mut self.rng, stall);
-        self.pins.awready = self.writes.len() < self.cfg.max_writes && !chance(&mut self.rng, stall);
+        self.pins.awready =
+            self.writes.len() < self.cfg.max_writes && !chance(&mut self.rng, stall);
         self.pins.wready = !self.writes.is_empty() && self.w_tokens >= 1.0 - 1e-9;
         if !self.pins.rvalid && self.r_tokens >= 1.0 - 1e-9 {
             if let Some(r) = self.reads.front() {
@@ -293,7 +307,15 @@ impl AxiSlave {
         let beats = a.len as u64 + 1;
         let bytes = beats * 64;
         let what = |s: String| {
-            format!("{} burst addr={:#x} len={} ({} beats, {} bytes) id={}: {s}", ch.name(), a.addr, a.len, beats, bytes, a.id)
+            format!(
+                "{} burst addr={:#x} len={} ({} beats, {} bytes) id={}: {s}",
+                ch.name(),
+                a.addr,
+                a.len,
+                beats,
+                bytes,
+                a.id
+            )
         };
         let mut errs = Vec::new();
         if a.size != 6 {
@@ -309,7 +331,10 @@ impl AxiSlave {
             errs.push("address not 64-byte aligned".to_string());
         }
         if (a.addr & 0xfff) + bytes > 0x1000 {
-            errs.push(format!("crosses the 4 KiB boundary at {:#x}", (a.addr | 0xfff) + 1));
+            errs.push(format!(
+                "crosses the 4 KiB boundary at {:#x}",
+                (a.addr | 0xfff) + 1
+            ));
         }
         if ch == Channel::Read {
             if let Some(b) = mem.first_unposted(a.addr, bytes) {
@@ -325,15 +350,32 @@ impl AxiSlave {
     }
 
     fn injected(&self, ch: Channel, addr: u64, bytes: u64) -> bool {
-        self.errors.iter().any(|(c, r)| *c == ch && r.start < addr + bytes && addr < r.end)
+        self.errors
+            .iter()
+            .any(|(c, r)| *c == ch && r.start < addr + bytes && addr < r.end)
     }
 
     fn check_stable(&mut self, ch: Channel, prev: Option<AddrPins>, now: &AddrPins, cycle: u64) {
         if let Some(p) = prev {
             if !now.valid {
-                self.violation(cycle, format!("{} address valid dropped before it was taken (addr={:#x})", ch.name(), p.addr));
+                self.violation(
+                    cycle,
+                    format!(
+                        "{} address valid dropped before it was taken (addr={:#x})",
+                        ch.name(),
+                        p.addr
+                    ),
+                );
             } else if p != *now {
-                self.violation(cycle, format!("{} address request changed while waiting (addr={:#x} -> {:#x})", ch.name(), p.addr, now.addr));
+                self.violation(
+                    cycle,
+                    format!(
+                        "{} address request changed while waiting (addr={:#x} -> {:#x})",
+                        ch.name(),
+                        p.addr,
+                        now.addr
+                    ),
+                );
             }
         }
     }
@@ -348,9 +390,19 @@ impl AxiSlave {
         if m.ar.valid {
             if s.arready {
                 let a = m.ar;
+                if self.trace {
+                    eprintln!(
+                        "cycle {cycle}: AR id {} addr {:#x} len {}",
+                        a.id, a.addr, a.len
+                    );
+                }
                 self.check_request(Channel::Read, &a, mem, cycle);
                 let beats = (a.len & 0xff) + 1;
-                let resp = if self.injected(Channel::Read, a.addr, beats as u64 * 64) { SLVERR } else { OKAY };
+                let resp = if self.injected(Channel::Read, a.addr, beats as u64 * 64) {
+                    SLVERR
+                } else {
+                    OKAY
+                };
                 self.reads.push_back(ReadBurst {
                     id: a.id,
                     addr: a.addr & !63,
@@ -360,13 +412,20 @@ impl AxiSlave {
                     resp,
                 });
                 self.stats.read_bursts += 1;
-                self.stats.max_reads_outstanding = self.stats.max_reads_outstanding.max(self.reads.len());
+                self.stats.max_reads_outstanding =
+                    self.stats.max_reads_outstanding.max(self.reads.len());
             } else {
                 self.ar_stalled = Some(m.ar);
             }
         }
         // ---- R
         if s.rvalid && m.rready {
+            if self.trace {
+                eprintln!(
+                    "cycle {cycle}: R id {} rlast {} rresp {}",
+                    s.rid, s.rlast as u8, s.rresp
+                );
+            }
             self.pins.rvalid = false;
             self.stats.read_beats += 1;
             let r = self.reads.front_mut().expect("rvalid without burst");
@@ -384,10 +443,27 @@ impl AxiSlave {
         if m.aw.valid {
             if s.awready {
                 let a = m.aw;
+                if self.trace {
+                    eprintln!(
+                        "cycle {cycle}: AW id {} addr {:#x} len {}",
+                        a.id, a.addr, a.len
+                    );
+                }
                 self.check_request(Channel::Write, &a, mem, cycle);
                 let beats = (a.len & 0xff) + 1;
-                let resp = if self.injected(Channel::Write, a.addr, beats as u64 * 64) { SLVERR } else { OKAY };
-                self.writes.push_back(WriteBurst { id: a.id, addr: a.addr & !63, len: a.len, beats, next_beat: 0, resp });
+                let resp = if self.injected(Channel::Write, a.addr, beats as u64 * 64) {
+                    SLVERR
+                } else {
+                    OKAY
+                };
+                self.writes.push_back(WriteBurst {
+                    id: a.id,
+                    addr: a.addr & !63,
+                    len: a.len,
+                    beats,
+                    next_beat: 0,
+                    resp,
+                });
                 self.stats.write_bursts += 1;
             } else {
                 self.aw_stalled = Some(m.aw);
@@ -427,7 +503,11 @@ impl AxiSlave {
                 if resp != OKAY {
                     self.stats.error_responses += 1;
                 }
-                self.bresps.push_back(Bresp { id, resp, due: cycle + self.cfg.write_latency });
+                self.bresps.push_back(Bresp {
+                    id,
+                    resp,
+                    due: cycle + self.cfg.write_latency,
+                });
             }
         }
         // ---- B

@@ -91,7 +91,8 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Verilog { dir } => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let path = dir.join("toe.v");
-            std::fs::write(&path, verilog()?).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, verilog()?)
+                .with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {}", path.display());
             Ok(())
         }
@@ -99,10 +100,17 @@ fn run(cmd: Cmd) -> Result<()> {
             deps::ensure(&[deps::Tool::Verilator])?;
             run_lint(&dir)
         }
-        Cmd::Synth { family, json, timeout, verilog: file, top } => {
+        Cmd::Synth {
+            family,
+            json,
+            timeout,
+            verilog: file,
+            top,
+        } => {
             deps::ensure(&[deps::Tool::Yosys])?;
             let text = match file {
-                Some(f) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?,
                 None => verilog()?,
             };
             let dir = std::env::temp_dir().join(format!("toe-synth-{}", std::process::id()));
@@ -128,7 +136,8 @@ fn run(cmd: Cmd) -> Result<()> {
 
 /// The design as Verilog; a panic in the generator becomes an error.
 fn verilog() -> Result<String> {
-    std::panic::catch_unwind(toe_hdl::verilog).map_err(|_| anyhow!("Verilog generation (toe_hdl::verilog) panicked"))
+    std::panic::catch_unwind(toe_hdl::verilog)
+        .map_err(|_| anyhow!("Verilog generation (toe_hdl::verilog) panicked"))
 }
 
 fn run_lint(dir: &Path) -> Result<()> {
@@ -136,24 +145,41 @@ fn run_lint(dir: &Path) -> Result<()> {
     let mut waived: Vec<&str> = lint::WAIVERS.iter().map(|w| w.rule).collect();
     waived.dedup();
     if report.passed {
-        println!("lint: clean ({}; waived as in docs/lint.md: {})", dir.join("toe.v").display(), waived.join(", "));
+        println!(
+            "lint: clean ({}; waived as in docs/lint.md: {})",
+            dir.join("toe.v").display(),
+            waived.join(", ")
+        );
         return Ok(());
     }
     print!("{}", report.output);
-    let counts: Vec<String> = report.by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
-    bail!("lint: {} (see docs/lint.md for what is waived and why)", counts.join(", "))
+    let counts: Vec<String> = report
+        .by_rule
+        .iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
+    bail!(
+        "lint: {} (see docs/lint.md for what is waived and why)",
+        counts.join(", ")
+    )
 }
 
 fn test(no_nextest: bool, args: &[String]) -> Result<()> {
     deps::ensure(deps::ALL)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let nextest = !no_nextest
-        && Command::new(&cargo).args(["nextest", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+        && Command::new(&cargo)
+            .args(["nextest", "--version"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
 
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
     if nextest {
         let mut cmd = Command::new(&cargo);
-        cmd.args(["nextest", "run", "--workspace", "--no-tests=warn"]).args(args);
+        cmd.args(["nextest", "run", "--workspace", "--no-tests=warn"])
+            .args(args);
         results.push(("tests (nextest)", run_step(cmd)));
         let mut cmd = Command::new(&cargo);
         cmd.args(["test", "--workspace", "--doc"]);
@@ -167,7 +193,10 @@ fn test(no_nextest: bool, args: &[String]) -> Result<()> {
         results.push(("tests", run_step(cmd)));
     }
     println!("== lint");
-    results.push(("lint", run_lint(&deps::workspace_root().join("target/xtask/lint"))));
+    results.push((
+        "lint",
+        run_lint(&deps::workspace_root().join("target/xtask/lint")),
+    ));
 
     let failed: Vec<String> = results
         .iter()
@@ -185,7 +214,10 @@ fn test(no_nextest: bool, args: &[String]) -> Result<()> {
 fn run_step(mut cmd: Command) -> Result<()> {
     let shown = format!("{:?}", cmd).replace('"', "");
     println!("== {shown}");
-    let status = cmd.stdin(Stdio::null()).status().with_context(|| format!("could not start {shown}"))?;
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("could not start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
