@@ -20,13 +20,19 @@ pub struct HostMemory {
 
 impl HostMemory {
     pub fn new() -> Self {
-        HostMemory { regions: BTreeMap::new(), next: ALLOC_BASE }
+        HostMemory {
+            regions: BTreeMap::new(),
+            next: ALLOC_BASE,
+        }
     }
 
     /// Posts a zeroed region of `len` bytes whose address is a multiple of
     /// `align` (a power of two); regions are separated by unposted guards.
     pub fn alloc(&mut self, len: usize, align: u64) -> u64 {
-        assert!(align.is_power_of_two(), "alignment {align} is not a power of two");
+        assert!(
+            align.is_power_of_two(),
+            "alignment {align} is not a power of two"
+        );
         assert!(len > 0, "empty allocation");
         let a = (self.next + align - 1) & !(align - 1);
         self.post(a, len);
@@ -52,7 +58,9 @@ impl HostMemory {
     /// Withdraws the region starting at `addr` (DMA to it becomes a
     /// violation).  Returns its contents.
     pub fn free(&mut self, addr: u64) -> Vec<u8> {
-        self.regions.remove(&addr).unwrap_or_else(|| panic!("no region starts at {addr:#x}"))
+        self.regions
+            .remove(&addr)
+            .unwrap_or_else(|| panic!("no region starts at {addr:#x}"))
     }
 
     /// Start and length of the region holding `addr`.
@@ -92,7 +100,9 @@ impl HostMemory {
         let mut done = 0usize;
         while done < len {
             let a = addr + done as u64;
-            let Some((&s, v)) = self.regions.range(..=a).next_back() else { return false };
+            let Some((&s, v)) = self.regions.range(..=a).next_back() else {
+                return false;
+            };
             let off = (a - s) as usize;
             if off >= v.len() {
                 return false;
@@ -108,7 +118,9 @@ impl HostMemory {
         let mut done = 0usize;
         while done < len {
             let a = addr + done as u64;
-            let Some((&s, v)) = self.regions.range_mut(..=a).next_back() else { return false };
+            let Some((&s, v)) = self.regions.range_mut(..=a).next_back() else {
+                return false;
+            };
             let off = (a - s) as usize;
             if off >= v.len() {
                 return false;
@@ -122,8 +134,14 @@ impl HostMemory {
 
     /// Host write.  Panics on unposted bytes.
     pub fn write(&mut self, addr: u64, data: &[u8]) {
-        let ok = self.pieces_mut(addr, data.len(), |o, r| r.copy_from_slice(&data[o..o + r.len()]));
-        assert!(ok, "host write {addr:#x}+{} touches unposted memory", data.len());
+        let ok = self.pieces_mut(addr, data.len(), |o, r| {
+            r.copy_from_slice(&data[o..o + r.len()])
+        });
+        assert!(
+            ok,
+            "host write {addr:#x}+{} touches unposted memory",
+            data.len()
+        );
     }
 
     /// Host read into `buf`.  Panics on unposted bytes.
@@ -182,7 +200,8 @@ impl HostMemory {
     /// DMA write of one 64-byte line under byte strobes.  Bytes that are
     /// not posted are dropped; returns the first such address, if any.
     pub fn dma_write_line(&mut self, addr: u64, data: &[u8; 64], strb: u64) -> Option<u64> {
-        if strb == !0 && self.pieces_mut(addr, 64, |o, r| r.copy_from_slice(&data[o..o + r.len()])) {
+        if strb == !0 && self.pieces_mut(addr, 64, |o, r| r.copy_from_slice(&data[o..o + r.len()]))
+        {
             return None;
         }
         let mut bad = None;
