@@ -4,17 +4,50 @@
 use toe_sim::speed::{measure_speed_with, SpeedOptions};
 
 fn main() {
-    let cycles: u64 = std::env::args().nth(1).map(|s| s.parse().expect("cycles")).unwrap_or(1_000_000);
+    let cycles: u64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().expect("cycles"))
+        .unwrap_or(1_000_000);
     let fst = std::env::temp_dir().join("toe-sim-speed.fst");
     let runs = [
         ("fast model, idle", SpeedOptions::default()),
-        ("fast model, MAC RX traffic", SpeedOptions { rx_traffic: true, ..Default::default() }),
-        ("fst model (not tracing), idle", SpeedOptions { traceable: true, ..Default::default() }),
-        ("fst model (not tracing), MAC RX traffic", SpeedOptions { rx_traffic: true, traceable: true, ..Default::default() }),
-        ("fst model writing FST, MAC RX traffic", SpeedOptions { rx_traffic: true, fst: Some(fst.clone()), ..Default::default() }),
+        (
+            "fast model, MAC RX traffic",
+            SpeedOptions {
+                rx_traffic: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "fst model (not tracing), idle",
+            SpeedOptions {
+                traceable: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "fst model (not tracing), MAC RX traffic",
+            SpeedOptions {
+                rx_traffic: true,
+                traceable: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "fst model writing FST, MAC RX traffic",
+            SpeedOptions {
+                rx_traffic: true,
+                fst: Some(fst.clone()),
+                ..Default::default()
+            },
+        ),
     ];
     for (name, opt) in runs {
-        let n = if opt.fst.is_some() { cycles / 10 } else { cycles };
+        let n = if opt.fst.is_some() {
+            cycles / 10
+        } else {
+            cycles
+        };
         let s = measure_speed_with(n, &opt);
         println!(
             "{name:42} {:>10.0} cycles/s  ({} cycles in {:.2} s, {} RX frames, {} clock-low evals skipped)",

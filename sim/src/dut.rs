@@ -145,14 +145,30 @@ macro_rules! api {
 }
 
 api!(
-    "toe_fast", FAST, toe_fast_abi, toe_fast_new, toe_fast_free, toe_fast_eval,
-    toe_fast_trace_open, toe_fast_trace_flush, toe_fast_trace_close, toe_fast_set_skip,
+    "toe_fast",
+    FAST,
+    toe_fast_abi,
+    toe_fast_new,
+    toe_fast_free,
+    toe_fast_eval,
+    toe_fast_trace_open,
+    toe_fast_trace_flush,
+    toe_fast_trace_close,
+    toe_fast_set_skip,
     toe_fast_skipped
 );
 #[cfg(feature = "fst")]
 api!(
-    "toe_fst", FST, toe_fst_abi, toe_fst_new, toe_fst_free, toe_fst_eval,
-    toe_fst_trace_open, toe_fst_trace_flush, toe_fst_trace_close, toe_fst_set_skip,
+    "toe_fst",
+    FST,
+    toe_fst_abi,
+    toe_fst_new,
+    toe_fst_free,
+    toe_fst_eval,
+    toe_fst_trace_open,
+    toe_fst_trace_flush,
+    toe_fst_trace_close,
+    toe_fst_set_skip,
     toe_fst_skipped
 );
 
@@ -217,14 +233,26 @@ impl Dut {
     }
 
     fn create(api: &'static Api) -> Dut {
-        let want = ((std::mem::size_of::<Inputs>() as u32) << 16) | std::mem::size_of::<Outputs>() as u32;
+        let want =
+            ((std::mem::size_of::<Inputs>() as u32) << 16) | std::mem::size_of::<Outputs>() as u32;
         // SAFETY: argument-less query of the linked shim.
         let have = unsafe { (api.abi)() };
-        assert_eq!(have, want, "{}: port structs of csrc/ports.h and src/dut.rs differ", api.name);
+        assert_eq!(
+            have, want,
+            "{}: port structs of csrc/ports.h and src/dut.rs differ",
+            api.name
+        );
         // SAFETY: returns a fresh model owned by this Dut, freed in Drop.
         let p = unsafe { (api.new)() };
         let sim = NonNull::new(p).expect("toe_new returned null");
-        Dut { sim, api, inp: Inputs::default(), out: Outputs::default(), cycle: 0, tracing: false }
+        Dut {
+            sim,
+            api,
+            inp: Inputs::default(),
+            out: Outputs::default(),
+            cycle: 0,
+            tracing: false,
+        }
     }
 
     /// Whether this model can write waveforms.

@@ -23,8 +23,8 @@
 //! extension (`/tmp/w.my_test.fst`) so that parallel tests do not clobber
 //! each other; the path used is printed on stderr.
 use crate::bfm::{
-    AxiMasterPins, AxiSlave, AxiSlaveConfig, AxilMaster, AxilResult, AxilSlavePins, Direction, HostMemory,
-    MacSink, MacSource, PcapCapture, StreamBeat, Violation,
+    AxiMasterPins, AxiSlave, AxiSlaveConfig, AxilMaster, AxilResult, AxilSlavePins, Direction,
+    HostMemory, MacSink, MacSource, PcapCapture, StreamBeat, Violation,
 };
 use crate::dut::{Dut, FstError};
 use std::fmt;
@@ -94,7 +94,11 @@ pub struct Timeout {
 
 impl fmt::Display for Timeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "condition not met after {} cycles (at cycle {})", self.waited, self.cycle)
+        write!(
+            f,
+            "condition not met after {} cycles (at cycle {})",
+            self.waited, self.cycle
+        )
     }
 }
 impl std::error::Error for Timeout {}
@@ -103,7 +107,12 @@ impl std::error::Error for Timeout {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AxilError {
     /// No response within `HarnessConfig::reg_timeout` cycles.
-    Timeout { write: bool, addr: u32, cycles: u64, at: u64 },
+    Timeout {
+        write: bool,
+        addr: u32,
+        cycles: u64,
+        at: u64,
+    },
     /// Response other than OKAY.
     Resp { write: bool, addr: u32, resp: u32 },
 }
@@ -146,9 +155,23 @@ pub struct Harness {
 /// extension of `p`.
 fn per_test_path(p: &Path) -> PathBuf {
     let t = std::thread::current();
-    let Some(name) = t.name().filter(|n| *n != "main") else { return p.to_path_buf() };
-    let clean: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some(name) = t.name().filter(|n| *n != "main") else {
+        return p.to_path_buf();
+    };
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let file = match p.extension() {
         Some(e) => format!("{stem}.{clean}.{}", e.to_string_lossy()),
         None => format!("{stem}.{clean}"),
@@ -162,7 +185,10 @@ impl Harness {
     pub fn new(mut cfg: HarnessConfig) -> Harness {
         if cfg.use_env {
             if let Ok(s) = std::env::var("TOE_SEED") {
-                cfg.seed = s.trim().parse().unwrap_or_else(|_| panic!("TOE_SEED={s:?} is not a number"));
+                cfg.seed = s
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("TOE_SEED={s:?} is not a number"));
             }
             if cfg.fst.is_none() {
                 cfg.fst = std::env::var_os("TOE_FST").map(|p| per_test_path(Path::new(&p)));
@@ -182,7 +208,8 @@ impl Harness {
         }
         let pcap = cfg.pcap.as_ref().map(|p| {
             eprintln!("toe-sim: capturing MAC frames to {}", p.display());
-            PcapCapture::create(p, cfg.pcap_dirs).unwrap_or_else(|e| panic!("toe-sim: pcap {}: {e}", p.display()))
+            PcapCapture::create(p, cfg.pcap_dirs)
+                .unwrap_or_else(|e| panic!("toe-sim: pcap {}: {e}", p.display()))
         });
         let mut mac_rx = MacSource::new(cfg.seed);
         mac_rx.beat_gap = cfg.rx_beat_gap;
@@ -351,7 +378,9 @@ impl Harness {
             }
         }
         if self.cfg.panic_on_violation
-            && !(self.axi.violations.is_empty() && self.mac_tx.violations.is_empty() && self.axil.violations.is_empty())
+            && !(self.axi.violations.is_empty()
+                && self.mac_tx.violations.is_empty()
+                && self.axil.violations.is_empty())
         {
             self.fail_on_violations();
         }
@@ -359,8 +388,14 @@ impl Harness {
 
     /// Every violation recorded so far by any model.
     pub fn violations(&self) -> Vec<Violation> {
-        let mut v: Vec<Violation> =
-            self.axi.violations.iter().chain(&self.mac_tx.violations).chain(&self.axil.violations).cloned().collect();
+        let mut v: Vec<Violation> = self
+            .axi
+            .violations
+            .iter()
+            .chain(&self.mac_tx.violations)
+            .chain(&self.axil.violations)
+            .cloned()
+            .collect();
         v.sort_by_key(|x| x.cycle);
         v
     }
@@ -387,7 +422,11 @@ impl Harness {
 
     /// Ticks until `cond` holds (checked before each cycle) or `max_cycles`
     /// have passed.  Returns the cycles waited.
-    pub fn run_until(&mut self, max_cycles: u64, mut cond: impl FnMut(&Harness) -> bool) -> Result<u64, Timeout> {
+    pub fn run_until(
+        &mut self,
+        max_cycles: u64,
+        mut cond: impl FnMut(&Harness) -> bool,
+    ) -> Result<u64, Timeout> {
         let start = self.cycle();
         loop {
             let waited = self.cycle() - start;
@@ -395,7 +434,10 @@ impl Harness {
                 return Ok(waited);
             }
             if waited >= max_cycles {
-                return Err(Timeout { waited, cycle: self.cycle() });
+                return Err(Timeout {
+                    waited,
+                    cycle: self.cycle(),
+                });
             }
             self.tick();
         }
@@ -405,7 +447,12 @@ impl Harness {
         let limit = self.cfg.reg_timeout;
         match self.run_until(limit, |h| h.axil.is_done(t)) {
             Ok(_) => Ok(self.axil.take(t).unwrap()),
-            Err(e) => Err(AxilError::Timeout { write, addr, cycles: e.waited, at: e.cycle }),
+            Err(e) => Err(AxilError::Timeout {
+                write,
+                addr,
+                cycles: e.waited,
+                at: e.cycle,
+            }),
         }
     }
 
@@ -414,7 +461,11 @@ impl Harness {
         let t = self.axil.write(addr, val);
         match self.wait_axil(t, true, addr)? {
             AxilResult::Write { resp: 0, .. } => Ok(()),
-            AxilResult::Write { resp, .. } => Err(AxilError::Resp { write: true, addr, resp }),
+            AxilResult::Write { resp, .. } => Err(AxilError::Resp {
+                write: true,
+                addr,
+                resp,
+            }),
             AxilResult::Read { .. } => unreachable!(),
         }
     }
@@ -424,7 +475,11 @@ impl Harness {
         let t = self.axil.read(addr);
         match self.wait_axil(t, false, addr)? {
             AxilResult::Read { data, resp: 0, .. } => Ok(data),
-            AxilResult::Read { resp, .. } => Err(AxilError::Resp { write: false, addr, resp }),
+            AxilResult::Read { resp, .. } => Err(AxilError::Resp {
+                write: false,
+                addr,
+                resp,
+            }),
             AxilResult::Write { .. } => unreachable!(),
         }
     }

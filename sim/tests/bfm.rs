@@ -56,7 +56,11 @@ struct Bench {
 
 impl Bench {
     fn new(cfg: AxiSlaveConfig) -> Bench {
-        Bench { s: AxiSlave::new(cfg, 1), mem: HostMemory::new(), cycle: 0 }
+        Bench {
+            s: AxiSlave::new(cfg, 1),
+            mem: HostMemory::new(),
+            cycle: 0,
+        }
     }
     /// One cycle with master pins `m`; returns the slave's pins of that cycle.
     fn tick(&mut self, m: &AxiMasterPins) -> AxiSlavePins {
@@ -67,7 +71,11 @@ impl Bench {
     }
     /// Offers an address request until taken.
     fn request(&mut self, ch: Channel, a: AddrPins) {
-        let mut m = AxiMasterPins { bready: true, rready: true, ..Default::default() };
+        let mut m = AxiMasterPins {
+            bready: true,
+            rready: true,
+            ..Default::default()
+        };
         let a = AddrPins { valid: true, ..a };
         for _ in 0..100 {
             match ch {
@@ -83,7 +91,10 @@ impl Bench {
     }
     /// Collects read beats until `n` bursts completed: (cycle, rid, data, rresp, rlast).
     fn read_beats(&mut self, bursts: usize) -> Vec<(u64, u32, [u8; 64], u32, bool)> {
-        let m = AxiMasterPins { rready: true, ..Default::default() };
+        let m = AxiMasterPins {
+            rready: true,
+            ..Default::default()
+        };
         let mut v = Vec::new();
         let mut done = 0;
         for _ in 0..10_000 {
@@ -106,7 +117,10 @@ impl Bench {
     fn write_data(&mut self, beats: &[([u8; 64], u64, bool)]) -> u32 {
         let mut i = 0;
         for _ in 0..10_000 {
-            let mut m = AxiMasterPins { bready: true, ..Default::default() };
+            let mut m = AxiMasterPins {
+                bready: true,
+                ..Default::default()
+            };
             if i < beats.len() {
                 m.wvalid = true;
                 m.wdata = beats[i].0;
@@ -127,12 +141,22 @@ impl Bench {
 }
 
 fn req(addr: u64, len: u32) -> AddrPins {
-    AddrPins { id: 1, addr, len, size: 6, burst: 1, valid: true }
+    AddrPins {
+        id: 1,
+        addr,
+        len,
+        size: 6,
+        burst: 1,
+        valid: true,
+    }
 }
 
 #[test]
 fn axi_read_latency_data_and_stats() {
-    let mut b = Bench::new(AxiSlaveConfig { read_latency: 20, ..Default::default() });
+    let mut b = Bench::new(AxiSlaveConfig {
+        read_latency: 20,
+        ..Default::default()
+    });
     let a = b.mem.alloc(4096, 4096);
     let data: Vec<u8> = (0..256).map(|i| i as u8).collect();
     b.mem.write(a, &data);
@@ -140,7 +164,11 @@ fn axi_read_latency_data_and_stats() {
     b.request(Channel::Read, req(a, 3));
     let beats = b.read_beats(1);
     assert_eq!(beats.len(), 4);
-    assert!(beats[0].0 >= issued + 20, "first beat at {} before the latency", beats[0].0);
+    assert!(
+        beats[0].0 >= issued + 20,
+        "first beat at {} before the latency",
+        beats[0].0
+    );
     for (i, (_, id, d, resp, last)) in beats.iter().enumerate() {
         assert_eq!(*id, 1);
         assert_eq!(*resp, OKAY);
@@ -154,7 +182,10 @@ fn axi_read_latency_data_and_stats() {
 
 #[test]
 fn axi_reads_outstanding_return_in_issue_order() {
-    let mut b = Bench::new(AxiSlaveConfig { read_latency: 50, ..Default::default() });
+    let mut b = Bench::new(AxiSlaveConfig {
+        read_latency: 50,
+        ..Default::default()
+    });
     let a = b.mem.alloc(8192, 4096);
     for i in 0..4u64 {
         b.mem.fill(a + 1024 * i, 1024, i as u8 + 1);
@@ -162,7 +193,10 @@ fn axi_reads_outstanding_return_in_issue_order() {
     // Four requests back to back with different IDs.
     let mut m = AxiMasterPins::default();
     for i in 0..4u64 {
-        m.ar = AddrPins { id: 3 - i as u32, ..req(a + 1024 * i, 0) };
+        m.ar = AddrPins {
+            id: 3 - i as u32,
+            ..req(a + 1024 * i, 0)
+        };
         assert!(b.tick(&m).arready);
     }
     assert_eq!(b.s.reads_outstanding(), 4);
@@ -177,7 +211,11 @@ fn axi_reads_outstanding_return_in_issue_order() {
 
 #[test]
 fn axi_read_bandwidth_half() {
-    let mut b = Bench::new(AxiSlaveConfig { read_latency: 5, read_bandwidth: 0.5, ..Default::default() });
+    let mut b = Bench::new(AxiSlaveConfig {
+        read_latency: 5,
+        read_bandwidth: 0.5,
+        ..Default::default()
+    });
     let a = b.mem.alloc(4096, 4096);
     b.request(Channel::Read, req(a, 7));
     let beats = b.read_beats(1);
@@ -203,7 +241,10 @@ fn axi_write_with_strobes_and_response() {
 
 /// Issues one request and returns the violations it caused.
 fn bad_request(ch: Channel, a: AddrPins, post: Option<(u64, usize)>) -> Vec<Violation> {
-    let mut b = Bench::new(AxiSlaveConfig { read_latency: 1, ..Default::default() });
+    let mut b = Bench::new(AxiSlaveConfig {
+        read_latency: 1,
+        ..Default::default()
+    });
     if let Some((addr, len)) = post {
         b.mem.post(addr, len);
     }
@@ -212,15 +253,26 @@ fn bad_request(ch: Channel, a: AddrPins, post: Option<(u64, usize)>) -> Vec<Viol
 }
 
 fn assert_violation(v: &[Violation], needle: &str) {
-    assert!(v.iter().any(|x| x.what.contains(needle)), "no violation mentioning {needle:?} in {v:#?}");
+    assert!(
+        v.iter().any(|x| x.what.contains(needle)),
+        "no violation mentioning {needle:?} in {v:#?}"
+    );
 }
 
 #[test]
 fn axi_checks_4k_crossing() {
     let v = bad_request(Channel::Read, req(0x10_0fc0, 1), Some((0x10_0000, 0x4000)));
     assert_violation(&v, "crosses the 4 KiB boundary at 0x101000");
-    assert!(v[0].to_string().contains("read burst addr=0x100fc0 len=1"), "{}", v[0]);
-    let v = bad_request(Channel::Write, req(0x10_0800, 63), Some((0x10_0000, 0x4000)));
+    assert!(
+        v[0].to_string().contains("read burst addr=0x100fc0 len=1"),
+        "{}",
+        v[0]
+    );
+    let v = bad_request(
+        Channel::Write,
+        req(0x10_0800, 63),
+        Some((0x10_0000, 0x4000)),
+    );
     assert_violation(&v, "crosses the 4 KiB boundary");
 }
 
@@ -236,11 +288,32 @@ fn axi_checks_unposted_read() {
 #[test]
 fn axi_checks_size_burst_alignment_len() {
     let post = Some((0x30_0000, 0x1000));
-    let v = bad_request(Channel::Read, AddrPins { size: 5, ..req(0x30_0000, 0) }, post);
+    let v = bad_request(
+        Channel::Read,
+        AddrPins {
+            size: 5,
+            ..req(0x30_0000, 0)
+        },
+        post,
+    );
     assert_violation(&v, "size=5");
-    let v = bad_request(Channel::Write, AddrPins { burst: 0, ..req(0x30_0000, 0) }, post);
+    let v = bad_request(
+        Channel::Write,
+        AddrPins {
+            burst: 0,
+            ..req(0x30_0000, 0)
+        },
+        post,
+    );
     assert_violation(&v, "burst type 0");
-    let v = bad_request(Channel::Read, AddrPins { burst: 2, ..req(0x30_0000, 0) }, post);
+    let v = bad_request(
+        Channel::Read,
+        AddrPins {
+            burst: 2,
+            ..req(0x30_0000, 0)
+        },
+        post,
+    );
     assert_violation(&v, "burst type 2");
     let v = bad_request(Channel::Write, req(0x30_0020, 0), post);
     assert_violation(&v, "not 64-byte aligned");
@@ -280,15 +353,25 @@ fn axi_checks_wlast() {
 
 #[test]
 fn axi_checks_address_stability() {
-    let mut b = Bench::new(AxiSlaveConfig { max_reads: 1, read_latency: 1000, ..Default::default() });
+    let mut b = Bench::new(AxiSlaveConfig {
+        max_reads: 1,
+        read_latency: 1000,
+        ..Default::default()
+    });
     let a = b.mem.alloc(4096, 4096);
-    let mut m = AxiMasterPins { ar: req(a, 0), ..Default::default() };
+    let mut m = AxiMasterPins {
+        ar: req(a, 0),
+        ..Default::default()
+    };
     assert!(b.tick(&m).arready);
     // Queue full: arready low; the master then changes its request.
     assert!(!b.tick(&m).arready);
     m.ar.addr += 64;
     b.tick(&m);
-    assert_violation(&b.s.violations, "read address request changed while waiting");
+    assert_violation(
+        &b.s.violations,
+        "read address request changed while waiting",
+    );
     m.ar.valid = false;
     b.tick(&m);
     assert_violation(&b.s.violations, "read address valid dropped");
@@ -296,7 +379,10 @@ fn axi_checks_address_stability() {
 
 #[test]
 fn axi_error_injection() {
-    let mut b = Bench::new(AxiSlaveConfig { read_latency: 2, ..Default::default() });
+    let mut b = Bench::new(AxiSlaveConfig {
+        read_latency: 2,
+        ..Default::default()
+    });
     let a = b.mem.alloc(8192, 4096);
     b.s.inject_error(Channel::Read, a + 4096..a + 4160);
     b.s.inject_error(Channel::Write, a..a + 1);
@@ -307,7 +393,11 @@ fn axi_error_injection() {
     assert_eq!(resps, vec![OKAY, SLVERR, SLVERR]);
     b.request(Channel::Write, req(a, 0));
     assert_eq!(b.write_data(&[([7; 64], !0, true)]), SLVERR);
-    assert_eq!(b.mem.read(a, 1), vec![0], "data of a failed write is dropped");
+    assert_eq!(
+        b.mem.read(a, 1),
+        vec![0],
+        "data of a failed write is dropped"
+    );
     assert_eq!(b.s.stats.error_responses, 2);
     assert!(b.s.violations.is_empty());
 }
@@ -354,8 +444,14 @@ fn mac_source_to_sink_round_trip_with_gaps_and_backpressure() {
         assert_eq!(got.data, want.data, "frame {i}");
         assert_eq!(got.error, want.error, "frame {i}");
         let sent = src.sent[i];
-        assert_eq!((sent.id, sent.len, sent.error), (i as u64, want.data.len(), want.error));
-        assert_eq!((got.start_cycle, got.end_cycle), (sent.start_cycle, sent.end_cycle));
+        assert_eq!(
+            (sent.id, sent.len, sent.error),
+            (i as u64, want.data.len(), want.error)
+        );
+        assert_eq!(
+            (got.start_cycle, got.end_cycle),
+            (sent.start_cycle, sent.end_cycle)
+        );
     }
 }
 
@@ -398,15 +494,29 @@ fn mac_source_beats_are_well_formed() {
 
 #[test]
 fn mac_sink_checks_protocol() {
-    let beat = |keep, last, valid| StreamBeat { data: [5; 64], keep, valid, last, user: false };
+    let beat = |keep, last, valid| StreamBeat {
+        data: [5; 64],
+        keep,
+        valid,
+        last,
+        user: false,
+    };
     let mut s = MacSink::new(1);
     s.drive();
     s.update(&beat(0xff, false, true), 0);
-    assert!(s.violations[0].what.contains("not full"), "{:?}", s.violations);
+    assert!(
+        s.violations[0].what.contains("not full"),
+        "{:?}",
+        s.violations
+    );
     let mut s = MacSink::new(1);
     s.drive();
     s.update(&beat(0b101, true, true), 0);
-    assert!(s.violations[0].what.contains("not contiguous"), "{:?}", s.violations);
+    assert!(
+        s.violations[0].what.contains("not contiguous"),
+        "{:?}",
+        s.violations
+    );
     assert_eq!(s.frames[0].data, vec![5, 5]);
     let mut s = MacSink::new(1);
     s.drive();
@@ -419,7 +529,11 @@ fn mac_sink_checks_protocol() {
     s.update(&beat(!0, false, true), 0);
     s.drive();
     s.update(&beat(!0, false, false), 1);
-    assert!(s.violations[0].what.contains("dropped"), "{:?}", s.violations);
+    assert!(
+        s.violations[0].what.contains("dropped"),
+        "{:?}",
+        s.violations
+    );
     // Good frame: no violations.
     let mut s = MacSink::new(1);
     s.drive();
@@ -489,7 +603,13 @@ impl RegSlave {
 #[test]
 fn axil_master_against_register_slave() {
     let mut m = AxilMaster::new();
-    let mut s = RegSlave { regs: [0; 16], pins: AxilSlavePins::default(), aw: None, w: None, cycle: 0 };
+    let mut s = RegSlave {
+        regs: [0; 16],
+        pins: AxilSlavePins::default(),
+        aw: None,
+        w: None,
+        cycle: 0,
+    };
     let t1 = m.write(0x8, 0x1234_5678);
     let t2 = m.write_strb(0x8, 0xaaaa_aaaa, 0b0010);
     let t3 = m.read(0x8);
@@ -502,16 +622,30 @@ fn axil_master_against_register_slave() {
     }
     assert!(m.is_idle());
     assert!(m.violations.is_empty(), "{:?}", m.violations);
-    assert!(matches!(m.take(t1), Some(AxilResult::Write { resp: 0, .. })));
-    assert!(matches!(m.take(t2), Some(AxilResult::Write { resp: 0, .. })));
+    assert!(matches!(
+        m.take(t1),
+        Some(AxilResult::Write { resp: 0, .. })
+    ));
+    assert!(matches!(
+        m.take(t2),
+        Some(AxilResult::Write { resp: 0, .. })
+    ));
     match m.take(t3) {
-        Some(AxilResult::Read { data, resp: 0, issued, done }) => {
+        Some(AxilResult::Read {
+            data,
+            resp: 0,
+            issued,
+            done,
+        }) => {
             assert_eq!(data, 0x1234_aa78);
             assert!(done > issued);
         }
         r => panic!("{r:?}"),
     }
-    assert!(matches!(m.take(t4), Some(AxilResult::Write { resp: 2, .. })));
+    assert!(matches!(
+        m.take(t4),
+        Some(AxilResult::Write { resp: 2, .. })
+    ));
     assert_eq!(m.completed, 4);
 }
 

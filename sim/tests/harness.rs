@@ -15,7 +15,10 @@ fn tmp(name: &str) -> PathBuf {
 /// Config that ignores TOE_* variables, so tests behave the same whatever
 /// the developer's environment.
 fn cfg() -> HarnessConfig {
-    HarnessConfig { use_env: false, ..Default::default() }
+    HarnessConfig {
+        use_env: false,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -25,8 +28,14 @@ fn reset_leaves_outputs_idle_and_registers_readable() {
     h.run(4);
     let d = &h.dut;
     assert!(!d.tx_tvalid(), "tx_tvalid after reset");
-    assert!(!d.m_axi_awvalid() && !d.m_axi_wvalid() && !d.m_axi_arvalid(), "DMA request after reset");
-    assert!(!d.s_axil_bvalid() && !d.s_axil_rvalid(), "AXI4-Lite response after reset");
+    assert!(
+        !d.m_axi_awvalid() && !d.m_axi_wvalid() && !d.m_axi_arvalid(),
+        "DMA request after reset"
+    );
+    assert!(
+        !d.s_axil_bvalid() && !d.s_axil_rvalid(),
+        "AXI4-Lite response after reset"
+    );
     assert_eq!(h.reg_read(regs::ID_BASE + regs::BLK_TYPE), regs::TYPE_ID);
     h.reg_write(regs::ID_BASE + regs::ID_SCRATCH, 0xdead_beef);
     assert_eq!(h.reg_read(regs::ID_BASE + regs::ID_SCRATCH), 0xdead_beef);
@@ -38,7 +47,10 @@ fn reset_leaves_outputs_idle_and_registers_readable() {
 
 #[test]
 fn waits_are_bounded() {
-    let mut h = Harness::new(HarnessConfig { reg_timeout: 1, ..cfg() });
+    let mut h = Harness::new(HarnessConfig {
+        reg_timeout: 1,
+        ..cfg()
+    });
     let e = h.run_until(10, |_| false).unwrap_err();
     assert_eq!(e.waited, 10);
     let start = h.cycle();
@@ -52,7 +64,10 @@ fn waits_are_bounded() {
 fn fst_waveform_is_written() {
     let path = tmp("w.fst");
     {
-        let mut h = Harness::new(HarnessConfig { fst: Some(path.clone()), ..cfg() });
+        let mut h = Harness::new(HarnessConfig {
+            fst: Some(path.clone()),
+            ..cfg()
+        });
         h.mac_rx.push_bytes(vec![0x55; 200]);
         h.run(200);
     }
@@ -66,7 +81,10 @@ fn fst_can_start_mid_run_on_a_traceable_model() {
     let mut h = Harness::new(cfg());
     assert_eq!(h.enable_fst(tmp("never.fst")), Err(FstError::NotTraceable));
     let path = tmp("late.fst");
-    let mut h = Harness::new(HarnessConfig { traceable: true, ..cfg() });
+    let mut h = Harness::new(HarnessConfig {
+        traceable: true,
+        ..cfg()
+    });
     h.run(100);
     h.enable_fst(&path).unwrap();
     assert_eq!(h.enable_fst(&path), Err(FstError::AlreadyOpen));
@@ -81,11 +99,15 @@ fn pcap_capture_parses_back() {
     let path = tmp("cap.pcap");
     let frames: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8 + 1; 60 + 100 * i]).collect();
     let sent = {
-        let mut h = Harness::new(HarnessConfig { pcap: Some(path.clone()), ..cfg() });
+        let mut h = Harness::new(HarnessConfig {
+            pcap: Some(path.clone()),
+            ..cfg()
+        });
         for f in &frames {
             h.mac_rx.push(MacFrame::new(f.clone()));
         }
-        h.run_until(10_000, |h| h.mac_rx.is_idle()).expect("frames not taken by the design");
+        h.run_until(10_000, |h| h.mac_rx.is_idle())
+            .expect("frames not taken by the design");
         h.flush();
         h.mac_rx.sent.clone()
     };
@@ -146,14 +168,26 @@ fn skipping_unchanged_evaluations_is_transparent() {
         hold -= 1;
         a.eval();
         b.eval();
-        assert_eq!(a.outputs(), b.outputs(), "clock-low outputs differ at cycle {cycle}");
+        assert_eq!(
+            a.outputs(),
+            b.outputs(),
+            "clock-low outputs differ at cycle {cycle}"
+        );
         a.posedge();
         b.posedge();
-        assert_eq!(a.outputs(), b.outputs(), "post-edge outputs differ at cycle {cycle}");
+        assert_eq!(
+            a.outputs(),
+            b.outputs(),
+            "post-edge outputs differ at cycle {cycle}"
+        );
     }
     assert_eq!(b.skipped_evals(), 0);
     if possible {
-        assert!(a.skipped_evals() > 10_000, "only {} evaluations skipped", a.skipped_evals());
+        assert!(
+            a.skipped_evals() > 10_000,
+            "only {} evaluations skipped",
+            a.skipped_evals()
+        );
     }
 }
 
@@ -161,7 +195,10 @@ fn skipping_unchanged_evaluations_is_transparent() {
 fn speed_is_measurable() {
     let s = toe_sim::speed::measure_speed_with(
         5_000,
-        &toe_sim::speed::SpeedOptions { rx_traffic: true, ..Default::default() },
+        &toe_sim::speed::SpeedOptions {
+            rx_traffic: true,
+            ..Default::default()
+        },
     );
     assert!(s.cycles_per_second > 1000.0);
     assert!(s.rx_frames > 0 || s.cycles < 10_000);

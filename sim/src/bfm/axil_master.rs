@@ -41,8 +41,17 @@ pub enum AxilOp {
 /// 2 SLVERR, 3 DECERR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AxilResult {
-    Write { resp: u32, issued: u64, done: u64 },
-    Read { data: u32, resp: u32, issued: u64, done: u64 },
+    Write {
+        resp: u32,
+        issued: u64,
+        done: u64,
+    },
+    Read {
+        data: u32,
+        resp: u32,
+        issued: u64,
+        done: u64,
+    },
 }
 
 /// Handle of a queued access.
@@ -95,8 +104,14 @@ impl AxilMaster {
         let addr = match op {
             AxilOp::Write { addr, .. } | AxilOp::Read { addr } => addr,
         };
-        assert!(addr <= 0xffff, "AXI4-Lite address {addr:#x} beyond the 16-bit BAR0");
-        assert!(addr % 4 == 0, "AXI4-Lite address {addr:#x} not 32-bit aligned");
+        assert!(
+            addr <= 0xffff,
+            "AXI4-Lite address {addr:#x} beyond the 16-bit BAR0"
+        );
+        assert!(
+            addr % 4 == 0,
+            "AXI4-Lite address {addr:#x} not 32-bit aligned"
+        );
         let t = self.next;
         self.next += 1;
         self.queue.push_back((t, op));
@@ -105,11 +120,19 @@ impl AxilMaster {
 
     /// Queues a full-word write.
     pub fn write(&mut self, addr: u32, data: u32) -> Ticket {
-        self.push(AxilOp::Write { addr, data, strb: 0xf })
+        self.push(AxilOp::Write {
+            addr,
+            data,
+            strb: 0xf,
+        })
     }
     /// Queues a write with byte strobes (`strb` bit i enables byte i).
     pub fn write_strb(&mut self, addr: u32, data: u32, strb: u32) -> Ticket {
-        self.push(AxilOp::Write { addr, data, strb: strb & 0xf })
+        self.push(AxilOp::Write {
+            addr,
+            data,
+            strb: strb & 0xf,
+        })
     }
     /// Queues a read.
     pub fn read(&mut self, addr: u32) -> Ticket {
@@ -132,7 +155,13 @@ impl AxilMaster {
     pub fn drive(&mut self) -> AxilMasterPins {
         if self.cur.is_none() {
             if let Some((ticket, op)) = self.queue.pop_front() {
-                self.cur = Some(Cur { ticket, op, a_done: false, w_done: false, issued: None });
+                self.cur = Some(Cur {
+                    ticket,
+                    op,
+                    a_done: false,
+                    w_done: false,
+                    issued: None,
+                });
             }
         }
         // Address and data pins keep their last values when unused.
@@ -143,7 +172,12 @@ impl AxilMaster {
         p.arvalid = false;
         p.rready = false;
         match &self.cur {
-            Some(Cur { op: AxilOp::Write { addr, data, strb }, a_done, w_done, .. }) => {
+            Some(Cur {
+                op: AxilOp::Write { addr, data, strb },
+                a_done,
+                w_done,
+                ..
+            }) => {
                 p.awaddr = *addr;
                 p.wdata = *data;
                 p.wstrb = *strb;
@@ -151,7 +185,11 @@ impl AxilMaster {
                 p.wvalid = !w_done;
                 p.bready = true;
             }
-            Some(Cur { op: AxilOp::Read { addr }, a_done, .. }) => {
+            Some(Cur {
+                op: AxilOp::Read { addr },
+                a_done,
+                ..
+            }) => {
                 p.araddr = *addr;
                 p.arvalid = !a_done;
                 p.rready = true;
@@ -167,8 +205,15 @@ impl AxilMaster {
         let p = self.pins;
         let Some(cur) = self.cur.as_mut() else {
             if s.bvalid || s.rvalid {
-                let what = format!("bvalid={} rvalid={} with no access in flight", s.bvalid, s.rvalid);
-                self.violations.push(Violation { cycle, model: MODEL, what });
+                let what = format!(
+                    "bvalid={} rvalid={} with no access in flight",
+                    s.bvalid, s.rvalid
+                );
+                self.violations.push(Violation {
+                    cycle,
+                    model: MODEL,
+                    what,
+                });
             }
             return;
         };
@@ -186,7 +231,11 @@ impl AxilMaster {
                     if !b_ok {
                         bad = Some("bvalid before both address and data were taken".into());
                     }
-                    let r = AxilResult::Write { resp: s.bresp, issued: cur.issued.unwrap(), done: cycle };
+                    let r = AxilResult::Write {
+                        resp: s.bresp,
+                        issued: cur.issued.unwrap(),
+                        done: cycle,
+                    };
                     self.results.insert(cur.ticket, r);
                     self.cur = None;
                     self.completed += 1;
@@ -215,7 +264,11 @@ impl AxilMaster {
             }
         }
         if let Some(what) = bad {
-            self.violations.push(Violation { cycle, model: MODEL, what });
+            self.violations.push(Violation {
+                cycle,
+                model: MODEL,
+                what,
+            });
         }
     }
 }

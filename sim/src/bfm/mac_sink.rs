@@ -76,7 +76,11 @@ impl MacSink {
     }
 
     fn violation(&mut self, cycle: u64, what: String) {
-        self.violations.push(Violation { cycle, model: MODEL, what });
+        self.violations.push(Violation {
+            cycle,
+            model: MODEL,
+            what,
+        });
     }
 
     /// Takes the DUT's beat as sampled before the edge (`data` only needs
@@ -87,7 +91,10 @@ impl MacSink {
             if !beat.valid {
                 self.violation(cycle, "tx_tvalid dropped before the beat was taken".into());
             } else if prev != *beat {
-                self.violation(cycle, "tx beat changed while tx_tvalid was high and tx_tready low".into());
+                self.violation(
+                    cycle,
+                    "tx beat changed while tx_tvalid was high and tx_tready low".into(),
+                );
             }
         }
         if !beat.valid {
@@ -105,10 +112,16 @@ impl MacSink {
         let k = beat.keep;
         if beat.last {
             if k == 0 || k & k.wrapping_add(1) != 0 {
-                self.violation(cycle, format!("last beat tx_tkeep {k:#018x} is not contiguous from byte 0"));
+                self.violation(
+                    cycle,
+                    format!("last beat tx_tkeep {k:#018x} is not contiguous from byte 0"),
+                );
             }
         } else if k != !0 {
-            self.violation(cycle, format!("tx_tkeep {k:#018x} not full on a beat without tx_tlast"));
+            self.violation(
+                cycle,
+                format!("tx_tkeep {k:#018x} not full on a beat without tx_tlast"),
+            );
         }
         if k == !0 {
             self.cur.extend_from_slice(&beat.data);

@@ -119,7 +119,12 @@ impl MacSource {
                     return &self.beat;
                 }
                 let (id, frame) = self.queue.pop_front().unwrap();
-                self.cur = Some(Current { id, frame, offset: 0, start_cycle: None });
+                self.cur = Some(Current {
+                    id,
+                    frame,
+                    offset: 0,
+                    start_cycle: None,
+                });
             } else if chance(&mut self.rng, self.beat_gap) {
                 return &self.beat;
             }

@@ -18,7 +18,9 @@ pub mod pcap;
 
 use std::fmt;
 
-pub use axi_slave::{AddrPins, AxiMasterPins, AxiSlave, AxiSlaveConfig, AxiSlavePins, AxiStats, Channel};
+pub use axi_slave::{
+    AddrPins, AxiMasterPins, AxiSlave, AxiSlaveConfig, AxiSlavePins, AxiStats, Channel,
+};
 pub use axil_master::{AxilMaster, AxilMasterPins, AxilOp, AxilResult, AxilSlavePins, Ticket};
 pub use host_memory::HostMemory;
 pub use mac_sink::{MacSink, TxFrame};
@@ -40,7 +42,13 @@ pub struct StreamBeat {
 
 impl Default for StreamBeat {
     fn default() -> Self {
-        StreamBeat { data: [0; 64], keep: 0, valid: false, last: false, user: false }
+        StreamBeat {
+            data: [0; 64],
+            keep: 0,
+            valid: false,
+            last: false,
+            user: false,
+        }
     }
 }
 

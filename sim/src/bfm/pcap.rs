@@ -3,8 +3,8 @@
 use crate::dut::CLOCK_PERIOD_PS;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
-use std::fs::File;
 use std::cell::RefCell;
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::rc::Rc;
@@ -56,7 +56,9 @@ pub struct PcapCapture {
 
 impl PcapCapture {
     pub fn create(path: impl AsRef<Path>, dirs: Direction) -> std::io::Result<Self> {
-        let file = Shared(Rc::new(RefCell::new(BufWriter::new(File::create(path.as_ref())?))));
+        let file = Shared(Rc::new(RefCell::new(BufWriter::new(File::create(
+            path.as_ref(),
+        )?))));
         let header = PcapHeader {
             datalink: DataLink::ETHERNET,
             ts_resolution: TsResolution::NanoSecond,
@@ -64,8 +66,14 @@ impl PcapCapture {
             endianness: Endianness::native(),
             ..Default::default()
         };
-        let writer = PcapWriter::with_header(file.clone(), header).map_err(std::io::Error::other)?;
-        Ok(PcapCapture { writer, file, dirs, frames: 0 })
+        let writer =
+            PcapWriter::with_header(file.clone(), header).map_err(std::io::Error::other)?;
+        Ok(PcapCapture {
+            writer,
+            file,
+            dirs,
+            frames: 0,
+        })
     }
 
     /// Writes one frame seen at `cycle`.
