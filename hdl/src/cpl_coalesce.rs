@@ -195,7 +195,14 @@ impl Logic for CplCoalesce {
         self.urgent.d.next = self.st_valid.q.val()
             && ((self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64)
                 || (self.any.val() && !self.fits_st.val()));
-        self.line_urgent.next = self.urgent.q.val() && self.st_valid.q.val();
+        if self.line_take.val() {
+            // The hint described the line just taken, not the next one.
+            self.urgent.d.next = false;
+        }
+        // A full line is urgent at once (registered state only); a line that
+        // blocks a waiting request becomes urgent one cycle later.
+        self.line_urgent.next = self.st_valid.q.val()
+            && (self.urgent.q.val() || (self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64));
         if self.rst.val() {
             self.st_valid.d.next = false;
             self.urgent.d.next = false;

@@ -14,6 +14,9 @@ pub const CACHE: usize = 256;
 declare_sync_fifo!(DescCache, Bits<128>, 256, 1);
 // Tag: queue (1:0), first slot in the beat (3:2), count (6:4).
 declare_sync_fifo!(FetchTags, Bits<7>, 64, 4);
+// Returned beats with their tag, unpacked one descriptor per cycle off the R
+// channel, so the shared R channel is held one cycle per beat.
+declare_sync_fifo!(FetchBeats, Bits<519>, 8, 2);
 
 #[derive(LogicBlock)]
 pub struct DescFetch {
@@ -40,13 +43,14 @@ pub struct DescFetch {
     pub pop: Signal<In, Bits<4>>,
     cache: [DescCache; 4],
     tags: FetchTags,
+    beats: FetchBeats,
     fidx: [DFF<Bits<16>>; 4],
     credits: [DFF<Bits<10>>; 4],
     rr: DFF<Bits<2>>,
-    hold_valid: DFF<Bit>,
-    hold_data: DFF<Bits<512>>,
-    hold_q: DFF<Bits<2>>,
-    hold_slot: DFF<Bits<2>>,
+    /// A read offered and not yet accepted stays (AXI): its queue.
+    ar_hold: DFF<Bit>,
+    ar_hold_q: DFF<Bits<2>>,
+    /// Descriptors of the head beat already unpacked.
     hold_cnt: DFF<Bits<3>>,
     // scratch
     want: Signal<Local, Bits<4>>,
@@ -61,6 +65,7 @@ pub struct DescFetch {
     mask: Signal<Local, Bits<16>>,
     issue: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
+    room: Signal<Local, Bit>,
     c_one: Constant<Bits<16>>,
 }
 
@@ -84,13 +89,12 @@ impl Default for DescFetch {
             pop: Default::default(),
             cache: array_init::array_init(|_| Default::default()),
             tags: Default::default(),
+            beats: Default::default(),
             fidx: array_init::array_init(|_| Default::default()),
             credits: array_init::array_init(|_| Default::default()),
             rr: Default::default(),
-            hold_valid: Default::default(),
-            hold_data: Default::default(),
-            hold_q: Default::default(),
-            hold_slot: Default::default(),
+            ar_hold: Default::default(),
+            ar_hold_q: Default::default(),
             hold_cnt: Default::default(),
             want: Default::default(),
             sel: Default::default(),
@@ -104,6 +108,7 @@ impl Default for DescFetch {
             mask: Default::default(),
             issue: Default::default(),
             take: Default::default(),
+            room: Default::default(),
             c_one: Constant::new(1u64.into()),
         }
     }
@@ -112,8 +117,8 @@ impl Default for DescFetch {
 impl Logic for DescFetch {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rr, hold_valid, hold_data, hold_q, hold_slot, hold_cnt);
-        clock!(self, clock, tags);
+        dff_setup!(self, clock, rr, ar_hold, ar_hold_q, hold_cnt);
+        clock!(self, clock, tags, beats);
         for q in 0..4 {
             self.cache[q].clock.next = self.clock.val();
             self.fidx[q].clock.next = self.clock.val();
@@ -173,6 +178,10 @@ impl Logic for DescFetch {
             self.found.next = true;
             self.sel.next = self.rr.q.val();
         }
+        if self.ar_hold.q.val() {
+            self.found.next = true;
+            self.sel.next = self.ar_hold_q.q.val();
+        }
         // Descriptors of the selected queue in the beat holding its fetch index.
         self.mask.next = (self.c_one.val()
             << bit_cast::<16, 32>(
@@ -192,10 +201,15 @@ impl Logic for DescFetch {
         if self.pending.val() < self.cnt.val() {
             self.cnt.next = self.pending.val();
         }
-        self.ar_valid.next = self.found.val() && !self.tags.almost_full.val();
+        // While holding an offered address, the (lagging) almost-full flag is
+        // ignored: its margin leaves room for the held request.
+        self.room.next = !self.tags.almost_full.val() || self.ar_hold.q.val();
+        self.ar_valid.next = self.found.val() && self.room.val();
         self.ar_addr.next = self.base.val().get_bits::<64>(self.sel.val().index() * 64)
             + (bit_cast::<64, 16>(self.slot.val() & 0xFFFC) << 4);
-        self.issue.next = self.found.val() && !self.tags.almost_full.val() && self.ar_ready.val();
+        self.issue.next = self.found.val() && self.room.val() && self.ar_ready.val();
+        self.ar_hold.d.next = self.found.val() && self.room.val() && !self.ar_ready.val();
+        self.ar_hold_q.d.next = self.sel.val();
         self.tags.write.next = self.issue.val();
         self.tags.data_in.next = bit_cast::<7, 2>(self.sel.val())
             | (bit_cast::<7, 16>(self.slot.val() & 3) << 2)
@@ -203,32 +217,35 @@ impl Logic for DescFetch {
         if self.issue.val() {
             self.rr.d.next = self.sel.val() + 1;
         }
-        // Unpack: take a returned beat when the holding register is free or
-        // finishes this cycle.
-        self.r_ready.next = !self.hold_valid.q.val() || (self.hold_cnt.q.val() == 1);
-        self.take.next =
-            self.r_valid.val() && (!self.hold_valid.q.val() || (self.hold_cnt.q.val() == 1));
+        // Returned beats go into the beat FIFO with their tag.
+        self.r_ready.next = !self.beats.almost_full.val();
+        self.take.next = self.r_valid.val() && !self.beats.almost_full.val();
         self.tags.read.next = self.take.val();
+        self.beats.write.next = self.take.val();
+        self.beats.data_in.next = bit_cast::<519, 512>(self.r_data.val())
+            | (bit_cast::<519, 7>(self.tags.data_out.val()) << 512);
+        // Unpack the head beat: descriptor (slot + hold_cnt) of it per cycle.
+        self.beats.read.next = false;
         for q in 0..4 {
-            self.cache[q].write.next =
-                self.hold_valid.q.val() && (self.hold_q.q.val().index() == q);
-            self.cache[q].data_in.next = bit_cast::<128, 512>(
-                self.hold_data.q.val() >> (bit_cast::<10, 2>(self.hold_slot.q.val()) << 7),
+            self.cache[q].write.next = !self.beats.empty.val()
+                && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q);
+            self.cache[q].data_in.next = bit_cast::<128, 519>(
+                self.beats.data_out.val()
+                    >> (bit_cast::<10, 2>(
+                        bit_cast::<2, 519>(self.beats.data_out.val() >> 514)
+                            + bit_cast::<2, 3>(self.hold_cnt.q.val()),
+                    ) << 7),
             );
         }
-        if self.hold_valid.q.val() {
-            self.hold_slot.d.next = self.hold_slot.q.val() + 1;
-            self.hold_cnt.d.next = self.hold_cnt.q.val() - 1;
-            if self.hold_cnt.q.val() == 1 {
-                self.hold_valid.d.next = false;
+        if !self.beats.empty.val() {
+            // hold_cnt counts the descriptors of the head beat already pushed.
+            self.hold_cnt.d.next = self.hold_cnt.q.val() + 1;
+            if bit_cast::<3, 3>(self.hold_cnt.q.val()) + 1
+                == bit_cast::<3, 519>(self.beats.data_out.val() >> 516)
+            {
+                self.hold_cnt.d.next = 0.into();
+                self.beats.read.next = true;
             }
-        }
-        if self.take.val() {
-            self.hold_valid.d.next = true;
-            self.hold_data.d.next = self.r_data.val();
-            self.hold_q.d.next = bit_cast::<2, 7>(self.tags.data_out.val());
-            self.hold_slot.d.next = bit_cast::<2, 7>(self.tags.data_out.val() >> 2);
-            self.hold_cnt.d.next = bit_cast::<3, 7>(self.tags.data_out.val() >> 4);
         }
         // Heads, pops, credits, fetch indices.
         self.head.next = 0.into();
@@ -265,7 +282,8 @@ impl Logic for DescFetch {
         }
         if self.rst.val() {
             self.rr.d.next = 0.into();
-            self.hold_valid.d.next = false;
+            self.ar_hold.d.next = false;
+            self.hold_cnt.d.next = 0.into();
             for q in 0..4 {
                 self.fidx[q].d.next = 0.into();
                 self.credits[q].d.next = 256.into();

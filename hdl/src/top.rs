@@ -4,10 +4,12 @@
 //!
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
+#![allow(unused_parens)] // the grant expressions of the read arbiter are written out in full
 use crate::cpl_coalesce::CplCoalesce;
 use crate::desc_fetch::DescFetch;
 use crate::regs::RegFile;
-use crate::rx::dma_write::DmaWrite;
+use crate::rx::dma_addr::DmaAddr;
+use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
 use crate::tx::csum::TxCsum;
 use crate::tx::sched::TxSched;
@@ -83,7 +85,8 @@ pub struct Toe {
     pub m_axi_rready: Signal<Out, Bit>,
     regs: RegFile,
     rx: RxPath,
-    dmaw: DmaWrite,
+    dmaa: DmaAddr,
+    dmad: DmaData,
     rxf: DescFetch,
     txf: DescFetch,
     coal: CplCoalesce,
@@ -91,15 +94,19 @@ pub struct Toe {
     txt: TxStream,
     txc: TxCsum,
     dma_err: DFF<Bit>,
+    /// Source whose read address waits for arready (0 none, 1 RX fetch,
+    /// 2 TX fetch, 3 TX data): it keeps the channel until accepted (AXI).
+    ar_owner: DFF<Bits<2>>,
 }
 impl Logic for Toe {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, dma_err);
-        clock!(self, clock, regs, rx, dmaw, rxf, txf, coal, txs, txt, txc);
+        dff_setup!(self, clock, dma_err, ar_owner);
+        clock!(self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc);
         self.regs.rst.next = self.rst.val();
         self.rx.rst.next = self.rst.val();
-        self.dmaw.rst.next = self.rst.val();
+        self.dmaa.rst.next = self.rst.val();
+        self.dmad.rst.next = self.rst.val();
         self.rxf.rst.next = self.rst.val();
         self.txf.rst.next = self.rst.val();
         self.coal.rst.next = self.rst.val();
@@ -140,32 +147,36 @@ impl Logic for Toe {
         self.rxf.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
         self.rxf.prod.next = bit_cast::<64, 128>(self.regs.prod.val() >> 64);
         self.rxf.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
-        self.rxf.pop.next = self.dmaw.desc_pop.val();
-        self.dmaw.meta_empty.next = self.rx.meta_empty.val();
-        self.dmaw.meta.next = self.rx.meta.val();
-        self.rx.meta_pop.next = self.dmaw.meta_pop.val();
-        self.dmaw.data_empty.next = self.rx.data_empty.val();
-        self.dmaw.data.next = self.rx.data.val();
-        self.rx.data_pop.next = self.dmaw.data_pop.val();
-        self.dmaw.desc.next = self.rxf.head.val();
-        self.dmaw.desc_valid.next = self.rxf.head_valid.val();
-        self.dmaw.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
-        self.dmaw.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
+        self.rxf.pop.next = self.dmaa.desc_pop.val();
+        self.dmaa.meta_empty.next = self.rx.meta_empty.val();
+        self.dmaa.meta.next = self.rx.meta.val();
+        self.rx.meta_pop.next = self.dmaa.meta_pop.val();
+        self.dmaa.desc.next = self.rxf.head.val();
+        self.dmaa.desc_valid.next = self.rxf.head_valid.val();
+        self.dmaa.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
+        self.dmaa.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
+        self.dmad.job_write.next = self.dmaa.job_write.val();
+        self.dmad.job.next = self.dmaa.job.val();
+        self.dmaa.job_full.next = self.dmad.job_full.val();
+        self.dmaa.data_idle.next = self.dmad.idle.val();
+        self.dmad.data_empty.next = self.rx.data_empty.val();
+        self.dmad.data.next = self.rx.data.val();
+        self.rx.data_pop.next = self.dmad.data_pop.val();
         // ------------------------------------------------ completions
         self.coal.cpl_base.next = self.regs.cpl_base.val();
         self.coal.qctl.next = self.regs.qctl_out.val();
-        self.coal.rx_req.next = self.dmaw.req.val();
-        self.coal.rx_data.next = self.dmaw.req_data.val();
-        self.dmaw.req_full.next = self.coal.rx_full.val();
+        self.coal.rx_req.next = self.dmad.req.val();
+        self.coal.rx_data.next = self.dmad.req_data.val();
+        self.dmad.req_full.next = self.coal.rx_full.val();
         self.coal.tx_req.next = self.txt.req.val();
         self.coal.tx_data.next = self.txt.req_data.val();
         self.txt.req_full.next = self.coal.tx_full.val();
-        self.dmaw.line_valid.next = self.coal.line_valid.val();
-        self.dmaw.line_urgent.next = self.coal.line_urgent.val();
-        self.dmaw.line_addr.next = self.coal.line_addr.val();
-        self.dmaw.line_data.next = self.coal.line_data.val();
-        self.dmaw.line_strb.next = self.coal.line_strb.val();
-        self.coal.line_take.next = self.dmaw.line_take.val();
+        self.dmaa.line_valid.next = self.coal.line_valid.val();
+        self.dmaa.line_urgent.next = self.coal.line_urgent.val();
+        self.dmaa.line_addr.next = self.coal.line_addr.val();
+        self.dmaa.line_data.next = self.coal.line_data.val();
+        self.dmaa.line_strb.next = self.coal.line_strb.val();
+        self.coal.line_take.next = self.dmaa.line_take.val();
         // ------------------------------------------------ TX
         self.txf.base.next = bit_cast::<256, 512>(self.regs.desc_base.val());
         self.txf.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val());
@@ -193,30 +204,68 @@ impl Logic for Toe {
         self.tx_tuser.next = false;
         self.txc.o_ready.next = self.tx_tready.val();
         // ------------------------------------------------ AXI read: fixed priority
-        // RX descriptor fetch, then TX descriptor fetch, then TX data.  Written
-        // as direct expressions (no local select signal) so that Verilator sees
-        // no combinational loop through this block.
+        // RX descriptor fetch, then TX descriptor fetch, then TX data; a
+        // request offered and not yet accepted keeps the channel.  The grants
+        // are written out in each expression (no local signals), so that
+        // Verilator sees no combinational loop through this block.
         self.m_axi_arvalid.next =
             self.rxf.ar_valid.val() || self.txf.ar_valid.val() || self.txs.ar_valid.val();
         self.m_axi_arid.next = 2.into();
         self.m_axi_araddr.next = self.txs.ar_addr.val();
         self.m_axi_arlen.next = self.txs.ar_len.val();
-        if self.txf.ar_valid.val() {
+        if ((self.ar_owner.q.val() == 2)
+            || ((self.ar_owner.q.val() == 0)
+                && self.txf.ar_valid.val()
+                && !self.rxf.ar_valid.val()))
+        {
             self.m_axi_arid.next = 1.into();
             self.m_axi_araddr.next = self.txf.ar_addr.val();
             self.m_axi_arlen.next = 0.into();
         }
-        if self.rxf.ar_valid.val() {
+        if ((self.ar_owner.q.val() == 1)
+            || ((self.ar_owner.q.val() == 0) && self.rxf.ar_valid.val()))
+        {
             self.m_axi_arid.next = 0.into();
             self.m_axi_araddr.next = self.rxf.ar_addr.val();
             self.m_axi_arlen.next = 0.into();
         }
         self.m_axi_arsize.next = 6.into();
         self.m_axi_arburst.next = 1.into();
-        self.rxf.ar_ready.next = self.m_axi_arready.val();
-        self.txf.ar_ready.next = self.m_axi_arready.val() && !self.rxf.ar_valid.val();
-        self.txs.ar_ready.next =
-            self.m_axi_arready.val() && !self.rxf.ar_valid.val() && !self.txf.ar_valid.val();
+        // A source's ready never depends on its own valid (ready offered to
+        // a source that is not asking is harmless), so no loop forms.
+        self.rxf.ar_ready.next = self.m_axi_arready.val()
+            && ((self.ar_owner.q.val() == 1) || (self.ar_owner.q.val() == 0));
+        self.txf.ar_ready.next = self.m_axi_arready.val()
+            && ((self.ar_owner.q.val() == 2)
+                || ((self.ar_owner.q.val() == 0) && !self.rxf.ar_valid.val()));
+        self.txs.ar_ready.next = self.m_axi_arready.val()
+            && ((self.ar_owner.q.val() == 3)
+                || ((self.ar_owner.q.val() == 0)
+                    && !self.rxf.ar_valid.val()
+                    && !self.txf.ar_valid.val()));
+        self.ar_owner.d.next = 0.into();
+        if !self.m_axi_arready.val() {
+            if ((self.ar_owner.q.val() == 3)
+                || ((self.ar_owner.q.val() == 0)
+                    && self.txs.ar_valid.val()
+                    && !self.rxf.ar_valid.val()
+                    && !self.txf.ar_valid.val()))
+            {
+                self.ar_owner.d.next = 3.into();
+            }
+            if ((self.ar_owner.q.val() == 2)
+                || ((self.ar_owner.q.val() == 0)
+                    && self.txf.ar_valid.val()
+                    && !self.rxf.ar_valid.val()))
+            {
+                self.ar_owner.d.next = 2.into();
+            }
+            if ((self.ar_owner.q.val() == 1)
+                || ((self.ar_owner.q.val() == 0) && self.rxf.ar_valid.val()))
+            {
+                self.ar_owner.d.next = 1.into();
+            }
+        }
         // R demultiplexed by ID.
         self.rxf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 0);
         self.txf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 1);
@@ -236,17 +285,17 @@ impl Logic for Toe {
         }
         // ------------------------------------------------ AXI write
         self.m_axi_awid.next = 0.into();
-        self.m_axi_awaddr.next = self.dmaw.aw_addr.val();
-        self.m_axi_awlen.next = self.dmaw.aw_len.val();
+        self.m_axi_awaddr.next = self.dmaa.aw_addr.val();
+        self.m_axi_awlen.next = self.dmaa.aw_len.val();
         self.m_axi_awsize.next = 6.into();
         self.m_axi_awburst.next = 1.into();
-        self.m_axi_awvalid.next = self.dmaw.aw_valid.val();
-        self.dmaw.aw_ready.next = self.m_axi_awready.val();
-        self.m_axi_wdata.next = self.dmaw.w_data.val();
-        self.m_axi_wstrb.next = self.dmaw.w_strb.val();
-        self.m_axi_wlast.next = self.dmaw.w_last.val();
-        self.m_axi_wvalid.next = self.dmaw.w_valid.val();
-        self.dmaw.w_ready.next = self.m_axi_wready.val();
+        self.m_axi_awvalid.next = self.dmaa.aw_valid.val();
+        self.dmaa.aw_ready.next = self.m_axi_awready.val();
+        self.m_axi_wdata.next = self.dmad.w_data.val();
+        self.m_axi_wstrb.next = self.dmad.w_strb.val();
+        self.m_axi_wlast.next = self.dmad.w_last.val();
+        self.m_axi_wvalid.next = self.dmad.w_valid.val();
+        self.dmad.w_ready.next = self.m_axi_wready.val();
         self.m_axi_bready.next = true;
         // DMA error responses (SLVERR/DECERR) are counted.
         // Also counted: a B response for an ID never used (all writes use ID 0),
@@ -258,20 +307,21 @@ impl Logic for Toe {
                 && ((self.m_axi_rresp.val() != 0)
                     || ((self.m_axi_rid.val() < 2) && !self.m_axi_rlast.val())));
         // ------------------------------------------------ counters
-        self.regs.cnt_inc.next = self.dmaw.cnt_inc.val()
+        self.regs.cnt_inc.next = self.dmaa.cnt_inc.val()
             | self.txt.cnt_inc.val()
             | bit_cast::<16, 1>(self.rx.frame_in.val().into())
             | (bit_cast::<16, 1>(self.dma_err.q.val().into()) << 12);
-        self.regs.rxq_evt.next = self.dmaw.q_evt.val();
-        self.regs.rxq_id.next = self.dmaw.q_id.val();
-        self.regs.rxq_len.next = self.dmaw.q_len.val();
+        self.regs.rxq_evt.next = self.dmad.q_evt.val();
+        self.regs.rxq_id.next = self.dmad.q_id.val();
+        self.regs.rxq_len.next = self.dmad.q_len.val();
         self.regs.txq_evt.next = self.txt.q_evt.val();
         self.regs.txq_id.next = self.txt.q_id.val();
         self.regs.txq_len.next = self.txt.q_len.val();
         self.regs.cons.next = bit_cast::<128, 64>(self.txt.cons.val())
-            | (bit_cast::<128, 64>(self.dmaw.cons.val()) << 64);
+            | (bit_cast::<128, 64>(self.dmaa.cons.val()) << 64);
         if self.rst.val() {
             self.dma_err.d.next = false;
+            self.ar_owner.d.next = 0.into();
         }
     }
 }

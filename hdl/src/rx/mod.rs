@@ -1,5 +1,6 @@
 //! Receive path.
-pub mod dma_write;
+pub mod dma_addr;
+pub mod dma_data;
 pub mod opt_walk;
 pub mod parse;
 pub mod path;

@@ -25,6 +25,9 @@ pub struct TxSched {
     pub tag_data: Signal<Out, Bits<51>>,
     pub tag_full: Signal<In, Bit>,
     rr: DFF<Bits<2>>,
+    /// A read offered and not yet accepted stays (AXI): its queue.
+    ar_hold: DFF<Bit>,
+    ar_hold_q: DFF<Bits<2>>,
     lock_q: DFF<Bits<2>>,
     done: DFF<Bits<16>>,
     qidx: [DFF<Bits<16>>; 4],
@@ -46,12 +49,13 @@ pub struct TxSched {
     blen: Signal<Local, Bits<16>>,
     idx: Signal<Local, Bits<16>>,
     finish: Signal<Local, Bit>,
+    room: Signal<Local, Bit>,
 }
 
 impl Logic for TxSched {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rr, lock_q, done);
+        dff_setup!(self, clock, rr, ar_hold, ar_hold_q, lock_q, done);
         for q in 0..4 {
             self.qidx[q].clock.next = self.clock.val();
             self.qidx[q].d.next = self.qidx[q].q.val();
@@ -84,6 +88,10 @@ impl Logic for TxSched {
             self.found.next = true;
             self.sel.next = self.rr.q.val();
         }
+        if self.ar_hold.q.val() {
+            self.found.next = true;
+            self.sel.next = self.ar_hold_q.q.val();
+        }
         // Mid-frame: stay on the queue whose frame is being issued.
         if self.done.q.val() != 0 {
             self.found.next = true;
@@ -112,11 +120,17 @@ impl Logic for TxSched {
                 self.idx.next = self.qidx[q].q.val();
             }
         }
-        self.ar_valid.next = self.found.val() && !self.bad.val() && !self.tag_full.val();
+        // While holding an offered address, the (lagging) almost-full flag is
+        // ignored: its margin leaves room for the held request.
+        self.room.next = !self.tag_full.val() || self.ar_hold.q.val();
+        self.ar_valid.next = self.found.val() && !self.bad.val() && self.room.val();
         self.ar_addr.next = self.cur.val();
         self.ar_len.next = bit_cast::<8, 16>(self.blen.val() - 1);
+        self.ar_hold.d.next =
+            self.found.val() && !self.bad.val() && self.room.val() && !self.ar_ready.val();
+        self.ar_hold_q.d.next = self.sel.val();
         self.finish.next = false;
-        if self.found.val() && !self.tag_full.val() {
+        if self.found.val() && self.room.val() {
             if self.bad.val() {
                 self.finish.next = true;
             } else if self.ar_ready.val() {
@@ -152,6 +166,7 @@ impl Logic for TxSched {
         }
         if self.rst.val() {
             self.rr.d.next = 0.into();
+            self.ar_hold.d.next = false;
             self.done.d.next = 0.into();
             for q in 0..4 {
                 self.qidx[q].d.next = 0.into();

@@ -6,7 +6,8 @@ use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 use toe_contract::regs::Counter;
 
-declare_sync_fifo!(TxTagFifo, Bits<51>, 64, 4);
+// 256 tags: enough reads in flight to cover a 1 us (250-cycle) read latency.
+declare_sync_fifo!(TxTagFifo, Bits<51>, 256, 4);
 
 fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())

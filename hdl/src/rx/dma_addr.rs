@@ -1,0 +1,375 @@
+//! RX DMA, address stage: decides what each frame becomes (written to the
+//! next buffer of its queue, or dropped and counted), issues the AXI write
+//! addresses (bursts split at 4 KiB), and queues one job per burst for the
+//! data stage (`DmaData`).  It also issues the writes of completion lines.
+//! Running ahead of the data stage lets a one-beat frame's address go out
+//! while the previous frame's data is still moving, so frames of one beat
+//! move at one per cycle between completion lines.
+//!
+//! Job (`JOB_BITS`): kind (1:0: 0 frame burst, 1 drop, 2 completion line),
+//! last burst of the frame (2), beats of this burst (11:3), last-beat strobe
+//! (75:12), completion request for the coalescer (350:76), queue (352:351),
+//! length (368:353), line data (880:369).  A completion line job carries its
+//! strobe in the strobe field.
+use rust_hdl::prelude::*;
+use toe_contract::desc as d;
+use toe_contract::regs::Counter;
+
+pub const JOB_BITS: usize = 881;
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(v.into())
+}
+
+#[derive(LogicBlock)]
+pub struct DmaAddr {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    pub meta_empty: Signal<In, Bit>,
+    pub meta: Signal<In, Bits<262>>,
+    pub meta_pop: Signal<Out, Bit>,
+    pub desc: Signal<In, Bits<512>>,
+    pub desc_valid: Signal<In, Bits<4>>,
+    pub desc_pop: Signal<Out, Bits<4>>,
+    /// RX queue control, 8 bits per queue (bit 4 enable).
+    pub qctl: Signal<In, Bits<32>>,
+    pub qreset: Signal<In, Bits<4>>,
+    /// Descriptors consumed per RX queue (16 bits each).
+    pub cons: Signal<Out, Bits<64>>,
+    pub line_valid: Signal<In, Bit>,
+    pub line_urgent: Signal<In, Bit>,
+    pub line_addr: Signal<In, Bits<64>>,
+    pub line_data: Signal<In, Bits<512>>,
+    pub line_strb: Signal<In, Bits<64>>,
+    pub line_take: Signal<Out, Bit>,
+    pub aw_valid: Signal<Out, Bit>,
+    pub aw_addr: Signal<Out, Bits<64>>,
+    pub aw_len: Signal<Out, Bits<8>>,
+    pub aw_ready: Signal<In, Bit>,
+    pub job_write: Signal<Out, Bit>,
+    pub job: Signal<Out, Bits<881>>,
+    pub job_full: Signal<In, Bit>,
+    /// The data stage has no job: with no metadata either, the write path
+    /// is idle and a partly filled completion line is written at once.
+    pub data_idle: Signal<In, Bit>,
+    pub cnt_inc: Signal<Out, Bits<16>>,
+    // Current multi-burst frame
+    busy: DFF<Bit>,
+    /// An address offered and not yet accepted must stay (AXI): what it was
+    /// (0 none, 1 frame, 2 completion line, 3 further burst).
+    hold: DFF<Bits<2>>,
+    cur_addr: DFF<Bits<64>>,
+    rem: DFF<Bits<16>>,
+    cur_job: DFF<Bits<881>>,
+    qcons: [DFF<Bits<16>>; 4],
+    // scratch
+    mq: Signal<Local, Bits<2>>,
+    mlen: Signal<Local, Bits<16>>,
+    mreason: Signal<Local, Bits<4>>,
+    mdesc: Signal<Local, Bits<128>>,
+    beats: Signal<Local, Bits<16>>,
+    addr: Signal<Local, Bits<64>>,
+    left: Signal<Local, Bits<16>>,
+    to4k: Signal<Local, Bits<16>>,
+    blen: Signal<Local, Bits<16>>,
+    strb: Signal<Local, Bits<64>>,
+    idx: Signal<Local, Bits<16>>,
+    req: Signal<Local, Bits<275>>,
+    deliver: Signal<Local, Bit>,
+    inc: Signal<Local, Bits<16>>,
+    go: Signal<Local, Bit>,
+    kind: Signal<Local, Bits<2>>,
+    c_cpljob: Constant<Bits<881>>,
+    c_len: Constant<Bits<16>>,
+    c_flags: Constant<Bits<16>>,
+    c_one64: Constant<Bits<64>>,
+    c_one16: Constant<Bits<16>>,
+    c_ones64: Constant<Bits<64>>,
+    c_rxring: Constant<Bits<275>>,
+    r_csum: Constant<Bits<4>>,
+    r_l4: Constant<Bits<4>>,
+    n_ipbad: Constant<Bits<16>>,
+    n_tcpbad: Constant<Bits<16>>,
+    n_disabled: Constant<Bits<16>>,
+    n_nobuf: Constant<Bits<16>>,
+    n_small: Constant<Bits<16>>,
+    f_ipbad: Constant<Bits<16>>,
+    f_tcpbad: Constant<Bits<16>>,
+}
+
+impl Default for DmaAddr {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            rst: Default::default(),
+            meta_empty: Default::default(),
+            meta: Default::default(),
+            meta_pop: Default::default(),
+            desc: Default::default(),
+            desc_valid: Default::default(),
+            desc_pop: Default::default(),
+            qctl: Default::default(),
+            qreset: Default::default(),
+            cons: Default::default(),
+            line_valid: Default::default(),
+            line_urgent: Default::default(),
+            line_addr: Default::default(),
+            line_data: Default::default(),
+            line_strb: Default::default(),
+            line_take: Default::default(),
+            aw_valid: Default::default(),
+            aw_addr: Default::default(),
+            aw_len: Default::default(),
+            aw_ready: Default::default(),
+            job_write: Default::default(),
+            job: Default::default(),
+            job_full: Default::default(),
+            data_idle: Default::default(),
+            cnt_inc: Default::default(),
+            busy: Default::default(),
+            hold: Default::default(),
+            cur_addr: Default::default(),
+            rem: Default::default(),
+            cur_job: Default::default(),
+            qcons: array_init::array_init(|_| Default::default()),
+            mq: Default::default(),
+            mlen: Default::default(),
+            mreason: Default::default(),
+            mdesc: Default::default(),
+            beats: Default::default(),
+            addr: Default::default(),
+            left: Default::default(),
+            to4k: Default::default(),
+            blen: Default::default(),
+            strb: Default::default(),
+            idx: Default::default(),
+            req: Default::default(),
+            deliver: Default::default(),
+            inc: Default::default(),
+            go: Default::default(),
+            kind: Default::default(),
+            // Completion line job: kind 2, one beat.
+            c_cpljob: Constant::new((2u64 | 1 << 3).into()),
+            c_len: k(d::CPL_LEN_BIT as u64),
+            c_flags: k(d::CPL_FLAGS_BIT as u64),
+            c_one64: k(1),
+            c_one16: k(1),
+            c_ones64: k(u64::MAX),
+            // RX rings are coalescer rings 4..7.
+            c_rxring: Constant::new(Bits::<275>::from(1u64) << 258u64),
+            r_csum: k(super::parse::REASON_CSUM),
+            r_l4: k(Counter::RxDropMalformedL4 as u64),
+            n_ipbad: k(1 << Counter::RxBadIpCsum as u64),
+            n_tcpbad: k(1 << Counter::RxBadTcpCsum as u64),
+            n_disabled: k(1 << Counter::RxDropQueueDisabled as u64),
+            n_nobuf: k(1 << Counter::RxDropNoBuffer as u64),
+            n_small: k(1 << Counter::RxDropBufferTooSmall as u64),
+            f_ipbad: k(d::CPL_IP_CSUM_BAD as u64),
+            f_tcpbad: k(d::CPL_TCP_CSUM_BAD as u64),
+        }
+    }
+}
+
+impl Logic for DmaAddr {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, busy, hold, cur_addr, rem, cur_job);
+        for q in 0..4 {
+            self.qcons[q].clock.next = self.clock.val();
+            self.qcons[q].d.next = self.qcons[q].q.val();
+        }
+        self.meta_pop.next = false;
+        self.desc_pop.next = 0.into();
+        self.line_take.next = false;
+        self.job_write.next = false;
+        self.inc.next = 0.into();
+        // The head of the metadata FIFO and the buffer it would get.
+        self.mq.next = bit_cast::<2, 262>(self.meta.val() >> 260);
+        self.mreason.next = bit_cast::<4, 262>(self.meta.val() >> 256);
+        self.mlen.next = bit_cast::<16, 262>(self.meta.val() >> self.c_len.val());
+        self.mdesc.next =
+            bit_cast::<128, 512>(self.desc.val() >> (bit_cast::<10, 2>(self.mq.val()) << 7));
+        self.beats.next = (self.mlen.val() + 63) >> 6;
+        self.idx.next = 0.into();
+        for q in 0..4 {
+            if self.mq.val().index() == q {
+                self.idx.next = self.qcons[q].q.val();
+            }
+        }
+        self.strb.next = self.c_ones64.val();
+        if (self.mlen.val() & 63) != 0 {
+            self.strb.next = (self.c_one64.val() << (self.mlen.val() & 63)) - 1;
+        }
+        self.req.next = bit_cast::<275, 256>(bit_cast::<256, 262>(self.meta.val()))
+            | (bit_cast::<275, 2>(self.mq.val()) << 256)
+            | self.c_rxring.val()
+            | (bit_cast::<275, 16>(self.idx.val()) << 259);
+        self.deliver.next = (self.mreason.val() == 0)
+            && self
+                .qctl
+                .val()
+                .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
+            && self.desc_valid.val().get_bit(self.mq.val().index())
+            && (bit_cast::<32, 128>(self.mdesc.val() >> 64) >= bit_cast::<32, 16>(self.mlen.val()));
+        // The burst to issue: the rest of the current frame, or the first
+        // burst of the frame at the head of the metadata FIFO.
+        self.addr.next = bit_cast::<64, 128>(self.mdesc.val());
+        self.left.next = self.beats.val();
+        if self.busy.q.val() {
+            self.addr.next = self.cur_addr.q.val();
+            self.left.next = self.rem.q.val();
+        }
+        self.to4k.next = (4096 - bit_cast::<16, 64>(self.addr.val() & 4095)) >> 6;
+        self.blen.next = self.left.val();
+        if self.to4k.val() < self.left.val() {
+            self.blen.next = self.to4k.val();
+        }
+        self.aw_valid.next = false;
+        self.aw_addr.next = self.addr.val();
+        self.aw_len.next = bit_cast::<8, 16>(self.blen.val() - 1);
+        self.job.next = self.cur_job.q.val();
+        self.go.next = false;
+        // What to do this cycle (held while an offered address waits).
+        self.kind.next = 0.into();
+        if !self.job_full.val() {
+            if self.busy.q.val() {
+                self.kind.next = 3.into();
+            } else if self.line_valid.val()
+                && (self.line_urgent.val() || (self.meta_empty.val() && self.data_idle.val()))
+            {
+                self.kind.next = 2.into();
+            } else if !self.meta_empty.val() {
+                self.kind.next = 1.into();
+            }
+        }
+        if self.hold.q.val() != 0 {
+            self.kind.next = self.hold.q.val();
+        }
+        self.hold.d.next = 0.into();
+        if self.kind.val() == 3 {
+            // Further bursts of a frame that crosses 4 KiB boundaries.
+            self.aw_valid.next = true;
+            self.go.next = self.aw_ready.val();
+            if !self.aw_ready.val() {
+                self.hold.d.next = 3.into();
+            }
+            self.job.next = (self.cur_job.q.val() & !bit_cast::<881, 16>(0x0FFF.into()))
+                | bit_cast::<881, 16>(self.blen.val() << 3);
+            if self.blen.val() == self.left.val() {
+                self.job.next = self.job.val() | 4;
+            }
+            if self.go.val() {
+                self.job_write.next = true;
+                self.cur_addr.d.next = self.addr.val() + (bit_cast::<64, 16>(self.blen.val()) << 6);
+                self.rem.d.next = self.left.val() - self.blen.val();
+                if self.blen.val() == self.left.val() {
+                    self.busy.d.next = false;
+                }
+            }
+        } else if self.kind.val() == 2 {
+            // A completion line: one beat.
+            self.aw_valid.next = true;
+            self.aw_addr.next = self.line_addr.val();
+            self.aw_len.next = 0.into();
+            self.job.next = self.c_cpljob.val()
+                | (bit_cast::<881, 64>(self.line_strb.val()) << 12)
+                | (bit_cast::<881, 512>(self.line_data.val()) << 369);
+            if self.aw_ready.val() {
+                self.job_write.next = true;
+                self.line_take.next = true;
+            } else {
+                self.hold.d.next = 2.into();
+            }
+        } else if self.kind.val() == 1 {
+            // Count checksum verdicts (a frame dropped for an earlier
+            // malformed header does not count).
+            if (self.mreason.val() == 0)
+                || (self.mreason.val() == self.r_csum.val())
+                || (self.mreason.val() == self.r_l4.val())
+            {
+                if (bit_cast::<16, 262>(self.meta.val() >> self.c_flags.val()) & self.f_ipbad.val())
+                    != 0
+                {
+                    self.inc.next = self.inc.val() | self.n_ipbad.val();
+                }
+            }
+            if (self.mreason.val() == 0) || (self.mreason.val() == self.r_csum.val()) {
+                if (bit_cast::<16, 262>(self.meta.val() >> self.c_flags.val())
+                    & self.f_tcpbad.val())
+                    != 0
+                {
+                    self.inc.next = self.inc.val() | self.n_tcpbad.val();
+                }
+            }
+            self.job.next = 1.into();
+            if self.deliver.val() {
+                self.aw_valid.next = true;
+                self.job.next = bit_cast::<881, 16>(self.blen.val() << 3)
+                    | (bit_cast::<881, 64>(self.strb.val()) << 12)
+                    | (bit_cast::<881, 275>(self.req.val()) << 76)
+                    | (bit_cast::<881, 2>(self.mq.val()) << 351)
+                    | (bit_cast::<881, 16>(self.mlen.val()) << 353);
+                if self.blen.val() == self.left.val() {
+                    self.job.next = self.job.val() | 4;
+                }
+                if self.aw_ready.val() {
+                    self.job_write.next = true;
+                    self.meta_pop.next = true;
+                    self.desc_pop.next = bit_cast::<4, 2>(1.into()) << self.mq.val();
+                    for q in 0..4 {
+                        if self.mq.val().index() == q {
+                            self.qcons[q].d.next = self.qcons[q].q.val() + 1;
+                        }
+                    }
+                    if self.blen.val() != self.left.val() {
+                        self.busy.d.next = true;
+                        self.cur_addr.d.next =
+                            self.addr.val() + (bit_cast::<64, 16>(self.blen.val()) << 6);
+                        self.rem.d.next = self.left.val() - self.blen.val();
+                        self.cur_job.d.next = self.job.val() & !bit_cast::<881, 8>(4.into());
+                    }
+                } else {
+                    // Wait for the address channel; count nothing yet.
+                    self.inc.next = 0.into();
+                    self.hold.d.next = 1.into();
+                }
+            } else {
+                // Dropped: the data stage discards the frame's beats.
+                self.job_write.next = true;
+                self.meta_pop.next = true;
+                if self.mreason.val() != 0 {
+                    if self.mreason.val() != self.r_csum.val() {
+                        self.inc.next = self.inc.val() | (self.c_one16.val() << self.mreason.val());
+                    }
+                } else if !self
+                    .qctl
+                    .val()
+                    .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
+                {
+                    self.inc.next = self.inc.val() | self.n_disabled.val();
+                } else if !self.desc_valid.val().get_bit(self.mq.val().index()) {
+                    self.inc.next = self.inc.val() | self.n_nobuf.val();
+                } else {
+                    self.inc.next = self.inc.val() | self.n_small.val();
+                }
+            }
+        }
+        self.cnt_inc.next = self.inc.val();
+        self.cons.next = bit_cast::<64, 16>(self.qcons[0].q.val())
+            | (bit_cast::<64, 16>(self.qcons[1].q.val()) << 16)
+            | (bit_cast::<64, 16>(self.qcons[2].q.val()) << 32)
+            | (bit_cast::<64, 16>(self.qcons[3].q.val()) << 48);
+        for q in 0..4 {
+            if self.qreset.val().get_bit(q) {
+                self.qcons[q].d.next = 0.into();
+            }
+        }
+        if self.rst.val() {
+            self.busy.d.next = false;
+            self.hold.d.next = 0.into();
+            for q in 0..4 {
+                self.qcons[q].d.next = 0.into();
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! RX DMA, data stage: sends the W beats of the jobs the address stage
+//! queued, in order: the beats of a frame burst from the data FIFO (with the
+//! frame's last-beat strobe), nothing for a dropped frame (its beats are
+//! discarded), or the one beat of a completion line.  When a frame's last
+//! beat goes out, its completion request goes to the coalescer; all writes
+//! use one AXI ID, so the host sees the data before the completion.
+use super::dma_addr::JOB_BITS;
+use rust_hdl::prelude::*;
+
+declare_sync_fifo!(JobFifo, Bits<881>, 16, 4);
+const _: () = assert!(JOB_BITS == 881);
+
+#[derive(LogicBlock, Default)]
+pub struct DmaData {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    pub job_write: Signal<In, Bit>,
+    pub job: Signal<In, Bits<881>>,
+    pub job_full: Signal<Out, Bit>,
+    /// No job queued.
+    pub idle: Signal<Out, Bit>,
+    pub data_empty: Signal<In, Bit>,
+    pub data: Signal<In, Bits<513>>,
+    pub data_pop: Signal<Out, Bit>,
+    pub w_valid: Signal<Out, Bit>,
+    pub w_data: Signal<Out, Bits<512>>,
+    pub w_strb: Signal<Out, Bits<64>>,
+    pub w_last: Signal<Out, Bit>,
+    pub w_ready: Signal<In, Bit>,
+    pub req: Signal<Out, Bit>,
+    pub req_data: Signal<Out, Bits<275>>,
+    pub req_full: Signal<In, Bit>,
+    pub q_evt: Signal<Out, Bit>,
+    pub q_id: Signal<Out, Bits<2>>,
+    pub q_len: Signal<Out, Bits<16>>,
+    jobs: JobFifo,
+    bc: DFF<Bits<16>>,
+    head: Signal<Local, Bits<881>>,
+    beats: Signal<Local, Bits<16>>,
+    last_beat: Signal<Local, Bit>,
+    frame_end: Signal<Local, Bit>,
+    hs: Signal<Local, Bit>,
+}
+
+impl Logic for DmaData {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, bc);
+        clock!(self, clock, jobs);
+        self.jobs.write.next = self.job_write.val();
+        self.jobs.data_in.next = self.job.val();
+        self.job_full.next = self.jobs.almost_full.val();
+        self.idle.next = self.jobs.empty.val();
+        self.head.next = self.jobs.data_out.val();
+        self.beats.next = bit_cast::<16, 881>((self.head.val() >> 3) & 0x1FF);
+        self.last_beat.next = self.bc.q.val() + 1 == self.beats.val();
+        self.frame_end.next = self.last_beat.val() && self.head.val().get_bit(2);
+        self.w_valid.next = false;
+        self.w_data.next = bit_cast::<512, 513>(self.data.val());
+        self.w_strb.next = bit_cast::<64, 881>(self.head.val() >> 12);
+        self.w_last.next = self.last_beat.val();
+        self.data_pop.next = false;
+        self.jobs.read.next = false;
+        self.req.next = false;
+        self.req_data.next = bit_cast::<275, 881>(self.head.val() >> 76);
+        self.q_evt.next = false;
+        self.q_id.next = bit_cast::<2, 881>(self.head.val() >> 351);
+        self.q_len.next = bit_cast::<16, 881>(self.head.val() >> 353);
+        self.hs.next = false;
+        if !self.jobs.empty.val() {
+            if (self.head.val() & 3) == 0 {
+                // Frame burst.
+                self.w_valid.next =
+                    !self.data_empty.val() && !(self.frame_end.val() && self.req_full.val());
+                if !self.frame_end.val() {
+                    self.w_strb.next = 0xFFFF_FFFF_FFFF_FFFF_u64.into();
+                }
+                self.hs.next = !self.data_empty.val()
+                    && !(self.frame_end.val() && self.req_full.val())
+                    && self.w_ready.val();
+                if self.hs.val() {
+                    self.data_pop.next = true;
+                    self.bc.d.next = self.bc.q.val() + 1;
+                    if self.last_beat.val() {
+                        self.bc.d.next = 0.into();
+                        self.jobs.read.next = true;
+                    }
+                    if self.frame_end.val() {
+                        self.req.next = true;
+                        self.q_evt.next = true;
+                    }
+                }
+            }
+            if (self.head.val() & 3) == 1 {
+                // Dropped frame: discard its beats.
+                self.data_pop.next = !self.data_empty.val();
+                if !self.data_empty.val() && self.data.val().get_bit(512) {
+                    self.jobs.read.next = true;
+                }
+            }
+            if (self.head.val() & 3) == 2 {
+                // Completion line.
+                self.w_valid.next = true;
+                self.w_data.next = bit_cast::<512, 881>(self.head.val() >> 369);
+                self.w_last.next = true;
+                if self.w_ready.val() {
+                    self.jobs.read.next = true;
+                }
+            }
+        }
+        if self.rst.val() {
+            self.bc.d.next = 0.into();
+        }
+    }
+}
