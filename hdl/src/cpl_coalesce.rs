@@ -9,7 +9,11 @@ use toe_contract::desc as d;
 
 // Request: record (255:0, index and phase ignored), ring (258:256, TX
 // queues 0..3, RX queues 4..7), index (274:259).
-declare_sync_fifo!(CplReqFifo, Bits<275>, 16, 2);
+// Deadlock freedom: the RX data stage waits for room here before it finishes
+// a frame, and completion lines are written through the same job FIFO, so this
+// FIFO must hold more requests than the job FIFO (16) holds frame jobs; then the
+// data stage can always finish every queued job and the line write gets in.
+declare_sync_fifo!(CplReqFifo, Bits<275>, 32, 2);
 
 #[derive(LogicBlock)]
 pub struct CplCoalesce {
@@ -210,3 +214,6 @@ impl Logic for CplCoalesce {
         }
     }
 }
+
+// The invariant above, checked where both sizes are known.
+const _: () = assert!(32 - 2 > 16);

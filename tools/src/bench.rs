@@ -6,7 +6,7 @@
 //! `deps::ensure(deps::SIM)` when `run` is called.  Same bootstrap constraint
 //! as `demo` (see tools/src/demo.rs): no build dependency on Verilator.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 /// Options of `cargo xtask bench`.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +20,9 @@ pub struct BenchOptions {
 /// Runs the benchmarks and prints the results.  Report only measured
 /// figures: simulated cycles at the 250 MHz target clock, never estimates.
 pub fn run(opts: &BenchOptions) -> Result<()> {
-    let _ = opts;
-    bail!("not yet implemented: needs the simulated NIC (issue 2)")
+    let mut args = vec!["--seed".to_string(), opts.seed.to_string()];
+    if opts.json {
+        args.push("--json".into());
+    }
+    crate::simrun::run_simapp("toe-bench", &args)
 }

@@ -11,7 +11,7 @@
 //! as a child process (e.g. `cargo run -p toe-sim --example demo`, using
 //! `std::env::var("CARGO")`), or make toe-sim's Verilator step lazy.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::path::PathBuf;
 
 /// Options of `cargo xtask demo`.
@@ -25,6 +25,10 @@ pub struct DemoOptions {
 
 /// Runs the demo and prints its summary.
 pub fn run(opts: &DemoOptions) -> Result<()> {
-    let _ = opts;
-    bail!("not yet implemented: needs the simulated NIC (issue 2)")
+    let mut args = vec!["--seed".to_string(), opts.seed.to_string()];
+    if let Some(t) = &opts.trace {
+        args.push("--trace".into());
+        args.push(t.display().to_string());
+    }
+    crate::simrun::run_simapp("toe-demo", &args)
 }

@@ -3,4 +3,5 @@ pub mod bench;
 pub mod demo;
 pub mod deps;
 pub mod lint;
+pub mod simrun;
 pub mod synth;

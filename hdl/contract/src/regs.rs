@@ -29,7 +29,7 @@ pub const ID_DEVICE: u32 = 0x0C;
 pub const DEVICE_ID: u32 = 0x544F_4531;
 /// Hardware/contract version (major << 16 | minor).
 pub const ID_HW_VERSION: u32 = 0x10;
-pub const HW_VERSION: u32 = 0x0000_0100;
+pub const HW_VERSION: u32 = 0x0000_0001; // 0.1: the plain-NIC milestone
 /// Queue pairs (bits 7:0) and data path width in bits (bits 31:16).
 pub const ID_CAPS: u32 = 0x14;
 /// Control: bit 0 drop frames with a bad checksum instead of flagging them.
