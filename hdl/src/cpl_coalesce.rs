@@ -31,6 +31,8 @@ pub struct CplCoalesce {
     pub tx_full: Signal<Out, Bit>,
     pub line_valid: Signal<Out, Bit>,
     pub line_urgent: Signal<Out, Bit>,
+    /// The staged line has waited `AGE_FLUSH` cycles: an idle NIC writes it.
+    pub line_aged: Signal<Out, Bit>,
     pub line_addr: Signal<Out, Bits<64>>,
     pub line_data: Signal<Out, Bits<512>>,
     pub line_strb: Signal<Out, Bits<64>>,
@@ -43,6 +45,7 @@ pub struct CplCoalesce {
     st_strb: DFF<Bits<64>>,
     rr: DFF<Bit>,
     urgent: DFF<Bit>,
+    age: DFF<Bits<3>>,
     // scratch
     use_tx: Signal<Local, Bit>,
     any: Signal<Local, Bit>,
@@ -78,6 +81,7 @@ impl Default for CplCoalesce {
             tx_full: Default::default(),
             line_valid: Default::default(),
             line_urgent: Default::default(),
+            line_aged: Default::default(),
             line_addr: Default::default(),
             line_data: Default::default(),
             line_strb: Default::default(),
@@ -90,6 +94,7 @@ impl Default for CplCoalesce {
             st_strb: Default::default(),
             rr: Default::default(),
             urgent: Default::default(),
+            age: Default::default(),
             use_tx: Default::default(),
             any: Default::default(),
             req: Default::default(),
@@ -114,7 +119,7 @@ impl Default for CplCoalesce {
 impl Logic for CplCoalesce {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st_valid, st_addr, st_data, st_strb, rr, urgent);
+        dff_setup!(self, clock, st_valid, st_addr, st_data, st_strb, rr, urgent, age);
         clock!(self, clock, rxf, txf);
         self.rxf.write.next = self.rx_req.val();
         self.rxf.data_in.next = self.rx_data.val();
@@ -203,11 +208,20 @@ impl Logic for CplCoalesce {
             // The hint described the line just taken, not the next one.
             self.urgent.d.next = false;
         }
+        // Age of the staged line, restarted when a new line is staged.
+        if self.st_valid.q.val() && (self.age.q.val() != 7) {
+            self.age.d.next = self.age.q.val() + 1;
+        }
+        if self.accept.val() && !self.fits.val() {
+            self.age.d.next = 0.into();
+        }
+        self.line_aged.next = self.st_valid.q.val() && (self.age.q.val() >= 4);
         // A full line is urgent at once (registered state only); a line that
         // blocks a waiting request becomes urgent one cycle later.
         self.line_urgent.next = self.st_valid.q.val()
             && (self.urgent.q.val() || (self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64));
         if self.rst.val() {
+            self.age.d.next = 0.into();
             self.st_valid.d.next = false;
             self.urgent.d.next = false;
             self.rr.d.next = false;

@@ -158,7 +158,6 @@ impl Logic for Toe {
         self.dmad.job_write.next = self.dmaa.job_write.val();
         self.dmad.job.next = self.dmaa.job.val();
         self.dmaa.job_full.next = self.dmad.job_full.val();
-        self.dmaa.data_idle.next = self.dmad.idle.val();
         self.dmad.data_empty.next = self.rx.data_empty.val();
         self.dmad.data.next = self.rx.data.val();
         self.rx.data_pop.next = self.dmad.data_pop.val();
@@ -173,6 +172,7 @@ impl Logic for Toe {
         self.txt.req_full.next = self.coal.tx_full.val();
         self.dmaa.line_valid.next = self.coal.line_valid.val();
         self.dmaa.line_urgent.next = self.coal.line_urgent.val();
+        self.dmaa.line_aged.next = self.coal.line_aged.val();
         self.dmaa.line_addr.next = self.coal.line_addr.val();
         self.dmaa.line_data.next = self.coal.line_data.val();
         self.dmaa.line_strb.next = self.coal.line_strb.val();

@@ -49,9 +49,9 @@ pub struct DmaAddr {
     pub job_write: Signal<Out, Bit>,
     pub job: Signal<Out, Bits<881>>,
     pub job_full: Signal<In, Bit>,
-    /// The data stage has no job: with no metadata either, the write path
-    /// is idle and a partly filled completion line is written at once.
-    pub data_idle: Signal<In, Bit>,
+    /// The staged completion line has waited a few cycles: with no metadata
+    /// pending it is written even if only half full (latency at idle).
+    pub line_aged: Signal<In, Bit>,
     pub cnt_inc: Signal<Out, Bits<16>>,
     // Current multi-burst frame
     busy: DFF<Bit>,
@@ -124,7 +124,7 @@ impl Default for DmaAddr {
             job_write: Default::default(),
             job: Default::default(),
             job_full: Default::default(),
-            data_idle: Default::default(),
+            line_aged: Default::default(),
             cnt_inc: Default::default(),
             busy: Default::default(),
             hold: Default::default(),
@@ -235,7 +235,7 @@ impl Logic for DmaAddr {
             if self.busy.q.val() {
                 self.kind.next = 3.into();
             } else if self.line_valid.val()
-                && (self.line_urgent.val() || (self.meta_empty.val() && self.data_idle.val()))
+                && (self.line_urgent.val() || (self.meta_empty.val() && self.line_aged.val()))
             {
                 self.kind.next = 2.into();
             } else if !self.meta_empty.val() {

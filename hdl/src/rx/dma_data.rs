@@ -17,8 +17,6 @@ pub struct DmaData {
     pub job_write: Signal<In, Bit>,
     pub job: Signal<In, Bits<881>>,
     pub job_full: Signal<Out, Bit>,
-    /// No job queued.
-    pub idle: Signal<Out, Bit>,
     pub data_empty: Signal<In, Bit>,
     pub data: Signal<In, Bits<513>>,
     pub data_pop: Signal<Out, Bit>,
@@ -50,7 +48,6 @@ impl Logic for DmaData {
         self.jobs.write.next = self.job_write.val();
         self.jobs.data_in.next = self.job.val();
         self.job_full.next = self.jobs.almost_full.val();
-        self.idle.next = self.jobs.empty.val();
         self.head.next = self.jobs.data_out.val();
         self.beats.next = bit_cast::<16, 881>((self.head.val() >> 3) & 0x1FF);
         self.last_beat.next = self.bc.q.val() + 1 == self.beats.val();
