@@ -175,23 +175,7 @@ fn rx_random_frames_rss_and_malformed() {
         ..Default::default()
     });
     let mut rng = StdRng::seed_from_u64(s);
-    let mut cfg = NicConfig::all_queues_enabled();
-    cfg.rss_enable = true;
-    rng.fill(&mut cfg.rss_key[..]);
-    for i in 0..64 {
-        cfg.rss_table[i] = (i % 4) as u8;
-    }
-    for i in 0..10 {
-        let w = u32::from_be_bytes(cfg.rss_key[4 * i..4 * i + 4].try_into().unwrap());
-        h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
-    }
-    for i in 0..64u32 {
-        h.reg_write(
-            r::RSS_BASE + r::RSS_TABLE + 4 * i,
-            cfg.rss_table[i as usize] as u32,
-        );
-    }
-    h.reg_write(r::RSS_BASE + r::RSS_CTRL, r::RSS_CTRL_ENABLE);
+    let cfg = toe_tests::enable_rss(&mut h, &mut rng);
     for q in 0..4 {
         host.post_rx(&mut h, q, 63);
     }
@@ -319,23 +303,7 @@ fn rx_sustained_traffic_ring_wraparound() {
     let log2 = 6; // 64-entry rings
     let mut host = Host::new(&mut h, log2, 9216);
     let mut rng = StdRng::seed_from_u64(s);
-    let mut cfg = NicConfig::all_queues_enabled();
-    cfg.rss_enable = true;
-    rng.fill(&mut cfg.rss_key[..]);
-    for i in 0..64 {
-        cfg.rss_table[i] = (i % 4) as u8;
-    }
-    for i in 0..10 {
-        let w = u32::from_be_bytes(cfg.rss_key[4 * i..4 * i + 4].try_into().unwrap());
-        h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
-    }
-    for i in 0..64u32 {
-        h.reg_write(
-            r::RSS_BASE + r::RSS_TABLE + 4 * i,
-            cfg.rss_table[i as usize] as u32,
-        );
-    }
-    h.reg_write(r::RSS_BASE + r::RSS_CTRL, r::RSS_CTRL_ENABLE);
+    let cfg = toe_tests::enable_rss(&mut h, &mut rng);
     for q in 0..4 {
         host.post_rx(&mut h, q, 63);
     }
