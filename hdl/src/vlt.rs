@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn whole_design_config_names_encoded_modules() {
         let cfg = verilator_config(&crate::verilog());
-        assert!(cfg.contains("-module \"top__024dmaw\""));
+        assert!(cfg.contains("-module \"top__024dmaa\""));
         assert!(!cfg.contains('$'), "Verilator names must be encoded");
     }
 }
