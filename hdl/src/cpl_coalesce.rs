@@ -157,10 +157,12 @@ impl Logic for CplCoalesce {
         // The staged line after a possible take this cycle.
         self.stv.next = self.st_valid.q.val() && !self.line_take.val();
         // A request joins the staged line if it is the other half of it.
-        self.fits.next = self.stv.val()
-            && (self.lineaddr.val() == self.st_addr.q.val())
+        // The request is the empty half of the staged line (registered
+        // state only), and that line stays this cycle.
+        self.fits_st.next = (self.lineaddr.val() == self.st_addr.q.val())
             && ((self.half.val() && ((self.st_strb.q.val() >> 32) == 0))
                 || (!self.half.val() && ((self.st_strb.q.val() & 0xFFFF_FFFF_u64) == 0)));
+        self.fits.next = self.stv.val() && self.fits_st.val();
         self.accept.next = self.any.val() && (!self.stv.val() || self.fits.val());
         self.rxf.read.next = self.accept.val() && !self.use_tx.val();
         self.txf.read.next = self.accept.val() && self.use_tx.val();
@@ -198,9 +200,6 @@ impl Logic for CplCoalesce {
         // Urgency is a registered hint (one cycle late), so the take -> urgent
         // path forms no combinational loop with the DMA engine; a line flushed
         // half full is still correct (the other half is written later).
-        self.fits_st.next = (self.lineaddr.val() == self.st_addr.q.val())
-            && ((self.half.val() && ((self.st_strb.q.val() >> 32) == 0))
-                || (!self.half.val() && ((self.st_strb.q.val() & 0xFFFF_FFFF_u64) == 0)));
         self.urgent.d.next = self.st_valid.q.val()
             && ((self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64)
                 || (self.any.val() && !self.fits_st.val()));
