@@ -141,6 +141,54 @@ pub enum Counter {
 }
 pub const NUM_COUNTERS: u32 = 14;
 
+impl Counter {
+    /// Every global counter, in block order.
+    pub const ALL: [Counter; NUM_COUNTERS as usize] = [
+        Counter::RxFrames,
+        Counter::RxDropMacError,
+        Counter::RxDropRunt,
+        Counter::RxDropOversize,
+        Counter::RxDropMalformedL3,
+        Counter::RxDropMalformedL4,
+        Counter::RxBadIpCsum,
+        Counter::RxBadTcpCsum,
+        Counter::RxDropNoBuffer,
+        Counter::RxDropBufferTooSmall,
+        Counter::RxDropQueueDisabled,
+        Counter::TxBadDescriptor,
+        Counter::DmaError,
+        Counter::TxFrames,
+    ];
+
+    /// Short name for tools ("rx_frames", "rx_drop_no_buffer", ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Counter::RxFrames => "rx_frames",
+            Counter::RxDropMacError => "rx_drop_mac_error",
+            Counter::RxDropRunt => "rx_drop_runt",
+            Counter::RxDropOversize => "rx_drop_oversize",
+            Counter::RxDropMalformedL3 => "rx_drop_malformed_l3",
+            Counter::RxDropMalformedL4 => "rx_drop_malformed_l4",
+            Counter::RxBadIpCsum => "rx_bad_ip_csum",
+            Counter::RxBadTcpCsum => "rx_bad_tcp_csum",
+            Counter::RxDropNoBuffer => "rx_drop_no_buffer",
+            Counter::RxDropBufferTooSmall => "rx_drop_buffer_too_small",
+            Counter::RxDropQueueDisabled => "rx_drop_queue_disabled",
+            Counter::TxBadDescriptor => "tx_bad_descriptor",
+            Counter::DmaError => "dma_error",
+            Counter::TxFrames => "tx_frames",
+        }
+    }
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < Counter::ALL.len() {
+        assert!(Counter::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 /// Address of the low word of a global counter.
 pub const fn counter(c: Counter) -> u32 {
     COUNTERS_BASE + CNT_FIRST + 8 * (c as u32)
