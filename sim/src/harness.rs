@@ -252,6 +252,25 @@ impl Harness {
         self.dut.set_rst(false);
     }
 
+    /// Function-level reset, as a PCIe FLR does it: the design is held in
+    /// reset for `cycles` cycles and the bus models start afresh, forgetting
+    /// DMA bursts and frames in flight.  Queued MAC RX frames not yet
+    /// started are kept; host memory is untouched.
+    pub fn function_reset(&mut self, cycles: u64) {
+        let seed = self.cfg.seed;
+        let mut axi = AxiSlave::new(self.cfg.axi.clone(), seed);
+        axi.violations = std::mem::take(&mut self.axi.violations);
+        self.axi = axi;
+        let mut sink = MacSink::new(seed);
+        sink.backpressure = self.mac_tx.backpressure;
+        sink.violations = std::mem::take(&mut self.mac_tx.violations);
+        sink.frame_count = self.mac_tx.frame_count;
+        sink.frames = std::mem::take(&mut self.mac_tx.frames);
+        self.mac_tx = sink;
+        self.mac_rx.abort_current();
+        self.reset(cycles);
+    }
+
     /// Cycles since the model was created (reset included).
     pub fn cycle(&self) -> u64 {
         self.dut.cycle()

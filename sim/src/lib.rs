@@ -32,3 +32,5 @@ pub use bfm::{HostMemory, MacFrame, MacSink, MacSource, TxFrame, Violation};
 pub use dut::Dut;
 pub use harness::{AxilError, Harness, HarnessConfig, Timeout};
 pub use speed::{measure_speed, Speed};
+pub mod device;
+pub mod wire;

@@ -16,14 +16,58 @@ pub struct HostMemory {
     /// Region start -> contents.
     regions: BTreeMap<u64, Vec<u8>>,
     next: u64,
+    /// Memory owned by someone else (the shared DMA window of the simulated
+    /// device), posted as a whole.
+    window: Option<Window>,
 }
+
+/// Externally owned memory at a fixed bus address.
+struct Window {
+    base: u64,
+    ptr: *mut u8,
+    len: usize,
+}
+
+// The window is shared memory; the simulator is its only user in this
+// process.
+unsafe impl Send for Window {}
 
 impl HostMemory {
     pub fn new() -> Self {
         HostMemory {
             regions: BTreeMap::new(),
             next: ALLOC_BASE,
+            window: None,
         }
+    }
+
+    /// Posts externally owned memory (the simulated device's shared DMA
+    /// window) at bus address `base`.  DMA inside it is allowed; the host
+    /// side (the driver, in another process or thread) writes it directly.
+    ///
+    /// # Safety
+    /// `ptr..ptr+len` must stay mapped and writable for the life of this
+    /// `HostMemory`.  Others may write it concurrently; the DMA accessors
+    /// copy through raw pointers and never hold references into it.
+    pub unsafe fn post_window(&mut self, base: u64, ptr: *mut u8, len: usize) {
+        assert!(len > 0, "empty window");
+        let end = base.checked_add(len as u64).expect("window wraps around");
+        assert!(
+            self.regions.range(..end).next_back().map_or(true, |(&s, v)| s + v.len() as u64 <= base),
+            "window {base:#x}+{len} overlaps a posted region"
+        );
+        self.window = Some(Window { base, ptr, len });
+        self.next = self.next.max(end + GUARD);
+    }
+
+    /// If `addr..addr+len` lies inside the window, a raw pointer to it.
+    fn in_window(&self, addr: u64, len: u64) -> Option<*mut u8> {
+        let w = self.window.as_ref()?;
+        let off = addr.checked_sub(w.base)?;
+        (off.checked_add(len)? <= w.len as u64).then(|| {
+            // SAFETY: in bounds of the window mapping.
+            unsafe { w.ptr.add(off as usize) }
+        })
     }
 
     /// Posts a zeroed region of `len` bytes whose address is a multiple of
@@ -65,6 +109,11 @@ impl HostMemory {
 
     /// Start and length of the region holding `addr`.
     pub fn region_of(&self, addr: u64) -> Option<(u64, usize)> {
+        if let Some(w) = &self.window {
+            if addr >= w.base && addr - w.base < w.len as u64 {
+                return Some((w.base, w.len));
+            }
+        }
         let (&s, v) = self.regions.range(..=addr).next_back()?;
         (addr < s + v.len() as u64).then_some((s, v.len()))
     }
@@ -97,6 +146,13 @@ impl HostMemory {
     /// Calls `f(offset_in_slice, region_bytes)` for each posted piece of
     /// `addr..addr+len`; returns false if some byte is not posted.
     fn pieces(&self, addr: u64, len: usize, mut f: impl FnMut(usize, &[u8])) -> bool {
+        if let Some(p) = self.in_window(addr, len as u64) {
+            let mut tmp = vec![0u8; len];
+            // SAFETY: in bounds; copied out through a raw pointer.
+            unsafe { std::ptr::copy_nonoverlapping(p, tmp.as_mut_ptr(), len) };
+            f(0, &tmp);
+            return true;
+        }
         let mut done = 0usize;
         while done < len {
             let a = addr + done as u64;
@@ -115,6 +171,14 @@ impl HostMemory {
     }
 
     fn pieces_mut(&mut self, addr: u64, len: usize, mut f: impl FnMut(usize, &mut [u8])) -> bool {
+        if let Some(p) = self.in_window(addr, len as u64) {
+            let mut tmp = vec![0u8; len];
+            // SAFETY: in bounds; read-modify-write through raw pointers.
+            unsafe { std::ptr::copy_nonoverlapping(p, tmp.as_mut_ptr(), len) };
+            f(0, &mut tmp);
+            unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), p, len) };
+            return true;
+        }
         let mut done = 0usize;
         while done < len {
             let a = addr + done as u64;
@@ -184,13 +248,21 @@ impl HostMemory {
     /// DMA read of one 64-byte line: unposted bytes read as zero.  Returns
     /// whether every byte was posted.
     pub fn dma_read_line(&self, addr: u64, out: &mut [u8; 64]) -> bool {
+        if let Some(p) = self.in_window(addr, 64) {
+            // SAFETY: in bounds; copied through a raw pointer.
+            unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), 64) };
+            return true;
+        }
         *out = [0; 64];
         if self.pieces(addr, 64, |o, r| out[o..o + r.len()].copy_from_slice(r)) {
             return true;
         }
         // Partly posted: copy byte by byte what is there.
         for (i, b) in out.iter_mut().enumerate() {
-            if let Some((s, _)) = self.region_of(addr + i as u64) {
+            if let Some(p) = self.in_window(addr + i as u64, 1) {
+                // SAFETY: in bounds of the window.
+                *b = unsafe { p.read() };
+            } else if let Some((s, _)) = self.region_of(addr + i as u64) {
                 *b = self.regions[&s][(addr + i as u64 - s) as usize];
             }
         }
@@ -200,6 +272,27 @@ impl HostMemory {
     /// DMA write of one 64-byte line under byte strobes.  Bytes that are
     /// not posted are dropped; returns the first such address, if any.
     pub fn dma_write_line(&mut self, addr: u64, data: &[u8; 64], strb: u64) -> Option<u64> {
+        if let Some(p) = self.in_window(addr, 64) {
+            if strb == !0 && p as usize % 8 == 0 {
+                // Ascending 8-byte stores: on x86 (TSO) another core sees
+                // them in this order, so a driver that sees a completion's
+                // phase bit (in its last byte) also sees the bytes before
+                // it, as with a PCIe write of one line.
+                for i in 0..8 {
+                    let w = u64::from_ne_bytes(data[8 * i..8 * i + 8].try_into().unwrap());
+                    // SAFETY: in bounds and 8-byte aligned.
+                    unsafe { std::ptr::write_volatile((p as *mut u64).add(i), w) };
+                }
+            } else {
+                for (i, &byte) in data.iter().enumerate() {
+                    if strb >> i & 1 != 0 {
+                        // SAFETY: in bounds.
+                        unsafe { p.add(i).write(byte) };
+                    }
+                }
+            }
+            return None;
+        }
         if strb == !0 && self.pieces_mut(addr, 64, |o, r| r.copy_from_slice(&data[o..o + r.len()]))
         {
             return None;
@@ -210,6 +303,11 @@ impl HostMemory {
                 continue;
             }
             let a = addr + i as u64;
+            if let Some(p) = self.in_window(a, 1) {
+                // SAFETY: in bounds of the window.
+                unsafe { p.write(byte) };
+                continue;
+            }
             match self.region_of(a) {
                 Some((s, _)) => self.regions.get_mut(&s).unwrap()[(a - s) as usize] = byte,
                 None => {

@@ -111,6 +111,13 @@ impl MacSource {
         self.last_done.as_ref()
     }
 
+    /// Forgets the frame being sent (for a reset of the design); queued
+    /// frames stay queued.
+    pub fn abort_current(&mut self) {
+        self.cur = None;
+        self.beat.valid = false;
+    }
+
     /// The beat driven this cycle (from state only).
     pub fn drive(&mut self) -> &StreamBeat {
         if !self.beat.valid {

@@ -1,0 +1,374 @@
+//! The simulated device: the Verilated NIC behind the shared-memory
+//! transport of `toe_contract::shm`, with its MAC ports on a [`Wire`].
+//!
+//! A driver in another process (or another thread) maps the same file and
+//! sees BAR0 through the mailbox and host memory through the DMA window.
+//! Every register access becomes a real AXI4-Lite transaction on the RTL's
+//! register port (there is no shadow register file here), and every DMA of
+//! the RTL lands in the window.  DMA outside the window is answered with an
+//! error response (as an IOMMU fault would be) and counted.
+use crate::bfm::{AxilResult, MacFrame};
+use crate::harness::{Harness, HarnessConfig};
+use crate::wire::Wire;
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use toe_contract::shm;
+use toe_contract::MIN_FRAME;
+
+/// How the simulated device is set up.
+#[derive(Clone, Debug)]
+pub struct DeviceConfig {
+    /// The shared file (created, truncated, removed at the end).
+    pub path: PathBuf,
+    /// Bus address and length of the DMA window.
+    pub window_base: u64,
+    pub window_len: u64,
+    /// The harness (seed, host memory latency, pcap of the wire, FST).
+    pub harness: HarnessConfig,
+    /// Register accesses performed concurrently (in order) at most.
+    pub axil_depth: usize,
+}
+
+impl DeviceConfig {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        DeviceConfig {
+            path: path.into(),
+            window_base: shm::DEFAULT_WINDOW_BASE,
+            window_len: shm::DEFAULT_WINDOW_LEN,
+            harness: HarnessConfig {
+                // A misbehaving driver must not bring the simulator down:
+                // violations are reported and counted instead.
+                panic_on_violation: false,
+                ..HarnessConfig::default()
+            },
+            axil_depth: 4,
+        }
+    }
+}
+
+/// What the simulated device did.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceStats {
+    pub cycles: u64,
+    pub wall: Duration,
+    pub register_reads: u64,
+    pub register_writes: u64,
+    pub resets: u64,
+    /// Mailbox slots with an unknown op or a bad address.
+    pub bad_requests: u64,
+    /// Frames from the wire into MAC RX (after padding runts).
+    pub frames_in: u64,
+    /// Frames from MAC TX onto the wire.
+    pub frames_out: u64,
+    /// Protocol violations and DMA faults recorded by the bus models.
+    pub violations: u64,
+}
+
+impl DeviceStats {
+    /// Simulated cycles per wall-clock second.
+    pub fn cycles_per_second(&self) -> f64 {
+        self.cycles as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The shared file, mapped.
+struct Mapping {
+    ptr: *mut u8,
+    len: usize,
+    _file: File,
+}
+
+unsafe impl Send for Mapping {}
+
+impl Mapping {
+    fn create(path: &Path, len: u64) -> io::Result<Mapping> {
+        let ctx = |e: io::Error, what: &str| {
+            io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| ctx(e, "cannot create the shared file"))?;
+        file.set_len(len).map_err(|e| ctx(e, "cannot size"))?;
+        // SAFETY: mapping a file we own, shared, for its whole length.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(ctx(io::Error::last_os_error(), "cannot map"));
+        }
+        Ok(Mapping {
+            ptr: ptr.cast(),
+            len: len as usize,
+            _file: file,
+        })
+    }
+    fn u32_at(&self, off: usize) -> &AtomicU32 {
+        assert!(off % 4 == 0 && off + 4 <= self.len);
+        // SAFETY: aligned, in bounds, and only ever accessed atomically.
+        unsafe { &*(self.ptr.add(off) as *const AtomicU32) }
+    }
+    fn u64_at(&self, off: usize) -> &AtomicU64 {
+        assert!(off % 8 == 0 && off + 8 <= self.len);
+        // SAFETY: as above.
+        unsafe { &*(self.ptr.add(off) as *const AtomicU64) }
+    }
+    fn slot(&self, index: u64, field: usize) -> &AtomicU32 {
+        let slot = (index as usize) & (shm::MAILBOX_SLOTS - 1);
+        self.u32_at(shm::MAILBOX_OFF + slot * shm::SLOT_BYTES + field)
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// A request taken from the mailbox and being performed.
+struct InFlight {
+    index: u64,
+    ticket: Option<u64>,
+}
+
+/// The simulated device.
+pub struct SimDevice {
+    pub h: Harness,
+    map: Mapping,
+    cfg: DeviceConfig,
+    wire: Box<dyn Wire>,
+    stats: DeviceStats,
+    inflight: VecDeque<InFlight>,
+    seen_violations: usize,
+}
+
+impl SimDevice {
+    /// Creates the shared file, builds the model and publishes the file
+    /// (magic written last).
+    pub fn create(cfg: DeviceConfig, wire: Box<dyn Wire>) -> io::Result<SimDevice> {
+        if cfg.window_len == 0 || cfg.window_len % 4096 != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("DMA window length {} is not a positive multiple of 4096", cfg.window_len),
+            ));
+        }
+        let map = Mapping::create(&cfg.path, shm::file_len(cfg.window_len))?;
+        let mut h = Harness::new(cfg.harness.clone());
+        // SAFETY: the window is part of `map`, which lives as long as `h`
+        // (both are fields of the device; `h` is declared first, so it is
+        // dropped first).
+        unsafe {
+            h.mem.post_window(
+                cfg.window_base,
+                map.ptr.add(shm::WINDOW_OFF),
+                cfg.window_len as usize,
+            )
+        };
+        map.u32_at(shm::VERSION_OFF).store(shm::LAYOUT_VERSION, Ordering::Relaxed);
+        map.u64_at(shm::WINDOW_BASE_OFF).store(cfg.window_base, Ordering::Relaxed);
+        map.u64_at(shm::WINDOW_LEN_OFF).store(cfg.window_len, Ordering::Relaxed);
+        map.u32_at(shm::SIM_PID_OFF).store(std::process::id(), Ordering::Relaxed);
+        map.u32_at(shm::STATE_OFF).store(shm::STATE_RUNNING, Ordering::Relaxed);
+        map.u64_at(shm::MAGIC_OFF).store(shm::MAGIC, Ordering::Release);
+        Ok(SimDevice {
+            h,
+            map,
+            cfg,
+            wire,
+            stats: DeviceStats::default(),
+            inflight: VecDeque::new(),
+            seen_violations: 0,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.cfg.path
+    }
+
+    pub fn stats(&self) -> &DeviceStats {
+        &self.stats
+    }
+
+    /// Takes new mailbox requests (up to the configured depth).
+    fn take_requests(&mut self) -> bool {
+        let head = self.map.u64_at(shm::HEAD_OFF).load(Ordering::Acquire);
+        let mut next = self.inflight.back().map_or_else(
+            || self.map.u64_at(shm::TAIL_OFF).load(Ordering::Relaxed),
+            |f| f.index + 1,
+        );
+        let mut took = false;
+        while next < head && self.inflight.len() < self.cfg.axil_depth {
+            let op = self.map.slot(next, shm::SLOT_OP).load(Ordering::Relaxed);
+            let addr = self.map.slot(next, shm::SLOT_ADDR).load(Ordering::Relaxed);
+            let data = self.map.slot(next, shm::SLOT_DATA).load(Ordering::Relaxed);
+            let addr_ok = addr % 4 == 0 && addr <= 0xfffc;
+            let ticket = match op {
+                shm::OP_READ if addr_ok => {
+                    self.stats.register_reads += 1;
+                    Some(self.h.axil.read(addr))
+                }
+                shm::OP_WRITE if addr_ok => {
+                    self.stats.register_writes += 1;
+                    Some(self.h.axil.write(addr, data))
+                }
+                shm::OP_RESET if self.inflight.is_empty() => {
+                    self.stats.resets += 1;
+                    self.h.function_reset(16);
+                    None
+                }
+                // A reset waits until earlier accesses are done.
+                shm::OP_RESET => break,
+                _ => {
+                    self.stats.bad_requests += 1;
+                    self.map.slot(next, shm::SLOT_DATA).store(!0, Ordering::Relaxed);
+                    self.map
+                        .slot(next, shm::SLOT_STATUS)
+                        .store(shm::STATUS_BAD_OP, Ordering::Relaxed);
+                    None
+                }
+            };
+            self.inflight.push_back(InFlight { index: next, ticket });
+            next += 1;
+            took = true;
+        }
+        took
+    }
+
+    /// Completes finished requests in order.
+    fn complete_requests(&mut self) {
+        while let Some(f) = self.inflight.front() {
+            let index = f.index;
+            match f.ticket {
+                Some(t) => {
+                    let Some(res) = self.h.axil.take(t) else { break };
+                    let (data, resp) = match res {
+                        AxilResult::Read { data, resp, .. } => (data, resp),
+                        AxilResult::Write { resp, .. } => (0, resp),
+                    };
+                    let ok = resp == 0;
+                    self.map
+                        .slot(index, shm::SLOT_DATA)
+                        .store(if ok { data } else { !0 }, Ordering::Relaxed);
+                    self.map.slot(index, shm::SLOT_STATUS).store(
+                        if ok { shm::STATUS_OK } else { shm::STATUS_ERROR },
+                        Ordering::Relaxed,
+                    );
+                }
+                None => {
+                    if self.map.slot(index, shm::SLOT_OP).load(Ordering::Relaxed) == shm::OP_RESET {
+                        self.map
+                            .slot(index, shm::SLOT_STATUS)
+                            .store(shm::STATUS_OK, Ordering::Relaxed);
+                    }
+                }
+            }
+            self.inflight.pop_front();
+            self.map.u64_at(shm::TAIL_OFF).store(index + 1, Ordering::Release);
+        }
+    }
+
+    fn report_violations(&mut self) {
+        let n = self.h.axi.violations.len()
+            + self.h.mac_tx.violations.len()
+            + self.h.axil.violations.len();
+        if n > self.seen_violations {
+            let all = self.h.violations();
+            for v in all.iter().skip(self.seen_violations) {
+                eprintln!("toe-sim: {v}");
+            }
+            self.stats.violations += (n - self.seen_violations) as u64;
+            self.seen_violations = n;
+        }
+    }
+
+    /// Runs until `stop` is set, the wire fails, or `max_cycles` (if any)
+    /// have run.  Sleeps briefly while nothing at all happens, so an idle
+    /// simulator does not hold a core.
+    pub fn run(&mut self, stop: &AtomicBool, max_cycles: Option<u64>) -> io::Result<DeviceStats> {
+        let start = Instant::now();
+        let first_cycle = self.h.cycle();
+        let mut quiet: u64 = 0;
+        let result = loop {
+            if stop.load(Ordering::Relaxed) {
+                break Ok(());
+            }
+            if max_cycles.is_some_and(|m| self.h.cycle() - first_cycle >= m) {
+                break Ok(());
+            }
+            let mut busy = self.take_requests();
+            // Feed the MAC from the wire while it has little queued.
+            if self.h.mac_rx.pending() < 2 && (quiet > 0 || self.h.cycle() % 16 == 0) {
+                match self.wire.recv() {
+                    Ok(Some(mut f)) => {
+                        // The MAC pads runts to the Ethernet minimum, as a
+                        // sender's MAC does on a real wire.
+                        if f.len() < MIN_FRAME {
+                            f.resize(MIN_FRAME, 0);
+                        }
+                        self.h.mac_rx.push(MacFrame::new(f));
+                        self.stats.frames_in += 1;
+                        busy = true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
+                }
+            }
+            self.h.tick();
+            self.complete_requests();
+            while let Some(f) = self.h.mac_tx.pop() {
+                self.stats.frames_out += 1;
+                busy = true;
+                if let Err(e) = self.wire.send(&f.data) {
+                    return Err(e);
+                }
+            }
+            let cycle = self.h.cycle();
+            if cycle % 1024 == 0 {
+                self.map.u64_at(shm::CYCLE_OFF).store(cycle, Ordering::Relaxed);
+                self.report_violations();
+            }
+            busy |= !self.inflight.is_empty()
+                || !self.h.mac_rx.is_idle()
+                || !self.h.axi.is_idle()
+                || !self.h.axil.is_idle();
+            if busy {
+                quiet = 0;
+            } else {
+                quiet += 1;
+                // Nothing moved for a while: nap between polls.
+                if quiet >= 4096 && quiet % 256 == 0 {
+                    std::thread::sleep(Duration::from_micros(20));
+                }
+            }
+        };
+        self.report_violations();
+        self.map.u64_at(shm::CYCLE_OFF).store(self.h.cycle(), Ordering::Relaxed);
+        self.stats.cycles += self.h.cycle() - first_cycle;
+        self.stats.wall += start.elapsed();
+        self.h.flush();
+        result.map(|()| self.stats.clone())
+    }
+}
+
+impl Drop for SimDevice {
+    fn drop(&mut self) {
+        self.map.u32_at(shm::STATE_OFF).store(shm::STATE_STOPPED, Ordering::Release);
+        let _ = std::fs::remove_file(&self.cfg.path);
+    }
+}
