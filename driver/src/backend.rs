@@ -1,0 +1,104 @@
+//! What the driver needs from a device: BAR0 registers and DMA memory.
+use crate::error::Result;
+
+/// A region of memory the device can reach by DMA.
+///
+/// The region is owned by the backend that allocated it and stays valid
+/// while that backend lives.  It hands out raw pointers only: the device
+/// may write any byte at any time, so no Rust reference into it may exist.
+#[derive(Debug)]
+pub struct DmaRegion {
+    vaddr: *mut u8,
+    iova: u64,
+    len: usize,
+}
+
+// The region is plain memory; moving the handle between threads is fine.
+// Synchronisation with the device is the job of the code using it.
+unsafe impl Send for DmaRegion {}
+
+impl DmaRegion {
+    /// # Safety
+    /// `vaddr..vaddr+len` must be mapped, writable, and reachable by the
+    /// device at `iova..iova+len` for as long as the region is used.
+    pub unsafe fn new(vaddr: *mut u8, iova: u64, len: usize) -> Self {
+        DmaRegion { vaddr, iova, len }
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Bus address of byte 0, as the device sees it.
+    pub fn iova(&self) -> u64 {
+        self.iova
+    }
+    /// Raw pointer to byte `off`.  Panics if out of range.
+    pub fn ptr(&self, off: usize) -> *mut u8 {
+        assert!(off <= self.len, "offset {off} beyond DMA region of {} bytes", self.len);
+        // SAFETY: in bounds of the mapping.
+        unsafe { self.vaddr.add(off) }
+    }
+    /// Copies `src` into the region at `off` (volatile byte-wise semantics
+    /// are not needed for data the device only reads after a doorbell).
+    pub fn write(&self, off: usize, src: &[u8]) {
+        assert!(off + src.len() <= self.len, "write of {} bytes at {off} beyond DMA region of {}", src.len(), self.len);
+        // SAFETY: bounds checked; raw copy, no reference into the region.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.vaddr.add(off), src.len()) }
+    }
+    /// Copies bytes out of the region at `off` into `dst`.  Call it only
+    /// after an acquire (fence or atomic load) that observed the device's
+    /// completion for these bytes.
+    pub fn read(&self, off: usize, dst: &mut [u8]) {
+        assert!(off + dst.len() <= self.len, "read of {} bytes at {off} beyond DMA region of {}", dst.len(), self.len);
+        // SAFETY: bounds checked; raw copy, no reference into the region.
+        unsafe { std::ptr::copy_nonoverlapping(self.vaddr.add(off), dst.as_mut_ptr(), dst.len()) }
+    }
+    /// Volatile 64-bit load at `off` (8-byte aligned).
+    pub fn read_u64(&self, off: usize) -> u64 {
+        assert!(off % 8 == 0 && off + 8 <= self.len);
+        // SAFETY: aligned and in bounds.
+        unsafe { std::ptr::read_volatile(self.vaddr.add(off) as *const u64) }
+    }
+    /// Volatile 64-bit store at `off` (8-byte aligned).
+    pub fn write_u64(&self, off: usize, v: u64) {
+        assert!(off % 8 == 0 && off + 8 <= self.len);
+        // SAFETY: aligned and in bounds.
+        unsafe { std::ptr::write_volatile(self.vaddr.add(off) as *mut u64, v) }
+    }
+    /// Fills `len` bytes at `off` with `byte`.
+    pub fn fill(&self, off: usize, len: usize, byte: u8) {
+        assert!(off + len <= self.len);
+        // SAFETY: bounds checked.
+        unsafe { std::ptr::write_bytes(self.vaddr.add(off), byte, len) }
+    }
+}
+
+/// A device as the driver sees it.
+///
+/// Register accesses cannot fail on a real bus: a read from a device that
+/// is gone returns all ones (as PCIe does).  [`Backend::check`] tells why
+/// when the driver sees that.
+pub trait Backend: Send {
+    /// Where the device is ("vfio 0000:01:00.0", "sim /dev/shm/toe-sim").
+    fn describe(&self) -> String;
+    /// 32-bit read of BAR0 at byte offset `off`.
+    fn read32(&self, off: u32) -> u32;
+    /// 32-bit write of BAR0 at byte offset `off`.  Posted: it may complete
+    /// after this call returns, but before any later read returns.
+    fn write32(&self, off: u32, val: u32);
+    /// Whether the device is still reachable; the error names the cause.
+    fn check(&self) -> Result<()>;
+    /// Function-level reset of the device (all queues disabled, counters
+    /// cleared).  DMA memory stays allocated.
+    fn reset(&mut self) -> Result<()> {
+        Err(crate::error::Error::Config(format!(
+            "{}: this backend cannot reset the device",
+            self.describe()
+        )))
+    }
+    /// Allocates `len` bytes (rounded up to 4 KiB) of DMA memory aligned to
+    /// 4 KiB, zeroed.
+    fn alloc_dma(&mut self, len: usize) -> Result<DmaRegion>;
+}

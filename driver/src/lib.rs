@@ -1,0 +1,30 @@
+//! Userspace driver for the TOE SmartNIC.
+//!
+//! The driver talks to the device through a [`Backend`]: BAR0 register
+//! accesses and DMA-able memory.  Two backends exist:
+//! * [`vfio`]: a real board bound to `vfio-pci`;
+//! * [`shm`]: the Verilated NIC run by the simulator (`cargo xtask sim`),
+//!   which exposes BAR0 and a DMA window through shared memory.
+//!
+//! Everything above the backend (bring-up, rings, buffer pool, the host
+//! network layer) is the same code for both, so an application runs
+//! unchanged against either.
+//!
+//! Memory the device writes (completion rings, RX buffers) is only ever
+//! touched through raw pointers with volatile or atomic accesses, never
+//! through Rust references; a release fence precedes every doorbell.
+pub mod backend;
+pub mod device;
+pub mod error;
+pub mod net;
+pub mod nic;
+pub mod pool;
+pub mod ring;
+pub mod hugepage;
+pub mod vfio;
+pub mod shm;
+
+pub use backend::{Backend, DmaRegion};
+pub use device::{Device, DeviceInfo};
+pub use error::{Error, Result};
+pub use nic::{Nic, NicConfig, Packet};

@@ -1,0 +1,133 @@
+//! ARP cache (RFC 826), bounded, with explicit time.
+use smoltcp::wire::{EthernetAddress, Ipv4Address};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long a learned entry stays valid (Linux's default base reachable
+/// time is 30 s; a host that stops answering is forgotten after this).
+pub const ENTRY_LIFETIME: Duration = Duration::from_secs(60);
+/// Least time between two requests for the same address.
+pub const REQUEST_INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    mac: EthernetAddress,
+    expires: Duration,
+}
+
+/// Address cache with at most `capacity` entries: when full, the entry
+/// closest to expiry is replaced, so a peer cannot grow it without bound.
+pub struct ArpCache {
+    entries: HashMap<Ipv4Address, Entry>,
+    /// Last request sent per unresolved address (bounded like `entries`).
+    requested: HashMap<Ipv4Address, Duration>,
+    capacity: usize,
+}
+
+impl ArpCache {
+    pub fn new(capacity: usize) -> Self {
+        assert!(capacity > 0);
+        ArpCache {
+            entries: HashMap::new(),
+            requested: HashMap::new(),
+            capacity,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Records `ip` at `mac` (RFC 826's "merge" step).
+    pub fn insert(&mut self, ip: Ipv4Address, mac: EthernetAddress, now: Duration) {
+        if !self.entries.contains_key(&ip) && self.entries.len() >= self.capacity {
+            if let Some(victim) = self.entries.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| *k) {
+                self.entries.remove(&victim);
+            }
+        }
+        self.entries.insert(
+            ip,
+            Entry {
+                mac,
+                expires: now + ENTRY_LIFETIME,
+            },
+        );
+        self.requested.remove(&ip);
+    }
+
+    /// Whether `ip` is cached (RFC 826: only then is an existing entry
+    /// updated from a packet not addressed to us).
+    pub fn contains(&self, ip: Ipv4Address, now: Duration) -> bool {
+        self.lookup(ip, now).is_some()
+    }
+
+    pub fn lookup(&self, ip: Ipv4Address, now: Duration) -> Option<EthernetAddress> {
+        self.entries.get(&ip).filter(|e| e.expires > now).map(|e| e.mac)
+    }
+
+    /// Whether a request for `ip` should go out now (rate limited), and
+    /// notes that it does.
+    pub fn should_request(&mut self, ip: Ipv4Address, now: Duration) -> bool {
+        match self.requested.get(&ip) {
+            Some(&t) if now < t + REQUEST_INTERVAL => false,
+            _ => {
+                if self.requested.len() >= self.capacity {
+                    self.requested.retain(|_, t| now < *t + REQUEST_INTERVAL);
+                    if self.requested.len() >= self.capacity {
+                        return false;
+                    }
+                }
+                self.requested.insert(ip, now);
+                true
+            }
+        }
+    }
+
+    /// Drops expired entries.
+    pub fn expire(&mut self, now: Duration) {
+        self.entries.retain(|_, e| e.expires > now);
+        self.requested.retain(|_, t| now < *t + REQUEST_INTERVAL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(n: u8) -> Ipv4Address {
+        Ipv4Address::new(10, 0, 0, n)
+    }
+    const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+
+    #[test]
+    fn entries_expire() {
+        let mut c = ArpCache::new(4);
+        c.insert(ip(1), MAC, Duration::ZERO);
+        assert_eq!(c.lookup(ip(1), Duration::from_secs(59)), Some(MAC));
+        assert_eq!(c.lookup(ip(1), ENTRY_LIFETIME), None);
+        c.expire(ENTRY_LIFETIME);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn bounded_replaces_oldest() {
+        let mut c = ArpCache::new(2);
+        c.insert(ip(1), MAC, Duration::from_secs(0));
+        c.insert(ip(2), MAC, Duration::from_secs(1));
+        c.insert(ip(3), MAC, Duration::from_secs(2));
+        assert_eq!(c.len(), 2);
+        assert!(!c.contains(ip(1), Duration::from_secs(2)));
+        assert!(c.contains(ip(3), Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn requests_are_rate_limited() {
+        let mut c = ArpCache::new(2);
+        assert!(c.should_request(ip(9), Duration::ZERO));
+        assert!(!c.should_request(ip(9), Duration::from_millis(999)));
+        assert!(c.should_request(ip(9), Duration::from_millis(1000)));
+    }
+}

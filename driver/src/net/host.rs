@@ -1,0 +1,80 @@
+//! The network layer on a NIC: received frames go through [`NetIf`],
+//! queued frames go out through the NIC's TX rings.
+use super::{NetIf, Received};
+use crate::nic::{Nic, Packet};
+use std::time::Duration;
+
+/// Per-call counts of [`Host::poll`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Polled {
+    pub rx: usize,
+    pub tx: usize,
+}
+
+pub struct Host {
+    pub net: NetIf,
+    rx: Vec<Packet>,
+    tx: Vec<Packet>,
+    frame: Vec<u8>,
+    /// Queue pair used for transmission.
+    pub tx_queue: u32,
+    /// Frames per RX burst.
+    pub burst: usize,
+}
+
+impl Host {
+    pub fn new(net: NetIf) -> Self {
+        Host {
+            net,
+            rx: Vec::with_capacity(64),
+            tx: Vec::with_capacity(64),
+            frame: Vec::with_capacity(2048),
+            tx_queue: 0,
+            burst: 32,
+        }
+    }
+
+    /// Receives a burst from every queue, hands each frame to the network
+    /// layer (and what it does not handle to `deliver`), runs the timers
+    /// at `now`, and sends what is queued while the TX ring has room.
+    pub fn poll(&mut self, nic: &mut Nic, now: Duration, mut deliver: impl FnMut(Received<'_>)) -> Polled {
+        let mut done = Polled::default();
+        for q in 0..nic.queue_pairs() {
+            nic.rx_burst(q, &mut self.rx, self.burst);
+            for p in self.rx.drain(..) {
+                self.frame.resize(p.len, 0);
+                nic.read(&p, 0, &mut self.frame);
+                nic.free(p);
+                done.rx += 1;
+                match self.net.receive(&self.frame, now) {
+                    r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r),
+                    Received::Handled | Received::Dropped => {}
+                }
+            }
+        }
+        self.net.poll(now);
+        done.tx = self.flush(nic);
+        done
+    }
+
+    /// Moves queued frames into TX buffers and sends them; frames the NIC
+    /// cannot take yet stay queued (backpressure).  Returns frames sent.
+    pub fn flush(&mut self, nic: &mut Nic) -> usize {
+        let q = self.tx_queue;
+        while self.tx.len() < 64 {
+            let Some(f) = self.net.poll_transmit() else { break };
+            let Some(mut p) = nic.alloc(q) else {
+                self.net.unsend(f);
+                break;
+            };
+            if f.len() > nic.buf_size() {
+                // Cannot happen for frames the layer builds (MTU-bound).
+                nic.free(p);
+                continue;
+            }
+            nic.write(&mut p, 0, &f);
+            self.tx.push(p);
+        }
+        nic.tx_burst(q, &mut self.tx)
+    }
+}

@@ -1,0 +1,501 @@
+//! A minimal host network layer over the driver: Ethernet, ARP (RFC 826)
+//! with a bounded cache, IPv4 (RFC 791, host rules of RFC 1122) and ICMP
+//! echo (RFC 792).  Upper layers (TCP) receive the IPv4 packets addressed
+//! to this host that the layer does not handle itself.
+//!
+//! The layer is pure packet logic with explicit time: [`NetIf::receive`]
+//! takes a frame and the current time, replies are queued for
+//! [`NetIf::poll_transmit`].  [`Host`] glues it to a [`crate::nic::Nic`].
+//! Packets and frames are parsed and built with smoltcp's `wire` module.
+pub mod arp;
+mod host;
+
+pub use host::Host;
+
+use arp::ArpCache;
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol,
+    EthernetRepr, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr,
+};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Addresses and limits of one interface.
+#[derive(Clone, Debug)]
+pub struct NetConfig {
+    pub mac: EthernetAddress,
+    pub ip: Ipv4Address,
+    /// Length of the on-link prefix (24 for a /24).
+    pub prefix_len: u8,
+    /// Next hop for destinations off the prefix.
+    pub gateway: Option<Ipv4Address>,
+    /// ARP cache entries at most.
+    pub arp_capacity: usize,
+    /// IPv4 packets waiting for address resolution at most.
+    pub pending_capacity: usize,
+    /// How long a packet may wait for resolution before it is dropped.
+    pub pending_timeout: Duration,
+    /// Frames queued for transmission at most.
+    pub tx_capacity: usize,
+    /// TTL of packets this host originates.
+    pub ttl: u8,
+}
+
+impl NetConfig {
+    pub fn new(mac: [u8; 6], ip: [u8; 4], prefix_len: u8) -> Self {
+        NetConfig {
+            mac: EthernetAddress(mac),
+            ip: Ipv4Address::from(ip),
+            prefix_len,
+            gateway: None,
+            arp_capacity: 1024,
+            pending_capacity: 256,
+            pending_timeout: Duration::from_secs(3),
+            tx_capacity: 1024,
+            ttl: 64,
+        }
+    }
+}
+
+/// What the layer counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    pub rx_frames: u64,
+    pub rx_arp_requests: u64,
+    pub rx_arp_replies: u64,
+    pub rx_echo_requests: u64,
+    pub rx_echo_replies: u64,
+    pub rx_delivered: u64,
+    pub tx_frames: u64,
+    pub tx_arp_requests: u64,
+    pub tx_echo_replies: u64,
+    /// Frames not for us (other MAC, other IP, broadcasts we ignore).
+    pub drop_not_for_us: u64,
+    /// Frames that do not parse (truncated, bad lengths, bad version).
+    pub drop_malformed: u64,
+    pub drop_bad_checksum: u64,
+    /// EtherTypes and IP protocols nobody handles (IPv6, UDP, ...).
+    pub drop_unsupported: u64,
+    /// IPv4 fragments (reassembly is not supported; RFC 1122 3.3.2 allows
+    /// a host to drop them when it cannot reassemble).
+    pub drop_fragment: u64,
+    /// Packets dropped because address resolution timed out.
+    pub drop_unresolved: u64,
+    /// Replies dropped because the transmit queue was full.
+    pub drop_tx_full: u64,
+}
+
+/// Why a send did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The transmit or resolution queue is full: try again after the
+    /// queued frames have been sent (backpressure, nothing was dropped).
+    WouldBlock,
+    /// The payload does not fit one frame.
+    TooBig,
+    /// No route: off-link destination and no gateway.
+    NoRoute,
+}
+
+/// What a received frame turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received<'a> {
+    /// Handled here (ARP, echo request answered).
+    Handled,
+    /// Dropped and counted.
+    Dropped,
+    /// An echo reply to a request of ours.
+    EchoReply {
+        from: Ipv4Address,
+        ident: u16,
+        seq: u16,
+        data: &'a [u8],
+    },
+    /// An IPv4 packet for an upper layer.
+    Ipv4 {
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        protocol: IpProtocol,
+        payload: &'a [u8],
+    },
+}
+
+/// Largest IPv4 packet sent (Ethernet MTU).
+pub const MTU: usize = 1500;
+
+pub struct NetIf {
+    cfg: NetConfig,
+    arp: ArpCache,
+    /// (next hop, IPv4 packet, queued at).
+    pending: VecDeque<(Ipv4Address, Vec<u8>, Duration)>,
+    out: VecDeque<Vec<u8>>,
+    ident: u16,
+    stats: NetStats,
+}
+
+fn csum() -> ChecksumCapabilities {
+    ChecksumCapabilities::default()
+}
+
+impl NetIf {
+    pub fn new(cfg: NetConfig) -> Self {
+        NetIf {
+            arp: ArpCache::new(cfg.arp_capacity),
+            cfg,
+            pending: VecDeque::new(),
+            out: VecDeque::new(),
+            ident: 1,
+            stats: NetStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &NetConfig {
+        &self.cfg
+    }
+    pub fn stats(&self) -> NetStats {
+        self.stats
+    }
+    pub fn arp(&self) -> &ArpCache {
+        &self.arp
+    }
+
+    /// Next frame to send, oldest first.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        let f = self.out.pop_front();
+        if f.is_some() {
+            self.stats.tx_frames += 1;
+        }
+        f
+    }
+
+    /// Puts a frame back at the front (the NIC could not take it).
+    pub fn unsend(&mut self, frame: Vec<u8>) {
+        self.stats.tx_frames -= 1;
+        self.out.push_front(frame);
+    }
+
+    /// Frames waiting to be sent.
+    pub fn tx_queued(&self) -> usize {
+        self.out.len()
+    }
+
+    fn on_link(&self, ip: Ipv4Address) -> bool {
+        let bits = u32::from_be_bytes(ip.octets()) ^ u32::from_be_bytes(self.cfg.ip.octets());
+        self.cfg.prefix_len == 0 || bits >> (32 - self.cfg.prefix_len.min(32) as u32) == 0
+    }
+
+    fn broadcast(&self) -> Ipv4Address {
+        let host_bits = if self.cfg.prefix_len >= 32 { 0 } else { u32::MAX >> self.cfg.prefix_len };
+        Ipv4Address::from_bits(u32::from_be_bytes(self.cfg.ip.octets()) | host_bits)
+    }
+
+    fn queue_frame(&mut self, frame: Vec<u8>) -> bool {
+        if self.out.len() >= self.cfg.tx_capacity {
+            self.stats.drop_tx_full += 1;
+            return false;
+        }
+        self.out.push_back(frame);
+        true
+    }
+
+    fn eth_frame(&self, dst: EthernetAddress, ethertype: EthernetProtocol, payload_len: usize, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+        let repr = EthernetRepr {
+            src_addr: self.cfg.mac,
+            dst_addr: dst,
+            ethertype,
+        };
+        let mut buf = vec![0u8; repr.buffer_len() + payload_len];
+        let mut f = EthernetFrame::new_unchecked(&mut buf[..]);
+        repr.emit(&mut f);
+        fill(f.payload_mut());
+        buf
+    }
+
+    fn arp_frame(&self, op: ArpOperation, target_mac: EthernetAddress, target_ip: Ipv4Address, eth_dst: EthernetAddress) -> Vec<u8> {
+        let repr = ArpRepr::EthernetIpv4 {
+            operation: op,
+            source_hardware_addr: self.cfg.mac,
+            source_protocol_addr: self.cfg.ip,
+            target_hardware_addr: target_mac,
+            target_protocol_addr: target_ip,
+        };
+        self.eth_frame(eth_dst, EthernetProtocol::Arp, repr.buffer_len(), |p| {
+            repr.emit(&mut ArpPacket::new_unchecked(p))
+        })
+    }
+
+    /// Handles one received frame at time `now`.
+    pub fn receive<'a>(&mut self, frame: &'a [u8], now: Duration) -> Received<'a> {
+        self.stats.rx_frames += 1;
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
+            self.stats.drop_malformed += 1;
+            return Received::Dropped;
+        };
+        let dst = eth.dst_addr();
+        if dst != self.cfg.mac && !dst.is_broadcast() {
+            self.stats.drop_not_for_us += 1;
+            return Received::Dropped;
+        }
+        let ethertype = eth.ethertype();
+        // Borrow the payload from the caller's slice, not from `eth`.
+        let payload = &frame[EthernetFrame::<&[u8]>::header_len()..];
+        match ethertype {
+            EthernetProtocol::Arp => self.receive_arp(payload, now),
+            EthernetProtocol::Ipv4 => self.receive_ipv4(eth.src_addr(), payload, now),
+            _ => {
+                self.stats.drop_unsupported += 1;
+                Received::Dropped
+            }
+        }
+    }
+
+    fn receive_arp<'a>(&mut self, payload: &'a [u8], now: Duration) -> Received<'a> {
+        let Ok(repr) = ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) else {
+            self.stats.drop_malformed += 1;
+            return Received::Dropped;
+        };
+        let ArpRepr::EthernetIpv4 {
+            operation,
+            source_hardware_addr: sha,
+            source_protocol_addr: spa,
+            target_protocol_addr: tpa,
+            ..
+        } = repr
+        else {
+            self.stats.drop_unsupported += 1;
+            return Received::Dropped;
+        };
+        // RFC 826 packet reception: update an existing entry; if we are the
+        // target, add the sender and answer requests.
+        let for_us = tpa == self.cfg.ip;
+        if sha.is_unicast() && !spa.is_unspecified() && (for_us || self.arp.contains(spa, now)) {
+            self.arp.insert(spa, sha, now);
+            self.flush_pending(spa, sha);
+        }
+        if !for_us {
+            self.stats.drop_not_for_us += 1;
+            return Received::Dropped;
+        }
+        match operation {
+            ArpOperation::Request => {
+                self.stats.rx_arp_requests += 1;
+                let f = self.arp_frame(ArpOperation::Reply, sha, spa, sha);
+                self.queue_frame(f);
+            }
+            ArpOperation::Reply => self.stats.rx_arp_replies += 1,
+            _ => self.stats.drop_unsupported += 1,
+        }
+        Received::Handled
+    }
+
+    fn receive_ipv4<'a>(&mut self, src_mac: EthernetAddress, payload: &'a [u8], now: Duration) -> Received<'a> {
+        let Ok(pkt) = Ipv4Packet::new_checked(payload) else {
+            self.stats.drop_malformed += 1;
+            return Received::Dropped;
+        };
+        if pkt.version() != 4 {
+            self.stats.drop_malformed += 1;
+            return Received::Dropped;
+        }
+        if !pkt.verify_checksum() {
+            self.stats.drop_bad_checksum += 1;
+            return Received::Dropped;
+        }
+        let (src, dst) = (pkt.src_addr(), pkt.dst_addr());
+        if dst != self.cfg.ip && dst != self.broadcast() && !dst.is_broadcast() {
+            self.stats.drop_not_for_us += 1;
+            return Received::Dropped;
+        }
+        if pkt.more_frags() || pkt.frag_offset() != 0 {
+            self.stats.drop_fragment += 1;
+            return Received::Dropped;
+        }
+        let hlen = pkt.header_len() as usize;
+        let tlen = pkt.total_len() as usize;
+        let body = &payload[hlen..tlen];
+        let protocol = pkt.next_header();
+        // A sender on our link is worth remembering (saves a request when
+        // we answer it).
+        if self.on_link(src) && src_mac.is_unicast() && self.arp.lookup(src, now).is_none() {
+            self.arp.insert(src, src_mac, now);
+        }
+        if protocol == IpProtocol::Icmp {
+            return self.receive_icmp(src, dst, body, now);
+        }
+        self.stats.rx_delivered += 1;
+        Received::Ipv4 {
+            src,
+            dst,
+            protocol,
+            payload: body,
+        }
+    }
+
+    fn receive_icmp<'a>(&mut self, src: Ipv4Address, dst: Ipv4Address, body: &'a [u8], now: Duration) -> Received<'a> {
+        let Ok(pkt) = Icmpv4Packet::new_checked(body) else {
+            self.stats.drop_malformed += 1;
+            return Received::Dropped;
+        };
+        if !pkt.verify_checksum() {
+            self.stats.drop_bad_checksum += 1;
+            return Received::Dropped;
+        }
+        let Ok(repr) = Icmpv4Repr::parse(&pkt, &csum()) else {
+            // Other ICMP messages go to upper layers (unreachables for TCP).
+            self.stats.rx_delivered += 1;
+            return Received::Ipv4 {
+                src,
+                dst,
+                protocol: IpProtocol::Icmp,
+                payload: body,
+            };
+        };
+        match repr {
+            Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
+                self.stats.rx_echo_requests += 1;
+                // RFC 1122 3.2.2.6: no reply to a broadcast echo request
+                // is required; we do not answer them (smurf protection).
+                if dst != self.cfg.ip {
+                    return Received::Handled;
+                }
+                let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
+                let mut icmp = vec![0u8; reply.buffer_len()];
+                reply.emit(&mut Icmpv4Packet::new_unchecked(&mut icmp[..]), &csum());
+                if self.send_ipv4(src, IpProtocol::Icmp, &icmp, now).is_ok() {
+                    self.stats.tx_echo_replies += 1;
+                } else {
+                    self.stats.drop_tx_full += 1;
+                }
+                Received::Handled
+            }
+            Icmpv4Repr::EchoReply { ident, seq_no, .. } => {
+                self.stats.rx_echo_replies += 1;
+                let data = &body[8..];
+                Received::EchoReply {
+                    from: src,
+                    ident,
+                    seq: seq_no,
+                    data,
+                }
+            }
+            _ => {
+                self.stats.rx_delivered += 1;
+                Received::Ipv4 {
+                    src,
+                    dst,
+                    protocol: IpProtocol::Icmp,
+                    payload: body,
+                }
+            }
+        }
+    }
+
+    /// Sends an IPv4 packet with `payload` to `dst`, resolving the next hop
+    /// with ARP (the packet waits, bounded, while the request is out).
+    pub fn send_ipv4(&mut self, dst: Ipv4Address, protocol: IpProtocol, payload: &[u8], now: Duration) -> Result<(), SendError> {
+        let repr = Ipv4Repr {
+            src_addr: self.cfg.ip,
+            dst_addr: dst,
+            next_header: protocol,
+            payload_len: payload.len(),
+            hop_limit: self.cfg.ttl,
+        };
+        if repr.buffer_len() + payload.len() > MTU {
+            return Err(SendError::TooBig);
+        }
+        let next_hop = if self.on_link(dst) {
+            dst
+        } else {
+            self.cfg.gateway.ok_or(SendError::NoRoute)?
+        };
+        if self.out.len() >= self.cfg.tx_capacity {
+            return Err(SendError::WouldBlock);
+        }
+        let mut ip = vec![0u8; repr.buffer_len() + payload.len()];
+        {
+            let mut p = Ipv4Packet::new_unchecked(&mut ip[..]);
+            repr.emit(&mut p, &csum());
+            // Identification distinguishes our datagrams (RFC 6864 allows
+            // any value for atomic datagrams; a counter is conventional).
+            p.set_ident(self.ident);
+            p.set_dont_frag(true);
+            p.fill_checksum();
+            p.payload_mut().copy_from_slice(payload);
+        }
+        self.ident = self.ident.wrapping_add(1);
+        let dst_mac = if dst.is_broadcast() || dst == self.broadcast() {
+            Some(EthernetAddress::BROADCAST)
+        } else {
+            self.arp.lookup(next_hop, now)
+        };
+        match dst_mac {
+            Some(mac) => {
+                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, ip.len(), |b| b.copy_from_slice(&ip));
+                self.out.push_back(f);
+            }
+            None => {
+                if self.pending.len() >= self.cfg.pending_capacity {
+                    return Err(SendError::WouldBlock);
+                }
+                self.pending.push_back((next_hop, ip, now));
+                self.request(next_hop, now);
+            }
+        }
+        Ok(())
+    }
+
+    fn request(&mut self, ip: Ipv4Address, now: Duration) {
+        if self.arp.should_request(ip, now) {
+            let f = self.arp_frame(ArpOperation::Request, EthernetAddress([0; 6]), ip, EthernetAddress::BROADCAST);
+            if self.queue_frame(f) {
+                self.stats.tx_arp_requests += 1;
+            }
+        }
+    }
+
+    fn flush_pending(&mut self, ip: Ipv4Address, mac: EthernetAddress) {
+        let mut keep = VecDeque::new();
+        while let Some((hop, pkt, t)) = self.pending.pop_front() {
+            if hop == ip {
+                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, pkt.len(), |b| b.copy_from_slice(&pkt));
+                // Resolution queue entries were admitted against the
+                // pending bound; the transmit queue may exceed its bound
+                // by at most that much.
+                self.out.push_back(f);
+            } else {
+                keep.push_back((hop, pkt, t));
+            }
+        }
+        self.pending = keep;
+    }
+
+    /// Sends an ICMP echo request.
+    pub fn ping(&mut self, dst: Ipv4Address, ident: u16, seq: u16, data: &[u8], now: Duration) -> Result<(), SendError> {
+        let req = Icmpv4Repr::EchoRequest {
+            ident,
+            seq_no: seq,
+            data,
+        };
+        let mut icmp = vec![0u8; req.buffer_len()];
+        req.emit(&mut Icmpv4Packet::new_unchecked(&mut icmp[..]), &csum());
+        self.send_ipv4(dst, IpProtocol::Icmp, &icmp, now)
+    }
+
+    /// Timers: drops packets whose resolution timed out, repeats requests
+    /// for the others, expires cache entries.
+    pub fn poll(&mut self, now: Duration) {
+        let timeout = self.cfg.pending_timeout;
+        let before = self.pending.len();
+        self.pending.retain(|(_, _, t)| now < *t + timeout);
+        self.stats.drop_unresolved += (before - self.pending.len()) as u64;
+        let hops: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _)| *h).collect();
+        for h in hops {
+            self.request(h, now);
+        }
+        self.arp.expire(now);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+//! Packet-level tests: feed a frame, assert exactly what comes out.
+use super::*;
+use smoltcp::wire::{Icmpv4Message, Ipv4Address as Ip};
+
+const US_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const PEER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
+const US: Ip = Ip::new(10, 9, 0, 2);
+const PEER: Ip = Ip::new(10, 9, 0, 1);
+const T0: Duration = Duration::from_secs(100);
+
+fn netif() -> NetIf {
+    NetIf::new(NetConfig::new(US_MAC, US.octets(), 24))
+}
+
+fn eth(dst: EthernetAddress, src: EthernetAddress, ty: EthernetProtocol, payload: &[u8]) -> Vec<u8> {
+    let repr = EthernetRepr {
+        src_addr: src,
+        dst_addr: dst,
+        ethertype: ty,
+    };
+    let mut b = vec![0; 14 + payload.len()];
+    let mut f = EthernetFrame::new_unchecked(&mut b[..]);
+    repr.emit(&mut f);
+    f.payload_mut().copy_from_slice(payload);
+    b
+}
+
+fn arp(op: ArpOperation, sha: EthernetAddress, spa: Ip, tha: EthernetAddress, tpa: Ip, dst: EthernetAddress) -> Vec<u8> {
+    let r = ArpRepr::EthernetIpv4 {
+        operation: op,
+        source_hardware_addr: sha,
+        source_protocol_addr: spa,
+        target_hardware_addr: tha,
+        target_protocol_addr: tpa,
+    };
+    let mut p = vec![0; r.buffer_len()];
+    r.emit(&mut ArpPacket::new_unchecked(&mut p[..]));
+    eth(dst, sha, EthernetProtocol::Arp, &p)
+}
+
+fn ipv4(src: Ip, dst: Ip, proto: IpProtocol, payload: &[u8]) -> Vec<u8> {
+    let r = Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: proto,
+        payload_len: payload.len(),
+        hop_limit: 64,
+    };
+    let mut b = vec![0; 20 + payload.len()];
+    let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
+    r.emit(&mut p, &csum());
+    p.payload_mut().copy_from_slice(payload);
+    b
+}
+
+fn echo(req: bool, ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
+    let r = if req {
+        Icmpv4Repr::EchoRequest { ident, seq_no: seq, data }
+    } else {
+        Icmpv4Repr::EchoReply { ident, seq_no: seq, data }
+    };
+    let mut b = vec![0; r.buffer_len()];
+    r.emit(&mut Icmpv4Packet::new_unchecked(&mut b[..]), &csum());
+    b
+}
+
+fn us_mac() -> EthernetAddress {
+    EthernetAddress(US_MAC)
+}
+
+#[test]
+fn arp_request_for_us_is_answered_and_learned() {
+    let mut n = netif();
+    let f = arp(ArpOperation::Request, PEER_MAC, PEER, EthernetAddress([0; 6]), US, EthernetAddress::BROADCAST);
+    assert_eq!(n.receive(&f, T0), Received::Handled);
+    let out = n.poll_transmit().expect("ARP reply");
+    assert!(n.poll_transmit().is_none());
+    let e = EthernetFrame::new_checked(&out[..]).unwrap();
+    assert_eq!(e.dst_addr(), PEER_MAC);
+    assert_eq!(e.ethertype(), EthernetProtocol::Arp);
+    let r = ArpRepr::parse(&ArpPacket::new_checked(e.payload()).unwrap()).unwrap();
+    assert_eq!(
+        r,
+        ArpRepr::EthernetIpv4 {
+            operation: ArpOperation::Reply,
+            source_hardware_addr: us_mac(),
+            source_protocol_addr: US,
+            target_hardware_addr: PEER_MAC,
+            target_protocol_addr: PEER,
+        }
+    );
+    assert_eq!(n.arp().lookup(PEER, T0), Some(PEER_MAC));
+    assert_eq!(n.stats().rx_arp_requests, 1);
+}
+
+#[test]
+fn arp_request_for_another_host_is_ignored() {
+    let mut n = netif();
+    let f = arp(ArpOperation::Request, PEER_MAC, PEER, EthernetAddress([0; 6]), Ip::new(10, 9, 0, 77), EthernetAddress::BROADCAST);
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    assert!(n.poll_transmit().is_none());
+    // RFC 826: not a target, no existing entry: nothing learned.
+    assert_eq!(n.arp().lookup(PEER, T0), None);
+}
+
+#[test]
+fn echo_request_is_answered_with_the_same_payload() {
+    let mut n = netif();
+    let data: Vec<u8> = (0..56).collect();
+    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 0x1234, 7, &data)));
+    assert_eq!(n.receive(&f, T0), Received::Handled);
+    // The sender was learned from the request: no ARP round trip.
+    let out = n.poll_transmit().expect("echo reply");
+    assert!(n.poll_transmit().is_none());
+    let e = EthernetFrame::new_checked(&out[..]).unwrap();
+    assert_eq!(e.dst_addr(), PEER_MAC);
+    let ip = Ipv4Packet::new_checked(e.payload()).unwrap();
+    assert!(ip.verify_checksum());
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (US, PEER));
+    let icmp = Icmpv4Packet::new_checked(ip.payload()).unwrap();
+    assert!(icmp.verify_checksum());
+    assert_eq!(icmp.msg_type(), Icmpv4Message::EchoReply);
+    assert_eq!((icmp.echo_ident(), icmp.echo_seq_no()), (0x1234, 7));
+    assert_eq!(icmp.data(), &data[..]);
+    assert_eq!(n.stats().tx_echo_replies, 1);
+}
+
+#[test]
+fn bad_checksums_and_garbage_are_counted_drops() {
+    let mut n = netif();
+    let mut icmp = echo(true, 1, 1, b"abc");
+    icmp[2] ^= 0xff;
+    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &icmp));
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    let mut ip = ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, 1, b"abc"));
+    ip[10] ^= 0xff;
+    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip);
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    assert_eq!(n.stats().drop_bad_checksum, 2);
+    // Truncated frames, a bad IP version, a length beyond the frame.
+    assert_eq!(n.receive(&[0u8; 10], T0), Received::Dropped);
+    let mut ip = ipv4(PEER, US, IpProtocol::Tcp, &[0; 20]);
+    ip[0] = 0x65;
+    assert_eq!(n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0), Received::Dropped);
+    let mut ip = ipv4(PEER, US, IpProtocol::Tcp, &[0; 20]);
+    ip[2..4].copy_from_slice(&1000u16.to_be_bytes());
+    assert_eq!(n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0), Received::Dropped);
+    assert_eq!(n.stats().drop_malformed, 3);
+    assert!(n.poll_transmit().is_none());
+}
+
+#[test]
+fn other_hosts_and_protocols_are_not_ours() {
+    let mut n = netif();
+    let other = EthernetAddress([2, 0, 0, 0, 0, 9]);
+    let f = eth(other, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, 1, b"")));
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, Ip::new(10, 9, 0, 3), IpProtocol::Icmp, &echo(true, 1, 1, b"")));
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    assert_eq!(n.stats().drop_not_for_us, 2);
+    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv6, &[0; 40]);
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    assert_eq!(n.stats().drop_unsupported, 1);
+    // Upper-layer protocols are delivered.
+    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Tcp, &[7; 20]));
+    match n.receive(&f, T0) {
+        Received::Ipv4 { src, protocol, payload, .. } => {
+            assert_eq!((src, protocol, payload), (PEER, IpProtocol::Tcp, &[7u8; 20][..]));
+        }
+        r => panic!("{r:?}"),
+    }
+}
+
+#[test]
+fn fragments_are_dropped() {
+    let mut n = netif();
+    let mut ip = ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, 1, b"abcd"));
+    {
+        let mut p = Ipv4Packet::new_unchecked(&mut ip[..]);
+        p.set_more_frags(true);
+        p.fill_checksum();
+    }
+    assert_eq!(n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0), Received::Dropped);
+    assert_eq!(n.stats().drop_fragment, 1);
+}
+
+#[test]
+fn ping_resolves_then_sends_and_times_out_without_answer() {
+    let mut n = netif();
+    n.ping(PEER, 9, 1, b"hi", T0).unwrap();
+    // Only the ARP request goes out; the echo waits.
+    let req = n.poll_transmit().unwrap();
+    assert!(n.poll_transmit().is_none());
+    let e = EthernetFrame::new_checked(&req[..]).unwrap();
+    assert!(e.dst_addr().is_broadcast());
+    // Answer it: the echo request follows.
+    let rep = arp(ArpOperation::Reply, PEER_MAC, PEER, us_mac(), US, us_mac());
+    assert_eq!(n.receive(&rep, T0), Received::Handled);
+    let f = n.poll_transmit().expect("echo request after resolution");
+    let e = EthernetFrame::new_checked(&f[..]).unwrap();
+    assert_eq!(e.dst_addr(), PEER_MAC);
+    // The reply comes back to us.
+    let back = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(false, 9, 1, b"hi")));
+    assert_eq!(
+        n.receive(&back, T0),
+        Received::EchoReply { from: PEER, ident: 9, seq: 1, data: b"hi" }
+    );
+    // A host that never answers: retried once a second, dropped after 3 s.
+    let ghost = Ip::new(10, 9, 0, 50);
+    n.ping(ghost, 9, 2, b"", T0).unwrap();
+    assert!(n.poll_transmit().is_some());
+    n.poll(T0 + Duration::from_millis(500));
+    assert!(n.poll_transmit().is_none());
+    n.poll(T0 + Duration::from_secs(1));
+    assert!(n.poll_transmit().is_some(), "ARP request repeated");
+    n.poll(T0 + Duration::from_secs(3));
+    assert_eq!(n.stats().drop_unresolved, 1);
+}
+
+#[test]
+fn queues_are_bounded_with_backpressure() {
+    let mut cfg = NetConfig::new(US_MAC, US.octets(), 24);
+    cfg.pending_capacity = 2;
+    cfg.tx_capacity = 3;
+    let mut n = NetIf::new(cfg);
+    let ghost = Ip::new(10, 9, 0, 50);
+    assert!(n.ping(ghost, 1, 1, b"", T0).is_ok());
+    assert!(n.ping(ghost, 1, 2, b"", T0).is_ok());
+    assert_eq!(n.ping(ghost, 1, 3, b"", T0), Err(SendError::WouldBlock));
+    assert_eq!(n.ping(Ip::new(192, 168, 1, 1), 1, 1, b"", T0), Err(SendError::NoRoute));
+    assert_eq!(n.ping(PEER, 1, 1, &[0; 1500], T0), Err(SendError::TooBig));
+    // A flood of echo requests from resolved peers cannot grow the TX
+    // queue beyond its bound: the excess is counted.
+    for i in 0..10u16 {
+        let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, i, b"x")));
+        n.receive(&f, T0);
+    }
+    assert!(n.tx_queued() <= 3);
+    assert!(n.stats().drop_tx_full > 0);
+}
+
+#[test]
+fn broadcast_echo_is_not_answered() {
+    let mut n = netif();
+    let f = eth(EthernetAddress::BROADCAST, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, Ip::new(10, 9, 0, 255), IpProtocol::Icmp, &echo(true, 1, 1, b"")));
+    assert_eq!(n.receive(&f, T0), Received::Handled);
+    assert!(n.poll_transmit().is_none());
+}
