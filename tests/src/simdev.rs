@@ -1,0 +1,71 @@
+//! The simulated device in a thread of the test process, served through
+//! the same shared-memory transport the simulator process uses.
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use toe_driver::shm::ShmBackend;
+use toe_sim::device::{DeviceConfig, DeviceStats, SimDevice};
+use toe_sim::wire::Wire;
+
+pub struct SimThread {
+    pub path: PathBuf,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<DeviceStats>>,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// A unique shared-file path for this test.
+pub fn unique_path(tag: &str) -> PathBuf {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    PathBuf::from(format!("/dev/shm/toe-test-{}-{n}-{tag}", std::process::id()))
+}
+
+impl SimThread {
+    /// Starts a simulated device on `wire`; `tweak` adjusts the config.
+    pub fn start(
+        tag: &str,
+        wire: impl Wire + 'static,
+        tweak: impl FnOnce(&mut DeviceConfig) + Send + 'static,
+    ) -> SimThread {
+        let path = unique_path(tag);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, s) = (path.clone(), stop.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("sim-{tag}"))
+            .spawn(move || {
+                let mut cfg = DeviceConfig::new(p);
+                tweak(&mut cfg);
+                let mut dev = SimDevice::create(cfg, Box::new(wire)).expect("simulated device");
+                dev.run(&s, None).expect("simulator loop")
+            })
+            .unwrap();
+        SimThread {
+            path,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Attaches a driver backend (waits for the device to appear).
+    pub fn backend(&self) -> ShmBackend {
+        ShmBackend::open(&self.path, Duration::from_secs(60)).expect("attach to simulated device")
+    }
+
+    /// Stops the simulator and returns what it did.
+    pub fn stop(mut self) -> DeviceStats {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take().unwrap().join().expect("simulator thread panicked")
+    }
+}
+
+impl Drop for SimThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
