@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
-use toe_tools::{bench, demo, deps, lint, synth};
+use toe_tools::{bench, demo, deps, info, lint, simrun, synth};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Developer commands of the TOE SmartNIC")]
@@ -59,6 +59,24 @@ enum Cmd {
         /// Write an FST waveform of the run to this file.
         #[arg(long)]
         trace: Option<PathBuf>,
+    },
+    /// Run the simulated SmartNIC as a device a driver attaches to (BAR0 and
+    /// DMA through a shared-memory file; MAC on a TAP device or nothing).
+    /// Arguments go to the simulator: `cargo xtask sim -- --help`.
+    Sim {
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// What the driver finds on a device: ID, version, register blocks,
+    /// queues, counters.
+    Info {
+        /// A running simulator's shared file.
+        #[arg(long, value_name = "PATH", num_args = 0..=1,
+              default_missing_value = "/dev/shm/toe-sim", conflicts_with = "pci")]
+        sim: Option<PathBuf>,
+        /// A board bound to vfio-pci at this PCI address (DDDD:BB:DD.F).
+        #[arg(long, value_name = "ADDR")]
+        pci: Option<String>,
     },
     /// Throughput and latency of the simulated SmartNIC.
     Bench {
@@ -126,6 +144,19 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Demo { seed, trace } => {
             deps::ensure(deps::SIM)?;
             demo::run(&demo::DemoOptions { seed, trace })
+        }
+        Cmd::Sim { args } => {
+            deps::ensure(deps::SIM)?;
+            simrun::run_simapp("toe-simd", &args)
+        }
+        Cmd::Info { sim, pci } => {
+            let target = match (sim, pci) {
+                (_, Some(a)) => info::Target::Pci(a),
+                (Some(p), None) => info::Target::Sim(p),
+                (None, None) => bail!("say which device: --sim [PATH] (a running `cargo xtask sim`) or --pci ADDR"),
+            };
+            print!("{}", info::info(&target)?);
+            Ok(())
         }
         Cmd::Bench { json, seed } => {
             deps::ensure(deps::SIM)?;
