@@ -3,6 +3,7 @@
 //! `TOE_FST=/path/wave.fst` or `TOE_PCAP=/path/mac.pcap` for a waveform or a
 //! capture of any test, `TOE_SEED=n` to replay a randomized one.
 pub mod host;
+pub mod netns;
 pub mod simdev;
 
 use toe_sim::harness::Harness;
