@@ -25,6 +25,12 @@ pub enum Tool {
     /// Yosys, for `synth`.
     Yosys,
     Python3,
+    /// `ip` (iproute2): network namespaces and TAP devices for the tests
+    /// that put Linux hosts on the simulated wire.
+    Ip,
+    /// `ping` (iputils-ping): Linux's own ICMP echo, run in a namespace
+    /// against the simulated NIC.
+    Ping,
 }
 
 /// Everything `cargo xtask test` needs.
@@ -36,6 +42,9 @@ pub const ALL: &[Tool] = &[
     Tool::Yosys,
     Tool::Python3,
 ];
+/// What the TAP tests (tests/tests/tap.rs) need.  They run only with
+/// CAP_NET_ADMIN (see [`can_admin_net`]), so only then are these required.
+pub const NET: &[Tool] = &[Tool::Ip, Tool::Ping];
 /// What building and running the Verilated model needs.
 pub const SIM: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Make, Tool::Zlib];
 
@@ -48,6 +57,8 @@ impl Tool {
             Tool::Zlib => "zlib headers",
             Tool::Yosys => "yosys",
             Tool::Python3 => "python3",
+            Tool::Ip => "ip",
+            Tool::Ping => "ping",
         }
     }
 
@@ -60,6 +71,8 @@ impl Tool {
             Tool::Zlib => "zlib1g-dev",
             Tool::Yosys => "yosys",
             Tool::Python3 => "python3",
+            Tool::Ip => "iproute2",
+            Tool::Ping => "iputils-ping",
         }
     }
 
@@ -76,6 +89,8 @@ impl Tool {
             }
             Tool::Yosys => yosys_program().is_some(),
             Tool::Python3 => runs("python3", &["--version"]),
+            Tool::Ip => runs("ip", &["-V"]),
+            Tool::Ping => runs("ping", &["-V"]),
         }
     }
 }
@@ -112,6 +127,21 @@ pub fn yosys_program() -> Option<PathBuf> {
     candidates
         .into_iter()
         .find(|p| runs(p.to_str().unwrap_or_default(), &["-V"]))
+}
+
+/// True if this process has CAP_NET_ADMIN in its effective capability set
+/// (bit 12 of CapEff in /proc/self/status), as root normally does: then the
+/// TAP tests run, and [`NET`] must be installed.
+pub fn can_admin_net() -> bool {
+    const CAP_NET_ADMIN: u32 = 12;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        })
+        .is_some_and(|caps| (caps >> CAP_NET_ADMIN) & 1 == 1)
 }
 
 /// How we may run apt-get: directly (root), through `sudo -n`, or not at all.
@@ -270,6 +300,8 @@ pub fn report(tools: &[Tool]) -> String {
             Tool::Python3 => first_line("python3", &["--version"]),
             Tool::Yosys => yosys_program().and_then(|p| first_line(p.to_str()?, &["-V"])),
             Tool::Zlib => t.is_present().then(|| "zlib.h found".to_string()),
+            Tool::Ip => first_line("ip", &["-V"]),
+            Tool::Ping => first_line("ping", &["-V"]),
         };
         let state = version.unwrap_or_else(|| "MISSING".to_string());
         out.push_str(&format!("  {:<13} {}\n", t.name(), state));

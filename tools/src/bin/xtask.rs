@@ -197,6 +197,10 @@ fn run_lint(dir: &Path) -> Result<()> {
 
 fn test(no_nextest: bool, args: &[String]) -> Result<()> {
     deps::ensure(deps::ALL)?;
+    // The TAP tests run (and then need `ip` and `ping`) with CAP_NET_ADMIN.
+    if deps::can_admin_net() {
+        deps::ensure(deps::NET)?;
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let nextest = !no_nextest
         && Command::new(&cargo)
