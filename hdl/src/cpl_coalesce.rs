@@ -13,7 +13,7 @@ use toe_contract::desc as d;
 // a frame, and completion lines are written through the same job FIFO, so this
 // FIFO must hold more requests than the job FIFO (16) holds frame jobs; then the
 // data stage can always finish every queued job and the line write gets in.
-declare_sync_fifo!(CplReqFifo, Bits<275>, 32, 2);
+crate::declare_clear_fifo!(CplReqFifo, Bits<275>, 32, 2);
 
 #[derive(LogicBlock)]
 pub struct CplCoalesce {
@@ -121,6 +121,8 @@ impl Logic for CplCoalesce {
     fn update(&mut self) {
         dff_setup!(self, clock, st_valid, st_addr, st_data, st_strb, rr, urgent, age);
         clock!(self, clock, rxf, txf);
+        self.rxf.clear.next = self.rst.val();
+        self.txf.clear.next = self.rst.val();
         self.rxf.write.next = self.rx_req.val();
         self.rxf.data_in.next = self.rx_data.val();
         self.rx_full.next = self.rxf.almost_full.val();

@@ -5,6 +5,7 @@
 
 pub mod cpl_coalesce;
 pub mod desc_fetch;
+pub mod fifo;
 pub mod frame_sum;
 pub mod regs;
 pub mod rx;

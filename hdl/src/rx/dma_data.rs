@@ -7,7 +7,7 @@
 use super::dma_addr::JOB_BITS;
 use rust_hdl::prelude::*;
 
-declare_sync_fifo!(JobFifo, Bits<881>, 16, 4);
+crate::declare_clear_fifo!(JobFifo, Bits<881>, 16, 4);
 const _: () = assert!(JOB_BITS == 881);
 
 #[derive(LogicBlock, Default)]
@@ -45,6 +45,7 @@ impl Logic for DmaData {
     fn update(&mut self) {
         dff_setup!(self, clock, bc);
         clock!(self, clock, jobs);
+        self.jobs.clear.next = self.rst.val();
         self.jobs.write.next = self.job_write.val();
         self.jobs.data_in.next = self.job.val();
         self.job_full.next = self.jobs.almost_full.val();

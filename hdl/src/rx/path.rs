@@ -18,8 +18,8 @@ const _: () = assert!(OPT_STAGES == 10);
 /// Metadata record: completion (255:0), drop reason (259:256), queue (261:260).
 pub const META_BITS: usize = 262;
 
-declare_sync_fifo!(RxDataFifo, Bits<513>, 256, 4);
-declare_sync_fifo!(RxMetaFifo, Bits<262>, 64, 1);
+crate::declare_clear_fifo!(RxDataFifo, Bits<513>, 256, 4);
+crate::declare_clear_fifo!(RxMetaFifo, Bits<262>, 64, 1);
 
 #[derive(LogicBlock)]
 pub struct RxPath {
@@ -115,6 +115,8 @@ impl Logic for RxPath {
     fn update(&mut self) {
         dff_setup!(self, clock, inflight);
         clock!(self, clock, fsum, parse, rss, dfifo, mfifo);
+        self.dfifo.clear.next = self.rst.val();
+        self.mfifo.clear.next = self.rst.val();
         self.fsum.rst.next = self.rst.val();
         self.parse.rst.next = self.rst.val();
         self.rss.rst.next = self.rst.val();

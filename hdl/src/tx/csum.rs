@@ -6,9 +6,9 @@
 use crate::frame_sum::FrameSum;
 use rust_hdl::prelude::*;
 
-declare_sync_fifo!(TxDataFifo, Bits<577>, 256, 4);
+crate::declare_clear_fifo!(TxDataFifo, Bits<577>, 256, 4);
 // ip_do (0), ip csum (16:1), tcp_do (17), tcp csum (33:18), tcp lane (40:34).
-declare_sync_fifo!(TxCsumFifo, Bits<41>, 64, 4);
+crate::declare_clear_fifo!(TxCsumFifo, Bits<41>, 64, 4);
 
 #[derive(LogicBlock, Default)]
 pub struct TxCsum {
@@ -54,6 +54,8 @@ impl Logic for TxCsum {
     fn update(&mut self) {
         dff_setup!(self, clock, first, fl, ob);
         clock!(self, clock, fsum, dfifo, cfifo);
+        self.dfifo.clear.next = self.rst.val();
+        self.cfifo.clear.next = self.rst.val();
         self.fsum.rst.next = self.rst.val();
         self.i_ready.next = !self.dfifo.almost_full.val();
         self.beat.next = self.i_valid.val() && !self.dfifo.almost_full.val();

@@ -7,7 +7,7 @@ use toe_contract::desc as d;
 use toe_contract::regs::Counter;
 
 // 256 tags: enough reads in flight to cover a 1 us (250-cycle) read latency.
-declare_sync_fifo!(TxTagFifo, Bits<51>, 256, 4);
+crate::declare_clear_fifo!(TxTagFifo, Bits<51>, 256, 4);
 
 fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
@@ -112,6 +112,7 @@ impl Logic for TxStream {
     fn update(&mut self) {
         dff_setup!(self, clock, bcnt);
         clock!(self, clock, tags);
+        self.tags.clear.next = self.rst.val();
         for q in 0..4 {
             self.qcons[q].clock.next = self.clock.val();
             self.qcons[q].d.next = self.qcons[q].q.val();
