@@ -11,12 +11,12 @@ use rust_hdl::prelude::*;
 
 /// Cached descriptors per queue.
 pub const CACHE: usize = 256;
-declare_sync_fifo!(DescCache, Bits<128>, 256, 1);
+crate::declare_clear_fifo!(DescCache, Bits<128>, 256, 1);
 // Tag: queue (1:0), first slot in the beat (3:2), count (6:4).
-declare_sync_fifo!(FetchTags, Bits<7>, 64, 4);
+crate::declare_clear_fifo!(FetchTags, Bits<7>, 64, 4);
 // Returned beats with their tag, unpacked one descriptor per cycle off the R
 // channel, so the shared R channel is held one cycle per beat.
-declare_sync_fifo!(FetchBeats, Bits<519>, 8, 2);
+crate::declare_clear_fifo!(FetchBeats, Bits<519>, 8, 2);
 
 #[derive(LogicBlock)]
 pub struct DescFetch {
@@ -46,6 +46,13 @@ pub struct DescFetch {
     beats: FetchBeats,
     fidx: [DFF<Bits<16>>; 4],
     credits: [DFF<Bits<10>>; 4],
+    /// Fetched beats per queue not yet unpacked (issued, in flight, or
+    /// waiting in `beats`).
+    outst: [DFF<Bits<7>>; 4],
+    /// A queue reset is in progress: the queue's cache is held empty and
+    /// its fetches still in flight are discarded until `outst` is 0, so no
+    /// descriptor of before the reset is ever handed out after it.
+    drain: [DFF<Bit>; 4],
     rr: DFF<Bits<2>>,
     /// A read offered and not yet accepted stays (AXI): its queue.
     ar_hold: DFF<Bit>,
@@ -92,6 +99,8 @@ impl Default for DescFetch {
             beats: Default::default(),
             fidx: array_init::array_init(|_| Default::default()),
             credits: array_init::array_init(|_| Default::default()),
+            outst: array_init::array_init(|_| Default::default()),
+            drain: array_init::array_init(|_| Default::default()),
             rr: Default::default(),
             ar_hold: Default::default(),
             ar_hold_q: Default::default(),
@@ -119,35 +128,47 @@ impl Logic for DescFetch {
     fn update(&mut self) {
         dff_setup!(self, clock, rr, ar_hold, ar_hold_q, hold_cnt);
         clock!(self, clock, tags, beats);
+        self.tags.clear.next = self.rst.val();
+        self.beats.clear.next = self.rst.val();
         for q in 0..4 {
             self.cache[q].clock.next = self.clock.val();
             self.fidx[q].clock.next = self.clock.val();
             self.fidx[q].d.next = self.fidx[q].q.val();
             self.credits[q].clock.next = self.clock.val();
             self.credits[q].d.next = self.credits[q].q.val();
+            self.outst[q].clock.next = self.clock.val();
+            self.outst[q].d.next = self.outst[q].q.val();
+            self.drain[q].clock.next = self.clock.val();
+            self.drain[q].d.next = self.drain[q].q.val();
+            self.cache[q].clear.next =
+                self.rst.val() || self.qreset.val().get_bit(q) || self.drain[q].q.val();
         }
         // Which queues want a fetch: enabled, descriptors pending, room for a
         // whole beat in the cache.
         self.want.next = 0.into();
         if self.qctl.val().get_bit(4)
+            && !self.drain[0].q.val()
             && (self.prod.val().get_bits::<16>(0) != self.fidx[0].q.val())
             && (self.credits[0].q.val() >= 4)
         {
             self.want.next = self.want.val() | 1;
         }
         if self.qctl.val().get_bit(12)
+            && !self.drain[1].q.val()
             && (self.prod.val().get_bits::<16>(16) != self.fidx[1].q.val())
             && (self.credits[1].q.val() >= 4)
         {
             self.want.next = self.want.val() | 2;
         }
         if self.qctl.val().get_bit(20)
+            && !self.drain[2].q.val()
             && (self.prod.val().get_bits::<16>(32) != self.fidx[2].q.val())
             && (self.credits[2].q.val() >= 4)
         {
             self.want.next = self.want.val() | 4;
         }
         if self.qctl.val().get_bit(28)
+            && !self.drain[3].q.val()
             && (self.prod.val().get_bits::<16>(48) != self.fidx[3].q.val())
             && (self.credits[3].q.val() >= 4)
         {
@@ -228,6 +249,7 @@ impl Logic for DescFetch {
         self.beats.read.next = false;
         for q in 0..4 {
             self.cache[q].write.next = !self.beats.empty.val()
+                && !self.drain[q].q.val()
                 && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q);
             self.cache[q].data_in.next = bit_cast::<128, 519>(
                 self.beats.data_out.val()
@@ -276,8 +298,32 @@ impl Logic for DescFetch {
             } else if self.pop.val().get_bit(q) && !self.cache[q].empty.val() {
                 self.credits[q].d.next = self.credits[q].q.val() + 1;
             }
+            // Beats outstanding: one more at issue, one less when a beat of
+            // this queue leaves the beat FIFO.
+            if self.issue.val() && (self.sel.val().index() == q) {
+                self.outst[q].d.next = self.outst[q].q.val() + 1;
+                if self.beats.read.val()
+                    && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q)
+                {
+                    self.outst[q].d.next = self.outst[q].q.val();
+                }
+            } else if self.beats.read.val()
+                && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q)
+            {
+                self.outst[q].d.next = self.outst[q].q.val() - 1;
+            }
+            if self.drain[q].q.val()
+                && (self.outst[q].q.val() == 0)
+                && !(self.ar_hold.q.val() && (self.ar_hold_q.q.val().index() == q))
+            {
+                self.drain[q].d.next = false;
+            }
+            if self.qreset.val().get_bit(q) || self.drain[q].q.val() {
+                self.credits[q].d.next = 256.into();
+            }
             if self.qreset.val().get_bit(q) {
                 self.fidx[q].d.next = 0.into();
+                self.drain[q].d.next = true;
             }
         }
         if self.rst.val() {
@@ -287,6 +333,8 @@ impl Logic for DescFetch {
             for q in 0..4 {
                 self.fidx[q].d.next = 0.into();
                 self.credits[q].d.next = 256.into();
+                self.outst[q].d.next = 0.into();
+                self.drain[q].d.next = false;
             }
         }
     }
