@@ -54,6 +54,30 @@ impl SimThread {
         ShmBackend::open(&self.path, Duration::from_secs(60)).expect("attach to simulated device")
     }
 
+    /// Simulated cycles so far, as the simulator publishes them (every 1024
+    /// cycles) in the shared file.
+    pub fn cycles(&self) -> u64 {
+        use std::os::unix::fs::FileExt;
+        let mut b = [0u8; 8];
+        match std::fs::File::open(&self.path).and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64)) {
+            Ok(()) => u64::from_le_bytes(b),
+            Err(_) => 0,
+        }
+    }
+
+    /// Waits until the simulated clock has advanced by `n` cycles: after
+    /// bring-up, the NIC fetches the posted RX descriptors by DMA (about
+    /// 1 us); frames arriving before that are dropped for want of a buffer,
+    /// as on a real NIC.
+    pub fn settle(&self, n: u64) {
+        let start = self.cycles();
+        let t = std::time::Instant::now();
+        while self.cycles() < start + n + 1024 {
+            assert!(t.elapsed() < Duration::from_secs(120), "simulated clock stuck at {}", self.cycles());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Stops the simulator and returns what it did.
     pub fn stop(mut self) -> DeviceStats {
         self.stop.store(true, Ordering::Relaxed);
