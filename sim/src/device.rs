@@ -331,12 +331,17 @@ impl SimDevice {
             }
             self.h.tick();
             self.complete_requests();
+            let mut sent = Ok(());
             while let Some(f) = self.h.mac_tx.pop() {
                 self.stats.frames_out += 1;
                 busy = true;
-                if let Err(e) = self.wire.send(&f.data) {
-                    return Err(e);
+                sent = self.wire.send(&f.data);
+                if sent.is_err() {
+                    break;
                 }
+            }
+            if let Err(e) = sent {
+                break Err(e);
             }
             let cycle = self.h.cycle();
             if cycle % 1024 == 0 {

@@ -103,6 +103,11 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Deps => {
             deps::ensure(deps::ALL)?;
             print!("{}", deps::report(deps::ALL));
+            // What the TAP tests use; they only run with CAP_NET_ADMIN.
+            if deps::can_admin_net() {
+                deps::ensure(deps::NET)?;
+                print!("{}", deps::report(deps::NET));
+            }
             Ok(())
         }
         Cmd::Test { no_nextest, args } => test(no_nextest, &args),
