@@ -225,7 +225,27 @@ impl Logic for DescFetch {
         // While holding an offered address, the (lagging) almost-full flag is
         // ignored: its margin leaves room for the held request.
         self.room.next = !self.tags.almost_full.val() || self.ar_hold.q.val();
-        self.ar_valid.next = self.found.val() && self.room.val();
+        // `ar_valid` is `found && room`, spelled out from registers and
+        // inputs (no scratch signals) so that it stays an assignment of its
+        // own and does not depend on `pop` (see vlt.rs).
+        self.ar_valid.next = (!self.tags.almost_full.val() || self.ar_hold.q.val())
+            && (self.ar_hold.q.val()
+                || (self.qctl.val().get_bit(4)
+                    && !self.drain[0].q.val()
+                    && (self.prod.val().get_bits::<16>(0) != self.fidx[0].q.val())
+                    && (self.credits[0].q.val() >= 4))
+                || (self.qctl.val().get_bit(12)
+                    && !self.drain[1].q.val()
+                    && (self.prod.val().get_bits::<16>(16) != self.fidx[1].q.val())
+                    && (self.credits[1].q.val() >= 4))
+                || (self.qctl.val().get_bit(20)
+                    && !self.drain[2].q.val()
+                    && (self.prod.val().get_bits::<16>(32) != self.fidx[2].q.val())
+                    && (self.credits[2].q.val() >= 4))
+                || (self.qctl.val().get_bit(28)
+                    && !self.drain[3].q.val()
+                    && (self.prod.val().get_bits::<16>(48) != self.fidx[3].q.val())
+                    && (self.credits[3].q.val() >= 4)));
         self.ar_addr.next = self.base.val().get_bits::<64>(self.sel.val().index() * 64)
             + (bit_cast::<64, 16>(self.slot.val() & 0xFFFC) << 4);
         self.issue.next = self.found.val() && self.room.val() && self.ar_ready.val();

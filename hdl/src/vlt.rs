@@ -54,30 +54,80 @@ fn assignment(line: &str) -> Option<(&str, &str)> {
 }
 
 /// Variables of one always block that can be isolated.
+///
+/// A variable qualifies when the block never reads it after its first
+/// assignment, and when none of its assignments (right-hand sides and the
+/// `if`/`case` conditions around them) reads a sequential temporary, i.e.
+/// a variable assigned more than once and read back.  An isolated
+/// assignment is evaluated apart from the block, so it would see such a
+/// temporary's final (or previous) value instead of the value it has at
+/// that point of the block: a register decode held in a temporary once
+/// sent an RX doorbell to the TX queue written the cycle before.
 fn isolatable(block: &str) -> Vec<String> {
     let lines: Vec<&str> = block.lines().collect();
-    let mut first: Vec<(String, usize)> = vec![];
+    // Assignments: (variable, line, tokens read by the assignment and by
+    // the conditions around it).
+    let mut assigns: Vec<(String, usize, Vec<String>)> = vec![];
+    let mut conds: Vec<String> = vec![];
     for (i, l) in lines.iter().enumerate() {
-        if let Some((name, _)) = assignment(l) {
-            if !first.iter().any(|(n, _)| n == name) {
-                first.push((name.to_string(), i));
+        let t = l.trim();
+        if let Some((name, rhs)) = assignment(l) {
+            let mut reads: Vec<String> = tokens(rhs).map(str::to_string).collect();
+            for c in &conds {
+                reads.extend(tokens(c).map(str::to_string));
             }
+            assigns.push((name.to_string(), i, reads));
+            continue;
+        }
+        // Keep the stack of enclosing conditions: `if (c) begin`,
+        // `end else begin`, `end`, `case (x)` ... `endcase`, items `v: begin`.
+        if t == "end" {
+            conds.pop();
+        } else if t.starts_with("end else") {
+            let c = conds.pop().unwrap_or_default();
+            let extra = t.strip_prefix("end else").unwrap_or("");
+            conds.push(format!("{c} {extra}"));
+        } else if t.starts_with("endcase") {
+            conds.pop();
+        } else if t.starts_with("case") {
+            conds.push(t.to_string());
+        } else if t.ends_with("begin") && !t.starts_with("always") {
+            conds.push(t.to_string());
         }
     }
-    first
-        .into_iter()
-        .filter(|(name, at)| {
-            !lines[at + 1..].iter().any(|l| {
-                let read_part = match assignment(l) {
-                    // The target's own index expression counts as a read.
-                    Some((lhs, rhs)) if lhs == name => rhs,
-                    Some((_, rhs)) => rhs,
-                    None => l,
-                };
-                tokens(read_part).any(|t| t == name)
-            })
+    let read_after = |name: &str, at: usize| {
+        lines[at + 1..].iter().any(|l| {
+            let read_part = match assignment(l) {
+                // The target's own index expression counts as a read.
+                Some((lhs, rhs)) if lhs == name => rhs,
+                Some((_, rhs)) => rhs,
+                None => l,
+            };
+            tokens(read_part).any(|t| t == name)
         })
-        .map(|(n, _)| n)
+    };
+    let mut names: Vec<(String, usize)> = vec![];
+    for (n, i, _) in &assigns {
+        if !names.iter().any(|(m, _)| m == n) {
+            names.push((n.clone(), *i));
+        }
+    }
+    let count = |n: &str| assigns.iter().filter(|(m, _, _)| m == n).count();
+    let temporaries: Vec<&str> = names
+        .iter()
+        .filter(|(n, at)| count(n) > 1 && read_after(n, *at))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    names
+        .iter()
+        .filter(|(name, at)| !read_after(name, *at))
+        .filter(|(name, _)| {
+            !assigns
+                .iter()
+                .filter(|(m, _, _)| m == name)
+                .any(|(_, _, reads)| reads.iter().any(|r| temporaries.contains(&r.as_str())))
+        })
+        .map(|(n, _)| n.clone())
         .collect()
 }
 
@@ -122,9 +172,22 @@ mod tests {
             !v.contains(&"acc".to_string()),
             "a temporary read back must stay"
         );
-        assert!(v.contains(&"out".to_string()));
+        // `out` reads the temporary: isolating it would let it see `acc`
+        // from the wrong point of the block.
+        assert!(!v.contains(&"out".to_string()));
         assert!(v.contains(&"d$x".to_string()));
         assert!(v.contains(&"v".to_string()));
+    }
+
+    #[test]
+    fn assignments_reading_temporaries_stay() {
+        let block = "always @(*) begin\n    sh = 0;\n    sel = a;\n    if (b) begin\n        sel = a + 4;\n    end\n    \
+                     if (w) begin\n        sh = sel << 4;\n        d$p = q | (x << sh);\n    end\n    \
+                     if (sel == 2) begin\n        d$y = 1;\n    end\n    d$z = q2;\n    if (w) begin\n        d$z = x;\n    end\nend\n";
+        let v = isolatable(block);
+        assert!(!v.contains(&"d$p".to_string()), "reads the temporary sh: {v:?}");
+        assert!(!v.contains(&"d$y".to_string()), "under a condition on the temporary sel: {v:?}");
+        assert!(v.contains(&"d$z".to_string()), "{v:?}");
     }
 
     #[test]

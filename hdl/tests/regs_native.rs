@@ -92,6 +92,12 @@ fn register_file_over_axi_lite() {
         let (y, _) = write(&mut sim, y, r::rxq(2, r::Q_CTRL), r::Q_CTRL_ENABLE | 9, 0xF)?;
         let (y, c) = read(&mut sim, y, r::rxq(2, r::Q_CTRL))?;
         sim_assert_eq!(sim, c, r::Q_CTRL_ENABLE | 9, y);
+        // Doorbells of a TX and an RX queue one after the other.
+        let (y, _) = write(&mut sim, y, r::txq(0, r::Q_PROD), 0x17, 0xF)?;
+        let (y, _) = write(&mut sim, y, r::rxq(0, r::Q_PROD), 0x18, 0xF)?;
+        let (y, t) = read(&mut sim, y, r::txq(0, r::Q_PROD))?;
+        let (y, x) = read(&mut sim, y, r::rxq(0, r::Q_PROD))?;
+        sim_assert_eq!(sim, (t, x), (0x17u32, 0x18u32), y);
         // A counter event, read LO then HI.
         let mut y = y;
         y.cnt_inc.next = 1u64.into();
