@@ -156,6 +156,8 @@ pub struct SimDevice {
     stats: DeviceStats,
     inflight: VecDeque<InFlight>,
     seen_violations: usize,
+    /// Print every mailbox request (env `TOE_TRACE_MAILBOX`).
+    trace: bool,
 }
 
 impl SimDevice {
@@ -194,6 +196,7 @@ impl SimDevice {
             stats: DeviceStats::default(),
             inflight: VecDeque::new(),
             seen_violations: 0,
+            trace: std::env::var_os("TOE_TRACE_MAILBOX").is_some(),
         })
     }
 
@@ -218,6 +221,9 @@ impl SimDevice {
             let addr = self.map.slot(next, shm::SLOT_ADDR).load(Ordering::Relaxed);
             let data = self.map.slot(next, shm::SLOT_DATA).load(Ordering::Relaxed);
             let addr_ok = addr % 4 == 0 && addr <= 0xfffc;
+            if self.trace {
+                eprintln!("toe-sim: cycle {} mailbox #{next}: op {op} addr {addr:#06x} data {data:#x}", self.h.cycle());
+            }
             let ticket = match op {
                 shm::OP_READ if addr_ok => {
                     self.stats.register_reads += 1;
