@@ -35,6 +35,7 @@ fn verilate(
     let src = format!(
         "#define TOE_CLASS {class}\n#define TOE_HEADER \"{class}.h\"\n\
          #define TOE_ROOT_HEADER \"{class}___024root.h\"\n#define TOE_FN(n) {name}_##n\n\
+         #define TOE_ROOT_FN(n) {class}___024root___##n\n\
          #include \"{}\"\n",
         shim.display()
     );
