@@ -233,7 +233,9 @@ void TOE_FN(eval)(void* p, const ToeIn* in, ToeOut* out, uint64_t time) {
     get_out(s->m, out);
 }
 
-// Enables (1) or disables (0) skipping; returns whether it is possible at all.
+// Enables (1) or disables (0) both skips (clock-low evaluations, ico region
+// on rising edges); returns whether skipping clock-low evaluations is
+// possible at all.
 int TOE_FN(set_skip)(void* p, int on) {
     Sim* s = static_cast<Sim*>(p);
     s->skip = on && HasPrevClock<Root>::value;
@@ -243,6 +245,9 @@ int TOE_FN(set_skip)(void* p, int on) {
 
 // Number of clock-low evaluations skipped so far.
 uint64_t TOE_FN(skipped)(void* p) { return static_cast<Sim*>(p)->skipped; }
+
+// Number of rising edges evaluated without the ico region so far.
+uint64_t TOE_FN(ico_skipped)(void* p) { return static_cast<Sim*>(p)->ico_skipped; }
 
 // Opens an FST waveform; returns 0 on success, -1 when tracing is not
 // compiled in or a trace is already open.
