@@ -98,8 +98,7 @@ impl Logic for FrameSum {
                     if self.off.val() + 1 < self.l4_end.val() {
                         self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val());
                     } else {
-                        self.l4b.next =
-                            self.l4b.val() + bit_cast::<32, 16>(self.lane.val() & 0xFF);
+                        self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val() & 0xFF);
                     }
                 }
                 self.off.next = self.off.val() + 2;
