@@ -178,6 +178,18 @@ api!(
     toe_fst_ico_skipped
 );
 
+extern "C" {
+    fn toe_fast_selftest_shiftl(iters: u32, seed: u64) -> u64;
+}
+
+/// Compares the model's faster wide-shift helper (csrc/vlfast.h) with
+/// Verilator's own on `iters` random operands; returns the number of
+/// differing results (0 expected).
+pub fn shift_helper_mismatches(iters: u32, seed: u64) -> u64 {
+    // SAFETY: a pure function of its arguments.
+    unsafe { toe_fast_selftest_shiftl(iters, seed) }
+}
+
 /// Why a waveform could not be started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FstError {

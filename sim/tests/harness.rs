@@ -199,6 +199,13 @@ fn skipping_unchanged_evaluations_is_transparent() {
     }
 }
 
+/// The faster wide left shift force-included into the model (csrc/vlfast.h)
+/// gives Verilator's results bit for bit.
+#[test]
+fn fast_wide_shift_matches_verilator() {
+    assert_eq!(toe_sim::dut::shift_helper_mismatches(200_000, 0x5eed), 0);
+}
+
 #[test]
 fn speed_is_measurable() {
     let s = toe_sim::speed::measure_speed_with(
