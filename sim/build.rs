@@ -22,6 +22,7 @@ const WAIVERS: &[&str] = &["-Wno-WIDTH"];
 fn verilate(
     out: &Path,
     vlt: &Path,
+    fast_h: &Path,
     rtl: &Path,
     shim: &Path,
     name: &str,
@@ -35,6 +36,7 @@ fn verilate(
     let src = format!(
         "#define TOE_CLASS {class}\n#define TOE_HEADER \"{class}.h\"\n\
          #define TOE_ROOT_HEADER \"{class}___024root.h\"\n#define TOE_FN(n) {name}_##n\n\
+         #define TOE_ROOT_FN(n) {class}___024root___##n\n\
          #include \"{}\"\n",
         shim.display()
     );
@@ -45,6 +47,9 @@ fn verilate(
         .args(["--x-assign", "fast", "--x-initial", "fast", "--noassert"])
         .args(WAIVERS)
         .args(["-CFLAGS", "-fPIC"])
+        // Faster wide-shift helper (csrc/vlfast.h), same results.
+        .arg("-CFLAGS")
+        .arg(format!("-include {}", fast_h.display()))
         .arg("-MAKEFLAGS")
         // Verilator hands this string to a shell: escape the spaces.
         .arg(format!(
@@ -96,7 +101,9 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let shim = here.join("csrc/shim.cpp");
+    let fast_h = here.join("csrc/vlfast.h");
     println!("cargo:rerun-if-changed={}", shim.display());
+    println!("cargo:rerun-if-changed={}", fast_h.display());
     println!(
         "cargo:rerun-if-changed={}",
         here.join("csrc/ports.h").display()
@@ -110,9 +117,9 @@ fn main() {
     let vlt = out.join("toe.vlt");
     write_if_changed(&vlt, &toe_hdl::verilator_config(&verilog));
 
-    verilate(&out, &vlt, &rtl, &shim, "toe_fast", "Vtoe", false, &opt);
+    verilate(&out, &vlt, &fast_h, &rtl, &shim, "toe_fast", "Vtoe", false, &opt);
     if std::env::var_os("CARGO_FEATURE_FST").is_some() {
-        verilate(&out, &vlt, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt);
+        verilate(&out, &vlt, &fast_h, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt);
     }
     println!("cargo:rustc-link-lib=dylib=stdc++");
     println!("cargo:rustc-link-lib=dylib=z");

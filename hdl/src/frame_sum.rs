@@ -79,30 +79,35 @@ impl Logic for FrameSum {
         }
         self.ip_end.next = (self.ihl.val() << 2) + 14;
         self.l4_end.next = self.tl.val() + 14;
-        // Masked lane sums of this beat.
+        // Masked lane sums and byte count of this beat.  They are only used
+        // when a beat is transferred, so they are only computed then (which
+        // saves simulation time when the bus is idle; in hardware the `if`
+        // is just an enable).
         self.off.next = bit_cast::<16, 8>(self.beat_idx.q.val()) << 6;
         self.ipb.next = 0.into();
         self.l4b.next = 0.into();
         self.lane.next = 0.into();
-        for w in 0..32 {
-            self.lane.next = self.data.val().get_bits::<16>(16 * w);
-            if (self.off.val() >= 14) && (self.off.val() < self.ip_end.val()) {
-                self.ipb.next = self.ipb.val() + bit_cast::<32, 16>(self.lane.val());
-            }
-            if (self.off.val() >= self.ip_end.val()) && (self.off.val() < self.l4_end.val()) {
-                if self.off.val() + 1 < self.l4_end.val() {
-                    self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val());
-                } else {
-                    self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val() & 0xFF);
-                }
-            }
-            self.off.next = self.off.val() + 2;
-        }
-        // Bytes in this beat (tkeep is contiguous from byte 0).
         self.cnt.next = 0.into();
-        for i in 0..64 {
-            if self.keep.val().get_bit(i) {
-                self.cnt.next = self.cnt.val() + 1;
+        if self.beat.val() {
+            for w in 0..32 {
+                self.lane.next = self.data.val().get_bits::<16>(16 * w);
+                if (self.off.val() >= 14) && (self.off.val() < self.ip_end.val()) {
+                    self.ipb.next = self.ipb.val() + bit_cast::<32, 16>(self.lane.val());
+                }
+                if (self.off.val() >= self.ip_end.val()) && (self.off.val() < self.l4_end.val()) {
+                    if self.off.val() + 1 < self.l4_end.val() {
+                        self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val());
+                    } else {
+                        self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val() & 0xFF);
+                    }
+                }
+                self.off.next = self.off.val() + 2;
+            }
+            // Bytes in this beat (tkeep is contiguous from byte 0).
+            for i in 0..64 {
+                if self.keep.val().get_bit(i) {
+                    self.cnt.next = self.cnt.val() + 1;
+                }
             }
         }
         self.t_ip.next = self.ip_acc.q.val() + self.ipb.val();

@@ -13,6 +13,9 @@
 #define TOE_ROOT_HEADER "Vtoe___024root.h"
 #define TOE_FN(n) toe_##n
 #endif
+#ifndef TOE_ROOT_FN
+#define TOE_ROOT_FN(n) Vtoe___024root___##n
+#endif
 
 #include TOE_HEADER
 #include TOE_ROOT_HEADER
@@ -35,6 +38,13 @@ struct ToeIn { TOE_INPUTS(DECL1, DECL64, DECLW) };
 struct ToeOut { TOE_OUTPUTS(DECL1, DECL64, DECLW) };
 }
 
+// Verilator's internal region functions, used for skipping the ico region
+// (see eval_without_ico below).  Weak: null when this Verilator has none.
+using ToeRoot = std::remove_reference_t<decltype(*std::declval<TOE_CLASS&>().rootp)>;
+void TOE_ROOT_FN(eval_triggers__act)(ToeRoot*) __attribute__((weak));
+void TOE_ROOT_FN(eval_act)(ToeRoot*) __attribute__((weak));
+void TOE_ROOT_FN(eval_nba)(ToeRoot*) __attribute__((weak));
+
 namespace {
 // Skipping redundant clock-low evaluations.  Each cycle is two evaluations:
 // clock low with the new inputs, then the rising edge.  When the inputs did
@@ -44,7 +54,7 @@ namespace {
 // that record exists under the name Verilator 5.006 uses, it is set directly
 // and the evaluation skipped; otherwise (other Verilator versions) the shim
 // always evaluates.  Never done while a waveform is being written.
-using Root = std::remove_reference_t<decltype(*std::declval<TOE_CLASS&>().rootp)>;
+using Root = ToeRoot;
 template <typename T, typename = void> struct HasPrevClock : std::false_type {};
 template <typename T>
 struct HasPrevClock<T, std::void_t<decltype(std::declval<T&>().__Vtrigrprev__TOP__clock)>>
@@ -59,6 +69,63 @@ template <typename T> inline bool mark_clock_low(T* root) {
     }
 }
 
+// Skipping the input-combinational region on rising edges.  Verilator
+// 5.006's eval() always runs the "ico" region (all logic that depends on
+// top-level inputs) before the clocked "act"/"nba" regions, even when no
+// input changed.  On a rising edge whose inputs (clock apart) equal those of
+// the previous evaluation, the ico region can only recompute the values it
+// already holds: every combinational value that depends on a register is
+// recomputed by the nba region anyway.  Then the shim runs Verilator's
+// act/nba loop itself, exactly as eval() does, without the ico loop.  Needs
+// Verilator's internal region functions (weak references: absent symbols
+// resolve to null) and the trigger members (checked at compile time);
+// otherwise the shim calls eval().
+template <typename T, typename = void> struct HasRegions : std::false_type {};
+template <typename T>
+struct HasRegions<T, std::void_t<decltype(std::declval<T&>().__VactTriggered.any()),
+                                 decltype(std::declval<T&>().__VnbaTriggered.any()),
+                                 decltype(std::declval<T&>().__VactIterCount),
+                                 decltype(std::declval<T&>().__VactContinue)>>
+    : std::true_type {};
+inline bool have_region_fns() {
+    return TOE_ROOT_FN(eval_triggers__act) != nullptr && TOE_ROOT_FN(eval_act) != nullptr &&
+           TOE_ROOT_FN(eval_nba) != nullptr && HasRegions<Root>::value;
+}
+// Verilator 5.006's _eval() minus its first loop (the ico region).
+template <typename T> inline void eval_without_ico(T* r) {
+    if constexpr (HasRegions<T>::value) {
+        uint32_t nba_iter = 0;
+        bool nba_continue = true;
+        while (nba_continue) {
+            nba_continue = false;
+            r->__VnbaTriggered.clear();
+            r->__VactIterCount = 0;
+            r->__VactContinue = 1;
+            while (r->__VactContinue) {
+                r->__VactContinue = 0;
+                TOE_ROOT_FN(eval_triggers__act)(r);
+                if (r->__VactTriggered.any()) {
+                    r->__VactContinue = 1;
+                    if (VL_UNLIKELY(100 < r->__VactIterCount))
+                        VL_FATAL_MT(__FILE__, __LINE__, "", "Active region did not converge.");
+                    r->__VactIterCount = r->__VactIterCount + 1;
+                    r->__VnbaTriggered.set(r->__VactTriggered);
+                    TOE_ROOT_FN(eval_act)(r);
+                }
+            }
+            if (r->__VnbaTriggered.any()) {
+                nba_continue = true;
+                if (VL_UNLIKELY(100 < nba_iter))
+                    VL_FATAL_MT(__FILE__, __LINE__, "", "NBA region did not converge.");
+                nba_iter++;
+                TOE_ROOT_FN(eval_nba)(r);
+            }
+        }
+    } else {
+        (void)r;
+    }
+}
+
 struct Sim {
     VerilatedContext* ctx;
     TOE_CLASS* m;
@@ -66,6 +133,9 @@ struct Sim {
     bool last_high = false;  // the last real evaluation had the clock high
     bool skip = HasPrevClock<Root>::value;
     uint64_t skipped = 0;
+    bool evaluated = false;  // eval() ran at least once (initialisation done)
+    bool skip_ico = have_region_fns();
+    uint64_t ico_skipped = 0;
 #if VM_TRACE
     VerilatedFstC* tr = nullptr;
 #endif
@@ -143,8 +213,18 @@ void TOE_FN(eval)(void* p, const ToeIn* in, ToeOut* out, uint64_t time) {
             return;
         }
     }
+    if (in->clock != 0 && !s->last_high && s->evaluated && s->skip_ico && !tracing &&
+        same_inputs(in, &s->last)) {
+        s->m->clock = 1;
+        eval_without_ico(s->m->rootp);
+        s->last_high = true;
+        s->ico_skipped++;
+        get_out(s->m, out);
+        return;
+    }
     put_in(in, s->m);
     s->m->eval();
+    s->evaluated = true;
     s->last = *in;
     s->last_high = in->clock != 0;
 #if VM_TRACE
@@ -153,15 +233,56 @@ void TOE_FN(eval)(void* p, const ToeIn* in, ToeOut* out, uint64_t time) {
     get_out(s->m, out);
 }
 
-// Enables (1) or disables (0) skipping; returns whether it is possible at all.
+// Enables (1) or disables (0) both skips (clock-low evaluations, ico region
+// on rising edges); returns whether skipping clock-low evaluations is
+// possible at all.
 int TOE_FN(set_skip)(void* p, int on) {
     Sim* s = static_cast<Sim*>(p);
     s->skip = on && HasPrevClock<Root>::value;
+    s->skip_ico = on && have_region_fns();
     return HasPrevClock<Root>::value;
 }
 
 // Number of clock-low evaluations skipped so far.
 uint64_t TOE_FN(skipped)(void* p) { return static_cast<Sim*>(p)->skipped; }
+
+// Number of rising edges evaluated without the ico region so far.
+uint64_t TOE_FN(ico_skipped)(void* p) { return static_cast<Sim*>(p)->ico_skipped; }
+
+// Compares toe_shiftl_wwi (csrc/vlfast.h, force-included by build.rs) with
+// Verilator's own VL_SHIFTL_WWI on `iters` random widths, shift amounts
+// (in and out of range) and operands (clean or with dirty top bits);
+// returns the number of results that differ in any word.
+uint64_t TOE_FN(selftest_shiftl)(uint32_t iters, uint64_t seed) {
+#ifdef VL_SHIFTL_WWI
+    uint64_t x = seed | 1;
+    auto rnd = [&x]() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return static_cast<uint32_t>(x >> 11);
+    };
+    uint64_t bad = 0;
+    for (uint32_t it = 0; it < iters; ++it) {
+        const int obits = 33 + static_cast<int>(rnd() % 1100);
+        const int words = VL_WORDS_I(obits);
+        const IData rd = (rnd() % 4 == 0) ? rnd() : rnd() % static_cast<uint32_t>(obits + 40);
+        uint32_t l[40], a[40], b[40];
+        for (int i = 0; i < 40; ++i) {
+            l[i] = rnd();
+            a[i] = b[i] = 0xdeadbeef;
+        }
+        if (rnd() % 2) l[words - 1] &= VL_MASK_E(obits);
+        toe_shiftl_wwi(obits, obits, 32, a, l, rd);
+        (VL_SHIFTL_WWI)(obits, obits, 32, b, l, rd);
+        if (std::memcmp(a, b, sizeof a) != 0) bad++;
+    }
+    return bad;
+#else
+    (void)iters; (void)seed;
+    return 0;
+#endif
+}
 
 // Opens an FST waveform; returns 0 on success, -1 when tracing is not
 // compiled in or a trace is already open.

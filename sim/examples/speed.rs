@@ -50,8 +50,8 @@ fn main() {
         };
         let s = measure_speed_with(n, &opt);
         println!(
-            "{name:42} {:>10.0} cycles/s  ({} cycles in {:.2} s, {} RX frames, {} clock-low evals skipped)",
-            s.cycles_per_second, s.cycles, s.seconds, s.rx_frames, s.skipped_evals
+            "{name:42} {:>10.0} cycles/s  ({} cycles in {:.2} s, {} RX frames, {} clock-low evals skipped, {} edges without ico)",
+            s.cycles_per_second, s.cycles, s.seconds, s.rx_frames, s.skipped_evals, s.skipped_ico
         );
     }
     let _ = std::fs::remove_file(fst);

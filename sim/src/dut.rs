@@ -113,11 +113,13 @@ struct Api {
     trace_close: unsafe extern "C" fn(*mut c_void),
     set_skip: unsafe extern "C" fn(*mut c_void, i32) -> i32,
     skipped: unsafe extern "C" fn(*mut c_void) -> u64,
+    ico_skipped: unsafe extern "C" fn(*mut c_void) -> u64,
 }
 
 macro_rules! api {
     ($name:literal, $static:ident, $abi:ident, $new:ident, $free:ident, $eval:ident,
-     $open:ident, $flush:ident, $close:ident, $skip:ident, $skipped:ident) => {
+     $open:ident, $flush:ident, $close:ident, $skip:ident, $skipped:ident,
+     $ico_skipped:ident) => {
         extern "C" {
             fn $abi() -> u32;
             fn $new() -> *mut c_void;
@@ -128,6 +130,7 @@ macro_rules! api {
             fn $close(s: *mut c_void);
             fn $skip(s: *mut c_void, on: i32) -> i32;
             fn $skipped(s: *mut c_void) -> u64;
+            fn $ico_skipped(s: *mut c_void) -> u64;
         }
         static $static: Api = Api {
             name: $name,
@@ -140,6 +143,7 @@ macro_rules! api {
             trace_close: $close,
             set_skip: $skip,
             skipped: $skipped,
+            ico_skipped: $ico_skipped,
         };
     };
 }
@@ -155,7 +159,8 @@ api!(
     toe_fast_trace_flush,
     toe_fast_trace_close,
     toe_fast_set_skip,
-    toe_fast_skipped
+    toe_fast_skipped,
+    toe_fast_ico_skipped
 );
 #[cfg(feature = "fst")]
 api!(
@@ -169,8 +174,21 @@ api!(
     toe_fst_trace_flush,
     toe_fst_trace_close,
     toe_fst_set_skip,
-    toe_fst_skipped
+    toe_fst_skipped,
+    toe_fst_ico_skipped
 );
+
+extern "C" {
+    fn toe_fast_selftest_shiftl(iters: u32, seed: u64) -> u64;
+}
+
+/// Compares the model's faster wide-shift helper (csrc/vlfast.h) with
+/// Verilator's own on `iters` random operands; returns the number of
+/// differing results (0 expected).
+pub fn shift_helper_mismatches(iters: u32, seed: u64) -> u64 {
+    // SAFETY: a pure function of its arguments.
+    unsafe { toe_fast_selftest_shiftl(iters, seed) }
+}
 
 /// Why a waveform could not be started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,8 +316,11 @@ impl Dut {
     }
 
     /// Enables or disables skipping of clock-low evaluations whose inputs
-    /// did not change since the rising edge (on by default where the
-    /// Verilator version allows it).  Returns whether skipping is possible.
+    /// did not change since the rising edge, and of the input-combinational
+    /// region on rising edges whose inputs did not change since the
+    /// clock-low evaluation (both on by default where the Verilator version
+    /// allows it).  Returns whether skipping clock-low evaluations is
+    /// possible.
     pub fn set_skip_identical(&mut self, on: bool) -> bool {
         // SAFETY: the model is alive.
         unsafe { (self.api.set_skip)(self.sim.as_ptr(), on as i32) != 0 }
@@ -309,6 +330,14 @@ impl Dut {
     pub fn skipped_evals(&self) -> u64 {
         // SAFETY: the model is alive.
         unsafe { (self.api.skipped)(self.sim.as_ptr()) }
+    }
+
+    /// Number of rising edges evaluated without Verilator's
+    /// input-combinational region (inputs unchanged since the previous
+    /// evaluation; see csrc/shim.cpp).
+    pub fn skipped_ico_regions(&self) -> u64 {
+        // SAFETY: the model is alive.
+        unsafe { (self.api.ico_skipped)(self.sim.as_ptr()) }
     }
 
     fn eval_at(&mut self, time: u64) {

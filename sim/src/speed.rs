@@ -25,6 +25,8 @@ pub struct Speed {
     pub cycles_per_second: f64,
     /// Clock-low evaluations the shim could skip (unchanged inputs).
     pub skipped_evals: u64,
+    /// Rising edges evaluated without the input-combinational region.
+    pub skipped_ico: u64,
     /// MAC RX frames the design took during the measurement.
     pub rx_frames: u64,
 }
@@ -79,6 +81,7 @@ pub fn measure_speed_with(cycles: u64, opt: &SpeedOptions) -> Speed {
     }
     let frames0 = h.mac_rx.sent.len();
     let skipped0 = h.dut.skipped_evals();
+    let ico0 = h.dut.skipped_ico_regions();
     let t = Instant::now();
     let mut left = cycles;
     while left > 0 {
@@ -93,6 +96,7 @@ pub fn measure_speed_with(cycles: u64, opt: &SpeedOptions) -> Speed {
         seconds,
         cycles_per_second: cycles as f64 / seconds,
         skipped_evals: h.dut.skipped_evals() - skipped0,
+        skipped_ico: h.dut.skipped_ico_regions() - ico0,
         rx_frames: (h.mac_rx.sent.len() - frames0) as u64,
     }
 }

@@ -130,8 +130,9 @@ fn pcap_capture_parses_back() {
 }
 
 /// Random inputs held for random stretches, applied to two models, one of
-/// which may skip clock-low evaluations with unchanged inputs: every output
-/// must match at every evaluation.
+/// which may skip clock-low evaluations with unchanged inputs and the
+/// input-combinational region on rising edges: every output must match at
+/// every evaluation.
 #[test]
 fn skipping_unchanged_evaluations_is_transparent() {
     let mut a = Dut::new();
@@ -182,13 +183,27 @@ fn skipping_unchanged_evaluations_is_transparent() {
         );
     }
     assert_eq!(b.skipped_evals(), 0);
+    assert_eq!(b.skipped_ico_regions(), 0);
+
     if possible {
         assert!(
             a.skipped_evals() > 10_000,
             "only {} evaluations skipped",
             a.skipped_evals()
         );
+        assert!(
+            a.skipped_ico_regions() > 10_000,
+            "only {} ico regions skipped",
+            a.skipped_ico_regions()
+        );
     }
+}
+
+/// The faster wide left shift force-included into the model (csrc/vlfast.h)
+/// gives Verilator's results bit for bit.
+#[test]
+fn fast_wide_shift_matches_verilator() {
+    assert_eq!(toe_sim::dut::shift_helper_mismatches(200_000, 0x5eed), 0);
 }
 
 #[test]
