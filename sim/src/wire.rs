@@ -36,6 +36,26 @@ impl Wire for NullWire {
     }
 }
 
+/// A wire that brings every frame the NIC sends back to its MAC RX (a
+/// loopback plug), for benchmarks that need traffic in both directions.
+#[derive(Default)]
+pub struct LoopWire {
+    frames: std::collections::VecDeque<Vec<u8>>,
+}
+
+impl Wire for LoopWire {
+    fn recv(&mut self) -> io::Result<Option<Vec<u8>>> {
+        Ok(self.frames.pop_front())
+    }
+    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        self.frames.push_back(frame.to_vec());
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "loopback".into()
+    }
+}
+
 /// The NIC's end of an in-process wire.
 pub struct ChannelWire {
     to_peer: mpsc::Sender<Vec<u8>>,

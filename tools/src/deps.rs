@@ -25,6 +25,8 @@ pub enum Tool {
     /// Yosys, for `synth`.
     Yosys,
     Python3,
+    /// valgrind (callgrind), for the driver's instruction counts in `bench --driver`.
+    Valgrind,
     /// `ip` (iproute2): network namespaces and TAP devices for the tests
     /// that put Linux hosts on the simulated wire.
     Ip,
@@ -57,6 +59,7 @@ impl Tool {
             Tool::Zlib => "zlib headers",
             Tool::Yosys => "yosys",
             Tool::Python3 => "python3",
+            Tool::Valgrind => "valgrind",
             Tool::Ip => "ip",
             Tool::Ping => "ping",
         }
@@ -71,6 +74,7 @@ impl Tool {
             Tool::Zlib => "zlib1g-dev",
             Tool::Yosys => "yosys",
             Tool::Python3 => "python3",
+            Tool::Valgrind => "valgrind",
             Tool::Ip => "iproute2",
             Tool::Ping => "iputils-ping",
         }
@@ -89,6 +93,7 @@ impl Tool {
             }
             Tool::Yosys => yosys_program().is_some(),
             Tool::Python3 => runs("python3", &["--version"]),
+            Tool::Valgrind => runs("valgrind", &["--version"]),
             Tool::Ip => runs("ip", &["-V"]),
             Tool::Ping => runs("ping", &["-V"]),
         }
@@ -298,6 +303,7 @@ pub fn report(tools: &[Tool]) -> String {
             Tool::Cxx => first_line("g++", &["--version"]),
             Tool::Make => first_line("make", &["--version"]),
             Tool::Python3 => first_line("python3", &["--version"]),
+            Tool::Valgrind => first_line("valgrind", &["--version"]),
             Tool::Yosys => yosys_program().and_then(|p| first_line(p.to_str()?, &["-V"])),
             Tool::Zlib => t.is_present().then(|| "zlib.h found".to_string()),
             Tool::Ip => first_line("ip", &["-V"]),

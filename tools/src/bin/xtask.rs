@@ -78,11 +78,15 @@ enum Cmd {
         #[arg(long, value_name = "ADDR")]
         pci: Option<String>,
     },
-    /// Throughput and latency of the simulated SmartNIC.
+    /// Throughput and latency of the simulated SmartNIC; with `--driver`,
+    /// the host driver's instructions per packet and frames/s over TAP.
     Bench {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Measure the driver (callgrind) and the TAP path instead of the RTL.
+        #[arg(long)]
+        driver: bool,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -163,7 +167,11 @@ fn run(cmd: Cmd) -> Result<()> {
             print!("{}", info::info(&target)?);
             Ok(())
         }
-        Cmd::Bench { json, seed } => {
+        Cmd::Bench { json, driver: true, .. } => {
+            deps::ensure(deps::SIM)?;
+            toe_tools::drvbench::run(json)
+        }
+        Cmd::Bench { json, seed, .. } => {
             deps::ensure(deps::SIM)?;
             bench::run(&bench::BenchOptions { json, seed })
         }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use toe_sim::device::{DeviceConfig, SimDevice};
 use toe_sim::harness::HarnessConfig;
-use toe_sim::wire::{NullWire, TapWire, Wire};
+use toe_sim::wire::{LoopWire, NullWire, TapWire, Wire};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask sim", about = "Run the simulated SmartNIC as a device for the driver")]
@@ -19,8 +19,11 @@ struct Args {
     shm: PathBuf,
     /// Connect the MAC to this TAP device (created if needed; needs
     /// CAP_NET_ADMIN).  Without it the wire has no peer.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "loopback")]
     tap: Option<String>,
+    /// Loop every frame the NIC sends back into its RX (for benchmarks).
+    #[arg(long)]
+    loopback: bool,
     /// DMA window size in MiB.
     #[arg(long, default_value_t = 64)]
     window_mib: u64,
@@ -66,6 +69,7 @@ fn run(a: Args) -> Result<(), String> {
     }
     let wire: Box<dyn Wire> = match &a.tap {
         Some(name) => Box::new(TapWire::open(name).map_err(|e| e.to_string())?),
+        None if a.loopback => Box::new(LoopWire::default()),
         None => Box::new(NullWire),
     };
     let describe = wire.describe();
