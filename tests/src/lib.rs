@@ -4,6 +4,7 @@
 //! capture of any test, `TOE_SEED=n` to replay a randomized one.
 pub mod host;
 pub mod netns;
+pub mod peer;
 pub mod simdev;
 
 use toe_sim::harness::Harness;
