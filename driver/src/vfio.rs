@@ -390,6 +390,20 @@ impl Backend for VfioBackend {
         self.bar.check(|| self.describe())
     }
 
+    /// Function-level reset through VFIO (VFIO_DEVICE_RESET, when the
+    /// device supports it; otherwise the queues are only disabled by the
+    /// caller), then bus mastering again, which a reset clears.  Untested
+    /// without a board.
+    fn reset(&mut self) -> Result<()> {
+        self.device.reset();
+        enable_bus_master(&self.device).map_err(|e| Error::Vfio {
+            addr: self.addr.clone(),
+            what: "re-enabling bus mastering after reset".into(),
+            detail: e.to_string(),
+        })?;
+        self.check()
+    }
+
     fn alloc_dma(&mut self, len: usize) -> Result<DmaRegion> {
         let (container, addr) = (&self.container, &self.addr);
         let (ptr, len) = self.dma.alloc(len, |p, l| {
