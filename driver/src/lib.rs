@@ -28,3 +28,20 @@ pub use backend::{Backend, DmaRegion};
 pub use device::{Device, DeviceInfo};
 pub use error::{Error, Result};
 pub use nic::{Nic, NicConfig, Packet};
+
+/// Opens the backend a device string names, so that an application picks
+/// its device at run time and is otherwise unchanged:
+/// * `sim` or `sim:PATH`: the simulated device served by `cargo xtask sim`
+///   (default path [`shm::DEFAULT_PATH`]);
+/// * `pci:DDDD:BB:DD.F` (or a bare PCI address): a board bound to vfio-pci.
+pub fn open_backend(spec: &str) -> Result<Box<dyn Backend>> {
+    let wait = std::time::Duration::from_secs(5);
+    if spec == "sim" {
+        return Ok(Box::new(shm::ShmBackend::open(shm::DEFAULT_PATH, wait)?));
+    }
+    if let Some(path) = spec.strip_prefix("sim:") {
+        return Ok(Box::new(shm::ShmBackend::open(path, wait)?));
+    }
+    let addr = spec.strip_prefix("pci:").unwrap_or(spec);
+    Ok(Box::new(vfio::VfioBackend::open(addr)?))
+}

@@ -78,3 +78,18 @@ pub fn describe(dev: &Device) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_devices_are_clear_errors() {
+        let e = info(&Target::Sim("/dev/shm/toe-no-such-sim".into())).unwrap_err().to_string();
+        assert!(e.contains("no simulator serves this file") && e.contains("cargo xtask sim"), "{e}");
+        if !std::path::Path::new("/dev/vfio/vfio").exists() {
+            let e = info(&Target::Pci("0000:00:1f.0".into())).unwrap_err().to_string();
+            assert!(e.contains("VFIO is not available"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The simulator as its own process (`toe-simd`, what `cargo xtask sim`
+//! runs) and the driver in this one: the cross-process path an
+//! application uses.
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use toe_driver::nic::{Nic, NicConfig};
+use toe_driver::shm::ShmBackend;
+
+#[test]
+fn driver_in_another_process_than_the_simulator() {
+    let shm = format!("/dev/shm/toe-simd-test-{}", std::process::id());
+    let mut simd = Command::new(env!("CARGO_BIN_EXE_toe-simd"))
+        .args(["--shm", &shm, "--loopback"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start toe-simd");
+    let backend = ShmBackend::open(&shm, Duration::from_secs(120)).expect("attach");
+    let cfg = NicConfig { queue_pairs: 1, rss_key: None, ..NicConfig::default() };
+    let mut nic = Nic::open(Box::new(backend), cfg).expect("nic");
+    // What `cargo xtask info --sim PATH` prints, from the same driver.
+    let info = toe_tools::info::describe(nic.device());
+    for want in ["TOE1", "hw version  0.1", "queues", "counters", "rx_drop_no_buffer"] {
+        assert!(info.contains(want), "info lacks {want:?}:\n{info}");
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    // Frames sent come back through the loopback wire.
+    let frames: Vec<Vec<u8>> = (0..50u8)
+        .map(|i| {
+            let mut f = vec![i; 60 + i as usize * 20];
+            f[12] = 0x88;
+            f[13] = 0xb5;
+            f
+        })
+        .collect();
+    let mut back = Vec::new();
+    let mut next = 0;
+    let t = Instant::now();
+    while back.len() < frames.len() {
+        assert!(t.elapsed() < Duration::from_secs(120), "{} of {} frames came back", back.len(), frames.len());
+        if next < frames.len() && next < back.len() + 16 {
+            let mut p = nic.alloc(0).expect("buffer");
+            nic.write(&mut p, 0, &frames[next]);
+            let mut v = vec![p];
+            if nic.tx_burst(0, &mut v) == 1 {
+                next += 1;
+            }
+        }
+        let mut got = Vec::new();
+        nic.rx_burst(0, &mut got, 16);
+        for p in got {
+            back.push(nic.to_vec(&p));
+            nic.free(p);
+        }
+    }
+    assert_eq!(back, frames);
+    drop(nic);
+    // SIGINT stops it cleanly with a summary, and the file goes away.
+    Command::new("kill").args(["-INT", &simd.id().to_string()]).status().unwrap();
+    let out = simd.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "toe-simd: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(" 0 violations") && text.contains("50 frames out"), "{text}");
+    let e = ShmBackend::open(&shm, Duration::ZERO).err().expect("gone").to_string();
+    assert!(e.contains("no simulator serves this file"), "{e}");
+}
