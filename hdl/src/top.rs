@@ -154,6 +154,7 @@ impl Logic for Toe {
         self.dmaa.desc.next = self.rxf.head.val();
         self.dmaa.desc_valid.next = self.rxf.head_valid.val();
         self.dmaa.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
+        self.dmaa.prod.next = bit_cast::<64, 128>(self.regs.prod.val() >> 64);
         self.dmaa.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
         self.dmad.job_write.next = self.dmaa.job_write.val();
         self.dmad.job.next = self.dmaa.job.val();

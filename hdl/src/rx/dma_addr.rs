@@ -33,6 +33,8 @@ pub struct DmaAddr {
     pub desc_pop: Signal<Out, Bits<4>>,
     /// RX queue control, 8 bits per queue (bit 4 enable).
     pub qctl: Signal<In, Bits<32>>,
+    /// RX producer indices (the host's doorbells), 16 bits per queue.
+    pub prod: Signal<In, Bits<64>>,
     pub qreset: Signal<In, Bits<4>>,
     /// Descriptors consumed per RX queue (16 bits each).
     pub cons: Signal<Out, Bits<64>>,
@@ -79,6 +81,10 @@ pub struct DmaAddr {
     inc: Signal<Local, Bits<16>>,
     go: Signal<Local, Bit>,
     kind: Signal<Local, Bits<2>>,
+    /// The head frame's buffer is posted but its descriptor not yet fetched:
+    /// the frame waits (in the RX FIFO) instead of being dropped.
+    buf_wait: Signal<Local, Bit>,
+    mprod: Signal<Local, Bits<16>>,
     c_cpljob: Constant<Bits<881>>,
     c_len: Constant<Bits<16>>,
     c_flags: Constant<Bits<16>>,
@@ -109,6 +115,7 @@ impl Default for DmaAddr {
             desc_valid: Default::default(),
             desc_pop: Default::default(),
             qctl: Default::default(),
+            prod: Default::default(),
             qreset: Default::default(),
             cons: Default::default(),
             line_valid: Default::default(),
@@ -148,6 +155,8 @@ impl Default for DmaAddr {
             inc: Default::default(),
             go: Default::default(),
             kind: Default::default(),
+            buf_wait: Default::default(),
+            mprod: Default::default(),
             // Completion line job: kind 2, one beat.
             c_cpljob: Constant::new((2u64 | 1 << 3).into()),
             c_len: k(d::CPL_LEN_BIT as u64),
@@ -211,6 +220,22 @@ impl Logic for DmaAddr {
                 .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
             && self.desc_valid.val().get_bit(self.mq.val().index())
             && (bit_cast::<32, 128>(self.mdesc.val() >> 64) >= bit_cast::<32, 16>(self.mlen.val()));
+        // A frame that will be delivered once its queue's descriptor cache
+        // catches up with the host's doorbell waits for it (about one host
+        // memory read) rather than being dropped for want of a buffer.
+        self.mprod.next = self.prod.val().get_bits::<16>(0);
+        for q in 1..4 {
+            if self.mq.val().index() == q {
+                self.mprod.next = self.prod.val().get_bits::<16>(16 * q);
+            }
+        }
+        self.buf_wait.next = (self.mreason.val() == 0)
+            && self
+                .qctl
+                .val()
+                .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
+            && !self.desc_valid.val().get_bit(self.mq.val().index())
+            && (self.mprod.val() != self.idx.val());
         // The burst to issue: the rest of the current frame, or the first
         // burst of the frame at the head of the metadata FIFO.
         self.addr.next = bit_cast::<64, 128>(self.mdesc.val());
@@ -235,10 +260,11 @@ impl Logic for DmaAddr {
             if self.busy.q.val() {
                 self.kind.next = 3.into();
             } else if self.line_valid.val()
-                && (self.line_urgent.val() || (self.meta_empty.val() && self.line_aged.val()))
+                && (self.line_urgent.val()
+                    || ((self.meta_empty.val() || self.buf_wait.val()) && self.line_aged.val()))
             {
                 self.kind.next = 2.into();
-            } else if !self.meta_empty.val() {
+            } else if !self.meta_empty.val() && !self.buf_wait.val() {
                 self.kind.next = 1.into();
             }
         }
