@@ -276,3 +276,102 @@ pub fn walk_blocks(b: &dyn Backend) -> Result<Vec<BlockInfo>> {
         off = next;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    /// A register file in memory, shaped like the NIC's.
+    struct Fake {
+        regs: RefCell<HashMap<u32, u32>>,
+    }
+
+    impl Fake {
+        fn nic() -> Fake {
+            let mut m = HashMap::new();
+            let blocks = [
+                (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
+                (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
+                (r::QUEUES_BASE, r::TYPE_QUEUES, r::VERSION_QUEUES, r::COUNTERS_BASE),
+                (r::COUNTERS_BASE, r::TYPE_COUNTERS, r::VERSION_COUNTERS, 0),
+            ];
+            for (base, t, v, next) in blocks {
+                m.insert(base + r::BLK_TYPE, t);
+                m.insert(base + r::BLK_VERSION, v);
+                m.insert(base + r::BLK_NEXT, next);
+            }
+            m.insert(r::ID_BASE + r::ID_DEVICE, r::DEVICE_ID);
+            m.insert(r::ID_BASE + r::ID_HW_VERSION, r::HW_VERSION);
+            m.insert(r::ID_BASE + r::ID_CAPS, 4 | 512 << 16);
+            m.insert(r::QUEUES_BASE + r::QUEUES_COUNT, 4);
+            m.insert(r::COUNTERS_BASE + r::CNT_COUNT, r::NUM_COUNTERS);
+            Fake { regs: RefCell::new(m) }
+        }
+        fn set(self, off: u32, v: u32) -> Fake {
+            self.regs.borrow_mut().insert(off, v);
+            self
+        }
+    }
+
+    impl Backend for Fake {
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+        fn read32(&self, off: u32) -> u32 {
+            *self.regs.borrow().get(&off).unwrap_or(&0)
+        }
+        fn write32(&self, off: u32, val: u32) {
+            self.regs.borrow_mut().insert(off, val);
+        }
+        fn check(&self) -> Result<()> {
+            Ok(())
+        }
+        fn alloc_dma(&mut self, _len: usize) -> Result<DmaRegion> {
+            Err(Error::Config("no DMA in the fake".into()))
+        }
+    }
+
+    fn open(f: Fake) -> std::result::Result<DeviceInfo, String> {
+        Device::open(Box::new(f)).map(|d| d.info().clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_good_device_is_identified() {
+        let d = open(Fake::nic()).unwrap();
+        assert_eq!(d.queue_pairs, 4);
+        assert_eq!(d.blocks.len(), 4);
+    }
+
+    #[test]
+    fn identification_errors_name_the_cause() {
+        let e = open(Fake::nic().set(r::ID_DEVICE, 0x1234_5678)).unwrap_err();
+        assert!(e.contains("not a TOE NIC") && e.contains("0x12345678"), "{e}");
+        let e = open(Fake::nic().set(r::ID_DEVICE, !0)).unwrap_err();
+        assert!(e.contains("does not respond"), "{e}");
+        let e = open(Fake::nic().set(r::ID_HW_VERSION, 0x0001_0000)).unwrap_err();
+        assert!(e.contains("hardware version 1.0") && e.contains("needs 0.x"), "{e}");
+        let e = open(Fake::nic().set(r::ID_HW_VERSION, 0x0000_0000)).unwrap_err();
+        assert!(e.contains("hardware version 0.0"), "{e}");
+    }
+
+    #[test]
+    fn broken_block_lists_are_refused() {
+        // A loop back to the RSS block.
+        let e = open(Fake::nic().set(r::COUNTERS_BASE + r::BLK_NEXT, r::RSS_BASE)).unwrap_err();
+        assert!(e.contains("loops"), "{e}");
+        // A misaligned pointer.
+        let e = open(Fake::nic().set(r::RSS_BASE + r::BLK_NEXT, 0x302)).unwrap_err();
+        assert!(e.contains("misaligned"), "{e}");
+        // The list ends before the counters.
+        let e = open(Fake::nic().set(r::QUEUES_BASE + r::BLK_NEXT, 0)).unwrap_err();
+        assert!(e.contains("counters"), "{e}");
+        // A block of an unknown major version.
+        let e = open(Fake::nic().set(r::QUEUES_BASE + r::BLK_VERSION, 0x0002_0000)).unwrap_err();
+        assert!(e.contains("not 1.x"), "{e}");
+        // An absurd queue count.
+        let e = open(Fake::nic().set(r::QUEUES_BASE + r::QUEUES_COUNT, 0)).unwrap_err();
+        assert!(e.contains("queue count 0"), "{e}");
+    }
+}

@@ -89,9 +89,7 @@ fn isolatable(block: &str) -> Vec<String> {
             conds.push(format!("{c} {extra}"));
         } else if t.starts_with("endcase") {
             conds.pop();
-        } else if t.starts_with("case") {
-            conds.push(t.to_string());
-        } else if t.ends_with("begin") && !t.starts_with("always") {
+        } else if t.starts_with("case") || (t.ends_with("begin") && !t.starts_with("always")) {
             conds.push(t.to_string());
         }
     }
