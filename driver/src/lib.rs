@@ -23,6 +23,7 @@ pub mod ring;
 pub mod hugepage;
 pub mod vfio;
 pub mod shm;
+pub mod tcp;
 
 pub use backend::{Backend, DmaRegion};
 pub use device::{Device, DeviceInfo};

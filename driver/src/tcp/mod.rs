@@ -1,0 +1,10 @@
+//! Building blocks of the host TCP library (RFC 9293).  The connection
+//! state machine itself is not here yet; these pieces are its arithmetic
+//! and timers, each with explicit time and packet-free unit tests.
+//!
+//! * [`seq`]: sequence numbers compared modulo 2^32 (RFC 9293 3.4);
+//! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
+//! * [`rto`]: the retransmission timer (RFC 6298).
+pub mod isn;
+pub mod rto;
+pub mod seq;
