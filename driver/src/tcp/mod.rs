@@ -4,7 +4,9 @@
 //!
 //! * [`seq`]: sequence numbers compared modulo 2^32 (RFC 9293 3.4);
 //! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
-//! * [`rto`]: the retransmission timer (RFC 6298).
+//! * [`rto`]: the retransmission timer (RFC 6298);
+//! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438).
+pub mod cc;
 pub mod isn;
 pub mod rto;
 pub mod seq;
