@@ -5,8 +5,10 @@
 //! * [`seq`]: sequence numbers compared modulo 2^32 (RFC 9293 3.4);
 //! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
 //! * [`rto`]: the retransmission timer (RFC 6298);
-//! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438).
+//! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
+//! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018).
 pub mod cc;
 pub mod isn;
+pub mod recv;
 pub mod rto;
 pub mod seq;
