@@ -64,3 +64,36 @@ fn driver_in_another_process_than_the_simulator() {
     let e = ShmBackend::open(&shm, Duration::ZERO).err().expect("gone").to_string();
     assert!(e.contains("no simulator serves this file"), "{e}");
 }
+
+/// `cargo xtask sim -- --peer IP --ping TARGET`: a smoltcp host inside the
+/// simulator process pings the host library attached from this process.
+#[test]
+fn in_process_peer_of_the_simulator_pings_the_host_library() {
+    use toe_driver::net::{Host, NetConfig, NetIf};
+    let shm = format!("/dev/shm/toe-simd-peer-{}", std::process::id());
+    let simd = Command::new(env!("CARGO_BIN_EXE_toe-simd"))
+        .args(["--shm", &shm, "--peer", "10.6.0.1/24", "--ping", "10.6.0.2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start toe-simd");
+    let backend = ShmBackend::open(&shm, Duration::from_secs(120)).expect("attach");
+    let mut nic = Nic::open(Box::new(backend), NicConfig::default()).expect("nic");
+    let mut host = Host::new(NetIf::new(NetConfig::new([2, 0, 0x5e, 6, 0, 2], [10, 6, 0, 2], 24)));
+    let t = Instant::now();
+    while host.net.stats().tx_echo_replies < 10 {
+        assert!(t.elapsed() < Duration::from_secs(120), "{:?}", host.net.stats());
+        host.poll(&mut nic, t.elapsed(), |_| {});
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    drop(nic);
+    Command::new("kill").args(["-INT", &simd.id().to_string()]).status().unwrap();
+    let out = simd.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // The peer's own count: every reply it got carried its payload.
+    let line = err.lines().find(|l| l.contains("echo requests sent")).expect("peer summary");
+    let replies: u64 = line.split(", ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect(line);
+    assert!(replies >= 10, "{line}");
+    assert!(line.ends_with(" 0 wrong"), "{line}");
+}

@@ -22,8 +22,15 @@ struct Args {
     #[arg(long, value_name = "NAME", conflicts_with = "loopback")]
     tap: Option<String>,
     /// Loop every frame the NIC sends back into its RX (for benchmarks).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "peer")]
     loopback: bool,
+    /// An in-process peer on the wire: a smoltcp host at IP/PREFIX that
+    /// answers ARP and ping (no privileges needed).
+    #[arg(long, value_name = "IP/PREFIX", conflicts_with = "tap")]
+    peer: Option<String>,
+    /// With --peer: ping this address every 100 ms and report the replies.
+    #[arg(long, value_name = "IP", requires = "peer")]
+    ping: Option<std::net::Ipv4Addr>,
     /// DMA window size in MiB.
     #[arg(long, default_value_t = 64)]
     window_mib: u64,
@@ -70,6 +77,20 @@ fn run(a: Args) -> Result<(), String> {
     let wire: Box<dyn Wire> = match &a.tap {
         Some(name) => Box::new(TapWire::open(name).map_err(|e| e.to_string())?),
         None if a.loopback => Box::new(LoopWire::default()),
+        None if a.peer.is_some() => {
+            let spec = a.peer.as_deref().unwrap();
+            let (ip, prefix) = spec.split_once('/').unwrap_or((spec, "24"));
+            let ip: std::net::Ipv4Addr = ip.parse().map_err(|e| format!("--peer {spec}: {e}"))?;
+            let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or(format!("--peer {spec}: bad prefix length"))?;
+            let o = ip.octets();
+            Box::new(toe_tests::peer::SmolWire::new(
+                [0x02, 0x00, 0x5e, o[1], o[2], o[3]],
+                o,
+                prefix,
+                a.ping.map(|p| p.octets()),
+                Duration::from_millis(100),
+            ))
+        }
         None => Box::new(NullWire),
     };
     let describe = wire.describe();
