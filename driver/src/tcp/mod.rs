@@ -3,11 +3,14 @@
 //! and timers, each with explicit time and packet-free unit tests.
 //!
 //! * [`seq`]: sequence numbers compared modulo 2^32 (RFC 9293 3.4);
+//! * [`checks`]: segment acceptability (RFC 9293 3.10.7.4) and the RFC 5961
+//!   checks of RST, SYN and ACK;
 //! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
 //! * [`rto`]: the retransmission timer (RFC 6298);
 //! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
 //! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018).
 pub mod cc;
+pub mod checks;
 pub mod isn;
 pub mod recv;
 pub mod rto;
