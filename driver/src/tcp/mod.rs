@@ -8,10 +8,12 @@
 //! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
 //! * [`rto`]: the retransmission timer (RFC 6298);
 //! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
-//! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018).
+//! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018);
+//! * [`send`]: bounded send buffer with a SACK scoreboard.
 pub mod cc;
 pub mod checks;
 pub mod isn;
 pub mod recv;
 pub mod rto;
+pub mod send;
 pub mod seq;
