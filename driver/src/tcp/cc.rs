@@ -109,7 +109,7 @@ impl Congestion {
     pub fn on_ack(&mut self, acked: u32, una: Seq, flight: u32, rtt: Option<Duration>, now: Duration) -> Action {
         self.dupacks = 0;
         if let Some(recover) = self.recover {
-            if una > recover || una == recover {
+            if una >= recover {
                 // Full acknowledgement: leave recovery (RFC 6582 3.2 (3)).
                 self.cwnd = self.ssthresh.min(flight.max(self.mss) + self.mss);
                 self.recover = None;

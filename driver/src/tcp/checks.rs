@@ -56,9 +56,7 @@ pub fn check_syn() -> Verdict {
 /// not yet sent draws an ACK and is dropped; an older one is dropped
 /// (with an ACK, as 5961 says).
 pub fn check_ack(seg_ack: Seq, snd_una: Seq, snd_nxt: Seq, max_snd_wnd: u32) -> Verdict {
-    if seg_ack > snd_nxt {
-        Verdict::DropAndAck
-    } else if seg_ack < snd_una - max_snd_wnd {
+    if seg_ack > snd_nxt || seg_ack < snd_una - max_snd_wnd {
         Verdict::DropAndAck
     } else {
         Verdict::Accept
