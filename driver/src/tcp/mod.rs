@@ -6,6 +6,7 @@
 //! * [`checks`]: segment acceptability (RFC 9293 3.10.7.4) and the RFC 5961
 //!   checks of RST, SYN and ACK;
 //! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
+//! * [`options`]: MSS, window scale, SACK and timestamp negotiation;
 //! * [`rto`]: the retransmission timer (RFC 6298);
 //! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
 //! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018);
@@ -13,6 +14,7 @@
 pub mod cc;
 pub mod checks;
 pub mod isn;
+pub mod options;
 pub mod recv;
 pub mod rto;
 pub mod send;
