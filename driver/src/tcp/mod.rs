@@ -1,7 +1,10 @@
-//! Building blocks of the host TCP library (RFC 9293).  The connection
-//! state machine itself is not here yet; these pieces are its arithmetic
-//! and timers, each with explicit time and packet-free unit tests.
+//! The host TCP library's core (RFC 9293), with explicit time and no I/O:
+//! the connection state machine and its parts, each with unit tests.
+//! Sockets, the event loop, the C ABI and the wiring to the NIC are still
+//! to come.
 //!
+//! * [`conn`]: one connection's state machine (tests in `conn_tests.rs`,
+//!   `TOE_TRACE_TCP=1` prints every segment of a test's exchange);
 //! * [`seq`]: sequence numbers compared modulo 2^32 (RFC 9293 3.4);
 //! * [`checks`]: segment acceptability (RFC 9293 3.10.7.4) and the RFC 5961
 //!   checks of RST, SYN and ACK;
@@ -13,9 +16,13 @@
 //! * [`send`]: bounded send buffer with a SACK scoreboard.
 pub mod cc;
 pub mod checks;
+pub mod conn;
 pub mod isn;
 pub mod options;
 pub mod recv;
 pub mod rto;
 pub mod send;
 pub mod seq;
+
+#[cfg(test)]
+mod conn_tests;

@@ -18,6 +18,9 @@ pub struct SendBuffer {
     len: usize,
     una: Seq,
     nxt: Seq,
+    /// Highest sequence number sent so far (SND.MAX): after a rewind,
+    /// ACKs up to it are still valid.
+    max: Seq,
     sacked: Vec<(Seq, Seq)>,
 }
 
@@ -32,6 +35,7 @@ impl SendBuffer {
             len: 0,
             una: first,
             nxt: first,
+            max: first,
             sacked: Vec::new(),
         }
     }
@@ -41,6 +45,10 @@ impl SendBuffer {
     }
     pub fn nxt(&self) -> Seq {
         self.nxt
+    }
+    /// Highest sequence number sent (SND.MAX).
+    pub fn max_sent(&self) -> Seq {
+        self.max
     }
     /// Room for `write`.
     pub fn free(&self) -> usize {
@@ -85,6 +93,7 @@ impl SendBuffer {
         let seq = self.nxt;
         let data = self.copy(seq, n);
         self.nxt = self.nxt + n as u32;
+        self.max = self.max.max(self.nxt);
         Some((seq, data))
     }
 
@@ -113,13 +122,15 @@ impl SendBuffer {
     /// A cumulative acknowledgement; returns the bytes it freed (0 for an
     /// old or impossible one, which the caller has checked already).
     pub fn ack(&mut self, ack: Seq) -> usize {
-        if ack <= self.una || ack > self.nxt {
+        if ack <= self.una || ack > self.max {
             return 0;
         }
         let n = (ack - self.una) as usize;
         self.start = (self.start + n) % self.buf.len();
         self.len -= n;
         self.una = ack;
+        // After a rewind the peer may acknowledge beyond the resend point.
+        self.nxt = self.nxt.max(ack);
         self.sacked.retain(|(_, b)| *b > ack);
         for r in &mut self.sacked {
             r.0 = r.0.max(ack);
@@ -130,7 +141,7 @@ impl SendBuffer {
     /// Records SACK blocks, clipped to what is in flight.
     pub fn sack(&mut self, blocks: &[(Seq, Seq)]) {
         for &(a, b) in blocks {
-            let (a, b) = (a.max(self.una), b.min(self.nxt));
+            let (a, b) = (a.max(self.una), b.min(self.max));
             if a >= b {
                 continue;
             }
@@ -214,6 +225,10 @@ mod tests {
         s.rewind();
         assert!(s.sacked().is_empty());
         assert_eq!(s.next_new(1000, u32::MAX).unwrap().0, Seq(3000));
+        // An ACK for data sent before the rewind is still valid.
+        assert_eq!(s.max_sent(), Seq(5000));
+        assert_eq!(s.ack(Seq(4500)), 1500);
+        assert_eq!((s.una(), s.nxt()), (Seq(4500), Seq(4500)));
     }
 
     #[test]

@@ -1,0 +1,718 @@
+//! One TCP connection: the state machine of RFC 9293 (section 3.3.2, event
+//! processing of 3.10), with explicit time and no I/O.  Segments go in
+//! through [`Conn::on_segment`], timers through [`Conn::on_timer`]; what to
+//! send comes out of [`Conn::dispatch`], and [`Conn::poll_at`] says when
+//! the next timer fires.
+//!
+//! Covered here: active and passive open, simultaneous open and close,
+//! data transfer with cumulative ACKs and send/receive windows (scaled,
+//! RFC 7323), retransmission with the RFC 6298 timer, NewReno/CUBIC
+//! congestion control with fast retransmit, zero-window probing (persist
+//! timer, 3.8.6.1), FIN exchange in every state, TIME_WAIT (2 MSL), RST
+//! in every state with the RFC 5961 checks.
+//! Not yet: delayed ACKs, keepalive, sending and using SACK blocks on the
+//! wire, timestamps on data segments (negotiated, not yet used), and the
+//! listener/demultiplexer that answers segments for no connection with RST.
+use super::cc::{Action, Algorithm, Congestion};
+use super::checks::{self, Verdict};
+use super::options::{Negotiated, SynOptions};
+use super::recv::RecvBuffer;
+use super::rto::{Expiry, Rto, RtoConfig};
+use super::send::SendBuffer;
+use super::seq::Seq;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// RFC 9293 3.3.2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+    Closed,
+}
+
+/// A segment as the state machine sees it (ports and addresses are the
+/// caller's business).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Segment {
+    pub seq: Seq,
+    /// The acknowledgement number, when the ACK flag is set.
+    pub ack: Option<Seq>,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    /// The window field as carried (unscaled).
+    pub window: u16,
+    /// Options of a SYN.
+    pub syn_opts: SynOptions,
+    pub payload: Vec<u8>,
+}
+
+impl Segment {
+    /// SEG.LEN: payload plus one for SYN and for FIN.
+    pub fn len(&self) -> u32 {
+        self.payload.len() as u32 + self.syn as u32 + self.fin as u32
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How the connection ended, when it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closed {
+    /// Both FINs exchanged and acknowledged.
+    Normally,
+    /// The peer sent an acceptable RST.
+    Reset,
+    /// Retransmissions exhausted (RFC 9293 3.8.3 R2).
+    TimedOut,
+    /// `abort` was called.
+    Aborted,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub algorithm: Algorithm,
+    pub rto: RtoConfig,
+    /// Maximum segment lifetime; TIME_WAIT lasts 2 MSL (RFC 9293 3.4.2).
+    pub msl: Duration,
+    pub send_buffer: usize,
+    pub recv_buffer: usize,
+    /// Our MSS limit (path MTU - 40).
+    pub mss: u16,
+    pub syn_opts: SynOptions,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            algorithm: Algorithm::NewReno,
+            rto: RtoConfig::default(),
+            msl: Duration::from_secs(30),
+            send_buffer: 64 * 1024,
+            recv_buffer: 64 * 1024,
+            mss: 1460,
+            syn_opts: SynOptions {
+                mss: Some(1460),
+                wscale: Some(super::options::wscale_for(64 * 1024)),
+                sack_permitted: true,
+                tsval: None,
+            },
+        }
+    }
+}
+
+pub struct Conn {
+    cfg: Config,
+    state: State,
+    iss: Seq,
+    irs: Seq,
+    snd: SendBuffer,
+    rcv: Option<RecvBuffer>,
+    neg: Option<Negotiated>,
+    /// Peer's window in bytes (scaled), SND.WL1, SND.WL2 (3.10.7.4).
+    snd_wnd: u32,
+    snd_wl1: Seq,
+    snd_wl2: Seq,
+    max_snd_wnd: u32,
+    /// Our SYN: sent, acknowledged.
+    syn_acked: bool,
+    /// FIN: asked for by `close`, sent with sequence number.
+    fin_wanted: bool,
+    fin_seq: Option<Seq>,
+    /// Where our FIN was first sent (kept through rewinds, so that its ACK
+    /// stays acceptable).
+    fin_hi: Option<Seq>,
+    fin_acked: bool,
+    /// The peer's FIN was received (RCV.NXT is past it).
+    fin_received: bool,
+    rto: Rto,
+    cc: Congestion,
+    rtx_deadline: Option<Duration>,
+    time_wait_deadline: Option<Duration>,
+    /// Segment timed for an RTT sample: (end seq, sent at).
+    timing: Option<(Seq, Duration)>,
+    /// Send an ACK at the next dispatch.
+    ack_now: bool,
+    /// Retransmit from SND.UNA at the next dispatch.
+    rtx_now: bool,
+    /// The timer is the persist timer: the peer's window is zero and data
+    /// waits (RFC 9293 3.8.6.1); send a one-byte probe at the next
+    /// dispatch when set.
+    persist: bool,
+    probe_now: bool,
+    out: VecDeque<Segment>,
+    closed: Option<Closed>,
+}
+
+impl Conn {
+    fn base(cfg: Config, iss: Seq, state: State) -> Conn {
+        let mss = cfg.mss as u32;
+        Conn {
+            snd: SendBuffer::new(iss + 1, cfg.send_buffer),
+            rto: Rto::new(cfg.rto),
+            cc: Congestion::new(cfg.algorithm, mss),
+            cfg,
+            state,
+            iss,
+            irs: Seq(0),
+            rcv: None,
+            neg: None,
+            snd_wnd: 0,
+            snd_wl1: Seq(0),
+            snd_wl2: Seq(0),
+            max_snd_wnd: 0,
+            syn_acked: false,
+            fin_wanted: false,
+            fin_seq: None,
+            fin_hi: None,
+            fin_acked: false,
+            fin_received: false,
+            rtx_deadline: None,
+            time_wait_deadline: None,
+            timing: None,
+            ack_now: false,
+            rtx_now: false,
+            persist: false,
+            probe_now: false,
+            out: VecDeque::new(),
+            closed: None,
+        }
+    }
+
+    /// Active open (3.10.1): SYN_SENT with our SYN queued.
+    pub fn connect(cfg: Config, iss: Seq, now: Duration) -> Conn {
+        let mut c = Conn::base(cfg, iss, State::SynSent);
+        c.send_syn(now);
+        c
+    }
+
+    /// Passive open (3.10.7.2, LISTEN): a SYN arrived for a listener;
+    /// SYN_RECEIVED with our SYN-ACK queued.  `None` if `syn` is not a
+    /// plain SYN (RST or ACK set: the listener handles those).
+    pub fn accept(cfg: Config, syn: &Segment, iss: Seq, now: Duration) -> Option<Conn> {
+        if !syn.syn || syn.rst || syn.ack.is_some() {
+            return None;
+        }
+        let mut c = Conn::base(cfg, iss, State::SynReceived);
+        c.take_peer_syn(syn);
+        c.send_syn(now);
+        Some(c)
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn closed(&self) -> Option<Closed> {
+        self.closed
+    }
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.neg.as_ref()
+    }
+    /// Bytes the application may read.
+    pub fn readable(&self) -> usize {
+        self.rcv.as_ref().map_or(0, |r| r.readable())
+    }
+    /// Whether the peer has closed its direction and everything before its
+    /// FIN has been read.
+    pub fn read_closed(&self) -> bool {
+        self.fin_received && self.readable() == 0
+    }
+
+    fn take_peer_syn(&mut self, syn: &Segment) {
+        self.irs = syn.seq;
+        self.rcv = Some(RecvBuffer::new(syn.seq + 1, self.cfg.recv_buffer));
+        let neg = Negotiated::new(&self.cfg.syn_opts, &syn.syn_opts, self.cfg.mss);
+        // A SYN's window is never scaled (RFC 7323 2.2).
+        self.snd_wnd = syn.window as u32;
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = syn.seq;
+        self.cc = Congestion::new(self.cfg.algorithm, neg.payload_per_segment() as u32);
+        self.neg = Some(neg);
+    }
+
+    fn send_syn(&mut self, now: Duration) {
+        let rcv_wnd = self.rcv_window_field(true);
+        let seg = Segment {
+            seq: self.iss,
+            ack: self.rcv.as_ref().map(|r| r.rcv_nxt()),
+            syn: true,
+            window: rcv_wnd,
+            syn_opts: self.cfg.syn_opts,
+            ..Segment::default()
+        };
+        self.out.push_back(seg);
+        self.timing.get_or_insert((self.iss + 1, now));
+        self.arm_rtx(now);
+    }
+
+    /// The window field to send: free receive space, scaled down.
+    fn rcv_window_field(&self, syn: bool) -> u16 {
+        let free = self.rcv.as_ref().map_or(self.cfg.recv_buffer as u32, |r| r.window());
+        let shift = if syn { 0 } else { self.neg.map_or(0, |n| n.rcv_wscale) };
+        (free >> shift).min(0xffff) as u16
+    }
+
+    fn arm_rtx(&mut self, now: Duration) {
+        if self.rtx_deadline.is_none() {
+            self.rtx_deadline = Some(now + self.rto.rto());
+        }
+    }
+
+    /// SND.NXT counting our FIN once it is sent.
+    fn snd_nxt(&self) -> Seq {
+        match self.fin_seq {
+            Some(f) if f == self.snd.nxt() => f + 1,
+            _ => self.snd.nxt(),
+        }
+    }
+
+    fn ack_segment(&self) -> Segment {
+        Segment {
+            seq: self.snd_nxt(),
+            ack: self.rcv.as_ref().map(|r| r.rcv_nxt() + self.fin_received as u32),
+            window: self.rcv_window_field(false),
+            ..Segment::default()
+        }
+    }
+
+    fn end(&mut self, how: Closed) {
+        self.state = State::Closed;
+        self.closed = Some(how);
+        self.rtx_deadline = None;
+        self.time_wait_deadline = None;
+        self.out.clear();
+    }
+
+    /// Queues data; returns how much fit (0 once the sending side is
+    /// closed).
+    pub fn write(&mut self, data: &[u8]) -> usize {
+        match self.state {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait if !self.fin_wanted => {
+                self.snd.write(data)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Reads in-order data; the window update goes out with the next ACK.
+    pub fn read(&mut self, buf: &mut [u8]) -> usize {
+        let before = self.rcv_window_field(false);
+        let n = self.rcv.as_mut().map_or(0, |r| r.read(buf));
+        if n > 0 && before == 0 {
+            // The window reopened: tell the peer (RFC 9293 3.8.6.2.2).
+            self.ack_now = true;
+        }
+        n
+    }
+
+    /// Closes our direction: a FIN follows the queued data (3.10.4).
+    pub fn close(&mut self) {
+        match self.state {
+            State::SynSent => self.end(Closed::Normally),
+            State::SynReceived | State::Established | State::CloseWait => self.fin_wanted = true,
+            _ => {}
+        }
+    }
+
+    /// Aborts: an RST goes out (3.10.5) and the connection is closed.
+    pub fn abort(&mut self) -> Option<Segment> {
+        let rst = match self.state {
+            State::SynSent | State::Closed | State::TimeWait => None,
+            _ => Some(Segment {
+                seq: self.snd.nxt(),
+                rst: true,
+                ..Segment::default()
+            }),
+        };
+        self.end(Closed::Aborted);
+        rst
+    }
+
+    /// When [`Conn::on_timer`] must next be called.
+    pub fn poll_at(&self) -> Option<Duration> {
+        match (self.rtx_deadline, self.time_wait_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn on_timer(&mut self, now: Duration) {
+        if self.time_wait_deadline.is_some_and(|d| now >= d) {
+            self.end(Closed::Normally);
+            return;
+        }
+        if self.rtx_deadline.is_some_and(|d| now >= d) {
+            self.rtx_deadline = None;
+            if self.persist {
+                // Zero-window probe, with backoff but no limit: a peer
+                // that keeps answering with a zero window is alive
+                // (RFC 9293 3.8.6.1).
+                let _ = self.rto.expired();
+                self.probe_now = true;
+                return;
+            }
+            match self.rto.expired() {
+                Expiry::GiveUp => {
+                    self.end(Closed::TimedOut);
+                }
+                Expiry::Retransmit(_) => {
+                    // Karn: no sample from what is retransmitted.
+                    self.timing = None;
+                    let flight = self.snd.in_flight();
+                    self.cc.on_timeout(flight, now);
+                    if !self.syn_acked {
+                        self.send_syn(now);
+                    } else {
+                        // Go back to SND.UNA; the FIN (if sent) goes
+                        // again after the data.
+                        self.snd.rewind();
+                        if !self.fin_acked {
+                            self.fin_seq = None;
+                        }
+                        self.arm_rtx(now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Processes an arriving segment (RFC 9293 3.10.7.3 for SYN_SENT,
+    /// 3.10.7.4 for the other states).
+    pub fn on_segment(&mut self, seg: &Segment, now: Duration) {
+        match self.state {
+            State::Closed => {}
+            State::SynSent => self.on_segment_syn_sent(seg, now),
+            _ => self.on_segment_synchronized(seg, now),
+        }
+    }
+
+    fn on_segment_syn_sent(&mut self, seg: &Segment, now: Duration) {
+        // First, the ACK bit.
+        if let Some(ack) = seg.ack {
+            if ack <= self.iss || ack > self.snd.nxt() {
+                if !seg.rst {
+                    self.out.push_back(Segment {
+                        seq: ack,
+                        rst: true,
+                        ..Segment::default()
+                    });
+                }
+                return;
+            }
+        }
+        // Second, RST: acceptable only with an acceptable ACK.
+        if seg.rst {
+            if seg.ack.is_some() {
+                self.end(Closed::Reset);
+            }
+            return;
+        }
+        if !seg.syn {
+            return;
+        }
+        self.take_peer_syn(seg);
+        if let Some(ack) = seg.ack {
+            // SYN-ACK: established.
+            self.syn_acked = true;
+            self.snd.ack(ack);
+            self.sample_rtt(ack, now);
+            self.rto.acked();
+            self.rtx_deadline = None;
+            self.state = State::Established;
+            self.ack_now = true;
+        } else {
+            // Simultaneous open: SYN_RECEIVED, our SYN again with an ACK.
+            self.state = State::SynReceived;
+            self.out.push_back(Segment {
+                seq: self.iss,
+                ack: Some(seg.seq + 1),
+                syn: true,
+                window: self.rcv_window_field(true),
+                syn_opts: self.cfg.syn_opts,
+                ..Segment::default()
+            });
+        }
+    }
+
+    fn sample_rtt(&mut self, ack: Seq, now: Duration) {
+        if let Some((end, sent)) = self.timing {
+            if ack >= end {
+                self.rto.sample(now.saturating_sub(sent));
+                self.timing = None;
+            }
+        }
+    }
+
+    fn on_segment_synchronized(&mut self, seg: &Segment, now: Duration) {
+        let rcv_nxt = self.rcv.as_ref().map_or(Seq(0), |r| r.rcv_nxt()) + self.fin_received as u32;
+        let rcv_wnd = self.rcv.as_ref().map_or(0, |r| r.window());
+        // First: sequence number acceptability.
+        // With a zero receive window nothing is acceptable, but the ACK of
+        // a segment at RCV.NXT is still processed (3.10.7.4); its data and
+        // FIN are not.
+        let ack_only = rcv_wnd == 0 && seg.seq == rcv_nxt && !seg.rst && !seg.syn;
+        if !ack_only && !checks::acceptable(seg.seq, seg.len(), rcv_nxt, rcv_wnd) {
+            if !seg.rst {
+                self.ack_now = true;
+                // TIME_WAIT: a retransmitted FIN restarts the 2 MSL wait.
+                if seg.fin && self.state == State::TimeWait {
+                    self.enter_time_wait(now);
+                }
+            }
+            return;
+        }
+        // Second: RST (RFC 5961 3.2).
+        if seg.rst {
+            match checks::check_rst(seg.seq, rcv_nxt, rcv_wnd) {
+                Verdict::Reset => self.end(Closed::Reset),
+                Verdict::DropAndAck => self.ack_now = true,
+                _ => {}
+            }
+            return;
+        }
+        // Fourth: a SYN in a synchronized state draws a challenge ACK (RFC
+        // 5961 4.2).  (A retransmitted SYN, or the SYN-ACK of a
+        // simultaneous open, lies before RCV.NXT and was answered with an
+        // ACK by the first check.)
+        if seg.syn {
+            self.ack_now = true;
+            return;
+        }
+        // Fifth: the ACK field.
+        let Some(ack) = seg.ack else { return };
+        if self.state == State::SynReceived {
+            if ack <= self.iss || ack > self.snd.nxt() {
+                self.out.push_back(Segment {
+                    seq: ack,
+                    rst: true,
+                    ..Segment::default()
+                });
+                return;
+            }
+            self.syn_acked = true;
+            self.state = State::Established;
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = ack;
+            self.rtx_deadline = None;
+            self.sample_rtt(ack, now);
+        }
+        let una = self.snd.una();
+        let fin_end = self.fin_hi.map(|f| f + 1);
+        let snd_max = fin_end.unwrap_or(self.snd.max_sent()).max(self.snd.max_sent());
+        match checks::check_ack(ack, una, snd_max, self.max_snd_wnd) {
+            Verdict::Accept => {}
+            _ => {
+                self.ack_now = true;
+                return;
+            }
+        }
+        let wnd = (seg.window as u32) << self.neg.map_or(0, |n| n.snd_wscale);
+        if ack > una {
+            // New data acknowledged.
+            let data_ack = ack.min(self.snd.max_sent());
+            let freed = self.snd.ack(data_ack) as u32;
+            if fin_end == Some(ack) {
+                self.fin_acked = true;
+            }
+            self.sample_rtt(ack, now);
+            let act = self.cc.on_ack(freed.max(1), ack, self.snd.in_flight(), self.rto.srtt(), now);
+            self.rto.acked();
+            self.rtx_deadline = None;
+            if self.snd.in_flight() > 0 || (self.fin_seq.is_some() && !self.fin_acked) {
+                self.arm_rtx(now);
+            }
+            if act == Action::Retransmit {
+                self.rtx_now = true;
+            }
+        } else if ack == una
+            && seg.payload.is_empty()
+            && !seg.fin
+            && wnd == self.snd_wnd
+            && wnd > 0
+            && self.snd.in_flight() > 0
+        {
+            // A duplicate ACK (RFC 5681 2).
+            if self.cc.on_dupack(una, self.snd.nxt(), self.snd.in_flight(), now) == Action::Retransmit {
+                self.rtx_now = true;
+            }
+        }
+        // Window update (3.10.7.4): from a newer segment, or the same one
+        // with a newer ACK.
+        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack) {
+            if self.persist && wnd > 0 {
+                // The window reopened: stop probing and send again from
+                // SND.UNA (the probe byte may have been refused).
+                self.persist = false;
+                self.rtx_deadline = None;
+                self.snd.rewind();
+                self.rto.acked();
+            }
+            self.snd_wnd = wnd;
+            self.max_snd_wnd = self.max_snd_wnd.max(wnd);
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = ack;
+        }
+        // State changes on the ACK of our FIN.
+        if self.fin_acked {
+            match self.state {
+                State::FinWait1 => self.state = State::FinWait2,
+                State::Closing => self.enter_time_wait(now),
+                State::LastAck => {
+                    self.end(Closed::Normally);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if ack_only {
+            if !seg.payload.is_empty() || seg.fin {
+                self.ack_now = true;
+            }
+            return;
+        }
+        // Seventh: the payload.
+        if !seg.payload.is_empty() {
+            match self.state {
+                State::Established | State::FinWait1 | State::FinWait2 => {
+                    if let Some(r) = self.rcv.as_mut() {
+                        r.insert(seg.seq, &seg.payload);
+                    }
+                    self.ack_now = true;
+                }
+                _ => {}
+            }
+        }
+        // Eighth: FIN, once everything before it has arrived.
+        if seg.fin && !self.fin_received {
+            let fin_at = seg.seq + seg.payload.len() as u32;
+            if self.rcv.as_ref().is_some_and(|r| r.rcv_nxt() == fin_at) {
+                self.fin_received = true;
+                self.ack_now = true;
+                match self.state {
+                    State::SynReceived | State::Established => self.state = State::CloseWait,
+                    State::FinWait1 => {
+                        if self.fin_acked {
+                            self.enter_time_wait(now);
+                        } else {
+                            self.state = State::Closing;
+                        }
+                    }
+                    State::FinWait2 => self.enter_time_wait(now),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn enter_time_wait(&mut self, now: Duration) {
+        self.state = State::TimeWait;
+        self.rtx_deadline = None;
+        self.time_wait_deadline = Some(now + 2 * self.cfg.msl);
+    }
+
+    /// The next segment to send at `now`, if any.
+    pub fn dispatch(&mut self, now: Duration) -> Option<Segment> {
+        if let Some(s) = self.out.pop_front() {
+            return Some(s);
+        }
+        if !matches!(
+            self.state,
+            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+        ) {
+            return self.pure_ack();
+        }
+        let mss = self.neg.map_or(536, |n| n.payload_per_segment()) as usize;
+        if self.rtx_now {
+            self.rtx_now = false;
+            if let Some((seq, data)) = self.snd.next_retransmit(mss) {
+                self.timing = None;
+                self.ack_now = false;
+                self.arm_rtx(now);
+                return Some(self.data_segment(seq, data));
+            }
+        }
+        if self.probe_now {
+            self.probe_now = false;
+            // One byte beyond the window (or the FIN), to draw an ACK with
+            // the current window.
+            if let Some((seq, data)) = self.snd.next_new(1, 1) {
+                self.arm_rtx(now);
+                return Some(self.data_segment(seq, data));
+            }
+            if let Some((seq, data)) = self.snd.next_retransmit(1) {
+                self.arm_rtx(now);
+                return Some(self.data_segment(seq, data));
+            }
+        }
+        if self.snd_wnd == 0 && self.snd.unsent() > 0 && self.snd.in_flight() == 0 {
+            // Zero window with data waiting: the persist timer runs.
+            if !self.persist {
+                self.persist = true;
+                self.rtx_deadline = None;
+                self.arm_rtx(now);
+            }
+            return self.pure_ack();
+        }
+        let wnd = self.snd_wnd.min(self.cc.cwnd());
+        let room = wnd.saturating_sub(self.snd.in_flight());
+        if let Some((seq, data)) = self.snd.next_new(mss, room) {
+            self.timing.get_or_insert((seq + data.len() as u32, now));
+            self.arm_rtx(now);
+            self.ack_now = false;
+            let mut s = self.data_segment(seq, data);
+            if self.fin_wanted && !self.fin_acked && self.snd.unsent() == 0 && self.fin_seq.is_none() {
+                s.fin = true;
+                self.fin_seq = Some(self.snd.nxt());
+                self.after_fin_sent();
+            }
+            return Some(s);
+        }
+        // A FIN on its own once all data is out.
+        if self.fin_wanted && !self.fin_acked && self.snd.unsent() == 0 && self.fin_seq.is_none() {
+            let seq = self.snd.nxt();
+            self.fin_seq = Some(seq);
+            self.after_fin_sent();
+            self.arm_rtx(now);
+            self.ack_now = false;
+            let mut s = self.ack_segment();
+            s.seq = seq;
+            s.fin = true;
+            return Some(s);
+        }
+        self.pure_ack()
+    }
+
+    fn after_fin_sent(&mut self) {
+        self.fin_hi = self.fin_hi.or(self.fin_seq);
+        self.state = match self.state {
+            State::Established | State::SynReceived => State::FinWait1,
+            State::CloseWait => State::LastAck,
+            s => s,
+        };
+    }
+
+    fn data_segment(&self, seq: Seq, data: Vec<u8>) -> Segment {
+        let mut s = self.ack_segment();
+        s.seq = seq;
+        s.payload = data;
+        s
+    }
+
+    fn pure_ack(&mut self) -> Option<Segment> {
+        if !self.ack_now || self.rcv.is_none() || self.state == State::Closed {
+            return None;
+        }
+        self.ack_now = false;
+        Some(self.ack_segment())
+    }
+}

@@ -1,0 +1,383 @@
+//! Packet-level tests of the connection state machine: put connections in
+//! a state at a time, feed segments, assert exactly what comes out.
+use super::conn::*;
+use super::seq::Seq;
+use std::time::Duration;
+
+const T0: Duration = Duration::from_secs(1000);
+const ISS_A: Seq = Seq(1000);
+const ISS_B: Seq = Seq(u32::MAX - 50);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Everything `c` wants to send now.
+fn drain(c: &mut Conn, now: Duration) -> Vec<Segment> {
+    let mut v = vec![];
+    while let Some(s) = c.dispatch(now) {
+        v.push(s);
+        assert!(v.len() < 10_000, "dispatch never ends");
+    }
+    v
+}
+
+/// Two connections joined by a wire that can drop segments.
+struct Pair {
+    a: Conn,
+    b: Conn,
+    now: Duration,
+    /// Drop the n-th segment from a to b (counting from 0), and from b to a.
+    drop_ab: Vec<usize>,
+    drop_ba: Vec<usize>,
+    sent_ab: usize,
+    sent_ba: usize,
+}
+
+impl Pair {
+    /// a connects to b (listening).
+    fn open() -> Pair {
+        let mut a = Conn::connect(Config::default(), ISS_A, T0);
+        let syn = drain(&mut a, T0).remove(0);
+        let b = Conn::accept(Config::default(), &syn, ISS_B, T0).unwrap();
+        Pair { a, b, now: T0, drop_ab: vec![], drop_ba: vec![], sent_ab: 0, sent_ba: 0 }
+    }
+
+    /// Exchanges segments (advancing time to the next timer when the wire
+    /// is quiet) until `done` or `limit` of simulated time has passed.
+    fn run(&mut self, limit: Duration, done: impl Fn(&Pair) -> bool) {
+        let end = self.now + limit;
+        while !done(self) && self.now < end {
+            let mut moved = false;
+            let trace = std::env::var_os("TOE_TRACE_TCP").is_some();
+            for s in drain(&mut self.a, self.now) {
+                moved = true;
+                let n = self.sent_ab;
+                if trace {
+                    eprintln!("{:?} a>b #{n} seq {} ack {:?} len {} syn {} fin {} win {} {:?} {:?}{}", self.now - T0, s.seq.0, s.ack.map(|a| a.0), s.payload.len(), s.syn, s.fin, s.window, self.a.state(), self.b.state(), if self.drop_ab.contains(&n) { " DROP" } else { "" });
+                }
+                self.sent_ab += 1;
+                if !self.drop_ab.contains(&n) {
+                    self.b.on_segment(&s, self.now);
+                }
+            }
+            for s in drain(&mut self.b, self.now) {
+                moved = true;
+                let n = self.sent_ba;
+                if trace {
+                    eprintln!("{:?} b>a #{n} seq {} ack {:?} len {} syn {} fin {} win {}{}", self.now - T0, s.seq.0, s.ack.map(|a| a.0), s.payload.len(), s.syn, s.fin, s.window, if self.drop_ba.contains(&n) { " DROP" } else { "" });
+                }
+                self.sent_ba += 1;
+                if !self.drop_ba.contains(&n) {
+                    self.a.on_segment(&s, self.now);
+                }
+            }
+            if !moved {
+                let next = [self.a.poll_at(), self.b.poll_at()].into_iter().flatten().min();
+                match next {
+                    Some(t) => {
+                        self.now = self.now.max(t);
+                        self.a.on_timer(self.now);
+                        self.b.on_timer(self.now);
+                    }
+                    None => break,
+                }
+            } else {
+                self.now += ms(1);
+            }
+        }
+    }
+
+    fn established(&mut self) {
+        self.run(ms(10_000), |p| p.a.state() == State::Established && p.b.state() == State::Established);
+        assert_eq!((self.a.state(), self.b.state()), (State::Established, State::Established));
+    }
+}
+
+#[test]
+fn three_way_handshake_segment_by_segment() {
+    let mut a = Conn::connect(Config::default(), ISS_A, T0);
+    assert_eq!(a.state(), State::SynSent);
+    let out = drain(&mut a, T0);
+    assert_eq!(out.len(), 1);
+    let syn = &out[0];
+    assert!(syn.syn && syn.ack.is_none() && syn.seq == ISS_A);
+    assert_eq!(syn.syn_opts.mss, Some(1460));
+    let mut b = Conn::accept(Config::default(), syn, ISS_B, T0).unwrap();
+    assert_eq!(b.state(), State::SynReceived);
+    let out = drain(&mut b, T0);
+    assert_eq!(out.len(), 1);
+    let synack = &out[0];
+    assert!(synack.syn && synack.seq == ISS_B && synack.ack == Some(ISS_A + 1));
+    a.on_segment(synack, T0 + ms(10));
+    assert_eq!(a.state(), State::Established);
+    let out = drain(&mut a, T0 + ms(10));
+    assert_eq!(out.len(), 1);
+    let ack = &out[0];
+    assert!(!ack.syn && ack.seq == ISS_A + 1 && ack.ack == Some(ISS_B + 1));
+    b.on_segment(ack, T0 + ms(20));
+    assert_eq!(b.state(), State::Established);
+    assert!(drain(&mut b, T0 + ms(20)).is_empty());
+    let n = a.negotiated().unwrap();
+    assert!(n.sack && n.snd_wscale == 1 && n.rcv_wscale == 1);
+    assert_eq!(a.poll_at(), None, "no timer once the SYN is acknowledged");
+}
+
+#[test]
+fn lost_syn_is_retransmitted_with_backoff_then_gives_up() {
+    let mut cfg = Config::default();
+    cfg.rto.max_retries = 3;
+    let mut a = Conn::connect(cfg, ISS_A, T0);
+    drain(&mut a, T0);
+    let mut times = vec![];
+    while a.state() == State::SynSent {
+        let t = a.poll_at().unwrap();
+        a.on_timer(t);
+        if let Some(s) = a.dispatch(t) {
+            assert!(s.syn && s.seq == ISS_A);
+            times.push((t - T0).as_secs());
+        }
+    }
+    assert_eq!(times, [1, 3, 7]);
+    assert_eq!(a.closed(), Some(Closed::TimedOut));
+}
+
+#[test]
+fn data_both_ways_and_a_normal_close() {
+    let mut p = Pair::open();
+    p.established();
+    let up: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let down: Vec<u8> = (0..30_000u32).map(|i| (i % 13) as u8).collect();
+    let (mut wa, mut wb) = (0, 0);
+    let (mut ra, mut rb) = (vec![], vec![]);
+    let mut buf = vec![0u8; 8192];
+    for _ in 0..2000 {
+        wa += p.a.write(&up[wa..]);
+        wb += p.b.write(&down[wb..]);
+        p.run(ms(5), |_| false);
+        loop {
+            let n = p.b.read(&mut buf);
+            if n == 0 {
+                break;
+            }
+            rb.extend_from_slice(&buf[..n]);
+        }
+        loop {
+            let n = p.a.read(&mut buf);
+            if n == 0 {
+                break;
+            }
+            ra.extend_from_slice(&buf[..n]);
+        }
+        if rb.len() == up.len() && ra.len() == down.len() {
+            break;
+        }
+    }
+    assert_eq!(rb, up);
+    assert_eq!(ra, down);
+    // a closes first: FIN_WAIT_1 -> FIN_WAIT_2; b sees CLOSE_WAIT.
+    p.a.close();
+    p.run(ms(1000), |p| p.b.state() == State::CloseWait && p.a.state() == State::FinWait2);
+    assert_eq!((p.a.state(), p.b.state()), (State::FinWait2, State::CloseWait));
+    assert!(p.b.read_closed());
+    // b closes: LAST_ACK, then CLOSED; a waits 2 MSL in TIME_WAIT.
+    p.b.close();
+    p.run(ms(1000), |p| p.b.state() == State::Closed);
+    assert_eq!((p.a.state(), p.b.closed()), (State::TimeWait, Some(Closed::Normally)));
+    // 2 MSL = 60 s from entering TIME_WAIT, which happened in the last run.
+    let tw = p.a.poll_at().unwrap();
+    assert!(tw <= p.now + Duration::from_secs(60) && tw + ms(1000) >= p.now + Duration::from_secs(60));
+    p.a.on_timer(tw - ms(1));
+    assert_eq!(p.a.state(), State::TimeWait);
+    p.a.on_timer(tw);
+    assert_eq!(p.a.closed(), Some(Closed::Normally));
+}
+
+#[test]
+fn simultaneous_close_goes_through_closing() {
+    let mut p = Pair::open();
+    p.established();
+    p.a.close();
+    p.b.close();
+    let fa = drain(&mut p.a, p.now);
+    let fb = drain(&mut p.b, p.now);
+    assert!(fa[0].fin && fb[0].fin);
+    assert_eq!((p.a.state(), p.b.state()), (State::FinWait1, State::FinWait1));
+    p.a.on_segment(&fb[0], p.now);
+    p.b.on_segment(&fa[0], p.now);
+    assert_eq!((p.a.state(), p.b.state()), (State::Closing, State::Closing));
+    p.run(ms(100), |p| p.a.state() == State::TimeWait && p.b.state() == State::TimeWait);
+    assert_eq!((p.a.state(), p.b.state()), (State::TimeWait, State::TimeWait));
+}
+
+#[test]
+fn simultaneous_open() {
+    let mut a = Conn::connect(Config::default(), ISS_A, T0);
+    let mut b = Conn::connect(Config::default(), ISS_B, T0);
+    let sa = drain(&mut a, T0).remove(0);
+    let sb = drain(&mut b, T0).remove(0);
+    a.on_segment(&sb, T0);
+    b.on_segment(&sa, T0);
+    assert_eq!((a.state(), b.state()), (State::SynReceived, State::SynReceived));
+    let sa2 = drain(&mut a, T0).remove(0);
+    let sb2 = drain(&mut b, T0).remove(0);
+    assert!(sa2.syn && sa2.ack == Some(ISS_B + 1));
+    // Each SYN-ACK lies before RCV.NXT: answered with a plain ACK
+    // (RFC 9293 figure 8), which completes the other side.
+    a.on_segment(&sb2, T0);
+    b.on_segment(&sa2, T0);
+    let aa = drain(&mut a, T0);
+    let ab = drain(&mut b, T0);
+    assert_eq!((aa.len(), ab.len()), (1, 1));
+    assert!(!aa[0].syn && aa[0].ack == Some(ISS_B + 1));
+    a.on_segment(&ab[0], T0);
+    b.on_segment(&aa[0], T0);
+    assert_eq!((a.state(), b.state()), (State::Established, State::Established));
+}
+
+#[test]
+fn lost_data_is_retransmitted_and_arrives_intact() {
+    let mut p = Pair::open();
+    p.established();
+    // Drop the first two data segments from a to b.
+    p.drop_ab = vec![p.sent_ab, p.sent_ab + 1];
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
+    assert_eq!(p.a.write(&data), data.len());
+    let mut got = vec![];
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..200 {
+        p.run(ms(200), |_| false);
+        loop {
+            let n = p.b.read(&mut buf);
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+}
+
+#[test]
+fn rst_is_honoured_only_at_rcv_nxt() {
+    let mut p = Pair::open();
+    p.established();
+    let rcv_nxt = ISS_A + 1;
+    // In the window but not exact: challenge ACK, connection stays.
+    p.b.on_segment(&Segment { seq: rcv_nxt + 100, rst: true, ..Segment::default() }, p.now);
+    assert_eq!(p.b.state(), State::Established);
+    let out = drain(&mut p.b, p.now);
+    assert_eq!(out.len(), 1);
+    assert!(!out[0].rst && out[0].ack == Some(rcv_nxt));
+    // Outside the window: silently dropped.
+    p.b.on_segment(&Segment { seq: rcv_nxt - 10, rst: true, ..Segment::default() }, p.now);
+    assert!(drain(&mut p.b, p.now).is_empty());
+    // Exact: reset.
+    p.b.on_segment(&Segment { seq: rcv_nxt, rst: true, ..Segment::default() }, p.now);
+    assert_eq!(p.b.closed(), Some(Closed::Reset));
+}
+
+#[test]
+fn syn_in_established_draws_a_challenge_ack() {
+    let mut p = Pair::open();
+    p.established();
+    let syn = Segment { seq: Seq(5), syn: true, ..Segment::default() };
+    p.b.on_segment(&syn, p.now);
+    assert_eq!(p.b.state(), State::Established);
+    let out = drain(&mut p.b, p.now);
+    assert_eq!(out.len(), 1);
+    assert!(!out[0].syn && out[0].ack == Some(ISS_A + 1));
+}
+
+#[test]
+fn ack_of_unsent_data_is_answered_not_taken() {
+    let mut p = Pair::open();
+    p.established();
+    let bogus = Segment { seq: ISS_A + 1, ack: Some(ISS_B + 1 + 5000), window: 1000, ..Segment::default() };
+    p.b.on_segment(&bogus, p.now);
+    assert_eq!(p.b.state(), State::Established);
+    let out = drain(&mut p.b, p.now);
+    assert_eq!(out.len(), 1, "an ACK answers it");
+}
+
+#[test]
+fn time_wait_restarts_on_a_retransmitted_fin() {
+    let mut p = Pair::open();
+    p.established();
+    p.a.close();
+    p.run(ms(100), |p| p.b.state() == State::CloseWait);
+    p.b.close();
+    // Capture b's FIN and deliver it twice.
+    let fin = drain(&mut p.b, p.now).into_iter().find(|s| s.fin).unwrap();
+    p.a.on_segment(&fin, p.now);
+    assert_eq!(p.a.state(), State::TimeWait);
+    let first = p.a.poll_at().unwrap();
+    drain(&mut p.a, p.now);
+    let later = p.now + Duration::from_secs(10);
+    p.a.on_segment(&fin, later);
+    assert_eq!(p.a.poll_at().unwrap(), first + Duration::from_secs(10));
+    let out = drain(&mut p.a, later);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].ack, Some(fin.seq + 1));
+}
+
+/// Random loss in both directions (seeded; set TOE_SEED to replay): the
+/// data arrives intact and both sides close.
+#[test]
+fn random_loss_both_ways_then_close() {
+    let seed: u64 = std::env::var("TOE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    println!("seed {seed} (replay with TOE_SEED={seed})");
+    for round in 0..4u64 {
+        let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ round;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut p = Pair::open();
+        // About 10% loss, decided per segment index in advance.
+        p.drop_ab = (0..20_000).filter(|_| next() % 10 == 0).collect();
+        p.drop_ba = (0..20_000).filter(|_| next() % 10 == 0).collect();
+        p.established();
+        let up: Vec<u8> = (0..60_000u32).map(|i| (i ^ round as u32) as u8).collect();
+        let down: Vec<u8> = (0..20_000u32).map(|i| (i * 3) as u8).collect();
+        let (mut wa, mut wb, mut ra, mut rb) = (0, 0, vec![], vec![]);
+        let mut buf = vec![0u8; 8192];
+        let mut closed = false;
+        for _ in 0..20_000 {
+            wa += p.a.write(&up[wa..]);
+            wb += p.b.write(&down[wb..]);
+            if !closed && wa == up.len() && wb == down.len() {
+                p.a.close();
+                p.b.close();
+                closed = true;
+            }
+            p.run(ms(50), |_| false);
+            for (c, out) in [(&mut p.a, &mut ra), (&mut p.b, &mut rb)] {
+                loop {
+                    let n = c.read(&mut buf);
+                    if n == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&buf[..n]);
+                }
+            }
+            if p.a.closed().is_some() && p.b.closed().is_some() {
+                break;
+            }
+        }
+        let first_diff = |x: &[u8], y: &[u8]| x.iter().zip(y).position(|(p, q)| p != q);
+        assert!(rb == up, "round {round}: a -> b: got {} of {} bytes, first difference at {:?}; {:?} {:?} at {:?}", rb.len(), up.len(), first_diff(&rb, &up), p.a.closed(), p.b.closed(), p.now - T0);
+        assert!(ra == down, "round {round}: b -> a: got {} of {} bytes, first difference at {:?}", ra.len(), down.len(), first_diff(&ra, &down));
+        assert!(
+            matches!(p.a.state(), State::Closed | State::TimeWait) && matches!(p.b.state(), State::Closed | State::TimeWait),
+            "round {round}: {:?} {:?}",
+            p.a.state(),
+            p.b.state()
+        );
+    }
+}
