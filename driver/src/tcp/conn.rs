@@ -149,6 +149,8 @@ pub struct Conn {
     /// dispatch when set.
     persist: bool,
     probe_now: bool,
+    /// Current persist interval (doubles per probe up to the RTO maximum).
+    persist_interval: Duration,
     out: VecDeque<Segment>,
     closed: Option<Closed>,
 }
@@ -183,6 +185,7 @@ impl Conn {
             rtx_now: false,
             persist: false,
             probe_now: false,
+            persist_interval: Duration::ZERO,
             out: VecDeque::new(),
             closed: None,
         }
@@ -357,8 +360,9 @@ impl Conn {
                 // Zero-window probe, with backoff but no limit: a peer
                 // that keeps answering with a zero window is alive
                 // (RFC 9293 3.8.6.1).
-                let _ = self.rto.expired();
                 self.probe_now = true;
+                self.persist_interval = (self.persist_interval * 2).min(self.cfg.rto.max);
+                self.rtx_deadline = Some(now + self.persist_interval);
                 return;
             }
             match self.rto.expired() {
@@ -643,24 +647,24 @@ impl Conn {
         }
         if self.probe_now {
             self.probe_now = false;
-            // One byte beyond the window (or the FIN), to draw an ACK with
-            // the current window.
-            if let Some((seq, data)) = self.snd.next_new(1, 1) {
-                self.arm_rtx(now);
-                return Some(self.data_segment(seq, data));
-            }
-            if let Some((seq, data)) = self.snd.next_retransmit(1) {
-                self.arm_rtx(now);
+            // One byte beyond the window, to draw an ACK with the current
+            // window: the same byte each time once one is out.
+            let probe = if self.snd.in_flight() > 0 {
+                self.snd.next_retransmit(1)
+            } else {
+                self.snd.next_new(1, 1)
+            };
+            if let Some((seq, data)) = probe {
                 return Some(self.data_segment(seq, data));
             }
         }
-        if self.snd_wnd == 0 && self.snd.unsent() > 0 && self.snd.in_flight() == 0 {
+        if self.snd_wnd == 0 && self.snd.unsent() > 0 && self.snd.in_flight() == 0 && !self.persist {
             // Zero window with data waiting: the persist timer runs.
-            if !self.persist {
-                self.persist = true;
-                self.rtx_deadline = None;
-                self.arm_rtx(now);
-            }
+            self.persist = true;
+            self.persist_interval = self.rto.rto();
+            self.rtx_deadline = Some(now + self.persist_interval);
+        }
+        if self.persist {
             return self.pure_ack();
         }
         let wnd = self.snd_wnd.min(self.cc.cwnd());

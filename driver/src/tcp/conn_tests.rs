@@ -381,3 +381,44 @@ fn random_loss_both_ways_then_close() {
         );
     }
 }
+
+#[test]
+fn zero_window_is_probed_until_it_opens() {
+    let mut cfg = Config::default();
+    cfg.recv_buffer = 4096;
+    cfg.syn_opts.wscale = Some(0);
+    cfg.rto.max_retries = 3;
+    let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
+    let syn = drain(&mut a, T0).remove(0);
+    let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
+    let mut p = Pair { a, b, now: T0, drop_ab: vec![], drop_ba: vec![], sent_ab: 0, sent_ba: 0 };
+    p.established();
+    let data: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
+    let mut w = p.a.write(&data);
+    // b reads nothing for 10 minutes: its window closes at 4096 bytes and
+    // a probes, with backoff, far beyond its retransmission limit of 3.
+    let before = p.sent_ab;
+    p.run(Duration::from_secs(600), |_| false);
+    assert_eq!(p.a.state(), State::Established, "a zero window is not a dead peer");
+    assert_eq!(p.b.readable(), 4096);
+    let probes = p.sent_ab - before;
+    assert!((5..60).contains(&probes), "{probes} segments while the window was closed");
+    // b reads: the window update restarts the transfer.
+    let mut got = vec![];
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..1000 {
+        w += p.a.write(&data[w..]);
+        loop {
+            let n = p.b.read(&mut buf);
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        if got.len() == data.len() {
+            break;
+        }
+        p.run(ms(20), |_| false);
+    }
+    assert_eq!(got, data);
+}
