@@ -10,9 +10,11 @@
 //! congestion control with fast retransmit, zero-window probing (persist
 //! timer, 3.8.6.1), FIN exchange in every state, TIME_WAIT (2 MSL), RST
 //! in every state with the RFC 5961 checks.
-//! Not yet: delayed ACKs, keepalive, sending and using SACK blocks on the
-//! wire, timestamps on data segments (negotiated, not yet used), and the
-//! listener/demultiplexer that answers segments for no connection with RST.
+//! Also delayed ACKs, keepalive, and SACK blocks sent (from the receive
+//! buffer's holes) and used (retransmission skips SACKed ranges).
+//! Not yet: timestamps on data segments (negotiated, not yet used), and
+//! the listener/demultiplexer that answers segments for no connection with
+//! RST.
 use super::cc::{Action, Algorithm, Congestion};
 use super::checks::{self, Verdict};
 use super::options::{Negotiated, SynOptions};
@@ -52,6 +54,8 @@ pub struct Segment {
     pub window: u16,
     /// Options of a SYN.
     pub syn_opts: SynOptions,
+    /// SACK blocks (RFC 2018), when SACK was negotiated.
+    pub sack: Vec<(Seq, Seq)>,
     pub payload: Vec<u8>,
 }
 
@@ -89,6 +93,21 @@ pub struct Config {
     /// Our MSS limit (path MTU - 40).
     pub mss: u16,
     pub syn_opts: SynOptions,
+    /// Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2): an in-order
+    /// segment is acknowledged after at most this long, or at once for
+    /// every second full-sized segment.  `None` ACKs every segment at once.
+    pub delayed_ack: Option<Duration>,
+    /// Keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6): after `idle` without
+    /// hearing from the peer, a probe every `interval`; `count` unanswered
+    /// probes end the connection.  Off by default, as the RFCs require.
+    pub keepalive: Option<Keepalive>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Keepalive {
+    pub idle: Duration,
+    pub interval: Duration,
+    pub count: u32,
 }
 
 impl Default for Config {
@@ -100,6 +119,8 @@ impl Default for Config {
             send_buffer: 64 * 1024,
             recv_buffer: 64 * 1024,
             mss: 1460,
+            delayed_ack: Some(Duration::from_millis(40)),
+            keepalive: None,
             syn_opts: SynOptions {
                 mss: Some(1460),
                 wscale: Some(super::options::wscale_for(64 * 1024)),
@@ -138,6 +159,14 @@ pub struct Conn {
     cc: Congestion,
     rtx_deadline: Option<Duration>,
     time_wait_deadline: Option<Duration>,
+    delack_deadline: Option<Duration>,
+    /// Full-sized segments received since our last ACK.
+    unacked_full: u32,
+    /// Last time anything was heard from the peer, and keepalive probes
+    /// sent since.
+    last_heard: Duration,
+    keepalive_sent: u32,
+    keepalive_deadline: Option<Duration>,
     /// Segment timed for an RTT sample: (end seq, sent at).
     timing: Option<(Seq, Duration)>,
     /// Send an ACK at the next dispatch.
@@ -180,6 +209,11 @@ impl Conn {
             fin_received: false,
             rtx_deadline: None,
             time_wait_deadline: None,
+            delack_deadline: None,
+            unacked_full: 0,
+            last_heard: Duration::ZERO,
+            keepalive_sent: 0,
+            keepalive_deadline: None,
             timing: None,
             ack_now: false,
             rtx_now: false,
@@ -279,10 +313,16 @@ impl Conn {
     }
 
     fn ack_segment(&self) -> Segment {
+        let sack = match (&self.rcv, self.neg) {
+            // At most 3 blocks (room left next to timestamps, RFC 2018 3).
+            (Some(r), Some(n)) if n.sack => r.sack_blocks(3),
+            _ => Vec::new(),
+        };
         Segment {
             seq: self.snd_nxt(),
             ack: self.rcv.as_ref().map(|r| r.rcv_nxt() + self.fin_received as u32),
             window: self.rcv_window_field(false),
+            sack,
             ..Segment::default()
         }
     }
@@ -292,6 +332,8 @@ impl Conn {
         self.closed = Some(how);
         self.rtx_deadline = None;
         self.time_wait_deadline = None;
+        self.delack_deadline = None;
+        self.keepalive_deadline = None;
         self.out.clear();
     }
 
@@ -342,10 +384,10 @@ impl Conn {
 
     /// When [`Conn::on_timer`] must next be called.
     pub fn poll_at(&self) -> Option<Duration> {
-        match (self.rtx_deadline, self.time_wait_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.rtx_deadline, self.time_wait_deadline, self.delack_deadline, self.keepalive_deadline]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs the timers due at `now`.
@@ -353,6 +395,25 @@ impl Conn {
         if self.time_wait_deadline.is_some_and(|d| now >= d) {
             self.end(Closed::Normally);
             return;
+        }
+        if self.delack_deadline.is_some_and(|d| now >= d) {
+            self.delack_deadline = None;
+            self.ack_now = true;
+        }
+        if let (Some(d), Some(k)) = (self.keepalive_deadline, self.cfg.keepalive) {
+            if now >= d {
+                if self.keepalive_sent >= k.count {
+                    self.end(Closed::TimedOut);
+                    return;
+                }
+                // A probe: one old sequence number, no data, which the
+                // peer must answer with an ACK (RFC 1122 4.2.3.6).
+                let mut probe = self.ack_segment();
+                probe.seq = self.snd.una() - 1;
+                self.out.push_back(probe);
+                self.keepalive_sent += 1;
+                self.keepalive_deadline = Some(now + k.interval);
+            }
         }
         if self.rtx_deadline.is_some_and(|d| now >= d) {
             self.rtx_deadline = None;
@@ -393,6 +454,9 @@ impl Conn {
     /// Processes an arriving segment (RFC 9293 3.10.7.3 for SYN_SENT,
     /// 3.10.7.4 for the other states).
     pub fn on_segment(&mut self, seg: &Segment, now: Duration) {
+        self.last_heard = now;
+        self.keepalive_sent = 0;
+        self.keepalive_deadline = None;
         match self.state {
             State::Closed => {}
             State::SynSent => self.on_segment_syn_sent(seg, now),
@@ -521,6 +585,9 @@ impl Conn {
             }
         }
         let wnd = (seg.window as u32) << self.neg.map_or(0, |n| n.snd_wscale);
+        if self.neg.is_some_and(|n| n.sack) && !seg.sack.is_empty() {
+            self.snd.sack(&seg.sack);
+        }
         if ack > una {
             // New data acknowledged.
             let data_ack = ack.min(self.snd.max_sent());
@@ -588,10 +655,20 @@ impl Conn {
         if !seg.payload.is_empty() {
             match self.state {
                 State::Established | State::FinWait1 | State::FinWait2 => {
+                    let in_order = self.rcv.as_ref().is_some_and(|r| r.rcv_nxt() == seg.seq);
                     if let Some(r) = self.rcv.as_mut() {
                         r.insert(seg.seq, &seg.payload);
                     }
-                    self.ack_now = true;
+                    let full = seg.payload.len() >= self.neg.map_or(536, |n| n.send_mss.min(self.cfg.mss)) as usize - 12;
+                    self.unacked_full += full as u32;
+                    match self.cfg.delayed_ack {
+                        // Out of order (or filling a hole): ACK at once, so the
+                        // sender sees duplicates (RFC 5681 4.2).
+                        Some(d) if in_order && !self.has_holes() && self.unacked_full < 2 => {
+                            self.delack_deadline.get_or_insert(now + d);
+                        }
+                        _ => self.ack_now = true,
+                    }
                 }
                 _ => {}
             }
@@ -618,6 +695,10 @@ impl Conn {
         }
     }
 
+    fn has_holes(&self) -> bool {
+        self.rcv.as_ref().is_some_and(|r| !r.sack_blocks(1).is_empty())
+    }
+
     fn enter_time_wait(&mut self, now: Duration) {
         self.state = State::TimeWait;
         self.rtx_deadline = None;
@@ -626,6 +707,25 @@ impl Conn {
 
     /// The next segment to send at `now`, if any.
     pub fn dispatch(&mut self, now: Duration) -> Option<Segment> {
+        let seg = self.dispatch_inner(now);
+        if seg.as_ref().is_some_and(|s| s.ack.is_some()) {
+            // Whatever goes out carries the ACK.
+            self.delack_deadline = None;
+            self.unacked_full = 0;
+        }
+        if let Some(k) = self.cfg.keepalive {
+            if self.state == State::Established
+                && self.keepalive_deadline.is_none()
+                && self.snd.in_flight() == 0
+                && self.snd.unsent() == 0
+            {
+                self.keepalive_deadline = Some(self.last_heard + k.idle);
+            }
+        }
+        seg
+    }
+
+    fn dispatch_inner(&mut self, now: Duration) -> Option<Segment> {
         if let Some(s) = self.out.pop_front() {
             return Some(s);
         }

@@ -422,3 +422,123 @@ fn zero_window_is_probed_until_it_opens() {
     }
     assert_eq!(got, data);
 }
+
+fn established_pair(cfg: Config) -> Pair {
+    let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
+    let syn = drain(&mut a, T0).remove(0);
+    let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
+    let mut p = Pair { a, b, now: T0, drop_ab: vec![], drop_ba: vec![], sent_ab: 0, sent_ba: 0 };
+    p.established();
+    p
+}
+
+#[test]
+fn delayed_ack_every_second_segment_or_after_the_delay() {
+    let mut p = established_pair(Config::default());
+    let t = p.now;
+    // One small segment: no ACK at once, one after 40 ms.
+    p.a.write(b"hello");
+    let seg = drain(&mut p.a, t).remove(0);
+    p.b.on_segment(&seg, t);
+    assert!(drain(&mut p.b, t).is_empty(), "ACK delayed");
+    assert_eq!(p.b.poll_at(), Some(t + ms(40)));
+    p.b.on_timer(t + ms(40));
+    let ack = drain(&mut p.b, t + ms(40));
+    assert_eq!(ack.len(), 1);
+    assert_eq!(ack[0].ack, Some(seg.seq + 5));
+    // Two full-sized segments: ACK at once.
+    p.a.on_segment(&ack[0], t + ms(40));
+    p.a.write(&[7u8; 2920]);
+    let segs = drain(&mut p.a, t + ms(41));
+    assert_eq!(segs.len(), 2);
+    p.b.on_segment(&segs[0], t + ms(41));
+    assert!(drain(&mut p.b, t + ms(41)).is_empty());
+    p.b.on_segment(&segs[1], t + ms(41));
+    let ack = drain(&mut p.b, t + ms(41));
+    assert_eq!(ack.len(), 1, "every second full segment is acknowledged at once");
+    // Data going the other way carries the ACK and cancels the timer.
+    p.a.write(b"x");
+    let seg = drain(&mut p.a, t + ms(42)).remove(0);
+    p.b.on_segment(&seg, t + ms(42));
+    p.b.write(b"reply");
+    let out = drain(&mut p.b, t + ms(43));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].payload.len(), out[0].ack), (5, Some(seg.seq + 1)));
+    // No delayed-ACK timer left: the next timer is the retransmission of
+    // "reply" (at least the 1 s minimum RTO away).
+    assert!(p.b.poll_at().unwrap() >= t + ms(1043));
+}
+
+#[test]
+fn out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent() {
+    let mut p = established_pair(Config::default());
+    // Warm up: grow a's congestion window past a few segments.
+    p.a.write(&[0u8; 30_000]);
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..100 {
+        p.run(ms(10), |_| false);
+        p.b.read(&mut buf);
+    }
+    assert_eq!(p.a.closed(), None);
+    let t = p.now;
+    p.a.write(&[1u8; 6 * 1460]);
+    let segs = drain(&mut p.a, t);
+    assert_eq!(segs.len(), 6);
+    // The second segment is lost: the third arrives out of order.
+    p.b.on_segment(&segs[0], t);
+    p.b.on_segment(&segs[2], t);
+    let ack = drain(&mut p.b, t);
+    assert_eq!(ack.len(), 1);
+    assert_eq!(ack[0].ack, Some(segs[1].seq));
+    assert_eq!(ack[0].sack, vec![(segs[2].seq, segs[2].seq + 1460)]);
+    // Three duplicates (each with SACK) trigger fast retransmit of the
+    // hole only.
+    let mut dups = vec![];
+    for s in &segs[3..] {
+        p.b.on_segment(s, t);
+        dups.extend(drain(&mut p.b, t));
+    }
+    assert_eq!(dups.len(), 3);
+    assert!(dups.iter().all(|d| d.ack == Some(segs[1].seq) && !d.sack.is_empty()));
+    p.a.on_segment(&ack[0], t);
+    for d in &dups {
+        p.a.on_segment(d, t);
+    }
+    let rtx = drain(&mut p.a, t);
+    assert!(!rtx.is_empty());
+    assert_eq!((rtx[0].seq, rtx[0].payload.len()), (segs[1].seq, 1460), "the hole, not what was SACKed");
+    p.b.on_segment(&rtx[0], t);
+    let sent: usize = segs.iter().map(|s| s.payload.len()).sum();
+    assert_eq!(p.b.readable(), sent);
+}
+
+#[test]
+fn keepalive_probes_an_idle_connection_and_ends_a_dead_one() {
+    let cfg = Config {
+        keepalive: Some(Keepalive { idle: Duration::from_secs(60), interval: Duration::from_secs(10), count: 3 }),
+        ..Config::default()
+    };
+    let mut p = established_pair(cfg);
+    // A live peer answers the probes: still established after an hour.
+    p.run(Duration::from_secs(3600), |_| false);
+    assert_eq!((p.a.state(), p.b.state()), (State::Established, State::Established));
+    assert!(p.sent_ab > 10, "probes went out");
+    // The peer dies (everything dropped): 3 probes, then the connection ends.
+    let now = p.now;
+    let deadline = p.a.poll_at().unwrap();
+    let mut probes = 0;
+    let mut t = deadline;
+    while p.a.closed().is_none() {
+        p.a.on_timer(t);
+        for s in drain(&mut p.a, t) {
+            assert_eq!(s.seq, ISS_A + 1 - 1, "probe with an old sequence number");
+            probes += 1;
+        }
+        t = match p.a.poll_at() {
+            Some(x) => x,
+            None => break,
+        };
+        assert!(t < now + Duration::from_secs(200));
+    }
+    assert_eq!((probes, p.a.closed()), (3, Some(Closed::TimedOut)));
+}
