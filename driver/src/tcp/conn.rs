@@ -12,9 +12,10 @@
 //! in every state with the RFC 5961 checks.
 //! Also delayed ACKs, keepalive, and SACK blocks sent (from the receive
 //! buffer's holes) and used (retransmission skips SACKed ranges).
-//! Not yet: timestamps on data segments (negotiated, not yet used), and
-//! the listener/demultiplexer that answers segments for no connection with
-//! RST.
+//! Timestamps (RFC 7323) when both sides offer them: on every segment,
+//! RTT measured from the echo, PAWS.
+//! Not yet: the listener/demultiplexer that answers segments for no
+//! connection with RST.
 use super::cc::{Action, Algorithm, Congestion};
 use super::checks::{self, Verdict};
 use super::options::{Negotiated, SynOptions};
@@ -56,6 +57,8 @@ pub struct Segment {
     pub syn_opts: SynOptions,
     /// SACK blocks (RFC 2018), when SACK was negotiated.
     pub sack: Vec<(Seq, Seq)>,
+    /// Timestamps option (TSval, TSecr), RFC 7323.
+    pub ts: Option<(u32, u32)>,
     pub payload: Vec<u8>,
 }
 
@@ -101,6 +104,8 @@ pub struct Config {
     /// hearing from the peer, a probe every `interval`; `count` unanswered
     /// probes end the connection.  Off by default, as the RFCs require.
     pub keepalive: Option<Keepalive>,
+    /// Offer timestamps (RFC 7323): RTT measurement on every ACK and PAWS.
+    pub timestamps: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -121,6 +126,7 @@ impl Default for Config {
             mss: 1460,
             delayed_ack: Some(Duration::from_millis(40)),
             keepalive: None,
+            timestamps: true,
             syn_opts: SynOptions {
                 mss: Some(1460),
                 wscale: Some(super::options::wscale_for(64 * 1024)),
@@ -160,6 +166,9 @@ pub struct Conn {
     rtx_deadline: Option<Duration>,
     time_wait_deadline: Option<Duration>,
     delack_deadline: Option<Duration>,
+    /// TS.Recent and Last.ACK.sent (RFC 7323 4.3).
+    ts_recent: Option<u32>,
+    last_ack_sent: Seq,
     /// Full-sized segments received since our last ACK.
     unacked_full: u32,
     /// Last time anything was heard from the peer, and keepalive probes
@@ -210,6 +219,8 @@ impl Conn {
             rtx_deadline: None,
             time_wait_deadline: None,
             delack_deadline: None,
+            ts_recent: None,
+            last_ack_sent: Seq(0),
             unacked_full: 0,
             last_heard: Duration::ZERO,
             keepalive_sent: 0,
@@ -251,6 +262,10 @@ impl Conn {
     pub fn closed(&self) -> Option<Closed> {
         self.closed
     }
+    /// Smoothed round-trip time, once measured.
+    pub fn srtt(&self) -> Option<Duration> {
+        self.rto.srtt()
+    }
     pub fn negotiated(&self) -> Option<&Negotiated> {
         self.neg.as_ref()
     }
@@ -267,13 +282,28 @@ impl Conn {
     fn take_peer_syn(&mut self, syn: &Segment) {
         self.irs = syn.seq;
         self.rcv = Some(RecvBuffer::new(syn.seq + 1, self.cfg.recv_buffer));
-        let neg = Negotiated::new(&self.cfg.syn_opts, &syn.syn_opts, self.cfg.mss);
+        let neg = Negotiated::new(&self.our_syn_opts(), &syn.syn_opts, self.cfg.mss);
+        self.ts_recent = neg.ts_recent;
         // A SYN's window is never scaled (RFC 7323 2.2).
         self.snd_wnd = syn.window as u32;
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = syn.seq;
         self.cc = Congestion::new(self.cfg.algorithm, neg.payload_per_segment() as u32);
         self.neg = Some(neg);
+    }
+
+    /// What our SYN offers (the TSval is filled in when it is sent).
+    fn our_syn_opts(&self) -> SynOptions {
+        SynOptions {
+            tsval: self.cfg.timestamps.then_some(0),
+            ..self.cfg.syn_opts
+        }
+    }
+
+    /// Our timestamp clock: milliseconds, offset per connection by the ISS
+    /// so that it reveals nothing about uptime (RFC 7323 7.1).
+    fn ts_now(&self, now: Duration) -> u32 {
+        (now.as_millis() as u32).wrapping_add(self.iss.0)
     }
 
     fn send_syn(&mut self, now: Duration) {
@@ -283,7 +313,7 @@ impl Conn {
             ack: self.rcv.as_ref().map(|r| r.rcv_nxt()),
             syn: true,
             window: rcv_wnd,
-            syn_opts: self.cfg.syn_opts,
+            syn_opts: self.our_syn_opts(),
             ..Segment::default()
         };
         self.out.push_back(seg);
@@ -506,7 +536,7 @@ impl Conn {
                 ack: Some(seg.seq + 1),
                 syn: true,
                 window: self.rcv_window_field(true),
-                syn_opts: self.cfg.syn_opts,
+                syn_opts: self.our_syn_opts(),
                 ..Segment::default()
             });
         }
@@ -525,6 +555,25 @@ impl Conn {
         let rcv_nxt = self.rcv.as_ref().map_or(Seq(0), |r| r.rcv_nxt()) + self.fin_received as u32;
         let rcv_wnd = self.rcv.as_ref().map_or(0, |r| r.window());
         // First: sequence number acceptability.
+        // PAWS (RFC 7323 5.3): a segment whose TSval is older than
+        // TS.Recent is a duplicate from an old incarnation or a wrapped
+        // sequence space: ACK and drop (RST exempt).
+        let ts_on = self.neg.is_some_and(|n| n.timestamps);
+        if let (true, Some((tsval, _)), Some(recent)) = (ts_on, seg.ts, self.ts_recent) {
+            if !seg.rst && (tsval.wrapping_sub(recent) as i32) < 0 {
+                self.ack_now = true;
+                return;
+            }
+        }
+        if let (true, Some((tsval, _))) = (ts_on, seg.ts) {
+            // RFC 7323 4.3: remember TSval of the segment that the next ACK
+            // answers.
+            if seg.seq <= self.last_ack_sent
+                && self.ts_recent.map_or(true, |r| (tsval.wrapping_sub(r) as i32) >= 0)
+            {
+                self.ts_recent = Some(tsval);
+            }
+        }
         // With a zero receive window nothing is acceptable, but the ACK of
         // a segment at RCV.NXT is still processed (3.10.7.4); its data and
         // FIN are not.
@@ -595,7 +644,18 @@ impl Conn {
             if fin_end == Some(ack) {
                 self.fin_acked = true;
             }
-            self.sample_rtt(ack, now);
+            match seg.ts {
+                // RTTM (RFC 7323 4): the echoed timestamp measures the
+                // round trip even across retransmissions.
+                Some((_, tsecr)) if ts_on && tsecr != 0 => {
+                    let rtt = self.ts_now(now).wrapping_sub(tsecr);
+                    if rtt < 600_000 {
+                        self.rto.sample(Duration::from_millis(rtt as u64));
+                    }
+                    self.timing = None;
+                }
+                _ => self.sample_rtt(ack, now),
+            }
             let act = self.cc.on_ack(freed.max(1), ack, self.snd.in_flight(), self.rto.srtt(), now);
             self.rto.acked();
             self.rtx_deadline = None;
@@ -707,7 +767,19 @@ impl Conn {
 
     /// The next segment to send at `now`, if any.
     pub fn dispatch(&mut self, now: Duration) -> Option<Segment> {
-        let seg = self.dispatch_inner(now);
+        let mut seg = self.dispatch_inner(now);
+        if let Some(s) = seg.as_mut() {
+            let echo = self.ts_recent.unwrap_or(0);
+            if s.syn && s.syn_opts.tsval.is_some() {
+                s.syn_opts.tsval = Some(self.ts_now(now));
+                s.ts = Some((self.ts_now(now), if s.ack.is_some() { echo } else { 0 }));
+            } else if !s.rst && self.neg.is_some_and(|n| n.timestamps) {
+                s.ts = Some((self.ts_now(now), echo));
+            }
+            if let Some(a) = s.ack {
+                self.last_ack_sent = a;
+            }
+        }
         if seg.as_ref().is_some_and(|s| s.ack.is_some()) {
             // Whatever goes out carries the ACK.
             self.delack_deadline = None;

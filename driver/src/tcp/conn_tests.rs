@@ -448,7 +448,8 @@ fn delayed_ack_every_second_segment_or_after_the_delay() {
     assert_eq!(ack[0].ack, Some(seg.seq + 5));
     // Two full-sized segments: ACK at once.
     p.a.on_segment(&ack[0], t + ms(40));
-    p.a.write(&[7u8; 2920]);
+    let mss = p.a.negotiated().unwrap().payload_per_segment() as usize;
+    p.a.write(&vec![7u8; 2 * mss]);
     let segs = drain(&mut p.a, t + ms(41));
     assert_eq!(segs.len(), 2);
     p.b.on_segment(&segs[0], t + ms(41));
@@ -481,7 +482,10 @@ fn out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent() {
     }
     assert_eq!(p.a.closed(), None);
     let t = p.now;
-    p.a.write(&[1u8; 6 * 1460]);
+    // Timestamps are on: 12 bytes of options per segment.
+    let mss = p.a.negotiated().unwrap().payload_per_segment() as usize;
+    assert_eq!(mss, 1448);
+    p.a.write(&vec![1u8; 6 * mss]);
     let segs = drain(&mut p.a, t);
     assert_eq!(segs.len(), 6);
     // The second segment is lost: the third arrives out of order.
@@ -490,7 +494,7 @@ fn out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent() {
     let ack = drain(&mut p.b, t);
     assert_eq!(ack.len(), 1);
     assert_eq!(ack[0].ack, Some(segs[1].seq));
-    assert_eq!(ack[0].sack, vec![(segs[2].seq, segs[2].seq + 1460)]);
+    assert_eq!(ack[0].sack, vec![(segs[2].seq, segs[2].seq + mss as u32)]);
     // Three duplicates (each with SACK) trigger fast retransmit of the
     // hole only.
     let mut dups = vec![];
@@ -506,7 +510,7 @@ fn out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent() {
     }
     let rtx = drain(&mut p.a, t);
     assert!(!rtx.is_empty());
-    assert_eq!((rtx[0].seq, rtx[0].payload.len()), (segs[1].seq, 1460), "the hole, not what was SACKed");
+    assert_eq!((rtx[0].seq, rtx[0].payload.len()), (segs[1].seq, mss), "the hole, not what was SACKed");
     p.b.on_segment(&rtx[0], t);
     let sent: usize = segs.iter().map(|s| s.payload.len()).sum();
     assert_eq!(p.b.readable(), sent);
@@ -541,4 +545,37 @@ fn keepalive_probes_an_idle_connection_and_ends_a_dead_one() {
         assert!(t < now + Duration::from_secs(200));
     }
     assert_eq!((probes, p.a.closed()), (3, Some(Closed::TimedOut)));
+}
+
+#[test]
+fn timestamps_are_echoed_measure_rtt_and_guard_against_old_segments() {
+    let mut p = established_pair(Config::default());
+    assert!(p.a.negotiated().unwrap().timestamps);
+    let t = p.now;
+    p.a.write(b"first");
+    let s1 = drain(&mut p.a, t).remove(0);
+    let (tsval, tsecr) = s1.ts.expect("data carries timestamps");
+    assert_ne!(tsecr, 0, "echoes the peer's last TSval");
+    p.b.on_segment(&s1, t + ms(30));
+    p.b.on_timer(t + ms(70));
+    let ack = drain(&mut p.b, t + ms(70)).remove(0);
+    assert_eq!(ack.ts.unwrap().1, tsval, "b echoes a's TSval");
+    // The echo measures the round trip (70 ms; the handshake's was 1 ms).
+    let before = p.a.srtt().unwrap();
+    p.a.on_segment(&ack, t + ms(70));
+    let after = p.a.srtt().unwrap();
+    assert_eq!(after, before * 7 / 8 + ms(70) / 8);
+    let mut buf = [0u8; 16];
+    assert_eq!(p.b.read(&mut buf), 5);
+    // PAWS: a segment with an older TSval than the last one seen is dropped
+    // and answered with an ACK, even though its sequence number fits.
+    p.a.write(b"second");
+    let mut s2 = drain(&mut p.a, t + ms(100)).remove(0);
+    let good = s2.clone();
+    s2.ts = Some((tsval.wrapping_sub(1000), s2.ts.unwrap().1));
+    p.b.on_segment(&s2, t + ms(101));
+    assert_eq!(p.b.readable(), 0);
+    assert_eq!(drain(&mut p.b, t + ms(101)).len(), 1);
+    p.b.on_segment(&good, t + ms(102));
+    assert_eq!(p.b.readable(), 6);
 }
