@@ -9,7 +9,7 @@ use toe_driver::shm::ShmBackend;
 #[test]
 fn driver_in_another_process_than_the_simulator() {
     let shm = format!("/dev/shm/toe-simd-test-{}", std::process::id());
-    let mut simd = Command::new(env!("CARGO_BIN_EXE_toe-simd"))
+    let simd = Command::new(env!("CARGO_BIN_EXE_toe-simd"))
         .args(["--shm", &shm, "--loopback"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
