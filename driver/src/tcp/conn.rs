@@ -334,11 +334,15 @@ impl Conn {
         }
     }
 
-    /// SND.NXT counting our FIN once it is sent.
+    /// The sequence number for segments without data: the highest sent
+    /// (SND.MAX, counting our FIN).  After a go-back-N rewind SND.NXT is
+    /// behind it; an ACK carrying that older number would lie before the
+    /// peer's RCV.NXT and be dropped unread.
     fn snd_nxt(&self) -> Seq {
-        match self.fin_seq {
-            Some(f) if f == self.snd.nxt() => f + 1,
-            _ => self.snd.nxt(),
+        let m = self.snd.max_sent();
+        match self.fin_hi {
+            Some(f) if f == m => f + 1,
+            _ => m,
         }
     }
 
@@ -373,6 +377,25 @@ impl Conn {
         match self.state {
             State::SynSent | State::SynReceived | State::Established | State::CloseWait if !self.fin_wanted => {
                 self.snd.write(data)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Internal state for diagnostics.
+    pub fn debug_summary(&self) -> String {
+        format!(
+            "una {} nxt {} max {} in_flight {} unsent {} snd_wnd {} cwnd {} ssthresh {} rto {:?} backoffs {} persist {} rtx {:?}",
+            self.snd.una().0, self.snd.nxt().0, self.snd.max_sent().0, self.snd.in_flight(), self.snd.unsent(),
+            self.snd_wnd, self.cc.cwnd(), self.cc.ssthresh(), self.rto.rto(), self.rto.backoffs(), self.persist, self.rtx_deadline
+        )
+    }
+
+    /// Bytes `write` would take now.
+    pub fn send_room(&self) -> usize {
+        match self.state {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait if !self.fin_wanted => {
+                self.snd.free()
             }
             _ => 0,
         }
@@ -880,6 +903,13 @@ impl Conn {
     fn data_segment(&self, seq: Seq, data: Vec<u8>) -> Segment {
         let mut s = self.ack_segment();
         s.seq = seq;
+        // SACK blocks only as far as they fit next to the payload within
+        // the peer's MSS (8 bytes a block plus 4 for kind, length and
+        // padding; RFC 6691: options count against the segment size).
+        if let Some(n) = self.neg {
+            let room = (n.send_mss as usize).saturating_sub(n.option_overhead() as usize + data.len());
+            s.sack.truncate(room.saturating_sub(4) / 8);
+        }
         s.payload = data;
         s
     }

@@ -579,3 +579,22 @@ fn timestamps_are_echoed_measure_rtt_and_guard_against_old_segments() {
     p.b.on_segment(&good, t + ms(102));
     assert_eq!(p.b.readable(), 6);
 }
+
+#[test]
+fn data_segments_never_exceed_the_mss_with_sack_blocks() {
+    let mut p = established_pair(Config::default());
+    let mss = p.a.negotiated().unwrap().send_mss as usize;
+    let opts = p.a.negotiated().unwrap().option_overhead() as usize;
+    // b has holes (so its ACKs carry SACK blocks) and sends full segments.
+    p.a.write(&vec![1u8; 10 * 1448]);
+    let segs = drain(&mut p.a, p.now);
+    for s in segs.iter().skip(1).step_by(2) {
+        p.b.on_segment(s, p.now);
+    }
+    drain(&mut p.b, p.now);
+    p.b.write(&vec![2u8; 4 * 1448]);
+    for s in drain(&mut p.b, p.now) {
+        let option_bytes = opts + if s.sack.is_empty() { 0 } else { 4 + 8 * s.sack.len() };
+        assert!(s.payload.len() + option_bytes <= mss, "{} payload + {} option bytes", s.payload.len(), option_bytes);
+    }
+}

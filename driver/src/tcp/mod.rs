@@ -23,6 +23,7 @@ pub mod recv;
 pub mod rto;
 pub mod send;
 pub mod seq;
+pub mod stack;
 
 #[cfg(test)]
 mod conn_tests;

@@ -1,0 +1,262 @@
+//! A TCP endpoint for one IPv4 address: listeners, a connection table
+//! keyed by the 4-tuple, and the translation between TCP packets on the
+//! wire (parsed and built with smoltcp's `wire`) and [`Conn`].  Segments
+//! for no connection and no listener are answered with RST (RFC 9293
+//! 3.10.7.1).  Bounded: at most `max_conns` connections and `backlog`
+//! established-but-unaccepted connections per listener; SYNs beyond are
+//! dropped and counted.
+use super::conn::{Config, Conn, Segment, State};
+use super::isn::IsnGenerator;
+use super::options::SynOptions;
+use super::seq::Seq;
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
+use std::collections::{HashMap, VecDeque};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+/// A connection: (local port, remote address, remote port).
+pub type Handle = (u16, Ipv4Addr, u16);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackStats {
+    pub rx_segments: u64,
+    pub rx_bad: u64,
+    pub rst_sent: u64,
+    pub syn_dropped_full: u64,
+}
+
+struct Listener {
+    backlog: usize,
+    ready: VecDeque<Handle>,
+}
+
+pub struct TcpStack {
+    ip: Ipv4Addr,
+    cfg: Config,
+    isn: IsnGenerator,
+    listeners: HashMap<u16, Listener>,
+    conns: HashMap<Handle, Conn>,
+    /// Which listener a connection came from, until accepted.
+    pending: HashMap<Handle, u16>,
+    out: VecDeque<(Ipv4Addr, Vec<u8>)>,
+    max_conns: usize,
+    next_port: u16,
+    stats: StackStats,
+}
+
+fn csum() -> ChecksumCapabilities {
+    ChecksumCapabilities::default()
+}
+
+impl TcpStack {
+    pub fn new(ip: Ipv4Addr, cfg: Config, isn: IsnGenerator, max_conns: usize) -> TcpStack {
+        TcpStack {
+            ip,
+            cfg,
+            isn,
+            listeners: HashMap::new(),
+            conns: HashMap::new(),
+            pending: HashMap::new(),
+            out: VecDeque::new(),
+            max_conns,
+            next_port: 49152,
+            stats: StackStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> StackStats {
+        self.stats
+    }
+
+    pub fn listen(&mut self, port: u16, backlog: usize) {
+        self.listeners.insert(port, Listener { backlog, ready: VecDeque::new() });
+    }
+
+    /// An established connection from the listener on `port`.
+    pub fn accept(&mut self, port: u16) -> Option<Handle> {
+        let h = self.listeners.get_mut(&port)?.ready.pop_front()?;
+        self.pending.remove(&h);
+        Some(h)
+    }
+
+    /// Opens a connection to `remote` from an ephemeral port.
+    pub fn connect(&mut self, remote: (Ipv4Addr, u16), now: Duration) -> Option<Handle> {
+        if self.conns.len() >= self.max_conns {
+            return None;
+        }
+        for _ in 0..16384 {
+            let port = self.next_port;
+            self.next_port = if self.next_port == u16::MAX { 49152 } else { self.next_port + 1 };
+            let h = (port, remote.0, remote.1);
+            if !self.conns.contains_key(&h) && !self.listeners.contains_key(&port) {
+                let iss = self.isn.isn((self.ip, port), remote, now);
+                self.conns.insert(h, Conn::connect(self.cfg.clone(), iss, now));
+                return Some(h);
+            }
+        }
+        None
+    }
+
+    pub fn conn(&mut self, h: Handle) -> Option<&mut Conn> {
+        self.conns.get_mut(&h)
+    }
+
+    /// Forgets connections that have ended.
+    pub fn reap(&mut self) {
+        self.conns.retain(|_, c| c.state() != State::Closed);
+    }
+
+    /// A TCP packet (`tcp`: header and payload) from `src` to `dst`.
+    pub fn on_packet(&mut self, src: Ipv4Addr, dst: Ipv4Addr, tcp: &[u8], now: Duration) {
+        self.stats.rx_segments += 1;
+        let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
+        let Ok(pkt) = TcpPacket::new_checked(tcp) else {
+            self.stats.rx_bad += 1;
+            return;
+        };
+        let Ok(repr) = TcpRepr::parse(&pkt, &s, &d, &csum()) else {
+            self.stats.rx_bad += 1;
+            return;
+        };
+        let seg = to_segment(&repr);
+        let h = (repr.dst_port, src, repr.src_port);
+        if let Some(c) = self.conns.get_mut(&h) {
+            c.on_segment(&seg, now);
+            return;
+        }
+        // LISTEN (3.10.7.2).
+        if seg.rst {
+            return;
+        }
+        if let Some(ack) = seg.ack {
+            self.rst(src, &repr, ack, None);
+            return;
+        }
+        if !seg.syn {
+            return;
+        }
+        let Some(l) = self.listeners.get(&repr.dst_port) else {
+            // CLOSED (3.10.7.1): RST, ACK of the segment.
+            self.rst(src, &repr, Seq(0), Some(seg.seq + seg.len()));
+            return;
+        };
+        let in_progress = self.pending.values().filter(|p| **p == repr.dst_port).count();
+        if self.conns.len() >= self.max_conns || in_progress >= l.backlog {
+            self.stats.syn_dropped_full += 1;
+            return;
+        }
+        let iss = self.isn.isn((dst, repr.dst_port), (src, repr.src_port), now);
+        if let Some(c) = Conn::accept(self.cfg.clone(), &seg, iss, now) {
+            self.conns.insert(h, c);
+            self.pending.insert(h, repr.dst_port);
+        }
+    }
+
+    fn rst(&mut self, to: Ipv4Addr, repr: &TcpRepr, seq: Seq, ack: Option<Seq>) {
+        let seg = Segment {
+            seq,
+            ack,
+            rst: true,
+            ..Segment::default()
+        };
+        self.stats.rst_sent += 1;
+        let bytes = emit(self.ip, to, repr.dst_port, repr.src_port, &seg);
+        self.out.push_back((to, bytes));
+    }
+
+    /// Timers of every connection.
+    pub fn on_timer(&mut self, now: Duration) {
+        for c in self.conns.values_mut() {
+            if c.poll_at().is_some_and(|t| t <= now) {
+                c.on_timer(now);
+            }
+        }
+    }
+
+    pub fn poll_at(&self) -> Option<Duration> {
+        self.conns.values().filter_map(|c| c.poll_at()).min()
+    }
+
+    /// Every TCP packet to send now: (destination, TCP header + payload).
+    pub fn dispatch(&mut self, now: Duration) -> Vec<(Ipv4Addr, Vec<u8>)> {
+        let mut v: Vec<(Ipv4Addr, Vec<u8>)> = self.out.drain(..).collect();
+        for (h, c) in self.conns.iter_mut() {
+            while let Some(seg) = c.dispatch(now) {
+                v.push((h.1, emit(self.ip, h.1, h.0, h.2, &seg)));
+            }
+        }
+        // Connections that completed their handshake join their listener's
+        // accept queue.
+        for (h, port) in &self.pending {
+            if let (Some(c), Some(l)) = (self.conns.get(h), self.listeners.get_mut(port)) {
+                if c.state() != State::SynReceived && !l.ready.contains(h) {
+                    l.ready.push_back(*h);
+                }
+            }
+        }
+        v
+    }
+}
+
+fn to_segment(r: &TcpRepr) -> Segment {
+    let ctl = r.control;
+    Segment {
+        seq: Seq(r.seq_number.0 as u32),
+        ack: r.ack_number.map(|a| Seq(a.0 as u32)),
+        syn: ctl == TcpControl::Syn,
+        fin: ctl == TcpControl::Fin,
+        rst: ctl == TcpControl::Rst,
+        window: r.window_len,
+        syn_opts: SynOptions {
+            mss: r.max_seg_size,
+            wscale: r.window_scale,
+            sack_permitted: r.sack_permitted,
+            tsval: r.timestamp.map(|t| t.tsval),
+        },
+        sack: r.sack_ranges.iter().flatten().map(|&(a, b)| (Seq(a), Seq(b))).collect(),
+        ts: r.timestamp.map(|t| (t.tsval, t.tsecr)),
+        payload: r.payload.to_vec(),
+    }
+}
+
+/// Builds the TCP packet for `seg` with its checksum.
+pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment) -> Vec<u8> {
+    let control = if seg.syn {
+        TcpControl::Syn
+    } else if seg.rst {
+        TcpControl::Rst
+    } else if seg.fin {
+        TcpControl::Fin
+    } else if !seg.payload.is_empty() {
+        TcpControl::Psh
+    } else {
+        TcpControl::None
+    };
+    let mut sack = [None; 3];
+    for (i, (a, b)) in seg.sack.iter().take(3).enumerate() {
+        sack[i] = Some((a.0, b.0));
+    }
+    let repr = TcpRepr {
+        src_port: sport,
+        dst_port: dport,
+        control,
+        seq_number: TcpSeqNumber(seg.seq.0 as i32),
+        ack_number: seg.ack.map(|a| TcpSeqNumber(a.0 as i32)),
+        window_len: seg.window,
+        window_scale: if seg.syn { seg.syn_opts.wscale } else { None },
+        max_seg_size: if seg.syn { seg.syn_opts.mss } else { None },
+        sack_permitted: seg.syn && seg.syn_opts.sack_permitted,
+        sack_ranges: sack,
+        timestamp: seg.ts.map(|(v, e)| TcpTimestampRepr::new(v, e)),
+        payload: &seg.payload,
+    };
+    let mut buf = vec![0u8; repr.buffer_len()];
+    repr.emit(
+        &mut TcpPacket::new_unchecked(&mut buf[..]),
+        &IpAddress::Ipv4(src),
+        &IpAddress::Ipv4(dst),
+        &csum(),
+    );
+    buf
+}

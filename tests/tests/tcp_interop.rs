@@ -1,0 +1,222 @@
+//! Interop: a smoltcp TCP client, in process on the simulated wire, talks
+//! to the host TCP library (driver/src/tcp) through the Verilated NIC, the
+//! driver and the host network layer.  The library echoes; the client
+//! checks every byte, then both close.
+use smoltcp::iface::{Config as IfConfig, Interface, SocketSet};
+use smoltcp::socket::tcp;
+use smoltcp::time::Instant as SmolInstant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpProtocol, Ipv4Address};
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+use toe_driver::net::{Host, NetConfig, NetIf, Received};
+use toe_driver::nic::{Nic, NicConfig};
+use toe_driver::tcp::conn::{Config, State};
+use toe_driver::tcp::isn::IsnGenerator;
+use toe_driver::tcp::stack::TcpStack;
+use toe_sim::wire;
+use toe_tests::peer::PortDevice;
+use toe_tests::simdev::SimThread;
+
+const PEER: [u8; 4] = [10, 5, 0, 1];
+const US: [u8; 4] = [10, 5, 0, 2];
+
+/// A wire that loses (and duplicates) frames at random, seeded.
+struct Lossy {
+    inner: wire::ChannelWire,
+    rng: u64,
+    loss_per_mille: u64,
+    dup: Option<Vec<u8>>,
+    pub dropped: u64,
+}
+
+fn trace(dir: &str, f: &[u8], dropped: bool) {
+    use smoltcp::wire::{EthernetFrame, Ipv4Packet, TcpPacket};
+    if std::env::var_os("TOE_TRACE_TCP").is_none() {
+        return;
+    }
+    let Ok(e) = EthernetFrame::new_checked(f) else { return };
+    let Ok(ip) = Ipv4Packet::new_checked(e.payload()) else { return };
+    let Ok(t) = TcpPacket::new_checked(ip.payload()) else { return };
+    eprintln!(
+        "{dir} seq {} ack {} len {} syn {} fin {} rst {} win {}{}",
+        t.seq_number().0 as u32,
+        t.ack_number().0 as u32,
+        t.payload().len(),
+        t.syn(),
+        t.fin(),
+        t.rst(),
+        t.window_len(),
+        if dropped { " DROPPED" } else { "" }
+    );
+}
+
+impl Lossy {
+    fn roll(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng % 1000
+    }
+}
+
+impl wire::Wire for Lossy {
+    fn recv(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if let Some(f) = self.dup.take() {
+            return Ok(Some(f));
+        }
+        while let Some(f) = self.inner.recv()? {
+            let r = self.roll();
+            if r < self.loss_per_mille {
+                self.dropped += 1;
+                trace("client>lib", &f, true);
+                continue;
+            }
+            trace("client>lib", &f, false);
+            if r >= 1000 - self.loss_per_mille / 2 {
+                self.dup = Some(f.clone());
+            }
+            return Ok(Some(f));
+        }
+        Ok(None)
+    }
+    fn send(&mut self, frame: &[u8]) -> std::io::Result<()> {
+        if self.roll() < self.loss_per_mille {
+            self.dropped += 1;
+            trace("lib>client", frame, true);
+            return Ok(());
+        }
+        trace("lib>client", frame, false);
+        self.inner.send(frame)
+    }
+    fn describe(&self) -> String {
+        format!("lossy ({} per mille)", self.loss_per_mille)
+    }
+}
+
+#[test]
+fn smoltcp_client_and_the_host_tcp_library_echo_200_kb() {
+    echo(0, 1);
+}
+
+/// 3% loss each way plus duplicates (seeded; TOE_SEED replays).
+///
+/// Ignored: it reproduces an open bug.  In about half the runs, some RX
+/// completions never become visible to the driver.  The NIC's per-queue
+/// RX counter then runs ahead of what `rx_burst` returned (192 against 159
+/// in one run), and the connection stalls.  The TCP library is not
+/// involved: the frames never reach it.  The diagnosis (RTL completion
+/// path or driver ring) is open.  Run it with `--ignored`.
+#[test]
+#[ignore = "reproduces a lost-RX-completion bug under investigation (see the doc comment)"]
+fn echo_survives_loss_and_duplication() {
+    let seed: u64 = std::env::var("TOE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(11);
+    println!("seed {seed} (replay with TOE_SEED={seed})");
+    echo(30, seed);
+}
+
+fn echo(loss_per_mille: u64, seed: u64) {
+    let (w, port) = wire::channel();
+    let lossy = Lossy { inner: w, rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1, loss_per_mille, dup: None, dropped: 0 };
+    let sim = SimThread::start("tcpecho", lossy, |_| {});
+    let mut nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
+    sim.settle(2000);
+    let mut host = Host::new(NetIf::new(NetConfig::new([2, 0, 0, 0, 5, 2], US, 24)));
+    let mut stack = TcpStack::new(Ipv4Addr::from(US), Config::default(), IsnGenerator::new([3; 16]), 64);
+    stack.listen(7, 8);
+    // The smoltcp client.
+    let t0 = Instant::now();
+    let now = || SmolInstant::from_micros(t0.elapsed().as_micros() as i64);
+    let mut dev = PortDevice { port };
+    let mut iface = Interface::new(IfConfig::new(HardwareAddress::Ethernet(EthernetAddress([2, 0, 0, 0, 5, 1]))), &mut dev, now());
+    iface.update_ip_addrs(|a| a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(PEER)), 24)).unwrap());
+    let mut sockets = SocketSet::new(vec![]);
+    let sock = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; 32 * 1024]), tcp::SocketBuffer::new(vec![0; 32 * 1024]));
+    let h = sockets.add(sock);
+    sockets
+        .get_mut::<tcp::Socket>(h)
+        .connect(iface.context(), (IpAddress::Ipv4(Ipv4Address::from(US)), 7), 40000)
+        .expect("connect");
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let (mut sent, mut echoed) = (0usize, Vec::new());
+    let mut server: Option<(u16, Ipv4Addr, u16)> = None;
+    let mut pending: VecDeque<(Ipv4Addr, Vec<u8>)> = VecDeque::new();
+    let mut buf = vec![0u8; 16384];
+    let mut client_closed = false;
+    while t0.elapsed() < Duration::from_secs(120) {
+        // Client side.
+        iface.poll(now(), &mut dev, &mut sockets);
+        let s = sockets.get_mut::<tcp::Socket>(h);
+        if s.can_send() && sent < data.len() {
+            sent += s.send_slice(&data[sent..]).unwrap();
+        }
+        while s.can_recv() {
+            let n = s.recv_slice(&mut buf).unwrap();
+            echoed.extend_from_slice(&buf[..n]);
+        }
+        if echoed.len() == data.len() && !client_closed {
+            s.close();
+            client_closed = true;
+        }
+        if client_closed && s.state() == tcp::State::Closed || s.state() == tcp::State::TimeWait {
+            if server.is_some_and(|sv| stack.conn(sv).map_or(true, |c| c.state() == State::Closed)) {
+                break;
+            }
+        }
+        // Library side: frames in, TCP in, echo, TCP out, frames out.
+        let el = t0.elapsed();
+        host.poll(&mut nic, el, |r| {
+            if let Received::Ipv4 { src, dst, protocol: IpProtocol::Tcp, payload } = r {
+                stack.on_packet(src, dst, payload, el);
+            }
+        });
+        stack.on_timer(el);
+        if server.is_none() {
+            server = stack.accept(7);
+        }
+        if let Some(sv) = server {
+            if let Some(c) = stack.conn(sv) {
+                // Read only what can be echoed (backpressure end to end).
+                let room = c.send_room().min(buf.len());
+                let n = c.read(&mut buf[..room]);
+                if n > 0 {
+                    let w = c.write(&buf[..n]);
+                    assert_eq!(w, n, "echo backpressure not expected with these buffer sizes");
+                }
+                if c.read_closed() && c.state() == State::CloseWait {
+                    c.close();
+                }
+            }
+        }
+        pending.extend(stack.dispatch(el));
+        while let Some((dst, seg)) = pending.pop_front() {
+            match host.net.send_ipv4(dst, IpProtocol::Tcp, &seg, el) {
+                Ok(()) => {}
+                Err(toe_driver::net::SendError::WouldBlock) => {
+                    pending.push_front((dst, seg));
+                    break;
+                }
+                Err(e) => panic!("the TCP library built a segment the IP layer refuses: {e:?} ({} bytes)", seg.len()),
+            }
+        }
+        host.flush(&mut nic);
+    }
+    {
+        let s = sockets.get_mut::<tcp::Socket>(h);
+        let srv = server.and_then(|sv| stack.conn(sv).map(|c| (c.state(), c.poll_at(), c.srtt(), c.readable(), c.send_room(), c.debug_summary())));
+        println!("client {:?} sent {sent} echoed {} ; server {srv:?} at {:?}; host {:?}", s.state(), echoed.len(), t0.elapsed(), host.net.stats());
+        println!("nic counters {:?}", nic.device().counters().iter().filter(|(_, v)| *v != 0).collect::<Vec<_>>());
+        for q in 0..4 {
+            println!("queue {q}: {:?} device {:?}", nic.stats(q), nic.device().queue_counters(q));
+        }
+    }
+    assert_eq!(sent, data.len());
+    assert_eq!(echoed.len(), data.len(), "bytes echoed back");
+    assert!(echoed == data, "echoed data differs");
+    let sv = server.expect("accepted");
+    let st = stack.conn(sv).map(|c| c.state());
+    assert!(matches!(st, None | Some(State::Closed)), "server side {st:?}");
+    assert_eq!(stack.stats().rx_bad, 0);
+    drop(nic);
+    assert_eq!(sim.stop().violations, 0);
+}
