@@ -9,10 +9,13 @@ use toe_contract::desc as d;
 
 // Request: record (255:0, index and phase ignored), ring (258:256, TX
 // queues 0..3, RX queues 4..7), index (274:259).
-// Deadlock freedom: the RX data stage waits for room here before it finishes
-// a frame, and completion lines are written through the same job FIFO, so this
-// FIFO must hold more requests than the job FIFO (16) holds frame jobs; then the
-// data stage can always finish every queued job and the line write gets in.
+// Deadlock freedom: the RX data stage must never wait for room here, since
+// completion lines drain this FIFO through the same in-order job FIFO as the
+// frames (a frame job waiting at its head would block the line job behind
+// it).  The RX address stage (`DmaAddr`) therefore starts a frame only while
+// this FIFO's level plus the frames already started stays below 28 of its 32
+// entries (`rx_level`).  An earlier argument that sizing alone prevents the
+// wait was wrong: tests/tests/tcp_interop.rs deadlocked it.
 crate::declare_clear_fifo!(CplReqFifo, Bits<275>, 32, 2);
 
 #[derive(LogicBlock)]
@@ -26,6 +29,8 @@ pub struct CplCoalesce {
     pub rx_req: Signal<In, Bit>,
     pub rx_data: Signal<In, Bits<275>>,
     pub rx_full: Signal<Out, Bit>,
+    /// Requests held in the RX request FIFO.
+    pub rx_level: Signal<Out, Bits<6>>,
     pub tx_req: Signal<In, Bit>,
     pub tx_data: Signal<In, Bits<275>>,
     pub tx_full: Signal<Out, Bit>,
@@ -76,6 +81,7 @@ impl Default for CplCoalesce {
             rx_req: Default::default(),
             rx_data: Default::default(),
             rx_full: Default::default(),
+            rx_level: Default::default(),
             tx_req: Default::default(),
             tx_data: Default::default(),
             tx_full: Default::default(),
@@ -126,6 +132,7 @@ impl Logic for CplCoalesce {
         self.rxf.write.next = self.rx_req.val();
         self.rxf.data_in.next = self.rx_data.val();
         self.rx_full.next = self.rxf.almost_full.val();
+        self.rx_level.next = self.rxf.level.val();
         self.txf.write.next = self.tx_req.val();
         self.txf.data_in.next = self.tx_data.val();
         self.tx_full.next = self.txf.almost_full.val();

@@ -36,6 +36,8 @@ pub struct ClearFifo<D: Synth, const N: usize, const NP1: usize, const BLOCK: u3
     pub data_in: Signal<In, D>,
     pub full: Signal<Out, Bit>,
     pub almost_full: Signal<Out, Bit>,
+    /// Entries held, counting writes not yet visible (from registers).
+    pub level: Signal<Out, Bits<NP1>>,
     ram: RAM<D, N>,
     /// Read and write pointers with one wrap bit; `wptr_seen` is the write
     /// pointer one edge late (entries below it are readable from the RAM).
@@ -63,6 +65,7 @@ impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Default for C
             data_in: Default::default(),
             full: Default::default(),
             almost_full: Default::default(),
+            level: Default::default(),
             ram: Default::default(),
             rptr: Default::default(),
             wptr: Default::default(),
@@ -86,6 +89,7 @@ impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Logic for Cle
         self.full.next = (self.wptr.q.val() - self.rptr.q.val()) == self.size.val();
         self.almost_full.next = (self.wptr.q.val() - self.rptr.q.val()) >= self.af_level.val();
         self.empty.next = self.rptr.q.val() == self.wptr_seen.q.val();
+        self.level.next = self.wptr.q.val() - self.rptr.q.val();
         self.do_read.next = self.read.val() && (self.rptr.q.val() != self.wptr_seen.q.val());
         self.do_write.next =
             self.write.val() && ((self.wptr.q.val() - self.rptr.q.val()) != self.size.val());

@@ -174,6 +174,8 @@ impl Logic for Toe {
         self.dmaa.line_valid.next = self.coal.line_valid.val();
         self.dmaa.line_urgent.next = self.coal.line_urgent.val();
         self.dmaa.line_aged.next = self.coal.line_aged.val();
+        self.dmaa.cpl_level.next = self.coal.rx_level.val();
+        self.dmaa.cpl_req.next = self.dmad.req.val();
         self.dmaa.line_addr.next = self.coal.line_addr.val();
         self.dmaa.line_data.next = self.coal.line_data.val();
         self.dmaa.line_strb.next = self.coal.line_strb.val();

@@ -101,18 +101,12 @@ fn smoltcp_client_and_the_host_tcp_library_echo_200_kb() {
 
 /// 3% loss each way plus duplicates (seeded; TOE_SEED replays).
 ///
-/// Ignored: it reproduces an open RTL bug.  In about half the runs the
-/// NIC stops writing RX completions.  Its per-queue RX counter runs ahead
-/// of the completion ring (242 counted against 209 written in one run:
-/// 33, about the coalescer's 32-entry request FIFO plus its staged line),
-/// and the connection stalls.  The dump on failure shows the ring in host
-/// memory: the slots after the last completion are still zero, so neither
-/// the driver nor the TCP library is at fault.  It looks like the
-/// completion-path deadlock the coalescer's comment argues away.  Run it
-/// with `--ignored --nocapture` (`TOE_ECHO_SECS=15` shortens a failing
-/// run).
+/// Regression: this test found an RTL deadlock.  The RX data stage waited
+/// for room in the completion coalescer, which drains only through jobs
+/// queued behind it.  The NIC then stopped writing RX completions (242
+/// frames counted against 209 completions in one run).  On failure the
+/// test dumps the RX completion ring from the DMA window.
 #[test]
-#[ignore = "reproduces a lost-RX-completion bug under investigation (see the doc comment)"]
 fn echo_survives_loss_and_duplication() {
     let seed: u64 = std::env::var("TOE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(11);
     println!("seed {seed} (replay with TOE_SEED={seed})");

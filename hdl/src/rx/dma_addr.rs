@@ -54,6 +54,10 @@ pub struct DmaAddr {
     /// The staged completion line has waited a few cycles: with no metadata
     /// pending it is written even if only half full (latency at idle).
     pub line_aged: Signal<In, Bit>,
+    /// RX completion requests held by the coalescer, and a new one being
+    /// made by the data stage this cycle.
+    pub cpl_level: Signal<In, Bits<6>>,
+    pub cpl_req: Signal<In, Bit>,
     pub cnt_inc: Signal<Out, Bits<16>>,
     // Current multi-burst frame
     busy: DFF<Bit>,
@@ -64,6 +68,14 @@ pub struct DmaAddr {
     rem: DFF<Bits<16>>,
     cur_job: DFF<Bits<881>>,
     qcons: [DFF<Bits<16>>; 4],
+    /// Delivered frames whose completion request the data stage has not
+    /// made yet.  A frame is only started while the coalescer has room for
+    /// its completion on top of all of these, so the data stage never
+    /// waits for the coalescer (which drains through this same job FIFO:
+    /// waiting there could deadlock).
+    inflight: DFF<Bits<6>>,
+    cpl_room: Signal<Local, Bit>,
+    fstart: Signal<Local, Bit>,
     // scratch
     mq: Signal<Local, Bits<2>>,
     mlen: Signal<Local, Bits<16>>,
@@ -132,6 +144,11 @@ impl Default for DmaAddr {
             job: Default::default(),
             job_full: Default::default(),
             line_aged: Default::default(),
+            cpl_level: Default::default(),
+            cpl_req: Default::default(),
+            inflight: Default::default(),
+            cpl_room: Default::default(),
+            fstart: Default::default(),
             cnt_inc: Default::default(),
             busy: Default::default(),
             hold: Default::default(),
@@ -182,7 +199,7 @@ impl Default for DmaAddr {
 impl Logic for DmaAddr {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, busy, hold, cur_addr, rem, cur_job);
+        dff_setup!(self, clock, busy, hold, cur_addr, rem, cur_job, inflight);
         for q in 0..4 {
             self.qcons[q].clock.next = self.clock.val();
             self.qcons[q].d.next = self.qcons[q].q.val();
@@ -254,6 +271,9 @@ impl Logic for DmaAddr {
         self.aw_len.next = bit_cast::<8, 16>(self.blen.val() - 1);
         self.job.next = self.cur_job.q.val();
         self.go.next = false;
+        self.fstart.next = false;
+        self.cpl_room.next =
+            (bit_cast::<7, 6>(self.cpl_level.val()) + bit_cast::<7, 6>(self.inflight.q.val())) < 28;
         // What to do this cycle (held while an offered address waits).
         self.kind.next = 0.into();
         if !self.job_full.val() {
@@ -261,10 +281,11 @@ impl Logic for DmaAddr {
                 self.kind.next = 3.into();
             } else if self.line_valid.val()
                 && (self.line_urgent.val()
-                    || ((self.meta_empty.val() || self.buf_wait.val()) && self.line_aged.val()))
+                    || ((self.meta_empty.val() || self.buf_wait.val() || !self.cpl_room.val())
+                        && self.line_aged.val()))
             {
                 self.kind.next = 2.into();
-            } else if !self.meta_empty.val() && !self.buf_wait.val() {
+            } else if !self.meta_empty.val() && !self.buf_wait.val() && self.cpl_room.val() {
                 self.kind.next = 1.into();
             }
         }
@@ -341,6 +362,7 @@ impl Logic for DmaAddr {
                 if self.aw_ready.val() {
                     self.job_write.next = true;
                     self.meta_pop.next = true;
+                    self.fstart.next = true;
                     self.desc_pop.next = bit_cast::<4, 2>(1.into()) << self.mq.val();
                     for q in 0..4 {
                         if self.mq.val().index() == q {
@@ -390,7 +412,14 @@ impl Logic for DmaAddr {
                 self.qcons[q].d.next = 0.into();
             }
         }
+        if self.fstart.val() && !self.cpl_req.val() {
+            self.inflight.d.next = self.inflight.q.val() + 1;
+        }
+        if !self.fstart.val() && self.cpl_req.val() {
+            self.inflight.d.next = self.inflight.q.val() - 1;
+        }
         if self.rst.val() {
+            self.inflight.d.next = 0.into();
             self.busy.d.next = false;
             self.hold.d.next = 0.into();
             for q in 0..4 {
