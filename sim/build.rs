@@ -117,9 +117,13 @@ fn main() {
     let vlt = out.join("toe.vlt");
     write_if_changed(&vlt, &toe_hdl::verilator_config(&verilog));
 
-    verilate(&out, &vlt, &fast_h, &rtl, &shim, "toe_fast", "Vtoe", false, &opt);
+    verilate(
+        &out, &vlt, &fast_h, &rtl, &shim, "toe_fast", "Vtoe", false, &opt,
+    );
     if std::env::var_os("CARGO_FEATURE_FST").is_some() {
-        verilate(&out, &vlt, &fast_h, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt);
+        verilate(
+            &out, &vlt, &fast_h, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt,
+        );
     }
     println!("cargo:rustc-link-lib=dylib=stdc++");
     println!("cargo:rustc-link-lib=dylib=z");

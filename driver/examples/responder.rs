@@ -17,7 +17,9 @@ use toe_driver::nic::{Nic, NicConfig};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        eprintln!("usage: responder DEVICE IPV4 [SECONDS]   (DEVICE: sim, sim:PATH, pci:DDDD:BB:DD.F)");
+        eprintln!(
+            "usage: responder DEVICE IPV4 [SECONDS]   (DEVICE: sim, sim:PATH, pci:DDDD:BB:DD.F)"
+        );
         std::process::exit(2);
     }
     let ip: std::net::Ipv4Addr = match args[1].parse() {
@@ -28,16 +30,27 @@ fn main() {
         }
     };
     let secs: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
-    let mut nic = match toe_driver::open_backend(&args[0]).and_then(|b| Nic::open(b, NicConfig::default())) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("responder: {e}");
-            std::process::exit(1);
-        }
-    };
-    let mac = [0x02, 0x00, 0x5e, ip.octets()[1], ip.octets()[2], ip.octets()[3]];
+    let mut nic =
+        match toe_driver::open_backend(&args[0]).and_then(|b| Nic::open(b, NicConfig::default())) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("responder: {e}");
+                std::process::exit(1);
+            }
+        };
+    let mac = [
+        0x02,
+        0x00,
+        0x5e,
+        ip.octets()[1],
+        ip.octets()[2],
+        ip.octets()[3],
+    ];
     let mut host = Host::new(NetIf::new(NetConfig::new(mac, ip.octets(), 24)));
-    eprintln!("responder: {} answering as {ip} ({mac:02x?})", nic.device().info().backend);
+    eprintln!(
+        "responder: {} answering as {ip} ({mac:02x?})",
+        nic.device().info().backend
+    );
     let start = Instant::now();
     let mut last = Instant::now();
     while start.elapsed() < Duration::from_secs(secs) {

@@ -36,14 +36,23 @@ impl DmaRegion {
     }
     /// Raw pointer to byte `off`.  Panics if out of range.
     pub fn ptr(&self, off: usize) -> *mut u8 {
-        assert!(off <= self.len, "offset {off} beyond DMA region of {} bytes", self.len);
+        assert!(
+            off <= self.len,
+            "offset {off} beyond DMA region of {} bytes",
+            self.len
+        );
         // SAFETY: in bounds of the mapping.
         unsafe { self.vaddr.add(off) }
     }
     /// Copies `src` into the region at `off` (volatile byte-wise semantics
     /// are not needed for data the device only reads after a doorbell).
     pub fn write(&self, off: usize, src: &[u8]) {
-        assert!(off + src.len() <= self.len, "write of {} bytes at {off} beyond DMA region of {}", src.len(), self.len);
+        assert!(
+            off + src.len() <= self.len,
+            "write of {} bytes at {off} beyond DMA region of {}",
+            src.len(),
+            self.len
+        );
         // SAFETY: bounds checked; raw copy, no reference into the region.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.vaddr.add(off), src.len()) }
     }
@@ -51,7 +60,12 @@ impl DmaRegion {
     /// after an acquire (fence or atomic load) that observed the device's
     /// completion for these bytes.
     pub fn read(&self, off: usize, dst: &mut [u8]) {
-        assert!(off + dst.len() <= self.len, "read of {} bytes at {off} beyond DMA region of {}", dst.len(), self.len);
+        assert!(
+            off + dst.len() <= self.len,
+            "read of {} bytes at {off} beyond DMA region of {}",
+            dst.len(),
+            self.len
+        );
         // SAFETY: bounds checked; raw copy, no reference into the region.
         unsafe { std::ptr::copy_nonoverlapping(self.vaddr.add(off), dst.as_mut_ptr(), dst.len()) }
     }

@@ -261,7 +261,9 @@ pub fn walk_blocks(b: &dyn Backend) -> Result<Vec<BlockInfo>> {
         let kind = b.read32(off + r::BLK_TYPE);
         if kind == !0 {
             b.check()?;
-            return Err(Error::DeviceGone { backend: b.describe() });
+            return Err(Error::DeviceGone {
+                backend: b.describe(),
+            });
         }
         let version = b.read32(off + r::BLK_VERSION);
         let next = b.read32(off + r::BLK_NEXT);
@@ -294,7 +296,12 @@ mod tests {
             let blocks = [
                 (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
                 (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
-                (r::QUEUES_BASE, r::TYPE_QUEUES, r::VERSION_QUEUES, r::COUNTERS_BASE),
+                (
+                    r::QUEUES_BASE,
+                    r::TYPE_QUEUES,
+                    r::VERSION_QUEUES,
+                    r::COUNTERS_BASE,
+                ),
                 (r::COUNTERS_BASE, r::TYPE_COUNTERS, r::VERSION_COUNTERS, 0),
             ];
             for (base, t, v, next) in blocks {
@@ -307,7 +314,9 @@ mod tests {
             m.insert(r::ID_BASE + r::ID_CAPS, 4 | 512 << 16);
             m.insert(r::QUEUES_BASE + r::QUEUES_COUNT, 4);
             m.insert(r::COUNTERS_BASE + r::CNT_COUNT, r::NUM_COUNTERS);
-            Fake { regs: RefCell::new(m) }
+            Fake {
+                regs: RefCell::new(m),
+            }
         }
         fn set(self, off: u32, v: u32) -> Fake {
             self.regs.borrow_mut().insert(off, v);
@@ -334,7 +343,9 @@ mod tests {
     }
 
     fn open(f: Fake) -> std::result::Result<DeviceInfo, String> {
-        Device::open(Box::new(f)).map(|d| d.info().clone()).map_err(|e| e.to_string())
+        Device::open(Box::new(f))
+            .map(|d| d.info().clone())
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -347,11 +358,17 @@ mod tests {
     #[test]
     fn identification_errors_name_the_cause() {
         let e = open(Fake::nic().set(r::ID_DEVICE, 0x1234_5678)).unwrap_err();
-        assert!(e.contains("not a TOE NIC") && e.contains("0x12345678"), "{e}");
+        assert!(
+            e.contains("not a TOE NIC") && e.contains("0x12345678"),
+            "{e}"
+        );
         let e = open(Fake::nic().set(r::ID_DEVICE, !0)).unwrap_err();
         assert!(e.contains("does not respond"), "{e}");
         let e = open(Fake::nic().set(r::ID_HW_VERSION, 0x0001_0000)).unwrap_err();
-        assert!(e.contains("hardware version 1.0") && e.contains("needs 0.x"), "{e}");
+        assert!(
+            e.contains("hardware version 1.0") && e.contains("needs 0.x"),
+            "{e}"
+        );
         let e = open(Fake::nic().set(r::ID_HW_VERSION, 0x0000_0000)).unwrap_err();
         assert!(e.contains("hardware version 0.0"), "{e}");
     }

@@ -12,7 +12,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0} does not exist: VFIO is not available (load the vfio-pci module: `modprobe vfio-pci`)")]
+    #[error(
+        "{0} does not exist: VFIO is not available (load the vfio-pci module: `modprobe vfio-pci`)"
+    )]
     NoVfio(PathBuf),
     #[error("PCI device {0} not found under /sys/bus/pci/devices")]
     NoPciDevice(String),

@@ -16,14 +16,14 @@
 pub mod backend;
 pub mod device;
 pub mod error;
+pub mod hugepage;
 pub mod net;
 pub mod nic;
 pub mod pool;
 pub mod ring;
-pub mod hugepage;
-pub mod vfio;
 pub mod shm;
 pub mod tcp;
+pub mod vfio;
 
 pub use backend::{Backend, DmaRegion};
 pub use device::{Device, DeviceInfo};

@@ -171,11 +171,15 @@ impl Nic {
                 .alloc_dma(self.cfg.bufs_per_queue as usize * self.cfg.buf_size)?;
             let pool = Pool::new(pool_mem, self.cfg.buf_size);
             for (ring, base) in [(&rx, r::rxq(q, 0)), (&tx, r::txq(q, 0))] {
-                self.dev.write32(base + r::Q_DESC_LO, ring.desc_iova() as u32);
-                self.dev.write32(base + r::Q_DESC_HI, (ring.desc_iova() >> 32) as u32);
+                self.dev
+                    .write32(base + r::Q_DESC_LO, ring.desc_iova() as u32);
+                self.dev
+                    .write32(base + r::Q_DESC_HI, (ring.desc_iova() >> 32) as u32);
                 self.dev.write32(base + r::Q_CPL_LO, ring.cpl_iova() as u32);
-                self.dev.write32(base + r::Q_CPL_HI, (ring.cpl_iova() >> 32) as u32);
-                self.dev.write32(base + r::Q_CTRL, r::Q_CTRL_ENABLE | self.cfg.log2_ring);
+                self.dev
+                    .write32(base + r::Q_CPL_HI, (ring.cpl_iova() >> 32) as u32);
+                self.dev
+                    .write32(base + r::Q_CTRL, r::Q_CTRL_ENABLE | self.cfg.log2_ring);
             }
             let mut qp = QueuePair {
                 q,
@@ -300,7 +304,11 @@ impl Nic {
             if qp.tx.is_full() {
                 break;
             }
-            assert_eq!(p.q, q, "packet of queue {} sent on queue {q}: buffers belong to their queue's pool", p.q);
+            assert_eq!(
+                p.q, q,
+                "packet of queue {} sent on queue {q}: buffers belong to their queue's pool",
+                p.q
+            );
             let desc = TxDesc {
                 addr: qp.pool.iova(p.buf),
                 len: p.len as u16,

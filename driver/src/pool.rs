@@ -17,7 +17,10 @@ impl Pool {
     /// A pool over `region` with buffers of `buf_size` bytes (a multiple
     /// of 64, as the NIC's DMA needs).
     pub fn new(region: DmaRegion, buf_size: usize) -> Pool {
-        assert!(buf_size >= 64 && buf_size % 64 == 0, "buffer size {buf_size} is not a positive multiple of 64");
+        assert!(
+            buf_size >= 64 && buf_size % 64 == 0,
+            "buffer size {buf_size} is not a positive multiple of 64"
+        );
         let count = (region.len() / buf_size) as u32;
         Pool {
             region,
@@ -43,7 +46,10 @@ impl Pool {
     }
 
     pub fn free(&mut self, id: BufId) {
-        debug_assert!(id < self.count && !self.free.contains(&id), "double free of buffer {id}");
+        debug_assert!(
+            id < self.count && !self.free.contains(&id),
+            "double free of buffer {id}"
+        );
         self.free.push(id);
     }
 
@@ -55,7 +61,11 @@ impl Pool {
 
     fn off(&self, id: BufId, at: usize, len: usize) -> usize {
         assert!(id < self.count, "buffer {id} not in pool of {}", self.count);
-        assert!(at + len <= self.buf_size, "access {at}+{len} beyond buffer of {}", self.buf_size);
+        assert!(
+            at + len <= self.buf_size,
+            "access {at}+{len} beyond buffer of {}",
+            self.buf_size
+        );
         id as usize * self.buf_size + at
     }
 

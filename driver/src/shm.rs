@@ -63,19 +63,29 @@ impl ShmBackend {
     }
 
     fn try_open(path: &Path) -> Result<ShmBackend> {
-        let file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                sim_err(path, "no simulator serves this file (start one with `cargo xtask sim`)")
-            } else {
-                Error::io(format!("cannot open {}", path.display()), e)
-            }
-        })?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    sim_err(
+                        path,
+                        "no simulator serves this file (start one with `cargo xtask sim`)",
+                    )
+                } else {
+                    Error::io(format!("cannot open {}", path.display()), e)
+                }
+            })?;
         let len = file
             .metadata()
             .map_err(|e| Error::io(format!("cannot stat {}", path.display()), e))?
             .len();
         if len < shm::WINDOW_OFF as u64 + 4096 {
-            return Err(sim_err(path, format!("file is {len} bytes, too short for a simulated device")));
+            return Err(sim_err(
+                path,
+                format!("file is {len} bytes, too short for a simulated device"),
+            ));
         }
         // SAFETY: shared mapping of the whole file, which stays mapped until
         // drop (the file descriptor may be closed after mmap).
@@ -90,7 +100,10 @@ impl ShmBackend {
             )
         };
         if ptr == libc::MAP_FAILED {
-            return Err(Error::io(format!("cannot map {}", path.display()), std::io::Error::last_os_error()));
+            return Err(Error::io(
+                format!("cannot map {}", path.display()),
+                std::io::Error::last_os_error(),
+            ));
         }
         let mut b = ShmBackend {
             path: path.to_path_buf(),
@@ -114,7 +127,9 @@ impl ShmBackend {
             )));
         }
         if b.u32_at(shm::STATE_OFF).load(Ordering::Acquire) != shm::STATE_RUNNING {
-            return Err(Error::DeviceGone { backend: b.describe() });
+            return Err(Error::DeviceGone {
+                backend: b.describe(),
+            });
         }
         b.window_base = b.u64_at(shm::WINDOW_BASE_OFF).load(Ordering::Relaxed);
         let wlen = b.u64_at(shm::WINDOW_LEN_OFF).load(Ordering::Relaxed);
@@ -251,7 +266,9 @@ impl Backend for ShmBackend {
         if self.is_gone() {
             return !0;
         }
-        let Ok(i) = self.post(shm::OP_READ, off, 0) else { return !0 };
+        let Ok(i) = self.post(shm::OP_READ, off, 0) else {
+            return !0;
+        };
         if self.wait_tail(i + 1).is_err() {
             return !0;
         }

@@ -19,7 +19,8 @@ use rust_hdl::prelude::*;
 #[macro_export]
 macro_rules! declare_clear_fifo {
     ($name: ident, $kind: ty, $count: expr, $block: expr) => {
-        pub type $name = $crate::fifo::ClearFifo<$kind, { clog2($count) }, { clog2($count) + 1 }, $block>;
+        pub type $name =
+            $crate::fifo::ClearFifo<$kind, { clog2($count) }, { clog2($count) + 1 }, $block>;
     };
 }
 
@@ -51,10 +52,15 @@ pub struct ClearFifo<D: Synth, const N: usize, const NP1: usize, const BLOCK: u3
     af_level: Constant<Bits<NP1>>,
 }
 
-impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Default for ClearFifo<D, N, NP1, BLOCK> {
+impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Default
+    for ClearFifo<D, N, NP1, BLOCK>
+{
     fn default() -> Self {
         assert_eq!(NP1, N + 1);
-        assert!((BLOCK as u128) < (1u128 << N), "almost-full block must be smaller than the FIFO");
+        assert!(
+            (BLOCK as u128) < (1u128 << N),
+            "almost-full block must be smaller than the FIFO"
+        );
         Self {
             clock: Default::default(),
             clear: Default::default(),
@@ -79,7 +85,9 @@ impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Default for C
     }
 }
 
-impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Logic for ClearFifo<D, N, NP1, BLOCK> {
+impl<D: Synth, const N: usize, const NP1: usize, const BLOCK: u32> Logic
+    for ClearFifo<D, N, NP1, BLOCK>
+{
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, rptr, wptr, wptr_seen);

@@ -183,8 +183,14 @@ mod tests {
                      if (w) begin\n        sh = sel << 4;\n        d$p = q | (x << sh);\n    end\n    \
                      if (sel == 2) begin\n        d$y = 1;\n    end\n    d$z = q2;\n    if (w) begin\n        d$z = x;\n    end\nend\n";
         let v = isolatable(block);
-        assert!(!v.contains(&"d$p".to_string()), "reads the temporary sh: {v:?}");
-        assert!(!v.contains(&"d$y".to_string()), "under a condition on the temporary sel: {v:?}");
+        assert!(
+            !v.contains(&"d$p".to_string()),
+            "reads the temporary sh: {v:?}"
+        );
+        assert!(
+            !v.contains(&"d$y".to_string()),
+            "under a condition on the temporary sel: {v:?}"
+        );
         assert!(v.contains(&"d$z".to_string()), "{v:?}");
     }
 

@@ -167,7 +167,10 @@ impl SimDevice {
         if cfg.window_len == 0 || cfg.window_len % 4096 != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("DMA window length {} is not a positive multiple of 4096", cfg.window_len),
+                format!(
+                    "DMA window length {} is not a positive multiple of 4096",
+                    cfg.window_len
+                ),
             ));
         }
         let map = Mapping::create(&cfg.path, shm::file_len(cfg.window_len))?;
@@ -182,12 +185,18 @@ impl SimDevice {
                 cfg.window_len as usize,
             )
         };
-        map.u32_at(shm::VERSION_OFF).store(shm::LAYOUT_VERSION, Ordering::Relaxed);
-        map.u64_at(shm::WINDOW_BASE_OFF).store(cfg.window_base, Ordering::Relaxed);
-        map.u64_at(shm::WINDOW_LEN_OFF).store(cfg.window_len, Ordering::Relaxed);
-        map.u32_at(shm::SIM_PID_OFF).store(std::process::id(), Ordering::Relaxed);
-        map.u32_at(shm::STATE_OFF).store(shm::STATE_RUNNING, Ordering::Relaxed);
-        map.u64_at(shm::MAGIC_OFF).store(shm::MAGIC, Ordering::Release);
+        map.u32_at(shm::VERSION_OFF)
+            .store(shm::LAYOUT_VERSION, Ordering::Relaxed);
+        map.u64_at(shm::WINDOW_BASE_OFF)
+            .store(cfg.window_base, Ordering::Relaxed);
+        map.u64_at(shm::WINDOW_LEN_OFF)
+            .store(cfg.window_len, Ordering::Relaxed);
+        map.u32_at(shm::SIM_PID_OFF)
+            .store(std::process::id(), Ordering::Relaxed);
+        map.u32_at(shm::STATE_OFF)
+            .store(shm::STATE_RUNNING, Ordering::Relaxed);
+        map.u64_at(shm::MAGIC_OFF)
+            .store(shm::MAGIC, Ordering::Release);
         Ok(SimDevice {
             h,
             map,
@@ -222,7 +231,10 @@ impl SimDevice {
             let data = self.map.slot(next, shm::SLOT_DATA).load(Ordering::Relaxed);
             let addr_ok = addr % 4 == 0 && addr <= 0xfffc;
             if self.trace {
-                eprintln!("toe-sim: cycle {} mailbox #{next}: op {op} addr {addr:#06x} data {data:#x}", self.h.cycle());
+                eprintln!(
+                    "toe-sim: cycle {} mailbox #{next}: op {op} addr {addr:#06x} data {data:#x}",
+                    self.h.cycle()
+                );
             }
             let ticket = match op {
                 shm::OP_READ if addr_ok => {
@@ -242,14 +254,19 @@ impl SimDevice {
                 shm::OP_RESET => break,
                 _ => {
                     self.stats.bad_requests += 1;
-                    self.map.slot(next, shm::SLOT_DATA).store(!0, Ordering::Relaxed);
+                    self.map
+                        .slot(next, shm::SLOT_DATA)
+                        .store(!0, Ordering::Relaxed);
                     self.map
                         .slot(next, shm::SLOT_STATUS)
                         .store(shm::STATUS_BAD_OP, Ordering::Relaxed);
                     None
                 }
             };
-            self.inflight.push_back(InFlight { index: next, ticket });
+            self.inflight.push_back(InFlight {
+                index: next,
+                ticket,
+            });
             next += 1;
             took = true;
         }
@@ -262,7 +279,9 @@ impl SimDevice {
             let index = f.index;
             match f.ticket {
                 Some(t) => {
-                    let Some(res) = self.h.axil.take(t) else { break };
+                    let Some(res) = self.h.axil.take(t) else {
+                        break;
+                    };
                     let (data, resp) = match res {
                         AxilResult::Read { data, resp, .. } => (data, resp),
                         AxilResult::Write { resp, .. } => (0, resp),
@@ -272,7 +291,11 @@ impl SimDevice {
                         .slot(index, shm::SLOT_DATA)
                         .store(if ok { data } else { !0 }, Ordering::Relaxed);
                     self.map.slot(index, shm::SLOT_STATUS).store(
-                        if ok { shm::STATUS_OK } else { shm::STATUS_ERROR },
+                        if ok {
+                            shm::STATUS_OK
+                        } else {
+                            shm::STATUS_ERROR
+                        },
                         Ordering::Relaxed,
                     );
                 }
@@ -285,7 +308,9 @@ impl SimDevice {
                 }
             }
             self.inflight.pop_front();
-            self.map.u64_at(shm::TAIL_OFF).store(index + 1, Ordering::Release);
+            self.map
+                .u64_at(shm::TAIL_OFF)
+                .store(index + 1, Ordering::Release);
         }
     }
 
@@ -351,7 +376,9 @@ impl SimDevice {
             }
             let cycle = self.h.cycle();
             if cycle % 1024 == 0 {
-                self.map.u64_at(shm::CYCLE_OFF).store(cycle, Ordering::Relaxed);
+                self.map
+                    .u64_at(shm::CYCLE_OFF)
+                    .store(cycle, Ordering::Relaxed);
                 self.report_violations();
             }
             busy |= !self.inflight.is_empty()
@@ -369,7 +396,9 @@ impl SimDevice {
             }
         };
         self.report_violations();
-        self.map.u64_at(shm::CYCLE_OFF).store(self.h.cycle(), Ordering::Relaxed);
+        self.map
+            .u64_at(shm::CYCLE_OFF)
+            .store(self.h.cycle(), Ordering::Relaxed);
         self.stats.cycles += self.h.cycle() - first_cycle;
         self.stats.wall += start.elapsed();
         self.h.flush();
@@ -379,7 +408,9 @@ impl SimDevice {
 
 impl Drop for SimDevice {
     fn drop(&mut self) {
-        self.map.u32_at(shm::STATE_OFF).store(shm::STATE_STOPPED, Ordering::Release);
+        self.map
+            .u32_at(shm::STATE_OFF)
+            .store(shm::STATE_STOPPED, Ordering::Release);
         let _ = std::fs::remove_file(&self.cfg.path);
     }
 }

@@ -145,7 +145,10 @@ impl TapWire {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("TAP name {name:?} must have 1 to {} bytes", libc::IFNAMSIZ - 1),
+                format!(
+                    "TAP name {name:?} must have 1 to {} bytes",
+                    libc::IFNAMSIZ - 1
+                ),
             ));
         }
         // SAFETY: plain open(2) of a NUL-terminated path.
@@ -159,7 +162,9 @@ impl TapWire {
             let e = io::Error::last_os_error();
             return Err(io::Error::new(
                 e.kind(),
-                format!("cannot open /dev/net/tun: {e} (TAP needs the tun module and CAP_NET_ADMIN)"),
+                format!(
+                    "cannot open /dev/net/tun: {e} (TAP needs the tun module and CAP_NET_ADMIN)"
+                ),
             ));
         }
         // SAFETY: raw is a fresh, owned descriptor.
@@ -209,7 +214,10 @@ impl Wire for TapWire {
             let e = io::Error::last_os_error();
             return match e.raw_os_error() {
                 Some(libc::EAGAIN) | Some(libc::EINTR) => Ok(None),
-                _ => Err(io::Error::new(e.kind(), format!("read from TAP {}: {e}", self.name))),
+                _ => Err(io::Error::new(
+                    e.kind(),
+                    format!("read from TAP {}: {e}", self.name),
+                )),
             };
         }
         Ok(Some(self.buf[..n as usize].to_vec()))
@@ -224,7 +232,10 @@ impl Wire for TapWire {
                 // The interface is down or its queue is full: the frame is
                 // lost, as on a real wire.
                 Some(libc::EAGAIN) | Some(libc::EIO) => Ok(()),
-                _ => Err(io::Error::new(e.kind(), format!("write to TAP {}: {e}", self.name))),
+                _ => Err(io::Error::new(
+                    e.kind(),
+                    format!("write to TAP {}: {e}", self.name),
+                )),
             };
         }
         Ok(())

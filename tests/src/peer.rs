@@ -66,7 +66,8 @@ impl SmolPeer {
         let cfg = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         let mut iface = Interface::new(cfg, &mut dev, now);
         iface.update_ip_addrs(|a| {
-            a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(ip)), prefix)).unwrap();
+            a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(ip)), prefix))
+                .unwrap();
         });
         let mut sockets = SocketSet::new(vec![]);
         let meta = || vec![icmp::PacketMetadata::EMPTY; 64];
@@ -104,7 +105,10 @@ impl SmolPeer {
         let Ok(buf) = s.send(repr.buffer_len(), IpAddress::Ipv4(Ipv4Address::from(dst))) else {
             return false;
         };
-        repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &ChecksumCapabilities::default());
+        repr.emit(
+            &mut Icmpv4Packet::new_unchecked(buf),
+            &ChecksumCapabilities::default(),
+        );
         true
     }
 
@@ -114,7 +118,9 @@ impl SmolPeer {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 2048];
         while let Ok((n, from)) = s.recv_slice(&mut buf) {
-            let Ok(p) = Icmpv4Packet::new_checked(&buf[..n]) else { continue };
+            let Ok(p) = Icmpv4Packet::new_checked(&buf[..n]) else {
+                continue;
+            };
             if let Ok(Icmpv4Repr::EchoReply { seq_no, data, .. }) =
                 Icmpv4Repr::parse(&p, &ChecksumCapabilities::default())
             {
@@ -144,7 +150,13 @@ pub struct SmolWire {
 }
 
 impl SmolWire {
-    pub fn new(mac: [u8; 6], ip: [u8; 4], prefix: u8, target: Option<[u8; 4]>, interval: std::time::Duration) -> SmolWire {
+    pub fn new(
+        mac: [u8; 6],
+        ip: [u8; 4],
+        prefix: u8,
+        target: Option<[u8; 4]>,
+        interval: std::time::Duration,
+    ) -> SmolWire {
         let (nic_end, peer_end) = toe_sim::wire::channel();
         // The channel's NIC end is driven from here: frames the NIC sends
         // go to smoltcp through `peer_end`, and back.
@@ -200,7 +212,10 @@ impl toe_sim::wire::Wire for SmolWire {
         Ok(())
     }
     fn describe(&self) -> String {
-        format!("in-process smoltcp host {}", Ipv4Address::from(self.peer_ip()))
+        format!(
+            "in-process smoltcp host {}",
+            Ipv4Address::from(self.peer_ip())
+        )
     }
 }
 

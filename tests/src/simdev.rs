@@ -20,7 +20,10 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 /// A unique shared-file path for this test.
 pub fn unique_path(tag: &str) -> PathBuf {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    PathBuf::from(format!("/dev/shm/toe-test-{}-{n}-{tag}", std::process::id()))
+    PathBuf::from(format!(
+        "/dev/shm/toe-test-{}-{n}-{tag}",
+        std::process::id()
+    ))
 }
 
 impl SimThread {
@@ -59,7 +62,9 @@ impl SimThread {
     pub fn cycles(&self) -> u64 {
         use std::os::unix::fs::FileExt;
         let mut b = [0u8; 8];
-        match std::fs::File::open(&self.path).and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64)) {
+        match std::fs::File::open(&self.path)
+            .and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64))
+        {
             Ok(()) => u64::from_le_bytes(b),
             Err(_) => 0,
         }
@@ -73,7 +78,11 @@ impl SimThread {
         let start = self.cycles();
         let t = std::time::Instant::now();
         while self.cycles() < start + n + 1024 {
-            assert!(t.elapsed() < Duration::from_secs(120), "simulated clock stuck at {}", self.cycles());
+            assert!(
+                t.elapsed() < Duration::from_secs(120),
+                "simulated clock stuck at {}",
+                self.cycles()
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -81,7 +90,11 @@ impl SimThread {
     /// Stops the simulator and returns what it did.
     pub fn stop(mut self) -> DeviceStats {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.take().unwrap().join().expect("simulator thread panicked")
+        self.handle
+            .take()
+            .unwrap()
+            .join()
+            .expect("simulator thread panicked")
     }
 }
 

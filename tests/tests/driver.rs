@@ -33,7 +33,10 @@ fn bring_up_and_identify() {
     assert_eq!(info.queue_pairs, 4);
     assert_eq!(info.data_bits, 512);
     let kinds: Vec<u32> = info.blocks.iter().map(|b| b.kind).collect();
-    assert_eq!(kinds, [r::TYPE_ID, r::TYPE_RSS, r::TYPE_QUEUES, r::TYPE_COUNTERS]);
+    assert_eq!(
+        kinds,
+        [r::TYPE_ID, r::TYPE_RSS, r::TYPE_QUEUES, r::TYPE_COUNTERS]
+    );
     // A real register round trip through the RTL.
     dev.write32(r::ID_BASE + r::ID_SCRATCH, 0x5a5a_1234);
     assert_eq!(dev.read32(r::ID_BASE + r::ID_SCRATCH), 0x5a5a_1234);
@@ -113,7 +116,11 @@ fn small_ring() -> NicConfig {
 fn wait_counter(nic: &Nic, c: r::Counter, n: u64) {
     let start = Instant::now();
     while nic.device().counter(c) < n {
-        assert!(start.elapsed() < Duration::from_secs(60), "{c:?} stuck at {}", nic.device().counter(c));
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{c:?} stuck at {}",
+            nic.device().counter(c)
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -125,7 +132,9 @@ fn rings_wrap_many_times_in_order() {
     let mut nic = Nic::open(Box::new(sim.backend()), small_ring()).expect("nic");
     let n = 200;
     let batch = 8;
-    let frames: Vec<Vec<u8>> = (0..n).map(|i| peer_frame(1000 + i, 60 + (i * 13) % 600)).collect();
+    let frames: Vec<Vec<u8>> = (0..n)
+        .map(|i| peer_frame(1000 + i, 60 + (i * 13) % 600))
+        .collect();
     let mut received = Vec::new();
     let mut echoed = Vec::new();
     // Batches of 8 on a 16-entry ring: 200 frames wrap the RX and TX rings
@@ -138,7 +147,13 @@ fn rings_wrap_many_times_in_order() {
             peer.send(f.clone());
         }
         let got = wait_rx(&mut nic, chunk.len(), Duration::from_secs(60));
-        assert_eq!(got.len(), chunk.len(), "after {} frames: counters {:?}", received.len(), nic.device().counters());
+        assert_eq!(
+            got.len(),
+            chunk.len(),
+            "after {} frames: counters {:?}",
+            received.len(),
+            nic.device().counters()
+        );
         for p in &got {
             received.push(nic.to_vec(p));
         }
@@ -154,7 +169,15 @@ fn rings_wrap_many_times_in_order() {
     assert_eq!(received, frames);
     assert_eq!(echoed, frames);
     let st = nic.stats(0);
-    assert_eq!((st.rx_packets, st.tx_packets, st.tx_errors, st.bad_completions), (n as u64, n as u64, 0, 0));
+    assert_eq!(
+        (
+            st.rx_packets,
+            st.tx_packets,
+            st.tx_errors,
+            st.bad_completions
+        ),
+        (n as u64, n as u64, 0, 0)
+    );
     assert_eq!(nic.device().counter(r::Counter::RxDropNoBuffer), 0);
     drop(nic);
     assert_eq!(sim.stop().violations, 0);
@@ -218,19 +241,38 @@ fn clean_shutdown_and_restart() {
     for round in 0..3u64 {
         let mut nic = Nic::open(Box::new(sim.backend()), small_ring()).expect("nic");
         // Reset cleared the counters of the previous round.
-        assert_eq!(nic.device().counter(r::Counter::RxFrames), 0, "round {round}");
+        assert_eq!(
+            nic.device().counter(r::Counter::RxFrames),
+            0,
+            "round {round}"
+        );
         sim.settle(2000);
         let f = peer_frame(round as usize, 300);
         peer.send(f.clone());
         let got = wait_rx(&mut nic, 1, Duration::from_secs(60));
-        assert_eq!(got.len(), 1, "round {round}: counters {:?}, queue {:?}", nic.device().counters(), nic.device().queue_counters(0));
+        assert_eq!(
+            got.len(),
+            1,
+            "round {round}: counters {:?}, queue {:?}",
+            nic.device().counters(),
+            nic.device().queue_counters(0)
+        );
         if nic.to_vec(&got[0]) != f {
             use std::os::unix::fs::FileExt;
             let file = std::fs::File::open(&sim.path).unwrap();
             let mut win = vec![0u8; 8 << 20];
-            file.read_exact_at(&mut win, toe_contract::shm::WINDOW_OFF as u64).unwrap();
-            let hits: Vec<usize> = win.windows(32).enumerate().filter(|(_, w)| *w == &f[..32]).map(|(i, _)| i).collect();
-            panic!("round {round}: cpl {:?}; frame found in window at {:x?}", got[0].cpl, hits);
+            file.read_exact_at(&mut win, toe_contract::shm::WINDOW_OFF as u64)
+                .unwrap();
+            let hits: Vec<usize> = win
+                .windows(32)
+                .enumerate()
+                .filter(|(_, w)| *w == &f[..32])
+                .map(|(i, _)| i)
+                .collect();
+            panic!(
+                "round {round}: cpl {:?}; frame found in window at {:x?}",
+                got[0].cpl, hits
+            );
         }
         let mut out = got;
         assert_eq!(nic.tx_burst(0, &mut out), 1);
@@ -270,9 +312,15 @@ fn simulator_gone_and_bad_requests_are_reported() {
     let b = nic.device().backend();
     assert_eq!(b.read32(r::ID_BASE + r::ID_DEVICE), !0);
     let e = nic.device().check().unwrap_err().to_string();
-    assert!(e.contains("does not respond") && e.contains("stopped"), "{e}");
+    assert!(
+        e.contains("does not respond") && e.contains("stopped"),
+        "{e}"
+    );
     drop(nic);
-    let e = toe_driver::shm::ShmBackend::open(&path, Duration::ZERO).err().unwrap().to_string();
+    let e = toe_driver::shm::ShmBackend::open(&path, Duration::ZERO)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("no simulator serves this file"), "{e}");
 }
 
@@ -305,7 +353,11 @@ fn reenabled_queue_forgets_prefetched_descriptors() {
         peer.send(f.clone());
         let got = wait_rx(&mut nic, 1, Duration::from_secs(60));
         assert_eq!(got.len(), 1);
-        assert_eq!(nic.to_vec(&got[0]), f, "frame {i} landed in the wrong buffer");
+        assert_eq!(
+            nic.to_vec(&got[0]),
+            f,
+            "frame {i} landed in the wrong buffer"
+        );
         nic.free(got.into_iter().next().unwrap());
         sim.settle(600);
     }

@@ -17,7 +17,9 @@ fn frames_wait_for_posted_descriptors() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut host = Host::new(&mut h, 4, 2048);
     // Doorbell and frames in the same breath: 8 buffers, 8 frames.
-    let frames: Vec<Vec<u8>> = (0..8).map(|i| gen::tcp_frame(&gen::random_tcp(&mut rng, 64 + 100 * i))).collect();
+    let frames: Vec<Vec<u8>> = (0..8)
+        .map(|i| gen::tcp_frame(&gen::random_tcp(&mut rng, 64 + 100 * i)))
+        .collect();
     host.post_rx(&mut h, 0, 8);
     for f in &frames {
         h.mac_rx.push_bytes(f.clone());

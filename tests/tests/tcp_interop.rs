@@ -35,9 +35,15 @@ fn trace(dir: &str, f: &[u8], dropped: bool) {
     if std::env::var_os("TOE_TRACE_TCP").is_none() {
         return;
     }
-    let Ok(e) = EthernetFrame::new_checked(f) else { return };
-    let Ok(ip) = Ipv4Packet::new_checked(e.payload()) else { return };
-    let Ok(t) = TcpPacket::new_checked(ip.payload()) else { return };
+    let Ok(e) = EthernetFrame::new_checked(f) else {
+        return;
+    };
+    let Ok(ip) = Ipv4Packet::new_checked(e.payload()) else {
+        return;
+    };
+    let Ok(t) = TcpPacket::new_checked(ip.payload()) else {
+        return;
+    };
     eprintln!(
         "{dir} seq {} ack {} len {} syn {} fin {} rst {} win {}{}",
         t.seq_number().0 as u32,
@@ -108,32 +114,62 @@ fn smoltcp_client_and_the_host_tcp_library_echo_200_kb() {
 /// test dumps the RX completion ring from the DMA window.
 #[test]
 fn echo_survives_loss_and_duplication() {
-    let seed: u64 = std::env::var("TOE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(11);
+    let seed: u64 = std::env::var("TOE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(11);
     println!("seed {seed} (replay with TOE_SEED={seed})");
     echo(30, seed);
 }
 
 fn echo(loss_per_mille: u64, seed: u64) {
     let (w, port) = wire::channel();
-    let lossy = Lossy { inner: w, rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1, loss_per_mille, dup: None, dropped: 0 };
+    let lossy = Lossy {
+        inner: w,
+        rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+        loss_per_mille,
+        dup: None,
+        dropped: 0,
+    };
     let sim = SimThread::start("tcpecho", lossy, |_| {});
     let mut nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
     sim.settle(2000);
     let mut host = Host::new(NetIf::new(NetConfig::new([2, 0, 0, 0, 5, 2], US, 24)));
-    let mut stack = TcpStack::new(Ipv4Addr::from(US), Config::default(), IsnGenerator::new([3; 16]), 64);
+    let mut stack = TcpStack::new(
+        Ipv4Addr::from(US),
+        Config::default(),
+        IsnGenerator::new([3; 16]),
+        64,
+    );
     stack.listen(7, 8);
     // The smoltcp client.
     let t0 = Instant::now();
     let now = || SmolInstant::from_micros(t0.elapsed().as_micros() as i64);
     let mut dev = PortDevice { port };
-    let mut iface = Interface::new(IfConfig::new(HardwareAddress::Ethernet(EthernetAddress([2, 0, 0, 0, 5, 1]))), &mut dev, now());
-    iface.update_ip_addrs(|a| a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(PEER)), 24)).unwrap());
+    let mut iface = Interface::new(
+        IfConfig::new(HardwareAddress::Ethernet(EthernetAddress([
+            2, 0, 0, 0, 5, 1,
+        ]))),
+        &mut dev,
+        now(),
+    );
+    iface.update_ip_addrs(|a| {
+        a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(PEER)), 24))
+            .unwrap()
+    });
     let mut sockets = SocketSet::new(vec![]);
-    let sock = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; 32 * 1024]), tcp::SocketBuffer::new(vec![0; 32 * 1024]));
+    let sock = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; 32 * 1024]),
+        tcp::SocketBuffer::new(vec![0; 32 * 1024]),
+    );
     let h = sockets.add(sock);
     sockets
         .get_mut::<tcp::Socket>(h)
-        .connect(iface.context(), (IpAddress::Ipv4(Ipv4Address::from(US)), 7), 40000)
+        .connect(
+            iface.context(),
+            (IpAddress::Ipv4(Ipv4Address::from(US)), 7),
+            40000,
+        )
         .expect("connect");
     let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
     let (mut sent, mut echoed) = (0usize, Vec::new());
@@ -141,7 +177,10 @@ fn echo(loss_per_mille: u64, seed: u64) {
     let mut pending: VecDeque<(Ipv4Addr, Vec<u8>)> = VecDeque::new();
     let mut buf = vec![0u8; 16384];
     let mut client_closed = false;
-    let limit: u64 = std::env::var("TOE_ECHO_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    let limit: u64 = std::env::var("TOE_ECHO_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
     while t0.elapsed() < Duration::from_secs(limit) {
         // Client side.
         iface.poll(now(), &mut dev, &mut sockets);
@@ -158,14 +197,21 @@ fn echo(loss_per_mille: u64, seed: u64) {
             client_closed = true;
         }
         if client_closed && s.state() == tcp::State::Closed || s.state() == tcp::State::TimeWait {
-            if server.is_some_and(|sv| stack.conn(sv).map_or(true, |c| c.state() == State::Closed)) {
+            if server.is_some_and(|sv| stack.conn(sv).map_or(true, |c| c.state() == State::Closed))
+            {
                 break;
             }
         }
         // Library side: frames in, TCP in, echo, TCP out, frames out.
         let el = t0.elapsed();
         host.poll(&mut nic, el, |r| {
-            if let Received::Ipv4 { src, dst, protocol: IpProtocol::Tcp, payload } = r {
+            if let Received::Ipv4 {
+                src,
+                dst,
+                protocol: IpProtocol::Tcp,
+                payload,
+            } = r
+            {
                 stack.on_packet(src, dst, payload, el);
             }
         });
@@ -180,7 +226,10 @@ fn echo(loss_per_mille: u64, seed: u64) {
                 let n = c.read(&mut buf[..room]);
                 if n > 0 {
                     let w = c.write(&buf[..n]);
-                    assert_eq!(w, n, "echo backpressure not expected with these buffer sizes");
+                    assert_eq!(
+                        w, n,
+                        "echo backpressure not expected with these buffer sizes"
+                    );
                 }
                 if c.read_closed() && c.state() == State::CloseWait {
                     c.close();
@@ -195,18 +244,49 @@ fn echo(loss_per_mille: u64, seed: u64) {
                     pending.push_front((dst, seg));
                     break;
                 }
-                Err(e) => panic!("the TCP library built a segment the IP layer refuses: {e:?} ({} bytes)", seg.len()),
+                Err(e) => panic!(
+                    "the TCP library built a segment the IP layer refuses: {e:?} ({} bytes)",
+                    seg.len()
+                ),
             }
         }
         host.flush(&mut nic);
     }
     {
         let s = sockets.get_mut::<tcp::Socket>(h);
-        let srv = server.and_then(|sv| stack.conn(sv).map(|c| (c.state(), c.poll_at(), c.srtt(), c.readable(), c.send_room(), c.debug_summary())));
-        println!("client {:?} sent {sent} echoed {} ; server {srv:?} at {:?}; host {:?}", s.state(), echoed.len(), t0.elapsed(), host.net.stats());
-        println!("nic counters {:?}", nic.device().counters().iter().filter(|(_, v)| *v != 0).collect::<Vec<_>>());
+        let srv = server.and_then(|sv| {
+            stack.conn(sv).map(|c| {
+                (
+                    c.state(),
+                    c.poll_at(),
+                    c.srtt(),
+                    c.readable(),
+                    c.send_room(),
+                    c.debug_summary(),
+                )
+            })
+        });
+        println!(
+            "client {:?} sent {sent} echoed {} ; server {srv:?} at {:?}; host {:?}",
+            s.state(),
+            echoed.len(),
+            t0.elapsed(),
+            host.net.stats()
+        );
+        println!(
+            "nic counters {:?}",
+            nic.device()
+                .counters()
+                .iter()
+                .filter(|(_, v)| *v != 0)
+                .collect::<Vec<_>>()
+        );
         for q in 0..4 {
-            println!("queue {q}: {:?} device {:?}", nic.stats(q), nic.device().queue_counters(q));
+            println!(
+                "queue {q}: {:?} device {:?}",
+                nic.stats(q),
+                nic.device().queue_counters(q)
+            );
         }
         // The RX completion ring of the busiest queue, straight from the
         // shared DMA window (allocation order of Nic::open: per queue RX
@@ -214,14 +294,26 @@ fn echo(loss_per_mille: u64, seed: u64) {
         {
             use std::os::unix::fs::FileExt;
             let per_q = 4096 + 8192 + 4096 + 8192 + 1024 * 2048;
-            let q = (0..4).max_by_key(|q| nic.device().queue_counters(*q).rx_packets).unwrap() as usize;
+            let q = (0..4)
+                .max_by_key(|q| nic.device().queue_counters(*q).rx_packets)
+                .unwrap() as usize;
             let cons = nic.stats(q as u32).rx_packets as usize;
             let f = std::fs::File::open(&sim.path).unwrap();
             let mut ring = vec![0u8; 8192];
-            f.read_exact_at(&mut ring, (toe_contract::shm::WINDOW_OFF + q * per_q + 4096) as u64).unwrap();
+            f.read_exact_at(
+                &mut ring,
+                (toe_contract::shm::WINDOW_OFF + q * per_q + 4096) as u64,
+            )
+            .unwrap();
             for slot in cons.saturating_sub(2)..(cons + 6).min(256) {
                 let r = &ring[slot * 32..slot * 32 + 32];
-                println!("  q{q} cpl slot {slot}: index {} len {} kind {} phase {}", u16::from_le_bytes([r[0], r[1]]), u16::from_le_bytes([r[2], r[3]]), r[12], r[31] >> 7);
+                println!(
+                    "  q{q} cpl slot {slot}: index {} len {} kind {} phase {}",
+                    u16::from_le_bytes([r[0], r[1]]),
+                    u16::from_le_bytes([r[2], r[3]]),
+                    r[12],
+                    r[31] >> 7
+                );
             }
         }
     }
@@ -230,7 +322,10 @@ fn echo(loss_per_mille: u64, seed: u64) {
     assert!(echoed == data, "echoed data differs");
     let sv = server.expect("accepted");
     let st = stack.conn(sv).map(|c| c.state());
-    assert!(matches!(st, None | Some(State::Closed)), "server side {st:?}");
+    assert!(
+        matches!(st, None | Some(State::Closed)),
+        "server side {st:?}"
+    );
     assert_eq!(stack.stats().rx_bad, 0);
     drop(nic);
     assert_eq!(sim.stop().violations, 0);

@@ -34,8 +34,19 @@ fn cargo() -> String {
 fn build() -> Result<std::path::PathBuf> {
     let st = Command::new(cargo())
         .args([
-            "build", "--release", "--quiet", "-p", "toe-simapps", "--bin", "toe-simd", "--bin",
-            "toe-tapbench", "-p", "toe-tools", "--bin", "toe-drvbench",
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "toe-simapps",
+            "--bin",
+            "toe-simd",
+            "--bin",
+            "toe-tapbench",
+            "-p",
+            "toe-tools",
+            "--bin",
+            "toe-drvbench",
         ])
         .status()
         .context("cannot run cargo build")?;
@@ -51,7 +62,9 @@ struct Simd(std::process::Child);
 impl Drop for Simd {
     fn drop(&mut self) {
         // SAFETY-free: `kill -INT` through the standard tool.
-        let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
         for _ in 0..100 {
             if let Ok(Some(_)) = self.0.try_wait() {
                 return;
@@ -93,8 +106,14 @@ pub fn driver_costs(bin: &std::path::Path) -> Result<Vec<Cost>> {
                 ])
                 .arg(bin.join("toe-drvbench"))
                 .args([
-                    "--shm", &shm, "--batches", &batches.to_string(), "--batch", &batch.to_string(),
-                    "--len", &frame.to_string(),
+                    "--shm",
+                    &shm,
+                    "--batches",
+                    &batches.to_string(),
+                    "--batch",
+                    &batch.to_string(),
+                    "--len",
+                    &frame.to_string(),
                 ])
                 .output()
                 .context("cannot run valgrind")?;
@@ -102,7 +121,8 @@ pub fn driver_costs(bin: &std::path::Path) -> Result<Vec<Cost>> {
             if !o.status.success() {
                 bail!("toe-drvbench under callgrind failed ({}):\n{err}", o.status);
             }
-            let n = collected(&err).with_context(|| format!("no instruction count in callgrind's output:\n{err}"))?;
+            let n = collected(&err)
+                .with_context(|| format!("no instruction count in callgrind's output:\n{err}"))?;
             out.push(Cost {
                 dir,
                 frame,
@@ -128,7 +148,8 @@ pub fn tap(bin: &std::path::Path) -> Result<std::result::Result<serde_json::Valu
     if !o.status.success() {
         bail!("toe-tapbench failed ({})", o.status);
     }
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).context("toe-tapbench printed no JSON")?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).context("toe-tapbench printed no JSON")?;
     Ok(Ok(v))
 }
 
@@ -149,7 +170,10 @@ pub fn run(json: bool) -> Result<()> {
             Ok(v) => v.clone(),
             Err(why) => serde_json::json!({ "skipped": why }),
         };
-        println!("{}", serde_json::json!({"driver_instructions": c, "tap": t}));
+        println!(
+            "{}",
+            serde_json::json!({"driver_instructions": c, "tap": t})
+        );
         return Ok(());
     }
     println!("Host driver cost (instructions counted by callgrind inside the driver's TX or RX path only;");
@@ -157,7 +181,14 @@ pub fn run(json: bool) -> Result<()> {
     println!("| direction | frame | packets | instructions | instructions/packet |");
     println!("|---|---|---|---|---|");
     for c in &costs {
-        println!("| {} | {} B | {} | {} | {:.1} |", c.dir.to_uppercase(), c.frame, c.packets, c.instructions, c.per_packet());
+        println!(
+            "| {} | {} B | {} | {} | {:.1} |",
+            c.dir.to_uppercase(),
+            c.frame,
+            c.packets,
+            c.instructions,
+            c.per_packet()
+        );
     }
     println!();
     match tap {

@@ -60,8 +60,16 @@ pub fn describe(dev: &Device) -> String {
         let c = dev.queue_counters(q);
         let ring = |base: u32| {
             let ctrl = dev.read32(base + r::Q_CTRL);
-            let on = if ctrl & r::Q_CTRL_ENABLE != 0 { "enabled" } else { "off" };
-            let size = if ctrl & r::Q_CTRL_ENABLE != 0 { (1u32 << (ctrl & 0xf)).to_string() } else { "-".into() };
+            let on = if ctrl & r::Q_CTRL_ENABLE != 0 {
+                "enabled"
+            } else {
+                "off"
+            };
+            let size = if ctrl & r::Q_CTRL_ENABLE != 0 {
+                (1u32 << (ctrl & 0xf)).to_string()
+            } else {
+                "-".into()
+            };
             (on, size, dev.read32(base + r::Q_PROD) & 0xffff)
         };
         let (ton, tsize, tprod) = ring(r::txq(q, 0));
@@ -69,7 +77,17 @@ pub fn describe(dev: &Device) -> String {
         let _ = writeln!(
             s,
             "  {:>2}  {:<8} {:>6} {:>6} {:>12} {:>14} {:<8} {:>6} {:>6} {:>12} {:>14}",
-            q, ton, tsize, tprod, c.tx_packets, c.tx_bytes, ron, rsize, rprod, c.rx_packets, c.rx_bytes
+            q,
+            ton,
+            tsize,
+            tprod,
+            c.tx_packets,
+            c.tx_bytes,
+            ron,
+            rsize,
+            rprod,
+            c.rx_packets,
+            c.rx_bytes
         );
     }
     let _ = writeln!(s, "counters ({})", i.counters);
@@ -85,10 +103,17 @@ mod tests {
 
     #[test]
     fn missing_devices_are_clear_errors() {
-        let e = info(&Target::Sim("/dev/shm/toe-no-such-sim".into())).unwrap_err().to_string();
-        assert!(e.contains("no simulator serves this file") && e.contains("cargo xtask sim"), "{e}");
+        let e = info(&Target::Sim("/dev/shm/toe-no-such-sim".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no simulator serves this file") && e.contains("cargo xtask sim"),
+            "{e}"
+        );
         if !std::path::Path::new("/dev/vfio/vfio").exists() {
-            let e = info(&Target::Pci("0000:00:1f.0".into())).unwrap_err().to_string();
+            let e = info(&Target::Pci("0000:00:1f.0".into()))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("VFIO is not available"), "{e}");
         }
     }

@@ -1,9 +1,9 @@
 //! Developer tooling of the TOE SmartNIC, driven by `cargo xtask`.
 pub mod bench;
 pub mod demo;
+pub mod deps;
 pub mod drvbench;
 pub mod info;
-pub mod deps;
 pub mod lint;
 pub mod simrun;
 pub mod synth;

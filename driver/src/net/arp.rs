@@ -44,7 +44,12 @@ impl ArpCache {
     /// Records `ip` at `mac` (RFC 826's "merge" step).
     pub fn insert(&mut self, ip: Ipv4Address, mac: EthernetAddress, now: Duration) {
         if !self.entries.contains_key(&ip) && self.entries.len() >= self.capacity {
-            if let Some(victim) = self.entries.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| *k) {
+            if let Some(victim) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.expires)
+                .map(|(k, _)| *k)
+            {
                 self.entries.remove(&victim);
             }
         }
@@ -65,7 +70,10 @@ impl ArpCache {
     }
 
     pub fn lookup(&self, ip: Ipv4Address, now: Duration) -> Option<EthernetAddress> {
-        self.entries.get(&ip).filter(|e| e.expires > now).map(|e| e.mac)
+        self.entries
+            .get(&ip)
+            .filter(|e| e.expires > now)
+            .map(|e| e.mac)
     }
 
     /// Whether a request for `ip` should go out now (rate limited), and

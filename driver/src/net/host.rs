@@ -37,7 +37,12 @@ impl Host {
     /// Receives a burst from every queue, hands each frame to the network
     /// layer (and what it does not handle to `deliver`), runs the timers
     /// at `now`, and sends what is queued while the TX ring has room.
-    pub fn poll(&mut self, nic: &mut Nic, now: Duration, mut deliver: impl FnMut(Received<'_>)) -> Polled {
+    pub fn poll(
+        &mut self,
+        nic: &mut Nic,
+        now: Duration,
+        mut deliver: impl FnMut(Received<'_>),
+    ) -> Polled {
         let mut done = Polled::default();
         for q in 0..nic.queue_pairs() {
             nic.rx_burst(q, &mut self.rx, self.burst);
@@ -62,7 +67,9 @@ impl Host {
     pub fn flush(&mut self, nic: &mut Nic) -> usize {
         let q = self.tx_queue;
         while self.tx.len() < 64 {
-            let Some(f) = self.net.poll_transmit() else { break };
+            let Some(f) = self.net.poll_transmit() else {
+                break;
+            };
             let Some(mut p) = nic.alloc(q) else {
                 self.net.unsend(f);
                 break;

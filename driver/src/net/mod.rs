@@ -186,7 +186,11 @@ impl NetIf {
     }
 
     fn broadcast(&self) -> Ipv4Address {
-        let host_bits = if self.cfg.prefix_len >= 32 { 0 } else { u32::MAX >> self.cfg.prefix_len };
+        let host_bits = if self.cfg.prefix_len >= 32 {
+            0
+        } else {
+            u32::MAX >> self.cfg.prefix_len
+        };
         Ipv4Address::from_bits(u32::from_be_bytes(self.cfg.ip.octets()) | host_bits)
     }
 
@@ -199,7 +203,13 @@ impl NetIf {
         true
     }
 
-    fn eth_frame(&self, dst: EthernetAddress, ethertype: EthernetProtocol, payload_len: usize, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+    fn eth_frame(
+        &self,
+        dst: EthernetAddress,
+        ethertype: EthernetProtocol,
+        payload_len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Vec<u8> {
         let repr = EthernetRepr {
             src_addr: self.cfg.mac,
             dst_addr: dst,
@@ -212,7 +222,13 @@ impl NetIf {
         buf
     }
 
-    fn arp_frame(&self, op: ArpOperation, target_mac: EthernetAddress, target_ip: Ipv4Address, eth_dst: EthernetAddress) -> Vec<u8> {
+    fn arp_frame(
+        &self,
+        op: ArpOperation,
+        target_mac: EthernetAddress,
+        target_ip: Ipv4Address,
+        eth_dst: EthernetAddress,
+    ) -> Vec<u8> {
         let repr = ArpRepr::EthernetIpv4 {
             operation: op,
             source_hardware_addr: self.cfg.mac,
@@ -289,7 +305,12 @@ impl NetIf {
         Received::Handled
     }
 
-    fn receive_ipv4<'a>(&mut self, src_mac: EthernetAddress, payload: &'a [u8], now: Duration) -> Received<'a> {
+    fn receive_ipv4<'a>(
+        &mut self,
+        src_mac: EthernetAddress,
+        payload: &'a [u8],
+        now: Duration,
+    ) -> Received<'a> {
         let Ok(pkt) = Ipv4Packet::new_checked(payload) else {
             self.stats.drop_malformed += 1;
             return Received::Dropped;
@@ -332,7 +353,13 @@ impl NetIf {
         }
     }
 
-    fn receive_icmp<'a>(&mut self, src: Ipv4Address, dst: Ipv4Address, body: &'a [u8], now: Duration) -> Received<'a> {
+    fn receive_icmp<'a>(
+        &mut self,
+        src: Ipv4Address,
+        dst: Ipv4Address,
+        body: &'a [u8],
+        now: Duration,
+    ) -> Received<'a> {
         let Ok(pkt) = Icmpv4Packet::new_checked(body) else {
             self.stats.drop_malformed += 1;
             return Received::Dropped;
@@ -352,14 +379,22 @@ impl NetIf {
             };
         };
         match repr {
-            Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
+            Icmpv4Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => {
                 self.stats.rx_echo_requests += 1;
                 // RFC 1122 3.2.2.6: no reply to a broadcast echo request
                 // is required; we do not answer them (smurf protection).
                 if dst != self.cfg.ip {
                     return Received::Handled;
                 }
-                let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
+                let reply = Icmpv4Repr::EchoReply {
+                    ident,
+                    seq_no,
+                    data,
+                };
                 let mut icmp = vec![0u8; reply.buffer_len()];
                 reply.emit(&mut Icmpv4Packet::new_unchecked(&mut icmp[..]), &csum());
                 if self.send_ipv4(src, IpProtocol::Icmp, &icmp, now).is_ok() {
@@ -393,7 +428,13 @@ impl NetIf {
 
     /// Sends an IPv4 packet with `payload` to `dst`, resolving the next hop
     /// with ARP (the packet waits, bounded, while the request is out).
-    pub fn send_ipv4(&mut self, dst: Ipv4Address, protocol: IpProtocol, payload: &[u8], now: Duration) -> Result<(), SendError> {
+    pub fn send_ipv4(
+        &mut self,
+        dst: Ipv4Address,
+        protocol: IpProtocol,
+        payload: &[u8],
+        now: Duration,
+    ) -> Result<(), SendError> {
         let repr = Ipv4Repr {
             src_addr: self.cfg.ip,
             dst_addr: dst,
@@ -431,7 +472,9 @@ impl NetIf {
         };
         match dst_mac {
             Some(mac) => {
-                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, ip.len(), |b| b.copy_from_slice(&ip));
+                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, ip.len(), |b| {
+                    b.copy_from_slice(&ip)
+                });
                 self.out.push_back(f);
             }
             None => {
@@ -447,7 +490,12 @@ impl NetIf {
 
     fn request(&mut self, ip: Ipv4Address, now: Duration) {
         if self.arp.should_request(ip, now) {
-            let f = self.arp_frame(ArpOperation::Request, EthernetAddress([0; 6]), ip, EthernetAddress::BROADCAST);
+            let f = self.arp_frame(
+                ArpOperation::Request,
+                EthernetAddress([0; 6]),
+                ip,
+                EthernetAddress::BROADCAST,
+            );
             if self.queue_frame(f) {
                 self.stats.tx_arp_requests += 1;
             }
@@ -458,7 +506,9 @@ impl NetIf {
         let mut keep = VecDeque::new();
         while let Some((hop, pkt, t)) = self.pending.pop_front() {
             if hop == ip {
-                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, pkt.len(), |b| b.copy_from_slice(&pkt));
+                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, pkt.len(), |b| {
+                    b.copy_from_slice(&pkt)
+                });
                 // Resolution queue entries were admitted against the
                 // pending bound; the transmit queue may exceed its bound
                 // by at most that much.
@@ -471,7 +521,14 @@ impl NetIf {
     }
 
     /// Sends an ICMP echo request.
-    pub fn ping(&mut self, dst: Ipv4Address, ident: u16, seq: u16, data: &[u8], now: Duration) -> Result<(), SendError> {
+    pub fn ping(
+        &mut self,
+        dst: Ipv4Address,
+        ident: u16,
+        seq: u16,
+        data: &[u8],
+        now: Duration,
+    ) -> Result<(), SendError> {
         let req = Icmpv4Repr::EchoRequest {
             ident,
             seq_no: seq,

@@ -12,7 +12,12 @@ fn netif() -> NetIf {
     NetIf::new(NetConfig::new(US_MAC, US.octets(), 24))
 }
 
-fn eth(dst: EthernetAddress, src: EthernetAddress, ty: EthernetProtocol, payload: &[u8]) -> Vec<u8> {
+fn eth(
+    dst: EthernetAddress,
+    src: EthernetAddress,
+    ty: EthernetProtocol,
+    payload: &[u8],
+) -> Vec<u8> {
     let repr = EthernetRepr {
         src_addr: src,
         dst_addr: dst,
@@ -25,7 +30,14 @@ fn eth(dst: EthernetAddress, src: EthernetAddress, ty: EthernetProtocol, payload
     b
 }
 
-fn arp(op: ArpOperation, sha: EthernetAddress, spa: Ip, tha: EthernetAddress, tpa: Ip, dst: EthernetAddress) -> Vec<u8> {
+fn arp(
+    op: ArpOperation,
+    sha: EthernetAddress,
+    spa: Ip,
+    tha: EthernetAddress,
+    tpa: Ip,
+    dst: EthernetAddress,
+) -> Vec<u8> {
     let r = ArpRepr::EthernetIpv4 {
         operation: op,
         source_hardware_addr: sha,
@@ -55,9 +67,17 @@ fn ipv4(src: Ip, dst: Ip, proto: IpProtocol, payload: &[u8]) -> Vec<u8> {
 
 fn echo(req: bool, ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
     let r = if req {
-        Icmpv4Repr::EchoRequest { ident, seq_no: seq, data }
+        Icmpv4Repr::EchoRequest {
+            ident,
+            seq_no: seq,
+            data,
+        }
     } else {
-        Icmpv4Repr::EchoReply { ident, seq_no: seq, data }
+        Icmpv4Repr::EchoReply {
+            ident,
+            seq_no: seq,
+            data,
+        }
     };
     let mut b = vec![0; r.buffer_len()];
     r.emit(&mut Icmpv4Packet::new_unchecked(&mut b[..]), &csum());
@@ -71,7 +91,14 @@ fn us_mac() -> EthernetAddress {
 #[test]
 fn arp_request_for_us_is_answered_and_learned() {
     let mut n = netif();
-    let f = arp(ArpOperation::Request, PEER_MAC, PEER, EthernetAddress([0; 6]), US, EthernetAddress::BROADCAST);
+    let f = arp(
+        ArpOperation::Request,
+        PEER_MAC,
+        PEER,
+        EthernetAddress([0; 6]),
+        US,
+        EthernetAddress::BROADCAST,
+    );
     assert_eq!(n.receive(&f, T0), Received::Handled);
     let out = n.poll_transmit().expect("ARP reply");
     assert!(n.poll_transmit().is_none());
@@ -96,7 +123,14 @@ fn arp_request_for_us_is_answered_and_learned() {
 #[test]
 fn arp_request_for_another_host_is_ignored() {
     let mut n = netif();
-    let f = arp(ArpOperation::Request, PEER_MAC, PEER, EthernetAddress([0; 6]), Ip::new(10, 9, 0, 77), EthernetAddress::BROADCAST);
+    let f = arp(
+        ArpOperation::Request,
+        PEER_MAC,
+        PEER,
+        EthernetAddress([0; 6]),
+        Ip::new(10, 9, 0, 77),
+        EthernetAddress::BROADCAST,
+    );
     assert_eq!(n.receive(&f, T0), Received::Dropped);
     assert!(n.poll_transmit().is_none());
     // RFC 826: not a target, no existing entry: nothing learned.
@@ -107,7 +141,12 @@ fn arp_request_for_another_host_is_ignored() {
 fn echo_request_is_answered_with_the_same_payload() {
     let mut n = netif();
     let data: Vec<u8> = (0..56).collect();
-    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 0x1234, 7, &data)));
+    let f = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 0x1234, 7, &data)),
+    );
     assert_eq!(n.receive(&f, T0), Received::Handled);
     // The sender was learned from the request: no ARP round trip.
     let out = n.poll_transmit().expect("echo reply");
@@ -130,7 +169,12 @@ fn bad_checksums_and_garbage_are_counted_drops() {
     let mut n = netif();
     let mut icmp = echo(true, 1, 1, b"abc");
     icmp[2] ^= 0xff;
-    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &icmp));
+    let f = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Icmp, &icmp),
+    );
     assert_eq!(n.receive(&f, T0), Received::Dropped);
     let mut ip = ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, 1, b"abc"));
     ip[10] ^= 0xff;
@@ -141,10 +185,16 @@ fn bad_checksums_and_garbage_are_counted_drops() {
     assert_eq!(n.receive(&[0u8; 10], T0), Received::Dropped);
     let mut ip = ipv4(PEER, US, IpProtocol::Tcp, &[0; 20]);
     ip[0] = 0x65;
-    assert_eq!(n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0), Received::Dropped);
+    assert_eq!(
+        n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0),
+        Received::Dropped
+    );
     let mut ip = ipv4(PEER, US, IpProtocol::Tcp, &[0; 20]);
     ip[2..4].copy_from_slice(&1000u16.to_be_bytes());
-    assert_eq!(n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0), Received::Dropped);
+    assert_eq!(
+        n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0),
+        Received::Dropped
+    );
     assert_eq!(n.stats().drop_malformed, 3);
     assert!(n.poll_transmit().is_none());
 }
@@ -153,19 +203,47 @@ fn bad_checksums_and_garbage_are_counted_drops() {
 fn other_hosts_and_protocols_are_not_ours() {
     let mut n = netif();
     let other = EthernetAddress([2, 0, 0, 0, 0, 9]);
-    let f = eth(other, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, 1, b"")));
+    let f = eth(
+        other,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, 1, b"")),
+    );
     assert_eq!(n.receive(&f, T0), Received::Dropped);
-    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, Ip::new(10, 9, 0, 3), IpProtocol::Icmp, &echo(true, 1, 1, b"")));
+    let f = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(
+            PEER,
+            Ip::new(10, 9, 0, 3),
+            IpProtocol::Icmp,
+            &echo(true, 1, 1, b""),
+        ),
+    );
     assert_eq!(n.receive(&f, T0), Received::Dropped);
     assert_eq!(n.stats().drop_not_for_us, 2);
     let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv6, &[0; 40]);
     assert_eq!(n.receive(&f, T0), Received::Dropped);
     assert_eq!(n.stats().drop_unsupported, 1);
     // Upper-layer protocols are delivered.
-    let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Tcp, &[7; 20]));
+    let f = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Tcp, &[7; 20]),
+    );
     match n.receive(&f, T0) {
-        Received::Ipv4 { src, protocol, payload, .. } => {
-            assert_eq!((src, protocol, payload), (PEER, IpProtocol::Tcp, &[7u8; 20][..]));
+        Received::Ipv4 {
+            src,
+            protocol,
+            payload,
+            ..
+        } => {
+            assert_eq!(
+                (src, protocol, payload),
+                (PEER, IpProtocol::Tcp, &[7u8; 20][..])
+            );
         }
         r => panic!("{r:?}"),
     }
@@ -180,7 +258,10 @@ fn fragments_are_dropped() {
         p.set_more_frags(true);
         p.fill_checksum();
     }
-    assert_eq!(n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0), Received::Dropped);
+    assert_eq!(
+        n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ip), T0),
+        Received::Dropped
+    );
     assert_eq!(n.stats().drop_fragment, 1);
 }
 
@@ -200,10 +281,20 @@ fn ping_resolves_then_sends_and_times_out_without_answer() {
     let e = EthernetFrame::new_checked(&f[..]).unwrap();
     assert_eq!(e.dst_addr(), PEER_MAC);
     // The reply comes back to us.
-    let back = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(false, 9, 1, b"hi")));
+    let back = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Icmp, &echo(false, 9, 1, b"hi")),
+    );
     assert_eq!(
         n.receive(&back, T0),
-        Received::EchoReply { from: PEER, ident: 9, seq: 1, data: b"hi" }
+        Received::EchoReply {
+            from: PEER,
+            ident: 9,
+            seq: 1,
+            data: b"hi"
+        }
     );
     // A host that never answers: retried once a second, dropped after 3 s.
     let ghost = Ip::new(10, 9, 0, 50);
@@ -227,12 +318,20 @@ fn queues_are_bounded_with_backpressure() {
     assert!(n.ping(ghost, 1, 1, b"", T0).is_ok());
     assert!(n.ping(ghost, 1, 2, b"", T0).is_ok());
     assert_eq!(n.ping(ghost, 1, 3, b"", T0), Err(SendError::WouldBlock));
-    assert_eq!(n.ping(Ip::new(192, 168, 1, 1), 1, 1, b"", T0), Err(SendError::NoRoute));
+    assert_eq!(
+        n.ping(Ip::new(192, 168, 1, 1), 1, 1, b"", T0),
+        Err(SendError::NoRoute)
+    );
     assert_eq!(n.ping(PEER, 1, 1, &[0; 1500], T0), Err(SendError::TooBig));
     // A flood of echo requests from resolved peers cannot grow the TX
     // queue beyond its bound: the excess is counted.
     for i in 0..10u16 {
-        let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, i, b"x")));
+        let f = eth(
+            us_mac(),
+            PEER_MAC,
+            EthernetProtocol::Ipv4,
+            &ipv4(PEER, US, IpProtocol::Icmp, &echo(true, 1, i, b"x")),
+        );
         n.receive(&f, T0);
     }
     assert!(n.tx_queued() <= 3);
@@ -242,7 +341,17 @@ fn queues_are_bounded_with_backpressure() {
 #[test]
 fn broadcast_echo_is_not_answered() {
     let mut n = netif();
-    let f = eth(EthernetAddress::BROADCAST, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER, Ip::new(10, 9, 0, 255), IpProtocol::Icmp, &echo(true, 1, 1, b"")));
+    let f = eth(
+        EthernetAddress::BROADCAST,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(
+            PEER,
+            Ip::new(10, 9, 0, 255),
+            IpProtocol::Icmp,
+            &echo(true, 1, 1, b""),
+        ),
+    );
     assert_eq!(n.receive(&f, T0), Received::Handled);
     assert!(n.poll_transmit().is_none());
 }

@@ -96,7 +96,11 @@ impl Congestion {
                 let w = self.cwnd as f64 / self.mss as f64;
                 // Fast convergence: release bandwidth when the window did
                 // not regain the previous maximum.
-                self.w_max = if w < self.w_max { w * (1.0 + BETA) / 2.0 } else { w };
+                self.w_max = if w < self.w_max {
+                    w * (1.0 + BETA) / 2.0
+                } else {
+                    w
+                };
                 self.ssthresh = ((self.cwnd as f64 * BETA) as u32).max(2 * self.mss);
                 self.epoch = None;
                 let _ = now;
@@ -106,7 +110,14 @@ impl Congestion {
 
     /// `acked` new bytes acknowledged; `una` is the new snd.una, `flight`
     /// the bytes still in flight, `rtt` the smoothed RTT if known.
-    pub fn on_ack(&mut self, acked: u32, una: Seq, flight: u32, rtt: Option<Duration>, now: Duration) -> Action {
+    pub fn on_ack(
+        &mut self,
+        acked: u32,
+        una: Seq,
+        flight: u32,
+        rtt: Option<Duration>,
+        now: Duration,
+    ) -> Action {
         self.dupacks = 0;
         if let Some(recover) = self.recover {
             if una >= recover {
@@ -253,7 +264,10 @@ mod tests {
         c.on_dupack(una, nxt, 10 * MSS, T);
         assert_eq!(c.cwnd(), 9 * MSS);
         // Partial ACK: deflate by what it acked, add one MSS, retransmit.
-        assert_eq!(c.on_ack(2 * MSS, Seq(12_000), 8 * MSS, None, T), Action::Retransmit);
+        assert_eq!(
+            c.on_ack(2 * MSS, Seq(12_000), 8 * MSS, None, T),
+            Action::Retransmit
+        );
         assert_eq!(c.cwnd(), 8 * MSS);
         assert!(c.in_recovery());
         // Full ACK: out of recovery at min(ssthresh, flight + MSS).
@@ -284,8 +298,14 @@ mod tests {
                 at.push(c.cwnd() / MSS);
             }
         }
-        assert!(at.windows(2).all(|w| w[0] <= w[1]), "monotonic growth: {at:?}");
-        assert!((90..=101).contains(&at[3]), "plateau near W_max around K: {at:?}");
+        assert!(
+            at.windows(2).all(|w| w[0] <= w[1]),
+            "monotonic growth: {at:?}"
+        );
+        assert!(
+            (90..=101).contains(&at[3]),
+            "plateau near W_max around K: {at:?}"
+        );
         assert!(*at.last().unwrap() > 110, "probing beyond W_max: {at:?}");
     }
 

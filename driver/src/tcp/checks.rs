@@ -12,7 +12,8 @@ pub fn acceptable(seg_seq: Seq, seg_len: u32, rcv_nxt: Seq, rcv_wnd: u32) -> boo
         (0, _) => seg_seq.in_window(rcv_nxt, rcv_wnd),
         (_, 0) => false,
         (_, _) => {
-            seg_seq.in_window(rcv_nxt, rcv_wnd) || (seg_seq + (seg_len - 1)).in_window(rcv_nxt, rcv_wnd)
+            seg_seq.in_window(rcv_nxt, rcv_wnd)
+                || (seg_seq + (seg_len - 1)).in_window(rcv_nxt, rcv_wnd)
         }
     }
 }

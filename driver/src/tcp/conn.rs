@@ -323,8 +323,15 @@ impl Conn {
 
     /// The window field to send: free receive space, scaled down.
     fn rcv_window_field(&self, syn: bool) -> u16 {
-        let free = self.rcv.as_ref().map_or(self.cfg.recv_buffer as u32, |r| r.window());
-        let shift = if syn { 0 } else { self.neg.map_or(0, |n| n.rcv_wscale) };
+        let free = self
+            .rcv
+            .as_ref()
+            .map_or(self.cfg.recv_buffer as u32, |r| r.window());
+        let shift = if syn {
+            0
+        } else {
+            self.neg.map_or(0, |n| n.rcv_wscale)
+        };
         (free >> shift).min(0xffff) as u16
     }
 
@@ -354,7 +361,10 @@ impl Conn {
         };
         Segment {
             seq: self.snd_nxt(),
-            ack: self.rcv.as_ref().map(|r| r.rcv_nxt() + self.fin_received as u32),
+            ack: self
+                .rcv
+                .as_ref()
+                .map(|r| r.rcv_nxt() + self.fin_received as u32),
             window: self.rcv_window_field(false),
             sack,
             ..Segment::default()
@@ -375,7 +385,9 @@ impl Conn {
     /// closed).
     pub fn write(&mut self, data: &[u8]) -> usize {
         match self.state {
-            State::SynSent | State::SynReceived | State::Established | State::CloseWait if !self.fin_wanted => {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+                if !self.fin_wanted =>
+            {
                 self.snd.write(data)
             }
             _ => 0,
@@ -394,7 +406,9 @@ impl Conn {
     /// Bytes `write` would take now.
     pub fn send_room(&self) -> usize {
         match self.state {
-            State::SynSent | State::SynReceived | State::Established | State::CloseWait if !self.fin_wanted => {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+                if !self.fin_wanted =>
+            {
                 self.snd.free()
             }
             _ => 0,
@@ -437,10 +451,15 @@ impl Conn {
 
     /// When [`Conn::on_timer`] must next be called.
     pub fn poll_at(&self) -> Option<Duration> {
-        [self.rtx_deadline, self.time_wait_deadline, self.delack_deadline, self.keepalive_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.rtx_deadline,
+            self.time_wait_deadline,
+            self.delack_deadline,
+            self.keepalive_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs the timers due at `now`.
@@ -592,7 +611,9 @@ impl Conn {
             // RFC 7323 4.3: remember TSval of the segment that the next ACK
             // answers.
             if seg.seq <= self.last_ack_sent
-                && self.ts_recent.map_or(true, |r| (tsval.wrapping_sub(r) as i32) >= 0)
+                && self
+                    .ts_recent
+                    .map_or(true, |r| (tsval.wrapping_sub(r) as i32) >= 0)
             {
                 self.ts_recent = Some(tsval);
             }
@@ -648,7 +669,9 @@ impl Conn {
         }
         let una = self.snd.una();
         let fin_end = self.fin_hi.map(|f| f + 1);
-        let snd_max = fin_end.unwrap_or(self.snd.max_sent()).max(self.snd.max_sent());
+        let snd_max = fin_end
+            .unwrap_or(self.snd.max_sent())
+            .max(self.snd.max_sent());
         match checks::check_ack(ack, una, snd_max, self.max_snd_wnd) {
             Verdict::Accept => {}
             _ => {
@@ -679,7 +702,13 @@ impl Conn {
                 }
                 _ => self.sample_rtt(ack, now),
             }
-            let act = self.cc.on_ack(freed.max(1), ack, self.snd.in_flight(), self.rto.srtt(), now);
+            let act = self.cc.on_ack(
+                freed.max(1),
+                ack,
+                self.snd.in_flight(),
+                self.rto.srtt(),
+                now,
+            );
             self.rto.acked();
             self.rtx_deadline = None;
             if self.snd.in_flight() > 0 || (self.fin_seq.is_some() && !self.fin_acked) {
@@ -696,7 +725,11 @@ impl Conn {
             && self.snd.in_flight() > 0
         {
             // A duplicate ACK (RFC 5681 2).
-            if self.cc.on_dupack(una, self.snd.nxt(), self.snd.in_flight(), now) == Action::Retransmit {
+            if self
+                .cc
+                .on_dupack(una, self.snd.nxt(), self.snd.in_flight(), now)
+                == Action::Retransmit
+            {
                 self.rtx_now = true;
             }
         }
@@ -742,7 +775,8 @@ impl Conn {
                     if let Some(r) = self.rcv.as_mut() {
                         r.insert(seg.seq, &seg.payload);
                     }
-                    let full = seg.payload.len() >= self.neg.map_or(536, |n| n.send_mss.min(self.cfg.mss)) as usize - 12;
+                    let full = seg.payload.len()
+                        >= self.neg.map_or(536, |n| n.send_mss.min(self.cfg.mss)) as usize - 12;
                     self.unacked_full += full as u32;
                     match self.cfg.delayed_ack {
                         // Out of order (or filling a hole): ACK at once, so the
@@ -779,7 +813,9 @@ impl Conn {
     }
 
     fn has_holes(&self) -> bool {
-        self.rcv.as_ref().is_some_and(|r| !r.sack_blocks(1).is_empty())
+        self.rcv
+            .as_ref()
+            .is_some_and(|r| !r.sack_blocks(1).is_empty())
     }
 
     fn enter_time_wait(&mut self, now: Duration) {
@@ -826,7 +862,11 @@ impl Conn {
         }
         if !matches!(
             self.state,
-            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
         ) {
             return self.pure_ack();
         }
@@ -853,7 +893,8 @@ impl Conn {
                 return Some(self.data_segment(seq, data));
             }
         }
-        if self.snd_wnd == 0 && self.snd.unsent() > 0 && self.snd.in_flight() == 0 && !self.persist {
+        if self.snd_wnd == 0 && self.snd.unsent() > 0 && self.snd.in_flight() == 0 && !self.persist
+        {
             // Zero window with data waiting: the persist timer runs.
             self.persist = true;
             self.persist_interval = self.rto.rto();
@@ -869,7 +910,11 @@ impl Conn {
             self.arm_rtx(now);
             self.ack_now = false;
             let mut s = self.data_segment(seq, data);
-            if self.fin_wanted && !self.fin_acked && self.snd.unsent() == 0 && self.fin_seq.is_none() {
+            if self.fin_wanted
+                && !self.fin_acked
+                && self.snd.unsent() == 0
+                && self.fin_seq.is_none()
+            {
                 s.fin = true;
                 self.fin_seq = Some(self.snd.nxt());
                 self.after_fin_sent();
@@ -907,7 +952,8 @@ impl Conn {
         // the peer's MSS (8 bytes a block plus 4 for kind, length and
         // padding; RFC 6691: options count against the segment size).
         if let Some(n) = self.neg {
-            let room = (n.send_mss as usize).saturating_sub(n.option_overhead() as usize + data.len());
+            let room =
+                (n.send_mss as usize).saturating_sub(n.option_overhead() as usize + data.len());
             s.sack.truncate(room.saturating_sub(4) / 8);
         }
         s.payload = data;

@@ -40,7 +40,15 @@ impl Pair {
         let mut a = Conn::connect(Config::default(), ISS_A, T0);
         let syn = drain(&mut a, T0).remove(0);
         let b = Conn::accept(Config::default(), &syn, ISS_B, T0).unwrap();
-        Pair { a, b, now: T0, drop_ab: vec![], drop_ba: vec![], sent_ab: 0, sent_ba: 0 }
+        Pair {
+            a,
+            b,
+            now: T0,
+            drop_ab: vec![],
+            drop_ba: vec![],
+            sent_ab: 0,
+            sent_ba: 0,
+        }
     }
 
     /// Exchanges segments (advancing time to the next timer when the wire
@@ -54,7 +62,23 @@ impl Pair {
                 moved = true;
                 let n = self.sent_ab;
                 if trace {
-                    eprintln!("{:?} a>b #{n} seq {} ack {:?} len {} syn {} fin {} win {} {:?} {:?}{}", self.now - T0, s.seq.0, s.ack.map(|a| a.0), s.payload.len(), s.syn, s.fin, s.window, self.a.state(), self.b.state(), if self.drop_ab.contains(&n) { " DROP" } else { "" });
+                    eprintln!(
+                        "{:?} a>b #{n} seq {} ack {:?} len {} syn {} fin {} win {} {:?} {:?}{}",
+                        self.now - T0,
+                        s.seq.0,
+                        s.ack.map(|a| a.0),
+                        s.payload.len(),
+                        s.syn,
+                        s.fin,
+                        s.window,
+                        self.a.state(),
+                        self.b.state(),
+                        if self.drop_ab.contains(&n) {
+                            " DROP"
+                        } else {
+                            ""
+                        }
+                    );
                 }
                 self.sent_ab += 1;
                 if !self.drop_ab.contains(&n) {
@@ -65,7 +89,21 @@ impl Pair {
                 moved = true;
                 let n = self.sent_ba;
                 if trace {
-                    eprintln!("{:?} b>a #{n} seq {} ack {:?} len {} syn {} fin {} win {}{}", self.now - T0, s.seq.0, s.ack.map(|a| a.0), s.payload.len(), s.syn, s.fin, s.window, if self.drop_ba.contains(&n) { " DROP" } else { "" });
+                    eprintln!(
+                        "{:?} b>a #{n} seq {} ack {:?} len {} syn {} fin {} win {}{}",
+                        self.now - T0,
+                        s.seq.0,
+                        s.ack.map(|a| a.0),
+                        s.payload.len(),
+                        s.syn,
+                        s.fin,
+                        s.window,
+                        if self.drop_ba.contains(&n) {
+                            " DROP"
+                        } else {
+                            ""
+                        }
+                    );
                 }
                 self.sent_ba += 1;
                 if !self.drop_ba.contains(&n) {
@@ -73,7 +111,10 @@ impl Pair {
                 }
             }
             if !moved {
-                let next = [self.a.poll_at(), self.b.poll_at()].into_iter().flatten().min();
+                let next = [self.a.poll_at(), self.b.poll_at()]
+                    .into_iter()
+                    .flatten()
+                    .min();
                 match next {
                     Some(t) => {
                         self.now = self.now.max(t);
@@ -89,8 +130,13 @@ impl Pair {
     }
 
     fn established(&mut self) {
-        self.run(ms(10_000), |p| p.a.state() == State::Established && p.b.state() == State::Established);
-        assert_eq!((self.a.state(), self.b.state()), (State::Established, State::Established));
+        self.run(ms(10_000), |p| {
+            p.a.state() == State::Established && p.b.state() == State::Established
+        });
+        assert_eq!(
+            (self.a.state(), self.b.state()),
+            (State::Established, State::Established)
+        );
     }
 }
 
@@ -177,16 +223,26 @@ fn data_both_ways_and_a_normal_close() {
     assert_eq!(ra, down);
     // a closes first: FIN_WAIT_1 -> FIN_WAIT_2; b sees CLOSE_WAIT.
     p.a.close();
-    p.run(ms(1000), |p| p.b.state() == State::CloseWait && p.a.state() == State::FinWait2);
-    assert_eq!((p.a.state(), p.b.state()), (State::FinWait2, State::CloseWait));
+    p.run(ms(1000), |p| {
+        p.b.state() == State::CloseWait && p.a.state() == State::FinWait2
+    });
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::FinWait2, State::CloseWait)
+    );
     assert!(p.b.read_closed());
     // b closes: LAST_ACK, then CLOSED; a waits 2 MSL in TIME_WAIT.
     p.b.close();
     p.run(ms(1000), |p| p.b.state() == State::Closed);
-    assert_eq!((p.a.state(), p.b.closed()), (State::TimeWait, Some(Closed::Normally)));
+    assert_eq!(
+        (p.a.state(), p.b.closed()),
+        (State::TimeWait, Some(Closed::Normally))
+    );
     // 2 MSL = 60 s from entering TIME_WAIT, which happened in the last run.
     let tw = p.a.poll_at().unwrap();
-    assert!(tw <= p.now + Duration::from_secs(60) && tw + ms(1000) >= p.now + Duration::from_secs(60));
+    assert!(
+        tw <= p.now + Duration::from_secs(60) && tw + ms(1000) >= p.now + Duration::from_secs(60)
+    );
     p.a.on_timer(tw - ms(1));
     assert_eq!(p.a.state(), State::TimeWait);
     p.a.on_timer(tw);
@@ -202,12 +258,20 @@ fn simultaneous_close_goes_through_closing() {
     let fa = drain(&mut p.a, p.now);
     let fb = drain(&mut p.b, p.now);
     assert!(fa[0].fin && fb[0].fin);
-    assert_eq!((p.a.state(), p.b.state()), (State::FinWait1, State::FinWait1));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::FinWait1, State::FinWait1)
+    );
     p.a.on_segment(&fb[0], p.now);
     p.b.on_segment(&fa[0], p.now);
     assert_eq!((p.a.state(), p.b.state()), (State::Closing, State::Closing));
-    p.run(ms(100), |p| p.a.state() == State::TimeWait && p.b.state() == State::TimeWait);
-    assert_eq!((p.a.state(), p.b.state()), (State::TimeWait, State::TimeWait));
+    p.run(ms(100), |p| {
+        p.a.state() == State::TimeWait && p.b.state() == State::TimeWait
+    });
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::TimeWait, State::TimeWait)
+    );
 }
 
 #[test]
@@ -218,7 +282,10 @@ fn simultaneous_open() {
     let sb = drain(&mut b, T0).remove(0);
     a.on_segment(&sb, T0);
     b.on_segment(&sa, T0);
-    assert_eq!((a.state(), b.state()), (State::SynReceived, State::SynReceived));
+    assert_eq!(
+        (a.state(), b.state()),
+        (State::SynReceived, State::SynReceived)
+    );
     let sa2 = drain(&mut a, T0).remove(0);
     let sb2 = drain(&mut b, T0).remove(0);
     assert!(sa2.syn && sa2.ack == Some(ISS_B + 1));
@@ -232,7 +299,10 @@ fn simultaneous_open() {
     assert!(!aa[0].syn && aa[0].ack == Some(ISS_B + 1));
     a.on_segment(&ab[0], T0);
     b.on_segment(&aa[0], T0);
-    assert_eq!((a.state(), b.state()), (State::Established, State::Established));
+    assert_eq!(
+        (a.state(), b.state()),
+        (State::Established, State::Established)
+    );
 }
 
 #[test]
@@ -267,16 +337,37 @@ fn rst_is_honoured_only_at_rcv_nxt() {
     p.established();
     let rcv_nxt = ISS_A + 1;
     // In the window but not exact: challenge ACK, connection stays.
-    p.b.on_segment(&Segment { seq: rcv_nxt + 100, rst: true, ..Segment::default() }, p.now);
+    p.b.on_segment(
+        &Segment {
+            seq: rcv_nxt + 100,
+            rst: true,
+            ..Segment::default()
+        },
+        p.now,
+    );
     assert_eq!(p.b.state(), State::Established);
     let out = drain(&mut p.b, p.now);
     assert_eq!(out.len(), 1);
     assert!(!out[0].rst && out[0].ack == Some(rcv_nxt));
     // Outside the window: silently dropped.
-    p.b.on_segment(&Segment { seq: rcv_nxt - 10, rst: true, ..Segment::default() }, p.now);
+    p.b.on_segment(
+        &Segment {
+            seq: rcv_nxt - 10,
+            rst: true,
+            ..Segment::default()
+        },
+        p.now,
+    );
     assert!(drain(&mut p.b, p.now).is_empty());
     // Exact: reset.
-    p.b.on_segment(&Segment { seq: rcv_nxt, rst: true, ..Segment::default() }, p.now);
+    p.b.on_segment(
+        &Segment {
+            seq: rcv_nxt,
+            rst: true,
+            ..Segment::default()
+        },
+        p.now,
+    );
     assert_eq!(p.b.closed(), Some(Closed::Reset));
 }
 
@@ -284,7 +375,11 @@ fn rst_is_honoured_only_at_rcv_nxt() {
 fn syn_in_established_draws_a_challenge_ack() {
     let mut p = Pair::open();
     p.established();
-    let syn = Segment { seq: Seq(5), syn: true, ..Segment::default() };
+    let syn = Segment {
+        seq: Seq(5),
+        syn: true,
+        ..Segment::default()
+    };
     p.b.on_segment(&syn, p.now);
     assert_eq!(p.b.state(), State::Established);
     let out = drain(&mut p.b, p.now);
@@ -296,7 +391,12 @@ fn syn_in_established_draws_a_challenge_ack() {
 fn ack_of_unsent_data_is_answered_not_taken() {
     let mut p = Pair::open();
     p.established();
-    let bogus = Segment { seq: ISS_A + 1, ack: Some(ISS_B + 1 + 5000), window: 1000, ..Segment::default() };
+    let bogus = Segment {
+        seq: ISS_A + 1,
+        ack: Some(ISS_B + 1 + 5000),
+        window: 1000,
+        ..Segment::default()
+    };
     p.b.on_segment(&bogus, p.now);
     assert_eq!(p.b.state(), State::Established);
     let out = drain(&mut p.b, p.now);
@@ -328,7 +428,10 @@ fn time_wait_restarts_on_a_retransmitted_fin() {
 /// data arrives intact and both sides close.
 #[test]
 fn random_loss_both_ways_then_close() {
-    let seed: u64 = std::env::var("TOE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    let seed: u64 = std::env::var("TOE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
     println!("seed {seed} (replay with TOE_SEED={seed})");
     for round in 0..4u64 {
         let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ round;
@@ -372,9 +475,16 @@ fn random_loss_both_ways_then_close() {
         }
         let first_diff = |x: &[u8], y: &[u8]| x.iter().zip(y).position(|(p, q)| p != q);
         assert!(rb == up, "round {round}: a -> b: got {} of {} bytes, first difference at {:?}; {:?} {:?} at {:?}", rb.len(), up.len(), first_diff(&rb, &up), p.a.closed(), p.b.closed(), p.now - T0);
-        assert!(ra == down, "round {round}: b -> a: got {} of {} bytes, first difference at {:?}", ra.len(), down.len(), first_diff(&ra, &down));
         assert!(
-            matches!(p.a.state(), State::Closed | State::TimeWait) && matches!(p.b.state(), State::Closed | State::TimeWait),
+            ra == down,
+            "round {round}: b -> a: got {} of {} bytes, first difference at {:?}",
+            ra.len(),
+            down.len(),
+            first_diff(&ra, &down)
+        );
+        assert!(
+            matches!(p.a.state(), State::Closed | State::TimeWait)
+                && matches!(p.b.state(), State::Closed | State::TimeWait),
             "round {round}: {:?} {:?}",
             p.a.state(),
             p.b.state()
@@ -391,7 +501,15 @@ fn zero_window_is_probed_until_it_opens() {
     let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
     let syn = drain(&mut a, T0).remove(0);
     let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
-    let mut p = Pair { a, b, now: T0, drop_ab: vec![], drop_ba: vec![], sent_ab: 0, sent_ba: 0 };
+    let mut p = Pair {
+        a,
+        b,
+        now: T0,
+        drop_ab: vec![],
+        drop_ba: vec![],
+        sent_ab: 0,
+        sent_ba: 0,
+    };
     p.established();
     let data: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
     let mut w = p.a.write(&data);
@@ -399,10 +517,17 @@ fn zero_window_is_probed_until_it_opens() {
     // a probes, with backoff, far beyond its retransmission limit of 3.
     let before = p.sent_ab;
     p.run(Duration::from_secs(600), |_| false);
-    assert_eq!(p.a.state(), State::Established, "a zero window is not a dead peer");
+    assert_eq!(
+        p.a.state(),
+        State::Established,
+        "a zero window is not a dead peer"
+    );
     assert_eq!(p.b.readable(), 4096);
     let probes = p.sent_ab - before;
-    assert!((5..60).contains(&probes), "{probes} segments while the window was closed");
+    assert!(
+        (5..60).contains(&probes),
+        "{probes} segments while the window was closed"
+    );
     // b reads: the window update restarts the transfer.
     let mut got = vec![];
     let mut buf = vec![0u8; 4096];
@@ -427,7 +552,15 @@ fn established_pair(cfg: Config) -> Pair {
     let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
     let syn = drain(&mut a, T0).remove(0);
     let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
-    let mut p = Pair { a, b, now: T0, drop_ab: vec![], drop_ba: vec![], sent_ab: 0, sent_ba: 0 };
+    let mut p = Pair {
+        a,
+        b,
+        now: T0,
+        drop_ab: vec![],
+        drop_ba: vec![],
+        sent_ab: 0,
+        sent_ba: 0,
+    };
     p.established();
     p
 }
@@ -456,7 +589,11 @@ fn delayed_ack_every_second_segment_or_after_the_delay() {
     assert!(drain(&mut p.b, t + ms(41)).is_empty());
     p.b.on_segment(&segs[1], t + ms(41));
     let ack = drain(&mut p.b, t + ms(41));
-    assert_eq!(ack.len(), 1, "every second full segment is acknowledged at once");
+    assert_eq!(
+        ack.len(),
+        1,
+        "every second full segment is acknowledged at once"
+    );
     // Data going the other way carries the ACK and cancels the timer.
     p.a.write(b"x");
     let seg = drain(&mut p.a, t + ms(42)).remove(0);
@@ -503,14 +640,20 @@ fn out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent() {
         dups.extend(drain(&mut p.b, t));
     }
     assert_eq!(dups.len(), 3);
-    assert!(dups.iter().all(|d| d.ack == Some(segs[1].seq) && !d.sack.is_empty()));
+    assert!(dups
+        .iter()
+        .all(|d| d.ack == Some(segs[1].seq) && !d.sack.is_empty()));
     p.a.on_segment(&ack[0], t);
     for d in &dups {
         p.a.on_segment(d, t);
     }
     let rtx = drain(&mut p.a, t);
     assert!(!rtx.is_empty());
-    assert_eq!((rtx[0].seq, rtx[0].payload.len()), (segs[1].seq, mss), "the hole, not what was SACKed");
+    assert_eq!(
+        (rtx[0].seq, rtx[0].payload.len()),
+        (segs[1].seq, mss),
+        "the hole, not what was SACKed"
+    );
     p.b.on_segment(&rtx[0], t);
     let sent: usize = segs.iter().map(|s| s.payload.len()).sum();
     assert_eq!(p.b.readable(), sent);
@@ -519,13 +662,20 @@ fn out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent() {
 #[test]
 fn keepalive_probes_an_idle_connection_and_ends_a_dead_one() {
     let cfg = Config {
-        keepalive: Some(Keepalive { idle: Duration::from_secs(60), interval: Duration::from_secs(10), count: 3 }),
+        keepalive: Some(Keepalive {
+            idle: Duration::from_secs(60),
+            interval: Duration::from_secs(10),
+            count: 3,
+        }),
         ..Config::default()
     };
     let mut p = established_pair(cfg);
     // A live peer answers the probes: still established after an hour.
     p.run(Duration::from_secs(3600), |_| false);
-    assert_eq!((p.a.state(), p.b.state()), (State::Established, State::Established));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::Established)
+    );
     assert!(p.sent_ab > 10, "probes went out");
     // The peer dies (everything dropped): 3 probes, then the connection ends.
     let now = p.now;
@@ -594,7 +744,17 @@ fn data_segments_never_exceed_the_mss_with_sack_blocks() {
     drain(&mut p.b, p.now);
     p.b.write(&vec![2u8; 4 * 1448]);
     for s in drain(&mut p.b, p.now) {
-        let option_bytes = opts + if s.sack.is_empty() { 0 } else { 4 + 8 * s.sack.len() };
-        assert!(s.payload.len() + option_bytes <= mss, "{} payload + {} option bytes", s.payload.len(), option_bytes);
+        let option_bytes = opts
+            + if s.sack.is_empty() {
+                0
+            } else {
+                4 + 8 * s.sack.len()
+            };
+        assert!(
+            s.payload.len() + option_bytes <= mss,
+            "{} payload + {} option bytes",
+            s.payload.len(),
+            option_bytes
+        );
     }
 }

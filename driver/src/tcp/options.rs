@@ -43,8 +43,16 @@ impl Negotiated {
         let timestamps = ours.tsval.is_some() && theirs.tsval.is_some();
         Negotiated {
             send_mss: theirs.mss.unwrap_or(DEFAULT_MSS).min(our_limit).max(1),
-            snd_wscale: if scaling { theirs.wscale.unwrap().min(MAX_WSCALE) } else { 0 },
-            rcv_wscale: if scaling { ours.wscale.unwrap().min(MAX_WSCALE) } else { 0 },
+            snd_wscale: if scaling {
+                theirs.wscale.unwrap().min(MAX_WSCALE)
+            } else {
+                0
+            },
+            rcv_wscale: if scaling {
+                ours.wscale.unwrap().min(MAX_WSCALE)
+            } else {
+                0
+            },
             sack: ours.sack_permitted && theirs.sack_permitted,
             timestamps,
             ts_recent: if timestamps { theirs.tsval } else { None },
@@ -112,10 +120,16 @@ mod tests {
     fn options_only_when_both_sides_offer_them() {
         let bare = SynOptions::default();
         let n = Negotiated::new(&full(1460, 7), &bare, 1460);
-        assert_eq!((n.send_mss, n.snd_wscale, n.rcv_wscale), (DEFAULT_MSS, 0, 0));
+        assert_eq!(
+            (n.send_mss, n.snd_wscale, n.rcv_wscale),
+            (DEFAULT_MSS, 0, 0)
+        );
         assert!(!n.sack && !n.timestamps && n.ts_recent.is_none());
         // Window scaling needs both: our offer alone scales nothing.
-        let only_ts = SynOptions { tsval: Some(5), ..SynOptions::default() };
+        let only_ts = SynOptions {
+            tsval: Some(5),
+            ..SynOptions::default()
+        };
         let n = Negotiated::new(&full(1460, 7), &only_ts, 1460);
         assert_eq!((n.snd_wscale, n.rcv_wscale, n.timestamps), (0, 0, true));
     }

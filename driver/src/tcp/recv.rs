@@ -181,7 +181,10 @@ mod tests {
         // A hole at 1010..1020, then data after it.
         assert_eq!(r.insert(Seq(1020), &bytes(20, 10)), 0);
         assert_eq!(r.insert(Seq(1040), &bytes(40, 5)), 0);
-        assert_eq!(r.sack_blocks(4), vec![(Seq(1040), Seq(1045)), (Seq(1020), Seq(1030))]);
+        assert_eq!(
+            r.sack_blocks(4),
+            vec![(Seq(1040), Seq(1045)), (Seq(1020), Seq(1030))]
+        );
         assert_eq!(r.rcv_nxt(), Seq(1010));
         // Filling the hole releases 1010..1030.
         assert_eq!(r.insert(Seq(1010), &bytes(10, 10)), 20);

@@ -139,14 +139,20 @@ mod tests {
         assert_eq!((r.srtt(), r.rttvar()), (Some(ms(100)), ms(50)));
         // 100 + 4*50 = 300, raised to the 1 s minimum.
         assert_eq!(r.rto(), ms(1000));
-        let mut fast = Rto::new(RtoConfig { min: ms(10), ..RtoConfig::default() });
+        let mut fast = Rto::new(RtoConfig {
+            min: ms(10),
+            ..RtoConfig::default()
+        });
         fast.sample(ms(100));
         assert_eq!(fast.rto(), ms(300));
     }
 
     #[test]
     fn smoothing_follows_rfc_6298() {
-        let mut r = Rto::new(RtoConfig { min: ms(1), ..RtoConfig::default() });
+        let mut r = Rto::new(RtoConfig {
+            min: ms(1),
+            ..RtoConfig::default()
+        });
         r.sample(ms(100));
         r.sample(ms(200));
         // RTTVAR = 3/4*50 + 1/4*100 = 62.5; SRTT = 7/8*100 + 1/8*200 = 112.5
@@ -157,7 +163,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_the_maximum_then_gives_up() {
-        let cfg = RtoConfig { max_retries: 8, ..RtoConfig::default() };
+        let cfg = RtoConfig {
+            max_retries: 8,
+            ..RtoConfig::default()
+        };
         let mut r = Rto::new(cfg);
         let mut seen = vec![];
         for _ in 0..8 {

@@ -80,7 +80,9 @@ impl SendBuffer {
     fn copy(&self, from: Seq, n: usize) -> Vec<u8> {
         let off = (from - self.una) as usize;
         let cap = self.buf.len();
-        (0..n).map(|i| self.buf[(self.start + off + i) % cap]).collect()
+        (0..n)
+            .map(|i| self.buf[(self.start + off + i) % cap])
+            .collect()
     }
 
     /// The next segment of new data: at most `mss` bytes and at most

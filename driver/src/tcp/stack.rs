@@ -70,7 +70,13 @@ impl TcpStack {
     }
 
     pub fn listen(&mut self, port: u16, backlog: usize) {
-        self.listeners.insert(port, Listener { backlog, ready: VecDeque::new() });
+        self.listeners.insert(
+            port,
+            Listener {
+                backlog,
+                ready: VecDeque::new(),
+            },
+        );
     }
 
     /// An established connection from the listener on `port`.
@@ -87,11 +93,16 @@ impl TcpStack {
         }
         for _ in 0..16384 {
             let port = self.next_port;
-            self.next_port = if self.next_port == u16::MAX { 49152 } else { self.next_port + 1 };
+            self.next_port = if self.next_port == u16::MAX {
+                49152
+            } else {
+                self.next_port + 1
+            };
             let h = (port, remote.0, remote.1);
             if !self.conns.contains_key(&h) && !self.listeners.contains_key(&port) {
                 let iss = self.isn.isn((self.ip, port), remote, now);
-                self.conns.insert(h, Conn::connect(self.cfg.clone(), iss, now));
+                self.conns
+                    .insert(h, Conn::connect(self.cfg.clone(), iss, now));
                 return Some(h);
             }
         }
@@ -141,12 +152,18 @@ impl TcpStack {
             self.rst(src, &repr, Seq(0), Some(seg.seq + seg.len()));
             return;
         };
-        let in_progress = self.pending.values().filter(|p| **p == repr.dst_port).count();
+        let in_progress = self
+            .pending
+            .values()
+            .filter(|p| **p == repr.dst_port)
+            .count();
         if self.conns.len() >= self.max_conns || in_progress >= l.backlog {
             self.stats.syn_dropped_full += 1;
             return;
         }
-        let iss = self.isn.isn((dst, repr.dst_port), (src, repr.src_port), now);
+        let iss = self
+            .isn
+            .isn((dst, repr.dst_port), (src, repr.src_port), now);
         if let Some(c) = Conn::accept(self.cfg.clone(), &seg, iss, now) {
             self.conns.insert(h, c);
             self.pending.insert(h, repr.dst_port);
@@ -214,7 +231,12 @@ fn to_segment(r: &TcpRepr) -> Segment {
             sack_permitted: r.sack_permitted,
             tsval: r.timestamp.map(|t| t.tsval),
         },
-        sack: r.sack_ranges.iter().flatten().map(|&(a, b)| (Seq(a), Seq(b))).collect(),
+        sack: r
+            .sack_ranges
+            .iter()
+            .flatten()
+            .map(|&(a, b)| (Seq(a), Seq(b)))
+            .collect(),
         ts: r.timestamp.map(|t| (t.tsval, t.tsecr)),
         payload: r.payload.to_vec(),
     }

@@ -53,7 +53,10 @@ impl HostMemory {
         assert!(len > 0, "empty window");
         let end = base.checked_add(len as u64).expect("window wraps around");
         assert!(
-            self.regions.range(..end).next_back().map_or(true, |(&s, v)| s + v.len() as u64 <= base),
+            self.regions
+                .range(..end)
+                .next_back()
+                .map_or(true, |(&s, v)| s + v.len() as u64 <= base),
             "window {base:#x}+{len} overlaps a posted region"
         );
         self.window = Some(Window { base, ptr, len });

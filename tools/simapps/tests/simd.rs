@@ -16,11 +16,21 @@ fn driver_in_another_process_than_the_simulator() {
         .spawn()
         .expect("start toe-simd");
     let backend = ShmBackend::open(&shm, Duration::from_secs(120)).expect("attach");
-    let cfg = NicConfig { queue_pairs: 1, rss_key: None, ..NicConfig::default() };
+    let cfg = NicConfig {
+        queue_pairs: 1,
+        rss_key: None,
+        ..NicConfig::default()
+    };
     let mut nic = Nic::open(Box::new(backend), cfg).expect("nic");
     // What `cargo xtask info --sim PATH` prints, from the same driver.
     let info = toe_tools::info::describe(nic.device());
-    for want in ["TOE1", "hw version  0.1", "queues", "counters", "rx_drop_no_buffer"] {
+    for want in [
+        "TOE1",
+        "hw version  0.1",
+        "queues",
+        "counters",
+        "rx_drop_no_buffer",
+    ] {
         assert!(info.contains(want), "info lacks {want:?}:\n{info}");
     }
     std::thread::sleep(Duration::from_millis(20));
@@ -37,7 +47,12 @@ fn driver_in_another_process_than_the_simulator() {
     let mut next = 0;
     let t = Instant::now();
     while back.len() < frames.len() {
-        assert!(t.elapsed() < Duration::from_secs(120), "{} of {} frames came back", back.len(), frames.len());
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "{} of {} frames came back",
+            back.len(),
+            frames.len()
+        );
         if next < frames.len() && next < back.len() + 16 {
             let mut p = nic.alloc(0).expect("buffer");
             nic.write(&mut p, 0, &frames[next]);
@@ -56,12 +71,26 @@ fn driver_in_another_process_than_the_simulator() {
     assert_eq!(back, frames);
     drop(nic);
     // SIGINT stops it cleanly with a summary, and the file goes away.
-    Command::new("kill").args(["-INT", &simd.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &simd.id().to_string()])
+        .status()
+        .unwrap();
     let out = simd.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "toe-simd: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains(" 0 violations") && text.contains("50 frames out"), "{text}");
-    let e = ShmBackend::open(&shm, Duration::ZERO).err().expect("gone").to_string();
+    assert!(
+        out.status.success(),
+        "toe-simd: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(" 0 violations") && text.contains("50 frames out"),
+        "{text}"
+    );
+    let e = ShmBackend::open(&shm, Duration::ZERO)
+        .err()
+        .expect("gone")
+        .to_string();
     assert!(e.contains("no simulator serves this file"), "{e}");
 }
 
@@ -79,21 +108,40 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
         .expect("start toe-simd");
     let backend = ShmBackend::open(&shm, Duration::from_secs(120)).expect("attach");
     let mut nic = Nic::open(Box::new(backend), NicConfig::default()).expect("nic");
-    let mut host = Host::new(NetIf::new(NetConfig::new([2, 0, 0x5e, 6, 0, 2], [10, 6, 0, 2], 24)));
+    let mut host = Host::new(NetIf::new(NetConfig::new(
+        [2, 0, 0x5e, 6, 0, 2],
+        [10, 6, 0, 2],
+        24,
+    )));
     let t = Instant::now();
     while host.net.stats().tx_echo_replies < 10 {
-        assert!(t.elapsed() < Duration::from_secs(120), "{:?}", host.net.stats());
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "{:?}",
+            host.net.stats()
+        );
         host.poll(&mut nic, t.elapsed(), |_| {});
         std::thread::sleep(Duration::from_micros(200));
     }
     drop(nic);
-    Command::new("kill").args(["-INT", &simd.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &simd.id().to_string()])
+        .status()
+        .unwrap();
     let out = simd.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     // The peer's own count: every reply it got carried its payload.
-    let line = err.lines().find(|l| l.contains("echo requests sent")).expect("peer summary");
-    let replies: u64 = line.split(", ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect(line);
+    let line = err
+        .lines()
+        .find(|l| l.contains("echo requests sent"))
+        .expect("peer summary");
+    let replies: u64 = line
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect(line);
     assert!(replies >= 10, "{line}");
     assert!(line.ends_with(" 0 wrong"), "{line}");
 }

@@ -121,7 +121,12 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         while nic.device().queue_counters(0).rx_packets < want {
             if t.elapsed() > Duration::from_secs(120) {
-                return Err(format!("batch {b}: only {} of {want} frames came back: counters {:?}", nic.device().queue_counters(0).rx_packets, nic.device().counters()).into());
+                return Err(format!(
+                    "batch {b}: only {} of {want} frames came back: counters {:?}",
+                    nic.device().queue_counters(0).rx_packets,
+                    nic.device().counters()
+                )
+                .into());
             }
             std::thread::sleep(Duration::from_micros(200));
         }

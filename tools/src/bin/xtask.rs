@@ -162,12 +162,16 @@ fn run(cmd: Cmd) -> Result<()> {
             let target = match (sim, pci) {
                 (_, Some(a)) => info::Target::Pci(a),
                 (Some(p), None) => info::Target::Sim(p),
-                (None, None) => bail!("say which device: --sim [PATH] (a running `cargo xtask sim`) or --pci ADDR"),
+                (None, None) => bail!(
+                    "say which device: --sim [PATH] (a running `cargo xtask sim`) or --pci ADDR"
+                ),
             };
             print!("{}", info::info(&target)?);
             Ok(())
         }
-        Cmd::Bench { json, driver: true, .. } => {
+        Cmd::Bench {
+            json, driver: true, ..
+        } => {
             deps::ensure(deps::SIM)?;
             toe_tools::drvbench::run(json)
         }

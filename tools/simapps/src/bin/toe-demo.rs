@@ -247,51 +247,93 @@ fn driver_phase() -> bool {
         info.hw_major,
         info.hw_minor,
         info.queue_pairs,
-        info.blocks.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
+        info.blocks
+            .iter()
+            .map(|b| b.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     sim.settle(2000);
     let mut host = Host::new(NetIf::new(NetConfig::new([2, 0, 0, 0, 5, 2], US, 24)));
     let t0 = Instant::now();
     let now = || SmolInstant::from_micros(t0.elapsed().as_micros() as i64);
     let mut peer = SmolPeer::new(port, [2, 0, 0, 0, 5, 1], PEER, 24, now());
-    let payload = |seq: u16| -> Vec<u8> { (0..(16 + (seq as usize * 53) % 1400)).map(|i| (i ^ seq as usize) as u8).collect() };
+    let payload = |seq: u16| -> Vec<u8> {
+        (0..(16 + (seq as usize * 53) % 1400))
+            .map(|i| (i ^ seq as usize) as u8)
+            .collect()
+    };
     let (n, m) = (200u16, 50u16);
     let (mut sent, mut ours_sent) = (0u16, 0u16);
     let mut replies = Vec::new();
     let mut ours = Vec::new();
-    while (replies.len() < n as usize || ours.len() < m as usize) && t0.elapsed() < Duration::from_secs(120) {
+    while (replies.len() < n as usize || ours.len() < m as usize)
+        && t0.elapsed() < Duration::from_secs(120)
+    {
         if sent < n && sent as usize <= replies.len() + 8 && peer.ping(US, sent, &payload(sent)) {
             sent += 1;
         }
-        if ours_sent < m && ours_sent as usize <= ours.len() + 8
-            && host.net.ping(PEER.into(), 7, ours_sent, &payload(1000 + ours_sent), t0.elapsed()).is_ok()
+        if ours_sent < m
+            && ours_sent as usize <= ours.len() + 8
+            && host
+                .net
+                .ping(
+                    PEER.into(),
+                    7,
+                    ours_sent,
+                    &payload(1000 + ours_sent),
+                    t0.elapsed(),
+                )
+                .is_ok()
         {
             ours_sent += 1;
         }
         peer.poll(now());
         host.poll(&mut nic, t0.elapsed(), |r| {
-            if let Received::EchoReply { ident: 7, seq, data, .. } = r {
+            if let Received::EchoReply {
+                ident: 7,
+                seq,
+                data,
+                ..
+            } = r
+            {
                 ours.push((seq, data.to_vec()));
             }
         });
         replies.extend(peer.replies());
     }
     let wall = t0.elapsed().as_secs_f64();
-    let good = replies.iter().filter(|(from, seq, d)| *from == US && *d == payload(*seq)).count();
-    let ours_good = ours.iter().filter(|(seq, d)| *d == payload(1000 + *seq)).count();
+    let good = replies
+        .iter()
+        .filter(|(from, seq, d)| *from == US && *d == payload(*seq))
+        .count();
+    let ours_good = ours
+        .iter()
+        .filter(|(seq, d)| *d == payload(1000 + *seq))
+        .count();
     let st = host.net.stats();
     let qs = nic.stats(0);
     let counters = nic.device().counters();
     drop(nic);
     let dev = sim.stop();
-    println!("smoltcp -> host library: {sent} echo requests, {} replies, {good} with the right payload", replies.len());
+    println!(
+        "smoltcp -> host library: {sent} echo requests, {} replies, {good} with the right payload",
+        replies.len()
+    );
     println!("host library -> smoltcp: {ours_sent} echo requests, {} replies, {ours_good} with the right payload", ours.len());
     println!(
         "host layer: {} frames in, {} out, {} ARP requests answered, drops: {} malformed, {} bad checksum, {} TX queue full",
         st.rx_frames, st.tx_frames, st.rx_arp_requests, st.drop_malformed, st.drop_bad_checksum, st.drop_tx_full
     );
-    println!("driver (queue 0): {} RX, {} TX packets, {} doorbells", qs.rx_packets, qs.tx_packets, qs.doorbells);
-    let nz: Vec<String> = counters.iter().filter(|(_, v)| *v != 0).map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "driver (queue 0): {} RX, {} TX packets, {} doorbells",
+        qs.rx_packets, qs.tx_packets, qs.doorbells
+    );
+    let nz: Vec<String> = counters
+        .iter()
+        .filter(|(_, v)| *v != 0)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     println!("NIC counters: {}", nz.join(", "));
     println!(
         "simulated device: {} register reads, {} writes through the mailbox; {} frames in, {} out; {:.2} M cycles/s; {} violations; {wall:.2} s",

@@ -12,7 +12,10 @@ use toe_sim::harness::HarnessConfig;
 use toe_sim::wire::{LoopWire, NullWire, TapWire, Wire};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask sim", about = "Run the simulated SmartNIC as a device for the driver")]
+#[command(
+    name = "cargo xtask sim",
+    about = "Run the simulated SmartNIC as a device for the driver"
+)]
 struct Args {
     /// Shared-memory file the driver attaches to.
     #[arg(long, default_value = "/dev/shm/toe-sim")]
@@ -81,7 +84,11 @@ fn run(a: Args) -> Result<(), String> {
             let spec = a.peer.as_deref().unwrap();
             let (ip, prefix) = spec.split_once('/').unwrap_or((spec, "24"));
             let ip: std::net::Ipv4Addr = ip.parse().map_err(|e| format!("--peer {spec}: {e}"))?;
-            let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or(format!("--peer {spec}: bad prefix length"))?;
+            let prefix: u8 = prefix
+                .parse()
+                .ok()
+                .filter(|p| *p <= 32)
+                .ok_or(format!("--peer {spec}: bad prefix length"))?;
             let o = ip.octets();
             Box::new(toe_tests::peer::SmolWire::new(
                 [0x02, 0x00, 0x5e, o[1], o[2], o[3]],
@@ -132,7 +139,10 @@ fn run(a: Args) -> Result<(), String> {
         st.violations
     );
     if st.violations > 0 {
-        return Err(format!("{} protocol violations or DMA faults (see above)", st.violations));
+        return Err(format!(
+            "{} protocol violations or DMA faults (see above)",
+            st.violations
+        ));
     }
     Ok(())
 }

@@ -36,13 +36,30 @@ fn run() -> Result<(), String> {
     let sub = (ns.index() % 256) as u8;
     let nic_ip = [10, 78, sub, 2];
     let sim = SimThread::start("tapbench", wire, |_| {});
-    let mut nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).map_err(|e| e.to_string())?;
+    let mut nic =
+        Nic::open(Box::new(sim.backend()), NicConfig::default()).map_err(|e| e.to_string())?;
     ns.adopt_link(&tap, &format!("10.78.{sub}.1/24"))?;
-    let mut host = Host::new(NetIf::new(NetConfig::new([0x02, 0, 0x5e, 0x78, 0, sub], nic_ip, 24)));
+    let mut host = Host::new(NetIf::new(NetConfig::new(
+        [0x02, 0, 0x5e, 0x78, 0, sub],
+        nic_ip,
+        24,
+    )));
     let target = format!("10.78.{sub}.2");
     let start = Instant::now();
     let mut child = ns.spawn([
-        "ping", "-f", "-q", "-n", "-l", "64", "-c", &count.to_string(), "-s", "56", "-W", "2", &target,
+        "ping",
+        "-f",
+        "-q",
+        "-n",
+        "-l",
+        "64",
+        "-c",
+        &count.to_string(),
+        "-s",
+        "56",
+        "-W",
+        "2",
+        &target,
     ])?;
     let t0 = Instant::now();
     let status = loop {
