@@ -37,9 +37,14 @@ struct Pair {
 impl Pair {
     /// a connects to b (listening).
     fn open() -> Pair {
-        let mut a = Conn::connect(Config::default(), ISS_A, T0);
+        Pair::open_with(Config::default())
+    }
+
+    /// a connects to b (listening), both with `cfg`.
+    fn open_with(cfg: Config) -> Pair {
+        let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
         let syn = drain(&mut a, T0).remove(0);
-        let b = Conn::accept(Config::default(), &syn, ISS_B, T0).unwrap();
+        let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
         Pair {
             a,
             b,
@@ -498,19 +503,7 @@ fn zero_window_is_probed_until_it_opens() {
     cfg.recv_buffer = 4096;
     cfg.syn_opts.wscale = Some(0);
     cfg.rto.max_retries = 3;
-    let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
-    let syn = drain(&mut a, T0).remove(0);
-    let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
-    let mut p = Pair {
-        a,
-        b,
-        now: T0,
-        drop_ab: vec![],
-        drop_ba: vec![],
-        sent_ab: 0,
-        sent_ba: 0,
-    };
-    p.established();
+    let mut p = established_pair(cfg);
     let data: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
     let mut w = p.a.write(&data);
     // b reads nothing for 10 minutes: its window closes at 4096 bytes and
@@ -549,18 +542,7 @@ fn zero_window_is_probed_until_it_opens() {
 }
 
 fn established_pair(cfg: Config) -> Pair {
-    let mut a = Conn::connect(cfg.clone(), ISS_A, T0);
-    let syn = drain(&mut a, T0).remove(0);
-    let b = Conn::accept(cfg, &syn, ISS_B, T0).unwrap();
-    let mut p = Pair {
-        a,
-        b,
-        now: T0,
-        drop_ab: vec![],
-        drop_ba: vec![],
-        sent_ab: 0,
-        sent_ba: 0,
-    };
+    let mut p = Pair::open_with(cfg);
     p.established();
     p
 }
