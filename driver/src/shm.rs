@@ -27,6 +27,7 @@ pub struct ShmBackend {
     path: PathBuf,
     ptr: *mut u8,
     len: usize,
+    view: shm::View,
     window_base: u64,
     window_len: usize,
     /// Next mailbox slot to fill (the driver is the only producer).
@@ -109,6 +110,8 @@ impl ShmBackend {
             path: path.to_path_buf(),
             ptr: ptr.cast(),
             len: len as usize,
+            // SAFETY: the whole file, mapped until the backend drops.
+            view: unsafe { shm::View::new(ptr.cast(), len as usize) },
             window_base: 0,
             window_len: 0,
             head: Cell::new(0),
@@ -170,18 +173,13 @@ impl ShmBackend {
     }
 
     fn u32_at(&self, off: usize) -> &AtomicU32 {
-        debug_assert!(off % 4 == 0 && off + 4 <= self.len);
-        // SAFETY: aligned, in bounds, only accessed atomically by both sides.
-        unsafe { &*(self.ptr.add(off) as *const AtomicU32) }
+        self.view.u32_at(off)
     }
     fn u64_at(&self, off: usize) -> &AtomicU64 {
-        debug_assert!(off % 8 == 0 && off + 8 <= self.len);
-        // SAFETY: as above.
-        unsafe { &*(self.ptr.add(off) as *const AtomicU64) }
+        self.view.u64_at(off)
     }
     fn slot(&self, index: u64, field: usize) -> &AtomicU32 {
-        let s = (index as usize) & (shm::MAILBOX_SLOTS - 1);
-        self.u32_at(shm::MAILBOX_OFF + s * shm::SLOT_BYTES + field)
+        self.view.slot(index, field)
     }
 
     /// Simulated cycles so far, as published by the simulator.

@@ -80,6 +80,7 @@ impl DeviceStats {
 struct Mapping {
     ptr: *mut u8,
     len: usize,
+    view: shm::View,
     _file: File,
 }
 
@@ -115,22 +116,19 @@ impl Mapping {
         Ok(Mapping {
             ptr: ptr.cast(),
             len: len as usize,
+            // SAFETY: the whole file, mapped until `Mapping` drops.
+            view: unsafe { shm::View::new(ptr.cast(), len as usize) },
             _file: file,
         })
     }
     fn u32_at(&self, off: usize) -> &AtomicU32 {
-        assert!(off % 4 == 0 && off + 4 <= self.len);
-        // SAFETY: aligned, in bounds, and only ever accessed atomically.
-        unsafe { &*(self.ptr.add(off) as *const AtomicU32) }
+        self.view.u32_at(off)
     }
     fn u64_at(&self, off: usize) -> &AtomicU64 {
-        assert!(off % 8 == 0 && off + 8 <= self.len);
-        // SAFETY: as above.
-        unsafe { &*(self.ptr.add(off) as *const AtomicU64) }
+        self.view.u64_at(off)
     }
     fn slot(&self, index: u64, field: usize) -> &AtomicU32 {
-        let slot = (index as usize) & (shm::MAILBOX_SLOTS - 1);
-        self.u32_at(shm::MAILBOX_OFF + slot * shm::SLOT_BYTES + field)
+        self.view.slot(index, field)
     }
 }
 

@@ -102,3 +102,47 @@ pub const fn file_len(window_len: u64) -> u64 {
 const _: () = assert!(MAILBOX_SLOTS.is_power_of_two());
 const _: () = assert!(MAILBOX_OFF + MAILBOX_SLOTS * SLOT_BYTES <= WINDOW_OFF);
 const _: () = assert!(TAIL_OFF + 8 <= MAILBOX_OFF);
+
+/// The header words and mailbox slots of a mapped file, as atomics.  Both
+/// sides (driver and simulator) reach the shared fields only through this.
+#[derive(Clone, Copy, Debug)]
+pub struct View {
+    base: *mut u8,
+    len: usize,
+}
+
+impl View {
+    /// # Safety
+    /// `base..base+len` must be a mapping of the whole file, 8-byte
+    /// aligned, that outlives the view; its header and mailbox words are
+    /// only ever accessed atomically.
+    pub const unsafe fn new(base: *mut u8, len: usize) -> View {
+        View { base, len }
+    }
+
+    /// The u32 header or mailbox word at byte offset `off`.
+    pub fn u32_at(&self, off: usize) -> &core::sync::atomic::AtomicU32 {
+        assert!(
+            off % 4 == 0 && off + 4 <= self.len,
+            "u32 at {off:#x} outside the file"
+        );
+        // SAFETY: aligned and in bounds of the mapping (see `new`).
+        unsafe { &*(self.base.add(off) as *const core::sync::atomic::AtomicU32) }
+    }
+
+    /// The u64 header word at byte offset `off`.
+    pub fn u64_at(&self, off: usize) -> &core::sync::atomic::AtomicU64 {
+        assert!(
+            off % 8 == 0 && off + 8 <= self.len,
+            "u64 at {off:#x} outside the file"
+        );
+        // SAFETY: as above.
+        unsafe { &*(self.base.add(off) as *const core::sync::atomic::AtomicU64) }
+    }
+
+    /// Field `field` (`SLOT_*`) of the mailbox slot of request `index`.
+    pub fn slot(&self, index: u64, field: usize) -> &core::sync::atomic::AtomicU32 {
+        let slot = (index as usize) & (MAILBOX_SLOTS - 1);
+        self.u32_at(MAILBOX_OFF + slot * SLOT_BYTES + field)
+    }
+}
