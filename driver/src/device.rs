@@ -218,8 +218,8 @@ impl Device {
             let v = u32::from_be_bytes(w.try_into().unwrap());
             self.write32(self.rss_base + r::RSS_KEY + 4 * i as u32, v);
         }
-        for i in 0..toe_contract::RSS_TABLE_ENTRIES as u32 {
-            self.write32(self.rss_base + r::RSS_TABLE + 4 * i, i % queues);
+        for (i, q) in toe_contract::rss::spread_table(queues).iter().enumerate() {
+            self.write32(self.rss_base + r::RSS_TABLE + 4 * i as u32, u32::from(*q));
         }
         self.write32(self.rss_base + r::RSS_CTRL, r::RSS_CTRL_ENABLE);
         Ok(())

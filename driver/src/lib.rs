@@ -22,6 +22,7 @@ pub mod nic;
 pub mod pool;
 pub mod ring;
 pub mod shm;
+pub mod socket;
 pub mod tcp;
 pub mod vfio;
 

@@ -287,6 +287,21 @@ impl Nic {
         p.len = p.len.max(at + src.len());
     }
 
+    /// The RX queue the NIC delivers a TCP segment from `src:sport` to
+    /// `dst:dport` to (the RSS hash and indirection table the driver
+    /// programmed; queue 0 without RSS).  A stack that opens connections
+    /// picks its port so that the replies come back to its own queue.
+    pub fn rx_queue_of(&self, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) -> u32 {
+        use toe_contract::rss;
+        match &self.cfg.rss_key {
+            None => 0,
+            Some(key) => {
+                let hash = rss::toeplitz(key, &rss::tuple4(src, dst, sport, dport));
+                rss::queue_of(hash, &rss::spread_table(self.qps.len() as u32)) as u32
+            }
+        }
+    }
+
     /// Buffer size of the pools.
     pub fn buf_size(&self) -> usize {
         self.cfg.buf_size

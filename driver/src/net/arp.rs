@@ -22,6 +22,8 @@ pub struct ArpCache {
     /// Last request sent per unresolved address (bounded like `entries`).
     requested: HashMap<Ipv4Address, Duration>,
     capacity: usize,
+    /// Inserts so far: lets a caller notice new entries without a scan.
+    generation: u64,
 }
 
 impl ArpCache {
@@ -31,6 +33,7 @@ impl ArpCache {
             entries: HashMap::new(),
             requested: HashMap::new(),
             capacity,
+            generation: 0,
         }
     }
 
@@ -61,6 +64,23 @@ impl ArpCache {
             },
         );
         self.requested.remove(&ip);
+        self.generation += 1;
+    }
+
+    /// Changes with every insert.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The entries still valid at `now`.
+    pub fn entries(
+        &self,
+        now: Duration,
+    ) -> impl Iterator<Item = (Ipv4Address, EthernetAddress)> + '_ {
+        self.entries
+            .iter()
+            .filter(move |(_, e)| now < e.expires)
+            .map(|(ip, e)| (*ip, e.mac))
     }
 
     /// Whether `ip` is cached (RFC 826: only then is an existing entry

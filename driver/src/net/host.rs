@@ -45,21 +45,35 @@ impl Host {
     ) -> Polled {
         let mut done = Polled::default();
         for q in 0..nic.queue_pairs() {
-            nic.rx_burst(q, &mut self.rx, self.burst);
-            for p in self.rx.drain(..) {
-                self.frame.resize(p.len, 0);
-                nic.read(&p, 0, &mut self.frame);
-                nic.free(p);
-                done.rx += 1;
-                match self.net.receive(&self.frame, now) {
-                    r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r),
-                    Received::Handled | Received::Dropped => {}
-                }
-            }
+            done.rx += self.receive(nic, q, now, &mut deliver);
         }
         self.net.poll(now);
         done.tx = self.flush(nic);
         done
+    }
+
+    /// Receives one burst from queue `q` only (a stack instance that owns
+    /// one queue pair) and hands each frame to the network layer.  Returns
+    /// the frames received.  Timers and transmission are the caller's
+    /// (`net.poll`, [`Host::flush`]).
+    pub fn receive(
+        &mut self,
+        nic: &mut Nic,
+        q: u32,
+        now: Duration,
+        mut deliver: impl FnMut(Received<'_>),
+    ) -> usize {
+        let n = nic.rx_burst(q, &mut self.rx, self.burst);
+        for p in self.rx.drain(..) {
+            self.frame.resize(p.len, 0);
+            nic.read(&p, 0, &mut self.frame);
+            nic.free(p);
+            match self.net.receive(&self.frame, now) {
+                r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r),
+                Received::Handled | Received::Dropped => {}
+            }
+        }
+        n
     }
 
     /// Moves queued frames into TX buffers and sends them; frames the NIC

@@ -520,6 +520,25 @@ impl NetIf {
         self.pending = keep;
     }
 
+    /// Next hops that packets are waiting to be resolved for.
+    pub fn unresolved(&self) -> Vec<Ipv4Address> {
+        let mut v: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _)| *h).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Records a neighbour resolved elsewhere (for example by the stack
+    /// instance of another queue, which received the ARP reply) and sends
+    /// what waited for it.
+    pub fn learn(&mut self, ip: Ipv4Address, mac: EthernetAddress, now: Duration) {
+        if !mac.is_unicast() || !self.on_link(ip) {
+            return;
+        }
+        self.arp.insert(ip, mac, now);
+        self.flush_pending(ip, mac);
+    }
+
     /// Sends an ICMP echo request.
     pub fn ping(
         &mut self,

@@ -40,6 +40,11 @@ pub struct TcpStack {
     /// Which listener a connection came from, until accepted.
     pending: HashMap<Handle, u16>,
     out: VecDeque<(Ipv4Addr, Vec<u8>)>,
+    /// Connections whose state may have changed since the last
+    /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
+    /// handshake completed), so a socket layer recomputes readiness for
+    /// these only.
+    touched: Vec<Handle>,
     max_conns: usize,
     next_port: u16,
     stats: StackStats,
@@ -59,6 +64,7 @@ impl TcpStack {
             conns: HashMap::new(),
             pending: HashMap::new(),
             out: VecDeque::new(),
+            touched: Vec::new(),
             max_conns,
             next_port: 49152,
             stats: StackStats::default(),
@@ -86,8 +92,61 @@ impl TcpStack {
         Some(h)
     }
 
+    /// Stops listening on `port`; connections not yet accepted are aborted
+    /// (RST), as closing a listening socket does.
+    pub fn unlisten(&mut self, port: u16) {
+        if self.listeners.remove(&port).is_none() {
+            return;
+        }
+        let orphans: Vec<Handle> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| **p == port)
+            .map(|(h, _)| *h)
+            .collect();
+        for h in orphans {
+            self.pending.remove(&h);
+            self.abort(h);
+        }
+    }
+
+    /// Connections waiting in the accept queue of the listener on `port`.
+    pub fn acceptable(&self, port: u16) -> usize {
+        self.listeners.get(&port).map_or(0, |l| l.ready.len())
+    }
+
+    /// Aborts a connection: RST to the peer (RFC 9293 3.10.5) and the
+    /// connection is gone.
+    pub fn abort(&mut self, h: Handle) {
+        if let Some(mut c) = self.conns.remove(&h) {
+            if let Some(seg) = c.abort() {
+                self.stats.rst_sent += 1;
+                self.out
+                    .push_back((h.1, emit(self.ip, h.1, h.0, h.2, &seg)));
+            }
+        }
+        self.pending.remove(&h);
+    }
+
+    /// The connections touched since the last call (see `touched`).
+    pub fn take_touched(&mut self, into: &mut Vec<Handle>) {
+        into.append(&mut self.touched);
+    }
+
     /// Opens a connection to `remote` from an ephemeral port.
     pub fn connect(&mut self, remote: (Ipv4Addr, u16), now: Duration) -> Option<Handle> {
+        self.connect_where(remote, now, |_| true)
+    }
+
+    /// Opens a connection to `remote` from an ephemeral port (49152 to
+    /// 65535, RFC 6335) that `accept_port` agrees to: a per-queue stack
+    /// takes only ports whose replies RSS steers to its own queue.
+    pub fn connect_where(
+        &mut self,
+        remote: (Ipv4Addr, u16),
+        now: Duration,
+        accept_port: impl Fn(u16) -> bool,
+    ) -> Option<Handle> {
         if self.conns.len() >= self.max_conns {
             return None;
         }
@@ -99,7 +158,10 @@ impl TcpStack {
                 self.next_port + 1
             };
             let h = (port, remote.0, remote.1);
-            if !self.conns.contains_key(&h) && !self.listeners.contains_key(&port) {
+            if !self.conns.contains_key(&h)
+                && !self.listeners.contains_key(&port)
+                && accept_port(port)
+            {
                 let iss = self.isn.isn((self.ip, port), remote, now);
                 self.conns
                     .insert(h, Conn::connect(self.cfg.clone(), iss, now));
@@ -113,9 +175,28 @@ impl TcpStack {
         self.conns.get_mut(&h)
     }
 
+    pub fn conn_ref(&self, h: Handle) -> Option<&Conn> {
+        self.conns.get(&h)
+    }
+
     /// Forgets connections that have ended.
     pub fn reap(&mut self) {
         self.conns.retain(|_, c| c.state() != State::Closed);
+        // A connection reset or timed out before it was accepted leaves the
+        // accept queue too.
+        let conns = &self.conns;
+        self.pending.retain(|h, _| conns.contains_key(h));
+        for l in self.listeners.values_mut() {
+            l.ready.retain(|h| conns.contains_key(h));
+        }
+    }
+
+    /// Connections in the table (any state but CLOSED, until reaped).
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
     }
 
     /// A TCP packet (`tcp`: header and payload) from `src` to `dst`.
@@ -134,6 +215,7 @@ impl TcpStack {
         let h = (repr.dst_port, src, repr.src_port);
         if let Some(c) = self.conns.get_mut(&h) {
             c.on_segment(&seg, now);
+            self.touched.push(h);
             return;
         }
         // LISTEN (3.10.7.2).
@@ -184,9 +266,10 @@ impl TcpStack {
 
     /// Timers of every connection.
     pub fn on_timer(&mut self, now: Duration) {
-        for c in self.conns.values_mut() {
+        for (h, c) in self.conns.iter_mut() {
             if c.poll_at().is_some_and(|t| t <= now) {
                 c.on_timer(now);
+                self.touched.push(*h);
             }
         }
     }
@@ -209,6 +292,7 @@ impl TcpStack {
             if let (Some(c), Some(l)) = (self.conns.get(h), self.listeners.get_mut(port)) {
                 if c.state() != State::SynReceived && !l.ready.contains(h) {
                     l.ready.push_back(*h);
+                    self.touched.push(*h);
                 }
             }
         }

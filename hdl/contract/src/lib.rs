@@ -13,6 +13,7 @@
 
 pub mod desc;
 pub mod regs;
+pub mod rss;
 pub mod shm;
 
 /// Data path width of the MAC and DMA interfaces, in bits.

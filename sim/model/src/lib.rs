@@ -21,7 +21,7 @@ pub mod gen;
 pub mod nic;
 pub mod parse;
 pub mod scoreboard;
-pub mod toeplitz;
+pub use toe_contract::rss as toeplitz;
 
 #[cfg(test)]
 mod tests;

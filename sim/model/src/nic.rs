@@ -111,7 +111,7 @@ pub fn rss(cfg: &NicConfig, p: &Parsed) -> (u32, usize) {
         ),
         None => toeplitz(&cfg.rss_key, &tuple2(ip.src, ip.dst)),
     };
-    let queue = usize::from(cfg.rss_table[(hash & 63) as usize] & 3);
+    let queue = crate::toeplitz::queue_of(hash, &cfg.rss_table);
     (hash, queue)
 }
 

@@ -1,10 +1,13 @@
-//! The RSS Toeplitz hash.
+//! The RSS hash (part of the contract: the driver predicts the queue of a
+//! flow it opens, the model and the RTL compute the same).
+//!
+//! The Toeplitz hash.
 //!
 //! The 40-byte key is a big-endian bit string: for input bit `i` (bit 7 of
 //! byte 0 first), the 32-bit window of the key starting at key bit `i` is
 //! XORed into the result when that input bit is set.
 
-use toe_contract::RSS_KEY_BYTES;
+use crate::{NUM_QUEUES, RSS_KEY_BYTES, RSS_TABLE_ENTRIES};
 
 /// Toeplitz hash of `input` (network byte order) under `key`.  Inputs longer
 /// than `RSS_KEY_BYTES - 4` bytes would run off the key; the bits past the
@@ -52,6 +55,24 @@ pub fn tuple2(src: [u8; 4], dst: [u8; 4]) -> [u8; 8] {
     b[0..4].copy_from_slice(&src);
     b[4..8].copy_from_slice(&dst);
     b
+}
+
+const _: () = assert!(NUM_QUEUES.is_power_of_two());
+
+/// The RX queue of a frame with RSS hash `hash`: indirection-table entry
+/// `hash mod RSS_TABLE_ENTRIES`, of which only the bits naming a queue count.
+pub fn queue_of(hash: u32, table: &[u8; RSS_TABLE_ENTRIES]) -> usize {
+    usize::from(table[hash as usize % RSS_TABLE_ENTRIES]) & (NUM_QUEUES - 1)
+}
+
+/// The indirection table the driver programs to spread flows over the
+/// first `queues` queues: entry `i` is `i mod queues`.
+pub fn spread_table(queues: u32) -> [u8; RSS_TABLE_ENTRIES] {
+    let mut t = [0u8; RSS_TABLE_ENTRIES];
+    for (i, e) in t.iter_mut().enumerate() {
+        *e = (i as u32 % queues.max(1)) as u8;
+    }
+    t
 }
 
 /// The Microsoft RSS verification key.

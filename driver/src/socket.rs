@@ -1,0 +1,912 @@
+//! Sockets and an event loop over the NIC: the user calls of RFC 9293
+//! 3.9.1 (listen/open, send, receive, close, abort) as a nonblocking
+//! socket API with epoll-like readiness.
+//!
+//! One [`Endpoint`] per queue pair, run to completion (mTCP's model): it
+//! receives only from its own RX queue, sends only on its own TX queue, and
+//! owns its network layer, connections and sockets.  Instances on different
+//! queues share nothing on the fast path.  RSS keeps a flow on one queue;
+//! [`Endpoint::connect`] picks a local port whose replies RSS steers back to
+//! the queue it was called on (the driver knows the key and table it
+//! programmed, see [`Nic::rx_queue_of`]).
+//!
+//! ARP replies carry no ports and RSS sends them to queue 0.  A
+//! [`Neighbours`] board shared by the instances of one interface carries
+//! resolved neighbours between them; an instance locks it only when it has
+//! packets waiting for resolution or has just learned a new neighbour, never
+//! in steady state.
+//!
+//! ```text
+//!   let mut ep = Endpoint::new(EndpointConfig::new(q, net), &nic)?;
+//!   let l = ep.listen(7, 64)?;
+//!   loop {
+//!       ep.poll(&mut nic, now, &mut events);
+//!       for e in &events { accept / read / write / close ... }
+//!   }
+//! ```
+//!
+//! Readiness is level-triggered: a socket is reported by every `poll` while
+//! its condition holds (data to read, room to write, a connection to
+//! accept), like epoll without EPOLLET.  [`Ready::CLOSED`] and
+//! [`Ready::ERROR`] are always reported; the other conditions only when in
+//! the socket's interest set ([`Endpoint::set_interest`]).
+use crate::error::{Error, Result};
+use crate::net::{Host, NetConfig, NetIf, Received, SendError};
+use crate::nic::Nic;
+use crate::tcp::conn::{Closed, Config, State};
+use crate::tcp::isn::IsnGenerator;
+use crate::tcp::stack::{Handle, StackStats, TcpStack};
+use smoltcp::wire::{EthernetAddress, IpProtocol, Ipv4Address};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use toe_contract::rss;
+
+/// A socket of one [`Endpoint`] (like a file descriptor: small, reused
+/// after close).
+pub type SocketId = u32;
+
+/// Readiness conditions, a bit set.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Ready(pub u32);
+
+impl Ready {
+    pub const NONE: Ready = Ready(0);
+    /// A listener has an established connection to accept.
+    pub const ACCEPTABLE: Ready = Ready(1);
+    /// `read` returns data, or 0 at end of stream.
+    pub const READABLE: Ready = Ready(2);
+    /// `write` takes at least one byte (for a connecting socket: the
+    /// connection is established).
+    pub const WRITABLE: Ready = Ready(4);
+    /// The connection is over in both directions (or was reset).
+    pub const CLOSED: Ready = Ready(8);
+    /// The connection failed: refused, reset or timed out
+    /// ([`Endpoint::error`] says which).
+    pub const ERROR: Ready = Ready(16);
+    /// Every condition.
+    pub const ALL: Ready = Ready(31);
+
+    pub fn contains(self, other: Ready) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn intersects(self, other: Ready) -> bool {
+        self.0 & other.0 != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::ops::BitOr for Ready {
+    type Output = Ready;
+    fn bitor(self, o: Ready) -> Ready {
+        Ready(self.0 | o.0)
+    }
+}
+impl std::ops::BitOrAssign for Ready {
+    fn bitor_assign(&mut self, o: Ready) {
+        self.0 |= o.0
+    }
+}
+impl std::ops::BitAnd for Ready {
+    type Output = Ready;
+    fn bitand(self, o: Ready) -> Ready {
+        Ready(self.0 & o.0)
+    }
+}
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = [
+            (Ready::ACCEPTABLE, "ACCEPTABLE"),
+            (Ready::READABLE, "READABLE"),
+            (Ready::WRITABLE, "WRITABLE"),
+            (Ready::CLOSED, "CLOSED"),
+            (Ready::ERROR, "ERROR"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(r, _)| self.contains(*r))
+            .map(|(_, n)| *n)
+            .collect();
+        if set.is_empty() {
+            write!(f, "NONE")
+        } else {
+            write!(f, "{}", set.join("|"))
+        }
+    }
+}
+
+/// One readiness report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub socket: SocketId,
+    pub ready: Ready,
+}
+
+/// Why a socket call did not do what was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockError {
+    /// Nothing to read, no room to write, nothing to accept: poll and
+    /// retry (EAGAIN).
+    WouldBlock,
+    /// No such socket (never opened, or closed).
+    BadSocket,
+    /// The call does not apply to this kind of socket (read on a
+    /// listener, accept on a connection).
+    WrongKind,
+    /// The port already has a listener.
+    AddrInUse,
+    /// The peer answered the SYN with RST (ECONNREFUSED).
+    Refused,
+    /// The peer reset the connection (ECONNRESET).
+    Reset,
+    /// Retransmissions (or keepalive probes) went unanswered (ETIMEDOUT).
+    TimedOut,
+    /// Writing after `shutdown(Write)` or `close` (EPIPE).
+    Shutdown,
+    /// A socket, connection or port limit is reached.
+    NoResources,
+}
+
+impl std::fmt::Display for SockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            SockError::WouldBlock => "operation would block",
+            SockError::BadSocket => "no such socket",
+            SockError::WrongKind => "call does not apply to this kind of socket",
+            SockError::AddrInUse => "port already has a listener",
+            SockError::Refused => "connection refused (RST in reply to SYN)",
+            SockError::Reset => "connection reset by peer",
+            SockError::TimedOut => "connection timed out",
+            SockError::Shutdown => "sending side already shut down",
+            SockError::NoResources => "socket or connection limit reached",
+        };
+        f.write_str(s)
+    }
+}
+
+impl std::error::Error for SockError {}
+
+/// Which direction(s) [`Endpoint::shutdown`] closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    Read,
+    Write,
+    Both,
+}
+
+/// Neighbours (IPv4 to MAC) resolved by any instance of one interface.
+#[derive(Clone, Default)]
+pub struct Neighbours(Arc<Mutex<HashMap<[u8; 4], [u8; 6]>>>);
+
+impl Neighbours {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 4], [u8; 6]>> {
+        // A panic elsewhere while holding the lock leaves a map that is
+        // still consistent (single inserts).
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone)]
+pub struct EndpointConfig {
+    /// The queue pair this instance owns.
+    pub queue: u32,
+    pub net: NetConfig,
+    pub tcp: Config,
+    /// Secret for the RFC 6528 ISN generator (same on every instance of
+    /// an interface).
+    pub isn_key: [u8; 16],
+    /// Connections (any state, TIME_WAIT included).
+    pub max_conns: usize,
+    /// Open sockets (listeners and connections).
+    pub max_sockets: usize,
+    /// Shared with the other instances of the interface, if any.
+    pub neighbours: Option<Neighbours>,
+}
+
+impl EndpointConfig {
+    pub fn new(queue: u32, net: NetConfig) -> Self {
+        EndpointConfig {
+            queue,
+            net,
+            tcp: Config::default(),
+            isn_key: [0x5a; 16],
+            max_conns: 4096,
+            max_sockets: 4096,
+            neighbours: None,
+        }
+    }
+}
+
+/// Counts of what the socket layer did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    pub accepted: u64,
+    pub connects: u64,
+    pub closed: u64,
+    /// Connections reset because data arrived after the application closed
+    /// them or with unread data at close (RFC 2525 2.17, as Linux does).
+    pub reset_unread: u64,
+    /// Bytes discarded after `shutdown(Read)`.
+    pub discarded_bytes: u64,
+    /// Segments that waited for room in the network layer's TX queue.
+    pub tx_waits: u64,
+}
+
+enum Kind {
+    Listener {
+        port: u16,
+    },
+    Stream {
+        h: Handle,
+        rd_shut: bool,
+        wr_shut: bool,
+        /// Opened by `connect` and not yet established.
+        connecting: bool,
+        /// How the connection ended, kept after it leaves the table.
+        end: Option<Closed>,
+        was_connecting: bool,
+    },
+}
+
+struct Socket {
+    kind: Kind,
+    interest: Ready,
+    /// In `listed` (reported by `poll` until its readiness clears).
+    listed: bool,
+}
+
+pub struct Endpoint {
+    queue: u32,
+    host: Host,
+    tcp: TcpStack,
+    local: Ipv4Addr,
+    rss: Option<(
+        [u8; toe_contract::RSS_KEY_BYTES],
+        [u8; toe_contract::RSS_TABLE_ENTRIES],
+    )>,
+    sockets: Vec<Option<Socket>>,
+    free: Vec<SocketId>,
+    max_sockets: usize,
+    by_handle: HashMap<Handle, SocketId>,
+    listeners: HashMap<u16, SocketId>,
+    /// Closed by the application, still finishing (FIN, TIME_WAIT).
+    orphans: HashSet<Handle>,
+    listed: Vec<SocketId>,
+    touched: Vec<Handle>,
+    out: VecDeque<(Ipv4Addr, Vec<u8>)>,
+    neighbours: Option<Neighbours>,
+    arp_generation: u64,
+    stats: EndpointStats,
+    scratch: Vec<u8>,
+}
+
+impl Endpoint {
+    /// A stack instance on queue pair `cfg.queue` of `nic`.
+    pub fn new(cfg: EndpointConfig, nic: &Nic) -> Result<Endpoint> {
+        if cfg.queue >= nic.queue_pairs() {
+            return Err(Error::Config(format!(
+                "endpoint on queue {}, the NIC has {} queue pairs",
+                cfg.queue,
+                nic.queue_pairs()
+            )));
+        }
+        if cfg.max_sockets == 0 || cfg.max_conns == 0 {
+            return Err(Error::Config(
+                "endpoint needs max_sockets and max_conns above 0".into(),
+            ));
+        }
+        let local = cfg.net.ip;
+        let mut host = Host::new(NetIf::new(cfg.net.clone()));
+        host.tx_queue = cfg.queue;
+        Ok(Endpoint {
+            queue: cfg.queue,
+            host,
+            tcp: TcpStack::new(
+                local,
+                cfg.tcp.clone(),
+                IsnGenerator::new(cfg.isn_key),
+                cfg.max_conns,
+            ),
+            local,
+            rss: nic
+                .config()
+                .rss_key
+                .map(|k| (k, rss::spread_table(nic.queue_pairs()))),
+            sockets: Vec::new(),
+            free: Vec::new(),
+            max_sockets: cfg.max_sockets,
+            by_handle: HashMap::new(),
+            listeners: HashMap::new(),
+            orphans: HashSet::new(),
+            listed: Vec::new(),
+            touched: Vec::new(),
+            out: VecDeque::new(),
+            neighbours: cfg.neighbours,
+            arp_generation: 0,
+            stats: EndpointStats::default(),
+            scratch: vec![0; 4096],
+        })
+    }
+
+    pub fn queue(&self) -> u32 {
+        self.queue
+    }
+    pub fn stats(&self) -> EndpointStats {
+        self.stats
+    }
+    pub fn tcp_stats(&self) -> StackStats {
+        self.tcp.stats()
+    }
+    pub fn net(&self) -> &NetIf {
+        &self.host.net
+    }
+    /// Connections in the table (TIME_WAIT included).
+    pub fn connections(&self) -> usize {
+        self.tcp.len()
+    }
+    /// Open sockets.
+    pub fn sockets(&self) -> usize {
+        self.sockets.len() - self.free.len()
+    }
+
+    fn add(&mut self, kind: Kind, interest: Ready) -> std::result::Result<SocketId, SockError> {
+        let s = Socket {
+            kind,
+            interest,
+            listed: false,
+        };
+        if let Some(id) = self.free.pop() {
+            self.sockets[id as usize] = Some(s);
+            Ok(id)
+        } else if self.sockets.len() < self.max_sockets {
+            self.sockets.push(Some(s));
+            Ok(self.sockets.len() as SocketId - 1)
+        } else {
+            Err(SockError::NoResources)
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        !self.free.is_empty() || self.sockets.len() < self.max_sockets
+    }
+
+    fn sock(&self, s: SocketId) -> std::result::Result<&Socket, SockError> {
+        self.sockets
+            .get(s as usize)
+            .and_then(|x| x.as_ref())
+            .ok_or(SockError::BadSocket)
+    }
+
+    fn sock_mut(&mut self, s: SocketId) -> std::result::Result<&mut Socket, SockError> {
+        self.sockets
+            .get_mut(s as usize)
+            .and_then(|x| x.as_mut())
+            .ok_or(SockError::BadSocket)
+    }
+
+    /// Listens on `port` (any address of this interface); `backlog` bounds
+    /// connections handshaking or waiting to be accepted.
+    pub fn listen(
+        &mut self,
+        port: u16,
+        backlog: usize,
+    ) -> std::result::Result<SocketId, SockError> {
+        if self.listeners.contains_key(&port) || port == 0 {
+            return Err(SockError::AddrInUse);
+        }
+        let id = self.add(
+            Kind::Listener { port },
+            Ready::ACCEPTABLE | Ready::CLOSED | Ready::ERROR,
+        )?;
+        self.tcp.listen(port, backlog.max(1));
+        self.listeners.insert(port, id);
+        Ok(id)
+    }
+
+    /// An established connection from listener `l`, as a new socket.
+    pub fn accept(&mut self, l: SocketId) -> std::result::Result<SocketId, SockError> {
+        let port = match self.sock(l)?.kind {
+            Kind::Listener { port } => port,
+            Kind::Stream { .. } => return Err(SockError::WrongKind),
+        };
+        if !self.has_room() {
+            return Err(SockError::NoResources);
+        }
+        let h = self.tcp.accept(port).ok_or(SockError::WouldBlock)?;
+        let id = self.add(
+            stream(h, false),
+            Ready::READABLE | Ready::CLOSED | Ready::ERROR,
+        )?;
+        self.by_handle.insert(h, id);
+        self.touched.push(h);
+        self.stats.accepted += 1;
+        Ok(id)
+    }
+
+    /// Opens a connection to `remote` (nonblocking: the socket reports
+    /// WRITABLE once established, ERROR if refused or timed out).
+    pub fn connect(
+        &mut self,
+        remote: (Ipv4Addr, u16),
+        now: Duration,
+    ) -> std::result::Result<SocketId, SockError> {
+        if !self.has_room() {
+            return Err(SockError::NoResources);
+        }
+        let (local, queue, rss) = (self.local.octets(), self.queue, self.rss);
+        let h = self
+            .tcp
+            .connect_where(remote, now, |port| match &rss {
+                None => queue == 0,
+                Some((key, table)) => {
+                    let hash =
+                        rss::toeplitz(key, &rss::tuple4(remote.0.octets(), local, remote.1, port));
+                    rss::queue_of(hash, table) as u32 == queue
+                }
+            })
+            .ok_or(SockError::NoResources)?;
+        let id = self.add(
+            stream(h, true),
+            Ready::READABLE | Ready::WRITABLE | Ready::CLOSED | Ready::ERROR,
+        )?;
+        self.by_handle.insert(h, id);
+        self.touched.push(h);
+        self.stats.connects += 1;
+        Ok(id)
+    }
+
+    /// Which conditions `poll` reports for `s` (CLOSED and ERROR always).
+    pub fn set_interest(
+        &mut self,
+        s: SocketId,
+        interest: Ready,
+    ) -> std::result::Result<(), SockError> {
+        let sock = self.sock_mut(s)?;
+        sock.interest = interest | Ready::CLOSED | Ready::ERROR;
+        self.relist(s);
+        Ok(())
+    }
+
+    /// The connection's 4-tuple: (local port, remote address, remote port).
+    pub fn peer(&self, s: SocketId) -> std::result::Result<Handle, SockError> {
+        match self.sock(s)?.kind {
+            Kind::Stream { h, .. } => Ok(h),
+            Kind::Listener { .. } => Err(SockError::WrongKind),
+        }
+    }
+
+    /// Reads received data: Ok(0) is the end of the stream.
+    pub fn read(&mut self, s: SocketId, buf: &mut [u8]) -> std::result::Result<usize, SockError> {
+        let (h, rd_shut, _) = self.stream_of(s)?;
+        if rd_shut {
+            return Ok(0);
+        }
+        let failed = self.error(s);
+        let Some(c) = self.tcp.conn(h) else {
+            return failed.map_or(Ok(0), Err);
+        };
+        let n = c.read(buf);
+        self.touched.push(h);
+        if n > 0 || buf.is_empty() || c.read_closed() {
+            return Ok(n);
+        }
+        match c.closed() {
+            Some(_) => failed.map_or(Ok(0), Err),
+            None => Err(SockError::WouldBlock),
+        }
+    }
+
+    /// Queues data to send; returns how much was taken (flow control and
+    /// the bounded send buffer: WouldBlock when none fits).
+    pub fn write(&mut self, s: SocketId, data: &[u8]) -> std::result::Result<usize, SockError> {
+        let (h, _, _) = self.stream_of(s)?;
+        if let Ok(Socket {
+            kind: Kind::Stream { wr_shut: true, .. },
+            ..
+        }) = self.sock(s)
+        {
+            return Err(SockError::Shutdown);
+        }
+        let failed = self.error(s).unwrap_or(SockError::Shutdown);
+        let Some(c) = self.tcp.conn(h) else {
+            return Err(failed);
+        };
+        if c.closed().is_some() {
+            return Err(failed);
+        }
+        let n = c.write(data);
+        self.touched.push(h);
+        if n == 0 && !data.is_empty() {
+            return match c.state() {
+                State::SynSent | State::SynReceived | State::Established | State::CloseWait => {
+                    Err(SockError::WouldBlock)
+                }
+                _ => Err(SockError::Shutdown),
+            };
+        }
+        Ok(n)
+    }
+
+    /// Closes one or both directions; the socket stays open.
+    pub fn shutdown(&mut self, s: SocketId, how: Shutdown) -> std::result::Result<(), SockError> {
+        let (h, _, _) = self.stream_of(s)?;
+        if let Some(Socket {
+            kind: Kind::Stream {
+                rd_shut, wr_shut, ..
+            },
+            ..
+        }) = self.sockets[s as usize].as_mut()
+        {
+            if how != Shutdown::Write {
+                *rd_shut = true;
+            }
+            if how != Shutdown::Read {
+                *wr_shut = true;
+            }
+        }
+        if how != Shutdown::Read {
+            if let Some(c) = self.tcp.conn(h) {
+                c.close();
+            }
+        }
+        self.touched.push(h);
+        Ok(())
+    }
+
+    /// Closes the socket.  A connection finishes in the background (FIN,
+    /// retransmission, TIME_WAIT) unless unread data is pending, in which
+    /// case it is reset (RFC 2525 2.17).  Closing a listener resets the
+    /// connections it has not handed out.
+    pub fn close(&mut self, s: SocketId) -> std::result::Result<(), SockError> {
+        let sock = self
+            .sockets
+            .get_mut(s as usize)
+            .and_then(|x| x.take())
+            .ok_or(SockError::BadSocket)?;
+        self.free.push(s);
+        self.stats.closed += 1;
+        match sock.kind {
+            Kind::Listener { port } => {
+                self.listeners.remove(&port);
+                self.tcp.unlisten(port);
+            }
+            Kind::Stream { h, .. } => {
+                self.by_handle.remove(&h);
+                if let Some(c) = self.tcp.conn(h) {
+                    if c.readable() > 0 {
+                        self.stats.reset_unread += 1;
+                        self.tcp.abort(h);
+                    } else {
+                        c.close();
+                        self.orphans.insert(h);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Resets the connection at once (RST) and closes the socket.
+    pub fn abort(&mut self, s: SocketId) -> std::result::Result<(), SockError> {
+        let (h, _, _) = self.stream_of(s)?;
+        self.tcp.abort(h);
+        self.close(s)
+    }
+
+    /// The error a failed connection ended with, if it did.
+    pub fn error(&self, s: SocketId) -> Option<SockError> {
+        match self.sock(s).ok()?.kind {
+            Kind::Stream {
+                h,
+                end,
+                was_connecting,
+                ..
+            } => {
+                let end = self.tcp.conn_ref(h).and_then(|c| c.closed()).or(end)?;
+                end_error(end, was_connecting).err()
+            }
+            Kind::Listener { .. } => None,
+        }
+    }
+
+    fn stream_of(
+        &self,
+        s: SocketId,
+    ) -> std::result::Result<(Handle, bool, Option<Closed>), SockError> {
+        match self.sock(s)?.kind {
+            Kind::Stream {
+                h, rd_shut, end, ..
+            } => Ok((h, rd_shut, end)),
+            Kind::Listener { .. } => Err(SockError::WrongKind),
+        }
+    }
+
+    /// What `s` is ready for now (all conditions, before the interest).
+    pub fn readiness(&self, s: SocketId) -> Ready {
+        let Ok(sock) = self.sock(s) else {
+            return Ready::NONE;
+        };
+        match sock.kind {
+            Kind::Listener { port } => {
+                if self.tcp.acceptable(port) > 0 {
+                    Ready::ACCEPTABLE
+                } else {
+                    Ready::NONE
+                }
+            }
+            Kind::Stream {
+                h,
+                rd_shut,
+                wr_shut,
+                end,
+                ..
+            } => {
+                let Some(c) = self.tcp.conn_ref(h) else {
+                    return match end {
+                        Some(Closed::Normally) | None => Ready::CLOSED | Ready::READABLE,
+                        Some(_) => Ready::CLOSED | Ready::ERROR | Ready::READABLE,
+                    };
+                };
+                let mut r = Ready::NONE;
+                if rd_shut || c.readable() > 0 || c.read_closed() {
+                    r |= Ready::READABLE;
+                }
+                if !wr_shut
+                    && matches!(c.state(), State::Established | State::CloseWait)
+                    && c.send_room() > 0
+                {
+                    r |= Ready::WRITABLE;
+                }
+                match c.closed() {
+                    Some(Closed::Normally) => r |= Ready::CLOSED | Ready::READABLE,
+                    Some(_) => r |= Ready::CLOSED | Ready::ERROR | Ready::READABLE,
+                    None => {
+                        if c.state() == State::TimeWait
+                            || (c.read_closed() && wr_shut && c.state() != State::CloseWait)
+                        {
+                            r |= Ready::CLOSED;
+                        }
+                    }
+                }
+                r
+            }
+        }
+    }
+
+    fn relist(&mut self, s: SocketId) {
+        let r = self.readiness(s);
+        if let Some(Some(sock)) = self.sockets.get_mut(s as usize) {
+            if !sock.listed && (r & sock.interest).0 != 0 {
+                sock.listed = true;
+                self.listed.push(s);
+            }
+        }
+    }
+
+    /// Runs the stack once: one RX burst from this instance's queue, TCP
+    /// input, timers, TCP output onto the TX ring (what does not fit waits:
+    /// backpressure), then `events` gets every socket ready for something
+    /// in its interest.  Returns the number of frames received.
+    pub fn poll(&mut self, nic: &mut Nic, now: Duration, events: &mut Vec<Event>) -> usize {
+        self.import_neighbours(now);
+        let tcp = &mut self.tcp;
+        let rx = self.host.receive(nic, self.queue, now, |r| {
+            if let Received::Ipv4 {
+                src,
+                dst,
+                protocol: IpProtocol::Tcp,
+                payload,
+            } = r
+            {
+                tcp.on_packet(src, dst, payload, now);
+            }
+        });
+        self.host.net.poll(now);
+        self.tcp.on_timer(now);
+        self.tcp.take_touched(&mut self.touched);
+        self.settle_touched();
+        self.transmit(nic, now);
+        self.export_neighbours(now);
+        self.tcp.reap();
+        self.report(events);
+        rx
+    }
+
+    /// Segments out through the network layer and onto the TX ring.
+    fn transmit(&mut self, nic: &mut Nic, now: Duration) {
+        self.out.extend(self.tcp.dispatch(now));
+        // Connections that completed a handshake in dispatch join their
+        // listener's accept queue: readiness.
+        self.tcp.take_touched(&mut self.touched);
+        self.settle_touched();
+        while let Some((dst, seg)) = self.out.pop_front() {
+            match self.host.net.send_ipv4(dst, IpProtocol::Tcp, &seg, now) {
+                Ok(()) => {}
+                Err(SendError::WouldBlock) => {
+                    self.stats.tx_waits += 1;
+                    self.out.push_front((dst, seg));
+                    break;
+                }
+                // Segments are built within the MSS; a route missing for a
+                // peer is the peer's connection timing out.
+                Err(_) => {}
+            }
+            if self.host.net.tx_queued() >= 64 {
+                self.host.flush(nic);
+            }
+        }
+        self.host.flush(nic);
+    }
+
+    /// Readiness and orphan handling for the connections touched.
+    fn settle_touched(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for h in touched.drain(..) {
+            if let Some(&s) = self.by_handle.get(&h) {
+                self.settle_stream(s, h);
+                self.relist(s);
+            } else if self.orphans.contains(&h) {
+                match self.tcp.conn(h) {
+                    None => {
+                        self.orphans.remove(&h);
+                    }
+                    Some(c) if c.readable() > 0 => {
+                        // Data after close: nobody will read it (RFC 2525
+                        // 2.17; Linux resets too).
+                        self.stats.reset_unread += 1;
+                        self.tcp.abort(h);
+                        self.orphans.remove(&h);
+                    }
+                    Some(c) => {
+                        if c.state() == State::Closed {
+                            self.orphans.remove(&h);
+                        }
+                    }
+                }
+            } else if let Some(&l) = self.listeners.get(&h.0) {
+                self.relist(l);
+            }
+        }
+        self.touched = touched;
+    }
+
+    /// Keeps what a socket needs after its connection leaves the table,
+    /// and discards data after `shutdown(Read)`.
+    fn settle_stream(&mut self, s: SocketId, h: Handle) {
+        let scratch = &mut self.scratch;
+        let Some(Some(Socket {
+            kind:
+                Kind::Stream {
+                    rd_shut,
+                    connecting,
+                    end,
+                    was_connecting,
+                    ..
+                },
+            ..
+        })) = self.sockets.get_mut(s as usize)
+        else {
+            return;
+        };
+        let Some(c) = self.tcp.conn(h) else {
+            return;
+        };
+        if *rd_shut {
+            loop {
+                let n = c.read(scratch);
+                if n == 0 {
+                    break;
+                }
+                self.stats.discarded_bytes += n as u64;
+            }
+        }
+        if *connecting && !matches!(c.state(), State::SynSent) {
+            *connecting = false;
+            *was_connecting = c.state() == State::Closed;
+        }
+        if let Some(e) = c.closed() {
+            *end = Some(e);
+        }
+    }
+
+    /// Fills `events` from the ready list; sockets no longer ready leave it.
+    fn report(&mut self, events: &mut Vec<Event>) {
+        events.clear();
+        let mut i = 0;
+        while i < self.listed.len() {
+            let s = self.listed[i];
+            let r = self.readiness(s);
+            match self.sockets.get_mut(s as usize) {
+                Some(Some(sock)) if (r & sock.interest).0 != 0 => {
+                    events.push(Event {
+                        socket: s,
+                        ready: r & sock.interest,
+                    });
+                    i += 1;
+                }
+                other => {
+                    if let Some(Some(sock)) = other {
+                        sock.listed = false;
+                    }
+                    self.listed.swap_remove(i);
+                }
+            }
+        }
+    }
+
+    fn import_neighbours(&mut self, now: Duration) {
+        let Some(board) = &self.neighbours else {
+            return;
+        };
+        let want = self.host.net.unresolved();
+        if want.is_empty() {
+            return;
+        }
+        let found: Vec<(Ipv4Address, [u8; 6])> = {
+            let map = board.lock();
+            want.iter()
+                .filter_map(|ip| map.get(&ip.octets()).map(|m| (*ip, *m)))
+                .collect()
+        };
+        for (ip, mac) in found {
+            self.host.net.learn(ip, EthernetAddress(mac), now);
+        }
+    }
+
+    fn export_neighbours(&mut self, now: Duration) {
+        let Some(board) = &self.neighbours else {
+            return;
+        };
+        let g = self.host.net.arp().generation();
+        if g == self.arp_generation {
+            return;
+        }
+        self.arp_generation = g;
+        let mut map = board.lock();
+        for (ip, mac) in self.host.net.arp().entries(now) {
+            map.insert(ip.octets(), mac.0);
+        }
+    }
+
+    /// When the stack next needs `poll` without new frames (a timer).
+    pub fn poll_at(&self) -> Option<Duration> {
+        self.tcp.poll_at()
+    }
+}
+
+fn stream(h: Handle, connecting: bool) -> Kind {
+    Kind::Stream {
+        h,
+        rd_shut: false,
+        wr_shut: false,
+        connecting,
+        end: None,
+        was_connecting: false,
+    }
+}
+
+/// The error a connection that ended as `e` reports.
+fn end_error(e: Closed, refused: bool) -> std::result::Result<(), SockError> {
+    match e {
+        Closed::Normally => Ok(()),
+        Closed::Reset if refused => Err(SockError::Refused),
+        Closed::Reset => Err(SockError::Reset),
+        Closed::TimedOut => Err(SockError::TimedOut),
+        Closed::Aborted => Err(SockError::Shutdown),
+    }
+}
