@@ -345,7 +345,7 @@ impl Conn {
     /// (SND.MAX, counting our FIN).  After a go-back-N rewind SND.NXT is
     /// behind it; an ACK carrying that older number would lie before the
     /// peer's RCV.NXT and be dropped unread.
-    fn snd_nxt(&self) -> Seq {
+    pub(crate) fn snd_nxt(&self) -> Seq {
         let m = self.snd.max_sent();
         match self.fin_hi {
             Some(f) if f == m => f + 1,
@@ -680,9 +680,11 @@ impl Conn {
             }
         }
         let wnd = (seg.window as u32) << self.neg.map_or(0, |n| n.snd_wscale);
-        if self.neg.is_some_and(|n| n.sack) && !seg.sack.is_empty() {
-            self.snd.sack(&seg.sack);
-        }
+        let newly_sacked = if self.neg.is_some_and(|n| n.sack) && !seg.sack.is_empty() {
+            self.snd.sack(&seg.sack)
+        } else {
+            0
+        };
         if ack > una {
             // New data acknowledged.
             let data_ack = ack.min(self.snd.max_sent());
@@ -718,13 +720,15 @@ impl Conn {
                 self.rtx_now = true;
             }
         } else if ack == una
-            && seg.payload.is_empty()
-            && !seg.fin
-            && wnd == self.snd_wnd
-            && wnd > 0
             && self.snd.in_flight() > 0
+            && (newly_sacked > 0
+                || (seg.payload.is_empty() && !seg.fin && wnd == self.snd_wnd && wnd > 0))
         {
-            // A duplicate ACK (RFC 5681 2).
+            // A duplicate ACK: RFC 5681 2 (no data, same window), or, with
+            // SACK, any ACK whose SACK blocks mark new data as received
+            // (RFC 6675 2), whatever its window or payload: a receiver that
+            // autotunes its window changes it on nearly every ACK, and
+            // data flowing the other way carries the duplicates.
             if self
                 .cc
                 .on_dupack(una, self.snd.nxt(), self.snd.in_flight(), now)
@@ -772,6 +776,7 @@ impl Conn {
             match self.state {
                 State::Established | State::FinWait1 | State::FinWait2 => {
                     let in_order = self.rcv.as_ref().is_some_and(|r| r.rcv_nxt() == seg.seq);
+                    let had_holes = self.has_holes();
                     if let Some(r) = self.rcv.as_mut() {
                         r.insert(seg.seq, &seg.payload);
                     }
@@ -779,9 +784,15 @@ impl Conn {
                         >= self.neg.map_or(536, |n| n.send_mss.min(self.cfg.mss)) as usize - 12;
                     self.unacked_full += full as u32;
                     match self.cfg.delayed_ack {
-                        // Out of order (or filling a hole): ACK at once, so the
-                        // sender sees duplicates (RFC 5681 4.2).
-                        Some(d) if in_order && !self.has_holes() && self.unacked_full < 2 => {
+                        // Out of order, or filling all or part of a hole: ACK
+                        // at once, so the sender sees duplicates and learns of
+                        // the repair (RFC 5681 4.2).
+                        Some(d)
+                            if in_order
+                                && !had_holes
+                                && !self.has_holes()
+                                && self.unacked_full < 2 =>
+                        {
                             self.delack_deadline.get_or_insert(now + d);
                         }
                         _ => self.ack_now = true,
@@ -877,7 +888,12 @@ impl Conn {
                 self.timing = None;
                 self.ack_now = false;
                 self.arm_rtx(now);
-                return Some(self.data_segment(seq, data));
+                let end = seq + data.len() as u32;
+                let mut s = self.data_segment(seq, data);
+                // The FIN went out right after this data: it goes again
+                // with it (it occupies the sequence number after it).
+                s.fin = self.fin_seq == Some(end) && !self.fin_acked;
+                return Some(s);
             }
         }
         if self.probe_now {

@@ -740,3 +740,100 @@ fn data_segments_never_exceed_the_mss_with_sack_blocks() {
         );
     }
 }
+
+/// Warms up a's congestion window, then queues `n` full segments in a
+/// (and closes a if `fin`) and returns what a sends.
+fn flight_of(p: &mut Pair, n: usize, fin: bool) -> (Vec<Segment>, usize) {
+    p.a.write(&[0u8; 30_000]);
+    let mut buf = vec![0u8; 65536];
+    let mut read = 0;
+    while read < 30_000 {
+        p.run(ms(10), |_| false);
+        read += p.b.read(&mut buf);
+    }
+    // The last ACKs reach a: nothing in flight.
+    p.run(ms(100), |_| false);
+    assert!(p.a.debug_summary().contains("in_flight 0 "));
+    let mss = p.a.negotiated().unwrap().payload_per_segment() as usize;
+    p.a.write(&vec![1u8; n * mss]);
+    if fin {
+        p.a.close();
+    }
+    let segs = drain(&mut p.a, p.now);
+    assert_eq!(segs.len(), n);
+    (segs, mss)
+}
+
+/// Regression (found against Linux over TAP): a receiver that autotunes
+/// changes its window on nearly every ACK, so RFC 5681's "same window"
+/// duplicate test never matched and every loss waited for the RTO.  With
+/// SACK, an ACK that SACKs new data is a duplicate (RFC 6675 2), whatever
+/// its window, and also when it carries data.
+#[test]
+fn sack_duplicates_with_a_growing_window_or_data_trigger_fast_retransmit() {
+    for carry_data in [false, true] {
+        let mut p = established_pair(Config::default());
+        let (segs, mss) = flight_of(&mut p, 5, false);
+        let t = p.now;
+        let hole = segs[0].seq;
+        let mut bseq = p.b.snd_nxt();
+        let mut rtx = vec![];
+        for (i, s) in segs[1..4].iter().enumerate() {
+            let dup = Segment {
+                seq: bseq,
+                ack: Some(hole),
+                window: 1000 + 3 * i as u16,
+                sack: vec![(segs[1].seq, s.seq + mss as u32)],
+                payload: if carry_data { vec![9; 10] } else { vec![] },
+                ..Segment::default()
+            };
+            if carry_data {
+                bseq = bseq + 10;
+            }
+            p.a.on_segment(&dup, t);
+            rtx.extend(drain(&mut p.a, t).into_iter().filter(|s| !s.payload.is_empty()));
+        }
+        assert_eq!(
+            rtx.first().map(|s| (s.seq, s.payload.len())),
+            Some((hole, mss)),
+            "third SACKing duplicate (data {carry_data}) retransmits the hole at once"
+        );
+    }
+}
+
+/// Regression (seen against Linux): the retransmission of the segment that
+/// carried the FIN went out without it, so the FIN waited for the RTO.
+#[test]
+fn fin_rides_on_the_retransmission_of_the_last_segment() {
+    let mut p = established_pair(Config::default());
+    let (segs, _) = flight_of(&mut p, 5, true);
+    assert!(segs[4].fin && !segs[3].fin, "FIN on the last data segment");
+    let t = p.now;
+    // The first and the last (FIN) segments are lost.
+    let mut to_a = vec![];
+    for s in &segs[1..4] {
+        p.b.on_segment(s, t);
+        to_a.extend(drain(&mut p.b, t));
+    }
+    let mut out = vec![];
+    for d in &to_a {
+        p.a.on_segment(d, t);
+        out.extend(drain(&mut p.a, t));
+    }
+    assert_eq!(out.first().map(|s| s.seq), Some(segs[0].seq), "fast retransmit");
+    // The hole filled: a partial ACK up to the lost FIN segment (RFC 6582)
+    // retransmits it, FIN included.
+    p.b.on_segment(&out[0], t);
+    let partial = drain(&mut p.b, t);
+    assert_eq!(partial.last().and_then(|s| s.ack), Some(segs[4].seq));
+    let mut again = vec![];
+    for s in &partial {
+        p.a.on_segment(s, t);
+        again.extend(drain(&mut p.a, t));
+    }
+    let r = again
+        .iter()
+        .find(|s| s.seq == segs[4].seq)
+        .expect("the last segment is retransmitted after the partial ACK");
+    assert!(r.fin, "the FIN rides on the retransmitted last segment");
+}

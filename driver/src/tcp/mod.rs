@@ -20,6 +20,7 @@ pub mod conn;
 pub mod isn;
 pub mod options;
 pub mod recv;
+pub mod ring;
 pub mod rto;
 pub mod send;
 pub mod seq;

@@ -3,6 +3,7 @@
 //! order or not, and tracks at most `MAX_RANGES` out-of-order ranges.
 //! Whatever does not fit is not stored (the sender retransmits it), so
 //! nothing a peer sends makes it grow.
+use super::ring::ByteRing;
 use super::seq::Seq;
 
 /// Out-of-order ranges remembered at most.
@@ -11,8 +12,7 @@ pub const MAX_RANGES: usize = 16;
 pub struct RecvBuffer {
     /// Ring of `capacity` bytes: readable bytes from `start`, then the
     /// window (out-of-order data lands at its offset from `rcv_nxt`).
-    buf: Vec<u8>,
-    start: usize,
+    buf: ByteRing,
     readable: usize,
     rcv_nxt: Seq,
     /// Out-of-order ranges [from, to) beyond `rcv_nxt`, sorted, disjoint,
@@ -30,8 +30,7 @@ impl RecvBuffer {
     pub fn new(rcv_nxt: Seq, capacity: usize) -> RecvBuffer {
         assert!(capacity > 0 && capacity < (1 << 30));
         RecvBuffer {
-            buf: vec![0; capacity],
-            start: 0,
+            buf: ByteRing::new(capacity),
             readable: 0,
             rcv_nxt,
             ranges: Vec::new(),
@@ -50,16 +49,22 @@ impl RecvBuffer {
     }
     /// Receive window to advertise (RCV.WND): room after the readable bytes.
     pub fn window(&self) -> u32 {
-        (self.buf.len() - self.readable) as u32
+        (self.buf.capacity() - self.readable) as u32
     }
 
     fn put(&mut self, at: usize, data: &[u8]) {
-        let cap = self.buf.len();
-        let mut i = (self.start + self.readable + at) % cap;
-        for &b in data {
-            self.buf[i] = b;
-            i = if i + 1 == cap { 0 } else { i + 1 };
-        }
+        // Bytes held now: the readable ones and the out-of-order ranges.
+        let held = self.readable
+            + self
+                .ranges
+                .last()
+                .map_or(0, |(_, to)| (*to - self.rcv_nxt) as usize);
+        self.buf.write(self.readable + at, data, held);
+    }
+
+    /// Bytes of memory the buffer uses now (it grows up to its capacity).
+    pub fn allocated(&self) -> usize {
+        self.buf.allocated()
     }
 
     /// Stores a segment's payload starting at `seq`; returns how many bytes
@@ -156,11 +161,8 @@ impl RecvBuffer {
     /// Copies in-order bytes to `dst`; returns how many.
     pub fn read(&mut self, dst: &mut [u8]) -> usize {
         let n = dst.len().min(self.readable);
-        let cap = self.buf.len();
-        for (i, b) in dst[..n].iter_mut().enumerate() {
-            *b = self.buf[(self.start + i) % cap];
-        }
-        self.start = (self.start + n) % cap;
+        self.buf.read(0, &mut dst[..n]);
+        self.buf.advance(n);
         self.readable -= n;
         n
     }

@@ -5,14 +5,14 @@
 //! ranges the peer holds so retransmission fills the holes first (the
 //! "next segment to retransmit" rule of RFC 6675, without its pipe
 //! accounting).
+use super::ring::ByteRing;
 use super::seq::Seq;
 
 /// SACKed ranges remembered at most (a peer cannot grow the scoreboard).
 pub const MAX_SACKED: usize = 32;
 
 pub struct SendBuffer {
-    buf: Vec<u8>,
-    start: usize,
+    buf: ByteRing,
     /// Bytes held: acknowledged bytes are dropped at once, so these are
     /// `[una, una + len)`, of which `[una, nxt)` were sent.
     len: usize,
@@ -30,8 +30,7 @@ impl SendBuffer {
     pub fn new(first: Seq, capacity: usize) -> SendBuffer {
         assert!(capacity > 0 && capacity < (1 << 30));
         SendBuffer {
-            buf: vec![0; capacity],
-            start: 0,
+            buf: ByteRing::new(capacity),
             len: 0,
             una: first,
             nxt: first,
@@ -52,7 +51,7 @@ impl SendBuffer {
     }
     /// Room for `write`.
     pub fn free(&self) -> usize {
-        self.buf.len() - self.len
+        self.buf.capacity() - self.len
     }
     /// Sent and not yet acknowledged.
     pub fn in_flight(&self) -> u32 {
@@ -69,20 +68,16 @@ impl SendBuffer {
     /// Queues as much of `data` as fits; returns how much.
     pub fn write(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.free());
-        let cap = self.buf.len();
-        for (i, &b) in data[..n].iter().enumerate() {
-            self.buf[(self.start + self.len + i) % cap] = b;
-        }
+        self.buf.write(self.len, &data[..n], self.len);
         self.len += n;
         n
     }
 
     fn copy(&self, from: Seq, n: usize) -> Vec<u8> {
         let off = (from - self.una) as usize;
-        let cap = self.buf.len();
-        (0..n)
-            .map(|i| self.buf[(self.start + off + i) % cap])
-            .collect()
+        let mut v = vec![0u8; n];
+        self.buf.read(off, &mut v);
+        v
     }
 
     /// The next segment of new data: at most `mss` bytes and at most
@@ -128,7 +123,7 @@ impl SendBuffer {
             return 0;
         }
         let n = (ack - self.una) as usize;
-        self.start = (self.start + n) % self.buf.len();
+        self.buf.advance(n);
         self.len -= n;
         self.una = ack;
         // After a rewind the peer may acknowledge beyond the resend point.
@@ -140,8 +135,14 @@ impl SendBuffer {
         n
     }
 
-    /// Records SACK blocks, clipped to what is in flight.
-    pub fn sack(&mut self, blocks: &[(Seq, Seq)]) {
+    fn sacked_bytes(&self) -> u32 {
+        self.sacked.iter().map(|(a, b)| *b - *a).sum()
+    }
+
+    /// Records SACK blocks, clipped to what is in flight; returns how many
+    /// bytes they newly mark as held by the peer.
+    pub fn sack(&mut self, blocks: &[(Seq, Seq)]) -> u32 {
+        let before = self.sacked_bytes();
         for &(a, b) in blocks {
             let (a, b) = (a.max(self.una), b.min(self.max));
             if a >= b {
@@ -164,6 +165,7 @@ impl SendBuffer {
             kept.sort_by(|p, q| p.0.cmp(&q.0));
             self.sacked = kept;
         }
+        self.sacked_bytes().saturating_sub(before)
     }
 
     /// Everything in flight is to be sent again (after a timeout, RFC 6298
