@@ -2,6 +2,7 @@
 //! side of the rings (`host`) and helpers shared by the tests.  Set
 //! `TOE_FST=/path/wave.fst` or `TOE_PCAP=/path/mac.pcap` for a waveform or a
 //! capture of any test, `TOE_SEED=n` to replay a randomized one.
+pub mod faults;
 pub mod host;
 pub mod netns;
 pub mod peer;
