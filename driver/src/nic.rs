@@ -245,6 +245,12 @@ impl Nic {
         got
     }
 
+    /// Whether queue `q` has a received frame waiting (a cheap check for
+    /// a busy-polling loop; nothing is consumed).
+    pub fn rx_ready(&self, q: u32) -> bool {
+        self.qps[q as usize].rx.ready()
+    }
+
     /// An empty buffer from queue `q`'s pool for a frame to send, or `None`
     /// when every buffer is in use (free or send some first).
     pub fn alloc(&mut self, q: u32) -> Option<Packet> {

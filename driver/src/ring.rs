@@ -65,6 +65,14 @@ impl Ring {
         slot
     }
 
+    /// Whether the NIC has written the next completion (one volatile load;
+    /// nothing is consumed).
+    pub fn ready(&self) -> bool {
+        let off = (self.cons & self.mask()) as usize * CPL_BYTES;
+        let last = self.cpl.read_u64(off + CPL_BYTES - 8);
+        (last >> 63 != 0) == phase_for(self.cons, self.log2)
+    }
+
     /// The next completion if the NIC has written it.
     pub fn poll(&mut self) -> Option<Completion> {
         let off = (self.cons & self.mask()) as usize * CPL_BYTES;

@@ -7,3 +7,4 @@ pub mod info;
 pub mod lint;
 pub mod simrun;
 pub mod synth;
+pub mod tcpbench;

@@ -79,14 +79,25 @@ enum Cmd {
         pci: Option<String>,
     },
     /// Throughput and latency of the simulated SmartNIC; with `--driver`,
-    /// the host driver's instructions per packet and frames/s over TAP.
+    /// the host driver's instructions per packet and frames/s over TAP;
+    /// with `--tcp`, the host TCP library next to smoltcp.
     Bench {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
         /// Measure the driver (callgrind) and the TAP path instead of the RTL.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "tcp")]
         driver: bool,
+        /// Measure the host TCP library and smoltcp: server instructions per
+        /// short transaction (callgrind) and bulk throughput.
+        #[arg(long)]
+        tcp: bool,
+        /// Short transactions per stack (with --tcp).
+        #[arg(long, default_value_t = 500)]
+        transactions: usize,
+        /// Bytes of the bulk upload (with --tcp).
+        #[arg(long, default_value_t = 16 << 20)]
+        bulk_bytes: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -174,6 +185,16 @@ fn run(cmd: Cmd) -> Result<()> {
         } => {
             deps::ensure(deps::SIM)?;
             toe_tools::drvbench::run(json)
+        }
+        Cmd::Bench {
+            json,
+            tcp: true,
+            transactions,
+            bulk_bytes,
+            ..
+        } => {
+            deps::ensure(deps::SIM)?;
+            toe_tools::tcpbench::run(json, transactions, bulk_bytes)
         }
         Cmd::Bench { json, seed, .. } => {
             deps::ensure(deps::SIM)?;
