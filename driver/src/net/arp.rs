@@ -1,6 +1,10 @@
 //! ARP cache (RFC 826), bounded, with explicit time.
 use smoltcp::wire::{EthernetAddress, Ipv4Address};
 use std::collections::HashMap;
+
+/// Keyed by addresses peers choose: a keyed hash with a per-process random
+/// key, cheaper than SipHash.
+type Map<K, V> = HashMap<K, V, ahash::RandomState>;
 use std::time::Duration;
 
 /// How long a learned entry stays valid (Linux's default base reachable
@@ -18,9 +22,9 @@ struct Entry {
 /// Address cache with at most `capacity` entries: when full, the entry
 /// closest to expiry is replaced, so a peer cannot grow it without bound.
 pub struct ArpCache {
-    entries: HashMap<Ipv4Address, Entry>,
+    entries: Map<Ipv4Address, Entry>,
     /// Last request sent per unresolved address (bounded like `entries`).
-    requested: HashMap<Ipv4Address, Duration>,
+    requested: Map<Ipv4Address, Duration>,
     capacity: usize,
     /// Inserts so far: lets a caller notice new entries without a scan.
     generation: u64,
@@ -30,8 +34,8 @@ impl ArpCache {
     pub fn new(capacity: usize) -> Self {
         assert!(capacity > 0);
         ArpCache {
-            entries: HashMap::new(),
-            requested: HashMap::new(),
+            entries: Map::default(),
+            requested: Map::default(),
             capacity,
             generation: 0,
         }

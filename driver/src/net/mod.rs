@@ -453,34 +453,37 @@ impl NetIf {
         if self.out.len() >= self.cfg.tx_capacity {
             return Err(SendError::WouldBlock);
         }
-        let mut ip = vec![0u8; repr.buffer_len() + payload.len()];
-        {
-            let mut p = Ipv4Packet::new_unchecked(&mut ip[..]);
+        let ident = self.ident;
+        self.ident = self.ident.wrapping_add(1);
+        let total = repr.buffer_len() + payload.len();
+        let fill = |b: &mut [u8]| {
+            let mut p = Ipv4Packet::new_unchecked(b);
             repr.emit(&mut p, &csum());
             // Identification distinguishes our datagrams (RFC 6864 allows
             // any value for atomic datagrams; a counter is conventional).
-            p.set_ident(self.ident);
+            p.set_ident(ident);
             p.set_dont_frag(true);
             p.fill_checksum();
             p.payload_mut().copy_from_slice(payload);
-        }
-        self.ident = self.ident.wrapping_add(1);
+        };
         let dst_mac = if dst.is_broadcast() || dst == self.broadcast() {
             Some(EthernetAddress::BROADCAST)
         } else {
             self.arp.lookup(next_hop, now)
         };
         match dst_mac {
+            // Built in place in the frame: one buffer, one copy of the
+            // payload.
             Some(mac) => {
-                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, ip.len(), |b| {
-                    b.copy_from_slice(&ip)
-                });
+                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, total, fill);
                 self.out.push_back(f);
             }
             None => {
                 if self.pending.len() >= self.cfg.pending_capacity {
                     return Err(SendError::WouldBlock);
                 }
+                let mut ip = vec![0u8; total];
+                fill(&mut ip);
                 self.pending.push_back((next_hop, ip, now));
                 self.request(next_hop, now);
             }

@@ -5,7 +5,7 @@
 //! Copies are at most two slice copies.
 
 /// Memory a ring starts with once it holds anything.
-const FIRST_ALLOC: usize = 2048;
+const FIRST_ALLOC: usize = 512;
 
 pub struct ByteRing {
     mem: Vec<u8>,

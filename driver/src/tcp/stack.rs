@@ -11,7 +11,8 @@ use super::options::SynOptions;
 use super::seq::Seq;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -28,23 +29,46 @@ pub struct StackStats {
 
 struct Listener {
     backlog: usize,
+    /// Connections from this listener not yet accepted (handshaking or
+    /// established).
+    pending: usize,
+    /// Established connections waiting for `accept`, oldest first.
     ready: VecDeque<Handle>,
 }
 
+/// Hash maps keyed by what peers choose (addresses, ports): a keyed hash
+/// with a per-process random key (so a peer cannot aim for collisions)
+/// that is much cheaper than SipHash for 8-byte keys.
+type Map<K, V> = HashMap<K, V, ahash::RandomState>;
+
+/// The work of one call is proportional to the connections it touches,
+/// not to the connections in the table: segments go to one connection by
+/// hash, timers come from a heap, and output and reaping visit only the
+/// connections touched since the previous dispatch.
 pub struct TcpStack {
     ip: Ipv4Addr,
     cfg: Config,
     isn: IsnGenerator,
-    listeners: HashMap<u16, Listener>,
-    conns: HashMap<Handle, Conn>,
+    listeners: Map<u16, Listener>,
+    conns: Map<Handle, Conn>,
     /// Which listener a connection came from, until accepted.
-    pending: HashMap<Handle, u16>,
+    pending: Map<Handle, u16>,
     out: VecDeque<(Ipv4Addr, Vec<u8>)>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
     /// handshake completed), so a socket layer recomputes readiness for
     /// these only.
     touched: Vec<Handle>,
+    /// Connections that may have output or a new deadline since the last
+    /// dispatch (touched by input, a timer, or the application).
+    dirty: Vec<Handle>,
+    /// Deadlines, earliest first.  Entries go stale when a connection's
+    /// deadline moves; stale ones are skipped (each connection's current
+    /// deadline is pushed whenever it is dirty), and the heap is rebuilt
+    /// when stale entries outnumber the connections.
+    timers: BinaryHeap<Reverse<(Duration, Handle)>>,
+    /// Connections found CLOSED by dispatch, removed by `reap`.
+    closed: Vec<Handle>,
     max_conns: usize,
     next_port: u16,
     stats: StackStats,
@@ -60,11 +84,14 @@ impl TcpStack {
             ip,
             cfg,
             isn,
-            listeners: HashMap::new(),
-            conns: HashMap::new(),
-            pending: HashMap::new(),
+            listeners: Map::default(),
+            conns: Map::default(),
+            pending: Map::default(),
             out: VecDeque::new(),
             touched: Vec::new(),
+            dirty: Vec::new(),
+            timers: BinaryHeap::new(),
+            closed: Vec::new(),
             max_conns,
             next_port: 49152,
             stats: StackStats::default(),
@@ -80,16 +107,30 @@ impl TcpStack {
             port,
             Listener {
                 backlog,
+                pending: 0,
                 ready: VecDeque::new(),
             },
         );
     }
 
+    fn forget_pending(&mut self, h: Handle) {
+        if let Some(port) = self.pending.remove(&h) {
+            if let Some(l) = self.listeners.get_mut(&port) {
+                l.pending = l.pending.saturating_sub(1);
+            }
+        }
+    }
+
     /// An established connection from the listener on `port`.
     pub fn accept(&mut self, port: u16) -> Option<Handle> {
-        let h = self.listeners.get_mut(&port)?.ready.pop_front()?;
-        self.pending.remove(&h);
-        Some(h)
+        loop {
+            let h = self.listeners.get_mut(&port)?.ready.pop_front()?;
+            // Skip connections that ended before they were accepted.
+            if self.conns.contains_key(&h) {
+                self.forget_pending(h);
+                return Some(h);
+            }
+        }
     }
 
     /// Stops listening on `port`; connections not yet accepted are aborted
@@ -112,7 +153,9 @@ impl TcpStack {
 
     /// Connections waiting in the accept queue of the listener on `port`.
     pub fn acceptable(&self, port: u16) -> usize {
-        self.listeners.get(&port).map_or(0, |l| l.ready.len())
+        self.listeners.get(&port).map_or(0, |l| {
+            l.ready.iter().filter(|h| self.conns.contains_key(h)).count()
+        })
     }
 
     /// Aborts a connection: RST to the peer (RFC 9293 3.10.5) and the
@@ -125,7 +168,7 @@ impl TcpStack {
                     .push_back((h.1, emit(self.ip, h.1, h.0, h.2, &seg)));
             }
         }
-        self.pending.remove(&h);
+        self.forget_pending(h);
     }
 
     /// The connections touched since the last call (see `touched`).
@@ -165,29 +208,32 @@ impl TcpStack {
                 let iss = self.isn.isn((self.ip, port), remote, now);
                 self.conns
                     .insert(h, Conn::connect(self.cfg.clone(), iss, now));
+                self.dirty.push(h);
                 return Some(h);
             }
         }
         None
     }
 
+    /// The connection, for the application (it may write, read or close:
+    /// the connection is visited by the next dispatch).
     pub fn conn(&mut self, h: Handle) -> Option<&mut Conn> {
-        self.conns.get_mut(&h)
+        let c = self.conns.get_mut(&h)?;
+        self.dirty.push(h);
+        Some(c)
     }
 
     pub fn conn_ref(&self, h: Handle) -> Option<&Conn> {
         self.conns.get(&h)
     }
 
-    /// Forgets connections that have ended.
+    /// Forgets connections that have ended (found by the last dispatch).
     pub fn reap(&mut self) {
-        self.conns.retain(|_, c| c.state() != State::Closed);
-        // A connection reset or timed out before it was accepted leaves the
-        // accept queue too.
-        let conns = &self.conns;
-        self.pending.retain(|h, _| conns.contains_key(h));
-        for l in self.listeners.values_mut() {
-            l.ready.retain(|h| conns.contains_key(h));
+        for h in std::mem::take(&mut self.closed) {
+            if self.conns.get(&h).is_some_and(|c| c.state() == State::Closed) {
+                self.conns.remove(&h);
+                self.forget_pending(h);
+            }
         }
     }
 
@@ -216,6 +262,7 @@ impl TcpStack {
         if let Some(c) = self.conns.get_mut(&h) {
             c.on_segment(&seg, now);
             self.touched.push(h);
+            self.dirty.push(h);
             return;
         }
         // LISTEN (3.10.7.2).
@@ -229,17 +276,12 @@ impl TcpStack {
         if !seg.syn {
             return;
         }
-        let Some(l) = self.listeners.get(&repr.dst_port) else {
+        let Some(l) = self.listeners.get_mut(&repr.dst_port) else {
             // CLOSED (3.10.7.1): RST, ACK of the segment.
             self.rst(src, &repr, Seq(0), Some(seg.seq + seg.len()));
             return;
         };
-        let in_progress = self
-            .pending
-            .values()
-            .filter(|p| **p == repr.dst_port)
-            .count();
-        if self.conns.len() >= self.max_conns || in_progress >= l.backlog {
+        if self.conns.len() >= self.max_conns || l.pending >= l.backlog {
             self.stats.syn_dropped_full += 1;
             return;
         }
@@ -247,8 +289,10 @@ impl TcpStack {
             .isn
             .isn((dst, repr.dst_port), (src, repr.src_port), now);
         if let Some(c) = Conn::accept(self.cfg.clone(), &seg, iss, now) {
+            l.pending += 1;
             self.conns.insert(h, c);
             self.pending.insert(h, repr.dst_port);
+            self.dirty.push(h);
         }
     }
 
@@ -264,39 +308,77 @@ impl TcpStack {
         self.out.push_back((to, bytes));
     }
 
-    /// Timers of every connection.
+    /// Timers due at `now`.
     pub fn on_timer(&mut self, now: Duration) {
-        for (h, c) in self.conns.iter_mut() {
-            if c.poll_at().is_some_and(|t| t <= now) {
-                c.on_timer(now);
-                self.touched.push(*h);
+        while let Some(Reverse((t, h))) = self.timers.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            if let Some(c) = self.conns.get_mut(&h) {
+                // A stale entry (the deadline moved) is skipped: the
+                // current one is in the heap too.
+                if c.poll_at().is_some_and(|d| d <= now) {
+                    c.on_timer(now);
+                    self.touched.push(h);
+                    self.dirty.push(h);
+                }
             }
         }
     }
 
+    /// The earliest deadline (possibly one that has since moved later:
+    /// polling then merely finds nothing due).
     pub fn poll_at(&self) -> Option<Duration> {
-        self.conns.values().filter_map(|c| c.poll_at()).min()
+        self.timers.peek().map(|Reverse((t, _))| *t)
     }
 
     /// Every TCP packet to send now: (destination, TCP header + payload).
     pub fn dispatch(&mut self, now: Duration) -> Vec<(Ipv4Addr, Vec<u8>)> {
         let mut v: Vec<(Ipv4Addr, Vec<u8>)> = self.out.drain(..).collect();
-        for (h, c) in self.conns.iter_mut() {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
+        for &h in &dirty {
+            let Some(c) = self.conns.get_mut(&h) else {
+                continue;
+            };
             while let Some(seg) = c.dispatch(now) {
                 v.push((h.1, emit(self.ip, h.1, h.0, h.2, &seg)));
             }
-        }
-        // Connections that completed their handshake join their listener's
-        // accept queue.
-        for (h, port) in &self.pending {
-            if let (Some(c), Some(l)) = (self.conns.get(h), self.listeners.get_mut(port)) {
-                if c.state() != State::SynReceived && !l.ready.contains(h) {
-                    l.ready.push_back(*h);
-                    self.touched.push(*h);
+            if let Some(t) = c.poll_at() {
+                self.timers.push(Reverse((t, h)));
+            }
+            if c.state() == State::Closed {
+                self.closed.push(h);
+            }
+            // A connection that completed its handshake joins its
+            // listener's accept queue.
+            if c.state() != State::SynReceived && c.state() != State::Closed {
+                if let Some(port) = self.pending.get(&h) {
+                    if let Some(l) = self.listeners.get_mut(port) {
+                        if !l.ready.contains(&h) {
+                            l.ready.push_back(h);
+                            self.touched.push(h);
+                        }
+                    }
                 }
             }
         }
+        dirty.clear();
+        self.dirty = dirty;
+        if self.timers.len() > 2 * self.conns.len() + 64 {
+            self.rebuild_timers();
+        }
         v
+    }
+
+    fn rebuild_timers(&mut self) {
+        self.timers = self
+            .conns
+            .iter()
+            .filter_map(|(h, c)| c.poll_at().map(|t| Reverse((t, *h))))
+            .collect();
     }
 }
 
