@@ -80,7 +80,10 @@ fn one(
     size: &[&str],
     callgrind: bool,
 ) -> Result<Run> {
-    let shm = format!("/dev/shm/toe-tcpbench-{}-{stack}-{mode}", std::process::id());
+    let shm = format!(
+        "/dev/shm/toe-tcpbench-{}-{stack}-{mode}",
+        std::process::id()
+    );
     let mut peer = Kid(Command::new(bin)
         .args(["peer", "--shm", &shm, "--mode", mode])
         .args(size)
@@ -99,7 +102,10 @@ fn one(
         c.args([
             "--tool=callgrind",
             &out,
-            &format!("--toggle-collect=*serve_step_{}*", if stack == "toe" { "toe" } else { "smol" }),
+            &format!(
+                "--toggle-collect=*serve_step_{}*",
+                if stack == "toe" { "toe" } else { "smol" }
+            ),
         ])
         .arg(bin);
         c
@@ -203,7 +209,9 @@ pub fn run(json: bool, transactions: usize, bulk_bytes: usize) -> Result<()> {
     }
     println!("\nBulk upload, one connection, {bulk_bytes} bytes, every byte checked by the server");
     println!("(simulator-bound: the NIC is simulated at about 1 M cycles/s):\n");
-    println!("| stack | wall-clock Mbit/s | simulated cycles | Gbit/s in simulated time at 250 MHz |");
+    println!(
+        "| stack | wall-clock Mbit/s | simulated cycles | Gbit/s in simulated time at 250 MHz |"
+    );
     println!("|---|---|---|---|");
     for r in runs.iter().filter(|r| r.mode == "bulk") {
         let cycles = r.peer["sim_cycles"].as_f64().unwrap_or(0.0);

@@ -1,6 +1,8 @@
 //! Shared pieces of the demo and the benchmark: NIC bring-up on the
 //! simulated device and frame generation.
 use rand::Rng;
+
+pub mod tcpdemo;
 use toe_model::gen;
 
 /// A well-formed Ethernet/IPv4/TCP frame of exactly `len` bytes (FCS not

@@ -9,6 +9,11 @@
 //! with an independent checksum routine.  Then the NIC's counters and a
 //! summary are printed.  No privileges, no hardware: the Verilated RTL and
 //! models of the MAC and host memory run in this process.
+//!
+//! Part 2 puts the driver on the same RTL served as a device (shared
+//! memory, as `cargo xtask sim` serves it) and pings smoltcp; part 3 has
+//! the host TCP library serve request/response TCP to smoltcp clients
+//! through it (`tcpdemo.rs`).
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
@@ -200,7 +205,12 @@ fn main() {
         && sent_ok == echoed
         && h.mac_tx.frames.len() == echoed;
     drop(h);
-    let ok = driver_phase() && ok;
+    let part2 = driver_phase();
+    let transactions: usize = arg(&args, "--transactions")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let part3 = toe_simapps::tcpdemo::run(transactions, 16);
+    let ok = ok && part2 && part3;
     println!(
         "{}",
         if ok {

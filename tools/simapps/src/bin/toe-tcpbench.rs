@@ -166,8 +166,11 @@ fn peer(shm: &str, mode: Mode, n: usize, conc: usize, bytes: usize) -> Result<()
         smol_now(t0),
     );
     iface.update_ip_addrs(|a| {
-        a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(CLIENT_IP)), 24))
-            .unwrap()
+        a.push(IpCidr::new(
+            IpAddress::Ipv4(Ipv4Address::from(CLIENT_IP)),
+            24,
+        ))
+        .unwrap()
     });
     let mut socks = SocketSet::new(vec![]);
     let server = (IpAddress::Ipv4(Ipv4Address::from(SERVER_IP)), PORT);
@@ -198,7 +201,11 @@ fn peer(shm: &str, mode: Mode, n: usize, conc: usize, bytes: usize) -> Result<()
                         3 if started < n => {
                             // Idle slot: a new transaction from a new port.
                             s.abort();
-                            next_port = if next_port >= 60000 { 20000 } else { next_port + 1 };
+                            next_port = if next_port >= 60000 {
+                                20000
+                            } else {
+                                next_port + 1
+                            };
                             s.connect(iface.context(), server, next_port)
                                 .map_err(|e| format!("connect: {e}"))?;
                             started += 1;
@@ -393,7 +400,10 @@ fn serve_toe(
     while !finished(&p, mode, n, bytes) || s.ep.sockets() > 1 {
         let now = t0.elapsed();
         if now > limit {
-            return Err(format!("server: timed out ({} transactions, {} bytes)", p.transactions, p.bytes));
+            return Err(format!(
+                "server: timed out ({} transactions, {} bytes)",
+                p.transactions, p.bytes
+            ));
         }
         // The gate: one volatile load, plus the timer deadline.
         if !nic.rx_ready(0) && !s.ep.poll_at().is_some_and(|t| t <= now) {
@@ -556,8 +566,11 @@ fn serve_smol(
         smol_now(t0),
     );
     iface.update_ip_addrs(|a| {
-        a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(SERVER_IP)), 24))
-            .unwrap()
+        a.push(IpCidr::new(
+            IpAddress::Ipv4(Ipv4Address::from(SERVER_IP)),
+            24,
+        ))
+        .unwrap()
     });
     let mut socks = SocketSet::new(vec![]);
     // A listening socket per connection that may be open at once.
@@ -591,12 +604,12 @@ fn serve_smol(
         }
         let now = smol_now(t0);
         if t0.elapsed() > limit {
-            return Err(format!("server: timed out ({} transactions, {} bytes)", p.transactions, p.bytes));
+            return Err(format!(
+                "server: timed out ({} transactions, {} bytes)",
+                p.transactions, p.bytes
+            ));
         }
-        let due = s
-            .iface
-            .poll_at(now, &s.socks)
-            .is_some_and(|t| t <= now);
+        let due = s.iface.poll_at(now, &s.socks).is_some_and(|t| t <= now);
         if !s.phy.nic.rx_ready(0) && !due {
             std::hint::spin_loop();
             continue;
