@@ -11,9 +11,13 @@
 
 #![no_std]
 
+#[cfg(test)]
+extern crate std;
+
 pub mod desc;
 pub mod regs;
 pub mod rss;
+pub mod setup;
 pub mod shm;
 
 /// Data path width of the MAC and DMA interfaces, in bits.

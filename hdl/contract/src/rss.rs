@@ -85,6 +85,7 @@ pub const MS_VERIFICATION_KEY: [u8; RSS_KEY_BYTES] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec::Vec;
 
     /// Independent bit-by-bit reference: key bit k is bit (7 - k%8) of byte k/8.
     fn naive(key: &[u8; 40], input: &[u8]) -> u32 {

@@ -8,6 +8,7 @@
 //! same stimulus to the model and to the Verilated RTL and compare through
 //! [`Scoreboard`].  Field layouts come from `toe-contract`.
 //!
+//! * [`cookie`]: SYN cookies of the connection-setup offload.
 //! * [`csum`]: RFC 1071 checksums.
 //! * [`toeplitz`]: the RSS Toeplitz hash.
 //! * [`parse`]: the reference frame parser and validity classes.
@@ -16,6 +17,7 @@
 //! * [`gen`]: seeded frame generators (well-formed via smoltcp, and one per
 //!   malformed class).
 
+pub mod cookie;
 pub mod csum;
 pub mod gen;
 pub mod nic;
