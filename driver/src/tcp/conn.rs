@@ -191,6 +191,35 @@ pub struct Conn {
     persist_interval: Duration,
     out: VecDeque<Segment>,
     closed: Option<Closed>,
+    /// Added to the millisecond clock to make our TSvals (RFC 7323 5.4
+    /// allows any starting value): the ISS normally; for a handshake the
+    /// NIC completed, chosen so our TSvals continue from the NIC's.
+    ts_offset: u32,
+    /// Our SYN was retransmitted: data starts with an RTO of at least 3 s
+    /// (RFC 6298 5.7).
+    syn_timed_out: bool,
+    /// Opened from LISTEN (`accept`): a SYN in SYN-RECEIVED returns it to
+    /// LISTEN (RFC 9293 3.10.7.4, fourth).
+    passive: bool,
+}
+
+/// A handshake the NIC completed with SYN cookies (setup offload,
+/// `toe_contract::setup`): what its "established" completion reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handshake {
+    /// Our ISN (the cookie) and the peer's.
+    pub our_isn: Seq,
+    pub peer_isn: Seq,
+    /// The peer's MSS (its MSS class).
+    pub peer_mss: u16,
+    /// The peer's window scale, if window scaling was agreed, and ours (the
+    /// NIC offers the configured one then).
+    pub wscale: Option<(u8, u8)>,
+    pub sack: bool,
+    /// (peer's TSval, TSecr) of the final ACK, when timestamps are on.
+    pub ts: Option<(u32, u32)>,
+    /// The window field of the final ACK (scaled by the peer's shift).
+    pub window: u16,
 }
 
 impl Conn {
@@ -233,6 +262,9 @@ impl Conn {
             persist_interval: Duration::ZERO,
             out: VecDeque::new(),
             closed: None,
+            ts_offset: iss.0,
+            syn_timed_out: false,
+            passive: false,
         }
     }
 
@@ -251,9 +283,50 @@ impl Conn {
             return None;
         }
         let mut c = Conn::base(cfg, iss, State::SynReceived);
+        c.passive = true;
         c.take_peer_syn(syn);
         c.send_syn(now);
         Some(c)
+    }
+
+    /// A connection whose handshake the NIC completed (setup offload):
+    /// ESTABLISHED at once, with the options the cookie carried (RFC 9293
+    /// 3.10.7.3's SYN-RECEIVED to ESTABLISHED step, done by the NIC).  The
+    /// final ACK itself, and any data it carries, is then fed to
+    /// [`Conn::on_segment`] like any segment.
+    pub fn established(cfg: Config, h: &Handshake, now: Duration) -> Conn {
+        let mut c = Conn::base(cfg, h.our_isn, State::Established);
+        c.irs = h.peer_isn;
+        c.rcv = Some(RecvBuffer::new(h.peer_isn + 1, c.cfg.recv_buffer));
+        let neg = Negotiated {
+            send_mss: h.peer_mss.min(c.cfg.mss).max(1),
+            snd_wscale: h
+                .wscale
+                .map_or(0, |(p, _)| p.min(super::options::MAX_WSCALE)),
+            rcv_wscale: h
+                .wscale
+                .map_or(0, |(_, o)| o.min(super::options::MAX_WSCALE)),
+            sack: h.sack,
+            timestamps: h.ts.is_some(),
+            ts_recent: h.ts.map(|(v, _)| v),
+        };
+        c.ts_recent = neg.ts_recent;
+        if let Some((_, ecr)) = h.ts {
+            // Our next TSval continues from the one the NIC sent (the peer
+            // checks ours with PAWS too).
+            c.ts_offset = ecr.wrapping_sub(now.as_millis() as u32).wrapping_add(1);
+        }
+        c.snd_wnd = (h.window as u32) << neg.snd_wscale;
+        c.max_snd_wnd = c.snd_wnd;
+        c.snd_wl1 = h.peer_isn + 1;
+        c.snd_wl2 = h.our_isn + 1;
+        c.syn_acked = true;
+        c.rtx_deadline = None;
+        c.last_heard = now;
+        c.last_ack_sent = h.peer_isn + 1;
+        c.cc = Congestion::new(c.cfg.algorithm, neg.payload_per_segment() as u32);
+        c.neg = Some(neg);
+        c
     }
 
     pub fn state(&self) -> State {
@@ -303,7 +376,7 @@ impl Conn {
     /// Our timestamp clock: milliseconds, offset per connection by the ISS
     /// so that it reveals nothing about uptime (RFC 7323 7.1).
     fn ts_now(&self, now: Duration) -> u32 {
-        (now.as_millis() as u32).wrapping_add(self.iss.0)
+        (now.as_millis() as u32).wrapping_add(self.ts_offset)
     }
 
     fn send_syn(&mut self, now: Duration) {
@@ -317,7 +390,12 @@ impl Conn {
             ..Segment::default()
         };
         self.out.push_back(seg);
-        self.timing.get_or_insert((self.iss + 1, now));
+        // Karn: a retransmitted SYN gives no sample (RFC 6298 3).
+        if self.rto.backoffs() == 0 {
+            self.timing.get_or_insert((self.iss + 1, now));
+        } else {
+            self.syn_timed_out = true;
+        }
         self.arm_rtx(now);
     }
 
@@ -430,17 +508,41 @@ impl Conn {
     pub fn close(&mut self) {
         match self.state {
             State::SynSent => self.end(Closed::Normally),
-            State::SynReceived | State::Established | State::CloseWait => self.fin_wanted = true,
+            // No data queued: the FIN goes now, FIN-WAIT-1 (3.10.4); with
+            // data, after ESTABLISHED.
+            State::SynReceived => {
+                self.fin_wanted = true;
+                if self.snd.unsent() == 0 {
+                    self.state = State::FinWait1;
+                }
+            }
+            // "In any case, enter FIN-WAIT-1" (3.10.4): the FIN follows the
+            // queued data, but a FIN from the peer meanwhile is a
+            // simultaneous close (CLOSING, then TIME-WAIT).
+            State::Established => {
+                self.fin_wanted = true;
+                self.state = State::FinWait1;
+            }
+            State::CloseWait => {
+                self.fin_wanted = true;
+                self.state = State::LastAck;
+            }
             _ => {}
         }
     }
 
     /// Aborts: an RST goes out (3.10.5) and the connection is closed.
     pub fn abort(&mut self) -> Option<Segment> {
+        // CLOSING, LAST-ACK, TIME-WAIT: "respond with ok and delete the
+        // TCB", nothing sent.  Elsewhere <SEQ=SND.NXT>: past our FIN and
+        // past data sent before a go-back-N rewind (SND.MAX), or the peer
+        // finds the RST outside its window.
         let rst = match self.state {
-            State::SynSent | State::Closed | State::TimeWait => None,
+            State::SynSent | State::Closed | State::Closing | State::LastAck | State::TimeWait => {
+                None
+            }
             _ => Some(Segment {
-                seq: self.snd.nxt(),
+                seq: self.snd_nxt(),
                 rst: true,
                 ..Segment::default()
             }),
@@ -567,6 +669,7 @@ impl Conn {
             self.snd.ack(ack);
             self.sample_rtt(ack, now);
             self.rto.acked();
+            self.syn_rto_floor();
             self.rtx_deadline = None;
             self.state = State::Established;
             self.ack_now = true;
@@ -581,6 +684,14 @@ impl Conn {
                 syn_opts: self.our_syn_opts(),
                 ..Segment::default()
             });
+        }
+    }
+
+    /// RFC 6298 5.7: after a SYN timeout, without an RTT sample, the RTO
+    /// is re-initialised to 3 s when data transmission begins.
+    fn syn_rto_floor(&mut self) {
+        if self.syn_timed_out && self.rto.srtt().is_none() {
+            self.rto.floor(Duration::from_secs(3));
         }
     }
 
@@ -646,13 +757,21 @@ impl Conn {
         // simultaneous open, lies before RCV.NXT and was answered with an
         // ACK by the first check.)
         if seg.syn {
+            if self.state == State::SynReceived && self.passive {
+                // Back to LISTEN: this attempt is forgotten, the listener
+                // stays.
+                self.end(Closed::Reset);
+                return;
+            }
             self.ack_now = true;
             return;
         }
         // Fifth: the ACK field.
         let Some(ack) = seg.ack else { return };
-        if self.state == State::SynReceived {
-            if ack <= self.iss || ack > self.snd.nxt() {
+        if !self.syn_acked {
+            // SYN-RECEIVED, or FIN-WAIT-1 after a close before the
+            // handshake completed.
+            if ack <= self.iss || ack > self.snd_nxt() {
                 self.out.push_back(Segment {
                     seq: ack,
                     rst: true,
@@ -661,11 +780,14 @@ impl Conn {
                 return;
             }
             self.syn_acked = true;
-            self.state = State::Established;
+            if self.state == State::SynReceived {
+                self.state = State::Established;
+            }
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = ack;
             self.rtx_deadline = None;
             self.sample_rtt(ack, now);
+            self.syn_rto_floor();
         }
         let una = self.snd.una();
         let fin_end = self.fin_hi.map(|f| f + 1);
@@ -715,6 +837,11 @@ impl Conn {
             self.rtx_deadline = None;
             if self.snd.in_flight() > 0 || (self.fin_seq.is_some() && !self.fin_acked) {
                 self.arm_rtx(now);
+            } else if self.persist {
+                // The probe byte was taken but the window may still be
+                // zero: keep probing (RFC 1122 4.2.2.17); a window update
+                // below ends persist mode.
+                self.rtx_deadline = Some(now + self.persist_interval);
             }
             if act == Action::Retransmit {
                 self.rtx_now = true;
@@ -921,8 +1048,13 @@ impl Conn {
         }
         let wnd = self.snd_wnd.min(self.cc.cwnd());
         let room = wnd.saturating_sub(self.snd.in_flight());
+        let max_before = self.snd.max_sent();
         if let Some((seq, data)) = self.snd.next_new(mss, room) {
-            self.timing.get_or_insert((seq + data.len() as u32, now));
+            // Karn: only data never sent before is timed (after a
+            // go-back-N rewind, next_new resends).
+            if seq >= max_before {
+                self.timing.get_or_insert((seq + data.len() as u32, now));
+            }
             self.arm_rtx(now);
             self.ack_now = false;
             let mut s = self.data_segment(seq, data);

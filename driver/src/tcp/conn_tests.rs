@@ -1,5 +1,60 @@
 //! Packet-level tests of the connection state machine: put connections in
 //! a state at a time, feed segments, assert exactly what comes out.
+//!
+//! Coverage of RFC 9293 3.3.2 / 3.10 and of every timer, by test.  "Fixed:"
+//! marks tests written against the RFC that found a deviation, since
+//! corrected in conn.rs / rto.rs.
+//!
+//! Transitions:
+//! * CLOSED -> SYN-SENT, LISTEN -> SYN-RECEIVED (accept), SYN-SENT ->
+//!   ESTABLISHED, SYN-RECEIVED -> ESTABLISHED:
+//!   three_way_handshake_segment_by_segment
+//! * SYN-SENT -> SYN-RECEIVED -> ESTABLISHED (simultaneous open):
+//!   simultaneous_open
+//! * SYN-SENT -> CLOSED on RST with acceptable ACK and on close(); RST
+//!   without or with a bad ACK dropped; bad ACK answered with RST;
+//!   SYN-RECEIVED bad ACK -> RST, ACK+FIN -> CLOSE-WAIT; ESTABLISHED ->
+//!   FIN-WAIT-1 / CLOSE-WAIT; FIN-WAIT-1 -> FIN-WAIT-2 / CLOSING / TIME-WAIT;
+//!   FIN-WAIT-2 -> TIME-WAIT; CLOSING -> TIME-WAIT; CLOSE-WAIT -> LAST-ACK;
+//!   LAST-ACK -> CLOSED: transition_table (also, run end to end:
+//!   data_both_ways_and_a_normal_close, simultaneous_close_goes_through_closing)
+//! * SYN-SENT -> CLOSED, SYN retries exhausted:
+//!   lost_syn_is_retransmitted_with_backoff_then_gives_up
+//! * SYN-RECEIVED -> FIN-WAIT-1 (close):
+//!   close_in_syn_received_with_data_queued_sends_data_and_fin_once_established;
+//!   Fixed: close_in_syn_received_sends_fin_at_once
+//! * ESTABLISHED -> FIN-WAIT-1 with data held back:
+//!   Fixed: close_with_data_queued_enters_fin_wait_1_at_once
+//! * TIME-WAIT -> CLOSED after 2 MSL: time_wait_lasts_exactly_two_msl;
+//!   restart on a retransmitted FIN: time_wait_restarts_on_a_retransmitted_fin
+//! * RST at RCV.NXT -> CLOSED (SYN-RECEIVED: the listener's LISTEN), in the
+//!   window -> challenge ACK, outside -> dropped; SYN -> challenge ACK:
+//!   rst_is_honoured_only_at_rcv_nxt, syn_in_established_draws_a_challenge_ack
+//!   (ESTABLISHED), rst_and_syn_in_every_synchronized_state (the others);
+//!   Fixed: syn_in_passive_syn_received_returns_to_listen
+//! * abort() from each state: abort_from_each_state;
+//!   Fixed: abort_rst_carries_snd_nxt, abort_in_closing_or_last_ack_sends_nothing
+//! * R2 -> CLOSED (TimedOut) in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1,
+//!   CLOSING, LAST-ACK: retransmission_limit_ends_the_connection_in_every_state
+//!
+//! Timers:
+//! * retransmission, RFC 6298 5.1 to 5.6:
+//!   retransmission_timer_starts_restarts_backs_off_and_stops; doubling, the
+//!   60 s cap, default R2: rto_backoff_doubles_up_to_the_cap_then_gives_up;
+//!   Fixed: karn_no_rtt_sample_from_a_retransmitted_segment,
+//!   backed_off_rto_is_kept_until_a_fresh_rtt_sample; end to end:
+//!   lost_data_is_retransmitted_and_arrives_intact, random_loss_both_ways_then_close
+//! * SYN / SYN-ACK retransmission: lost_syn_is_retransmitted_with_backoff_then_gives_up,
+//!   retransmission_limit_ends_the_connection_in_every_state;
+//!   Fixed: after_a_syn_timeout_no_sample_and_rto_of_3_s
+//! * persist: persist_timer_probes_with_backoff_and_no_limit,
+//!   zero_window_is_probed_until_it_opens; Fixed: persist_timer_survives_an_acked_probe
+//! * delayed ACK: delayed_ack_every_second_segment_or_after_the_delay (40 ms,
+//!   every second full segment, piggybacked), delayed_ack_deadline_is_not_pushed_back,
+//!   out_of_order_data_is_acked_at_once_with_sack_and_holes_are_resent
+//! * keepalive: keepalive_idle_interval_and_count_exactly,
+//!   keepalive_probes_an_idle_connection_and_ends_a_dead_one
+//! * TIME-WAIT 2 MSL: time_wait_lasts_exactly_two_msl, transition_table
 use super::conn::*;
 use super::seq::Seq;
 use std::time::Duration;
@@ -791,7 +846,11 @@ fn sack_duplicates_with_a_growing_window_or_data_trigger_fast_retransmit() {
                 bseq = bseq + 10;
             }
             p.a.on_segment(&dup, t);
-            rtx.extend(drain(&mut p.a, t).into_iter().filter(|s| !s.payload.is_empty()));
+            rtx.extend(
+                drain(&mut p.a, t)
+                    .into_iter()
+                    .filter(|s| !s.payload.is_empty()),
+            );
         }
         assert_eq!(
             rtx.first().map(|s| (s.seq, s.payload.len())),
@@ -820,7 +879,11 @@ fn fin_rides_on_the_retransmission_of_the_last_segment() {
         p.a.on_segment(d, t);
         out.extend(drain(&mut p.a, t));
     }
-    assert_eq!(out.first().map(|s| s.seq), Some(segs[0].seq), "fast retransmit");
+    assert_eq!(
+        out.first().map(|s| s.seq),
+        Some(segs[0].seq),
+        "fast retransmit"
+    );
     // The hole filled: a partial ACK up to the lost FIN segment (RFC 6582)
     // retransmits it, FIN included.
     p.b.on_segment(&out[0], t);
@@ -836,4 +899,747 @@ fn fin_rides_on_the_retransmission_of_the_last_segment() {
         .find(|s| s.seq == segs[4].seq)
         .expect("the last segment is retransmitted after the partial ACK");
     assert!(r.fin, "the FIN rides on the retransmitted last segment");
+}
+
+// ---------------------------------------------------------------------------
+// One connection against a scripted peer: every transition of RFC 9293 3.3.2
+// and 3.10 and every timer, segment by segment.  Timestamps are off (`quiet`)
+// so that whole segments can be compared; the peer offers MSS 1460, window
+// scale 0 and SACK.  Our ISS is `L`, the peer's `R` (just below 2^32, so its
+// sequence numbers wrap).  The coverage map is at the top of the file.
+// ---------------------------------------------------------------------------
+
+use super::conn::State as S;
+use super::options::SynOptions;
+
+const L: Seq = ISS_A;
+const R: Seq = ISS_B;
+/// When the events of the tests below happen: 100 ms after `in_state`.
+const T1: Duration = Duration::from_millis(1_000_100);
+/// Our window field: 64 KiB of receive buffer, window scale 1.
+const WND: u16 = 32_768;
+/// The peer's window field (it does not scale).
+const PEER_WND: u16 = 65_535;
+const PEER_OPTS: SynOptions = SynOptions {
+    mss: Some(1460),
+    wscale: Some(0),
+    sack_permitted: true,
+    tsval: None,
+};
+const OUR_OPTS: SynOptions = SynOptions {
+    mss: Some(1460),
+    wscale: Some(1),
+    sack_permitted: true,
+    tsval: None,
+};
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// The default configuration without timestamps.
+fn quiet() -> Config {
+    Config {
+        timestamps: false,
+        ..Config::default()
+    }
+}
+
+/// A segment from the peer, ACK set.
+fn peer(seq: Seq, ack: Seq) -> Segment {
+    Segment {
+        seq,
+        ack: Some(ack),
+        window: PEER_WND,
+        ..Segment::default()
+    }
+}
+
+/// A segment we send, ACK set.
+fn us(seq: Seq, ack: Seq) -> Segment {
+    Segment {
+        seq,
+        ack: Some(ack),
+        window: WND,
+        ..Segment::default()
+    }
+}
+
+fn fin(s: Segment) -> Segment {
+    Segment { fin: true, ..s }
+}
+
+fn with_data(s: Segment, data: &[u8]) -> Segment {
+    Segment {
+        payload: data.to_vec(),
+        ..s
+    }
+}
+
+/// A bare RST (no ACK), as both sides send them.
+fn rst(seq: Seq) -> Segment {
+    Segment {
+        seq,
+        rst: true,
+        ..Segment::default()
+    }
+}
+
+fn peer_syn() -> Segment {
+    Segment {
+        seq: R,
+        syn: true,
+        window: PEER_WND,
+        syn_opts: PEER_OPTS,
+        ..Segment::default()
+    }
+}
+
+fn peer_syn_ack() -> Segment {
+    Segment {
+        syn: true,
+        syn_opts: PEER_OPTS,
+        ..peer(R, L + 1)
+    }
+}
+
+/// Our SYN (a SYN's window is never scaled).
+fn our_syn() -> Segment {
+    Segment {
+        seq: L,
+        syn: true,
+        window: 65_535,
+        syn_opts: OUR_OPTS,
+        ..Segment::default()
+    }
+}
+
+fn our_syn_ack() -> Segment {
+    Segment {
+        ack: Some(R + 1),
+        ..our_syn()
+    }
+}
+
+/// A connection driven into `state` by exchanges that end at T0, with
+/// nothing left to send.  SYN-SENT: connected at T0.  SYN-RECEIVED: a
+/// passive open whose SYN-ACK went out at T0.  The others: an active open
+/// whose SYN-ACK arrived at T0, 10 ms after the SYN (SRTT 10 ms, RTO 1 s);
+/// then our FIN sent at T0 and/or the peer's FIN and ACK received at T0, no
+/// data either way.
+fn in_state(state: State, cfg: Config) -> Conn {
+    let mut c = match state {
+        S::SynSent => Conn::connect(cfg, L, T0),
+        S::SynReceived => Conn::accept(cfg, &peer_syn(), L, T0).unwrap(),
+        _ => {
+            let mut c = Conn::connect(cfg, L, T0 - ms(10));
+            drain(&mut c, T0 - ms(10));
+            c.on_segment(&peer_syn_ack(), T0);
+            c
+        }
+    };
+    drain(&mut c, T0);
+    if matches!(state, S::FinWait1 | S::FinWait2 | S::Closing | S::TimeWait) {
+        c.close();
+        drain(&mut c, T0);
+    }
+    if matches!(state, S::FinWait2 | S::TimeWait) {
+        c.on_segment(&peer(R + 1, L + 2), T0);
+    }
+    match state {
+        S::CloseWait | S::LastAck | S::Closing => c.on_segment(&fin(peer(R + 1, L + 1)), T0),
+        S::TimeWait => c.on_segment(&fin(peer(R + 1, L + 2)), T0),
+        _ => {}
+    }
+    drain(&mut c, T0);
+    if state == S::LastAck {
+        c.close();
+        drain(&mut c, T0);
+    }
+    assert_eq!(c.state(), state, "in_state");
+    c
+}
+
+/// (SND.NXT, RCV.NXT) of `in_state(state, _)`.
+fn nxt(state: State) -> (Seq, Seq) {
+    match state {
+        S::SynReceived | S::Established => (L + 1, R + 1),
+        S::FinWait1 | S::FinWait2 => (L + 2, R + 1),
+        S::CloseWait => (L + 1, R + 2),
+        S::Closing | S::LastAck | S::TimeWait => (L + 2, R + 2),
+        _ => unreachable!(),
+    }
+}
+
+enum Ev {
+    Seg(Segment),
+    Close,
+}
+
+/// Every transition caused by one segment or one `close`, from the state
+/// `in_state` leaves, at T1: exactly the segments that go out, the state
+/// after (and how it ended, if it did), and the next timer.
+#[test]
+fn transition_table() {
+    use Ev::*;
+    let (none, reset, normally) = (None, Some(Closed::Reset), Some(Closed::Normally));
+    let (syn_timer, fin_timer) = (Some(T0 + secs(1)), Some(T0 + secs(1)));
+    let (rto, two_msl) = (Some(T1 + secs(1)), Some(T1 + secs(60)));
+    let rst_ack = |seq, ack| Segment {
+        ack: Some(ack),
+        ..rst(seq)
+    };
+    // (from, event at T1, segments out, state after, how it ended, next timer)
+    #[rustfmt::skip]
+    let rows: Vec<(State, Ev, Vec<Segment>, State, Option<Closed>, Option<Duration>)> = vec![
+        // SYN-SENT (3.10.7.3).  RST with an acceptable ACK: refused.
+        (S::SynSent, Seg(rst_ack(Seq(0), L + 1)), vec![], S::Closed, reset, None),
+        // RST without ACK, or with an unacceptable ACK: dropped.
+        (S::SynSent, Seg(rst(R)), vec![], S::SynSent, none, syn_timer),
+        (S::SynSent, Seg(rst_ack(R, L + 2)), vec![], S::SynSent, none, syn_timer),
+        // ACK beyond SND.NXT, or not beyond ISS: <SEQ=SEG.ACK><CTL=RST>.
+        (S::SynSent, Seg(peer(R, L + 5)), vec![rst(L + 5)], S::SynSent, none, syn_timer),
+        (S::SynSent, Seg(Segment { ack: Some(L), ..peer_syn_ack() }),
+            vec![rst(L)], S::SynSent, none, syn_timer),
+        // Acceptable ACK, neither SYN nor RST: dropped.
+        (S::SynSent, Seg(peer(R, L + 1)), vec![], S::SynSent, none, syn_timer),
+        // CLOSE in SYN-SENT: the TCB goes, nothing is sent (3.10.4).
+        (S::SynSent, Close, vec![], S::Closed, normally, None),
+        // SYN-RECEIVED: an unacceptable ACK draws <SEQ=SEG.ACK><CTL=RST>.
+        (S::SynReceived, Seg(peer(R + 1, L + 5)),
+            vec![rst(L + 5)], S::SynReceived, none, syn_timer),
+        // The handshake's ACK with a FIN: ESTABLISHED, then CLOSE-WAIT.
+        (S::SynReceived, Seg(fin(peer(R + 1, L + 1))),
+            vec![us(L + 1, R + 2)], S::CloseWait, none, None),
+        // ESTABLISHED: close, nothing queued: the FIN at once.
+        (S::Established, Close, vec![fin(us(L + 1, R + 1))], S::FinWait1, none, rto),
+        (S::Established, Seg(fin(peer(R + 1, L + 1))),
+            vec![us(L + 1, R + 2)], S::CloseWait, none, None),
+        // FIN-WAIT-1: our FIN acknowledged; the peer's FIN alone; both at once.
+        (S::FinWait1, Seg(peer(R + 1, L + 2)), vec![], S::FinWait2, none, None),
+        (S::FinWait1, Seg(fin(peer(R + 1, L + 1))),
+            vec![us(L + 2, R + 2)], S::Closing, none, fin_timer),
+        (S::FinWait1, Seg(fin(peer(R + 1, L + 2))),
+            vec![us(L + 2, R + 2)], S::TimeWait, none, two_msl),
+        (S::FinWait2, Seg(fin(peer(R + 1, L + 2))),
+            vec![us(L + 2, R + 2)], S::TimeWait, none, two_msl),
+        (S::Closing, Seg(peer(R + 2, L + 2)), vec![], S::TimeWait, none, two_msl),
+        (S::CloseWait, Close, vec![fin(us(L + 1, R + 2))], S::LastAck, none, rto),
+        // A retransmitted FIN in CLOSE-WAIT is acknowledged again.
+        (S::CloseWait, Seg(fin(peer(R + 1, L + 1))),
+            vec![us(L + 1, R + 2)], S::CloseWait, none, None),
+        (S::LastAck, Seg(peer(R + 2, L + 2)), vec![], S::Closed, normally, None),
+    ];
+    for (i, (from, ev, out, to, closed, poll)) in rows.into_iter().enumerate() {
+        let mut c = in_state(from, quiet());
+        match ev {
+            Seg(s) => c.on_segment(&s, T1),
+            Close => c.close(),
+        }
+        let what = format!("row {i} from {from:?}");
+        assert_eq!(drain(&mut c, T1), out, "{what}: segments");
+        assert_eq!((c.state(), c.closed()), (to, closed), "{what}: state");
+        assert_eq!(c.poll_at(), poll, "{what}: next timer");
+    }
+}
+
+/// RFC 9293 3.10.4: CLOSE in SYN-RECEIVED with data queued waits for
+/// ESTABLISHED; the data and the FIN then go together (FIN-WAIT-1).
+#[test]
+fn close_in_syn_received_with_data_queued_sends_data_and_fin_once_established() {
+    let mut c = in_state(S::SynReceived, quiet());
+    assert_eq!(c.write(&[3; 100]), 100);
+    c.close();
+    assert_eq!(drain(&mut c, T1), vec![]);
+    assert_eq!(c.state(), S::SynReceived);
+    c.on_segment(&peer(R + 1, L + 1), T1);
+    assert_eq!(
+        drain(&mut c, T1),
+        vec![fin(with_data(us(L + 1, R + 1), &[3; 100]))]
+    );
+    assert_eq!(c.state(), S::FinWait1);
+    assert_eq!(c.poll_at(), Some(T1 + secs(1)));
+}
+
+/// RFC 9293 3.10.4: "If no SENDs have been issued and there is no pending
+/// data to send, then form a FIN segment and send it, and enter FIN-WAIT-1".
+#[test]
+fn close_in_syn_received_sends_fin_at_once() {
+    let mut c = in_state(S::SynReceived, quiet());
+    c.close();
+    assert_eq!(drain(&mut c, T1), vec![fin(us(L + 1, R + 1))]);
+    assert_eq!(c.state(), S::FinWait1);
+}
+
+/// RFC 9293 3.10.4, CLOSE in ESTABLISHED: "Queue this until all preceding
+/// SENDs have been segmentized, then form a FIN segment and send it.  In
+/// any case, enter FIN-WAIT-1 state."  So a FIN from the peer while ours
+/// waits behind a zero window leads to CLOSING (3.10.7.4 eighth).
+#[test]
+fn close_with_data_queued_enters_fin_wait_1_at_once() {
+    let mut c = in_state(S::Established, quiet());
+    c.on_segment(
+        &Segment {
+            window: 0,
+            ..peer(R + 1, L + 1)
+        },
+        T1,
+    );
+    c.write(&[1; 100]);
+    c.close();
+    assert_eq!(drain(&mut c, T1), vec![]);
+    assert_eq!(c.state(), S::FinWait1);
+    c.on_segment(
+        &Segment {
+            window: 0,
+            ..fin(peer(R + 1, L + 1))
+        },
+        T1,
+    );
+    assert_eq!(drain(&mut c, T1), vec![us(L + 1, R + 2)]);
+    assert_eq!(c.state(), S::Closing);
+}
+
+/// RST (RFC 5961 3.2) and SYN (RFC 5961 4.2) in every synchronized state
+/// and SYN-RECEIVED (ESTABLISHED: `rst_is_honoured_only_at_rcv_nxt`,
+/// `syn_in_established_draws_a_challenge_ack`).  RST at RCV.NXT: CLOSED
+/// (in SYN-RECEIVED of a passive open the RFC's "return to LISTEN" is the
+/// listener's business: the connection ends); in the window elsewhere:
+/// challenge ACK; outside: dropped.  TIME-WAIT honours the RST too, as RFC
+/// 9293 3.10.7.4 says (RFC 1337's ignoring it is optional).
+#[test]
+fn rst_and_syn_in_every_synchronized_state() {
+    for state in [
+        S::SynReceived,
+        S::FinWait1,
+        S::FinWait2,
+        S::CloseWait,
+        S::Closing,
+        S::LastAck,
+        S::TimeWait,
+    ] {
+        let (snd, rcv) = nxt(state);
+        let mut c = in_state(state, quiet());
+        let timer = c.poll_at();
+        c.on_segment(&rst(rcv + 1), T1);
+        assert_eq!(
+            drain(&mut c, T1),
+            vec![us(snd, rcv)],
+            "{state:?}: challenge"
+        );
+        c.on_segment(&rst(rcv - 1), T1);
+        c.on_segment(&rst(rcv + 70_000), T1);
+        assert_eq!(drain(&mut c, T1), vec![], "{state:?}: outside the window");
+        if state != S::SynReceived {
+            let syn = Segment {
+                seq: rcv + 5,
+                syn: true,
+                window: PEER_WND,
+                ..Segment::default()
+            };
+            c.on_segment(&syn, T1);
+            assert_eq!(drain(&mut c, T1), vec![us(snd, rcv)], "{state:?}: SYN");
+        }
+        assert_eq!((c.state(), c.poll_at()), (state, timer), "{state:?}");
+        c.on_segment(&rst(rcv), T1);
+        assert_eq!(drain(&mut c, T1), vec![], "{state:?}: reset");
+        assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::Reset)));
+        assert_eq!(c.poll_at(), None);
+    }
+}
+
+/// RFC 9293 3.10.7.4, fourth, SYN-RECEIVED: "If the connection was
+/// initiated with a passive OPEN, then return this connection to the LISTEN
+/// state and return."  (Only the synchronized states answer a SYN with a
+/// challenge ACK, RFC 5961 4.)
+#[test]
+fn syn_in_passive_syn_received_returns_to_listen() {
+    let mut c = in_state(S::SynReceived, quiet());
+    c.on_segment(
+        &Segment {
+            seq: R + 5,
+            ..peer_syn()
+        },
+        T1,
+    );
+    assert_eq!(drain(&mut c, T1), vec![]);
+    assert_eq!(c.state(), S::Closed);
+}
+
+/// ABORT (RFC 9293 3.10.5): <SEQ=SND.NXT><CTL=RST> in SYN-RECEIVED,
+/// ESTABLISHED and CLOSE-WAIT; nothing in SYN-SENT and TIME-WAIT.  (The
+/// FIN-WAIT and CLOSING/LAST-ACK rows are the two tests below.)
+#[test]
+fn abort_from_each_state() {
+    for (state, sent) in [
+        (S::SynSent, None),
+        (S::SynReceived, Some(rst(L + 1))),
+        (S::Established, Some(rst(L + 1))),
+        (S::CloseWait, Some(rst(L + 1))),
+        (S::TimeWait, None),
+    ] {
+        let mut c = in_state(state, quiet());
+        assert_eq!(c.abort(), sent, "{state:?}");
+        assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::Aborted)));
+        assert_eq!(drain(&mut c, T1), vec![], "{state:?}");
+        assert_eq!(c.poll_at(), None, "{state:?}");
+    }
+}
+
+/// RFC 9293 3.10.5: the RST carries SND.NXT, which is past our FIN once it
+/// was sent, and past everything sent before a retransmission timeout.  One
+/// below, it lies before the peer's RCV.NXT and the peer drops it (RFC 5961
+/// 3.2, or RFC 9293's window check).
+#[test]
+fn abort_rst_carries_snd_nxt() {
+    let mut got = vec![];
+    for state in [S::FinWait1, S::FinWait2] {
+        got.push((state, in_state(state, quiet()).abort()));
+    }
+    // ESTABLISHED, 3000 bytes sent, a timeout resent the first segment.
+    let mut c = in_state(S::Established, quiet());
+    c.write(&[0; 3000]);
+    assert_eq!(drain(&mut c, T1).len(), 3);
+    c.on_timer(T1 + secs(1));
+    assert_eq!(drain(&mut c, T1 + secs(1)).len(), 1);
+    got.push((S::Established, c.abort()));
+    assert_eq!(
+        got,
+        vec![
+            (S::FinWait1, Some(rst(L + 2))),
+            (S::FinWait2, Some(rst(L + 2))),
+            (S::Established, Some(rst(L + 3001))),
+        ]
+    );
+}
+
+#[test]
+fn abort_in_closing_or_last_ack_sends_nothing() {
+    let mut got = vec![];
+    for state in [S::Closing, S::LastAck] {
+        let mut c = in_state(state, quiet());
+        got.push((state, c.abort()));
+        assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::Aborted)));
+    }
+    assert_eq!(got, vec![(S::Closing, None), (S::LastAck, None)]);
+}
+
+/// R2 (RFC 9293 3.8.3, RFC 1122 4.2.3.5) in every state that retransmits,
+/// with `max_retries` 3: the outstanding segment goes again, unchanged, at
+/// 1, 3 and 7 s, and at 15 s the connection ends (TimedOut) without
+/// sending anything.  (SYN-SENT: `lost_syn_is_retransmitted_...`.)
+#[test]
+fn retransmission_limit_ends_the_connection_in_every_state() {
+    let data = [9u8; 100];
+    for (state, outstanding) in [
+        (S::SynReceived, our_syn_ack()),
+        (S::Established, with_data(us(L + 1, R + 1), &data)),
+        (S::FinWait1, fin(us(L + 1, R + 1))),
+        (S::Closing, fin(us(L + 1, R + 2))),
+        (S::LastAck, fin(us(L + 1, R + 2))),
+    ] {
+        let mut cfg = quiet();
+        cfg.rto.max_retries = 3;
+        let mut c = in_state(state, cfg);
+        if state == S::Established {
+            c.write(&data);
+            assert_eq!(drain(&mut c, T0), vec![outstanding.clone()]);
+        }
+        for at in [1, 3, 7].map(|s| T0 + secs(s)) {
+            assert_eq!(c.poll_at(), Some(at), "{state:?}");
+            c.on_timer(at - Duration::from_nanos(1));
+            assert_eq!(drain(&mut c, at), vec![], "{state:?}: early");
+            c.on_timer(at);
+            assert_eq!(drain(&mut c, at), vec![outstanding.clone()], "{state:?}");
+            assert_eq!(c.state(), state);
+        }
+        assert_eq!(c.poll_at(), Some(T0 + secs(15)), "{state:?}");
+        c.on_timer(T0 + secs(15));
+        assert_eq!(drain(&mut c, T0 + secs(15)), vec![], "{state:?}");
+        assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::TimedOut)));
+        assert_eq!(c.poll_at(), None);
+    }
+}
+
+/// RFC 6298 5.1 to 5.6: the timer starts with the first segment (not
+/// restarted by later ones), restarts on an ACK of new data, on expiry
+/// resends the first unacknowledged segment (cwnd is one segment, RFC 5681)
+/// with RTO doubled, and stops once everything is acknowledged.
+#[test]
+fn retransmission_timer_starts_restarts_backs_off_and_stops() {
+    let mut c = in_state(S::Established, quiet());
+    let data: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    c.write(&data);
+    assert_eq!(
+        drain(&mut c, T1),
+        vec![
+            with_data(us(L + 1, R + 1), &data[..1460]),
+            with_data(us(L + 1461, R + 1), &data[1460..2920]),
+            with_data(us(L + 2921, R + 1), &data[2920..]),
+        ]
+    );
+    assert_eq!(c.poll_at(), Some(T1 + secs(1)), "5.1");
+    let t = T1 + ms(200);
+    c.on_segment(&peer(R + 1, L + 1461), t);
+    assert_eq!(drain(&mut c, t), vec![]);
+    assert_eq!(c.poll_at(), Some(t + secs(1)), "5.3");
+    c.on_timer(t + secs(1));
+    assert_eq!(
+        drain(&mut c, t + secs(1)),
+        vec![with_data(us(L + 1461, R + 1), &data[1460..2920])],
+        "5.4"
+    );
+    assert_eq!(c.poll_at(), Some(t + secs(3)), "5.5, 5.6");
+    c.on_segment(&peer(R + 1, L + 3001), t + secs(2));
+    assert_eq!(drain(&mut c, t + secs(2)), vec![]);
+    assert_eq!(c.poll_at(), None, "5.2");
+}
+
+/// RFC 6298 5.5 and 2.5: RTO doubles on each expiry up to the 60 s maximum;
+/// with the default `max_retries` (15) the connection gives up 663 s after
+/// the first transmission (R2 at least 100 s, RFC 1122 4.2.3.5).
+#[test]
+fn rto_backoff_doubles_up_to_the_cap_then_gives_up() {
+    let mut c = in_state(S::Established, quiet());
+    c.write(b"once");
+    let sent = drain(&mut c, T1);
+    assert_eq!(sent, vec![with_data(us(L + 1, R + 1), b"once")]);
+    let mut at = T1 + secs(1);
+    let mut intervals = vec![2, 4, 8, 16, 32];
+    intervals.extend([60; 10]);
+    for next in intervals {
+        assert_eq!(c.poll_at(), Some(at));
+        c.on_timer(at);
+        assert_eq!(drain(&mut c, at), sent);
+        at += secs(next);
+    }
+    assert_eq!(at, T1 + secs(663));
+    assert_eq!(c.poll_at(), Some(at));
+    c.on_timer(at);
+    assert_eq!(drain(&mut c, at), vec![]);
+    assert_eq!(c.closed(), Some(Closed::TimedOut));
+}
+
+/// Karn (RFC 6298 3, RFC 1122 4.2.3.1): without timestamps an ACK of a
+/// retransmitted segment gives no RTT sample.
+#[test]
+fn karn_no_rtt_sample_from_a_retransmitted_segment() {
+    let mut c = in_state(S::Established, quiet());
+    assert_eq!(c.srtt(), Some(ms(10)));
+    c.write(&[5; 100]);
+    drain(&mut c, T1);
+    c.on_timer(T1 + secs(1));
+    assert_eq!(drain(&mut c, T1 + secs(1)).len(), 1);
+    c.on_segment(&peer(R + 1, L + 101), T1 + secs(1) + ms(50));
+    assert_eq!(c.srtt(), Some(ms(10)), "no sample from an ambiguous ACK");
+}
+
+/// RFC 6298 5.5 and the note after 5.7 ("once a new RTT measurement is
+/// obtained ... [RTO may] collapse back down"), Karn and Partridge: the
+/// backed-off RTO stays for new data until a segment sent once is
+/// acknowledged.
+#[test]
+fn backed_off_rto_is_kept_until_a_fresh_rtt_sample() {
+    let mut c = in_state(S::Established, quiet());
+    c.write(&[5; 100]);
+    drain(&mut c, T1);
+    c.on_timer(T1 + secs(1));
+    drain(&mut c, T1 + secs(1));
+    c.on_segment(&peer(R + 1, L + 101), T1 + secs(1) + ms(50));
+    let t = T1 + secs(2);
+    c.write(&[6; 100]);
+    assert_eq!(drain(&mut c, t).len(), 1);
+    assert_eq!(c.poll_at(), Some(t + secs(2)), "still backed off");
+    c.on_segment(&peer(R + 1, L + 201), t + ms(10));
+    c.write(&[7; 100]);
+    assert_eq!(drain(&mut c, t + ms(20)).len(), 1);
+    assert_eq!(c.poll_at(), Some(t + ms(20) + secs(1)), "a fresh sample");
+}
+
+/// SYN retransmission (RFC 6298 3 and 5.7): after a SYN timeout the SYN-ACK
+/// gives no RTT sample, and the RTO is 3 s once data transmission begins.
+#[test]
+fn after_a_syn_timeout_no_sample_and_rto_of_3_s() {
+    let mut c = Conn::connect(quiet(), L, T0);
+    assert_eq!(drain(&mut c, T0), vec![our_syn()]);
+    c.on_timer(T0 + secs(1));
+    assert_eq!(drain(&mut c, T0 + secs(1)), vec![our_syn()]);
+    let t = T0 + secs(1) + ms(50);
+    c.on_segment(&peer_syn_ack(), t);
+    assert_eq!(drain(&mut c, t), vec![us(L + 1, R + 1)]);
+    assert_eq!(c.srtt(), None, "Karn: the SYN was sent twice");
+    c.write(&[1; 100]);
+    assert_eq!(drain(&mut c, t).len(), 1);
+    assert_eq!(c.poll_at(), Some(t + secs(3)), "5.7");
+}
+
+/// Persist timer (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): with data waiting
+/// and a zero window, the first probe goes one RTO later, then at intervals
+/// doubling to the 60 s maximum, the same byte each time, with no limit
+/// (far past `max_retries` 3) while the peer answers; a window update sends
+/// the data and the retransmission timer takes over.
+#[test]
+fn persist_timer_probes_with_backoff_and_no_limit() {
+    let mut cfg = quiet();
+    cfg.rto.max_retries = 3;
+    let mut c = in_state(S::Established, cfg);
+    let closed = Segment {
+        window: 0,
+        ..peer(R + 1, L + 1)
+    };
+    c.on_segment(&closed, T1);
+    let data: Vec<u8> = (1..=100).collect();
+    c.write(&data);
+    assert_eq!(drain(&mut c, T1), vec![], "nothing fits");
+    let probe = with_data(us(L + 1, R + 1), &data[..1]);
+    let mut at = T1 + secs(1);
+    for next in [2, 4, 8, 16, 32, 60, 60, 60] {
+        assert_eq!(c.poll_at(), Some(at));
+        c.on_timer(at);
+        assert_eq!(drain(&mut c, at), vec![probe.clone()]);
+        c.on_segment(&closed, at + ms(10));
+        assert_eq!(drain(&mut c, at + ms(10)), vec![]);
+        at += secs(next);
+    }
+    assert_eq!(c.poll_at(), Some(at));
+    assert_eq!(c.state(), S::Established);
+    let t = at - secs(30);
+    c.on_segment(&peer(R + 1, L + 1), t);
+    assert_eq!(drain(&mut c, t), vec![with_data(us(L + 1, R + 1), &data)]);
+    assert_eq!(c.poll_at(), Some(t + secs(1)));
+}
+
+/// RFC 9293 3.8.6.1: probing goes on while the window is zero, also when
+/// the peer took the probe's byte (as a receiver with window scaling does
+/// when its free space rounds down to a zero window field).
+#[test]
+fn persist_timer_survives_an_acked_probe() {
+    let mut c = in_state(S::Established, quiet());
+    c.on_segment(
+        &Segment {
+            window: 0,
+            ..peer(R + 1, L + 1)
+        },
+        T1,
+    );
+    let data: Vec<u8> = (1..=100).collect();
+    c.write(&data);
+    drain(&mut c, T1);
+    c.on_timer(T1 + secs(1));
+    assert_eq!(
+        drain(&mut c, T1 + secs(1)),
+        vec![with_data(us(L + 1, R + 1), &data[..1])]
+    );
+    let t = T1 + secs(1) + ms(10);
+    c.on_segment(
+        &Segment {
+            window: 0,
+            ..peer(R + 1, L + 2)
+        },
+        t,
+    );
+    assert_eq!(drain(&mut c, t), vec![]);
+    let next = c.poll_at().expect("the persist timer still runs");
+    c.on_timer(next);
+    assert_eq!(
+        drain(&mut c, next),
+        vec![with_data(us(L + 2, R + 1), &data[1..2])]
+    );
+}
+
+/// Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2), beyond
+/// `delayed_ack_every_second_segment_or_after_the_delay`: a second small
+/// segment does not push the deadline back; the timer leaves nothing
+/// behind; with `delayed_ack: None` every segment is ACKed at once.
+#[test]
+fn delayed_ack_deadline_is_not_pushed_back() {
+    let mut c = in_state(S::Established, quiet());
+    c.on_segment(&with_data(peer(R + 1, L + 1), &[1; 10]), T1);
+    assert_eq!(drain(&mut c, T1), vec![]);
+    assert_eq!(c.poll_at(), Some(T1 + ms(40)));
+    c.on_segment(&with_data(peer(R + 11, L + 1), &[2; 10]), T1 + ms(30));
+    assert_eq!(drain(&mut c, T1 + ms(30)), vec![]);
+    assert_eq!(c.poll_at(), Some(T1 + ms(40)));
+    c.on_timer(T1 + ms(40));
+    let ack = Segment {
+        window: ((65_536 - 20) >> 1) as u16,
+        ..us(L + 1, R + 21)
+    };
+    assert_eq!(drain(&mut c, T1 + ms(40)), vec![ack]);
+    assert_eq!(c.poll_at(), None);
+    let cfg = Config {
+        delayed_ack: None,
+        ..quiet()
+    };
+    let mut c = in_state(S::Established, cfg);
+    c.on_segment(&with_data(peer(R + 1, L + 1), &[1; 10]), T1);
+    let ack = Segment {
+        window: ((65_536 - 10) >> 1) as u16,
+        ..us(L + 1, R + 11)
+    };
+    assert_eq!(drain(&mut c, T1), vec![ack]);
+    assert_eq!(c.poll_at(), None);
+}
+
+/// Keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6) with exact deadlines: the
+/// first probe `idle` after the last segment heard, <SEQ=SND.NXT-1> without
+/// data; an answer restarts the idle period; `count` unanswered probes an
+/// `interval` apart, and one interval after the last the connection ends.
+#[test]
+fn keepalive_idle_interval_and_count_exactly() {
+    let cfg = Config {
+        keepalive: Some(Keepalive {
+            idle: secs(60),
+            interval: secs(10),
+            count: 3,
+        }),
+        ..quiet()
+    };
+    let mut c = in_state(S::Established, cfg);
+    let probe = us(L, R + 1);
+    assert_eq!(c.poll_at(), Some(T0 + secs(60)));
+    c.on_timer(T0 + secs(60) - ms(1));
+    assert_eq!(drain(&mut c, T0 + secs(60) - ms(1)), vec![]);
+    c.on_timer(T0 + secs(60));
+    assert_eq!(drain(&mut c, T0 + secs(60)), vec![probe.clone()]);
+    assert_eq!(c.poll_at(), Some(T0 + secs(70)));
+    let t = T0 + secs(60) + ms(10);
+    c.on_segment(&peer(R + 1, L + 1), t);
+    assert_eq!(drain(&mut c, t), vec![]);
+    assert_eq!(
+        c.poll_at(),
+        Some(t + secs(60)),
+        "idle again from the answer"
+    );
+    let t = t + secs(60);
+    for i in 0..3 {
+        c.on_timer(t + secs(10 * i));
+        assert_eq!(drain(&mut c, t + secs(10 * i)), vec![probe.clone()]);
+        assert_eq!(c.poll_at(), Some(t + secs(10 * (i + 1))));
+    }
+    assert_eq!(c.state(), S::Established);
+    c.on_timer(t + secs(30));
+    assert_eq!(drain(&mut c, t + secs(30)), vec![]);
+    assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::TimedOut)));
+    assert_eq!(c.poll_at(), None);
+}
+
+/// TIME-WAIT lasts exactly 2 MSL (RFC 9293 3.4.2, 3.10.7.4) and ends
+/// silently; MSL from the configuration.
+#[test]
+fn time_wait_lasts_exactly_two_msl() {
+    let cfg = Config {
+        msl: secs(5),
+        ..quiet()
+    };
+    let mut c = in_state(S::FinWait2, cfg);
+    c.on_segment(&fin(peer(R + 1, L + 2)), T1);
+    assert_eq!(drain(&mut c, T1), vec![us(L + 2, R + 2)]);
+    assert_eq!(c.poll_at(), Some(T1 + secs(10)));
+    c.on_timer(T1 + secs(10) - Duration::from_nanos(1));
+    assert_eq!(c.state(), S::TimeWait);
+    c.on_timer(T1 + secs(10));
+    assert_eq!(drain(&mut c, T1 + secs(10)), vec![]);
+    assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::Normally)));
+    assert_eq!(c.poll_at(), None);
 }

@@ -103,13 +103,18 @@ impl Rto {
         self.rto = rto.clamp(self.cfg.min, self.cfg.max);
     }
 
-    /// New data was acknowledged without a sample: backoff ends (the RTO
-    /// stays as computed from the estimator).
+    /// New data was acknowledged without a sample: the retry count starts
+    /// again (the connection makes progress), but the backed-off RTO is
+    /// kept until a valid sample (Karn; RFC 6298 5.5 and the note after
+    /// 5.7).
     pub fn acked(&mut self) {
-        if self.backoffs > 0 {
-            self.backoffs = 0;
-            self.recompute();
-        }
+        self.backoffs = 0;
+    }
+
+    /// Raises the RTO to at least `min` (RFC 6298 5.7's 3 s after a SYN
+    /// timeout).
+    pub fn floor(&mut self, min: Duration) {
+        self.rto = self.rto.max(min).min(self.cfg.max);
     }
 
     /// The timer expired (5.4 to 5.6).
