@@ -28,3 +28,5 @@ pub mod stack;
 
 #[cfg(test)]
 mod conn_tests;
+#[cfg(test)]
+mod handshake_tests;
