@@ -9,6 +9,7 @@ pub mod fifo;
 pub mod frame_sum;
 pub mod regs;
 pub mod rx;
+pub mod setup;
 pub mod top;
 pub mod tx;
 

@@ -1,0 +1,2 @@
+//! Support code for the integration tests.
+pub mod vlt_block;
