@@ -4,7 +4,8 @@ use crate::error::Result;
 /// A region of memory the device can reach by DMA.
 ///
 /// The region is owned by the backend that allocated it and stays valid
-/// while that backend lives.  It hands out raw pointers only: the device
+/// while that backend, or any lane it handed out ([`Backend::lane`]),
+/// lives.  It hands out raw pointers only: the device
 /// may write any byte at any time, so no Rust reference into it may exist.
 #[derive(Debug)]
 pub struct DmaRegion {
@@ -115,4 +116,53 @@ pub trait Backend: Send {
     /// Allocates `len` bytes (rounded up to 4 KiB) of DMA memory aligned to
     /// 4 KiB, zeroed.
     fn alloc_dma(&mut self, len: usize) -> Result<DmaRegion>;
+
+    /// An independent register path ("lane") for one other thread, so that
+    /// threads ringing doorbells share no lock and no producer index.
+    ///
+    /// Lane 0 is this backend's own path (the one [`Backend::read32`] and
+    /// [`Backend::write32`] use) and is never handed out; `k` counts from 1.
+    /// A lane is exclusive while it lives (asking for a lane that is out
+    /// already is an error) and comes back when dropped.  It keeps the
+    /// register path *and every [`DmaRegion`] this backend allocated* valid
+    /// while it lives, even after the backend itself is dropped, so that
+    /// rings and buffers owned by a thread never dangle.
+    ///
+    /// Ordering: the accesses of one lane are performed in order; accesses
+    /// of different lanes are not ordered with each other (like posted
+    /// writes from different CPUs on PCIe).  [`Backend::sync_lanes`] waits
+    /// for the other lanes' writes.
+    ///
+    /// Backends that cannot give independent paths say so (the default).
+    fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+        Err(crate::error::Error::Config(format!(
+            "{}: this backend has no independent register paths (lane {k} asked for); \
+             use the NIC from one thread",
+            self.describe()
+        )))
+    }
+
+    /// Returns once every register write posted on any lane of this backend
+    /// before the call has reached the device (a read on this backend's own
+    /// path only orders its own writes).  A backend without lanes has
+    /// nothing to wait for.
+    fn sync_lanes(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One thread's register path to BAR0 (see [`Backend::lane`]).  `Send`, not
+/// `Sync`: a lane has one user at a time, which is what lets a simulated
+/// device keep it single-producer and a board need no lock at all.
+pub trait Lane: Send {
+    /// Where the device is and which lane this is.
+    fn describe(&self) -> String;
+    /// 32-bit read of BAR0 at byte offset `off`; it returns after every
+    /// earlier write *of this lane* has reached the device.
+    fn read32(&self, off: u32) -> u32;
+    /// 32-bit posted write of BAR0 at byte offset `off`.
+    fn write32(&self, off: u32, val: u32);
+    /// Whether the device is still reachable through this lane; the error
+    /// names the cause.
+    fn check(&self) -> Result<()>;
 }

@@ -10,6 +10,11 @@
 //! network layer) is the same code for both, so an application runs
 //! unchanged against either.
 //!
+//! A [`Nic`] runs from one thread, or splits ([`Nic::split`]) into a
+//! [`NicControl`] and one `Send` [`NicQueue`] per queue pair, each with a
+//! register path of its own ([`Backend::lane`]), for one thread per queue
+//! pair with no lock shared on the fast path.
+//!
 //! Memory the device writes (completion rings, RX buffers) is only ever
 //! touched through raw pointers with volatile or atomic accesses, never
 //! through Rust references; a release fence precedes every doorbell.
@@ -26,10 +31,10 @@ pub mod socket;
 pub mod tcp;
 pub mod vfio;
 
-pub use backend::{Backend, DmaRegion};
+pub use backend::{Backend, DmaRegion, Lane};
 pub use device::{Device, DeviceInfo};
 pub use error::{Error, Result};
-pub use nic::{Nic, NicConfig, Packet};
+pub use nic::{Nic, NicConfig, NicControl, NicQueue, Packet, QueueIo, SplitError};
 
 /// Opens the backend a device string names, so that an application picks
 /// its device at run time and is otherwise unchanged:

@@ -11,12 +11,42 @@
 //! ```
 //! One doorbell per burst, after a release fence.  Each queue pair has its
 //! own pool, so queue pairs share nothing but the device.
-use crate::backend::Backend;
+//!
+//! # One thread per queue pair
+//!
+//! A [`Nic`] is used from one thread.  [`Nic::split`] turns it into a
+//! [`NicControl`] (the device: counters, RSS, shutdown) and one [`NicQueue`]
+//! per queue pair.  A `NicQueue` is `Send`: it owns its rings, slots, pool
+//! and statistics, and rings its doorbells through a register path of its
+//! own ([`Backend::lane`] `q + 1`; lane 0 stays with the control), so
+//! threads running one queue each share no lock on the fast path (RX and TX
+//! bursts, doorbells).  The per-queue methods of `Nic` and of `NicQueue`
+//! are the same code (a private per-queue type; `Nic` rings doorbells
+//! through the device's own path).
+//!
+//! Ordering: each queue's registers are written by its owner only, in
+//! order.  Accesses of different lanes are not ordered with each other (a
+//! doorbell of queue 1 may reach the device before a write the control
+//! posted earlier), so `split` first flushes what the `Nic` posted, and
+//! [`NicControl::close`] waits for what the queues posted.
+//!
+//! Closing while queue handles live: [`NicControl::close`] marks every
+//! queue closed, waits until no doorbell is being rung (a per-queue
+//! handshake on one atomic word, uncontended in steady state), waits until
+//! every lane's writes have reached the device, then disables the queues
+//! and RSS.  From then on a surviving `NicQueue` rings no doorbell:
+//! `rx_burst` and `tx_burst` move nothing (`is_closed` says why), while
+//! `alloc`, `free`, `read` and `write` keep working on its pool, whose
+//! memory stays valid as long as the handle lives (its lane keeps the
+//! backend's DMA memory alive).  A stale handle therefore can neither touch
+//! freed memory nor disturb a driver that opens the device again.
+use crate::backend::{Backend, Lane};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::pool::{BufId, Pool};
 use crate::ring::Ring;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::Arc;
 use toe_contract::desc::{self as d, Completion, RxDesc, TxDesc, CPL_BYTES, RECORD_BYTES};
 use toe_contract::regs as r;
 
@@ -58,7 +88,9 @@ impl Default for NicConfig {
     }
 }
 
-/// A packet buffer owned by the application.
+/// A packet buffer owned by the application.  It belongs to the pool of
+/// the queue pair it came from ([`Nic::queue_of`]) and goes back there
+/// (freed or sent on that queue).
 #[derive(Debug)]
 pub struct Packet {
     buf: BufId,
@@ -90,7 +122,109 @@ pub struct QueueStats {
     pub doorbells: u64,
 }
 
-struct QueuePair {
+/// What a stack instance needs from one queue pair.  Implemented by a
+/// [`NicQueue`] (a thread's own handle) and by [`QueueRef`] (queue `q` of a
+/// [`Nic`], see [`Nic::queue`]), so that the host layer and the sockets run
+/// unchanged on either.
+pub trait QueueIo {
+    /// The queue pair's index.
+    fn index(&self) -> u32;
+    /// Receives up to `max` packets into `out`, refills the RX ring (one
+    /// doorbell); returns how many were received.
+    fn rx_burst(&mut self, out: &mut Vec<Packet>, max: usize) -> usize;
+    /// Whether a received frame is waiting (nothing is consumed).
+    fn rx_ready(&self) -> bool;
+    /// An empty buffer of this queue's pool.
+    fn alloc(&mut self) -> Option<Packet>;
+    /// Returns a packet of this queue to its pool.
+    fn free(&mut self, p: Packet);
+    /// Copies the packet's bytes from `at` into `dst`.
+    fn read(&self, p: &Packet, at: usize, dst: &mut [u8]);
+    /// Copies `src` into the packet at `at` and extends its length.
+    fn write(&self, p: &mut Packet, at: usize, src: &[u8]);
+    /// Sends from the front of `pkts` while the TX ring has room (one
+    /// doorbell); returns how many were sent.
+    fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize;
+    /// Bytes per buffer.
+    fn buf_size(&self) -> usize;
+}
+
+/// Where a queue's doorbells go: the device's own register path (a `Nic`
+/// used from one thread) or a lane of its own (a `NicQueue`).
+trait Regs {
+    fn write32(&self, off: u32, val: u32);
+}
+
+impl Regs for Device {
+    fn write32(&self, off: u32, val: u32) {
+        Device::write32(self, off, val)
+    }
+}
+
+impl Regs for dyn Lane {
+    fn write32(&self, off: u32, val: u32) {
+        Lane::write32(self, off, val)
+    }
+}
+
+/// Whether a queue may still ring doorbells, and whether its owner is
+/// ringing one now: bit 31 closed, the low bits the doorbells in progress
+/// (0 or 1: a queue has one owner).  Only the owner writes it in steady
+/// state (two uncontended atomic operations per doorbell); the closer sets
+/// the bit and waits for the count to drop.  Aligned so that the gates of
+/// different queues never share a cache line.
+#[repr(align(128))]
+#[derive(Default)]
+struct Gate(AtomicU32);
+
+const GATE_CLOSED: u32 = 1 << 31;
+
+/// Inside the doorbell section; leaving it (even by unwinding) lets a
+/// closer waiting in [`Gate::close`] go on.
+struct Ringing<'a> {
+    gate: &'a Gate,
+}
+
+impl Drop for Ringing<'_> {
+    fn drop(&mut self) {
+        // Release: the register write happened before the closer sees 0.
+        self.gate.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+impl Gate {
+    /// Enters the doorbell section unless the queue is closed.
+    fn enter(&self) -> Option<Ringing<'_>> {
+        let before = self.0.fetch_add(1, Ordering::Acquire);
+        // Undoes the increment when dropped, whichever way this goes.
+        let inside = Ringing { gate: self };
+        if before & GATE_CLOSED != 0 {
+            return None;
+        }
+        Some(inside)
+    }
+    fn is_closed(&self) -> bool {
+        self.0.load(Ordering::Acquire) & GATE_CLOSED != 0
+    }
+    /// Closes the gate; returns once no doorbell is being rung (every
+    /// doorbell rung before has returned from its register write).
+    fn close(&self) {
+        self.0.fetch_or(GATE_CLOSED, Ordering::AcqRel);
+        let mut spins = 0u32;
+        while self.0.load(Ordering::Acquire) & !GATE_CLOSED != 0 {
+            spins += 1;
+            if spins < 100 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// One queue pair: rings, slots, pool, statistics.  The per-queue code of
+/// both [`Nic`] and [`NicQueue`].
+struct Queue {
     q: u32,
     pool: Pool,
     rx: Ring,
@@ -98,12 +232,121 @@ struct QueuePair {
     rx_slots: Vec<Option<BufId>>,
     tx_slots: Vec<Option<BufId>>,
     stats: QueueStats,
+    gate: Arc<Gate>,
 }
 
 pub struct Nic {
     dev: Device,
-    qps: Vec<QueuePair>,
+    qs: Vec<Queue>,
     cfg: NicConfig,
+}
+
+/// The device side of a split [`Nic`] (see [`Nic::split`]): identification,
+/// counters, RSS, shutdown.  Register accesses go through the backend's own
+/// path (lane 0).  Dropping it without [`NicControl::close`] leaves the
+/// queues running.
+pub struct NicControl {
+    dev: Device,
+    cfg: NicConfig,
+    gates: Vec<Arc<Gate>>,
+}
+
+/// One queue pair of a split [`Nic`], for the one thread that runs it: its
+/// rings, slots, buffer pool and statistics, and its own register path for
+/// doorbells.  `Send`, not `Sync`.  See the module documentation for what
+/// happens when the control closes the NIC while the handle lives.
+pub struct NicQueue {
+    core: Queue,
+    lane: Box<dyn Lane>,
+    cfg: NicConfig,
+    queue_pairs: u32,
+}
+
+/// Queue `q` of a [`Nic`] as a [`QueueIo`] (see [`Nic::queue`]).
+pub struct QueueRef<'a> {
+    core: &'a mut Queue,
+    dev: &'a Device,
+}
+
+/// [`Nic::split`] failed; the NIC comes back unchanged with the reason.
+pub struct SplitError {
+    pub nic: Box<Nic>,
+    pub error: Error,
+}
+
+impl std::fmt::Debug for SplitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SplitError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Display for SplitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot split the NIC into per-queue handles: {}",
+            self.error
+        )
+    }
+}
+
+impl std::error::Error for SplitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<SplitError> for Error {
+    fn from(e: SplitError) -> Error {
+        e.error
+    }
+}
+
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<NicQueue>();
+    send::<NicControl>();
+    send::<Nic>();
+};
+
+/// The RX queue RSS gives a TCP segment (queue 0 without RSS).
+fn steer(
+    cfg: &NicConfig,
+    queue_pairs: u32,
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+) -> u32 {
+    use toe_contract::rss;
+    match &cfg.rss_key {
+        None => 0,
+        Some(key) => {
+            let hash = rss::toeplitz(key, &rss::tuple4(src, dst, sport, dport));
+            rss::queue_of(hash, &rss::spread_table(queue_pairs)) as u32
+        }
+    }
+}
+
+/// Closes every queue's gate, waits for the lanes, disables the queues and
+/// RSS, and flushes with a read.
+fn shut_down(dev: &Device, gates: &[Arc<Gate>]) -> Result<()> {
+    for g in gates {
+        g.close();
+    }
+    // Doorbells rung on other lanes before the gates closed must land
+    // before the queues are disabled (lanes are not ordered with lane 0).
+    let synced = dev.backend().sync_lanes();
+    for q in 0..gates.len() as u32 {
+        dev.write32(r::rxq(q, r::Q_CTRL), 0);
+        dev.write32(r::txq(q, r::Q_CTRL), 0);
+    }
+    dev.disable_rss();
+    synced?;
+    // A read flushes the posted writes.
+    dev.check()
 }
 
 impl Nic {
@@ -114,7 +357,7 @@ impl Nic {
         Self::with_device(&mut dev, &cfg)?;
         let mut nic = Nic {
             dev,
-            qps: Vec::new(),
+            qs: Vec::new(),
             cfg,
         };
         nic.bring_up()?;
@@ -181,7 +424,7 @@ impl Nic {
                 self.dev
                     .write32(base + r::Q_CTRL, r::Q_CTRL_ENABLE | self.cfg.log2_ring);
             }
-            let mut qp = QueuePair {
+            let mut qp = Queue {
                 q,
                 pool,
                 rx,
@@ -189,15 +432,73 @@ impl Nic {
                 rx_slots: vec![None; n],
                 tx_slots: vec![None; n],
                 stats: QueueStats::default(),
+                gate: Arc::default(),
             };
             qp.refill(&self.dev);
-            self.qps.push(qp);
+            self.qs.push(qp);
         }
         match self.cfg.rss_key {
             Some(key) => self.dev.enable_rss(&key, self.cfg.queue_pairs)?,
             None => self.dev.disable_rss(),
         }
         self.dev.check()
+    }
+
+    /// Splits the NIC into the device side and one handle per queue pair,
+    /// each to be run by its own thread (see the module documentation).
+    /// Queue `q` gets lane `q + 1` of the backend.  Fails, handing the NIC
+    /// back, when the backend has no lanes (or too few) or the device is
+    /// gone.
+    pub fn split(self) -> std::result::Result<(NicControl, Vec<NicQueue>), SplitError> {
+        let mut lanes = Vec::with_capacity(self.qs.len());
+        for q in 0..self.queue_pairs() {
+            match self.dev.backend().lane(q + 1) {
+                Ok(l) => lanes.push(l),
+                Err(error) => {
+                    return Err(SplitError {
+                        nic: Box::new(self),
+                        error,
+                    })
+                }
+            }
+        }
+        // What this NIC posted on lane 0 (refill doorbells) lands before
+        // any queue rings on its own lane: lanes are not ordered.
+        if let Err(error) = self.dev.check() {
+            drop(lanes);
+            return Err(SplitError {
+                nic: Box::new(self),
+                error,
+            });
+        }
+        let Nic { dev, qs, cfg } = self;
+        let queue_pairs = qs.len() as u32;
+        let gates = qs.iter().map(|q| q.gate.clone()).collect();
+        let queues = qs
+            .into_iter()
+            .zip(lanes)
+            .map(|(core, lane)| NicQueue {
+                core,
+                lane,
+                cfg: cfg.clone(),
+                queue_pairs,
+            })
+            .collect();
+        Ok((NicControl { dev, cfg, gates }, queues))
+    }
+
+    /// Queue `q` as a [`QueueIo`], for code written against one queue (the
+    /// host layer, a stack instance).  Panics if `q` is out of range.
+    pub fn queue(&mut self, q: u32) -> QueueRef<'_> {
+        let n = self.qs.len();
+        let core = self
+            .qs
+            .get_mut(q as usize)
+            .unwrap_or_else(|| panic!("queue {q} of a NIC with {n} queue pairs"));
+        QueueRef {
+            core,
+            dev: &self.dev,
+        }
     }
 
     pub fn device(&self) -> &Device {
@@ -207,67 +508,33 @@ impl Nic {
         &self.cfg
     }
     pub fn queue_pairs(&self) -> u32 {
-        self.qps.len() as u32
+        self.qs.len() as u32
     }
     pub fn stats(&self, q: u32) -> QueueStats {
-        self.qps[q as usize].stats
+        self.qs[q as usize].stats
     }
 
     /// Receives up to `max` packets from queue `q` into `out`; refills the
     /// RX ring with one doorbell.  Returns how many were received.
     pub fn rx_burst(&mut self, q: u32, out: &mut Vec<Packet>, max: usize) -> usize {
-        let qp = &mut self.qps[q as usize];
-        let mut got = 0;
-        while got < max {
-            let Some(c) = qp.rx.poll() else { break };
-            let slot = (c.index & qp.rx.mask()) as usize;
-            let Some(buf) = qp.rx_slots[slot].take() else {
-                qp.stats.bad_completions += 1;
-                continue;
-            };
-            if c.len as usize > qp.pool.buf_size() || c.kind != d::KIND_RX {
-                qp.stats.bad_completions += 1;
-                qp.pool.free(buf);
-                continue;
-            }
-            qp.stats.rx_packets += 1;
-            qp.stats.rx_bytes += c.len as u64;
-            out.push(Packet {
-                buf,
-                q,
-                len: c.len as usize,
-                tx_flags: 0,
-                cpl: c,
-            });
-            got += 1;
-        }
-        qp.refill(&self.dev);
-        got
+        self.qs[q as usize].rx_burst(&self.dev, out, max)
     }
 
     /// Whether queue `q` has a received frame waiting (a cheap check for
     /// a busy-polling loop; nothing is consumed).
     pub fn rx_ready(&self, q: u32) -> bool {
-        self.qps[q as usize].rx.ready()
+        self.qs[q as usize].rx_ready()
     }
 
     /// An empty buffer from queue `q`'s pool for a frame to send, or `None`
     /// when every buffer is in use (free or send some first).
     pub fn alloc(&mut self, q: u32) -> Option<Packet> {
-        let qp = &mut self.qps[q as usize];
-        qp.reclaim_tx();
-        qp.pool.alloc().map(|buf| Packet {
-            buf,
-            q,
-            len: 0,
-            tx_flags: 0,
-            cpl: Completion::default(),
-        })
+        self.qs[q as usize].alloc()
     }
 
-    /// Returns a packet's buffer to queue `q`'s pool.
+    /// Returns a packet's buffer to its queue's pool.
     pub fn free(&mut self, p: Packet) {
-        self.qps[p.q as usize].pool.free(p.buf)
+        self.qs[p.q as usize].free(p)
     }
 
     /// Queue pair whose pool owns the packet's buffer.
@@ -277,8 +544,7 @@ impl Nic {
 
     /// Copies the packet's bytes out.
     pub fn read(&self, p: &Packet, at: usize, dst: &mut [u8]) {
-        assert!(at + dst.len() <= p.len, "read beyond the packet");
-        self.qps[p.q as usize].pool.read(p.buf, at, dst)
+        self.qs[p.q as usize].read(p, at, dst)
     }
 
     pub fn to_vec(&self, p: &Packet) -> Vec<u8> {
@@ -289,8 +555,7 @@ impl Nic {
 
     /// Copies `src` into the packet at `at` and extends its length.
     pub fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
-        self.qps[p.q as usize].pool.write(p.buf, at, src);
-        p.len = p.len.max(at + src.len());
+        self.qs[p.q as usize].write(p, at, src)
     }
 
     /// The RX queue the NIC delivers a TCP segment from `src:sport` to
@@ -298,14 +563,7 @@ impl Nic {
     /// programmed; queue 0 without RSS).  A stack that opens connections
     /// picks its port so that the replies come back to its own queue.
     pub fn rx_queue_of(&self, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) -> u32 {
-        use toe_contract::rss;
-        match &self.cfg.rss_key {
-            None => 0,
-            Some(key) => {
-                let hash = rss::toeplitz(key, &rss::tuple4(src, dst, sport, dport));
-                rss::queue_of(hash, &rss::spread_table(self.qps.len() as u32)) as u32
-            }
-        }
+        steer(&self.cfg, self.queue_pairs(), src, dst, sport, dport)
     }
 
     /// Buffer size of the pools.
@@ -318,64 +576,295 @@ impl Nic {
     /// buffers return to the pool when the NIC completes them.  Returns how
     /// many were sent; the rest stay in `pkts` (backpressure).
     pub fn tx_burst(&mut self, q: u32, pkts: &mut Vec<Packet>) -> usize {
-        let qp = &mut self.qps[q as usize];
-        qp.reclaim_tx();
-        let mut n = 0;
-        for p in pkts.iter() {
-            if qp.tx.is_full() {
-                break;
-            }
-            assert_eq!(
-                p.q, q,
-                "packet of queue {} sent on queue {q}: buffers belong to their queue's pool",
-                p.q
-            );
-            let desc = TxDesc {
-                addr: qp.pool.iova(p.buf),
-                len: p.len as u16,
-                flags: p.tx_flags,
-            };
-            let slot = qp.tx.push(&desc.encode());
-            qp.tx_slots[slot as usize] = Some(p.buf);
-            qp.stats.tx_packets += 1;
-            qp.stats.tx_bytes += p.len as u64;
-            n += 1;
-        }
-        pkts.drain(..n);
-        if n > 0 {
-            qp.doorbell(&self.dev, true);
-        }
-        n
+        self.qs[q as usize].tx_burst(&self.dev, pkts)
     }
 
     /// TX descriptors posted and not yet completed on queue `q`.
     pub fn tx_in_flight(&mut self, q: u32) -> u16 {
-        let qp = &mut self.qps[q as usize];
-        qp.reclaim_tx();
-        qp.tx.in_flight()
+        self.qs[q as usize].tx_in_flight()
     }
 
     /// Free buffers in queue `q`'s pool.
     pub fn pool_available(&self, q: u32) -> usize {
-        self.qps[q as usize].pool.available()
+        self.qs[q as usize].pool.available()
     }
 
     /// Disables every queue and hands back the device.  Buffers still held
     /// by the application are simply forgotten with the pools.
     pub fn close(self) -> Result<Device> {
-        for qp in &self.qps {
-            self.dev.write32(r::rxq(qp.q, r::Q_CTRL), 0);
-            self.dev.write32(r::txq(qp.q, r::Q_CTRL), 0);
-        }
-        self.dev.disable_rss();
-        // A read flushes the posted writes.
-        self.dev.check()?;
+        let gates: Vec<Arc<Gate>> = self.qs.iter().map(|q| q.gate.clone()).collect();
+        shut_down(&self.dev, &gates)?;
         Ok(self.dev)
     }
 }
 
-impl QueuePair {
-    fn doorbell(&mut self, dev: &Device, tx: bool) {
+impl NicControl {
+    pub fn device(&self) -> &Device {
+        &self.dev
+    }
+    pub fn config(&self) -> &NicConfig {
+        &self.cfg
+    }
+    pub fn queue_pairs(&self) -> u32 {
+        self.gates.len() as u32
+    }
+    /// As [`Nic::rx_queue_of`].
+    pub fn rx_queue_of(&self, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) -> u32 {
+        steer(&self.cfg, self.queue_pairs(), src, dst, sport, dport)
+    }
+
+    /// Stops every queue, whether or not its handle still lives (see the
+    /// module documentation), disables RSS, and hands back the device.
+    /// Queue handles alive after this ring no doorbell any more.
+    pub fn close(self) -> Result<Device> {
+        shut_down(&self.dev, &self.gates)?;
+        Ok(self.dev)
+    }
+}
+
+impl NicQueue {
+    /// The queue pair's index.
+    pub fn index(&self) -> u32 {
+        self.core.q
+    }
+    /// Queue pairs of the NIC this handle came from.
+    pub fn queue_pairs(&self) -> u32 {
+        self.queue_pairs
+    }
+    /// The configuration the NIC was opened with.
+    pub fn config(&self) -> &NicConfig {
+        &self.cfg
+    }
+    pub fn stats(&self) -> QueueStats {
+        self.core.stats
+    }
+    /// Whether the control has closed the NIC: nothing moves any more.
+    pub fn is_closed(&self) -> bool {
+        self.core.gate.is_closed()
+    }
+    /// Where this queue's doorbells go ("sim /dev/shm/toe-sim lane 2").
+    pub fn describe(&self) -> String {
+        self.lane.describe()
+    }
+
+    /// As [`Nic::rx_burst`]; 0 once closed.
+    pub fn rx_burst(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
+        self.core.rx_burst(&*self.lane, out, max)
+    }
+    /// As [`Nic::rx_ready`]; false once closed.
+    pub fn rx_ready(&self) -> bool {
+        self.core.rx_ready()
+    }
+    /// As [`Nic::alloc`].
+    pub fn alloc(&mut self) -> Option<Packet> {
+        self.core.alloc()
+    }
+    /// As [`Nic::free`]; panics on a packet of another queue's pool.
+    pub fn free(&mut self, p: Packet) {
+        self.core.free(p)
+    }
+    /// As [`Nic::read`]; panics on a packet of another queue's pool.
+    pub fn read(&self, p: &Packet, at: usize, dst: &mut [u8]) {
+        self.core.read(p, at, dst)
+    }
+    pub fn to_vec(&self, p: &Packet) -> Vec<u8> {
+        let mut v = vec![0; p.len];
+        self.read(p, 0, &mut v);
+        v
+    }
+    /// As [`Nic::write`]; panics on a packet of another queue's pool.
+    pub fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
+        self.core.write(p, at, src)
+    }
+    /// As [`Nic::tx_burst`]; sends nothing once closed.
+    pub fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
+        self.core.tx_burst(&*self.lane, pkts)
+    }
+    /// As [`Nic::tx_in_flight`].
+    pub fn tx_in_flight(&mut self) -> u16 {
+        self.core.tx_in_flight()
+    }
+    /// Free buffers in the pool.
+    pub fn pool_available(&self) -> usize {
+        self.core.pool.available()
+    }
+    pub fn buf_size(&self) -> usize {
+        self.cfg.buf_size
+    }
+    /// As [`Nic::rx_queue_of`].
+    pub fn rx_queue_of(&self, src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16) -> u32 {
+        steer(&self.cfg, self.queue_pairs, src, dst, sport, dport)
+    }
+}
+
+impl QueueIo for NicQueue {
+    fn index(&self) -> u32 {
+        self.core.q
+    }
+    fn rx_burst(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
+        NicQueue::rx_burst(self, out, max)
+    }
+    fn rx_ready(&self) -> bool {
+        NicQueue::rx_ready(self)
+    }
+    fn alloc(&mut self) -> Option<Packet> {
+        NicQueue::alloc(self)
+    }
+    fn free(&mut self, p: Packet) {
+        NicQueue::free(self, p)
+    }
+    fn read(&self, p: &Packet, at: usize, dst: &mut [u8]) {
+        NicQueue::read(self, p, at, dst)
+    }
+    fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
+        NicQueue::write(self, p, at, src)
+    }
+    fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
+        NicQueue::tx_burst(self, pkts)
+    }
+    fn buf_size(&self) -> usize {
+        self.cfg.buf_size
+    }
+}
+
+impl QueueIo for QueueRef<'_> {
+    fn index(&self) -> u32 {
+        self.core.q
+    }
+    fn rx_burst(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
+        self.core.rx_burst(self.dev, out, max)
+    }
+    fn rx_ready(&self) -> bool {
+        self.core.rx_ready()
+    }
+    fn alloc(&mut self) -> Option<Packet> {
+        self.core.alloc()
+    }
+    fn free(&mut self, p: Packet) {
+        self.core.free(p)
+    }
+    fn read(&self, p: &Packet, at: usize, dst: &mut [u8]) {
+        self.core.read(p, at, dst)
+    }
+    fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
+        self.core.write(p, at, src)
+    }
+    fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
+        self.core.tx_burst(self.dev, pkts)
+    }
+    fn buf_size(&self) -> usize {
+        self.core.pool.buf_size()
+    }
+}
+
+impl Queue {
+    fn own(&self, p: &Packet, what: &str) {
+        assert_eq!(
+            p.q, self.q,
+            "packet of queue {} {what} queue {}: buffers belong to their queue's pool",
+            p.q, self.q
+        );
+    }
+
+    fn rx_burst<R: Regs + ?Sized>(&mut self, regs: &R, out: &mut Vec<Packet>, max: usize) -> usize {
+        if self.gate.is_closed() {
+            return 0;
+        }
+        let mut got = 0;
+        while got < max {
+            let Some(c) = self.rx.poll() else { break };
+            let slot = (c.index & self.rx.mask()) as usize;
+            let Some(buf) = self.rx_slots[slot].take() else {
+                self.stats.bad_completions += 1;
+                continue;
+            };
+            if c.len as usize > self.pool.buf_size() || c.kind != d::KIND_RX {
+                self.stats.bad_completions += 1;
+                self.pool.free(buf);
+                continue;
+            }
+            self.stats.rx_packets += 1;
+            self.stats.rx_bytes += c.len as u64;
+            out.push(Packet {
+                buf,
+                q: self.q,
+                len: c.len as usize,
+                tx_flags: 0,
+                cpl: c,
+            });
+            got += 1;
+        }
+        self.refill(regs);
+        got
+    }
+
+    fn rx_ready(&self) -> bool {
+        !self.gate.is_closed() && self.rx.ready()
+    }
+
+    fn alloc(&mut self) -> Option<Packet> {
+        self.reclaim_tx();
+        self.pool.alloc().map(|buf| Packet {
+            buf,
+            q: self.q,
+            len: 0,
+            tx_flags: 0,
+            cpl: Completion::default(),
+        })
+    }
+
+    fn free(&mut self, p: Packet) {
+        self.own(&p, "freed on");
+        self.pool.free(p.buf)
+    }
+
+    fn read(&self, p: &Packet, at: usize, dst: &mut [u8]) {
+        self.own(p, "read on");
+        assert!(at + dst.len() <= p.len, "read beyond the packet");
+        self.pool.read(p.buf, at, dst)
+    }
+
+    fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
+        self.own(p, "written on");
+        self.pool.write(p.buf, at, src);
+        p.len = p.len.max(at + src.len());
+    }
+
+    fn tx_burst<R: Regs + ?Sized>(&mut self, regs: &R, pkts: &mut Vec<Packet>) -> usize {
+        if self.gate.is_closed() {
+            return 0;
+        }
+        self.reclaim_tx();
+        let mut n = 0;
+        for p in pkts.iter() {
+            if self.tx.is_full() {
+                break;
+            }
+            self.own(p, "sent on");
+            let desc = TxDesc {
+                addr: self.pool.iova(p.buf),
+                len: p.len as u16,
+                flags: p.tx_flags,
+            };
+            let slot = self.tx.push(&desc.encode());
+            self.tx_slots[slot as usize] = Some(p.buf);
+            self.stats.tx_packets += 1;
+            self.stats.tx_bytes += p.len as u64;
+            n += 1;
+        }
+        pkts.drain(..n);
+        if n > 0 {
+            self.doorbell(regs, true);
+        }
+        n
+    }
+
+    fn tx_in_flight(&mut self) -> u16 {
+        self.reclaim_tx();
+        self.tx.in_flight()
+    }
+
+    fn doorbell<R: Regs + ?Sized>(&mut self, regs: &R, tx: bool) {
         // Descriptors are in memory before the NIC hears of them.
         fence(Ordering::Release);
         let (reg, prod) = if tx {
@@ -383,12 +872,16 @@ impl QueuePair {
         } else {
             (r::rxq(self.q, r::Q_PROD), self.rx.prod)
         };
-        dev.write32(reg, prod as u32);
+        // A closed queue (the control shut the NIC down) rings nothing.
+        let Some(_ringing) = self.gate.enter() else {
+            return;
+        };
+        regs.write32(reg, prod as u32);
         self.stats.doorbells += 1;
     }
 
     /// Posts a buffer in every free RX slot.
-    fn refill(&mut self, dev: &Device) {
+    fn refill<R: Regs + ?Sized>(&mut self, regs: &R) {
         let mut posted = 0;
         while !self.rx.is_full() {
             let Some(buf) = self.pool.alloc() else {
@@ -404,7 +897,7 @@ impl QueuePair {
             posted += 1;
         }
         if posted > 0 {
-            self.doorbell(dev, false);
+            self.doorbell(regs, false);
         }
     }
 
@@ -420,5 +913,56 @@ impl QueuePair {
                 self.stats.tx_errors += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    #[test]
+    fn closing_waits_for_a_doorbell_being_rung_then_refuses_more() {
+        let gate = Arc::new(Gate::default());
+        let ringing = gate.enter().expect("open gate");
+        let closed = Arc::new(AtomicBool::new(false));
+        let closer = {
+            let (gate, closed) = (gate.clone(), closed.clone());
+            std::thread::spawn(move || {
+                gate.close();
+                closed.store(true, Ordering::Release);
+            })
+        };
+        let t = std::time::Instant::now();
+        while !gate.is_closed() {
+            assert!(t.elapsed() < Duration::from_secs(30), "closer never ran");
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            !closed.load(Ordering::Acquire),
+            "close returned while a doorbell was being rung"
+        );
+        assert!(gate.enter().is_none(), "closing gate lets a doorbell in");
+        drop(ringing);
+        closer.join().unwrap();
+        assert!(closed.load(Ordering::Acquire) && gate.is_closed());
+        assert!(gate.enter().is_none());
+        assert_eq!(gate.0.load(Ordering::Relaxed), GATE_CLOSED, "no count left");
+    }
+
+    #[test]
+    fn a_panic_while_ringing_does_not_block_close() {
+        let gate = Arc::new(Gate::default());
+        let g = gate.clone();
+        let r = std::thread::spawn(move || {
+            let _ringing = g.enter().unwrap();
+            panic!("register write panicked");
+        })
+        .join();
+        assert!(r.is_err());
+        gate.close();
+        assert!(gate.is_closed());
     }
 }

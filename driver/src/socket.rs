@@ -25,6 +25,18 @@
 //!   }
 //! ```
 //!
+//! With one thread per queue pair, split the NIC ([`Nic::split`]) and give
+//! each thread its [`NicQueue`] and its endpoint: an `Endpoint` is `Send`,
+//! and the same code runs on the queue handle.
+//!
+//! ```text
+//!   let (ctl, queues) = nic.split()?;
+//!   for mut queue in queues {                        // one thread each
+//!       let mut ep = Endpoint::on_queue(EndpointConfig::new(queue.index(), net), &queue)?;
+//!       loop { ep.poll_queue(&mut queue, now, &mut events); ... }
+//!   }
+//! ```
+//!
 //! Readiness is level-triggered: a socket is reported by every `poll` while
 //! its condition holds (data to read, room to write, a connection to
 //! accept), like epoll without EPOLLET.  [`Ready::CLOSED`] and
@@ -32,7 +44,7 @@
 //! the socket's interest set ([`Endpoint::set_interest`]).
 use crate::error::{Error, Result};
 use crate::net::{Host, NetConfig, NetIf, Received, SendError};
-use crate::nic::Nic;
+use crate::nic::{Nic, NicQueue, QueueIo};
 use crate::tcp::conn::{Closed, Config, State};
 use crate::tcp::isn::IsnGenerator;
 use crate::tcp::stack::{Handle, StackStats, TcpStack};
@@ -296,11 +308,32 @@ pub struct Endpoint {
 impl Endpoint {
     /// A stack instance on queue pair `cfg.queue` of `nic`.
     pub fn new(cfg: EndpointConfig, nic: &Nic) -> Result<Endpoint> {
-        if cfg.queue >= nic.queue_pairs() {
+        Self::build(cfg, nic.queue_pairs(), nic.config().rss_key)
+    }
+
+    /// A stack instance on the queue handle `queue` (of a split NIC), to be
+    /// polled with [`Endpoint::poll_queue`] by the thread that owns it.
+    /// `cfg.queue` must be the handle's queue.
+    pub fn on_queue(cfg: EndpointConfig, queue: &NicQueue) -> Result<Endpoint> {
+        if cfg.queue != queue.index() {
             return Err(Error::Config(format!(
-                "endpoint on queue {}, the NIC has {} queue pairs",
+                "endpoint configured for queue {} on the handle of queue {}",
                 cfg.queue,
-                nic.queue_pairs()
+                queue.index()
+            )));
+        }
+        Self::build(cfg, queue.queue_pairs(), queue.config().rss_key)
+    }
+
+    fn build(
+        cfg: EndpointConfig,
+        queue_pairs: u32,
+        rss_key: Option<[u8; toe_contract::RSS_KEY_BYTES]>,
+    ) -> Result<Endpoint> {
+        if cfg.queue >= queue_pairs {
+            return Err(Error::Config(format!(
+                "endpoint on queue {}, the NIC has {queue_pairs} queue pairs",
+                cfg.queue,
             )));
         }
         if cfg.max_sockets == 0 || cfg.max_conns == 0 {
@@ -321,10 +354,7 @@ impl Endpoint {
                 cfg.max_conns,
             ),
             local,
-            rss: nic
-                .config()
-                .rss_key
-                .map(|k| (k, rss::spread_table(nic.queue_pairs()))),
+            rss: rss_key.map(|k| (k, rss::spread_table(queue_pairs))),
             sockets: Vec::new(),
             free: Vec::new(),
             max_sockets: cfg.max_sockets,
@@ -701,9 +731,29 @@ impl Endpoint {
     /// backpressure), then `events` gets every socket ready for something
     /// in its interest.  Returns the number of frames received.
     pub fn poll(&mut self, nic: &mut Nic, now: Duration, events: &mut Vec<Event>) -> usize {
+        let q = self.queue;
+        self.poll_queue(&mut nic.queue(q), now, events)
+    }
+
+    /// [`Endpoint::poll`] on a queue handle: a [`NicQueue`] owned by this
+    /// thread, or queue `q` of a [`Nic`] ([`Nic::queue`]).  Panics if the
+    /// handle is another queue's.
+    pub fn poll_queue<Q: QueueIo + ?Sized>(
+        &mut self,
+        io: &mut Q,
+        now: Duration,
+        events: &mut Vec<Event>,
+    ) -> usize {
+        assert_eq!(
+            io.index(),
+            self.queue,
+            "endpoint of queue {} polled on queue {}",
+            self.queue,
+            io.index()
+        );
         self.import_neighbours(now);
         let tcp = &mut self.tcp;
-        let rx = self.host.receive(nic, self.queue, now, |r| {
+        let rx = self.host.receive_on(io, now, |r| {
             if let Received::Ipv4 {
                 src,
                 dst,
@@ -718,7 +768,7 @@ impl Endpoint {
         self.tcp.on_timer(now);
         self.tcp.take_touched(&mut self.touched);
         self.settle_touched();
-        self.transmit(nic, now);
+        self.transmit(io, now);
         self.export_neighbours(now);
         self.tcp.reap();
         self.report(events);
@@ -726,7 +776,7 @@ impl Endpoint {
     }
 
     /// Segments out through the network layer and onto the TX ring.
-    fn transmit(&mut self, nic: &mut Nic, now: Duration) {
+    fn transmit<Q: QueueIo + ?Sized>(&mut self, io: &mut Q, now: Duration) {
         self.out.extend(self.tcp.dispatch(now));
         // Connections that completed a handshake in dispatch join their
         // listener's accept queue: readiness.
@@ -745,10 +795,10 @@ impl Endpoint {
                 Err(_) => {}
             }
             if self.host.net.tx_queued() >= 64 {
-                self.host.flush(nic);
+                self.host.flush_on(io);
             }
         }
-        self.host.flush(nic);
+        self.host.flush_on(io);
     }
 
     /// Readiness and orphan handling for the connections touched.
@@ -888,6 +938,12 @@ impl Endpoint {
         self.tcp.poll_at()
     }
 }
+
+// A stack instance moves to the thread that runs its queue.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Endpoint>();
+};
 
 fn stream(h: Handle, connecting: bool) -> Kind {
     Kind::Stream {

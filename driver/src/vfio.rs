@@ -11,11 +11,18 @@
 //! DMA memory comes from [`HugepageAllocator`] and every chunk is mapped
 //! into the IOMMU with IOVA = virtual address (as ixy.rs does).  The driver
 //! polls; MSI-X through eventfds is available with [`VfioBackend::enable_msix`].
+//!
+//! Lanes ([`Backend::lane`], one register path per thread) share the BAR0
+//! mapping: MMIO stores from different CPUs need no lock.  The BAR, the DMA
+//! memory and the VFIO objects live in one `Arc` shared by the backend and
+//! its lanes, and are released (bus mastering off, IOMMU unmapped, memory
+//! freed) with the last of them.  Untested without a board, like the rest
+//! of the code after the preflight checks.
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use memmap2::{MmapOptions, MmapRaw};
@@ -26,7 +33,7 @@ use vfio_bindings::bindings::vfio::{
 use vfio_ioctls::{VfioContainer, VfioDevice};
 use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
-use crate::backend::{Backend, DmaRegion};
+use crate::backend::{Backend, DmaRegion, Lane};
 use crate::error::{Error, Result};
 use crate::hugepage::{HugepageAllocator, Policy};
 
@@ -194,20 +201,45 @@ pub fn preflight(pci_addr: &str, paths: &VfioPaths) -> Result<Preflight> {
 
 /// A board bound to vfio-pci.
 pub struct VfioBackend {
+    board: Arc<Board>,
+    msix: Vec<EventFd>,
+}
+
+/// What the backend and its lanes ([`VfioLane`]) share: BAR0, the DMA
+/// memory and the VFIO objects.  Dropped with the last of them: bus
+/// mastering off, DMA memory out of the IOMMU, then freed.
+struct Board {
     addr: String,
     bar: Bar,
-    dma: HugepageAllocator,
-    msix: Vec<EventFd>,
+    /// Locked only to allocate (bring-up), never on the fast path.
+    dma: std::sync::Mutex<HugepageAllocator>,
     device: VfioDevice,
     container: Arc<VfioContainer>,
+}
+
+/// A register path for one thread (see [`Backend::lane`]): BAR0 is MMIO,
+/// so lanes share the mapping and need no lock (stores from different CPUs
+/// are not ordered with each other).  Keeps the BAR, the DMA memory and the
+/// device open while it lives.
+pub struct VfioLane {
+    board: Arc<Board>,
+    lane: u32,
+}
+
+impl Board {
+    fn dma(&self) -> std::sync::MutexGuard<'_, HugepageAllocator> {
+        // The allocator's state stays consistent if a panic interrupted an
+        // allocation (a chunk is recorded only once mapped).
+        self.dma.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl std::fmt::Debug for VfioBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VfioBackend")
-            .field("addr", &self.addr)
-            .field("bar_len", &self.bar.map.len())
-            .field("dma_chunks", &self.dma.chunks().count())
+            .field("addr", &self.board.addr)
+            .field("bar_len", &self.board.bar.map.len())
+            .field("dma_chunks", &self.board.dma().chunks().count())
             .field("msix", &self.msix.len())
             .finish()
     }
@@ -259,29 +291,35 @@ impl VfioBackend {
             .map_err(|e| Error::io(format!("enabling bus mastering on {addr}"), e))?;
 
         Ok(VfioBackend {
-            dma: HugepageAllocator::with_paths(policy, &paths.sysfs, &paths.proc),
-            addr,
-            bar: Bar::new(bar),
+            board: Arc::new(Board {
+                dma: std::sync::Mutex::new(HugepageAllocator::with_paths(
+                    policy,
+                    &paths.sysfs,
+                    &paths.proc,
+                )),
+                addr,
+                bar: Bar::new(bar),
+                device,
+                container,
+            }),
             msix: Vec::new(),
-            device,
-            container,
         })
     }
 
     /// The normalised PCI address.
     pub fn pci_addr(&self) -> &str {
-        &self.addr
+        &self.board.addr
     }
 
     /// Size of BAR0 in bytes.
     pub fn bar_len(&self) -> usize {
-        self.bar.map.len()
+        self.board.bar.map.len()
     }
 
     /// Register accesses ignored because they were outside BAR0 or not
-    /// 4-byte aligned (a driver bug; reads returned all ones).
+    /// 4-byte aligned (a driver bug; reads returned all ones), on every lane.
     pub fn bad_accesses(&self) -> u64 {
-        self.bar.bad.load(Ordering::Relaxed)
+        self.board.bar.bad.load(Ordering::Relaxed)
     }
 
     /// Enables `vectors` MSI-X vectors and returns one eventfd per vector
@@ -292,23 +330,25 @@ impl VfioBackend {
     /// run against hardware.  The driver polls by default and does not need it.
     pub fn enable_msix(&mut self, vectors: u32) -> Result<Vec<EventFd>> {
         let offered = self
+            .board
             .device
             .get_irq_info(VFIO_PCI_MSIX_IRQ_INDEX)
             .map_or(0, |i| i.count);
         if vectors == 0 || vectors > offered {
             return Err(Error::Config(format!(
                 "{} offers {offered} MSI-X vectors, {vectors} requested",
-                self.addr
+                self.board.addr
             )));
         }
         let io_err = |e| Error::io("creating an eventfd for MSI-X", e);
         let fds = (0..vectors)
             .map(|_| EventFd::new(EFD_NONBLOCK).map_err(io_err))
             .collect::<Result<Vec<_>>>()?;
-        self.device
+        self.board
+            .device
             .enable_msix(fds.iter().collect())
             .map_err(|e| Error::Vfio {
-                addr: self.addr.clone(),
+                addr: self.board.addr.clone(),
                 what: format!("enabling {vectors} MSI-X vectors"),
                 detail: explain(&e),
             })?;
@@ -375,19 +415,19 @@ impl Bar {
 
 impl Backend for VfioBackend {
     fn describe(&self) -> String {
-        format!("vfio {}", self.addr)
+        format!("vfio {}", self.board.addr)
     }
 
     fn read32(&self, off: u32) -> u32 {
-        self.bar.read32(off)
+        self.board.bar.read32(off)
     }
 
     fn write32(&self, off: u32, val: u32) {
-        self.bar.write32(off, val)
+        self.board.bar.write32(off, val)
     }
 
     fn check(&self) -> Result<()> {
-        self.bar.check(|| self.describe())
+        self.board.bar.check(|| self.describe())
     }
 
     /// Function-level reset through VFIO (VFIO_DEVICE_RESET, when the
@@ -395,9 +435,9 @@ impl Backend for VfioBackend {
     /// caller), then bus mastering again, which a reset clears.  Untested
     /// without a board.
     fn reset(&mut self) -> Result<()> {
-        self.device.reset();
-        enable_bus_master(&self.device).map_err(|e| Error::Vfio {
-            addr: self.addr.clone(),
+        self.board.device.reset();
+        enable_bus_master(&self.board.device).map_err(|e| Error::Vfio {
+            addr: self.board.addr.clone(),
             what: "re-enabling bus mastering after reset".into(),
             detail: e.to_string(),
         })?;
@@ -405,8 +445,10 @@ impl Backend for VfioBackend {
     }
 
     fn alloc_dma(&mut self, len: usize) -> Result<DmaRegion> {
-        let (container, addr) = (&self.container, &self.addr);
-        let (ptr, len) = self.dma.alloc(len, |p, l| {
+        let board = &*self.board;
+        let (container, addr) = (&board.container, &board.addr);
+        let mut dma = board.dma();
+        let (ptr, len) = dma.alloc(len, |p, l| {
             // SAFETY: p..p+l is a fresh mapping owned by the allocator, with
             // no Rust reference into it; it stays mapped until Drop, which
             // removes it from the IOMMU before unmapping it.
@@ -419,26 +461,73 @@ impl Backend for VfioBackend {
                 ),
             })
         })?;
-        if let Some(w) = self.dma.take_warning() {
-            eprintln!("{}: {w}", self.describe());
+        if let Some(w) = dma.take_warning() {
+            eprintln!("vfio {addr}: {w}");
         }
         // SAFETY: mapped, writable, and mapped in the IOMMU at IOVA = address
-        // until the backend is dropped.
+        // until the backend and all its lanes are dropped.
         Ok(unsafe { DmaRegion::new(ptr, ptr as u64, len) })
+    }
+
+    /// Lane `k` >= 1: BAR0 shared, no lock.  Lanes are not counted or
+    /// exclusive here (MMIO has no producer index), only numbered for
+    /// messages.
+    fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+        if k == 0 {
+            return Err(Error::Config(format!(
+                "{}: lane 0 is the backend's own register path; lanes for other threads \
+                 count from 1",
+                self.describe()
+            )));
+        }
+        Ok(Box::new(VfioLane {
+            board: self.board.clone(),
+            lane: k,
+        }))
+    }
+
+    /// A store to BAR0 from another CPU has left that CPU once the store
+    /// instruction retired and the thread synchronised with us (the caller's
+    /// handshake); PCIe keeps posted writes ahead of a later read
+    /// completion from the same root complex, so one read of BAR0 here
+    /// pushes them to the device.  Untested without a board.
+    fn sync_lanes(&self) -> Result<()> {
+        fence(Ordering::SeqCst);
+        self.check()
+    }
+}
+
+impl Lane for VfioLane {
+    fn describe(&self) -> String {
+        format!("vfio {} lane {}", self.board.addr, self.lane)
+    }
+    fn read32(&self, off: u32) -> u32 {
+        self.board.bar.read32(off)
+    }
+    fn write32(&self, off: u32, val: u32) {
+        self.board.bar.write32(off, val)
+    }
+    fn check(&self) -> Result<()> {
+        self.board.bar.check(|| self.describe())
     }
 }
 
 impl Drop for VfioBackend {
     fn drop(&mut self) {
         if !self.msix.is_empty() {
-            let _ = self.device.disable_msix();
+            let _ = self.board.device.disable_msix();
         }
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
         // Stop the device from reaching memory before the memory goes away:
         // clear bus mastering, then take every chunk out of the IOMMU.  The
         // allocator then frees the memory and the device and container close
         // (fields drop after this function).
         let _ = set_bus_master(&self.device, false);
-        for (p, l) in self.dma.chunks() {
+        for (p, l) in self.dma().chunks() {
             let _ = self.container.vfio_dma_unmap(p as u64, l);
         }
     }

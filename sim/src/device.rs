@@ -2,7 +2,10 @@
 //! transport of `toe_contract::shm`, with its MAC ports on a [`Wire`].
 //!
 //! A driver in another process (or another thread) maps the same file and
-//! sees BAR0 through the mailbox and host memory through the DMA window.
+//! sees BAR0 through the mailbox lanes and host memory through the DMA
+//! window.  Each lane's requests are performed in order; the lanes are
+//! served round-robin (one request per lane per turn) and are not ordered
+//! with each other, like posted writes from different CPUs on PCIe.
 //! Every register access becomes a real AXI4-Lite transaction on the RTL's
 //! register port (there is no shadow register file here), and every DMA of
 //! the RTL lands in the window.  DMA outside the window is answered with an
@@ -30,8 +33,12 @@ pub struct DeviceConfig {
     pub window_len: u64,
     /// The harness (seed, host memory latency, pcap of the wire, FST).
     pub harness: HarnessConfig,
-    /// Register accesses performed concurrently (in order) at most.
+    /// Register accesses performed concurrently (in order) at most, over
+    /// all lanes.
     pub axil_depth: usize,
+    /// Mailbox lanes served (1 to `shm::MAX_LANES`; lane 0 is the
+    /// driver's main path, the others are for threads of their own).
+    pub lanes: usize,
 }
 
 impl DeviceConfig {
@@ -47,6 +54,7 @@ impl DeviceConfig {
                 ..HarnessConfig::default()
             },
             axil_depth: 4,
+            lanes: shm::MAX_LANES,
         }
     }
 }
@@ -61,6 +69,8 @@ pub struct DeviceStats {
     pub resets: u64,
     /// Mailbox slots with an unknown op or a bad address.
     pub bad_requests: u64,
+    /// Requests taken from each lane (index = lane).
+    pub lane_requests: Vec<u64>,
     /// Frames from the wire into MAC RX (after padding runts).
     pub frames_in: u64,
     /// Frames from MAC TX onto the wire.
@@ -127,8 +137,8 @@ impl Mapping {
     fn u64_at(&self, off: usize) -> &AtomicU64 {
         self.view.u64_at(off)
     }
-    fn slot(&self, index: u64, field: usize) -> &AtomicU32 {
-        self.view.slot(index, field)
+    fn slot(&self, lane: usize, index: u64, field: usize) -> &AtomicU32 {
+        self.view.lane_slot(lane, index, field)
     }
 }
 
@@ -139,10 +149,17 @@ impl Drop for Mapping {
     }
 }
 
-/// A request taken from the mailbox and being performed.
+/// A request taken from a mailbox lane and being performed.
 struct InFlight {
     index: u64,
     ticket: Option<u64>,
+}
+
+/// What a lane's next request did when offered.
+enum Take {
+    Taken,
+    /// A reset that must wait for the accesses in flight.
+    ResetWaits,
 }
 
 /// The simulated device.
@@ -152,7 +169,18 @@ pub struct SimDevice {
     cfg: DeviceConfig,
     wire: Box<dyn Wire>,
     stats: DeviceStats,
-    inflight: VecDeque<InFlight>,
+    /// Per lane, the requests being performed, in order.
+    inflight: Vec<VecDeque<InFlight>>,
+    /// Per lane, the index of the next request to take (the simulator is
+    /// the only consumer, so this is the truth; `tail` trails it by the
+    /// requests in flight).
+    next: Vec<u64>,
+    /// Requests in flight over all lanes.
+    outstanding: usize,
+    /// The lane served first in the next turn (round-robin).
+    rotor: usize,
+    /// A lane whose next request is a reset waiting for the others.
+    reset_waits: Option<usize>,
     seen_violations: usize,
     /// Print every mailbox request (env `TOE_TRACE_MAILBOX`).
     trace: bool,
@@ -162,6 +190,16 @@ impl SimDevice {
     /// Creates the shared file, builds the model and publishes the file
     /// (magic written last).
     pub fn create(cfg: DeviceConfig, wire: Box<dyn Wire>) -> io::Result<SimDevice> {
+        if cfg.lanes == 0 || cfg.lanes > shm::MAX_LANES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} mailbox lanes asked for, the layout has 1 to {}",
+                    cfg.lanes,
+                    shm::MAX_LANES
+                ),
+            ));
+        }
         if cfg.window_len == 0 || cfg.window_len % 4096 != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -185,6 +223,8 @@ impl SimDevice {
         };
         map.u32_at(shm::VERSION_OFF)
             .store(shm::LAYOUT_VERSION, Ordering::Relaxed);
+        map.u32_at(shm::LANES_OFF)
+            .store(cfg.lanes as u32, Ordering::Relaxed);
         map.u64_at(shm::WINDOW_BASE_OFF)
             .store(cfg.window_base, Ordering::Relaxed);
         map.u64_at(shm::WINDOW_LEN_OFF)
@@ -195,13 +235,21 @@ impl SimDevice {
             .store(shm::STATE_RUNNING, Ordering::Relaxed);
         map.u64_at(shm::MAGIC_OFF)
             .store(shm::MAGIC, Ordering::Release);
+        let lanes = cfg.lanes;
         Ok(SimDevice {
             h,
             map,
             cfg,
             wire,
-            stats: DeviceStats::default(),
-            inflight: VecDeque::new(),
+            stats: DeviceStats {
+                lane_requests: vec![0; lanes],
+                ..DeviceStats::default()
+            },
+            inflight: (0..lanes).map(|_| VecDeque::new()).collect(),
+            next: vec![0; lanes],
+            outstanding: 0,
+            rotor: 0,
+            reset_waits: None,
             seen_violations: 0,
             trace: std::env::var_os("TOE_TRACE_MAILBOX").is_some(),
         })
@@ -215,100 +263,158 @@ impl SimDevice {
         &self.stats
     }
 
-    /// Takes new mailbox requests (up to the configured depth).
+    /// Takes new mailbox requests, round-robin over the lanes (one per
+    /// lane per turn, in order within a lane), up to the configured depth
+    /// over all lanes.  A reset waits until nothing is in flight and holds
+    /// every lane back meanwhile.
     fn take_requests(&mut self) -> bool {
-        let head = self.map.u64_at(shm::HEAD_OFF).load(Ordering::Acquire);
-        let mut next = self.inflight.back().map_or_else(
-            || self.map.u64_at(shm::TAIL_OFF).load(Ordering::Relaxed),
-            |f| f.index + 1,
-        );
         let mut took = false;
-        while next < head && self.inflight.len() < self.cfg.axil_depth {
-            let op = self.map.slot(next, shm::SLOT_OP).load(Ordering::Relaxed);
-            let addr = self.map.slot(next, shm::SLOT_ADDR).load(Ordering::Relaxed);
-            let data = self.map.slot(next, shm::SLOT_DATA).load(Ordering::Relaxed);
-            let addr_ok = addr % 4 == 0 && addr <= 0xfffc;
-            if self.trace {
-                eprintln!(
-                    "toe-sim: cycle {} mailbox #{next}: op {op} addr {addr:#06x} data {data:#x}",
-                    self.h.cycle()
-                );
+        if let Some(lane) = self.reset_waits {
+            if self.outstanding > 0 {
+                return false;
             }
-            let ticket = match op {
-                shm::OP_READ if addr_ok => {
-                    self.stats.register_reads += 1;
-                    Some(self.h.axil.read(addr))
-                }
-                shm::OP_WRITE if addr_ok => {
-                    self.stats.register_writes += 1;
-                    Some(self.h.axil.write(addr, data))
-                }
-                shm::OP_RESET if self.inflight.is_empty() => {
-                    self.stats.resets += 1;
-                    self.h.function_reset(16);
-                    None
-                }
-                // A reset waits until earlier accesses are done.
-                shm::OP_RESET => break,
-                _ => {
-                    self.stats.bad_requests += 1;
-                    self.map
-                        .slot(next, shm::SLOT_DATA)
-                        .store(!0, Ordering::Relaxed);
-                    self.map
-                        .slot(next, shm::SLOT_STATUS)
-                        .store(shm::STATUS_BAD_OP, Ordering::Relaxed);
-                    None
-                }
+            self.reset_waits = None;
+            let Take::Taken = self.take_one(lane) else {
+                unreachable!("a reset with nothing in flight is performed")
             };
-            self.inflight.push_back(InFlight {
-                index: next,
-                ticket,
-            });
-            next += 1;
             took = true;
         }
-        took
-    }
-
-    /// Completes finished requests in order.
-    fn complete_requests(&mut self) {
-        while let Some(f) = self.inflight.front() {
-            let index = f.index;
-            match f.ticket {
-                Some(t) => {
-                    let Some(res) = self.h.axil.take(t) else {
-                        break;
-                    };
-                    let (data, resp) = match res {
-                        AxilResult::Read { data, resp, .. } => (data, resp),
-                        AxilResult::Write { resp, .. } => (0, resp),
-                    };
-                    let ok = resp == 0;
-                    self.map
-                        .slot(index, shm::SLOT_DATA)
-                        .store(if ok { data } else { !0 }, Ordering::Relaxed);
-                    self.map.slot(index, shm::SLOT_STATUS).store(
-                        if ok {
-                            shm::STATUS_OK
-                        } else {
-                            shm::STATUS_ERROR
-                        },
-                        Ordering::Relaxed,
-                    );
+        let lanes = self.inflight.len();
+        let start = self.rotor;
+        self.rotor = (self.rotor + 1) % lanes;
+        loop {
+            let mut progress = false;
+            for i in 0..lanes {
+                if self.outstanding >= self.cfg.axil_depth {
+                    return took;
                 }
-                None => {
-                    if self.map.slot(index, shm::SLOT_OP).load(Ordering::Relaxed) == shm::OP_RESET {
-                        self.map
-                            .slot(index, shm::SLOT_STATUS)
-                            .store(shm::STATUS_OK, Ordering::Relaxed);
+                let lane = (start + i) % lanes;
+                if self.next[lane] >= self.map.view.head(lane).load(Ordering::Acquire) {
+                    continue;
+                }
+                match self.take_one(lane) {
+                    Take::Taken => {
+                        progress = true;
+                        took = true;
+                    }
+                    Take::ResetWaits => {
+                        self.reset_waits = Some(lane);
+                        return took;
                     }
                 }
             }
-            self.inflight.pop_front();
-            self.map
-                .u64_at(shm::TAIL_OFF)
-                .store(index + 1, Ordering::Release);
+            if !progress {
+                return took;
+            }
+        }
+    }
+
+    /// Takes the next request of `lane` (the caller saw it published).
+    fn take_one(&mut self, lane: usize) -> Take {
+        let next = self.next[lane];
+        let op = self
+            .map
+            .slot(lane, next, shm::SLOT_OP)
+            .load(Ordering::Relaxed);
+        let addr = self
+            .map
+            .slot(lane, next, shm::SLOT_ADDR)
+            .load(Ordering::Relaxed);
+        let data = self
+            .map
+            .slot(lane, next, shm::SLOT_DATA)
+            .load(Ordering::Relaxed);
+        let addr_ok = addr % 4 == 0 && addr <= 0xfffc;
+        let ticket = match op {
+            shm::OP_READ if addr_ok => {
+                self.stats.register_reads += 1;
+                Some(self.h.axil.read(addr))
+            }
+            shm::OP_WRITE if addr_ok => {
+                self.stats.register_writes += 1;
+                Some(self.h.axil.write(addr, data))
+            }
+            shm::OP_RESET if self.outstanding == 0 => {
+                self.stats.resets += 1;
+                self.h.function_reset(16);
+                None
+            }
+            // A reset waits until earlier accesses (of every lane) are done.
+            shm::OP_RESET => return Take::ResetWaits,
+            _ => {
+                self.stats.bad_requests += 1;
+                self.map
+                    .slot(lane, next, shm::SLOT_DATA)
+                    .store(!0, Ordering::Relaxed);
+                self.map
+                    .slot(lane, next, shm::SLOT_STATUS)
+                    .store(shm::STATUS_BAD_OP, Ordering::Relaxed);
+                None
+            }
+        };
+        if self.trace {
+            eprintln!(
+                "toe-sim: cycle {} lane {lane} mailbox #{next}: op {op} addr {addr:#06x} data {data:#x}",
+                self.h.cycle()
+            );
+        }
+        self.stats.lane_requests[lane] += 1;
+        self.next[lane] = next + 1;
+        self.inflight[lane].push_back(InFlight {
+            index: next,
+            ticket,
+        });
+        self.outstanding += 1;
+        Take::Taken
+    }
+
+    /// Completes finished requests, in order within each lane.
+    fn complete_requests(&mut self) {
+        if self.outstanding == 0 {
+            return;
+        }
+        for lane in 0..self.inflight.len() {
+            while let Some(f) = self.inflight[lane].front() {
+                let index = f.index;
+                match f.ticket {
+                    Some(t) => {
+                        let Some(res) = self.h.axil.take(t) else {
+                            break;
+                        };
+                        let (data, resp) = match res {
+                            AxilResult::Read { data, resp, .. } => (data, resp),
+                            AxilResult::Write { resp, .. } => (0, resp),
+                        };
+                        let ok = resp == 0;
+                        self.map
+                            .slot(lane, index, shm::SLOT_DATA)
+                            .store(if ok { data } else { !0 }, Ordering::Relaxed);
+                        self.map.slot(lane, index, shm::SLOT_STATUS).store(
+                            if ok {
+                                shm::STATUS_OK
+                            } else {
+                                shm::STATUS_ERROR
+                            },
+                            Ordering::Relaxed,
+                        );
+                    }
+                    None => {
+                        if self
+                            .map
+                            .slot(lane, index, shm::SLOT_OP)
+                            .load(Ordering::Relaxed)
+                            == shm::OP_RESET
+                        {
+                            self.map
+                                .slot(lane, index, shm::SLOT_STATUS)
+                                .store(shm::STATUS_OK, Ordering::Relaxed);
+                        }
+                    }
+                }
+                self.inflight[lane].pop_front();
+                self.outstanding -= 1;
+                self.map.view.tail(lane).store(index + 1, Ordering::Release);
+            }
         }
     }
 
@@ -379,7 +485,8 @@ impl SimDevice {
                     .store(cycle, Ordering::Relaxed);
                 self.report_violations();
             }
-            busy |= !self.inflight.is_empty()
+            busy |= self.outstanding > 0
+                || self.reset_waits.is_some()
                 || !self.h.mac_rx.is_idle()
                 || !self.h.axi.is_idle()
                 || !self.h.axil.is_idle();

@@ -1,7 +1,11 @@
 //! The network layer on a NIC: received frames go through [`NetIf`],
 //! queued frames go out through the NIC's TX rings.
+//!
+//! The per-queue calls ([`Host::receive_on`], [`Host::flush_on`]) work on
+//! any [`QueueIo`]: queue `q` of a [`Nic`] used from one thread, or a
+//! [`crate::nic::NicQueue`] owned by the thread that runs it.
 use super::{NetIf, Received};
-use crate::nic::{Nic, Packet};
+use crate::nic::{Nic, Packet, QueueIo};
 use std::time::Duration;
 
 /// Per-call counts of [`Host::poll`].
@@ -61,13 +65,23 @@ impl Host {
         nic: &mut Nic,
         q: u32,
         now: Duration,
+        deliver: impl FnMut(Received<'_>),
+    ) -> usize {
+        self.receive_on(&mut nic.queue(q), now, deliver)
+    }
+
+    /// [`Host::receive`] on one queue handle.
+    pub fn receive_on<Q: QueueIo + ?Sized>(
+        &mut self,
+        io: &mut Q,
+        now: Duration,
         mut deliver: impl FnMut(Received<'_>),
     ) -> usize {
-        let n = nic.rx_burst(q, &mut self.rx, self.burst);
+        let n = io.rx_burst(&mut self.rx, self.burst);
         for p in self.rx.drain(..) {
             self.frame.resize(p.len, 0);
-            nic.read(&p, 0, &mut self.frame);
-            nic.free(p);
+            io.read(&p, 0, &mut self.frame);
+            io.free(p);
             match self.net.receive(&self.frame, now) {
                 r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r),
                 Received::Handled | Received::Dropped => {}
@@ -76,26 +90,34 @@ impl Host {
         n
     }
 
-    /// Moves queued frames into TX buffers and sends them; frames the NIC
-    /// cannot take yet stay queued (backpressure).  Returns frames sent.
+    /// Moves queued frames into TX buffers and sends them on queue
+    /// `tx_queue`; frames the NIC cannot take yet stay queued
+    /// (backpressure).  Returns frames sent.
     pub fn flush(&mut self, nic: &mut Nic) -> usize {
         let q = self.tx_queue;
+        self.flush_on(&mut nic.queue(q))
+    }
+
+    /// [`Host::flush`] on one queue handle (whatever `tx_queue` says).
+    /// Frames waiting in TX buffers (backpressure) belong to the queue they
+    /// were allocated on: keep flushing on that one.
+    pub fn flush_on<Q: QueueIo + ?Sized>(&mut self, io: &mut Q) -> usize {
         while self.tx.len() < 64 {
             let Some(f) = self.net.poll_transmit() else {
                 break;
             };
-            let Some(mut p) = nic.alloc(q) else {
+            let Some(mut p) = io.alloc() else {
                 self.net.unsend(f);
                 break;
             };
-            if f.len() > nic.buf_size() {
+            if f.len() > io.buf_size() {
                 // Cannot happen for frames the layer builds (MTU-bound).
-                nic.free(p);
+                io.free(p);
                 continue;
             }
-            nic.write(&mut p, 0, &f);
+            io.write(&mut p, 0, &f);
             self.tx.push(p);
         }
-        nic.tx_burst(q, &mut self.tx)
+        io.tx_burst(&mut self.tx)
     }
 }
