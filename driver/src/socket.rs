@@ -229,7 +229,10 @@ pub struct EndpointConfig {
 }
 
 impl EndpointConfig {
-    pub fn new(queue: u32, net: NetConfig) -> Self {
+    /// With the NIC's checksum offloads on (IPv4 and TCP, both ways); set
+    /// `net.checksum_offload = false` to compute them in software.
+    pub fn new(queue: u32, mut net: NetConfig) -> Self {
+        net.checksum_offload = true;
         EndpointConfig {
             queue,
             net,
@@ -344,15 +347,17 @@ impl Endpoint {
         let local = cfg.net.ip;
         let mut host = Host::new(NetIf::new(cfg.net.clone()));
         host.tx_queue = cfg.queue;
+        let mut tcp = TcpStack::new(
+            local,
+            cfg.tcp.clone(),
+            IsnGenerator::new(cfg.isn_key),
+            cfg.max_conns,
+        );
+        tcp.set_tx_checksum_offload(cfg.net.checksum_offload);
         Ok(Endpoint {
             queue: cfg.queue,
             host,
-            tcp: TcpStack::new(
-                local,
-                cfg.tcp.clone(),
-                IsnGenerator::new(cfg.isn_key),
-                cfg.max_conns,
-            ),
+            tcp,
             local,
             rss: rss_key.map(|k| (k, rss::spread_table(queue_pairs))),
             sockets: Vec::new(),
@@ -759,9 +764,10 @@ impl Endpoint {
                 dst,
                 protocol: IpProtocol::Tcp,
                 payload,
+                l4_verified,
             } = r
             {
-                tcp.on_packet(src, dst, payload, now);
+                tcp.on_packet_checked(src, dst, payload, l4_verified, now);
             }
         });
         self.host.net.poll(now);

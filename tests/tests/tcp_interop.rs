@@ -210,6 +210,7 @@ fn echo(loss_per_mille: u64, seed: u64) {
                 dst,
                 protocol: IpProtocol::Tcp,
                 payload,
+                ..
             } = r
             {
                 stack.on_packet(src, dst, payload, el);

@@ -81,8 +81,13 @@ impl Host {
         for p in self.rx.drain(..) {
             self.frame.resize(p.len, 0);
             io.read(&p, 0, &mut self.frame);
+            let f = p.cpl.flags;
             io.free(p);
-            match self.net.receive(&self.frame, now) {
+            let checks = super::RxChecks {
+                ip_ok: f & toe_contract::desc::CPL_IP_CSUM_OK != 0,
+                l4_ok: f & toe_contract::desc::CPL_TCP_CSUM_OK != 0,
+            };
+            match self.net.receive_checked(&self.frame, now, checks) {
                 r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r),
                 Received::Handled | Received::Dropped => {}
             }
@@ -116,6 +121,7 @@ impl Host {
                 continue;
             }
             io.write(&mut p, 0, &f);
+            p.tx_flags = f.tx_flags;
             self.tx.push(p);
         }
         io.tx_burst(&mut self.tx)

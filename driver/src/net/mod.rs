@@ -40,6 +40,11 @@ pub struct NetConfig {
     pub tx_capacity: usize,
     /// TTL of packets this host originates.
     pub ttl: u8,
+    /// Leave the IPv4 header checksum (and TCP's, see `tcp::stack`) to the
+    /// NIC: frames go out with the field zero and `tx_flags` asking for
+    /// insertion, and received frames the NIC verified are not summed again
+    /// (docs/semantics.md).  Off by default (a plain NIC may not offer it).
+    pub checksum_offload: bool,
 }
 
 impl NetConfig {
@@ -54,6 +59,7 @@ impl NetConfig {
             pending_timeout: Duration::from_secs(3),
             tx_capacity: 1024,
             ttl: 64,
+            checksum_offload: false,
         }
     }
 }
@@ -118,7 +124,36 @@ pub enum Received<'a> {
         dst: Ipv4Address,
         protocol: IpProtocol,
         payload: &'a [u8],
+        /// The NIC verified the transport checksum (TCP) as good.
+        l4_verified: bool,
     },
+}
+
+/// What the NIC verified of a received frame (from its completion).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RxChecks {
+    pub ip_ok: bool,
+    pub l4_ok: bool,
+}
+
+/// A frame to send and the TX offloads it asks for (`desc::TXF_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub bytes: Vec<u8>,
+    pub tx_flags: u16,
+}
+
+impl std::ops::Deref for Frame {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl AsRef<[u8]> for Frame {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// Largest IPv4 packet sent (Ethernet MTU).
@@ -128,8 +163,9 @@ pub struct NetIf {
     cfg: NetConfig,
     arp: ArpCache,
     /// (next hop, IPv4 packet, queued at).
-    pending: VecDeque<(Ipv4Address, Vec<u8>, Duration)>,
-    out: VecDeque<Vec<u8>>,
+    /// (next hop, IPv4 packet, its TX flags, queued at).
+    pending: VecDeque<(Ipv4Address, Vec<u8>, u16, Duration)>,
+    out: VecDeque<Frame>,
     ident: u16,
     stats: NetStats,
 }
@@ -161,7 +197,7 @@ impl NetIf {
     }
 
     /// Next frame to send, oldest first.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+    pub fn poll_transmit(&mut self) -> Option<Frame> {
         let f = self.out.pop_front();
         if f.is_some() {
             self.stats.tx_frames += 1;
@@ -170,7 +206,7 @@ impl NetIf {
     }
 
     /// Puts a frame back at the front (the NIC could not take it).
-    pub fn unsend(&mut self, frame: Vec<u8>) {
+    pub fn unsend(&mut self, frame: Frame) {
         self.stats.tx_frames -= 1;
         self.out.push_front(frame);
     }
@@ -199,7 +235,10 @@ impl NetIf {
             self.stats.drop_tx_full += 1;
             return false;
         }
-        self.out.push_back(frame);
+        self.out.push_back(Frame {
+            bytes: frame,
+            tx_flags: 0,
+        });
         true
     }
 
@@ -243,6 +282,23 @@ impl NetIf {
 
     /// Handles one received frame at time `now`.
     pub fn receive<'a>(&mut self, frame: &'a [u8], now: Duration) -> Received<'a> {
+        self.receive_checked(frame, now, RxChecks::default())
+    }
+
+    /// [`NetIf::receive`] of a frame whose checksums the NIC verified as
+    /// `checks` says: those are trusted (with `checksum_offload` on), the
+    /// others are verified here.
+    pub fn receive_checked<'a>(
+        &mut self,
+        frame: &'a [u8],
+        now: Duration,
+        checks: RxChecks,
+    ) -> Received<'a> {
+        let checks = if self.cfg.checksum_offload {
+            checks
+        } else {
+            RxChecks::default()
+        };
         self.stats.rx_frames += 1;
         let Ok(eth) = EthernetFrame::new_checked(frame) else {
             self.stats.drop_malformed += 1;
@@ -258,7 +314,7 @@ impl NetIf {
         let payload = &frame[EthernetFrame::<&[u8]>::header_len()..];
         match ethertype {
             EthernetProtocol::Arp => self.receive_arp(payload, now),
-            EthernetProtocol::Ipv4 => self.receive_ipv4(eth.src_addr(), payload, now),
+            EthernetProtocol::Ipv4 => self.receive_ipv4(eth.src_addr(), payload, now, checks),
             _ => {
                 self.stats.drop_unsupported += 1;
                 Received::Dropped
@@ -310,6 +366,7 @@ impl NetIf {
         src_mac: EthernetAddress,
         payload: &'a [u8],
         now: Duration,
+        checks: RxChecks,
     ) -> Received<'a> {
         let Ok(pkt) = Ipv4Packet::new_checked(payload) else {
             self.stats.drop_malformed += 1;
@@ -319,7 +376,7 @@ impl NetIf {
             self.stats.drop_malformed += 1;
             return Received::Dropped;
         }
-        if !pkt.verify_checksum() {
+        if !checks.ip_ok && !pkt.verify_checksum() {
             self.stats.drop_bad_checksum += 1;
             return Received::Dropped;
         }
@@ -350,6 +407,7 @@ impl NetIf {
             dst,
             protocol,
             payload: body,
+            l4_verified: checks.l4_ok && protocol == IpProtocol::Tcp,
         }
     }
 
@@ -376,6 +434,7 @@ impl NetIf {
                 dst,
                 protocol: IpProtocol::Icmp,
                 payload: body,
+                l4_verified: false,
             };
         };
         match repr {
@@ -421,6 +480,7 @@ impl NetIf {
                     dst,
                     protocol: IpProtocol::Icmp,
                     payload: body,
+                    l4_verified: false,
                 }
             }
         }
@@ -456,6 +516,14 @@ impl NetIf {
         let ident = self.ident;
         self.ident = self.ident.wrapping_add(1);
         let total = repr.buffer_len() + payload.len();
+        let offload = self.cfg.checksum_offload;
+        let tx_flags = if !offload {
+            0
+        } else if protocol == IpProtocol::Tcp {
+            toe_contract::desc::TXF_CSUM_IP | toe_contract::desc::TXF_CSUM_TCP
+        } else {
+            toe_contract::desc::TXF_CSUM_IP
+        };
         let fill = |b: &mut [u8]| {
             let mut p = Ipv4Packet::new_unchecked(b);
             repr.emit(&mut p, &csum());
@@ -463,7 +531,11 @@ impl NetIf {
             // any value for atomic datagrams; a counter is conventional).
             p.set_ident(ident);
             p.set_dont_frag(true);
-            p.fill_checksum();
+            if offload {
+                p.set_checksum(0);
+            } else {
+                p.fill_checksum();
+            }
             p.payload_mut().copy_from_slice(payload);
         };
         let dst_mac = if dst.is_broadcast() || dst == self.broadcast() {
@@ -476,7 +548,7 @@ impl NetIf {
             // payload.
             Some(mac) => {
                 let f = self.eth_frame(mac, EthernetProtocol::Ipv4, total, fill);
-                self.out.push_back(f);
+                self.out.push_back(Frame { bytes: f, tx_flags });
             }
             None => {
                 if self.pending.len() >= self.cfg.pending_capacity {
@@ -484,7 +556,7 @@ impl NetIf {
                 }
                 let mut ip = vec![0u8; total];
                 fill(&mut ip);
-                self.pending.push_back((next_hop, ip, now));
+                self.pending.push_back((next_hop, ip, tx_flags, now));
                 self.request(next_hop, now);
             }
         }
@@ -507,7 +579,7 @@ impl NetIf {
 
     fn flush_pending(&mut self, ip: Ipv4Address, mac: EthernetAddress) {
         let mut keep = VecDeque::new();
-        while let Some((hop, pkt, t)) = self.pending.pop_front() {
+        while let Some((hop, pkt, flags, t)) = self.pending.pop_front() {
             if hop == ip {
                 let f = self.eth_frame(mac, EthernetProtocol::Ipv4, pkt.len(), |b| {
                     b.copy_from_slice(&pkt)
@@ -515,9 +587,12 @@ impl NetIf {
                 // Resolution queue entries were admitted against the
                 // pending bound; the transmit queue may exceed its bound
                 // by at most that much.
-                self.out.push_back(f);
+                self.out.push_back(Frame {
+                    bytes: f,
+                    tx_flags: flags,
+                });
             } else {
-                keep.push_back((hop, pkt, t));
+                keep.push_back((hop, pkt, flags, t));
             }
         }
         self.pending = keep;
@@ -525,7 +600,7 @@ impl NetIf {
 
     /// Next hops that packets are waiting to be resolved for.
     pub fn unresolved(&self) -> Vec<Ipv4Address> {
-        let mut v: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _)| *h).collect();
+        let mut v: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _, _)| *h).collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -566,9 +641,9 @@ impl NetIf {
     pub fn poll(&mut self, now: Duration) {
         let timeout = self.cfg.pending_timeout;
         let before = self.pending.len();
-        self.pending.retain(|(_, _, t)| now < *t + timeout);
+        self.pending.retain(|(_, _, _, t)| now < *t + timeout);
         self.stats.drop_unresolved += (before - self.pending.len()) as u64;
-        let hops: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _)| *h).collect();
+        let hops: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _, _)| *h).collect();
         for h in hops {
             self.request(h, now);
         }

@@ -355,3 +355,53 @@ fn broadcast_echo_is_not_answered() {
     assert_eq!(n.receive(&f, T0), Received::Handled);
     assert!(n.poll_transmit().is_none());
 }
+
+/// With checksum offload on, IPv4 packets leave with the header checksum
+/// field zero and ask the NIC to insert it (and TCP's, for TCP); received
+/// frames are trusted only for what the NIC says it verified.
+#[test]
+fn checksum_offload_leaves_sums_to_the_nic_and_trusts_only_its_verdicts() {
+    use toe_contract::desc::{TXF_CSUM_IP, TXF_CSUM_TCP};
+    let mut cfg = NetConfig::new(US_MAC, US.octets(), 24);
+    cfg.checksum_offload = true;
+    let mut n = NetIf::new(cfg);
+    n.learn(PEER, PEER_MAC, T0);
+    n.send_ipv4(PEER, IpProtocol::Tcp, &[0u8; 20], T0).unwrap();
+    n.send_ipv4(PEER, IpProtocol::Udp, &[0u8; 8], T0).unwrap();
+    let tcp = n.poll_transmit().unwrap();
+    let udp = n.poll_transmit().unwrap();
+    assert_eq!(tcp.tx_flags, TXF_CSUM_IP | TXF_CSUM_TCP);
+    assert_eq!(udp.tx_flags, TXF_CSUM_IP);
+    let ip = Ipv4Packet::new_checked(&tcp[14..]).unwrap();
+    assert_eq!(ip.checksum(), 0, "left to the NIC");
+    // A frame with a broken IPv4 checksum: dropped unless the NIC verified
+    // it (then the NIC's verdict stands: it summed the bytes it received).
+    let mut f = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Tcp, &[0u8; 20]),
+    );
+    f[24] ^= 0xff;
+    assert_eq!(n.receive(&f, T0), Received::Dropped);
+    let checks = RxChecks {
+        ip_ok: true,
+        l4_ok: true,
+    };
+    match n.receive_checked(&f, T0, checks) {
+        Received::Ipv4 { l4_verified, .. } => assert!(l4_verified),
+        other => panic!("{other:?}"),
+    }
+    // Without offload, the NIC's verdicts are not used.
+    let mut plain = netif();
+    assert_eq!(plain.receive_checked(&f, T0, checks), Received::Dropped);
+    plain.learn(PEER, PEER_MAC, T0);
+    plain
+        .send_ipv4(PEER, IpProtocol::Tcp, &[0u8; 20], T0)
+        .unwrap();
+    let out = plain.poll_transmit().unwrap();
+    assert_eq!(out.tx_flags, 0);
+    assert!(Ipv4Packet::new_checked(&out[14..])
+        .unwrap()
+        .verify_checksum());
+}

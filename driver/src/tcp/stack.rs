@@ -72,10 +72,19 @@ pub struct TcpStack {
     max_conns: usize,
     next_port: u16,
     stats: StackStats,
+    /// TCP checksums of outgoing segments left to the NIC.
+    tx_offload: bool,
 }
 
 fn csum() -> ChecksumCapabilities {
     ChecksumCapabilities::default()
+}
+
+/// Checksums left to the NIC (verified on RX, inserted on TX).
+fn no_csum() -> ChecksumCapabilities {
+    let mut c = ChecksumCapabilities::default();
+    c.tcp = smoltcp::phy::Checksum::None;
+    c
 }
 
 impl TcpStack {
@@ -95,11 +104,26 @@ impl TcpStack {
             max_conns,
             next_port: 49152,
             stats: StackStats::default(),
+            tx_offload: false,
         }
     }
 
     pub fn stats(&self) -> StackStats {
         self.stats
+    }
+
+    /// Leave the TCP checksum of outgoing segments to the NIC (the field is
+    /// sent as zero; the network layer asks for insertion).
+    pub fn set_tx_checksum_offload(&mut self, on: bool) {
+        self.tx_offload = on;
+    }
+
+    fn tx_caps(&self) -> ChecksumCapabilities {
+        if self.tx_offload {
+            no_csum()
+        } else {
+            csum()
+        }
     }
 
     pub fn listen(&mut self, port: u16, backlog: usize) {
@@ -154,7 +178,10 @@ impl TcpStack {
     /// Connections waiting in the accept queue of the listener on `port`.
     pub fn acceptable(&self, port: u16) -> usize {
         self.listeners.get(&port).map_or(0, |l| {
-            l.ready.iter().filter(|h| self.conns.contains_key(h)).count()
+            l.ready
+                .iter()
+                .filter(|h| self.conns.contains_key(h))
+                .count()
         })
     }
 
@@ -165,7 +192,7 @@ impl TcpStack {
             if let Some(seg) = c.abort() {
                 self.stats.rst_sent += 1;
                 self.out
-                    .push_back((h.1, emit(self.ip, h.1, h.0, h.2, &seg)));
+                    .push_back((h.1, emit_with(self.tx_caps(), self.ip, h.1, h.0, h.2, &seg)));
             }
         }
         self.forget_pending(h);
@@ -230,7 +257,11 @@ impl TcpStack {
     /// Forgets connections that have ended (found by the last dispatch).
     pub fn reap(&mut self) {
         for h in std::mem::take(&mut self.closed) {
-            if self.conns.get(&h).is_some_and(|c| c.state() == State::Closed) {
+            if self
+                .conns
+                .get(&h)
+                .is_some_and(|c| c.state() == State::Closed)
+            {
                 self.conns.remove(&h);
                 self.forget_pending(h);
             }
@@ -247,13 +278,27 @@ impl TcpStack {
 
     /// A TCP packet (`tcp`: header and payload) from `src` to `dst`.
     pub fn on_packet(&mut self, src: Ipv4Addr, dst: Ipv4Addr, tcp: &[u8], now: Duration) {
+        self.on_packet_checked(src, dst, tcp, false, now)
+    }
+
+    /// [`TcpStack::on_packet`] for a segment whose checksum the NIC has
+    /// already verified (`verified`: not summed again).
+    pub fn on_packet_checked(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        verified: bool,
+        now: Duration,
+    ) {
         self.stats.rx_segments += 1;
         let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
         let Ok(pkt) = TcpPacket::new_checked(tcp) else {
             self.stats.rx_bad += 1;
             return;
         };
-        let Ok(repr) = TcpRepr::parse(&pkt, &s, &d, &csum()) else {
+        let caps = if verified { no_csum() } else { csum() };
+        let Ok(repr) = TcpRepr::parse(&pkt, &s, &d, &caps) else {
             self.stats.rx_bad += 1;
             return;
         };
@@ -304,7 +349,14 @@ impl TcpStack {
             ..Segment::default()
         };
         self.stats.rst_sent += 1;
-        let bytes = emit(self.ip, to, repr.dst_port, repr.src_port, &seg);
+        let bytes = emit_with(
+            self.tx_caps(),
+            self.ip,
+            to,
+            repr.dst_port,
+            repr.src_port,
+            &seg,
+        );
         self.out.push_back((to, bytes));
     }
 
@@ -336,6 +388,7 @@ impl TcpStack {
     /// Every TCP packet to send now: (destination, TCP header + payload).
     pub fn dispatch(&mut self, now: Duration) -> Vec<(Ipv4Addr, Vec<u8>)> {
         let mut v: Vec<(Ipv4Addr, Vec<u8>)> = self.out.drain(..).collect();
+        let caps = self.tx_caps();
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
@@ -344,7 +397,7 @@ impl TcpStack {
                 continue;
             };
             while let Some(seg) = c.dispatch(now) {
-                v.push((h.1, emit(self.ip, h.1, h.0, h.2, &seg)));
+                v.push((h.1, emit_with(caps.clone(), self.ip, h.1, h.0, h.2, &seg)));
             }
             if let Some(t) = c.poll_at() {
                 self.timers.push(Reverse((t, h)));
@@ -410,6 +463,18 @@ fn to_segment(r: &TcpRepr) -> Segment {
 
 /// Builds the TCP packet for `seg` with its checksum.
 pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment) -> Vec<u8> {
+    emit_with(csum(), src, dst, sport, dport, seg)
+}
+
+/// [`emit`], with the checksum computed or not as `caps` says.
+fn emit_with(
+    caps: ChecksumCapabilities,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    sport: u16,
+    dport: u16,
+    seg: &Segment,
+) -> Vec<u8> {
     let control = if seg.syn {
         TcpControl::Syn
     } else if seg.rst {
@@ -444,7 +509,7 @@ pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment)
         &mut TcpPacket::new_unchecked(&mut buf[..]),
         &IpAddress::Ipv4(src),
         &IpAddress::Ipv4(dst),
-        &csum(),
+        &caps,
     );
     buf
 }
