@@ -47,7 +47,7 @@ use crate::net::{Host, NetConfig, NetIf, Received, SendError};
 use crate::nic::{Nic, NicQueue, QueueIo};
 use crate::tcp::conn::{Closed, Config, State};
 use crate::tcp::isn::IsnGenerator;
-use crate::tcp::stack::{Handle, StackStats, TcpStack};
+use crate::tcp::stack::{Handle, Outgoing, StackStats, TcpStack};
 use smoltcp::wire::{EthernetAddress, IpProtocol, Ipv4Address};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
@@ -301,7 +301,7 @@ pub struct Endpoint {
     orphans: HashSet<Handle>,
     listed: Vec<SocketId>,
     touched: Vec<Handle>,
-    out: VecDeque<(Ipv4Addr, Vec<u8>)>,
+    out: VecDeque<Outgoing>,
     neighbours: Option<Neighbours>,
     arp_generation: u64,
     stats: EndpointStats,
@@ -783,17 +783,22 @@ impl Endpoint {
 
     /// Segments out through the network layer and onto the TX ring.
     fn transmit<Q: QueueIo + ?Sized>(&mut self, io: &mut Q, now: Duration) {
-        self.out.extend(self.tcp.dispatch(now));
+        self.tcp.dispatch_into(now, &mut self.out);
         // Connections that completed a handshake in dispatch join their
         // listener's accept queue: readiness.
         self.tcp.take_touched(&mut self.touched);
         self.settle_touched();
-        while let Some((dst, seg)) = self.out.pop_front() {
-            match self.host.net.send_ipv4(dst, IpProtocol::Tcp, &seg, now) {
+        while let Some(o) = self.out.pop_front() {
+            // The TCP packet is built straight into the frame.
+            match self
+                .host
+                .net
+                .send_ipv4_with(o.dst, IpProtocol::Tcp, o.len(), now, |b| o.emit(b))
+            {
                 Ok(()) => {}
                 Err(SendError::WouldBlock) => {
                     self.stats.tx_waits += 1;
-                    self.out.push_front((dst, seg));
+                    self.out.push_front(o);
                     break;
                 }
                 // Segments are built within the MSS; a route missing for a

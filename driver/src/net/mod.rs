@@ -495,14 +495,29 @@ impl NetIf {
         payload: &[u8],
         now: Duration,
     ) -> Result<(), SendError> {
+        self.send_ipv4_with(dst, protocol, payload.len(), now, |b| {
+            b.copy_from_slice(payload)
+        })
+    }
+
+    /// [`NetIf::send_ipv4`] with the `len` payload bytes written by `fill`
+    /// straight into the frame (no intermediate buffer).
+    pub fn send_ipv4_with(
+        &mut self,
+        dst: Ipv4Address,
+        protocol: IpProtocol,
+        len: usize,
+        now: Duration,
+        fill_payload: impl FnOnce(&mut [u8]),
+    ) -> Result<(), SendError> {
         let repr = Ipv4Repr {
             src_addr: self.cfg.ip,
             dst_addr: dst,
             next_header: protocol,
-            payload_len: payload.len(),
+            payload_len: len,
             hop_limit: self.cfg.ttl,
         };
-        if repr.buffer_len() + payload.len() > MTU {
+        if repr.buffer_len() + len > MTU {
             return Err(SendError::TooBig);
         }
         let next_hop = if self.on_link(dst) {
@@ -515,7 +530,7 @@ impl NetIf {
         }
         let ident = self.ident;
         self.ident = self.ident.wrapping_add(1);
-        let total = repr.buffer_len() + payload.len();
+        let total = repr.buffer_len() + len;
         let offload = self.cfg.checksum_offload;
         let tx_flags = if !offload {
             0
@@ -536,7 +551,7 @@ impl NetIf {
             } else {
                 p.fill_checksum();
             }
-            p.payload_mut().copy_from_slice(payload);
+            fill_payload(p.payload_mut());
         };
         let dst_mac = if dst.is_broadcast() || dst == self.broadcast() {
             Some(EthernetAddress::BROADCAST)

@@ -19,6 +19,45 @@ use std::time::Duration;
 /// A connection: (local port, remote address, remote port).
 pub type Handle = (u16, Ipv4Addr, u16);
 
+/// A segment ready to go out: built into a frame by [`Outgoing::emit`]
+/// where the network layer wants it, without an intermediate buffer.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub dst: Ipv4Addr,
+    src: Ipv4Addr,
+    sport: u16,
+    dport: u16,
+    seg: Segment,
+    /// Leave the checksum to the NIC.
+    offload: bool,
+}
+
+impl Outgoing {
+    /// Bytes of the TCP packet (header, options, payload).
+    pub fn len(&self) -> usize {
+        tcp_repr(self.sport, self.dport, &self.seg).buffer_len()
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+    /// Writes the TCP packet into `buf` (exactly [`Outgoing::len`] bytes).
+    pub fn emit(&self, buf: &mut [u8]) {
+        let caps = if self.offload { no_csum() } else { csum() };
+        tcp_repr(self.sport, self.dport, &self.seg).emit(
+            &mut TcpPacket::new_unchecked(buf),
+            &IpAddress::Ipv4(self.src),
+            &IpAddress::Ipv4(self.dst),
+            &caps,
+        );
+    }
+    /// The TCP packet as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = vec![0u8; self.len()];
+        self.emit(&mut v);
+        v
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackStats {
     pub rx_segments: u64,
@@ -53,7 +92,7 @@ pub struct TcpStack {
     conns: Map<Handle, Conn>,
     /// Which listener a connection came from, until accepted.
     pending: Map<Handle, u16>,
-    out: VecDeque<(Ipv4Addr, Vec<u8>)>,
+    out: VecDeque<Outgoing>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
     /// handshake completed), so a socket layer recomputes readiness for
@@ -118,11 +157,14 @@ impl TcpStack {
         self.tx_offload = on;
     }
 
-    fn tx_caps(&self) -> ChecksumCapabilities {
-        if self.tx_offload {
-            no_csum()
-        } else {
-            csum()
+    fn outgoing(&self, dst: Ipv4Addr, sport: u16, dport: u16, seg: Segment) -> Outgoing {
+        Outgoing {
+            dst,
+            src: self.ip,
+            sport,
+            dport,
+            seg,
+            offload: self.tx_offload,
         }
     }
 
@@ -191,8 +233,8 @@ impl TcpStack {
         if let Some(mut c) = self.conns.remove(&h) {
             if let Some(seg) = c.abort() {
                 self.stats.rst_sent += 1;
-                self.out
-                    .push_back((h.1, emit_with(self.tx_caps(), self.ip, h.1, h.0, h.2, &seg)));
+                let o = self.outgoing(h.1, h.0, h.2, seg);
+                self.out.push_back(o);
             }
         }
         self.forget_pending(h);
@@ -349,15 +391,8 @@ impl TcpStack {
             ..Segment::default()
         };
         self.stats.rst_sent += 1;
-        let bytes = emit_with(
-            self.tx_caps(),
-            self.ip,
-            to,
-            repr.dst_port,
-            repr.src_port,
-            &seg,
-        );
-        self.out.push_back((to, bytes));
+        let o = self.outgoing(to, repr.dst_port, repr.src_port, seg);
+        self.out.push_back(o);
     }
 
     /// Timers due at `now`.
@@ -387,8 +422,16 @@ impl TcpStack {
 
     /// Every TCP packet to send now: (destination, TCP header + payload).
     pub fn dispatch(&mut self, now: Duration) -> Vec<(Ipv4Addr, Vec<u8>)> {
-        let mut v: Vec<(Ipv4Addr, Vec<u8>)> = self.out.drain(..).collect();
-        let caps = self.tx_caps();
+        let mut v = Vec::new();
+        self.dispatch_into(now, &mut v);
+        v.into_iter().map(|o| (o.dst, o.to_bytes())).collect()
+    }
+
+    /// Every segment to send now, appended to `v` (built into frames by the
+    /// caller, [`Outgoing::emit`]).
+    pub fn dispatch_into(&mut self, now: Duration, v: &mut impl Extend<Outgoing>) {
+        v.extend(self.out.drain(..));
+        let (ip, offload) = (self.ip, self.tx_offload);
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
@@ -397,7 +440,14 @@ impl TcpStack {
                 continue;
             };
             while let Some(seg) = c.dispatch(now) {
-                v.push((h.1, emit_with(caps.clone(), self.ip, h.1, h.0, h.2, &seg)));
+                v.extend(Some(Outgoing {
+                    dst: h.1,
+                    src: ip,
+                    sport: h.0,
+                    dport: h.2,
+                    seg,
+                    offload,
+                }));
             }
             if let Some(t) = c.poll_at() {
                 self.timers.push(Reverse((t, h)));
@@ -423,7 +473,6 @@ impl TcpStack {
         if self.timers.len() > 2 * self.conns.len() + 64 {
             self.rebuild_timers();
         }
-        v
     }
 
     fn rebuild_timers(&mut self) {
@@ -463,18 +512,19 @@ fn to_segment(r: &TcpRepr) -> Segment {
 
 /// Builds the TCP packet for `seg` with its checksum.
 pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment) -> Vec<u8> {
-    emit_with(csum(), src, dst, sport, dport, seg)
+    Outgoing {
+        dst,
+        src,
+        sport,
+        dport,
+        seg: seg.clone(),
+        offload: false,
+    }
+    .to_bytes()
 }
 
-/// [`emit`], with the checksum computed or not as `caps` says.
-fn emit_with(
-    caps: ChecksumCapabilities,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    sport: u16,
-    dport: u16,
-    seg: &Segment,
-) -> Vec<u8> {
+/// The smoltcp representation of `seg` between the two ports.
+fn tcp_repr(sport: u16, dport: u16, seg: &Segment) -> TcpRepr<'_> {
     let control = if seg.syn {
         TcpControl::Syn
     } else if seg.rst {
@@ -490,7 +540,7 @@ fn emit_with(
     for (i, (a, b)) in seg.sack.iter().take(3).enumerate() {
         sack[i] = Some((a.0, b.0));
     }
-    let repr = TcpRepr {
+    TcpRepr {
         src_port: sport,
         dst_port: dport,
         control,
@@ -503,13 +553,5 @@ fn emit_with(
         sack_ranges: sack,
         timestamp: seg.ts.map(|(v, e)| TcpTimestampRepr::new(v, e)),
         payload: &seg.payload,
-    };
-    let mut buf = vec![0u8; repr.buffer_len()];
-    repr.emit(
-        &mut TcpPacket::new_unchecked(&mut buf[..]),
-        &IpAddress::Ipv4(src),
-        &IpAddress::Ipv4(dst),
-        &caps,
-    );
-    buf
+    }
 }
