@@ -1,0 +1,325 @@
+//! The SYN-ACK's header fields from a SYN's parsed fields: the SYN cookie
+//! (through [`SipHash24`]), the acknowledgment number and the options to
+//! offer.  Fully pipelined: one SYN per cycle, no backpressure, the answer
+//! [`SYNACK_LATENCY`] cycles later.  Frame building (Ethernet/IPv4/TCP
+//! bytes, checksums) is a later block.
+//!
+//! It computes what `toe_model::cookie::syn_ack` computes, for a
+//! configuration whose current key slot holds a key (the block is given the
+//! key itself; whether the slot is valid, and thus whether a SYN is answered
+//! at all, is decided before it):
+//!
+//! * the MSS class ([`toe_contract::setup::mss_class`]: the largest table
+//!   entry not above the client's MSS, 536 when the SYN carries none; for an
+//!   unsorted table exactly the model's scan, computed as nine parallel
+//!   comparisons and a little logic);
+//! * the 24-byte message ([`toe_contract::setup::message`]):
+//!   `m0 = cip | sip << 32`, `m1 = cport | sport << 16 | isn << 32`,
+//!   `m2 = t | class << 32`;
+//! * the cookie ([`toe_contract::setup::cookie`]):
+//!   `(t & 7) << 29 | class << 27 | slot << 26 | (hash & 0x3FF_FFFF)`;
+//! * `ack = isn + 1`, our window, our MSS (always offered);
+//! * when the SYN carries timestamps: TSval = `ts_encode(ts_now, client
+//!   wscale, SACK-permitted)` (the NIC's clock with its low 6 bits replaced:
+//!   bits 3:0 the client's window scale, at most 14, 15 for none; bit 4
+//!   SACK-permitted), TSecr = the client's TSval, our window scale if the
+//!   client sent one, SACK-permitted if the client did.  Without timestamps
+//!   neither window scale nor SACK is offered (nowhere to keep the client's).
+//!
+//! Fields not offered read 0 (`out_ws` without `out_ws_present`, `out_tsval`
+//! and `out_tsecr` without `out_ts_present`).  Addresses are 32-bit numbers
+//! with the first byte most significant; `out_src_*` is the SYN's
+//! destination (us), `out_dst_*` its source (the client).
+//!
+//! ## Timing
+//!
+//! Everything, configuration included (`cookie_t`, `ts_now`, the key, the
+//! MSS table, our MSS, window scale and window), is sampled with the SYN in
+//! the cycle `in_valid` is high, so a change of configuration never mixes
+//! into a SYN already in flight.  The SYN presented in cycle `n` is on the
+//! outputs in cycle `n + SYNACK_LATENCY` (= `SIPHASH_LATENCY` = 12): the
+//! message goes straight into the SipHash block (the class logic, about four
+//! LUT levels after the input registers, ends in its message registers),
+//! the other fields travel in a 12-stage delay line beside it, and the
+//! outputs are registers (the cookie is wiring around the hash register).
+//! `in_tag` rides in the SipHash block's tag.  `rst` (synchronous) clears
+//! every register; a reset in cycle `r` drops the SYNs of cycles `r - 11`
+//! to `r`.
+use super::siphash::{SipHash24, SIPHASH_LATENCY, SIPHASH_TAG_BITS};
+use rust_hdl::prelude::*;
+
+/// Cycles from a SYN on the inputs to its SYN-ACK fields on the outputs.
+pub const SYNACK_LATENCY: usize = SIPHASH_LATENCY;
+// The kernel names the last delay stage as [11] (rust-hdl resolves array
+// indices textually, without constants).
+const _: () = assert!(SIPHASH_LATENCY == 12);
+/// Width of the sideband tag.
+pub const SYNACK_TAG_BITS: usize = SIPHASH_TAG_BITS;
+
+#[derive(LogicBlock, Default)]
+pub struct SynAckGen {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    // The SYN's parsed fields
+    pub in_valid: Signal<In, Bit>,
+    pub in_cip: Signal<In, Bits<32>>,
+    pub in_cport: Signal<In, Bits<16>>,
+    pub in_sip: Signal<In, Bits<32>>,
+    pub in_sport: Signal<In, Bits<16>>,
+    /// The client's initial sequence number (the SYN's seq).
+    pub in_isn: Signal<In, Bits<32>>,
+    pub in_mss_present: Signal<In, Bit>,
+    pub in_mss: Signal<In, Bits<16>>,
+    pub in_ws_present: Signal<In, Bit>,
+    pub in_ws: Signal<In, Bits<8>>,
+    pub in_sackp: Signal<In, Bit>,
+    pub in_ts_present: Signal<In, Bit>,
+    pub in_tsval: Signal<In, Bits<32>>,
+    pub in_tag: Signal<In, Bits<SYNACK_TAG_BITS>>,
+    // Configuration, sampled with each SYN
+    /// The cookie clock `t`.
+    pub cookie_t: Signal<In, Bits<32>>,
+    /// The timestamp clock (its low 6 bits are replaced).
+    pub ts_now: Signal<In, Bits<32>>,
+    /// The current key slot and its key, as two little-endian 64-bit halves
+    /// (key bytes 0-7 and 8-15).
+    pub key_slot: Signal<In, Bit>,
+    pub k0: Signal<In, Bits<64>>,
+    pub k1: Signal<In, Bits<64>>,
+    /// MSS table, entry i in bits 16i+15:16i.
+    pub mss_table: Signal<In, Bits<64>>,
+    pub our_mss: Signal<In, Bits<16>>,
+    /// Our window scale (0 to 14).
+    pub our_ws: Signal<In, Bits<4>>,
+    pub our_window: Signal<In, Bits<16>>,
+    // The SYN-ACK's fields, SYNACK_LATENCY cycles later
+    pub out_valid: Signal<Out, Bit>,
+    pub out_tag: Signal<Out, Bits<SYNACK_TAG_BITS>>,
+    pub out_src_ip: Signal<Out, Bits<32>>,
+    pub out_src_port: Signal<Out, Bits<16>>,
+    pub out_dst_ip: Signal<Out, Bits<32>>,
+    pub out_dst_port: Signal<Out, Bits<16>>,
+    /// The cookie.
+    pub out_seq: Signal<Out, Bits<32>>,
+    pub out_ack: Signal<Out, Bits<32>>,
+    pub out_window: Signal<Out, Bits<16>>,
+    pub out_mss: Signal<Out, Bits<16>>,
+    pub out_ws_present: Signal<Out, Bit>,
+    pub out_ws: Signal<Out, Bits<4>>,
+    pub out_sackp: Signal<Out, Bit>,
+    pub out_ts_present: Signal<Out, Bit>,
+    pub out_tsval: Signal<Out, Bits<32>>,
+    pub out_tsecr: Signal<Out, Bits<32>>,
+    sip: SipHash24,
+    // Delay line: stage i holds the SYN of i + 1 cycles ago.
+    d_cip: [DFF<Bits<32>>; SIPHASH_LATENCY],
+    d_cport: [DFF<Bits<16>>; SIPHASH_LATENCY],
+    d_sip: [DFF<Bits<32>>; SIPHASH_LATENCY],
+    d_sport: [DFF<Bits<16>>; SIPHASH_LATENCY],
+    d_ack: [DFF<Bits<32>>; SIPHASH_LATENCY],
+    /// The cookie's bits 31:26: t mod 8, MSS class, key slot.
+    d_chi: [DFF<Bits<6>>; SIPHASH_LATENCY],
+    d_window: [DFF<Bits<16>>; SIPHASH_LATENCY],
+    d_mss: [DFF<Bits<16>>; SIPHASH_LATENCY],
+    /// The options offered: bit 0 window scale, bits 4:1 ours, bit 5
+    /// SACK-permitted, bit 6 timestamps.
+    d_opt: [DFF<Bits<7>>; SIPHASH_LATENCY],
+    d_tsval: [DFF<Bits<32>>; SIPHASH_LATENCY],
+    d_tsecr: [DFF<Bits<32>>; SIPHASH_LATENCY],
+    // Scratch: the MSS class
+    mss_eff: Signal<Local, Bits<16>>,
+    tm0: Signal<Local, Bits<16>>,
+    tm1: Signal<Local, Bits<16>>,
+    tm2: Signal<Local, Bits<16>>,
+    tm3: Signal<Local, Bits<16>>,
+    le1: Signal<Local, Bit>,
+    le2: Signal<Local, Bit>,
+    le3: Signal<Local, Bit>,
+    ge10: Signal<Local, Bit>,
+    ge20: Signal<Local, Bit>,
+    ge21: Signal<Local, Bit>,
+    ge30: Signal<Local, Bit>,
+    ge31: Signal<Local, Bit>,
+    ge32: Signal<Local, Bit>,
+    b1: Signal<Local, Bit>,
+    c2: Signal<Local, Bit>,
+    c3: Signal<Local, Bit>,
+    cls: Signal<Local, Bits<2>>,
+    // Scratch: options
+    ws_enc: Signal<Local, Bits<4>>,
+    ts_enc: Signal<Local, Bits<32>>,
+    opt: Signal<Local, Bits<7>>,
+}
+
+impl Logic for SynAckGen {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, sip);
+        for i in 0..SIPHASH_LATENCY {
+            self.d_cip[i].clock.next = self.clock.val();
+            self.d_cport[i].clock.next = self.clock.val();
+            self.d_sip[i].clock.next = self.clock.val();
+            self.d_sport[i].clock.next = self.clock.val();
+            self.d_ack[i].clock.next = self.clock.val();
+            self.d_chi[i].clock.next = self.clock.val();
+            self.d_window[i].clock.next = self.clock.val();
+            self.d_mss[i].clock.next = self.clock.val();
+            self.d_opt[i].clock.next = self.clock.val();
+            self.d_tsval[i].clock.next = self.clock.val();
+            self.d_tsecr[i].clock.next = self.clock.val();
+        }
+        // ------------------------------------------------------ MSS class
+        // The model's scan (best = 0; for i in 1..4: if t[i] <= mss and
+        // t[i] >= t[best] then best = i), from parallel comparisons.
+        self.mss_eff.next = 536.into();
+        if self.in_mss_present.val() {
+            self.mss_eff.next = self.in_mss.val();
+        }
+        self.tm0.next = self.mss_table.val().get_bits::<16>(0);
+        self.tm1.next = self.mss_table.val().get_bits::<16>(16);
+        self.tm2.next = self.mss_table.val().get_bits::<16>(32);
+        self.tm3.next = self.mss_table.val().get_bits::<16>(48);
+        self.le1.next = self.tm1.val() <= self.mss_eff.val();
+        self.le2.next = self.tm2.val() <= self.mss_eff.val();
+        self.le3.next = self.tm3.val() <= self.mss_eff.val();
+        self.ge10.next = self.tm1.val() >= self.tm0.val();
+        self.ge20.next = self.tm2.val() >= self.tm0.val();
+        self.ge21.next = self.tm2.val() >= self.tm1.val();
+        self.ge30.next = self.tm3.val() >= self.tm0.val();
+        self.ge31.next = self.tm3.val() >= self.tm1.val();
+        self.ge32.next = self.tm3.val() >= self.tm2.val();
+        // b1: best is 1 after entry 1; c2: entry 2 taken; c3: entry 3 taken.
+        self.b1.next = self.le1.val() && self.ge10.val();
+        self.c2.next = self.le2.val()
+            && ((self.b1.val() && self.ge21.val()) || (!self.b1.val() && self.ge20.val()));
+        self.c3.next = self.le3.val()
+            && ((self.c2.val() && self.ge32.val())
+                || (!self.c2.val() && self.b1.val() && self.ge31.val())
+                || (!self.c2.val() && !self.b1.val() && self.ge30.val()));
+        self.cls.next = 0.into();
+        if self.b1.val() {
+            self.cls.next = 1.into();
+        }
+        if self.c2.val() {
+            self.cls.next = 2.into();
+        }
+        if self.c3.val() {
+            self.cls.next = 3.into();
+        }
+        // ------------------------------------------------------ the MAC
+        self.sip.rst.next = self.rst.val();
+        self.sip.in_valid.next = self.in_valid.val();
+        self.sip.k0.next = self.k0.val();
+        self.sip.k1.next = self.k1.val();
+        self.sip.m0.next =
+            bit_cast::<64, 32>(self.in_cip.val()) | (bit_cast::<64, 32>(self.in_sip.val()) << 32);
+        self.sip.m1.next = bit_cast::<64, 16>(self.in_cport.val())
+            | (bit_cast::<64, 16>(self.in_sport.val()) << 16)
+            | (bit_cast::<64, 32>(self.in_isn.val()) << 32);
+        self.sip.m2.next =
+            bit_cast::<64, 32>(self.cookie_t.val()) | (bit_cast::<64, 2>(self.cls.val()) << 32);
+        self.sip.in_tag.next = self.in_tag.val();
+        // ------------------------------------------------------ options
+        // TSval: the clock's low 6 bits replaced by the client's window
+        // scale (at most 14, 15 for none) and SACK-permitted.
+        self.ws_enc.next = 15.into();
+        if self.in_ws_present.val() {
+            self.ws_enc.next = bit_cast::<4, 8>(self.in_ws.val());
+            if self.in_ws.val() > 14 {
+                self.ws_enc.next = 14.into();
+            }
+        }
+        self.ts_enc.next =
+            (self.ts_now.val() & 0xFFFF_FFC0_u64) | bit_cast::<32, 4>(self.ws_enc.val());
+        if self.in_sackp.val() {
+            self.ts_enc.next = self.ts_enc.val() | 0x10;
+        }
+        self.opt.next = 0.into();
+        if self.in_ts_present.val() {
+            self.opt.next = 0x40.into();
+            if self.in_ws_present.val() {
+                self.opt.next = self.opt.val() | 1 | (bit_cast::<7, 4>(self.our_ws.val()) << 1);
+            }
+            if self.in_sackp.val() {
+                self.opt.next = self.opt.val() | 0x20;
+            }
+        }
+        // ------------------------------------------------------ delay line
+        self.d_cip[0].d.next = self.in_cip.val();
+        self.d_cport[0].d.next = self.in_cport.val();
+        self.d_sip[0].d.next = self.in_sip.val();
+        self.d_sport[0].d.next = self.in_sport.val();
+        self.d_ack[0].d.next = self.in_isn.val() + 1;
+        self.d_chi[0].d.next = (bit_cast::<6, 32>(self.cookie_t.val() & 7) << 3)
+            | (bit_cast::<6, 2>(self.cls.val()) << 1)
+            | bit_cast::<6, 1>(self.key_slot.val().into());
+        self.d_window[0].d.next = self.our_window.val();
+        self.d_mss[0].d.next = self.our_mss.val();
+        self.d_opt[0].d.next = self.opt.val();
+        self.d_tsval[0].d.next = 0.into();
+        self.d_tsecr[0].d.next = 0.into();
+        if self.in_ts_present.val() {
+            self.d_tsval[0].d.next = self.ts_enc.val();
+            self.d_tsecr[0].d.next = self.in_tsval.val();
+        }
+        for i in 1..SIPHASH_LATENCY {
+            self.d_cip[i].d.next = self.d_cip[i - 1].q.val();
+            self.d_cport[i].d.next = self.d_cport[i - 1].q.val();
+            self.d_sip[i].d.next = self.d_sip[i - 1].q.val();
+            self.d_sport[i].d.next = self.d_sport[i - 1].q.val();
+            self.d_ack[i].d.next = self.d_ack[i - 1].q.val();
+            self.d_chi[i].d.next = self.d_chi[i - 1].q.val();
+            self.d_window[i].d.next = self.d_window[i - 1].q.val();
+            self.d_mss[i].d.next = self.d_mss[i - 1].q.val();
+            self.d_opt[i].d.next = self.d_opt[i - 1].q.val();
+            self.d_tsval[i].d.next = self.d_tsval[i - 1].q.val();
+            self.d_tsecr[i].d.next = self.d_tsecr[i - 1].q.val();
+        }
+        if self.rst.val() {
+            for i in 0..SIPHASH_LATENCY {
+                self.d_cip[i].d.next = 0.into();
+                self.d_cport[i].d.next = 0.into();
+                self.d_sip[i].d.next = 0.into();
+                self.d_sport[i].d.next = 0.into();
+                self.d_ack[i].d.next = 0.into();
+                self.d_chi[i].d.next = 0.into();
+                self.d_window[i].d.next = 0.into();
+                self.d_mss[i].d.next = 0.into();
+                self.d_opt[i].d.next = 0.into();
+                self.d_tsval[i].d.next = 0.into();
+                self.d_tsecr[i].d.next = 0.into();
+            }
+        }
+        // ------------------------------------------------------ outputs
+        self.out_valid.next = self.sip.out_valid.val();
+        self.out_tag.next = self.sip.out_tag.val();
+        self.out_src_ip.next = self.d_sip[11].q.val();
+        self.out_src_port.next = self.d_sport[11].q.val();
+        self.out_dst_ip.next = self.d_cip[11].q.val();
+        self.out_dst_port.next = self.d_cport[11].q.val();
+        self.out_seq.next = (bit_cast::<32, 6>(self.d_chi[11].q.val()) << 26)
+            | bit_cast::<32, 64>(self.sip.hash.val() & 0x3FF_FFFF);
+        self.out_ack.next = self.d_ack[11].q.val();
+        self.out_window.next = self.d_window[11].q.val();
+        self.out_mss.next = self.d_mss[11].q.val();
+        self.out_ws_present.next = self.d_opt[11].q.val().get_bit(0);
+        self.out_ws.next = bit_cast::<4, 7>(self.d_opt[11].q.val() >> 1);
+        self.out_sackp.next = self.d_opt[11].q.val().get_bit(5);
+        self.out_ts_present.next = self.d_opt[11].q.val().get_bit(6);
+        self.out_tsval.next = self.d_tsval[11].q.val();
+        self.out_tsecr.next = self.d_tsecr[11].q.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_synack_generates_verilog() {
+        let mut uut = SynAckGen::default();
+        uut.connect_all();
+        let v = generate_verilog(&uut);
+        assert!(v.contains("module top("));
+    }
+}
