@@ -27,7 +27,7 @@ impl Cost {
     }
 }
 
-fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
@@ -77,7 +77,7 @@ impl Drop for Simd {
 }
 
 /// Instructions callgrind collected, from its stderr ("Collected : N").
-fn collected(stderr: &str) -> Option<u64> {
+pub(crate) fn collected(stderr: &str) -> Option<u64> {
     stderr
         .lines()
         .find_map(|l| l.split("Collected :").nth(1))

@@ -13,14 +13,11 @@
 //!   time at 250 MHz.  Both are bounded by the simulator (about 1 M
 //!   cycles/s), not by the stacks: they show the stacks keep the wire busy,
 //!   not what hardware would do.
+use crate::drvbench::{cargo, collected};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
 
 fn build() -> Result<std::path::PathBuf> {
     let st = Command::new(cargo())
@@ -63,13 +60,6 @@ pub struct Run {
     pub instructions: Option<u64>,
     /// The peer's report (JSON).
     pub peer: serde_json::Value,
-}
-
-fn collected(stderr: &str) -> Option<u64> {
-    stderr
-        .lines()
-        .find_map(|l| l.split("Collected :").nth(1))
-        .and_then(|n| n.trim().replace(',', "").parse().ok())
 }
 
 /// Runs the peer and a server; with `callgrind`, the server under it.

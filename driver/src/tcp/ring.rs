@@ -37,7 +37,11 @@ impl ByteRing {
     /// Makes logical offsets `0..end` addressable; `live` bytes from
     /// offset 0 hold data and move with the growth.
     fn reserve(&mut self, end: usize, live: usize) {
-        assert!(end <= self.capacity, "ring offset {end} beyond capacity {}", self.capacity);
+        assert!(
+            end <= self.capacity,
+            "ring offset {end} beyond capacity {}",
+            self.capacity
+        );
         if end <= self.mem.len() {
             return;
         }

@@ -186,7 +186,13 @@ mod tests {
 
     #[test]
     fn message_packs_every_field() {
-        let m = message(([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 80), 0xAABB_CCDD, 9, 3);
+        let m = message(
+            ([10, 0, 0, 1], 40000),
+            ([10, 0, 0, 2], 80),
+            0xAABB_CCDD,
+            9,
+            3,
+        );
         assert_eq!(m[0], 0x0A00_0002_0A00_0001);
         assert_eq!(m[1], 0xAABB_CCDD_0050_9C40);
         assert_eq!(m[2], 0x0000_0003_0000_0009);

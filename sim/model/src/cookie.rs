@@ -197,7 +197,10 @@ mod tests {
         let cfg = SetupConfig::default();
         let sa = syn_ack(&cfg, &syn(), 1000, 0xABCD_EF00).unwrap();
         assert_eq!(sa.ack, 0x8000_0002);
-        assert_eq!((sa.mss, sa.wscale, sa.sack_permitted), (1460, Some(7), true));
+        assert_eq!(
+            (sa.mss, sa.wscale, sa.sack_permitted),
+            (1460, Some(7), true)
+        );
         assert_eq!(sa.ts, Some((0xABCD_EF00 | 9 | s::TS_SACK_BIT, 777)));
         let e = check_ack(&cfg, &ack_for(&sa, &syn()), 1001).unwrap();
         assert_eq!(
@@ -235,7 +238,10 @@ mod tests {
         let sa = syn_ack(&cfg, &syn(), 6, 0).unwrap();
         let a = ack_for(&sa, &syn());
         assert!(check_ack(&cfg, &a, 6).is_ok());
-        assert!(check_ack(&cfg, &a, 8).is_ok(), "age 2 across the wrap of t mod 8");
+        assert!(
+            check_ack(&cfg, &a, 8).is_ok(),
+            "age 2 across the wrap of t mod 8"
+        );
         assert_eq!(check_ack(&cfg, &a, 9), Err(Reject::Expired { age: 3 }));
         // Eight ticks later the low bits match again, but the MAC covers
         // the full clock.
@@ -253,10 +259,16 @@ mod tests {
         assert!(check_ack(&cfg, &ack_for(&old, &syn()), 50).is_ok());
         assert!(check_ack(&cfg, &ack_for(&new, &syn()), 50).is_ok());
         cfg.keys[0] = None;
-        assert_eq!(check_ack(&cfg, &ack_for(&old, &syn()), 50), Err(Reject::NoKey));
+        assert_eq!(
+            check_ack(&cfg, &ack_for(&old, &syn()), 50),
+            Err(Reject::NoKey)
+        );
         // A new key in the old slot does not revive old cookies.
         cfg.keys[0] = Some([0x33; 16]);
-        assert_eq!(check_ack(&cfg, &ack_for(&old, &syn()), 50), Err(Reject::BadMac));
+        assert_eq!(
+            check_ack(&cfg, &ack_for(&old, &syn()), 50),
+            Err(Reject::BadMac)
+        );
     }
 
     #[test]
@@ -265,13 +277,31 @@ mod tests {
         let sa = syn_ack(&cfg, &syn(), 9, 0).unwrap();
         let good = ack_for(&sa, &syn());
         let variants = [
-            Ack { seq: good.seq + 1, ..good },
-            Ack { client: ([192, 0, 2, 8], 40123), ..good },
-            Ack { client: ([192, 0, 2, 7], 40124), ..good },
-            Ack { server: ([198, 51, 100, 1], 81), ..good },
+            Ack {
+                seq: good.seq + 1,
+                ..good
+            },
+            Ack {
+                client: ([192, 0, 2, 8], 40123),
+                ..good
+            },
+            Ack {
+                client: ([192, 0, 2, 7], 40124),
+                ..good
+            },
+            Ack {
+                server: ([198, 51, 100, 1], 81),
+                ..good
+            },
             // Another MSS class with the same MAC bits.
-            Ack { ack: good.ack ^ (1 << s::COOKIE_MSS_SHIFT), ..good },
-            Ack { ack: good.ack ^ 1, ..good },
+            Ack {
+                ack: good.ack ^ (1 << s::COOKIE_MSS_SHIFT),
+                ..good
+            },
+            Ack {
+                ack: good.ack ^ 1,
+                ..good
+            },
         ];
         for v in variants {
             assert!(check_ack(&cfg, &v, 9).is_err(), "{v:?} accepted");
