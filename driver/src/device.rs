@@ -24,6 +24,7 @@ impl BlockInfo {
             r::TYPE_RSS => "rss",
             r::TYPE_QUEUES => "queues",
             r::TYPE_COUNTERS => "counters",
+            r::TYPE_SETUP => "setup",
             _ => "unknown",
         }
     }

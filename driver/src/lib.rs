@@ -26,6 +26,7 @@ pub mod net;
 pub mod nic;
 pub mod pool;
 pub mod ring;
+pub mod setup;
 pub mod shm;
 pub mod socket;
 pub mod tcp;

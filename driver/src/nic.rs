@@ -778,7 +778,12 @@ impl Queue {
                 self.stats.bad_completions += 1;
                 continue;
             };
-            if c.len as usize > self.pool.buf_size() || c.kind != d::KIND_RX {
+            // A frame (KIND_RX) or a client's final ACK the setup offload
+            // validated (KIND_ESTABLISHED, the frame itself): both carry
+            // the received bytes.
+            let frame_kind =
+                c.kind == d::KIND_RX || c.kind == toe_contract::setup::KIND_ESTABLISHED;
+            if c.len as usize > self.pool.buf_size() || !frame_kind {
                 self.stats.bad_completions += 1;
                 self.pool.free(buf);
                 continue;

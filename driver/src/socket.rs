@@ -47,7 +47,7 @@ use crate::net::{Host, NetConfig, NetIf, Received, SendError};
 use crate::nic::{Nic, NicQueue, QueueIo};
 use crate::tcp::conn::{Closed, Config, State};
 use crate::tcp::isn::IsnGenerator;
-use crate::tcp::stack::{Handle, Outgoing, StackStats, TcpStack};
+use crate::tcp::stack::{Handle, NicEstablished, Outgoing, StackStats, TcpStack};
 use smoltcp::wire::{EthernetAddress, IpProtocol, Ipv4Address};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
@@ -758,7 +758,7 @@ impl Endpoint {
         );
         self.import_neighbours(now);
         let tcp = &mut self.tcp;
-        let rx = self.host.receive_on(io, now, |r| {
+        let rx = self.host.receive_on(io, now, |r, cpl| {
             if let Received::Ipv4 {
                 src,
                 dst,
@@ -767,7 +767,13 @@ impl Endpoint {
                 l4_verified,
             } = r
             {
-                tcp.on_packet_checked(src, dst, payload, l4_verified, now);
+                if cpl.kind == toe_contract::setup::KIND_ESTABLISHED {
+                    // The NIC completed this handshake (setup offload).
+                    let nic = NicEstablished::from_completion(cpl);
+                    tcp.on_established(src, dst, payload, l4_verified, &nic, now);
+                } else {
+                    tcp.on_packet_checked(src, dst, payload, l4_verified, now);
+                }
             }
         });
         self.host.net.poll(now);

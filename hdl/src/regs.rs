@@ -8,10 +8,10 @@ use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::{MAX_FRAME, NUM_QUEUES};
 
-/// Number of 64-bit counters: 16 global slots (the contract's counters, the
+/// Number of 64-bit counters: 24 global slots (the contract's counters, the
 /// rest reserved), then per RX queue packets and bytes, then per TX queue.
-pub const NUM_CNT: usize = 16 + 4 * NUM_QUEUES;
-const _: () = assert!(r::NUM_COUNTERS <= 16);
+pub const NUM_CNT: usize = 24 + 4 * NUM_QUEUES;
+const _: () = assert!(r::COUNTER_SLOTS == 24);
 
 fn c16(v: u32) -> Constant<Bits<16>> {
     Constant::new((v as u64).into())
@@ -64,13 +64,19 @@ pub struct RegFile {
     pub cons: Signal<In, Bits<128>>,
     // Counter events
     /// Global counter increments, bit i adds one to counter i.
-    pub cnt_inc: Signal<In, Bits<16>>,
+    pub cnt_inc: Signal<In, Bits<24>>,
     pub rxq_evt: Signal<In, Bit>,
     pub rxq_id: Signal<In, Bits<2>>,
     pub rxq_len: Signal<In, Bits<16>>,
     pub txq_evt: Signal<In, Bit>,
     pub txq_id: Signal<In, Bits<2>>,
     pub txq_len: Signal<In, Bits<16>>,
+    // The setup block (its own module): writes in its address range are
+    // passed on, reads in it return `ext_rdata` (a function of `araddr`).
+    pub ext_we: Signal<Out, Bit>,
+    pub ext_waddr: Signal<Out, Bits<16>>,
+    pub ext_wdata: Signal<Out, Bits<32>>,
+    pub ext_rdata: Signal<In, Bits<32>>,
     // State
     ctrl: DFF<Bits<32>>,
     maxf: DFF<Bits<16>>,
@@ -132,6 +138,8 @@ pub struct RegFile {
     c_rss_table: Constant<Bits<16>>,
     c_q_count: Constant<Bits<16>>,
     c_txq: Constant<Bits<16>>,
+    c_setup_base: Constant<Bits<16>>,
+    c_setup_end: Constant<Bits<16>>,
     c_rxq: Constant<Bits<16>>,
     c_q_dlo: Constant<Bits<6>>,
     c_q_dhi: Constant<Bits<6>>,
@@ -186,6 +194,10 @@ impl Default for RegFile {
             txq_evt: Default::default(),
             txq_id: Default::default(),
             txq_len: Default::default(),
+            ext_we: Default::default(),
+            ext_waddr: Default::default(),
+            ext_wdata: Default::default(),
+            ext_rdata: Default::default(),
             ctrl: Default::default(),
             maxf: Default::default(),
             scratch: Default::default(),
@@ -244,6 +256,8 @@ impl Default for RegFile {
             c_rss_table: c16(r::RSS_BASE + r::RSS_TABLE),
             c_q_count: c16(r::QUEUES_BASE + r::QUEUES_COUNT),
             c_txq: c16(r::TXQ_BASE),
+            c_setup_base: c16(r::SETUP_BASE),
+            c_setup_end: c16(r::SETUP_BASE + 0x100),
             c_rxq: c16(r::RXQ_BASE),
             c_q_dlo: Constant::new((r::Q_DESC_LO as u64).into()),
             c_q_dhi: Constant::new((r::Q_DESC_HI as u64).into()),
@@ -272,21 +286,21 @@ impl Logic for RegFile {
             self.cnt[i].d.next = self.cnt[i].q.val();
         }
         // Counter events.
-        for i in 0..16 {
+        for i in 0..24 {
             if self.cnt_inc.val().get_bit(i) {
                 self.cnt[i].d.next = self.cnt[i].q.val() + 1;
             }
         }
         for q in 0..4 {
             if self.rxq_evt.val() && (self.rxq_id.val().index() == q) {
-                self.cnt[16 + 2 * q].d.next = self.cnt[16 + 2 * q].q.val() + 1;
-                self.cnt[17 + 2 * q].d.next =
-                    self.cnt[17 + 2 * q].q.val() + bit_cast::<64, 16>(self.rxq_len.val());
-            }
-            if self.txq_evt.val() && (self.txq_id.val().index() == q) {
                 self.cnt[24 + 2 * q].d.next = self.cnt[24 + 2 * q].q.val() + 1;
                 self.cnt[25 + 2 * q].d.next =
-                    self.cnt[25 + 2 * q].q.val() + bit_cast::<64, 16>(self.txq_len.val());
+                    self.cnt[25 + 2 * q].q.val() + bit_cast::<64, 16>(self.rxq_len.val());
+            }
+            if self.txq_evt.val() && (self.txq_id.val().index() == q) {
+                self.cnt[32 + 2 * q].d.next = self.cnt[32 + 2 * q].q.val() + 1;
+                self.cnt[33 + 2 * q].d.next =
+                    self.cnt[33 + 2 * q].q.val() + bit_cast::<64, 16>(self.txq_len.val());
             }
         }
         // ---------------------------------------------------------- writes
@@ -315,6 +329,11 @@ impl Logic for RegFile {
         self.wreg_q.next = bit_cast::<6, 16>(self.awaddr.val() & 0x3F);
         self.widx.next = 0.into();
         self.sh.next = 0.into();
+        self.ext_we.next = self.do_write.val()
+            && (self.awaddr.val() >= self.c_setup_base.val())
+            && (self.awaddr.val() < self.c_setup_end.val());
+        self.ext_waddr.next = self.awaddr.val() - self.c_setup_base.val();
+        self.ext_wdata.next = self.wdata.val();
         if self.do_write.val() {
             if self.awaddr.val() == self.c_id_ctrl.val() {
                 self.ctrl.d.next = self.wdata.val();
@@ -444,6 +463,14 @@ impl Logic for RegFile {
         if self.araddr.val() == self.c_cnt_base.val() + 4 {
             self.rd.next = self.c_v_cnt.val();
         }
+        if self.araddr.val() == self.c_cnt_base.val() + 8 {
+            self.rd.next = bit_cast::<32, 16>(self.c_setup_base.val());
+        }
+        if (self.araddr.val() >= self.c_setup_base.val())
+            && (self.araddr.val() < self.c_setup_end.val())
+        {
+            self.rd.next = self.ext_rdata.val();
+        }
         if self.araddr.val() == self.c_id_device.val() {
             self.rd.next = self.c_device.val();
         }
@@ -489,9 +516,11 @@ impl Logic for RegFile {
                 bit_cast::<32, 128>((self.ind_tbl.q.val() >> (self.ridx.val() << 1)) & 3);
         }
         // Global counters: LO at first + 8i, HI at +4; reading LO latches HI.
-        if (self.araddr.val() >= self.c_cnt_first.val()) && (self.araddr.val() < self.c_txq.val()) {
+        if (self.araddr.val() >= self.c_cnt_first.val())
+            && (self.araddr.val() < self.c_setup_base.val())
+        {
             self.ridx.next = (self.araddr.val() - self.c_cnt_first.val()) >> 3;
-            for i in 0..16 {
+            for i in 0..24 {
                 if self.ridx.val().index() == i {
                     if self.araddr.val().get_bit(2) {
                         self.rd.next = self.hi_snap.q.val();
@@ -533,26 +562,26 @@ impl Logic for RegFile {
                 self.rd.next =
                     bit_cast::<32, 128>((self.cons.val() >> (self.sh.val() >> 2)) & 0xFFFF);
             }
-            // Per-queue counters: RX queue q uses counters 16+2q (packets) and
-            // 17+2q (bytes), TX queue q 24+2q and 25+2q.
+            // Per-queue counters: RX queue q uses counters 24+2q (packets) and
+            // 25+2q (bytes), TX queue q 32+2q and 33+2q.
             for q in 0..4 {
                 if self.rsel_q.val().index() == q {
+                    if self.rreg_q.val() == self.c_q_cnt.val() {
+                        self.cv.next = self.cnt[32 + 2 * q].q.val();
+                        self.rd.next = bit_cast::<32, 64>(self.cv.val());
+                    }
+                    if self.rreg_q.val() == self.c_q_cnt.val() + 8 {
+                        self.cv.next = self.cnt[33 + 2 * q].q.val();
+                        self.rd.next = bit_cast::<32, 64>(self.cv.val());
+                    }
+                }
+                if self.rsel_q.val().index() == q + 4 {
                     if self.rreg_q.val() == self.c_q_cnt.val() {
                         self.cv.next = self.cnt[24 + 2 * q].q.val();
                         self.rd.next = bit_cast::<32, 64>(self.cv.val());
                     }
                     if self.rreg_q.val() == self.c_q_cnt.val() + 8 {
                         self.cv.next = self.cnt[25 + 2 * q].q.val();
-                        self.rd.next = bit_cast::<32, 64>(self.cv.val());
-                    }
-                }
-                if self.rsel_q.val().index() == q + 4 {
-                    if self.rreg_q.val() == self.c_q_cnt.val() {
-                        self.cv.next = self.cnt[16 + 2 * q].q.val();
-                        self.rd.next = bit_cast::<32, 64>(self.cv.val());
-                    }
-                    if self.rreg_q.val() == self.c_q_cnt.val() + 8 {
-                        self.cv.next = self.cnt[17 + 2 * q].q.val();
                         self.rd.next = bit_cast::<32, 64>(self.cv.val());
                     }
                 }
@@ -568,9 +597,9 @@ impl Logic for RegFile {
             self.rdata_r.d.next = self.rd.val();
             // Reading a counter's LO word latches its HI word.
             if (self.araddr.val() >= self.c_cnt_first.val())
-                && (self.araddr.val() < self.c_txq.val())
+                && (self.araddr.val() < self.c_setup_base.val())
             {
-                for i in 0..16 {
+                for i in 0..24 {
                     if self.ridx.val().index() == i {
                         self.cv.next = self.cnt[i].q.val();
                         self.hi_snap.d.next = bit_cast::<32, 64>(self.cv.val() >> 32);
@@ -583,19 +612,19 @@ impl Logic for RegFile {
                 for q in 0..4 {
                     if self.rsel_q.val().index() == q {
                         if self.rreg_q.val() == self.c_q_cnt.val() {
-                            self.cv.next = self.cnt[24 + 2 * q].q.val();
+                            self.cv.next = self.cnt[32 + 2 * q].q.val();
                             self.hi_snap.d.next = bit_cast::<32, 64>(self.cv.val() >> 32);
                         } else {
-                            self.cv.next = self.cnt[25 + 2 * q].q.val();
+                            self.cv.next = self.cnt[33 + 2 * q].q.val();
                             self.hi_snap.d.next = bit_cast::<32, 64>(self.cv.val() >> 32);
                         }
                     }
                     if self.rsel_q.val().index() == q + 4 {
                         if self.rreg_q.val() == self.c_q_cnt.val() {
-                            self.cv.next = self.cnt[16 + 2 * q].q.val();
+                            self.cv.next = self.cnt[24 + 2 * q].q.val();
                             self.hi_snap.d.next = bit_cast::<32, 64>(self.cv.val() >> 32);
                         } else {
-                            self.cv.next = self.cnt[17 + 2 * q].q.val();
+                            self.cv.next = self.cnt[25 + 2 * q].q.val();
                             self.hi_snap.d.next = bit_cast::<32, 64>(self.cv.val() >> 32);
                         }
                     }

@@ -2,6 +2,8 @@
 //! register file, RX path, DMA write engine, descriptor fetchers, completion
 //! coalescer and TX path.
 //!
+//! Counter pulses 14..17 are the setup offload's (`regs::Counter::Setup*`).
+//!
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
 #![allow(unused_parens)] // the grant expressions of the read arbiter are written out in full
@@ -11,10 +13,25 @@ use crate::regs::RegFile;
 use crate::rx::dma_addr::DmaAddr;
 use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
+use crate::setup::inject::SynAckTx;
+use crate::setup::regs::SetupRegs;
+use crate::setup::rx::SetupRx;
+use crate::tx::arb::TxArb;
 use crate::tx::csum::TxCsum;
 use crate::tx::sched::TxSched;
 use crate::tx::stream::TxStream;
 use rust_hdl::prelude::*;
+
+// The kernel places the setup offload's counter pulses at literal bits.
+const _: () = {
+    use toe_contract::regs::Counter;
+    assert!(Counter::DmaError as u32 == 12);
+    assert!(Counter::SetupSynAck as u32 == 14);
+    assert!(Counter::SetupEstablished as u32 == 15);
+    assert!(Counter::SetupAckNotCookie as u32 == 16);
+    assert!(Counter::SetupSynDropped as u32 == 17);
+    assert!(toe_contract::regs::SETUP_BASE == 0x600);
+};
 
 #[derive(LogicBlock, Default)]
 pub struct Toe {
@@ -93,6 +110,10 @@ pub struct Toe {
     txs: TxSched,
     txt: TxStream,
     txc: TxCsum,
+    sregs: SetupRegs,
+    srx: SetupRx,
+    stx: SynAckTx,
+    arb: TxArb,
     dma_err: DFF<Bit>,
     /// Source whose read address waits for arready (0 none, 1 RX fetch,
     /// 2 TX fetch, 3 TX data): it keeps the channel until accepted (AXI).
@@ -102,7 +123,9 @@ impl Logic for Toe {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, dma_err, ar_owner);
-        clock!(self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc);
+        clock!(
+            self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, stx, arb
+        );
         self.regs.rst.next = self.rst.val();
         self.rx.rst.next = self.rst.val();
         self.dmaa.rst.next = self.rst.val();
@@ -113,6 +136,10 @@ impl Logic for Toe {
         self.txs.rst.next = self.rst.val();
         self.txt.rst.next = self.rst.val();
         self.txc.rst.next = self.rst.val();
+        self.sregs.rst.next = self.rst.val();
+        self.srx.rst.next = self.rst.val();
+        self.stx.rst.next = self.rst.val();
+        self.arb.rst.next = self.rst.val();
         // ------------------------------------------------ AXI4-Lite
         self.regs.awaddr.next = self.s_axil_awaddr.val();
         self.regs.awvalid.next = self.s_axil_awvalid.val();
@@ -194,12 +221,78 @@ impl Logic for Toe {
         self.txt.tag_write.next = self.txs.tag_write.val();
         self.txt.tag_data.next = self.txs.tag_data.val();
         self.txs.tag_full.next = self.txt.tag_full.val();
-        self.txc.i_valid.next = self.txt.o_valid.val();
-        self.txc.i_data.next = self.txt.o_data.val();
-        self.txc.i_keep.next = self.txt.o_keep.val();
-        self.txc.i_last.next = self.txt.o_last.val();
-        self.txc.i_flags.next = self.txt.o_flags.val();
-        self.txt.o_ready.next = self.txc.i_ready.val();
+        // Host frames and the setup offload's SYN-ACKs share the checksum
+        // inserter and the MAC.
+        self.arb.a_valid.next = self.txt.o_valid.val();
+        self.arb.a_data.next = self.txt.o_data.val();
+        self.arb.a_keep.next = self.txt.o_keep.val();
+        self.arb.a_last.next = self.txt.o_last.val();
+        self.arb.a_flags.next = self.txt.o_flags.val();
+        self.txt.o_ready.next = self.arb.a_ready.val();
+        self.arb.b_valid.next = self.stx.o_valid.val();
+        self.arb.b_data.next = self.stx.o_data.val();
+        self.arb.b_keep.next = self.stx.o_keep.val();
+        self.arb.b_last.next = self.stx.o_last.val();
+        self.arb.b_flags.next = self.stx.o_flags.val();
+        self.stx.o_ready.next = self.arb.b_ready.val();
+        self.txc.i_valid.next = self.arb.o_valid.val();
+        self.txc.i_data.next = self.arb.o_data.val();
+        self.txc.i_keep.next = self.arb.o_keep.val();
+        self.txc.i_last.next = self.arb.o_last.val();
+        self.txc.i_flags.next = self.arb.o_flags.val();
+        self.arb.o_ready.next = self.txc.i_ready.val();
+        // ------------------------------------------------ setup offload
+        self.sregs.we.next = self.regs.ext_we.val();
+        self.sregs.waddr.next = self.regs.ext_waddr.val();
+        self.sregs.wdata.next = self.regs.ext_wdata.val();
+        self.sregs.raddr.next = self.s_axil_araddr.val() - 0x600;
+        self.regs.ext_rdata.next = self.sregs.rdata.val();
+        self.srx.enable.next = self.sregs.enable.val();
+        self.srx.slot.next = self.sregs.slot.val();
+        self.srx.key_valid.next = self.sregs.key_valid.val();
+        self.srx.key0_lo.next = self.sregs.key0_lo.val();
+        self.srx.key0_hi.next = self.sregs.key0_hi.val();
+        self.srx.key1_lo.next = self.sregs.key1_lo.val();
+        self.srx.key1_hi.next = self.sregs.key1_hi.val();
+        self.srx.max_age.next = self.sregs.max_age.val();
+        self.srx.cookie_t.next = self.sregs.cookie_t.val();
+        self.srx.ts_now.next = self.sregs.ts_now.val();
+        self.srx.our_mss.next = self.sregs.our_mss.val();
+        self.srx.our_ws.next = self.sregs.our_ws.val();
+        self.srx.our_window.next = self.sregs.our_window.val();
+        self.srx.mss_table.next = self.sregs.mss_table.val();
+        self.srx.lt_wr_en.next = self.sregs.lt_wr_en.val();
+        self.srx.lt_index.next = self.sregs.lt_index.val();
+        self.srx.lt_wr_valid.next = self.sregs.lt_wr_valid.val();
+        self.srx.lt_wr_any_ip.next = self.sregs.lt_wr_any_ip.val();
+        self.srx.lt_wr_ip.next = self.sregs.lt_wr_ip.val();
+        self.srx.lt_wr_port.next = self.sregs.lt_wr_port.val();
+        self.srx.lt_wr_offload.next = self.sregs.lt_wr_offload.val();
+        self.sregs.lt_rd_valid.next = self.srx.lt_rd_valid.val();
+        self.sregs.lt_rd_any_ip.next = self.srx.lt_rd_any_ip.val();
+        self.sregs.lt_rd_ip.next = self.srx.lt_rd_ip.val();
+        self.sregs.lt_rd_port.next = self.srx.lt_rd_port.val();
+        self.sregs.lt_rd_offload.next = self.srx.lt_rd_offload.val();
+        self.srx.e_syn.next = self.rx.e_syn.val();
+        self.srx.e_ack.next = self.rx.e_ack.val();
+        self.srx.e_tuple.next = self.rx.e_tuple.val();
+        self.srx.e_seq.next = self.rx.e_seq.val();
+        self.srx.e_ackn.next = self.rx.e_ackn.val();
+        self.srx.e_macs.next = self.rx.e_macs.val();
+        self.srx.l_syn.next = self.rx.l_syn.val();
+        self.srx.l_optbad.next = self.rx.l_optbad.val();
+        self.srx.l_mss.next = self.rx.l_mss.val();
+        self.srx.l_ws.next = self.rx.l_ws.val();
+        self.srx.l_sackp.next = self.rx.l_sackp.val();
+        self.srx.l_ts.next = self.rx.l_ts.val();
+        self.srx.l_tsval.next = self.rx.l_tsval.val();
+        self.rx.l_answer.next = self.srx.l_answer.val();
+        self.rx.a_hit.next = self.srx.a_hit.val();
+        self.rx.a_ok.next = self.srx.a_ok.val();
+        self.rx.a_mss.next = self.srx.a_mss.val();
+        self.stx.rec_empty.next = self.srx.q_empty.val();
+        self.stx.rec.next = self.srx.q_rec.val();
+        self.srx.q_pop.next = self.stx.rec_pop.val();
         self.tx_tvalid.next = self.txc.o_valid.val();
         self.tx_tdata.next = self.txc.o_data.val();
         self.tx_tkeep.next = self.txc.o_keep.val();
@@ -310,10 +403,14 @@ impl Logic for Toe {
                 && ((self.m_axi_rresp.val() != 0)
                     || ((self.m_axi_rid.val() < 2) && !self.m_axi_rlast.val())));
         // ------------------------------------------------ counters
-        self.regs.cnt_inc.next = self.dmaa.cnt_inc.val()
-            | self.txt.cnt_inc.val()
-            | bit_cast::<16, 1>(self.rx.frame_in.val().into())
-            | (bit_cast::<16, 1>(self.dma_err.q.val().into()) << 12);
+        self.regs.cnt_inc.next = bit_cast::<24, 16>(self.dmaa.cnt_inc.val())
+            | bit_cast::<24, 16>(self.txt.cnt_inc.val())
+            | bit_cast::<24, 1>(self.rx.frame_in.val().into())
+            | (bit_cast::<24, 1>(self.dma_err.q.val().into()) << 12)
+            | (bit_cast::<24, 1>(self.srx.cnt_synack.val().into()) << 14)
+            | (bit_cast::<24, 1>(self.rx.cnt_est.val().into()) << 15)
+            | (bit_cast::<24, 1>(self.rx.cnt_not_cookie.val().into()) << 16)
+            | (bit_cast::<24, 1>(self.srx.cnt_syn_drop.val().into()) << 17);
         self.regs.rxq_evt.next = self.dmad.q_evt.val();
         self.regs.rxq_id.next = self.dmad.q_id.val();
         self.regs.rxq_len.next = self.dmad.q_len.val();

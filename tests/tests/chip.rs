@@ -41,7 +41,13 @@ fn register_blocks_are_discoverable() {
     }
     assert_eq!(
         found,
-        vec![r::TYPE_ID, r::TYPE_RSS, r::TYPE_QUEUES, r::TYPE_COUNTERS]
+        vec![
+            r::TYPE_ID,
+            r::TYPE_RSS,
+            r::TYPE_QUEUES,
+            r::TYPE_COUNTERS,
+            r::TYPE_SETUP
+        ]
     );
     assert_eq!(h.reg_read(r::ID_DEVICE), r::DEVICE_ID);
     assert_eq!(h.reg_read(r::ID_MAX_FRAME), toe_contract::MAX_FRAME as u32);
@@ -135,23 +141,7 @@ fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<
 }
 
 fn unsafe_counter(i: u32) -> Counter {
-    use Counter::*;
-    [
-        RxFrames,
-        RxDropMacError,
-        RxDropRunt,
-        RxDropOversize,
-        RxDropMalformedL3,
-        RxDropMalformedL4,
-        RxBadIpCsum,
-        RxBadTcpCsum,
-        RxDropNoBuffer,
-        RxDropBufferTooSmall,
-        RxDropQueueDisabled,
-        TxBadDescriptor,
-        DmaError,
-        TxFrames,
-    ][i as usize]
+    Counter::ALL[i as usize]
 }
 
 #[test]

@@ -35,7 +35,13 @@ fn bring_up_and_identify() {
     let kinds: Vec<u32> = info.blocks.iter().map(|b| b.kind).collect();
     assert_eq!(
         kinds,
-        [r::TYPE_ID, r::TYPE_RSS, r::TYPE_QUEUES, r::TYPE_COUNTERS]
+        [
+            r::TYPE_ID,
+            r::TYPE_RSS,
+            r::TYPE_QUEUES,
+            r::TYPE_COUNTERS,
+            r::TYPE_SETUP
+        ]
     );
     // A real register round trip through the RTL.
     dev.write32(r::ID_BASE + r::ID_SCRATCH, 0x5a5a_1234);

@@ -65,30 +65,33 @@ impl Host {
         nic: &mut Nic,
         q: u32,
         now: Duration,
-        deliver: impl FnMut(Received<'_>),
+        mut deliver: impl FnMut(Received<'_>),
     ) -> usize {
-        self.receive_on(&mut nic.queue(q), now, deliver)
+        self.receive_on(&mut nic.queue(q), now, |r, _| deliver(r))
     }
 
-    /// [`Host::receive`] on one queue handle.
+    /// [`Host::receive`] on one queue handle; `deliver` also gets the
+    /// frame's completion (its kind: an "established" report of the setup
+    /// offload is `toe_contract::setup::KIND_ESTABLISHED`).
     pub fn receive_on<Q: QueueIo + ?Sized>(
         &mut self,
         io: &mut Q,
         now: Duration,
-        mut deliver: impl FnMut(Received<'_>),
+        mut deliver: impl FnMut(Received<'_>, &toe_contract::desc::Completion),
     ) -> usize {
         let n = io.rx_burst(&mut self.rx, self.burst);
         for p in self.rx.drain(..) {
             self.frame.resize(p.len, 0);
             io.read(&p, 0, &mut self.frame);
-            let f = p.cpl.flags;
+            let cpl = p.cpl;
+            let f = cpl.flags;
             io.free(p);
             let checks = super::RxChecks {
                 ip_ok: f & toe_contract::desc::CPL_IP_CSUM_OK != 0,
                 l4_ok: f & toe_contract::desc::CPL_TCP_CSUM_OK != 0,
             };
             match self.net.receive_checked(&self.frame, now, checks) {
-                r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r),
+                r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r, &cpl),
                 Received::Handled | Received::Dropped => {}
             }
         }

@@ -5,7 +5,7 @@
 //! 3.10.7.1).  Bounded: at most `max_conns` connections and `backlog`
 //! established-but-unaccepted connections per listener; SYNs beyond are
 //! dropped and counted.
-use super::conn::{Config, Conn, Segment, State};
+use super::conn::{Config, Conn, Handshake, Segment, State};
 use super::isn::IsnGenerator;
 use super::options::SynOptions;
 use super::seq::Seq;
@@ -64,6 +64,42 @@ pub struct StackStats {
     pub rx_bad: u64,
     pub rst_sent: u64,
     pub syn_dropped_full: u64,
+    /// Connections the NIC's setup offload handed over (KIND_ESTABLISHED).
+    pub nic_established: u64,
+    /// "Established" reports for a connection that already exists (the
+    /// client repeated its final ACK): handled as ordinary segments.
+    pub nic_established_dup: u64,
+    /// "Established" reports dropped: backlog or table full.
+    pub nic_established_dropped: u64,
+    /// "Established" reports for a port nobody listens on (answered RST).
+    pub nic_established_no_listener: u64,
+}
+
+/// What the NIC's "established" completion reports (toe_contract::setup):
+/// the options negotiated from its SYN cookie.  The ISNs and the window
+/// come from the segment itself (`seq - 1`, `ack - 1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NicEstablished {
+    /// The client's MSS class value: the most we may send.
+    pub peer_mss: u16,
+    /// The client's window scale, when both sides scale.
+    pub peer_wscale: Option<u8>,
+    pub sack: bool,
+    /// (TSval, TSecr) of the final ACK, when timestamps are on.
+    pub ts: Option<(u32, u32)>,
+}
+
+impl NicEstablished {
+    pub fn from_completion(c: &toe_contract::desc::Completion) -> NicEstablished {
+        use toe_contract::desc as d;
+        let ts = c.opts & d::OPT_TS != 0;
+        NicEstablished {
+            peer_mss: c.mss,
+            peer_wscale: (c.wscale & d::WSCALE_PRESENT != 0).then_some(c.wscale & 0xF),
+            sack: c.opts & d::OPT_SACK_PERM != 0,
+            ts: ts.then_some((c.tsval, c.tsecr)),
+        }
+    }
 }
 
 struct Listener {
@@ -321,6 +357,83 @@ impl TcpStack {
     /// A TCP packet (`tcp`: header and payload) from `src` to `dst`.
     pub fn on_packet(&mut self, src: Ipv4Addr, dst: Ipv4Addr, tcp: &[u8], now: Duration) {
         self.on_packet_checked(src, dst, tcp, false, now)
+    }
+
+    /// A client's final ACK that the NIC's setup offload validated (a
+    /// completion of kind `KIND_ESTABLISHED`): the connection is created
+    /// directly in ESTABLISHED from what the NIC negotiated, joins its
+    /// listener's accept queue, and takes the segment's data.  The NIC
+    /// keeps no state, so a repeated final ACK is reported again: for a
+    /// connection that exists it is an ordinary segment.
+    pub fn on_established(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        verified: bool,
+        nic: &NicEstablished,
+        now: Duration,
+    ) {
+        let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
+        let parsed = TcpPacket::new_checked(tcp).ok().and_then(|pkt| {
+            let caps = if verified { no_csum() } else { csum() };
+            TcpRepr::parse(&pkt, &s, &d, &caps).ok().map(|r| {
+                let seg = to_segment(&r);
+                (r.src_port, r.dst_port, seg)
+            })
+        });
+        let Some((sport, dport, seg)) = parsed else {
+            self.stats.rx_segments += 1;
+            self.stats.rx_bad += 1;
+            return;
+        };
+        let h = (dport, src, sport);
+        let ack = match seg.ack {
+            Some(a) if !seg.syn && !seg.rst && !self.conns.contains_key(&h) => a,
+            _ => {
+                self.stats.nic_established_dup += 1;
+                return self.on_packet_checked(src, dst, tcp, verified, now);
+            }
+        };
+        self.stats.rx_segments += 1;
+        let Some(l) = self.listeners.get_mut(&dport) else {
+            // The NIC listens where the host does not: as in CLOSED.
+            self.stats.nic_established_no_listener += 1;
+            self.stats.rst_sent += 1;
+            let rst = Segment {
+                seq: ack,
+                rst: true,
+                ..Segment::default()
+            };
+            let o = self.outgoing(src, dport, sport, rst);
+            self.out.push_back(o);
+            return;
+        };
+        if self.conns.len() >= self.max_conns || l.pending >= l.backlog {
+            self.stats.nic_established_dropped += 1;
+            return;
+        }
+        let hs = Handshake {
+            our_isn: ack - 1,
+            peer_isn: seg.seq - 1,
+            peer_mss: nic.peer_mss,
+            wscale: nic
+                .peer_wscale
+                .map(|p| (p, self.cfg.syn_opts.wscale.unwrap_or(0))),
+            sack: nic.sack,
+            ts: nic.ts,
+            window: seg.window,
+        };
+        let mut c = Conn::established(self.cfg.clone(), &hs, now);
+        if !seg.is_empty() {
+            c.on_segment(&seg, now);
+        }
+        l.pending += 1;
+        self.stats.nic_established += 1;
+        self.conns.insert(h, c);
+        self.pending.insert(h, dport);
+        self.touched.push(h);
+        self.dirty.push(h);
     }
 
     /// [`TcpStack::on_packet`] for a segment whose checksum the NIC has

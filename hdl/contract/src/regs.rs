@@ -15,12 +15,14 @@ pub const TYPE_ID: u32 = 0x544F_0001;
 pub const TYPE_RSS: u32 = 0x544F_0002;
 pub const TYPE_QUEUES: u32 = 0x544F_0003;
 pub const TYPE_COUNTERS: u32 = 0x544F_0004;
+pub const TYPE_SETUP: u32 = 0x544F_0005;
 
 /// Block versions (major << 16 | minor).
 pub const VERSION_ID: u32 = 0x0001_0000;
 pub const VERSION_RSS: u32 = 0x0001_0000;
 pub const VERSION_QUEUES: u32 = 0x0001_0000;
 pub const VERSION_COUNTERS: u32 = 0x0001_0000;
+pub const VERSION_SETUP: u32 = 0x0001_0000;
 
 // ---------------------------------------------------------------- ID block
 pub const ID_BASE: u32 = 0x0000;
@@ -136,10 +138,23 @@ pub enum Counter {
     TxBadDescriptor,
     /// DMA responses with an error (SLVERR/DECERR).
     DmaError,
-    /// Frames sent to the MAC.
+    /// Frames sent to the MAC from host TX descriptors.
     TxFrames,
+    /// SYNs to offloaded listeners answered by the NIC: the SYN-ACK was
+    /// queued for the MAC and the SYN consumed (setup offload).
+    SetupSynAck,
+    /// Final ACKs whose cookie checked: delivered as `KIND_ESTABLISHED`.
+    SetupEstablished,
+    /// ACKs to an offloaded listener whose acknowledgment number is not a
+    /// valid cookie (no key, too old, or a bad MAC).  They are delivered as
+    /// ordinary segments: most belong to connections the host already owns,
+    /// the host answers the rest with RST.
+    SetupAckNotCookie,
+    /// SYNs to offloaded listeners dropped because the SYN-ACK queue was
+    /// full (the client retransmits its SYN).
+    SetupSynDropped,
 }
-pub const NUM_COUNTERS: u32 = 14;
+pub const NUM_COUNTERS: u32 = 18;
 
 impl Counter {
     /// Every global counter, in block order.
@@ -158,6 +173,10 @@ impl Counter {
         Counter::TxBadDescriptor,
         Counter::DmaError,
         Counter::TxFrames,
+        Counter::SetupSynAck,
+        Counter::SetupEstablished,
+        Counter::SetupAckNotCookie,
+        Counter::SetupSynDropped,
     ];
 
     /// Short name for tools ("rx_frames", "rx_drop_no_buffer", ...).
@@ -177,6 +196,10 @@ impl Counter {
             Counter::TxBadDescriptor => "tx_bad_descriptor",
             Counter::DmaError => "dma_error",
             Counter::TxFrames => "tx_frames",
+            Counter::SetupSynAck => "setup_synack",
+            Counter::SetupEstablished => "setup_established",
+            Counter::SetupAckNotCookie => "setup_ack_not_cookie",
+            Counter::SetupSynDropped => "setup_syn_dropped",
         }
     }
 }
@@ -189,6 +212,59 @@ const _: () = {
     }
 };
 
+/// Global counter slots in the counter block (the rest read 0).
+pub const COUNTER_SLOTS: u32 = 24;
+
+// ---------------------------------------------------------------- setup block
+/// Connection-setup offload (see `crate::setup` for the cookie design).
+pub const SETUP_BASE: u32 = 0x0600;
+/// Control: bit 0 enable (SYNs and ACKs to offloaded listeners are handled
+/// by the NIC), bit 1 the key slot new SYN-ACKs use, bits 3:2 key slot 0/1
+/// valid (a cookie naming an invalid slot is rejected).
+pub const SETUP_CTRL: u32 = 0x0C;
+pub const SETUP_CTRL_ENABLE: u32 = 1 << 0;
+pub const SETUP_CTRL_SLOT: u32 = 1 << 1;
+pub const SETUP_CTRL_KEY0_VALID: u32 = 1 << 2;
+pub const SETUP_CTRL_KEY1_VALID: u32 = 1 << 3;
+/// Oldest cookie accepted, in cookie-clock ticks (bits 2:0, reset 2).
+pub const SETUP_MAX_AGE: u32 = 0x10;
+/// The cookie clock `t` (read; a write sets it).
+pub const SETUP_COOKIE_T: u32 = 0x14;
+/// Core clock cycles per cookie-clock tick (0: the clock only moves when
+/// written; reset 0).  Linux ticks every 64 s.
+pub const SETUP_COOKIE_PERIOD: u32 = 0x18;
+/// The timestamp clock the SYN-ACK's TSval comes from (read; a write sets it).
+pub const SETUP_TS_NOW: u32 = 0x1C;
+/// Core clock cycles per timestamp tick (0: stopped; reset 0).
+pub const SETUP_TS_PERIOD: u32 = 0x20;
+/// What the SYN-ACK offers: bits 15:0 our MSS (reset 1460), bits 19:16 our
+/// window scale (reset 7, at most 14).
+pub const SETUP_OURS: u32 = 0x24;
+/// The SYN-ACK's window field (bits 15:0, reset 65535).
+pub const SETUP_WINDOW: u32 = 0x28;
+/// MSS table: word 0 holds entries 0 (bits 15:0) and 1 (31:16), word 1
+/// entries 2 and 3 (reset `setup::DEFAULT_MSS_TABLE`).
+pub const SETUP_MSS_TABLE: u32 = 0x2C;
+/// Key slots 0 and 1, 4 words each (write only, read 0): word i holds key
+/// bytes 4i..4i+3, byte 4i in bits 7:0 (little-endian, as SipHash takes it).
+pub const SETUP_KEY0: u32 = 0x40;
+pub const SETUP_KEY1: u32 = 0x50;
+/// Listener table: write the entry index (bits 5:0), then the address,
+/// then `SETUP_LISTEN_PORT`, which writes the whole entry.  Reading
+/// `SETUP_LISTEN_IP` and `SETUP_LISTEN_PORT` returns the entry at the index.
+pub const SETUP_LISTEN_INDEX: u32 = 0x60;
+/// IPv4 address, first byte in bits 31:24.
+pub const SETUP_LISTEN_IP: u32 = 0x64;
+/// Bits 15:0 port, bit 16 valid, bit 17 any IP (the address is ignored),
+/// bit 18 setup offload (otherwise SYNs and ACKs go to the host).
+pub const SETUP_LISTEN_PORT: u32 = 0x68;
+pub const LISTEN_VALID: u32 = 1 << 16;
+pub const LISTEN_ANY_IP: u32 = 1 << 17;
+pub const LISTEN_OFFLOAD: u32 = 1 << 18;
+/// Number of listener entries (read only).
+pub const SETUP_LISTEN_COUNT: u32 = 0x6C;
+pub const LISTEN_ENTRIES: u32 = 64;
+
 /// Address of the low word of a global counter.
 pub const fn counter(c: Counter) -> u32 {
     COUNTERS_BASE + CNT_FIRST + 8 * (c as u32)
@@ -197,5 +273,7 @@ pub const fn counter(c: Counter) -> u32 {
 // Blocks must not overlap: each ends before the next begins.
 const _: () = assert!(RSS_BASE + RSS_TABLE + 4 * crate::RSS_TABLE_ENTRIES as u32 <= QUEUES_BASE);
 const _: () = assert!(QUEUES_BASE + QUEUES_COUNT + 4 <= COUNTERS_BASE);
-const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * 16 <= TXQ_BASE);
+const _: () = assert!(NUM_COUNTERS <= COUNTER_SLOTS);
+const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * COUNTER_SLOTS <= SETUP_BASE);
+const _: () = assert!(SETUP_BASE + SETUP_LISTEN_COUNT + 4 <= TXQ_BASE);
 const _: () = assert!(TXQ_BASE + 4 * QUEUE_STRIDE <= RXQ_BASE);

@@ -40,7 +40,15 @@ pub struct RxParse {
     pub out_tuple: Signal<Out, Bits<96>>,
     /// 0: no hash, 1: IPv4 2-tuple, 2: IPv4/TCP 4-tuple.
     pub out_hkind: Signal<Out, Bits<2>>,
+    /// TCP sequence and acknowledgment numbers (valid with `out_hkind` 2).
+    pub out_seq: Signal<Out, Bits<32>>,
+    pub out_ackn: Signal<Out, Bits<32>>,
+    /// Destination MAC (95:48) and source MAC (47:0), first byte most significant.
+    pub out_macs: Signal<Out, Bits<96>>,
     r_valid: DFF<Bit>,
+    r_seq: DFF<Bits<32>>,
+    r_ackn: DFF<Bits<32>>,
+    r_macs: DFF<Bits<96>>,
     r_cpl: DFF<Bits<256>>,
     r_reason: DFF<Bits<4>>,
     r_opts: DFF<Bits<320>>,
@@ -109,7 +117,13 @@ impl Default for RxParse {
             out_olen: Default::default(),
             out_tuple: Default::default(),
             out_hkind: Default::default(),
+            out_seq: Default::default(),
+            out_ackn: Default::default(),
+            out_macs: Default::default(),
             r_valid: Default::default(),
+            r_seq: Default::default(),
+            r_ackn: Default::default(),
+            r_macs: Default::default(),
             r_cpl: Default::default(),
             r_reason: Default::default(),
             r_opts: Default::default(),
@@ -162,7 +176,10 @@ impl Default for RxParse {
 impl Logic for RxParse {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, r_valid, r_cpl, r_reason, r_opts, r_olen, r_tuple, r_hkind);
+        dff_setup!(
+            self, clock, r_valid, r_cpl, r_reason, r_opts, r_olen, r_tuple, r_hkind, r_seq, r_ackn,
+            r_macs
+        );
         self.hdr.next = bit_cast::<1088, 512>(self.h0.val())
             | (bit_cast::<1088, 512>(self.h1.val()) << 512)
             | (bit_cast::<1088, 64>(self.h2.val()) << 1024);
@@ -284,6 +301,29 @@ impl Logic for RxParse {
                 self.r_olen.d.next = bit_cast::<9, 16>(self.doff4.val() - 20);
             }
         }
+        self.r_seq.d.next = (bit_cast::<32, 480>((self.tcp.val() >> 32) & 0xFF) << 24)
+            | (bit_cast::<32, 480>((self.tcp.val() >> 40) & 0xFF) << 16)
+            | (bit_cast::<32, 480>((self.tcp.val() >> 48) & 0xFF) << 8)
+            | (bit_cast::<32, 480>((self.tcp.val() >> 56) & 0xFF) << 0);
+        self.r_ackn.d.next = (bit_cast::<32, 480>((self.tcp.val() >> 64) & 0xFF) << 24)
+            | (bit_cast::<32, 480>((self.tcp.val() >> 72) & 0xFF) << 16)
+            | (bit_cast::<32, 480>((self.tcp.val() >> 80) & 0xFF) << 8)
+            | (bit_cast::<32, 480>((self.tcp.val() >> 88) & 0xFF) << 0);
+        self.r_macs.d.next = (bit_cast::<96, 512>((self.h0.val() >> 0) & 0xFF) << 88)
+            | (bit_cast::<96, 512>((self.h0.val() >> 8) & 0xFF) << 80)
+            | (bit_cast::<96, 512>((self.h0.val() >> 16) & 0xFF) << 72)
+            | (bit_cast::<96, 512>((self.h0.val() >> 24) & 0xFF) << 64)
+            | (bit_cast::<96, 512>((self.h0.val() >> 32) & 0xFF) << 56)
+            | (bit_cast::<96, 512>((self.h0.val() >> 40) & 0xFF) << 48)
+            | (bit_cast::<96, 512>((self.h0.val() >> 48) & 0xFF) << 40)
+            | (bit_cast::<96, 512>((self.h0.val() >> 56) & 0xFF) << 32)
+            | (bit_cast::<96, 512>((self.h0.val() >> 64) & 0xFF) << 24)
+            | (bit_cast::<96, 512>((self.h0.val() >> 72) & 0xFF) << 16)
+            | (bit_cast::<96, 512>((self.h0.val() >> 80) & 0xFF) << 8)
+            | (bit_cast::<96, 512>((self.h0.val() >> 88) & 0xFF) << 0);
+        self.out_seq.next = self.r_seq.q.val();
+        self.out_ackn.next = self.r_ackn.q.val();
+        self.out_macs.next = self.r_macs.q.val();
         self.out_valid.next = self.r_valid.q.val();
         self.out_cpl.next = self.r_cpl.q.val();
         self.out_reason.next = self.r_reason.q.val();

@@ -18,6 +18,24 @@ const _: () = assert!(OPT_STAGES == 10);
 /// Metadata record: completion (255:0), drop reason (259:256), queue (261:260).
 pub const META_BITS: usize = 262;
 
+// Completion bit positions the kernel writes as literals (rust-hdl kernels
+// take no paths): flags 64 (IP checksum OK +2, TCP checksum OK +4, options
+// bad +7), TCP flags 104, MSS 112, window scale 128, options 136 (SACK-
+// permitted +0, timestamps +1), TSecr 192.
+const _: () = assert!(
+    d::CPL_FLAGS_BIT == 64
+        && d::CPL_IP_CSUM_OK == 1 << 2
+        && d::CPL_TCP_CSUM_OK == 1 << 4
+        && d::CPL_OPT_BAD == 1 << 7
+        && d::CPL_TCPFLAGS_BIT == 104
+        && d::CPL_MSS_BIT == 112
+        && d::CPL_WSCALE_BIT == 128
+        && d::CPL_OPTS_BIT == 136
+        && d::OPT_SACK_PERM == 1
+        && d::OPT_TS == 2
+        && d::CPL_TSECR_BIT == 192
+);
+
 crate::declare_clear_fifo!(RxDataFifo, Bits<513>, 256, 4);
 crate::declare_clear_fifo!(RxMetaFifo, Bits<262>, 64, 1);
 
@@ -47,6 +65,31 @@ pub struct RxPath {
     pub data_empty: Signal<Out, Bit>,
     pub data: Signal<Out, Bits<513>>,
     pub data_pop: Signal<In, Bit>,
+    // Setup offload taps (see crate::setup::rx): early (parser output, P)
+    pub e_syn: Signal<Out, Bit>,
+    pub e_ack: Signal<Out, Bit>,
+    pub e_tuple: Signal<Out, Bits<96>>,
+    pub e_seq: Signal<Out, Bits<32>>,
+    pub e_ackn: Signal<Out, Bits<32>>,
+    pub e_macs: Signal<Out, Bits<96>>,
+    // late (option walker output, P + 12)
+    pub l_syn: Signal<Out, Bit>,
+    pub l_optbad: Signal<Out, Bit>,
+    pub l_mss: Signal<Out, Bits<16>>,
+    pub l_ws: Signal<Out, Bits<8>>,
+    pub l_sackp: Signal<Out, Bit>,
+    pub l_ts: Signal<Out, Bit>,
+    pub l_tsval: Signal<Out, Bits<32>>,
+    /// The late tap's SYN was answered by the NIC: consume it.
+    pub l_answer: Signal<In, Bit>,
+    // ACK verdict (P + 13, the merge stage)
+    pub a_hit: Signal<In, Bit>,
+    pub a_ok: Signal<In, Bit>,
+    pub a_mss: Signal<In, Bits<16>>,
+    /// Counter pulses: ACK delivered as "established"; ACK to an offloaded
+    /// listener that is not a valid cookie.
+    pub cnt_est: Signal<Out, Bit>,
+    pub cnt_not_cookie: Signal<Out, Bit>,
     fsum: FrameSum,
     parse: RxParse,
     rss: Rss,
@@ -54,7 +97,14 @@ pub struct RxPath {
     dfifo: RxDataFifo,
     mfifo: RxMetaFifo,
     inflight: DFF<Bits<8>>,
+    m_valid: DFF<Bit>,
+    m_meta: DFF<Bits<262>>,
     beat: Signal<Local, Bit>,
+    cand_ok: Signal<Local, Bit>,
+    est: Signal<Local, Bit>,
+    fin: Signal<Local, Bits<262>>,
+    ecr_ws: Signal<Local, Bits<8>>,
+    est_sack: Signal<Local, Bit>,
     merged: Signal<Local, Bits<262>>,
     optbyte: Signal<Local, Bits<8>>,
     c_mss: Constant<Bits<16>>,
@@ -63,6 +113,12 @@ pub struct RxPath {
     c_tsval: Constant<Bits<16>>,
     c_tsecr: Constant<Bits<16>>,
     c_optbad: Constant<Bits<262>>,
+    c_reason_mask: Constant<Bits<262>>,
+    c_reason_consumed: Constant<Bits<262>>,
+    c_cand_mask: Constant<Bits<262>>,
+    /// Kind, MSS, window scale and the SACK-permitted bit of the options byte.
+    c_est_mask: Constant<Bits<262>>,
+    c_kind_est: Constant<Bits<262>>,
 }
 
 impl Default for RxPath {
@@ -88,6 +144,25 @@ impl Default for RxPath {
             data_empty: Default::default(),
             data: Default::default(),
             data_pop: Default::default(),
+            e_syn: Default::default(),
+            e_ack: Default::default(),
+            e_tuple: Default::default(),
+            e_seq: Default::default(),
+            e_ackn: Default::default(),
+            e_macs: Default::default(),
+            l_syn: Default::default(),
+            l_optbad: Default::default(),
+            l_mss: Default::default(),
+            l_ws: Default::default(),
+            l_sackp: Default::default(),
+            l_ts: Default::default(),
+            l_tsval: Default::default(),
+            l_answer: Default::default(),
+            a_hit: Default::default(),
+            a_ok: Default::default(),
+            a_mss: Default::default(),
+            cnt_est: Default::default(),
+            cnt_not_cookie: Default::default(),
             fsum: Default::default(),
             parse: Default::default(),
             rss: Default::default(),
@@ -95,7 +170,14 @@ impl Default for RxPath {
             dfifo: Default::default(),
             mfifo: Default::default(),
             inflight: Default::default(),
+            m_valid: Default::default(),
+            m_meta: Default::default(),
             beat: Default::default(),
+            cand_ok: Default::default(),
+            est: Default::default(),
+            fin: Default::default(),
+            ecr_ws: Default::default(),
+            est_sack: Default::default(),
             merged: Default::default(),
             optbyte: Default::default(),
             c_mss: Constant::new((d::CPL_MSS_BIT as u64).into()),
@@ -106,6 +188,20 @@ impl Default for RxPath {
             c_optbad: Constant::new(
                 Bits::<262>::from(d::CPL_OPT_BAD as u64) << (d::CPL_FLAGS_BIT as u64),
             ),
+            c_reason_mask: Constant::new(Bits::<262>::from(0xFu64) << 256u64),
+            c_reason_consumed: Constant::new(
+                Bits::<262>::from(crate::rx::parse::REASON_CSUM) << 256u64,
+            ),
+            c_cand_mask: Constant::new(Bits::<262>::from(3u64) << 224u64),
+            c_est_mask: Constant::new(
+                (Bits::<262>::from(0xFFu64) << (d::CPL_KIND_BIT as u64))
+                    | (Bits::<262>::from(0xFFFF_FFu64) << (d::CPL_MSS_BIT as u64))
+                    | (Bits::<262>::from(1u64) << (d::CPL_OPTS_BIT as u64)),
+            ),
+            c_kind_est: Constant::new(
+                Bits::<262>::from(toe_contract::setup::KIND_ESTABLISHED as u64)
+                    << (d::CPL_KIND_BIT as u64),
+            ),
         }
     }
 }
@@ -113,7 +209,7 @@ impl Default for RxPath {
 impl Logic for RxPath {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, inflight);
+        dff_setup!(self, clock, inflight, m_valid, m_meta);
         clock!(self, clock, fsum, parse, rss, dfifo, mfifo);
         self.dfifo.clear.next = self.rst.val();
         self.mfifo.clear.next = self.rst.val();
@@ -150,7 +246,26 @@ impl Logic for RxPath {
         self.rss.key.next = self.rss_key.val();
         self.rss.ind_table.next = self.rss_table.val();
         self.rss.in_valid.next = self.parse.out_valid.val();
-        self.rss.in_cpl.next = self.parse.out_cpl.val();
+        // Setup offload candidates (a good TCP segment: header parsed,
+        // both checksums verified, no drop reason): SYN without
+        // ACK/RST/FIN, or ACK without SYN/RST.  They ride in reserved
+        // completion bits 224 and 225 to the merge stage.
+        self.cand_ok.next = self.parse.out_valid.val()
+            && (self.parse.out_hkind.val() == 2)
+            && (self.parse.out_reason.val() == 0)
+            && self.parse.out_cpl.val().get_bit(66)
+            && self.parse.out_cpl.val().get_bit(68);
+        self.e_syn.next =
+            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x02);
+        self.e_ack.next =
+            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x16) == 0x10);
+        self.e_tuple.next = self.parse.out_tuple.val();
+        self.e_seq.next = self.parse.out_seq.val();
+        self.e_ackn.next = self.parse.out_ackn.val();
+        self.e_macs.next = self.parse.out_macs.val();
+        self.rss.in_cpl.next = self.parse.out_cpl.val()
+            | (bit_cast::<256, 1>(self.e_syn.val().into()) << 224)
+            | (bit_cast::<256, 1>(self.e_ack.val().into()) << 225);
         self.rss.in_reason.next = self.parse.out_reason.val();
         self.rss.in_opts.next = self.parse.out_opts.val();
         self.rss.in_olen.next = self.parse.out_olen.val();
@@ -206,8 +321,53 @@ impl Logic for RxPath {
         if self.walk[9].out_bad.val() {
             self.merged.next = self.merged.val() | self.c_optbad.val();
         }
-        self.mfifo.write.next = self.walk[9].out_valid.val();
-        self.mfifo.data_in.next = self.merged.val();
+        // Late setup tap: a SYN the NIC answers is consumed here (drop
+        // reason 15: not delivered, counted by the setup block).
+        self.l_syn.next = self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(224);
+        self.l_optbad.next = self.walk[9].out_bad.val();
+        self.l_mss.next = self.walk[9].out_mss.val();
+        self.l_ws.next = self.walk[9].out_ws.val();
+        self.l_sackp.next = self.walk[9].out_sackp.val();
+        self.l_ts.next = self.walk[9].out_ts.val();
+        self.l_tsval.next = self.walk[9].out_tsval.val();
+        if self.l_answer.val() {
+            self.merged.next =
+                (self.merged.val() & !self.c_reason_mask.val()) | self.c_reason_consumed.val();
+        }
+        // Merge stage (P + 13): a valid final ACK becomes an "established"
+        // completion whose option fields are the negotiated ones: the MSS
+        // from the cookie's class, the client's window scale and
+        // SACK-permitted from the TSecr it echoes (toe_contract::setup).
+        self.m_valid.d.next = self.walk[9].out_valid.val();
+        self.m_meta.d.next = self.merged.val();
+        self.est.next = self.m_valid.q.val()
+            && self.m_meta.q.val().get_bit(225)
+            && self.a_hit.val()
+            && self.a_ok.val()
+            && !self.m_meta.q.val().get_bit(71);
+        self.cnt_est.next = self.est.val();
+        self.cnt_not_cookie.next = self.m_valid.q.val()
+            && self.m_meta.q.val().get_bit(225)
+            && self.a_hit.val()
+            && !self.est.val();
+        self.fin.next = self.m_meta.q.val() & !self.c_cand_mask.val();
+        self.ecr_ws.next = 0.into();
+        if ((self.m_meta.q.val() >> 192) & 0xF) < 15 {
+            self.ecr_ws.next = bit_cast::<8, 262>((self.m_meta.q.val() >> 192) & 0xF) | 0x80;
+        }
+        if !self.m_meta.q.val().get_bit(137) {
+            self.ecr_ws.next = 0.into();
+        }
+        self.est_sack.next = self.m_meta.q.val().get_bit(137) && self.m_meta.q.val().get_bit(196);
+        if self.est.val() {
+            self.fin.next = (self.fin.val() & !self.c_est_mask.val())
+                | self.c_kind_est.val()
+                | (bit_cast::<262, 16>(self.a_mss.val()) << 112)
+                | (bit_cast::<262, 8>(self.ecr_ws.val()) << 128)
+                | (bit_cast::<262, 1>(self.est_sack.val().into()) << 136);
+        }
+        self.mfifo.write.next = self.m_valid.q.val();
+        self.mfifo.data_in.next = self.fin.val();
         // Outputs
         self.meta_empty.next = self.mfifo.empty.val();
         self.meta.next = self.mfifo.data_out.val();
@@ -224,6 +384,8 @@ impl Logic for RxPath {
         }
         if self.rst.val() {
             self.inflight.d.next = 0.into();
+            self.m_valid.d.next = false;
+            self.m_meta.d.next = 0.into();
         }
     }
 }

@@ -44,6 +44,10 @@
 //! The cookie layout, the option encoding and the "established" completion
 //! are specified in `toe_contract::setup`; the reference model is
 //! `toe_model::cookie`.
+pub mod ack;
+pub mod inject;
 pub mod listen;
+pub mod regs;
+pub mod rx;
 pub mod siphash;
 pub mod synack;

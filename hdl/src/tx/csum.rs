@@ -8,7 +8,9 @@ use rust_hdl::prelude::*;
 
 crate::declare_clear_fifo!(TxDataFifo, Bits<577>, 256, 4);
 // ip_do (0), ip csum (16:1), tcp_do (17), tcp csum (33:18), tcp lane (40:34).
-crate::declare_clear_fifo!(TxCsumFifo, Bits<41>, 64, 4);
+// Almost full with fewer than 16 free: frames still inside FrameSum (a few
+// cycles) must find room when their record comes out.
+crate::declare_clear_fifo!(TxCsumFifo, Bits<41>, 64, 16);
 
 #[derive(LogicBlock, Default)]
 pub struct TxCsum {
@@ -57,8 +59,11 @@ impl Logic for TxCsum {
         self.dfifo.clear.next = self.rst.val();
         self.cfifo.clear.next = self.rst.val();
         self.fsum.rst.next = self.rst.val();
-        self.i_ready.next = !self.dfifo.almost_full.val();
-        self.beat.next = self.i_valid.val() && !self.dfifo.almost_full.val();
+        // Room for the beat and for its frame's checksum record: many short
+        // frames (SYN-ACKs) fill the record FIFO before the data FIFO.
+        self.i_ready.next = !self.dfifo.almost_full.val() && !self.cfifo.almost_full.val();
+        self.beat.next =
+            self.i_valid.val() && !self.dfifo.almost_full.val() && !self.cfifo.almost_full.val();
         self.dfifo.write.next = self.beat.val();
         self.dfifo.data_in.next = bit_cast::<577, 512>(self.i_data.val())
             | (bit_cast::<577, 64>(self.i_keep.val()) << 512)

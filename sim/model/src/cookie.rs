@@ -8,7 +8,7 @@ use std::hash::Hasher;
 use toe_contract::setup as s;
 
 /// What the host programs for the setup offload.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetupConfig {
     /// The two key slots (`None`: slot not valid).
     pub keys: [Option<[u8; 16]>; 2],

@@ -12,6 +12,7 @@
 //! * [`csum`]: RFC 1071 checksums.
 //! * [`toeplitz`]: the RSS Toeplitz hash.
 //! * [`parse`]: the reference frame parser and validity classes.
+//! * [`setup`]: what the setup offload does with a frame, and its SYN-ACK.
 //! * [`nic`]: `predict_rx` / `predict_tx` and the register state they use.
 //! * [`scoreboard`]: expected/actual comparison with readable diffs.
 //! * [`gen`]: seeded frame generators (well-formed via smoltcp, and one per
@@ -23,11 +24,14 @@ pub mod gen;
 pub mod nic;
 pub mod parse;
 pub mod scoreboard;
+pub mod setup;
 pub use toe_contract::rss as toeplitz;
 
 #[cfg(test)]
 mod tests;
 
-pub use nic::{predict_rx, predict_tx, tx_completion, NicConfig, RxVerdict, TxVerdict};
+pub use nic::{
+    predict_rx, predict_synack, predict_tx, tx_completion, NicConfig, RxVerdict, TxVerdict,
+};
 pub use parse::{parse, Class, Parsed};
 pub use scoreboard::{cpl_diff, hex_diff, CounterModel, Scoreboard};

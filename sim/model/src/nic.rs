@@ -3,6 +3,7 @@
 
 use crate::csum;
 use crate::parse::{parse, Class, Parsed, ETHERTYPE_IPV4, ETH_HLEN, PROTO_TCP};
+use crate::setup::{self, SetupAction, SetupState};
 use crate::toeplitz::{toeplitz, tuple2, tuple4};
 use toe_contract::desc::*;
 use toe_contract::regs::Counter;
@@ -23,6 +24,8 @@ pub struct NicConfig {
     pub drop_bad_csum: bool,
     /// Q_CTRL_ENABLE of each RX queue.
     pub queue_enabled: [bool; NUM_QUEUES],
+    /// The setup offload's registers (listeners, keys, clocks).
+    pub setup: SetupState,
 }
 
 impl Default for NicConfig {
@@ -35,6 +38,7 @@ impl Default for NicConfig {
             max_frame: MAX_FRAME as u16,
             drop_bad_csum: false,
             queue_enabled: [false; NUM_QUEUES],
+            setup: SetupState::default(),
         }
     }
 }
@@ -186,6 +190,22 @@ pub fn predict_rx(cfg: &NicConfig, frame: &[u8], mac_error: bool) -> RxVerdict {
         cpl.tsval = tsval;
         cpl.tsecr = tsecr;
     }
+    match setup::action(&cfg.setup, frame, &p) {
+        SetupAction::None => {}
+        SetupAction::Answer(_) => {
+            // Consumed: the NIC answered with a SYN-ACK (predict_synack).
+            counters.push(Counter::SetupSynAck);
+            return RxVerdict::Drop {
+                reason: Counter::SetupSynAck,
+                counters,
+            };
+        }
+        SetupAction::Established(e) => {
+            setup::established_cpl(&mut cpl, &e);
+            counters.push(Counter::SetupEstablished);
+        }
+        SetupAction::NotCookie => counters.push(Counter::SetupAckNotCookie),
+    }
     if cfg.drop_bad_csum && bad_csum {
         // Already counted as RxBad*Csum; no other counter.
         return RxVerdict::Drop {
@@ -206,6 +226,17 @@ pub fn predict_rx(cfg: &NicConfig, frame: &[u8], mac_error: bool) -> RxVerdict {
         queue,
         cpl,
         counters,
+    }
+}
+
+/// The SYN-ACK the NIC sends for a received frame, when the setup offload
+/// answers it (`predict_rx` then reports the SYN dropped with reason
+/// `SetupSynAck`).  Assumes the SYN-ACK queue has room.
+pub fn predict_synack(cfg: &NicConfig, frame: &[u8]) -> Option<Vec<u8>> {
+    let p = parse(frame, false, cfg.max_frame);
+    match setup::action(&cfg.setup, frame, &p) {
+        SetupAction::Answer(f) => Some(f),
+        _ => None,
     }
 }
 

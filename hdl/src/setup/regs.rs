@@ -1,0 +1,390 @@
+//! The setup offload's register block (`toe_contract::regs::SETUP_*`):
+//! enable, key slots, cookie and timestamp clocks, what the SYN-ACK offers,
+//! the MSS table, and the listener table's write and read-back port.
+//!
+//! The main register file passes writes in the block's range on
+//! (`we`, `waddr` as an offset in the block, `wdata`) and returns `rdata`
+//! (a function of `raddr`, an offset) for reads in it.  Every register has
+//! a reset value; the clocks tick every `*_PERIOD` core cycles (0: only
+//! host writes move them).
+use rust_hdl::prelude::*;
+use toe_contract::regs as r;
+use toe_contract::setup as s;
+
+fn c8(v: u32) -> Constant<Bits<8>> {
+    Constant::new((v as u64).into())
+}
+
+#[derive(LogicBlock)]
+pub struct SetupRegs {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    pub we: Signal<In, Bit>,
+    pub waddr: Signal<In, Bits<16>>,
+    pub wdata: Signal<In, Bits<32>>,
+    pub raddr: Signal<In, Bits<16>>,
+    pub rdata: Signal<Out, Bits<32>>,
+    // Configuration
+    pub enable: Signal<Out, Bit>,
+    pub slot: Signal<Out, Bit>,
+    pub key_valid: Signal<Out, Bits<2>>,
+    /// Key slot k as two little-endian 64-bit halves.
+    pub key0_lo: Signal<Out, Bits<64>>,
+    pub key0_hi: Signal<Out, Bits<64>>,
+    pub key1_lo: Signal<Out, Bits<64>>,
+    pub key1_hi: Signal<Out, Bits<64>>,
+    pub max_age: Signal<Out, Bits<3>>,
+    pub cookie_t: Signal<Out, Bits<32>>,
+    pub ts_now: Signal<Out, Bits<32>>,
+    pub our_mss: Signal<Out, Bits<16>>,
+    pub our_ws: Signal<Out, Bits<4>>,
+    pub our_window: Signal<Out, Bits<16>>,
+    pub mss_table: Signal<Out, Bits<64>>,
+    // Listener table write port and read-back
+    pub lt_wr_en: Signal<Out, Bit>,
+    pub lt_index: Signal<Out, Bits<6>>,
+    pub lt_wr_valid: Signal<Out, Bit>,
+    pub lt_wr_any_ip: Signal<Out, Bit>,
+    pub lt_wr_ip: Signal<Out, Bits<32>>,
+    pub lt_wr_port: Signal<Out, Bits<16>>,
+    pub lt_wr_offload: Signal<Out, Bit>,
+    pub lt_rd_valid: Signal<In, Bit>,
+    pub lt_rd_any_ip: Signal<In, Bit>,
+    pub lt_rd_ip: Signal<In, Bits<32>>,
+    pub lt_rd_port: Signal<In, Bits<16>>,
+    pub lt_rd_offload: Signal<In, Bit>,
+    ctrl: DFF<Bits<4>>,
+    age: DFF<Bits<3>>,
+    ct: DFF<Bits<32>>,
+    ct_period: DFF<Bits<32>>,
+    ct_cnt: DFF<Bits<32>>,
+    ts: DFF<Bits<32>>,
+    ts_period: DFF<Bits<32>>,
+    ts_cnt: DFF<Bits<32>>,
+    ours: DFF<Bits<20>>,
+    win: DFF<Bits<16>>,
+    mtab: DFF<Bits<64>>,
+    key0: DFF<Bits<128>>,
+    key1: DFF<Bits<128>>,
+    lidx: DFF<Bits<6>>,
+    lip: DFF<Bits<32>>,
+    wo: Signal<Local, Bits<8>>,
+    ro: Signal<Local, Bits<8>>,
+    c_type: Constant<Bits<32>>,
+    c_version: Constant<Bits<32>>,
+    c_ctrl: Constant<Bits<8>>,
+    c_age: Constant<Bits<8>>,
+    c_ct: Constant<Bits<8>>,
+    c_ct_period: Constant<Bits<8>>,
+    c_ts: Constant<Bits<8>>,
+    c_ts_period: Constant<Bits<8>>,
+    c_ours: Constant<Bits<8>>,
+    c_win: Constant<Bits<8>>,
+    c_mtab: Constant<Bits<8>>,
+    c_key0: Constant<Bits<8>>,
+    c_key1: Constant<Bits<8>>,
+    c_lidx: Constant<Bits<8>>,
+    c_lip: Constant<Bits<8>>,
+    c_lport: Constant<Bits<8>>,
+    c_lcount: Constant<Bits<8>>,
+    c_mtab_reset: Constant<Bits<64>>,
+    c_ones32: Constant<Bits<32>>,
+    c_ws14: Constant<Bits<20>>,
+    c_ours_reset: Constant<Bits<20>>,
+}
+
+impl Default for SetupRegs {
+    fn default() -> Self {
+        let t = s::DEFAULT_MSS_TABLE;
+        let mtab = t[0] as u64 | (t[1] as u64) << 16 | (t[2] as u64) << 32 | (t[3] as u64) << 48;
+        Self {
+            clock: Default::default(),
+            rst: Default::default(),
+            we: Default::default(),
+            waddr: Default::default(),
+            wdata: Default::default(),
+            raddr: Default::default(),
+            rdata: Default::default(),
+            enable: Default::default(),
+            slot: Default::default(),
+            key_valid: Default::default(),
+            key0_lo: Default::default(),
+            key0_hi: Default::default(),
+            key1_lo: Default::default(),
+            key1_hi: Default::default(),
+            max_age: Default::default(),
+            cookie_t: Default::default(),
+            ts_now: Default::default(),
+            our_mss: Default::default(),
+            our_ws: Default::default(),
+            our_window: Default::default(),
+            mss_table: Default::default(),
+            lt_wr_en: Default::default(),
+            lt_index: Default::default(),
+            lt_wr_valid: Default::default(),
+            lt_wr_any_ip: Default::default(),
+            lt_wr_ip: Default::default(),
+            lt_wr_port: Default::default(),
+            lt_wr_offload: Default::default(),
+            lt_rd_valid: Default::default(),
+            lt_rd_any_ip: Default::default(),
+            lt_rd_ip: Default::default(),
+            lt_rd_port: Default::default(),
+            lt_rd_offload: Default::default(),
+            ctrl: Default::default(),
+            age: Default::default(),
+            ct: Default::default(),
+            ct_period: Default::default(),
+            ct_cnt: Default::default(),
+            ts: Default::default(),
+            ts_period: Default::default(),
+            ts_cnt: Default::default(),
+            ours: Default::default(),
+            win: Default::default(),
+            mtab: Default::default(),
+            key0: Default::default(),
+            key1: Default::default(),
+            lidx: Default::default(),
+            lip: Default::default(),
+            wo: Default::default(),
+            ro: Default::default(),
+            c_type: Constant::new((r::TYPE_SETUP as u64).into()),
+            c_version: Constant::new((r::VERSION_SETUP as u64).into()),
+            c_ctrl: c8(r::SETUP_CTRL),
+            c_age: c8(r::SETUP_MAX_AGE),
+            c_ct: c8(r::SETUP_COOKIE_T),
+            c_ct_period: c8(r::SETUP_COOKIE_PERIOD),
+            c_ts: c8(r::SETUP_TS_NOW),
+            c_ts_period: c8(r::SETUP_TS_PERIOD),
+            c_ours: c8(r::SETUP_OURS),
+            c_win: c8(r::SETUP_WINDOW),
+            c_mtab: c8(r::SETUP_MSS_TABLE),
+            c_key0: c8(r::SETUP_KEY0),
+            c_key1: c8(r::SETUP_KEY1),
+            c_lidx: c8(r::SETUP_LISTEN_INDEX),
+            c_lip: c8(r::SETUP_LISTEN_IP),
+            c_lport: c8(r::SETUP_LISTEN_PORT),
+            c_lcount: c8(r::SETUP_LISTEN_COUNT),
+            c_mtab_reset: Constant::new(mtab.into()),
+            c_ones32: Constant::new(0xFFFF_FFFFu64.into()),
+            c_ws14: Constant::new((14u64 << 16).into()),
+            c_ours_reset: Constant::new((7u64 << 16 | 1460).into()),
+        }
+    }
+}
+
+impl Logic for SetupRegs {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, ctrl, age, ct, ct_period, ct_cnt, ts, ts_period, ts_cnt, ours, win, mtab,
+            key0, key1, lidx, lip
+        );
+        // ------------------------------------------------------ clocks
+        self.ct_cnt.d.next = self.ct_cnt.q.val() + 1;
+        if (self.ct_period.q.val() != 0) && (self.ct_cnt.q.val() + 1 >= self.ct_period.q.val()) {
+            self.ct_cnt.d.next = 0.into();
+            self.ct.d.next = self.ct.q.val() + 1;
+        }
+        if self.ct_period.q.val() == 0 {
+            self.ct_cnt.d.next = 0.into();
+        }
+        self.ts_cnt.d.next = self.ts_cnt.q.val() + 1;
+        if (self.ts_period.q.val() != 0) && (self.ts_cnt.q.val() + 1 >= self.ts_period.q.val()) {
+            self.ts_cnt.d.next = 0.into();
+            self.ts.d.next = self.ts.q.val() + 1;
+        }
+        if self.ts_period.q.val() == 0 {
+            self.ts_cnt.d.next = 0.into();
+        }
+        // ------------------------------------------------------ writes
+        self.wo.next = bit_cast::<8, 16>(self.waddr.val());
+        self.lt_wr_en.next = false;
+        if self.we.val() && (self.waddr.val() < 256) {
+            if self.wo.val() == self.c_ctrl.val() {
+                self.ctrl.d.next = bit_cast::<4, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_age.val() {
+                self.age.d.next = bit_cast::<3, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_ct.val() {
+                self.ct.d.next = self.wdata.val();
+                self.ct_cnt.d.next = 0.into();
+            }
+            if self.wo.val() == self.c_ct_period.val() {
+                self.ct_period.d.next = self.wdata.val();
+                self.ct_cnt.d.next = 0.into();
+            }
+            if self.wo.val() == self.c_ts.val() {
+                self.ts.d.next = self.wdata.val();
+                self.ts_cnt.d.next = 0.into();
+            }
+            if self.wo.val() == self.c_ts_period.val() {
+                self.ts_period.d.next = self.wdata.val();
+                self.ts_cnt.d.next = 0.into();
+            }
+            if self.wo.val() == self.c_ours.val() {
+                self.ours.d.next = bit_cast::<20, 32>(self.wdata.val());
+                if ((self.wdata.val() >> 16) & 0xF) > 14 {
+                    self.ours.d.next =
+                        bit_cast::<20, 32>(self.wdata.val() & 0xFFFF) | self.c_ws14.val();
+                }
+            }
+            if self.wo.val() == self.c_win.val() {
+                self.win.d.next = bit_cast::<16, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_mtab.val() {
+                self.mtab.d.next = (self.mtab.q.val() & 0xFFFF_FFFF_0000_0000_u64)
+                    | bit_cast::<64, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_mtab.val() + 4 {
+                self.mtab.d.next = (self.mtab.q.val() & 0xFFFF_FFFF_u64)
+                    | (bit_cast::<64, 32>(self.wdata.val()) << 32);
+            }
+            if self.wo.val() == self.c_key0.val() + 0 {
+                self.key0.d.next = (self.key0.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 0))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 0);
+            }
+            if self.wo.val() == self.c_key0.val() + 4 {
+                self.key0.d.next = (self.key0.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 32))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 32);
+            }
+            if self.wo.val() == self.c_key0.val() + 8 {
+                self.key0.d.next = (self.key0.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 64))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 64);
+            }
+            if self.wo.val() == self.c_key0.val() + 12 {
+                self.key0.d.next = (self.key0.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 96))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 96);
+            }
+            if self.wo.val() == self.c_key1.val() + 0 {
+                self.key1.d.next = (self.key1.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 0))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 0);
+            }
+            if self.wo.val() == self.c_key1.val() + 4 {
+                self.key1.d.next = (self.key1.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 32))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 32);
+            }
+            if self.wo.val() == self.c_key1.val() + 8 {
+                self.key1.d.next = (self.key1.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 64))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 64);
+            }
+            if self.wo.val() == self.c_key1.val() + 12 {
+                self.key1.d.next = (self.key1.q.val()
+                    & !(bit_cast::<128, 32>(self.c_ones32.val()) << 96))
+                    | (bit_cast::<128, 32>(self.wdata.val()) << 96);
+            }
+            if self.wo.val() == self.c_lidx.val() {
+                self.lidx.d.next = bit_cast::<6, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_lip.val() {
+                self.lip.d.next = self.wdata.val();
+            }
+            if self.wo.val() == self.c_lport.val() {
+                self.lt_wr_en.next = true;
+            }
+        }
+        self.lt_index.next = self.lidx.q.val();
+        self.lt_wr_valid.next = self.wdata.val().get_bit(16);
+        self.lt_wr_any_ip.next = self.wdata.val().get_bit(17);
+        self.lt_wr_offload.next = self.wdata.val().get_bit(18);
+        self.lt_wr_port.next = bit_cast::<16, 32>(self.wdata.val());
+        self.lt_wr_ip.next = self.lip.q.val();
+        // ------------------------------------------------------ reads
+        self.ro.next = bit_cast::<8, 16>(self.raddr.val());
+        self.rdata.next = 0.into();
+        if self.raddr.val() < 256 {
+            if self.ro.val() == 0 {
+                self.rdata.next = self.c_type.val();
+            }
+            if self.ro.val() == 4 {
+                self.rdata.next = self.c_version.val();
+            }
+            if self.ro.val() == self.c_ctrl.val() {
+                self.rdata.next = bit_cast::<32, 4>(self.ctrl.q.val());
+            }
+            if self.ro.val() == self.c_age.val() {
+                self.rdata.next = bit_cast::<32, 3>(self.age.q.val());
+            }
+            if self.ro.val() == self.c_ct.val() {
+                self.rdata.next = self.ct.q.val();
+            }
+            if self.ro.val() == self.c_ct_period.val() {
+                self.rdata.next = self.ct_period.q.val();
+            }
+            if self.ro.val() == self.c_ts.val() {
+                self.rdata.next = self.ts.q.val();
+            }
+            if self.ro.val() == self.c_ts_period.val() {
+                self.rdata.next = self.ts_period.q.val();
+            }
+            if self.ro.val() == self.c_ours.val() {
+                self.rdata.next = bit_cast::<32, 20>(self.ours.q.val());
+            }
+            if self.ro.val() == self.c_win.val() {
+                self.rdata.next = bit_cast::<32, 16>(self.win.q.val());
+            }
+            if self.ro.val() == self.c_mtab.val() {
+                self.rdata.next = bit_cast::<32, 64>(self.mtab.q.val());
+            }
+            if self.ro.val() == self.c_mtab.val() + 4 {
+                self.rdata.next = bit_cast::<32, 64>(self.mtab.q.val() >> 32);
+            }
+            if self.ro.val() == self.c_lidx.val() {
+                self.rdata.next = bit_cast::<32, 6>(self.lidx.q.val());
+            }
+            if self.ro.val() == self.c_lip.val() {
+                self.rdata.next = self.lt_rd_ip.val();
+            }
+            if self.ro.val() == self.c_lport.val() {
+                self.rdata.next = bit_cast::<32, 16>(self.lt_rd_port.val())
+                    | (bit_cast::<32, 1>(self.lt_rd_valid.val().into()) << 16)
+                    | (bit_cast::<32, 1>(self.lt_rd_any_ip.val().into()) << 17)
+                    | (bit_cast::<32, 1>(self.lt_rd_offload.val().into()) << 18);
+            }
+            if self.ro.val() == self.c_lcount.val() {
+                self.rdata.next = 64.into();
+            }
+        }
+        // ------------------------------------------------------ outputs
+        self.enable.next = self.ctrl.q.val().get_bit(0);
+        self.slot.next = self.ctrl.q.val().get_bit(1);
+        self.key_valid.next = bit_cast::<2, 4>(self.ctrl.q.val() >> 2);
+        self.key0_lo.next = bit_cast::<64, 128>(self.key0.q.val());
+        self.key0_hi.next = bit_cast::<64, 128>(self.key0.q.val() >> 64);
+        self.key1_lo.next = bit_cast::<64, 128>(self.key1.q.val());
+        self.key1_hi.next = bit_cast::<64, 128>(self.key1.q.val() >> 64);
+        self.max_age.next = self.age.q.val();
+        self.cookie_t.next = self.ct.q.val();
+        self.ts_now.next = self.ts.q.val();
+        self.our_mss.next = bit_cast::<16, 20>(self.ours.q.val());
+        self.our_ws.next = bit_cast::<4, 20>(self.ours.q.val() >> 16);
+        self.our_window.next = self.win.q.val();
+        self.mss_table.next = self.mtab.q.val();
+        if self.rst.val() {
+            self.ctrl.d.next = 0.into();
+            self.age.d.next = 2.into();
+            self.ct.d.next = 0.into();
+            self.ct_period.d.next = 0.into();
+            self.ct_cnt.d.next = 0.into();
+            self.ts.d.next = 0.into();
+            self.ts_period.d.next = 0.into();
+            self.ts_cnt.d.next = 0.into();
+            self.ours.d.next = self.c_ours_reset.val();
+            self.win.d.next = 65535.into();
+            self.mtab.d.next = self.c_mtab_reset.val();
+            self.key0.d.next = 0.into();
+            self.key1.d.next = 0.into();
+            self.lidx.d.next = 0.into();
+            self.lip.d.next = 0.into();
+            self.lt_wr_en.next = false;
+        }
+    }
+}

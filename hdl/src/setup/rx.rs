@@ -1,0 +1,257 @@
+//! The setup offload beside the RX header pipeline: listener lookup, ACK
+//! validation, SYN-ACK generation and the SYN-ACK queue.
+//!
+//! It taps the RX pipeline twice and answers in fixed cycles, so the RX
+//! path never stalls for it.  With `P` the cycle the parser's outputs are
+//! valid:
+//!
+//! * **P (early tap)**: every TCP segment whose headers and checksums are
+//!   good and that is a SYN candidate (SYN, no ACK/RST/FIN) or an ACK
+//!   candidate (ACK, no SYN/RST) is looked up in the [`ListenTable`] by its
+//!   destination; ACK candidates also enter [`AckCheck`].  A SYN
+//!   candidate's addresses, ports, MACs and ISN are queued (`sfifo`) until
+//!   its options are known.
+//! * **P + 12 (late tap, the option walker's output)**: for a SYN candidate
+//!   the queue is popped; when its listener has offload on, setup is
+//!   enabled, the current key slot is valid and the options parsed,
+//!   `l_answer` tells the RX path to consume the SYN, and the SYN enters
+//!   [`SynAckGen`] with its options.
+//! * **P + 13**: the ACK verdict (`a_*`) meets the RX path's merge stage.
+//! * **P + 24**: the SYN-ACK's fields and the SYN's MACs (queued in
+//!   `mfifo` at P + 12) form a record for the TX queue (`qfifo`); when it is
+//!   full the SYN is dropped and counted (the client retransmits it).
+use super::ack::AckCheck;
+use super::inject::REC_BITS;
+use super::listen::ListenTable;
+use super::synack::SynAckGen;
+use rust_hdl::prelude::*;
+
+crate::declare_clear_fifo!(SynFifo, Bits<224>, 32, 1);
+crate::declare_clear_fifo!(MacFifo, Bits<96>, 32, 1);
+crate::declare_clear_fifo!(RecFifo, Bits<360>, 16, 1);
+
+/// Cycles from the early tap to the late tap (RSS 2 + option walker 10).
+pub const LATE_TAP: usize = 12;
+
+#[derive(LogicBlock, Default)]
+pub struct SetupRx {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    // Configuration
+    pub enable: Signal<In, Bit>,
+    pub slot: Signal<In, Bit>,
+    pub key_valid: Signal<In, Bits<2>>,
+    pub key0_lo: Signal<In, Bits<64>>,
+    pub key0_hi: Signal<In, Bits<64>>,
+    pub key1_lo: Signal<In, Bits<64>>,
+    pub key1_hi: Signal<In, Bits<64>>,
+    pub max_age: Signal<In, Bits<3>>,
+    pub cookie_t: Signal<In, Bits<32>>,
+    pub ts_now: Signal<In, Bits<32>>,
+    pub our_mss: Signal<In, Bits<16>>,
+    pub our_ws: Signal<In, Bits<4>>,
+    pub our_window: Signal<In, Bits<16>>,
+    pub mss_table: Signal<In, Bits<64>>,
+    // Listener table write port and read-back (see ListenTable)
+    pub lt_wr_en: Signal<In, Bit>,
+    pub lt_index: Signal<In, Bits<6>>,
+    pub lt_wr_valid: Signal<In, Bit>,
+    pub lt_wr_any_ip: Signal<In, Bit>,
+    pub lt_wr_ip: Signal<In, Bits<32>>,
+    pub lt_wr_port: Signal<In, Bits<16>>,
+    pub lt_wr_offload: Signal<In, Bit>,
+    pub lt_rd_valid: Signal<Out, Bit>,
+    pub lt_rd_any_ip: Signal<Out, Bit>,
+    pub lt_rd_ip: Signal<Out, Bits<32>>,
+    pub lt_rd_port: Signal<Out, Bits<16>>,
+    pub lt_rd_offload: Signal<Out, Bit>,
+    // Early tap (P)
+    pub e_syn: Signal<In, Bit>,
+    pub e_ack: Signal<In, Bit>,
+    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
+    pub e_tuple: Signal<In, Bits<96>>,
+    pub e_seq: Signal<In, Bits<32>>,
+    pub e_ackn: Signal<In, Bits<32>>,
+    /// Destination MAC (95:48), source MAC (47:0), first byte most significant.
+    pub e_macs: Signal<In, Bits<96>>,
+    // Late tap (P + 12)
+    pub l_syn: Signal<In, Bit>,
+    pub l_optbad: Signal<In, Bit>,
+    pub l_mss: Signal<In, Bits<16>>,
+    /// Completion format: bit 7 present, bits 3:0 the shift.
+    pub l_ws: Signal<In, Bits<8>>,
+    pub l_sackp: Signal<In, Bit>,
+    pub l_ts: Signal<In, Bit>,
+    pub l_tsval: Signal<In, Bits<32>>,
+    /// The SYN of the late tap is answered (and consumed).
+    pub l_answer: Signal<Out, Bit>,
+    // ACK verdict (P + 13)
+    pub a_cand: Signal<Out, Bit>,
+    /// Offloaded listener and setup enabled.
+    pub a_hit: Signal<Out, Bit>,
+    pub a_ok: Signal<Out, Bit>,
+    pub a_mss: Signal<Out, Bits<16>>,
+    // SYN-ACK records for the TX side
+    pub q_empty: Signal<Out, Bit>,
+    pub q_rec: Signal<Out, Bits<REC_BITS>>,
+    pub q_pop: Signal<In, Bit>,
+    /// Counter pulses: SYN-ACK queued, SYN dropped (queue full).
+    pub cnt_synack: Signal<Out, Bit>,
+    pub cnt_syn_drop: Signal<Out, Bit>,
+    lt: ListenTable,
+    ack: AckCheck,
+    gen: SynAckGen,
+    sfifo: SynFifo,
+    mfifo: MacFifo,
+    qfifo: RecFifo,
+    /// Listener hit with offload, delayed: stage i holds P + 3 + i.
+    hd: [DFF<Bit>; 11],
+    answer: Signal<Local, Bit>,
+    push: Signal<Local, Bit>,
+}
+
+impl Logic for SetupRx {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, lt, ack, gen, sfifo, mfifo, qfifo);
+        for i in 0..11 {
+            self.hd[i].clock.next = self.clock.val();
+        }
+        self.lt.rst.next = self.rst.val();
+        self.ack.rst.next = self.rst.val();
+        self.gen.rst.next = self.rst.val();
+        self.sfifo.clear.next = self.rst.val();
+        self.mfifo.clear.next = self.rst.val();
+        self.qfifo.clear.next = self.rst.val();
+        // ------------------------------------------------------ listeners
+        self.lt.wr_en.next = self.lt_wr_en.val();
+        self.lt.wr_index.next = self.lt_index.val();
+        self.lt.wr_valid.next = self.lt_wr_valid.val();
+        self.lt.wr_any_ip.next = self.lt_wr_any_ip.val();
+        self.lt.wr_ip.next = self.lt_wr_ip.val();
+        self.lt.wr_port.next = self.lt_wr_port.val();
+        self.lt.wr_offload.next = self.lt_wr_offload.val();
+        self.lt.rd_index.next = self.lt_index.val();
+        self.lt_rd_valid.next = self.lt.rd_valid.val();
+        self.lt_rd_any_ip.next = self.lt.rd_any_ip.val();
+        self.lt_rd_ip.next = self.lt.rd_ip.val();
+        self.lt_rd_port.next = self.lt.rd_port.val();
+        self.lt_rd_offload.next = self.lt.rd_offload.val();
+        self.lt.in_valid.next = self.e_syn.val() || self.e_ack.val();
+        self.lt.in_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
+        self.lt.in_port.next = bit_cast::<16, 96>(self.e_tuple.val());
+        self.lt.in_tag.next = 0.into();
+        self.hd[0].d.next =
+            self.lt.out_valid.val() && self.lt.out_hit.val() && self.lt.out_offload.val();
+        for i in 1..11 {
+            self.hd[i].d.next = self.hd[i - 1].q.val();
+        }
+        // ------------------------------------------------------ ACKs
+        self.ack.in_valid.next = self.e_ack.val();
+        self.ack.in_cip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 64);
+        self.ack.in_sip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
+        self.ack.in_cport.next = bit_cast::<16, 96>(self.e_tuple.val() >> 16);
+        self.ack.in_sport.next = bit_cast::<16, 96>(self.e_tuple.val());
+        self.ack.in_seq.next = self.e_seq.val();
+        self.ack.in_ack.next = self.e_ackn.val();
+        self.ack.in_tag.next = 0.into();
+        self.ack.now.next = self.cookie_t.val();
+        self.ack.max_age.next = self.max_age.val();
+        self.ack.key_valid.next = self.key_valid.val();
+        self.ack.key0_lo.next = self.key0_lo.val();
+        self.ack.key0_hi.next = self.key0_hi.val();
+        self.ack.key1_lo.next = self.key1_lo.val();
+        self.ack.key1_hi.next = self.key1_hi.val();
+        self.ack.mss_table.next = self.mss_table.val();
+        self.a_cand.next = self.ack.out_valid.val();
+        self.a_hit.next = self.hd[10].q.val() && self.enable.val();
+        self.a_ok.next = self.ack.out_ok.val();
+        self.a_mss.next = self.ack.out_mss.val();
+        // ------------------------------------------------------ SYNs
+        // Early: tuple (223:128), ISN (127:96), MACs (95:0).
+        self.sfifo.write.next = self.e_syn.val();
+        self.sfifo.data_in.next = (bit_cast::<224, 96>(self.e_tuple.val()) << 128)
+            | (bit_cast::<224, 32>(self.e_seq.val()) << 96)
+            | bit_cast::<224, 96>(self.e_macs.val());
+        self.sfifo.read.next = self.l_syn.val();
+        self.answer.next = self.l_syn.val()
+            && self.hd[9].q.val()
+            && self.enable.val()
+            && !self.l_optbad.val()
+            && ((!self.slot.val() && self.key_valid.val().get_bit(0))
+                || (self.slot.val() && self.key_valid.val().get_bit(1)));
+        self.l_answer.next = self.answer.val();
+        self.gen.in_valid.next = self.answer.val();
+        self.gen.in_cip.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 192);
+        self.gen.in_sip.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 160);
+        self.gen.in_cport.next = bit_cast::<16, 224>(self.sfifo.data_out.val() >> 144);
+        self.gen.in_sport.next = bit_cast::<16, 224>(self.sfifo.data_out.val() >> 128);
+        self.gen.in_isn.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 96);
+        self.gen.in_mss_present.next = self.l_mss.val() != 0;
+        self.gen.in_mss.next = self.l_mss.val();
+        self.gen.in_ws_present.next = self.l_ws.val().get_bit(7);
+        self.gen.in_ws.next = self.l_ws.val() & 0xF;
+        self.gen.in_sackp.next = self.l_sackp.val();
+        self.gen.in_ts_present.next = self.l_ts.val();
+        self.gen.in_tsval.next = self.l_tsval.val();
+        self.gen.in_tag.next = 0.into();
+        self.gen.cookie_t.next = self.cookie_t.val();
+        self.gen.ts_now.next = self.ts_now.val();
+        self.gen.key_slot.next = self.slot.val();
+        self.gen.k0.next = self.key0_lo.val();
+        self.gen.k1.next = self.key0_hi.val();
+        if self.slot.val() {
+            self.gen.k0.next = self.key1_lo.val();
+            self.gen.k1.next = self.key1_hi.val();
+        }
+        self.gen.mss_table.next = self.mss_table.val();
+        self.gen.our_mss.next = self.our_mss.val();
+        self.gen.our_ws.next = self.our_ws.val();
+        self.gen.our_window.next = self.our_window.val();
+        self.mfifo.write.next = self.answer.val();
+        self.mfifo.data_in.next = bit_cast::<96, 224>(self.sfifo.data_out.val());
+        self.mfifo.read.next = self.gen.out_valid.val();
+        // ------------------------------------------------------ the record
+        self.push.next = self.gen.out_valid.val() && !self.qfifo.full.val();
+        self.qfifo.write.next = self.push.val();
+        // The SYN's MACs are the record's: client (its source) in 47:0, ours in 95:48.
+        self.qfifo.data_in.next = bit_cast::<360, 96>(self.mfifo.data_out.val())
+            | (bit_cast::<360, 32>(self.gen.out_src_ip.val()) << 96)
+            | (bit_cast::<360, 32>(self.gen.out_dst_ip.val()) << 128)
+            | (bit_cast::<360, 16>(self.gen.out_src_port.val()) << 160)
+            | (bit_cast::<360, 16>(self.gen.out_dst_port.val()) << 176)
+            | (bit_cast::<360, 32>(self.gen.out_seq.val()) << 192)
+            | (bit_cast::<360, 32>(self.gen.out_ack.val()) << 224)
+            | (bit_cast::<360, 16>(self.gen.out_window.val()) << 256)
+            | (bit_cast::<360, 16>(self.gen.out_mss.val()) << 272)
+            | (bit_cast::<360, 1>(self.gen.out_ws_present.val().into()) << 288)
+            | (bit_cast::<360, 4>(self.gen.out_ws.val()) << 289)
+            | (bit_cast::<360, 1>(self.gen.out_sackp.val().into()) << 293)
+            | (bit_cast::<360, 1>(self.gen.out_ts_present.val().into()) << 294)
+            | (bit_cast::<360, 32>(self.gen.out_tsval.val()) << 295)
+            | (bit_cast::<360, 32>(self.gen.out_tsecr.val()) << 327);
+        self.cnt_synack.next = self.push.val();
+        self.cnt_syn_drop.next = self.gen.out_valid.val() && self.qfifo.full.val();
+        self.q_empty.next = self.qfifo.empty.val();
+        self.q_rec.next = self.qfifo.data_out.val();
+        self.qfifo.read.next = self.q_pop.val();
+        if self.rst.val() {
+            for i in 0..11 {
+                self.hd[i].d.next = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_rx_generates_verilog() {
+        let mut uut = SetupRx::default();
+        uut.connect_all();
+        let v = generate_verilog(&uut);
+        assert!(v.contains("module top("));
+    }
+}

@@ -1,0 +1,191 @@
+//! Reference model of the connection-setup offload at the frame level:
+//! which segments the NIC handles itself (docs/setup.md), the SYN-ACK frame
+//! it sends, and how a valid final ACK's completion is rewritten.  The
+//! cookie arithmetic is `crate::cookie`'s.
+use crate::cookie::{self, SetupConfig, Syn};
+use crate::csum;
+use crate::parse::{Class, Parsed, ETH_HLEN};
+use toe_contract::desc::{Completion, OPT_SACK_PERM, WSCALE_PRESENT};
+use toe_contract::regs as r;
+use toe_contract::setup::KIND_ESTABLISHED;
+
+/// One listener-table entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listener {
+    /// `None`: any local address.
+    pub ip: Option<[u8; 4]>,
+    pub port: u16,
+    pub offload: bool,
+}
+
+impl Listener {
+    /// The `SETUP_LISTEN_IP` and `SETUP_LISTEN_PORT` words of a valid entry.
+    pub fn words(&self) -> (u32, u32) {
+        let ip = self.ip.map_or(0, u32::from_be_bytes);
+        let mut w = self.port as u32 | r::LISTEN_VALID;
+        if self.ip.is_none() {
+            w |= r::LISTEN_ANY_IP;
+        }
+        if self.offload {
+            w |= r::LISTEN_OFFLOAD;
+        }
+        (ip, w)
+    }
+}
+
+/// The setup block's register state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupState {
+    pub enabled: bool,
+    pub cfg: SetupConfig,
+    pub listeners: [Option<Listener>; r::LISTEN_ENTRIES as usize],
+    /// The cookie clock and the timestamp clock.
+    pub cookie_t: u32,
+    pub ts_now: u32,
+}
+
+impl Default for SetupState {
+    /// The RTL's reset state (disabled, no keys, no listeners).
+    fn default() -> Self {
+        SetupState {
+            enabled: false,
+            cfg: SetupConfig {
+                keys: [None, None],
+                ..SetupConfig::default()
+            },
+            listeners: [None; r::LISTEN_ENTRIES as usize],
+            cookie_t: 0,
+            ts_now: 0,
+        }
+    }
+}
+
+impl SetupState {
+    /// The listener for a destination: the lowest-index exact entry, else
+    /// the lowest-index any-IP entry.
+    pub fn lookup(&self, ip: [u8; 4], port: u16) -> Option<&Listener> {
+        let all = || self.listeners.iter().flatten().filter(|l| l.port == port);
+        all()
+            .find(|l| l.ip == Some(ip))
+            .or_else(|| all().find(|l| l.ip.is_none()))
+    }
+
+    fn offloaded(&self, ip: [u8; 4], port: u16) -> bool {
+        self.enabled && self.lookup(ip, port).is_some_and(|l| l.offload)
+    }
+}
+
+/// What the setup offload does with a received frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SetupAction {
+    /// Not the offload's: the frame goes its ordinary way.
+    None,
+    /// A SYN the NIC answers with this frame (and consumes).
+    Answer(Vec<u8>),
+    /// A final ACK whose cookie checks: its completion becomes "established".
+    Established(cookie::Established),
+    /// An ACK to an offloaded listener that carries no valid cookie
+    /// (delivered as an ordinary segment, counted).
+    NotCookie,
+}
+
+/// Decides what the offload does with `frame` (parsed as `p`).
+pub fn action(s: &SetupState, frame: &[u8], p: &Parsed) -> SetupAction {
+    let (ip, t) = match (&p.ipv4, &p.tcp) {
+        (Some(ip), Some(t)) if p.class == Class::Tcp && ip.csum_ok && t.csum_ok => (ip, t),
+        _ => return SetupAction::None,
+    };
+    let syn = t.flags & 0x17 == 0x02;
+    let ack = t.flags & 0x16 == 0x10;
+    if !(syn || ack) || !s.offloaded(ip.dst, t.dst_port) {
+        return SetupAction::None;
+    }
+    if syn {
+        if t.opts.bad {
+            return SetupAction::None;
+        }
+        let key_ok = s.cfg.keys[(s.cfg.current_slot & 1) as usize].is_some();
+        if !key_ok {
+            return SetupAction::None;
+        }
+        let syn = Syn {
+            client: (ip.src, t.src_port),
+            server: (ip.dst, t.dst_port),
+            isn: t.seq,
+            mss: t.opts.mss.filter(|&m| m != 0),
+            wscale: t.opts.wscale_shift(),
+            sack_permitted: t.opts.sack_perm,
+            tsval: t.opts.timestamps.map(|(v, _)| v),
+        };
+        let sa = cookie::syn_ack(&s.cfg, &syn, s.cookie_t, s.ts_now).expect("key checked");
+        let mut macs = [0u8; 12];
+        macs[..6].copy_from_slice(&frame[6..12]);
+        macs[6..].copy_from_slice(&frame[0..6]);
+        return SetupAction::Answer(synack_frame(&macs, &syn, &sa));
+    }
+    let a = cookie::Ack {
+        client: (ip.src, t.src_port),
+        server: (ip.dst, t.dst_port),
+        seq: t.seq,
+        ack: t.ack,
+        window: t.window,
+        ts: t.opts.timestamps,
+    };
+    match cookie::check_ack(&s.cfg, &a, s.cookie_t) {
+        Ok(e) if !t.opts.bad => SetupAction::Established(e),
+        _ => SetupAction::NotCookie,
+    }
+}
+
+/// Rewrites an ordinary RX completion into the "established" one.
+pub fn established_cpl(cpl: &mut Completion, e: &cookie::Established) {
+    cpl.kind = KIND_ESTABLISHED;
+    cpl.mss = e.mss;
+    cpl.wscale = e.client_wscale.map_or(0, |w| WSCALE_PRESENT | w);
+    cpl.opts = (cpl.opts & !OPT_SACK_PERM) | if e.sack_permitted { OPT_SACK_PERM } else { 0 };
+}
+
+/// The SYN-ACK frame: `macs` = destination then source MAC; addresses and
+/// ports are the SYN's swapped.  Layout as the RTL builds it (Linux's
+/// option order), both checksums filled, padded to 60 bytes.
+pub fn synack_frame(macs: &[u8; 12], syn: &Syn, sa: &cookie::SynAck) -> Vec<u8> {
+    let mut opts = vec![2, 4];
+    opts.extend_from_slice(&sa.mss.to_be_bytes());
+    if let Some((v, e)) = sa.ts {
+        opts.extend_from_slice(if sa.sack_permitted {
+            &[4, 2, 8, 10]
+        } else {
+            &[1, 1, 8, 10]
+        });
+        opts.extend_from_slice(&v.to_be_bytes());
+        opts.extend_from_slice(&e.to_be_bytes());
+    }
+    if let Some(w) = sa.wscale {
+        opts.extend_from_slice(&[1, 3, 3, w]);
+    }
+    let tcp_len = 20 + opts.len();
+    let mut f = Vec::with_capacity(74);
+    f.extend_from_slice(macs);
+    f.extend_from_slice(&[0x08, 0x00]);
+    let ip_len = (20 + tcp_len) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&ip_len.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    f.extend_from_slice(&syn.server.0);
+    f.extend_from_slice(&syn.client.0);
+    f.extend_from_slice(&syn.server.1.to_be_bytes());
+    f.extend_from_slice(&syn.client.1.to_be_bytes());
+    f.extend_from_slice(&sa.seq.to_be_bytes());
+    f.extend_from_slice(&sa.ack.to_be_bytes());
+    f.push(((tcp_len / 4) << 4) as u8);
+    f.push(0x12);
+    f.extend_from_slice(&sa.window.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend_from_slice(&opts);
+    let c = csum::ipv4_header_checksum(&f[ETH_HLEN..ETH_HLEN + 20]);
+    f[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&c.to_be_bytes());
+    let c = csum::tcp_checksum(syn.server.0, syn.client.0, &f[ETH_HLEN + 20..]);
+    f[ETH_HLEN + 36..ETH_HLEN + 38].copy_from_slice(&c.to_be_bytes());
+    f.resize(f.len().max(60), 0);
+    f
+}

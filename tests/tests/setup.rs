@@ -1,0 +1,520 @@
+//! Connection-setup offload on the Verilated chip, against the reference
+//! model (`toe_model::setup`, `toe_model::cookie`): SYN-ACKs byte for byte,
+//! "established" completions field for field, counters, and the cases the
+//! offload must refuse.
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use toe_contract::desc::Completion;
+use toe_contract::regs::{self as r, Counter};
+use toe_contract::setup::KIND_ESTABLISHED;
+use toe_model::cookie::SetupConfig;
+use toe_model::gen::{self, TcpOpt, TcpSpec};
+use toe_model::nic::{self, NicConfig, RxVerdict};
+use toe_model::setup::{Listener, SetupState};
+use toe_sim::harness::{Harness, HarnessConfig};
+use toe_tests::host::Host;
+use toe_tests::{counter, program_setup};
+
+const SERVER: [u8; 4] = [10, 0, 0, 1];
+
+fn seed() -> u64 {
+    let s = std::env::var("TOE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5e7u64);
+    println!("seed {s} (re-run with TOE_SEED={s})");
+    s
+}
+
+/// Listener 0: 10.0.0.1:80 offloaded; 1: any:8080 offloaded; 2: any:22
+/// not offloaded; 3: 10.0.0.1:8080 not offloaded (exact beats any-IP).
+fn state() -> SetupState {
+    let mut s = SetupState {
+        enabled: true,
+        cfg: SetupConfig {
+            keys: [Some(*b"0123456789abcdef"), None],
+            ..SetupConfig::default()
+        },
+        cookie_t: 1000,
+        ts_now: 0x1234_5600,
+        ..SetupState::default()
+    };
+    s.listeners[0] = Some(Listener {
+        ip: Some(SERVER),
+        port: 80,
+        offload: true,
+    });
+    s.listeners[1] = Some(Listener {
+        ip: None,
+        port: 8080,
+        offload: true,
+    });
+    s.listeners[2] = Some(Listener {
+        ip: None,
+        port: 22,
+        offload: false,
+    });
+    s.listeners[5] = Some(Listener {
+        ip: Some(SERVER),
+        port: 8080,
+        offload: false,
+    });
+    s
+}
+
+struct Chip {
+    h: Harness,
+    host: Host,
+    cfg: NicConfig,
+    /// Counters the model expects.
+    want: HashMap<u32, u64>,
+}
+
+impl Chip {
+    fn new(s: SetupState) -> Chip {
+        let mut h = Harness::new(HarnessConfig::default());
+        let mut host = Host::new(&mut h, 6, 9216);
+        host.post_rx(&mut h, 0, 32);
+        program_setup(&mut h, &s);
+        let cfg = NicConfig {
+            setup: s,
+            ..NicConfig::all_queues_enabled()
+        };
+        Chip {
+            h,
+            host,
+            cfg,
+            want: HashMap::new(),
+        }
+    }
+
+    fn set_state(&mut self, s: SetupState) {
+        program_setup(&mut self.h, &s);
+        self.cfg.setup = s;
+    }
+
+    /// Sends one frame; returns what the host received and what the MAC
+    /// sent, after checking both against the model.
+    fn exchange(&mut self, frame: Vec<u8>) -> (Option<(Completion, Vec<u8>)>, Option<Vec<u8>>) {
+        let v = nic::predict_rx(&self.cfg, &frame, false);
+        let synack = nic::predict_synack(&self.cfg, &frame);
+        *self.want.entry(Counter::RxFrames as u32).or_default() += 1;
+        for c in v.counters() {
+            *self.want.entry(*c as u32).or_default() += 1;
+        }
+        self.h.mac_rx.push_bytes(frame.clone());
+        let (host, h) = (&mut self.host, &mut self.h);
+        let mut got_rx = None;
+        let want_rx = matches!(v, RxVerdict::Deliver { .. });
+        h.run_until(20_000, |h| {
+            if got_rx.is_none() {
+                got_rx = host.poll_rx(h, 0);
+            }
+            h.mac_rx.is_idle()
+                && (got_rx.is_some() || !want_rx)
+                && (synack.is_none() || !h.mac_tx.frames.is_empty())
+        })
+        .expect("the frame's outcome did not appear");
+        h.run(600);
+        if got_rx.is_none() {
+            got_rx = host.poll_rx(h, 0);
+        }
+        let tx = h.mac_tx.pop().map(|f| f.data);
+        assert!(h.mac_tx.pop().is_none(), "more than one frame sent");
+        assert_eq!(tx, synack, "SYN-ACK differs from the model's");
+        match (&v, &got_rx) {
+            (RxVerdict::Deliver { cpl, .. }, Some((c, data))) => {
+                assert_eq!(data, &frame, "delivered bytes differ");
+                let mut e = *cpl;
+                e.index = c.index;
+                e.phase = c.phase;
+                assert_eq!(*c, e, "completion differs from the model's");
+            }
+            (RxVerdict::Drop { .. }, None) => {}
+            (v, g) => panic!("model {v:?}, chip {g:?}"),
+        }
+        if got_rx.is_some() {
+            host.post_rx(h, 0, 1);
+        }
+        (got_rx, tx)
+    }
+
+    fn check_counters(&mut self) {
+        for c in Counter::ALL {
+            let want = self.want.get(&(c as u32)).copied().unwrap_or(0);
+            if c == Counter::TxFrames {
+                continue;
+            }
+            assert_eq!(counter(&mut self.h, c), want, "counter {c:?}");
+        }
+    }
+}
+
+fn syn(src_port: u16, dst_port: u16, isn: u32, opts: &[TcpOpt]) -> TcpSpec {
+    let mut t = TcpSpec {
+        src_port,
+        dst_port,
+        seq: isn,
+        ack: 0,
+        flags: gen::SYN,
+        window: 64240,
+        ..TcpSpec::default()
+    };
+    t.ip.dst = SERVER;
+    t.options = gen::options_bytes(opts);
+    t
+}
+
+/// The client's final ACK for a SYN-ACK frame, carrying `payload`.
+fn final_ack(s: &TcpSpec, synack: &[u8], payload: &[u8]) -> TcpSpec {
+    let p = toe_model::parse(synack, false, 9018);
+    let t = p.tcp.unwrap();
+    let mut a = s.clone();
+    a.flags = gen::ACK | if payload.is_empty() { 0 } else { gen::PSH };
+    a.seq = s.seq.wrapping_add(1);
+    a.ack = t.seq.wrapping_add(1);
+    a.window = 502;
+    a.options = match t.opts.timestamps {
+        Some((v, _)) => gen::options_bytes(&[
+            TcpOpt::Nop,
+            TcpOpt::Nop,
+            TcpOpt::Timestamps {
+                tsval: 4242,
+                tsecr: v,
+            },
+        ]),
+        None => vec![],
+    };
+    a.payload = payload.to_vec();
+    a
+}
+
+fn option_sets() -> Vec<Vec<TcpOpt>> {
+    use TcpOpt::*;
+    let ts = Timestamps {
+        tsval: 0xAABB_CCDD,
+        tsecr: 0,
+    };
+    vec![
+        vec![],
+        vec![Mss(1460)],
+        vec![Mss(1300), SackPermitted],
+        vec![Mss(1460), SackPermitted, ts.clone(), Nop, WindowScale(7)],
+        vec![Mss(9000), Nop, Nop, ts.clone(), Nop, WindowScale(14)],
+        vec![Mss(1440), Nop, Nop, ts.clone()],
+        vec![WindowScale(15), ts.clone(), SackPermitted, Mss(536)],
+        vec![ts.clone()],
+        vec![Mss(1200), WindowScale(2)],
+        vec![SackPermitted, Nop, WindowScale(0), Nop, Nop, ts, Mss(0)],
+    ]
+}
+
+#[test]
+fn setup_block_is_discoverable_and_reads_back() {
+    let mut c = Chip::new(state());
+    let h = &mut c.h;
+    assert_eq!(h.reg_read(r::COUNTERS_BASE + r::BLK_NEXT), r::SETUP_BASE);
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::BLK_TYPE), r::TYPE_SETUP);
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::BLK_VERSION), r::VERSION_SETUP);
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::BLK_NEXT), 0);
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_LISTEN_COUNT), 64);
+    for (i, l) in state().listeners.iter().enumerate().take(8) {
+        h.reg_write(r::SETUP_BASE + r::SETUP_LISTEN_INDEX, i as u32);
+        let (ip, w) = l.map_or((0, 0), |l| l.words());
+        assert_eq!(
+            h.reg_read(r::SETUP_BASE + r::SETUP_LISTEN_PORT),
+            w,
+            "entry {i}"
+        );
+        if w & r::LISTEN_ANY_IP == 0 {
+            assert_eq!(
+                h.reg_read(r::SETUP_BASE + r::SETUP_LISTEN_IP),
+                ip,
+                "entry {i}"
+            );
+        }
+    }
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_OURS), 1460 | 7 << 16);
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_MAX_AGE), 2);
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_COOKIE_T), 1000);
+    // Key words are write-only.
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_KEY0), 0);
+    // The clocks tick every PERIOD cycles.
+    h.reg_write(r::SETUP_BASE + r::SETUP_COOKIE_PERIOD, 100);
+    h.run(1000);
+    let t = h.reg_read(r::SETUP_BASE + r::SETUP_COOKIE_T);
+    assert!((1009..=1012).contains(&t), "cookie clock {t}");
+}
+
+#[test]
+fn syns_are_answered_as_the_model_says_for_every_option_layout() {
+    let mut c = Chip::new(state());
+    for (i, opts) in option_sets().iter().enumerate() {
+        for port in [80u16, 8080] {
+            let mut s = syn(40000 + i as u16, port, 0x1000_0000 * i as u32 + 77, opts);
+            if port == 8080 {
+                // The any-IP listener (10.0.0.1:8080 itself is not offloaded).
+                s.ip.dst = [10, 0, 0, 9];
+            }
+            let f = gen::tcp_frame(&s);
+            let (rx, tx) = c.exchange(f);
+            assert!(rx.is_none(), "the SYN reached the host");
+            let tx = tx.expect("no SYN-ACK");
+            println!("options {opts:?}: SYN-ACK of {} bytes", tx.len());
+        }
+    }
+    assert_eq!(
+        counter(&mut c.h, Counter::SetupSynAck),
+        2 * option_sets().len() as u64
+    );
+    c.check_counters();
+}
+
+#[test]
+fn a_valid_final_ack_is_delivered_established_with_its_data() {
+    let mut c = Chip::new(state());
+    for (i, opts) in option_sets().iter().enumerate() {
+        let s = syn(41000 + i as u16, 80, 0xFFFF_FFF0 + i as u32, opts);
+        let (_, tx) = c.exchange(gen::tcp_frame(&s));
+        let synack = tx.unwrap();
+        let data: Vec<u8> = (0..(i * 37) as u32).map(|b| (b * 7) as u8).collect();
+        let (rx, tx) = c.exchange(gen::tcp_frame(&final_ack(&s, &synack, &data)));
+        assert!(tx.is_none());
+        let (cpl, bytes) = rx.expect("the final ACK was not delivered");
+        assert_eq!(cpl.kind, KIND_ESTABLISHED, "options {opts:?}");
+        assert!(bytes.ends_with(&data) || data.is_empty());
+        println!("options {opts:?}: established {cpl:?}");
+    }
+    assert_eq!(
+        counter(&mut c.h, Counter::SetupEstablished),
+        option_sets().len() as u64
+    );
+    c.check_counters();
+}
+
+#[test]
+fn forged_late_duplicate_and_foreign_acks_are_not_connections() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let mut c = Chip::new(state());
+    let opts = vec![TcpOpt::Mss(1460)];
+    let s = syn(42000, 80, 5555, &opts);
+    let synack = c.exchange(gen::tcp_frame(&s)).1.unwrap();
+    let good = final_ack(&s, &synack, b"hello");
+    // Forged: random acknowledgment numbers.
+    for _ in 0..50 {
+        let mut a = good.clone();
+        a.ack = rng.gen();
+        let (rx, _) = c.exchange(gen::tcp_frame(&a));
+        assert_ne!(rx.unwrap().0.kind, KIND_ESTABLISHED);
+    }
+    // Another 4-tuple or ISN with this cookie.
+    for change in 0..3 {
+        let mut a = good.clone();
+        match change {
+            0 => a.src_port += 1,
+            1 => a.seq = a.seq.wrapping_add(1),
+            _ => a.ip.src = [10, 0, 0, 99],
+        }
+        let (rx, _) = c.exchange(gen::tcp_frame(&a));
+        assert_ne!(rx.unwrap().0.kind, KIND_ESTABLISHED, "change {change}");
+    }
+    // The genuine one, then its duplicate: both check (the NIC keeps no
+    // state; the host turns a duplicate into an ordinary segment).
+    for _ in 0..2 {
+        let (rx, _) = c.exchange(gen::tcp_frame(&good));
+        assert_eq!(rx.unwrap().0.kind, KIND_ESTABLISHED);
+    }
+    // Late: the cookie clock moves past the maximum age.
+    let mut st = c.cfg.setup.clone();
+    st.cookie_t += st.cfg.max_age;
+    c.set_state(st.clone());
+    assert_eq!(
+        c.exchange(gen::tcp_frame(&good)).0.unwrap().0.kind,
+        KIND_ESTABLISHED
+    );
+    st.cookie_t += 1;
+    c.set_state(st);
+    assert_ne!(
+        c.exchange(gen::tcp_frame(&good)).0.unwrap().0.kind,
+        KIND_ESTABLISHED
+    );
+    // A bad TCP checksum is never a candidate.
+    let mut f = gen::tcp_frame(&good);
+    f[50] ^= 0xFF;
+    c.exchange(f);
+    c.check_counters();
+}
+
+#[test]
+fn syns_to_other_listeners_or_with_setup_off_reach_the_host() {
+    let mut c = Chip::new(state());
+    let o = vec![TcpOpt::Mss(1460)];
+    for (port, dst) in [
+        (22u16, SERVER),
+        (8080, SERVER),
+        (443, SERVER),
+        (80, [10, 0, 0, 7]),
+    ] {
+        let mut s = syn(43000, port, 1, &o);
+        s.ip.dst = dst;
+        let (rx, tx) = c.exchange(gen::tcp_frame(&s));
+        assert!(tx.is_none(), "port {port}");
+        assert_eq!(rx.unwrap().0.tcp_flags & 0x02, 0x02, "port {port}");
+    }
+    // Any-IP 8080 answers for other addresses.
+    let mut s = syn(43001, 8080, 1, &o);
+    s.ip.dst = [10, 0, 0, 9];
+    assert!(c.exchange(gen::tcp_frame(&s)).1.is_some());
+    // Setup disabled, or no valid key in the current slot: to the host.
+    let mut st = state();
+    st.enabled = false;
+    c.set_state(st);
+    assert!(c
+        .exchange(gen::tcp_frame(&syn(43002, 80, 1, &o)))
+        .1
+        .is_none());
+    let mut st = state();
+    st.cfg.current_slot = 1;
+    c.set_state(st);
+    assert!(c
+        .exchange(gen::tcp_frame(&syn(43003, 80, 1, &o)))
+        .1
+        .is_none());
+    c.check_counters();
+}
+
+#[test]
+fn key_rotation_keeps_the_old_key_for_its_grace_period() {
+    let mut c = Chip::new(state());
+    let o = vec![TcpOpt::Mss(1460)];
+    let s0 = syn(44000, 80, 9, &o);
+    let sa0 = c.exchange(gen::tcp_frame(&s0)).1.unwrap();
+    // Rotate: slot 1 gets a new key and becomes current; slot 0 stays valid.
+    let mut st = c.cfg.setup.clone();
+    st.cfg.keys[1] = Some(*b"fedcba9876543210");
+    st.cfg.current_slot = 1;
+    c.set_state(st.clone());
+    let s1 = syn(44001, 80, 10, &o);
+    let sa1 = c.exchange(gen::tcp_frame(&s1)).1.unwrap();
+    for (s, sa) in [(&s0, &sa0), (&s1, &sa1)] {
+        let (rx, _) = c.exchange(gen::tcp_frame(&final_ack(s, sa, b"")));
+        assert_eq!(rx.unwrap().0.kind, KIND_ESTABLISHED);
+    }
+    // Grace period over: slot 0 invalid, its cookies refused.
+    st.cfg.keys[0] = None;
+    c.set_state(st);
+    let (rx, _) = c.exchange(gen::tcp_frame(&final_ack(&s0, &sa0, b"")));
+    assert_ne!(rx.unwrap().0.kind, KIND_ESTABLISHED);
+    let (rx, _) = c.exchange(gen::tcp_frame(&final_ack(&s1, &sa1, b"")));
+    assert_eq!(rx.unwrap().0.kind, KIND_ESTABLISHED);
+    c.check_counters();
+}
+
+/// SYNs from random sources back to back, with one legitimate client's
+/// handshake in the middle: every SYN is answered or counted as dropped,
+/// no state changes, and the legitimate connection is established.
+#[test]
+fn a_syn_flood_changes_no_state_and_a_real_client_still_connects() {
+    let n: usize = std::env::var("TOE_FLOOD_SYNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut rng = StdRng::seed_from_u64(seed());
+    let mut c = Chip::new(state());
+    let regs_before: Vec<u32> = (0..0x70)
+        .step_by(4)
+        .map(|o| c.h.reg_read(r::SETUP_BASE + o))
+        .collect();
+    let legit = syn(
+        45000,
+        80,
+        0xC0FFEE,
+        &[TcpOpt::Mss(1460), TcpOpt::SackPermitted],
+    );
+    let is_legit = |f: &[u8]| {
+        let p = toe_model::parse(f, false, 9018);
+        p.ipv4.map(|i| i.dst) == Some(legit.ip.src) && p.tcp.map(|t| t.dst_port) == Some(45000)
+    };
+    // The MAC takes a beat only 40% of the time: the SYN-ACK queue fills
+    // and SYNs are dropped and counted (clients retransmit them).
+    c.h.mac_tx.backpressure = 0.6;
+    let mut sent = 0usize;
+    let mut synacks = 0u64;
+    let mut legit_synack = None;
+    while sent < n || c.h.mac_rx.pending() > 0 {
+        while sent < n && c.h.mac_rx.pending() < 64 {
+            if sent == n / 2 {
+                c.h.mac_rx.push_bytes(gen::tcp_frame(&legit));
+            }
+            let mut s = syn(rng.gen(), 80, rng.gen(), &[TcpOpt::Mss(1460)]);
+            s.ip.src = rng.gen();
+            if s.ip.src == legit.ip.src {
+                s.ip.src[0] ^= 0x80;
+            }
+            c.h.mac_rx.push_bytes(gen::tcp_frame(&s));
+            sent += 1;
+        }
+        c.h.run(32);
+        while let Some(f) = c.h.mac_tx.pop() {
+            synacks += 1;
+            if is_legit(&f.data) {
+                legit_synack = Some(f.data);
+            }
+        }
+    }
+    c.h.mac_tx.backpressure = 0.0;
+    c.h.run(2000);
+    while let Some(f) = c.h.mac_tx.pop() {
+        synacks += 1;
+        if is_legit(&f.data) {
+            legit_synack = Some(f.data);
+        }
+    }
+    let answered = counter(&mut c.h, Counter::SetupSynAck);
+    let dropped = counter(&mut c.h, Counter::SetupSynDropped);
+    println!("{n} flood SYNs + 1: {answered} answered, {dropped} dropped (queue full), {synacks} SYN-ACKs seen");
+    assert_eq!(answered + dropped, n as u64 + 1);
+    assert!(dropped > 0, "the SYN-ACK queue never filled");
+    assert_eq!(answered, synacks);
+    assert_eq!(counter(&mut c.h, Counter::RxFrames), n as u64 + 1);
+    assert!(
+        c.host.poll_rx(&c.h, 0).is_none(),
+        "a flood SYN reached the host"
+    );
+    let regs_after: Vec<u32> = (0..0x70)
+        .step_by(4)
+        .map(|o| c.h.reg_read(r::SETUP_BASE + o))
+        .collect();
+    // Everything but the clocks' registers is unchanged.
+    for (i, (a, b)) in regs_before.iter().zip(&regs_after).enumerate() {
+        let off = 4 * i as u32;
+        if off != r::SETUP_COOKIE_T && off != r::SETUP_TS_NOW {
+            assert_eq!(a, b, "setup register {off:#x} changed");
+        }
+    }
+    // The legitimate client: its SYN-ACK (or, if its SYN was dropped, a
+    // retransmitted SYN's) and then its final ACK.
+    let synack = match legit_synack {
+        Some(f) => f,
+        None => {
+            c.h.mac_rx.push_bytes(gen::tcp_frame(&legit));
+            c.h.run(500);
+            c.h.mac_tx
+                .pop()
+                .expect("retransmitted SYN not answered")
+                .data
+        }
+    };
+    assert_eq!(
+        Some(synack.clone()),
+        nic::predict_synack(&c.cfg, &gen::tcp_frame(&legit))
+    );
+    c.want.clear();
+    let (rx, _) = c.exchange(gen::tcp_frame(&final_ack(
+        &legit,
+        &synack,
+        b"GET / HTTP/1.1\r\n\r\n",
+    )));
+    assert_eq!(rx.unwrap().0.kind, KIND_ESTABLISHED);
+}

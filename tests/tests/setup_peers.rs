@@ -1,0 +1,181 @@
+//! The setup offload with real TCP stacks: smoltcp clients connect through
+//! the Verilated NIC to the host library; the NIC answers every SYN and
+//! hands the host established connections (it never sees a SYN).
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::tcp;
+use smoltcp::time::Instant as SmolInstant;
+use smoltcp::wire::{IpAddress, Ipv4Address};
+use std::time::{Duration, Instant};
+use toe_contract::regs::Counter;
+use toe_driver::net::NetConfig;
+use toe_driver::nic::{Nic, NicConfig};
+use toe_driver::setup::SetupParams;
+use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours};
+use toe_sim::wire;
+use toe_tests::peer::SmolPeer;
+use toe_tests::simdev::SimThread;
+
+const PEER: [u8; 4] = [10, 7, 0, 1];
+const US: [u8; 4] = [10, 7, 0, 2];
+
+struct Rig {
+    _sim: SimThread,
+    nic: Nic,
+    eps: Vec<Endpoint>,
+    peer: SmolPeer,
+    t0: Instant,
+}
+
+impl Rig {
+    fn new(tag: &str, offload: bool) -> Rig {
+        let (w, port) = wire::channel();
+        let sim = SimThread::start(tag, w, |_| {});
+        let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
+        sim.settle(2000);
+        let board = Neighbours::new();
+        let eps: Vec<Endpoint> = (0..nic.queue_pairs())
+            .map(|q| {
+                let mut cfg = EndpointConfig::new(q, NetConfig::new([2, 0, 0, 0, 7, 2], US, 24));
+                cfg.neighbours = Some(board.clone());
+                Endpoint::new(cfg, &nic).expect("endpoint")
+            })
+            .collect();
+        if offload {
+            let cfg = toe_driver::tcp::conn::Config::default();
+            let dev = nic.device();
+            dev.setup_configure(&SetupParams::matching(&cfg, *b"setup-offload-k1"))
+                .expect("setup offload");
+            dev.listen_offload(None, 80, true).expect("listener");
+        }
+        let peer = SmolPeer::new(
+            port,
+            [2, 0, 0, 0, 7, 1],
+            PEER,
+            24,
+            SmolInstant::from_micros(0),
+        );
+        Rig {
+            _sim: sim,
+            nic,
+            eps,
+            peer,
+            t0: Instant::now(),
+        }
+    }
+
+    fn step(&mut self, events: &mut [Vec<Event>]) {
+        let t = self.t0.elapsed();
+        self.peer
+            .poll(SmolInstant::from_micros(t.as_micros() as i64));
+        for (ep, ev) in self.eps.iter_mut().zip(events.iter_mut()) {
+            ep.poll(&mut self.nic, t, ev);
+        }
+    }
+}
+
+/// `n` clients each send `len` bytes to an echo server on port 80 and read
+/// them back; returns (NIC counters SYN-ACK / established, host stats).
+fn echo(offload: bool, n: usize, len: usize) -> (u64, u64, u64, u64) {
+    let mut rig = Rig::new(if offload { "setupeco" } else { "setupsw" }, offload);
+    let ls: Vec<u32> = rig
+        .eps
+        .iter_mut()
+        .map(|ep| ep.listen(80, 64).unwrap())
+        .collect();
+    let mut clients: Vec<(SocketHandle, Vec<u8>, Vec<u8>)> = Vec::new();
+    for i in 0..n {
+        let h = rig.peer.sockets.add(tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0; 16 * 1024]),
+            tcp::SocketBuffer::new(vec![0; 16 * 1024]),
+        ));
+        let cx = rig.peer.iface.context();
+        rig.peer
+            .sockets
+            .get_mut::<tcp::Socket>(h)
+            .connect(
+                cx,
+                (IpAddress::Ipv4(Ipv4Address::from(US)), 80),
+                50000 + i as u16,
+            )
+            .unwrap();
+        let data: Vec<u8> = (0..len).map(|b| (b * 31 + i * 7) as u8).collect();
+        clients.push((h, data, Vec::new()));
+    }
+    let mut conns: Vec<Vec<u32>> = vec![vec![]; 4];
+    let mut events = vec![vec![]; 4];
+    let mut sent = vec![0usize; n];
+    let mut buf = vec![0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        rig.step(&mut events);
+        for (q, ep) in rig.eps.iter_mut().enumerate() {
+            while let Ok(s) = ep.accept(ls[q]) {
+                conns[q].push(s);
+            }
+            for &s in &conns[q] {
+                while let Ok(k) = ep.read(s, &mut buf) {
+                    if k == 0 {
+                        break;
+                    }
+                    assert_eq!(ep.write(s, &buf[..k]), Ok(k), "echo write");
+                }
+            }
+        }
+        let mut done = 0;
+        for (i, (h, data, got)) in clients.iter_mut().enumerate() {
+            let s = rig.peer.sockets.get_mut::<tcp::Socket>(*h);
+            if s.can_send() && sent[i] < data.len() {
+                sent[i] += s.send_slice(&data[sent[i]..]).unwrap();
+            }
+            while s.can_recv() {
+                s.recv(|b| {
+                    got.extend_from_slice(b);
+                    (b.len(), ())
+                })
+                .unwrap();
+            }
+            if got.len() == data.len() {
+                done += 1;
+            }
+        }
+        if done == n {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let d = rig.nic.device();
+            let c: Vec<_> = d.counters().into_iter().filter(|(_, v)| *v != 0).collect();
+            let st: Vec<_> = rig.eps.iter().map(|e| e.tcp_stats()).collect();
+            panic!("echo did not finish: {done} of {n}; NIC counters {c:?}; host {st:?}");
+        }
+    }
+    for (h, data, got) in &clients {
+        assert_eq!(got, data, "client {h:?}: echoed bytes differ");
+    }
+    let d = rig.nic.device();
+    let stats: Vec<_> = rig.eps.iter().map(|e| e.tcp_stats()).collect();
+    let nic_est: u64 = stats.iter().map(|s| s.nic_established).sum();
+    let rx: u64 = stats.iter().map(|s| s.rx_segments).sum();
+    (
+        d.counter(Counter::SetupSynAck),
+        d.counter(Counter::SetupEstablished),
+        nic_est,
+        rx,
+    )
+}
+
+#[test]
+fn smoltcp_clients_connect_through_the_nic_handshake() {
+    let n = 8;
+    let (synacks, est, host_est, _) = echo(true, n, 3000);
+    println!("offload: {synacks} SYN-ACKs by the NIC, {est} established reports, {host_est} connections created from them");
+    assert_eq!(synacks, n as u64, "the NIC answered every SYN");
+    assert!(est >= n as u64);
+    assert_eq!(host_est, n as u64, "every connection came from the NIC");
+}
+
+#[test]
+fn the_software_handshake_stays_available() {
+    let n = 4;
+    let (synacks, est, host_est, _) = echo(false, n, 1000);
+    assert_eq!((synacks, est, host_est), (0, 0, 0));
+}
