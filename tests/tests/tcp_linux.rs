@@ -155,6 +155,8 @@ struct LinuxReport {
     received_digest: [u8; 32],
     /// Linux's TCP_INFO after the transfer.
     info: String,
+    /// tcpi_options: bit 0 timestamps, 1 SACK, 2 window scaling.
+    options: u8,
     elapsed: Duration,
 }
 
@@ -256,6 +258,7 @@ fn linux_transfer(s: TcpStream, up: Arc<Vec<u8>>) -> Result<LinuxReport, String>
         .map_err(|_| "Linux writer panicked".to_string())?
         .map_err(|e| format!("{e} (reader got {} bytes and EOF)", received.len()))?;
     let info = tcp_info(&s);
+    let options = tcp_options(&s);
     // Dropping `s` closes: everything was read, so no RST.
     Ok(LinuxReport {
         local,
@@ -265,8 +268,39 @@ fn linux_transfer(s: TcpStream, up: Arc<Vec<u8>>) -> Result<LinuxReport, String>
         received_digest: h.finalize().into(),
         received,
         info,
+        options,
         elapsed: start.elapsed(),
     })
+}
+
+/// tcpi_options of `s` (TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2,
+/// TCPI_OPT_WSCALE 4).
+fn tcp_options(s: &TcpStream) -> u8 {
+    // SAFETY: as in tcp_info.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    let rc = unsafe {
+        libc::getsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return 0xFF;
+    }
+    info.tcpi_options
+}
+
+/// What Linux offers in its SYN (sysctls of the namespace), for handshakes
+/// through the NIC's setup offload.
+#[derive(Clone, Copy, Debug)]
+struct LinuxSyn {
+    timestamps: bool,
+    sack: bool,
+    window_scaling: bool,
 }
 
 // ---------------------------------------------------------------------------
@@ -775,7 +809,37 @@ fn take_linux(
 /// Linux connects to our listener (on every queue), both sides send `len`
 /// bytes, both close.
 fn linux_client(tag: &str, faults: Faults, len: usize, seed: u64) -> Option<(FaultLog, Duration)> {
+    linux_client_with(tag, faults, len, seed, None)
+}
+
+/// [`linux_client`], optionally with the NIC completing the handshake
+/// (setup offload on our listener) and Linux's SYN options set by sysctls.
+fn linux_client_with(
+    tag: &str,
+    faults: Faults,
+    len: usize,
+    seed: u64,
+    offload: Option<LinuxSyn>,
+) -> Option<(FaultLog, Duration)> {
     let mut b = bench(tag, faults, seed)?;
+    if let Some(o) = offload {
+        for (name, on) in [
+            ("net.ipv4.tcp_timestamps", o.timestamps),
+            ("net.ipv4.tcp_sack", o.sack),
+            ("net.ipv4.tcp_window_scaling", o.window_scaling),
+        ] {
+            b.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let cfg = toe_driver::tcp::conn::Config::default();
+        let key: [u8; 16] =
+            std::array::from_fn(|i| (seed as u8).wrapping_mul(31).wrapping_add(i as u8));
+        let dev = b.nic.device();
+        dev.setup_configure(&toe_driver::setup::SetupParams::matching(&cfg, key))
+            .expect("configure the setup offload");
+        dev.listen_offload(None, PORT, true)
+            .expect("offloaded listener");
+    }
     let no_faults = faults.loss == 0.0 && faults.duplicate == 0.0 && faults.reorder == 0.0;
     let listeners: Vec<SocketId> = b
         .eps
@@ -859,6 +923,26 @@ fn linux_client(tag: &str, faults: Faults, len: usize, seed: u64) -> Option<(Fau
         took.as_secs_f64()
     );
     b.verify(&ours, &report, &up, no_faults);
+    if let Some(o) = offload {
+        let d = b.nic.device();
+        let (synack, est) = (
+            d.counter(Counter::SetupSynAck),
+            d.counter(Counter::SetupEstablished),
+        );
+        let host: u64 = b.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
+        println!(
+            "{o:?}: NIC sent {synack} SYN-ACK(s), validated {est} final ACK(s); {host} connection(s) from the NIC; Linux options {:#x}",
+            report.options
+        );
+        assert!(synack >= 1, "the NIC did not answer the SYN");
+        assert_eq!(host, 1, "the connection did not come from the NIC");
+        // Without timestamps the cookie has nowhere to keep window scale
+        // and SACK: Linux's own fallback, and what Linux must see.
+        let want = o.timestamps as u8
+            | ((o.timestamps && o.sack) as u8) << 1
+            | ((o.timestamps && o.window_scaling) as u8) << 2;
+        assert_eq!(report.options & 7, want, "options Linux negotiated");
+    }
     let log = b.faults.clone();
     b.finish();
     Some((log, took))
@@ -894,6 +978,33 @@ fn linux_done_early(
         }
         if rx == 0 {
             std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+}
+
+/// Linux connects with every combination of the options its sysctls can
+/// switch off; the NIC answers its SYN and validates its final ACK, the
+/// transfer runs over the connection our library built from the NIC's
+/// report.
+#[test]
+fn linux_handshakes_with_the_nic_for_every_option_combination() {
+    let seed = seed(5);
+    for combo in 0..8u8 {
+        let o = LinuxSyn {
+            timestamps: combo & 1 != 0,
+            sack: combo & 2 != 0,
+            window_scaling: combo & 4 != 0,
+        };
+        if linux_client_with(
+            &format!("tcplx-syn{combo}"),
+            Faults::none(),
+            256 * 1024,
+            seed,
+            Some(o),
+        )
+        .is_none()
+        {
+            return;
         }
     }
 }
