@@ -94,7 +94,11 @@ fn one(
             &out,
             &format!(
                 "--toggle-collect=*serve_step_{}*",
-                if stack == "toe" { "toe" } else { "smol" }
+                if stack.starts_with("toe") {
+                    "toe"
+                } else {
+                    "smol"
+                }
             ),
         ])
         .arg(bin);
@@ -167,6 +171,8 @@ pub fn run(json: bool, transactions: usize, bulk_bytes: usize) -> Result<()> {
         runs.push(one(&bin, stack, "bulk", &["--bytes", &bytes], false)?);
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The same short transactions with the NIC completing the handshakes.
+    runs.push(one(&bin, "toe-offload", "rr", &["--n", &n], true)?);
     let per_tx = |r: &Run| r.instructions.unwrap_or(0) as f64 / r.served.max(1) as f64;
     if json {
         let v: Vec<serde_json::Value> = runs
@@ -188,7 +194,10 @@ pub fn run(json: bool, transactions: usize, bulk_bytes: usize) -> Result<()> {
     println!("included, simulator and clients in another process), {transactions} transactions:\n");
     println!("| stack | transactions | instructions | instructions/transaction |");
     println!("|---|---|---|---|");
-    for r in runs.iter().filter(|r| r.mode == "rr") {
+    for r in runs
+        .iter()
+        .filter(|r| r.mode == "rr" && r.stack != "toe-offload")
+    {
         println!(
             "| {} | {} | {} | {:.0} |",
             r.stack,
@@ -196,6 +205,27 @@ pub fn run(json: bool, transactions: usize, bulk_bytes: usize) -> Result<()> {
             r.instructions.unwrap_or(0),
             per_tx(r)
         );
+    }
+    let sw = runs.iter().find(|r| r.mode == "rr" && r.stack == "toe");
+    let hw = runs
+        .iter()
+        .find(|r| r.mode == "rr" && r.stack == "toe-offload");
+    if let (Some(sw), Some(hw)) = (sw, hw) {
+        println!("\nHost instructions per connection (the same transactions), software handshake");
+        println!(
+            "against the NIC's (setup offload: the host never sees the SYN, sends no SYN-ACK,"
+        );
+        println!("and gets the connection ESTABLISHED from the NIC's report):\n");
+        println!("| handshake | transactions | instructions | instructions/connection |");
+        println!("|---|---|---|---|");
+        for (name, r) in [("software (host library)", sw), ("NIC (setup offload)", hw)] {
+            println!(
+                "| {name} | {} | {} | {:.0} |",
+                r.served,
+                r.instructions.unwrap_or(0),
+                per_tx(r)
+            );
+        }
     }
     println!("\nBulk upload, one connection, {bulk_bytes} bytes, every byte checked by the server");
     println!("(simulator-bound: the NIC is simulated at about 1 M cycles/s):\n");

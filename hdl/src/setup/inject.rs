@@ -102,79 +102,84 @@ impl Logic for SynAckTx {
         dff_setup!(self, clock, second);
         self.ts.next = self.rec.val().get_bit(294);
         self.ws.next = self.rec.val().get_bit(288);
-        self.fr.next = self.c_base.val()
-            | (bit_cast::<1024, 360>((self.rec.val() >> 40) & 0xFF) << 0)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 32) & 0xFF) << 8)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 24) & 0xFF) << 16)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 16) & 0xFF) << 24)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 8) & 0xFF) << 32)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 0) & 0xFF) << 40)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 88) & 0xFF) << 48)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 80) & 0xFF) << 56)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 72) & 0xFF) << 64)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 64) & 0xFF) << 72)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 56) & 0xFF) << 80)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 48) & 0xFF) << 88)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 120) & 0xFF) << 208)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 112) & 0xFF) << 216)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 104) & 0xFF) << 224)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 96) & 0xFF) << 232)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 152) & 0xFF) << 240)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 144) & 0xFF) << 248)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 136) & 0xFF) << 256)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 128) & 0xFF) << 264)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 168) & 0xFF) << 272)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 160) & 0xFF) << 280)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 184) & 0xFF) << 288)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 176) & 0xFF) << 296)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 216) & 0xFF) << 304)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 208) & 0xFF) << 312)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 200) & 0xFF) << 320)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 192) & 0xFF) << 328)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 248) & 0xFF) << 336)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 240) & 0xFF) << 344)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 232) & 0xFF) << 352)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 224) & 0xFF) << 360)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 264) & 0xFF) << 384)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 256) & 0xFF) << 392)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 280) & 0xFF) << 448)
-            | (bit_cast::<1024, 360>((self.rec.val() >> 272) & 0xFF) << 456);
-        // IPv4 total length and TCP data offset.
-        if self.ts.val() {
+        // The frame is only assembled while a record waits (saves
+        // simulation time on every other cycle).
+        self.fr.next = 0.into();
+        if !self.rec_empty.val() {
+            self.fr.next = self.c_base.val()
+                | (bit_cast::<1024, 360>((self.rec.val() >> 40) & 0xFF) << 0)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 32) & 0xFF) << 8)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 24) & 0xFF) << 16)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 16) & 0xFF) << 24)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 8) & 0xFF) << 32)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 0) & 0xFF) << 40)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 88) & 0xFF) << 48)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 80) & 0xFF) << 56)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 72) & 0xFF) << 64)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 64) & 0xFF) << 72)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 56) & 0xFF) << 80)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 48) & 0xFF) << 88)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 120) & 0xFF) << 208)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 112) & 0xFF) << 216)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 104) & 0xFF) << 224)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 96) & 0xFF) << 232)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 152) & 0xFF) << 240)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 144) & 0xFF) << 248)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 136) & 0xFF) << 256)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 128) & 0xFF) << 264)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 168) & 0xFF) << 272)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 160) & 0xFF) << 280)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 184) & 0xFF) << 288)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 176) & 0xFF) << 296)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 216) & 0xFF) << 304)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 208) & 0xFF) << 312)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 200) & 0xFF) << 320)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 192) & 0xFF) << 328)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 248) & 0xFF) << 336)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 240) & 0xFF) << 344)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 232) & 0xFF) << 352)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 224) & 0xFF) << 360)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 264) & 0xFF) << 384)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 256) & 0xFF) << 392)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 280) & 0xFF) << 448)
+                | (bit_cast::<1024, 360>((self.rec.val() >> 272) & 0xFF) << 456);
+            // IPv4 total length and TCP data offset.
+            if self.ts.val() {
+                if self.ws.val() {
+                    self.fr.next = self.fr.val()
+                        | (bit_cast::<1024, 8>(60.into()) << 136)
+                        | (bit_cast::<1024, 8>(0xA0.into()) << 368);
+                } else {
+                    self.fr.next = self.fr.val()
+                        | (bit_cast::<1024, 8>(56.into()) << 136)
+                        | (bit_cast::<1024, 8>(0x90.into()) << 368);
+                }
+            } else {
+                self.fr.next = self.fr.val()
+                    | (bit_cast::<1024, 8>(44.into()) << 136)
+                    | (bit_cast::<1024, 8>(0x60.into()) << 368);
+            }
+            if self.ts.val() {
+                self.fr.next = self.fr.val()
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 319) & 0xFF) << 496)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 311) & 0xFF) << 504)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 303) & 0xFF) << 512)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 295) & 0xFF) << 520)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 351) & 0xFF) << 528)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 343) & 0xFF) << 536)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 335) & 0xFF) << 544)
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 327) & 0xFF) << 552);
+                if self.rec.val().get_bit(293) {
+                    self.fr.next = self.fr.val() | self.c_ts_sack.val();
+                } else {
+                    self.fr.next = self.fr.val() | self.c_ts_nop.val();
+                }
+            }
             if self.ws.val() {
                 self.fr.next = self.fr.val()
-                    | (bit_cast::<1024, 8>(60.into()) << 136)
-                    | (bit_cast::<1024, 8>(0xA0.into()) << 368);
-            } else {
-                self.fr.next = self.fr.val()
-                    | (bit_cast::<1024, 8>(56.into()) << 136)
-                    | (bit_cast::<1024, 8>(0x90.into()) << 368);
+                    | self.c_ws.val()
+                    | (bit_cast::<1024, 360>((self.rec.val() >> 289) & 0xF) << 584);
             }
-        } else {
-            self.fr.next = self.fr.val()
-                | (bit_cast::<1024, 8>(44.into()) << 136)
-                | (bit_cast::<1024, 8>(0x60.into()) << 368);
-        }
-        if self.ts.val() {
-            self.fr.next = self.fr.val()
-                | (bit_cast::<1024, 360>((self.rec.val() >> 319) & 0xFF) << 496)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 311) & 0xFF) << 504)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 303) & 0xFF) << 512)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 295) & 0xFF) << 520)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 351) & 0xFF) << 528)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 343) & 0xFF) << 536)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 335) & 0xFF) << 544)
-                | (bit_cast::<1024, 360>((self.rec.val() >> 327) & 0xFF) << 552);
-            if self.rec.val().get_bit(293) {
-                self.fr.next = self.fr.val() | self.c_ts_sack.val();
-            } else {
-                self.fr.next = self.fr.val() | self.c_ts_nop.val();
-            }
-        }
-        if self.ws.val() {
-            self.fr.next = self.fr.val()
-                | self.c_ws.val()
-                | (bit_cast::<1024, 360>((self.rec.val() >> 289) & 0xF) << 584);
         }
         // Beats: 60 bytes (one), 70 or 74 bytes (two).
         self.o_valid.next = !self.rec_empty.val();

@@ -129,6 +129,70 @@ fn tx_point(size: usize, frames: usize, latency: u64, seed: u64) -> Point {
     }
 }
 
+/// SYN to SYN-ACK rate of the setup offload: `n` back-to-back SYNs (one
+/// listener, random clients) from the MAC; cycles from the first SYN
+/// offered to the last SYN-ACK on the MAC.  `full`: Linux's SYN options
+/// (MSS, SACK-permitted, timestamps, window scale: a 74-byte SYN and
+/// SYN-ACK, two beats each); otherwise MSS only (60 bytes, one beat).
+fn syn_point(n: usize, full: bool, seed: u64) -> (Point, u64) {
+    use rand::Rng;
+    use toe_model::gen::{self, TcpOpt, TcpSpec};
+    use toe_model::setup::{Listener, SetupState};
+    let mut h = harness(250);
+    let mut st = SetupState {
+        enabled: true,
+        ..SetupState::default()
+    };
+    st.cfg.keys[0] = Some(*b"bench-cookie-key");
+    st.listeners[0] = Some(Listener {
+        ip: None,
+        port: 80,
+        offload: true,
+    });
+    toe_tests::program_setup(&mut h, &st);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let opts = if full {
+        vec![
+            TcpOpt::Mss(1460),
+            TcpOpt::SackPermitted,
+            TcpOpt::Timestamps { tsval: 1, tsecr: 0 },
+            TcpOpt::Nop,
+            TcpOpt::WindowScale(7),
+        ]
+    } else {
+        vec![TcpOpt::Mss(1460)]
+    };
+    let mut len = 0;
+    for _ in 0..n {
+        let mut t = TcpSpec {
+            src_port: rng.gen(),
+            dst_port: 80,
+            seq: rng.gen(),
+            ack: 0,
+            flags: gen::SYN,
+            options: gen::options_bytes(&opts),
+            ..TcpSpec::default()
+        };
+        t.ip.src = rng.gen();
+        let f = gen::tcp_frame(&t);
+        len = f.len();
+        h.mac_rx.push(MacFrame::new(f));
+    }
+    let start = h.cycle();
+    h.run_until(10_000_000, |h| h.mac_tx.frames.len() >= n)
+        .expect("SYN benchmark did not finish");
+    let cycles = h.cycle() - start;
+    let answered = toe_tests::counter(&mut h, toe_contract::regs::Counter::SetupSynAck);
+    (
+        Point {
+            size: len + 4,
+            frames: n,
+            cycles,
+        },
+        answered,
+    )
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let json = args.iter().any(|a| a == "--json");
@@ -148,6 +212,13 @@ fn main() {
             rows.push(("tx", latency, tx_point(size, n, latency, seed)));
         }
     }
+    let syns: Vec<(bool, Point, u64)> = [false, true]
+        .into_iter()
+        .map(|full| {
+            let (p, a) = syn_point(frames, full, seed);
+            (full, p, a)
+        })
+        .collect();
     let idle = measure_speed_with(1_000_000, &SpeedOptions::default());
     let busy = measure_speed_with(
         1_000_000,
@@ -166,9 +237,20 @@ fn main() {
                 )
             })
             .collect();
+        let syn: Vec<String> = syns
+            .iter()
+            .map(|(full, p, a)| {
+                format!(
+                    "{{\"syn_options\":\"{}\",\"syn_bytes\":{},\"syns\":{},\"answered\":{a},\"cycles\":{},\"cycles_per_syn\":{:.3},\"mpps\":{:.2}}}",
+                    if *full { "mss,sack,ts,ws" } else { "mss" },
+                    p.size, p.frames, p.cycles, p.cpp(), p.mpps()
+                )
+            })
+            .collect();
         println!(
-            "{{\"clock_hz\":{CLOCK_HZ},\"throughput\":[{}],\"sim_cycles_per_second_idle\":{:.0},\"sim_cycles_per_second_rx_traffic\":{:.0}}}",
+            "{{\"clock_hz\":{CLOCK_HZ},\"throughput\":[{}],\"setup_offload\":[{}],\"sim_cycles_per_second_idle\":{:.0},\"sim_cycles_per_second_rx_traffic\":{:.0}}}",
             pts.join(","),
+            syn.join(","),
             idle.cycles_per_second,
             busy.cycles_per_second
         );
@@ -197,6 +279,23 @@ fn main() {
     println!(
         "\n100GbE line rate: 64 B = 148.81 Mpps = 1.68 cycles/packet at 250 MHz (target <= 1.67)"
     );
+    println!("\nsetup offload: back-to-back SYNs from the MAC to one offloaded listener, cycles from the");
+    println!("first SYN offered to the last SYN-ACK on the MAC (target <= 2 cycles per SYN)");
+    println!(
+        "{:<16} {:>9} {:>7} {:>9} {:>10} {:>9}",
+        "SYN options", "bytes", "SYNs", "answered", "cyc/SYN", "M SYN/s"
+    );
+    for (full, p, a) in &syns {
+        println!(
+            "{:<16} {:>9} {:>7} {:>9} {:>10.3} {:>9.2}",
+            if *full { "mss,sack,ts,ws" } else { "mss" },
+            p.size,
+            p.frames,
+            a,
+            p.cpp(),
+            p.mpps()
+        );
+    }
     println!(
         "\nsimulation speed (full design, one core): idle {:.2} M cycles/s, with back-to-back MAC RX traffic {:.2} M cycles/s",
         idle.cycles_per_second / 1e6,

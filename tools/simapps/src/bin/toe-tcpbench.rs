@@ -52,6 +52,9 @@ enum Mode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Stack {
     Toe,
+    /// The host library with the NIC completing the handshakes (setup
+    /// offload on the listener).
+    ToeOffload,
     Smoltcp,
 }
 
@@ -342,7 +345,8 @@ fn serve(shm: &str, stack: Stack, mode: Mode, n: usize, bytes: usize) -> Result<
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let (steps, served) = match stack {
-        Stack::Toe => serve_toe(&mut nic, mode, n, bytes, t0)?,
+        Stack::Toe => serve_toe(&mut nic, mode, n, bytes, t0, false)?,
+        Stack::ToeOffload => serve_toe(&mut nic, mode, n, bytes, t0, true)?,
         Stack::Smoltcp => serve_smol(&mut nic, mode, n, bytes, t0)?,
     };
     println!(
@@ -382,10 +386,19 @@ fn serve_toe(
     n: usize,
     bytes: usize,
     t0: Instant,
+    offload: bool,
 ) -> Result<(u64, usize), String> {
     let mut cfg = EndpointConfig::new(0, NetConfig::new(SERVER_MAC, SERVER_IP, 24));
     cfg.tcp.recv_buffer = 64 * 1024;
     cfg.tcp.send_buffer = 64 * 1024;
+    if offload {
+        let d = nic.device();
+        let key: [u8; 16] = *b"tcpbench-cookies";
+        d.setup_configure(&toe_driver::setup::SetupParams::matching(&cfg.tcp, key))
+            .map_err(|e| e.to_string())?;
+        d.listen_offload(None, PORT, true)
+            .map_err(|e| e.to_string())?;
+    }
     let mut ep = Endpoint::new(cfg, nic).map_err(|e| e.to_string())?;
     let listener = ep.listen(PORT, 128).map_err(|e| e.to_string())?;
     let mut s = ToeServer {
