@@ -30,3 +30,5 @@ pub mod stack;
 mod conn_tests;
 #[cfg(test)]
 mod handshake_tests;
+#[cfg(test)]
+mod stack_setup_tests;
