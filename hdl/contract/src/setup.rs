@@ -1,6 +1,6 @@
 //! Connection-setup offload: the SYN cookie and what the NIC tells the host
-//! (design of the next milestone; the RTL does not implement it yet, the
-//! reference model in `toe-model` does).
+//! (implemented by `toe_hdl::setup`, modelled by `toe_model::cookie` and
+//! `toe_model::setup`; docs/setup.md).
 //!
 //! For a SYN to a listener with setup offload on, the NIC answers with a
 //! SYN-ACK whose sequence number is a SYN cookie and keeps no state.  The

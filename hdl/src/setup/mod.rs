@@ -1,49 +1,38 @@
 //! Connection-setup offload (AccelTCP, Moon et al., NSDI 2020).
 //!
-//! The NIC will answer a listener's SYNs itself with a SYN-ACK whose initial
-//! sequence number is a SYN cookie, and validate the cookie carried in the
-//! client's final ACK before handing the new connection to the host, all at
-//! one packet per cycle.  Unlike AccelTCP's unkeyed CRC32 cookie, ours is a
-//! keyed PRF of the 4-tuple, the client's ISN and the cookie fields, so that
-//! cookies cannot be forged by an off-path sender.
+//! The NIC answers a listener's SYNs itself with a SYN-ACK whose initial
+//! sequence number is a SYN cookie, and validates the cookie carried in the
+//! client's final ACK before handing the new connection to the host, at one
+//! packet per cycle and without per-connection state.  Unlike AccelTCP's
+//! unkeyed CRC32 cookie, ours is a keyed PRF (SipHash-2-4) of the 4-tuple,
+//! the client's ISN and the cookie fields, so that cookies cannot be forged
+//! by an off-path sender; MSS classes, window scale and SACK are
+//! negotiated, not hard-coded (docs/setup.md).
 //!
-//! ## Blocks so far
+//! ## Blocks
 //!
-//! Standalone, each with native and Verilated tests against the model; none
-//! is wired into the chip yet.  All take one item per cycle with no
-//! backpressure, have a fixed latency, and reset every register.
+//! All take one item per cycle with no backpressure (except the TX side,
+//! which is a valid/ready stream), have a fixed latency, and reset every
+//! control register.
 //!
 //! | block | what | latency |
 //! |-------|------|---------|
-//! | [`siphash`] | SipHash-2-4 of the cookie's 24-byte message (`toe_contract::setup::message`) | 12 ([`siphash::SIPHASH_LATENCY`]) |
-//! | [`listen`] | listener table: 64 entries {valid, any-IP, IP, port, offload}, register-style write and read-back ports, parallel lookup; an exact entry beats an any-IP one, then the lowest index wins | 2 ([`listen::LISTEN_LATENCY`]) |
-//! | [`synack`] | a SYN's parsed fields to the SYN-ACK's header fields: MSS class, message, SipHash, cookie, ack, options (TSval encoding), 4-tuple swapped | 12 ([`synack::SYNACK_LATENCY`]) |
+//! | [`siphash`] | SipHash-2-4 of the cookie's 24-byte message | 12 |
+//! | [`listen`] | listener table: 64 entries, parallel lookup, exact beats any-IP | 2 |
+//! | [`synack`] | a SYN's fields to the SYN-ACK's (MSS class, cookie, TSval encoding) | 12 |
+//! | [`ack`] | final-ACK validation (fields, age, key, re-hash, compare) | 13 |
+//! | [`rx`] | the above beside the RX pipeline: taps at the parser (P) and the option walker (P + 12), verdicts at P + 13, SYN-ACK records at P + 24 into a 16-deep queue | - |
+//! | [`inject`] | SYN-ACK records to Ethernet/IPv4/TCP frames (60, 70 or 74 bytes) | stream |
+//! | [`regs`] | the SETUP register block (keys, clocks, offer, MSS table, listener port) | - |
 //!
-//! ## Next
-//!
-//! * ACK validation: for an ACK to an offloaded listener, `cookie = ack - 1`
-//!   split into its fields, the full clock rebuilt from its low 3 bits
-//!   (`toe_contract::setup::cookie_time`), the slot's key validity and the
-//!   age checked, the message re-hashed with a second [`siphash::SipHash24`]
-//!   and the MAC compared; the outcome and the decoded options
-//!   (`ts_decode` of TSecr) go into a `KIND_ESTABLISHED` completion
-//!   (`toe_model::cookie::check_ack` is the reference).
-//! * SYN-ACK frame builder and TX injection: Ethernet/IPv4/TCP bytes from
-//!   [`synack::SynAckGen`]'s fields (MAC addresses swapped, IP ID, TTL,
-//!   option layout, both checksums), merged into the MAC TX stream beside
-//!   the host's traffic.
-//! * Integration into the RX path: dispatch after the parser (SYN or ACK,
-//!   listener lookup in parallel with the option walk, offload and key-slot
-//!   checks) and the drop/deliver decision.
-//! * Registers: a setup block in the register file (listener table writes
-//!   and read-back, two key slots with valid bits, current slot, MSS table,
-//!   our MSS/window scale/window, maximum cookie age, the cookie and
-//!   timestamp clocks), and counters (SYN-ACKs sent, ACKs accepted and
-//!   rejected by reason).
+//! `crate::tx::arb` merges the SYN-ACKs with the host's frames ahead of
+//! the checksum inserter (frame-level round robin); `crate::rx::path` marks
+//! candidates, consumes answered SYNs and rewrites a valid final ACK's
+//! completion in its merge stage.
 //!
 //! The cookie layout, the option encoding and the "established" completion
 //! are specified in `toe_contract::setup`; the reference model is
-//! `toe_model::cookie`.
+//! `toe_model::cookie` and `toe_model::setup`.
 pub mod ack;
 pub mod inject;
 pub mod listen;
