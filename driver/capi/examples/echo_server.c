@@ -253,6 +253,15 @@ int main(int argc, char **argv) {
     nic = toe_nic_open(argv[1], (uint32_t)nq);
     if (nic == NULL)
         die_msg("cannot open the NIC");
+    if (getenv("TOE_ECHO_SETUP_OFFLOAD") != NULL) {
+        /* A real server takes its key from getrandom(2). */
+        static const uint8_t key[16] = {0x3a, 0x91, 0x5c, 0x07, 0xe2, 0x48, 0xbd, 0x16,
+                                        0x7f, 0x23, 0xc8, 0x64, 0x0b, 0xd5, 0x99, 0x2e};
+        int rc = toe_nic_setup_offload(nic, (uint16_t)port, key);
+        if (rc != 0)
+            die("setup offload", rc);
+        fprintf(stderr, "%s: the NIC completes the handshakes (setup offload)\n", prog);
+    }
     for (i = 0; i < nq; i++) {
         struct queue *q = &queues[i];
         q->ep = toe_endpoint_new(nic, i, mac, ip, prefix);

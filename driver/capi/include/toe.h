@@ -217,6 +217,24 @@ void toe_nic_close(toe_nic *nic);
 uint32_t toe_nic_queue_pairs(const toe_nic *nic);
 
 /**
+ * Turns on the NIC's connection-setup offload for `port` (any local
+ * address): the NIC answers SYNs with SYN cookies under the 16-byte secret
+ * `key` and hands the endpoints established connections; the host never
+ * sees the handshake.  Listen on `port` as usual (toe_listen) on every
+ * endpoint.  What the NIC's SYN-ACK offers (MSS, window scale, window) is
+ * the library's own.  Use a random key (getrandom(2)).
+ *
+ * Returns 0, TOE_EINVAL (NULL `nic` or `key`, port 0), or TOE_EIO (the
+ * device has no setup offload, or the listener table is full;
+ * `toe_last_error_message()` says which).
+ *
+ * # Safety
+ * `nic` is NULL or a NIC from `toe_nic_open` not yet closed; `key` is NULL
+ * or points to 16 readable bytes.
+ */
+int toe_nic_setup_offload(const toe_nic *nic, uint16_t port, const uint8_t *key);
+
+/**
  * A TCP stack instance on queue pair `queue` of `nic` (one per queue
  * pair), with its own address: `mac` (6 bytes), `ip` (4 bytes, network
  * order) and the on-link prefix length (0 to 32).  It receives only from

@@ -354,6 +354,46 @@ pub unsafe extern "C" fn toe_nic_queue_pairs(nic: *const ToeNic) -> u32 {
     }
 }
 
+/// Turns on the NIC's connection-setup offload for `port` (any local
+/// address): the NIC answers SYNs with SYN cookies under the 16-byte secret
+/// `key` and hands the endpoints established connections; the host never
+/// sees the handshake.  Listen on `port` as usual (toe_listen) on every
+/// endpoint.  What the NIC's SYN-ACK offers (MSS, window scale, window) is
+/// the library's own.  Use a random key (getrandom(2)).
+///
+/// Returns 0, TOE_EINVAL (NULL `nic` or `key`, port 0), or TOE_EIO (the
+/// device has no setup offload, or the listener table is full;
+/// `toe_last_error_message()` says which).
+///
+/// # Safety
+/// `nic` is NULL or a NIC from `toe_nic_open` not yet closed; `key` is NULL
+/// or points to 16 readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn toe_nic_setup_offload(
+    nic: *const ToeNic,
+    port: u16,
+    key: *const u8,
+) -> c_int {
+    let (Some(n), false, false) = (nic.as_ref(), key.is_null(), port == 0) else {
+        return EINVAL;
+    };
+    let key: [u8; 16] = std::slice::from_raw_parts(key, 16).try_into().unwrap();
+    guard("toe_nic_setup_offload", EIO, || {
+        let cfg = toe_driver::tcp::conn::Config::default();
+        let d = n.nic.device();
+        let r = d
+            .setup_configure(&toe_driver::setup::SetupParams::matching(&cfg, key))
+            .and_then(|()| d.listen_offload(None, port, true));
+        match r {
+            Ok(_) => 0,
+            Err(e) => {
+                set_last_error(format!("setup offload: {e}"));
+                EIO
+            }
+        }
+    })
+}
+
 unsafe fn new_endpoint(
     nic: *const ToeNic,
     queue: u32,

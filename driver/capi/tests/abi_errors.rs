@@ -33,6 +33,7 @@ fn null_handles_and_buffers_give_einval_not_a_crash() {
         let mut ev = [ToeEvent::default(); 4];
         let ep: *mut ToeEndpoint = null_mut();
         assert_eq!(toe_listen(ep, 7, 1), EINVAL);
+        assert_eq!(toe_nic_setup_offload(null_mut(), 80, buf.as_ptr()), EINVAL);
         assert_eq!(toe_accept(ep, 0), EINVAL);
         assert_eq!(toe_connect(ep, PEER.as_ptr(), 7, 0), EINVAL);
         assert_eq!(toe_read(ep, 0, buf.as_mut_ptr(), buf.len()), EINVAL as i64);

@@ -88,7 +88,7 @@ fn lib_dir() -> PathBuf {
     dir
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
     Static,
     Shared,
@@ -159,6 +159,8 @@ impl Server {
         .env_remove("LD_LIBRARY_PATH");
         if let Some(p) = ld_path {
             cmd.env("LD_LIBRARY_PATH", p);
+            // The shared-library run has the NIC complete the handshakes.
+            cmd.env("TOE_ECHO_SETUP_OFFLOAD", "1");
         }
         let mut child = cmd
             .spawn()
@@ -506,6 +508,15 @@ fn run_echo_server(link: Link) {
         "the slow readers caused no backpressure in the server: {stdout:?}"
     );
     println!("{link:?} build: {} in {elapsed:.1?}", stdout.trim_end());
+    if link == Link::Shared {
+        assert!(
+            server
+                .stderr()
+                .contains("the NIC completes the handshakes (setup offload)"),
+            "the shared-library run did not turn the setup offload on:\n{}",
+            server.stderr()
+        );
+    }
     let stats = sim.stop();
     println!(
         "simulator: {} cycles, {} frames in, {} frames out, {} register accesses",
