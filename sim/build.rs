@@ -1,5 +1,8 @@
 //! Generates the design's Verilog (`toe_hdl::verilog()`), Verilates it
-//! together with the C++ shim (csrc/shim.cpp) and links the result.
+//! under the simulation-only top level `toe_sim_top` (vsrc/toe_sim_top.v:
+//! register slices on every interface channel, so that a clock cycle needs
+//! one evaluation; `toe` itself is unchanged) together with the C++ shim
+//! (csrc/shim.cpp) and links the result.
 //!
 //! Two libraries are built from the same Verilog:
 //! * `toe_fast`: no tracing support, used by default;
@@ -48,6 +51,7 @@ fn verilate(
     vlt: &Path,
     fast_h: &Path,
     rtl: &Path,
+    top: &Path,
     shim: &Path,
     name: &str,
     class: &str,
@@ -86,12 +90,13 @@ fn verilate(
         "--lib-create",
         name,
         "--top-module",
-        "toe",
+        "toe_sim_top",
         "--Mdir",
     ])
     .arg(&mdir)
     .arg(vlt)
     .arg(rtl)
+    .arg(top)
     .arg(&unit);
     run(&mut cmd, &format!("verilator failed for {name}"));
     let lib = mdir.join(format!("lib{name}.a"));
@@ -337,6 +342,8 @@ fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let shim = here.join("csrc/shim.cpp");
     let fast_h = here.join("csrc/vlfast.h");
+    let top = here.join("vsrc/toe_sim_top.v");
+    println!("cargo:rerun-if-changed={}", top.display());
     println!("cargo:rerun-if-changed={}", shim.display());
     println!("cargo:rerun-if-changed={}", fast_h.display());
     println!(
@@ -373,6 +380,7 @@ fn main() {
         &vlt,
         &fast_h,
         &rtl,
+        &top,
         &shim,
         "toe_fast",
         "Vtoe",
@@ -383,7 +391,7 @@ fn main() {
     // The tracing model is only used for waveforms: no PGO.
     if std::env::var_os("CARGO_FEATURE_FST").is_some() {
         verilate(
-            &out, &vlt, &fast_h, &rtl, &shim, "toe_fst", "Vtoe_fst", true, &opt, None,
+            &out, &vlt, &fast_h, &rtl, &top, &shim, "toe_fst", "Vtoe_fst", true, &opt, None,
         );
     }
     println!("cargo:rustc-link-lib=dylib=stdc++");

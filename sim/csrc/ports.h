@@ -1,6 +1,7 @@
-// Port list of top module `toe`, as X-macros.  This is the single place the
-// C side names the ports; sim/src/dut.rs mirrors the two structs field by
-// field (same order, all fields uint32_t, so there is no padding).
+// Port list of top module `toe` and of its simulation wrapper `toe_sim_top`
+// (sim/vsrc/toe_sim_top.v, same ports), as X-macros.  This is the single
+// place the C side names the ports; sim/src/dut.rs mirrors the two structs
+// field by field (same order, all fields uint32_t, so there is no padding).
 //
 //   P1(name)   port of <= 32 bits      -> one uint32_t
 //   P64(name)  port of 33..64 bits     -> uint32_t[2], little-endian words

@@ -1,8 +1,11 @@
-// Small C ABI over the Verilated model of top module `toe` (Verilator 5).
+// Small C ABI over the Verilated model (Verilator 5) of `toe_sim_top`
+// (sim/vsrc/toe_sim_top.v: the design `toe` behind register slices, same
+// ports).
 //
-// One call per evaluation: the caller passes the whole input struct, the shim
-// copies it into the model, evaluates, and copies every output back.  Port
-// structs come from ports.h (X-macros) and are mirrored in sim/src/dut.rs.
+// One call per evaluation (eval) or per clock cycle (cycle): the caller
+// passes the whole input struct, the shim copies it into the model,
+// evaluates, and copies every output back.  Port structs come from ports.h
+// (X-macros) and are mirrored in sim/src/dut.rs.
 //
 // The same source can be compiled for several Verilator --prefix names:
 // define TOE_CLASS (model class), TOE_HEADER (its header) and TOE_FN(name)
@@ -233,9 +236,70 @@ void TOE_FN(eval)(void* p, const ToeIn* in, ToeOut* out, uint64_t time) {
     get_out(s->m, out);
 }
 
+// One clock cycle with the inputs `in` (its clock field is ignored): the
+// inputs change with the clock low at `t_low` (ps), the clock rises at
+// `t_high`.  Correct in one evaluation only because no output of the
+// Verilated top (sim/vsrc/toe_sim_top.v: register slices on every channel)
+// depends combinationally on an input: the outputs of the previous rising
+// edge are final for this cycle, and the caller samples them before calling.
+//
+// Fast path (skipping on, no waveform being written, Verilator's record of
+// the clock's previous value available, model initialised): the clock-low
+// evaluation is not run (the design has no negedge logic; only the clock's
+// previous value is recorded, as in the clock-low skip above) and the rising
+// edge is evaluated with the new inputs: Verilator's input-combinational
+// region settles what depends on them, then the edge triggers the clocked
+// regions, as after a clock-low evaluation.  With inputs unchanged since the
+// previous evaluation, the ico region is skipped too.  Otherwise (a waveform
+// is open, skipping off, first evaluation) two real evaluations, clock low
+// then high, so that waveforms show the clock and inputs changing at the
+// falling edge.  `out` must hold the outputs of the previous call (those of
+// the previous rising edge): on the two-evaluation path, the shim checks that
+// the clock-low evaluation left them unchanged and returns 1 if it did not
+// (an output depending combinationally on an input), else 0.
+int TOE_FN(cycle)(void* p, const ToeIn* in, ToeOut* out, uint64_t t_low, uint64_t t_high) {
+    Sim* s = static_cast<Sim*>(p);
+#if VM_TRACE
+    const bool tracing = s->tr != nullptr;
+#else
+    const bool tracing = false;
+#endif
+    if (s->skip && s->evaluated && !tracing) {
+        s->m->clock = 0;
+        if (mark_clock_low(s->m->rootp)) {
+            s->skipped++;
+            s->ctx->time(t_high);
+            s->m->clock = 1;
+            if (s->skip_ico && same_inputs(in, &s->last)) {
+                eval_without_ico(s->m->rootp);
+                s->ico_skipped++;
+            } else {
+                put_in(in, s->m);
+                s->m->clock = 1;
+                s->m->eval();
+                s->last = *in;
+            }
+            s->last.clock = 1;
+            s->last_high = true;
+            get_out(s->m, out);
+            return 0;
+        }
+    }
+    const bool check = s->evaluated;
+    const ToeOut prev = *out;
+    ToeIn i = *in;
+    i.clock = 0;
+    TOE_FN(eval)(p, &i, out, t_low);
+    const int changed = check && std::memcmp(&prev, out, sizeof prev) != 0;
+    i.clock = 1;
+    TOE_FN(eval)(p, &i, out, t_high);
+    return changed;
+}
+
 // Enables (1) or disables (0) both skips (clock-low evaluations, ico region
-// on rising edges); returns whether skipping clock-low evaluations is
-// possible at all.
+// on rising edges; with them the one-evaluation path of cycle()); returns
+// whether skipping clock-low evaluations is possible at all.  Off, every
+// evaluation is a real one: the reference behaviour for tests.
 int TOE_FN(set_skip)(void* p, int on) {
     Sim* s = static_cast<Sim*>(p);
     s->skip = on && HasPrevClock<Root>::value;

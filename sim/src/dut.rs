@@ -1,5 +1,14 @@
-//! Safe wrapper over the Verilated model of top module `toe`: the only
-//! `unsafe` code of the crate.
+//! Safe wrapper over the Verilated model of the design: the only `unsafe`
+//! code of the crate.
+//!
+//! The model's top is `toe_sim_top` (vsrc/toe_sim_top.v), a simulation-only
+//! wrapper with the same ports as the design `toe`, which it contains
+//! unchanged: it puts a full-throughput register slice (skid buffer) on
+//! every interface channel (MAC RX and TX, AXI4-Lite AW/W/B/AR/R, AXI4
+//! AW/W/B/AR/R), as a vendor shell or an AXI interconnect would.  Every
+//! output is therefore a register: none depends combinationally on an
+//! input.  Each channel crossing costs one cycle of latency, never
+//! throughput.
 //!
 //! The C++ shim (csrc/shim.cpp) exchanges all ports at once: [`Inputs`] and
 //! [`Outputs`] mirror its `ToeIn`/`ToeOut` structs (csrc/ports.h), field by
@@ -8,13 +17,20 @@
 //! refreshes the output struct, which getters read.
 //!
 //! # Clocking
-//! One clock cycle ([`Dut::step`]) is two evaluations:
-//! 1. [`Dut::eval`]: clock low, current inputs; combinational outputs settle
-//!    (the testbench samples them and decides which handshakes happen);
-//! 2. [`Dut::posedge`]: clock high, same inputs: the rising edge.
+//! Outputs after a rising edge hold for the whole next cycle, whatever the
+//! inputs do.  A testbench cycle is therefore: sample the outputs (those of
+//! the previous rising edge), decide the handshakes of this edge, set the
+//! inputs, then [`Dut::step`]: one rising edge with those inputs.
 //!
-//! The clock goes low again in the next cycle's `eval`, together with the
-//! new inputs, so a waveform shows inputs changing at the falling edge.
+//! [`Dut::step`] is one model evaluation (the rising edge with the new
+//! inputs; Verilator settles what depends on the inputs, then the clocked
+//! logic) while no waveform is being written.  With a waveform it is two,
+//! clock low with the new inputs and then the rising edge, so that the
+//! waveform shows the clock and the inputs changing at the falling edge.
+//! Both give the same outputs (tests/harness.rs checks it).
+//!
+//! [`Dut::eval`] (clock low, current inputs) and [`Dut::posedge`] (rising
+//! edge) are the two evaluations one at a time, for tests of the model.
 //! The period is [`CLOCK_PERIOD_PS`] (250 MHz).
 use std::ffi::{c_void, CString};
 use std::fmt;
@@ -108,6 +124,7 @@ struct Api {
     new: unsafe extern "C" fn() -> *mut c_void,
     free: unsafe extern "C" fn(*mut c_void),
     eval: unsafe extern "C" fn(*mut c_void, *const Inputs, *mut Outputs, u64),
+    cycle: unsafe extern "C" fn(*mut c_void, *const Inputs, *mut Outputs, u64, u64) -> i32,
     trace_open: unsafe extern "C" fn(*mut c_void, *const std::os::raw::c_char) -> i32,
     trace_flush: unsafe extern "C" fn(*mut c_void),
     trace_close: unsafe extern "C" fn(*mut c_void),
@@ -118,13 +135,20 @@ struct Api {
 
 macro_rules! api {
     ($name:literal, $static:ident, $abi:ident, $new:ident, $free:ident, $eval:ident,
-     $open:ident, $flush:ident, $close:ident, $skip:ident, $skipped:ident,
+     $cycle:ident, $open:ident, $flush:ident, $close:ident, $skip:ident, $skipped:ident,
      $ico_skipped:ident) => {
         extern "C" {
             fn $abi() -> u32;
             fn $new() -> *mut c_void;
             fn $free(s: *mut c_void);
             fn $eval(s: *mut c_void, i: *const Inputs, o: *mut Outputs, time: u64);
+            fn $cycle(
+                s: *mut c_void,
+                i: *const Inputs,
+                o: *mut Outputs,
+                low: u64,
+                high: u64,
+            ) -> i32;
             fn $open(s: *mut c_void, path: *const std::os::raw::c_char) -> i32;
             fn $flush(s: *mut c_void);
             fn $close(s: *mut c_void);
@@ -138,6 +162,7 @@ macro_rules! api {
             new: $new,
             free: $free,
             eval: $eval,
+            cycle: $cycle,
             trace_open: $open,
             trace_flush: $flush,
             trace_close: $close,
@@ -155,6 +180,7 @@ api!(
     toe_fast_new,
     toe_fast_free,
     toe_fast_eval,
+    toe_fast_cycle,
     toe_fast_trace_open,
     toe_fast_trace_flush,
     toe_fast_trace_close,
@@ -170,6 +196,7 @@ api!(
     toe_fst_new,
     toe_fst_free,
     toe_fst_eval,
+    toe_fst_cycle,
     toe_fst_trace_open,
     toe_fst_trace_flush,
     toe_fst_trace_close,
@@ -315,18 +342,20 @@ impl Dut {
         unsafe { (self.api.trace_close)(self.sim.as_ptr()) }
     }
 
-    /// Enables or disables skipping of clock-low evaluations whose inputs
-    /// did not change since the rising edge, and of the input-combinational
-    /// region on rising edges whose inputs did not change since the
-    /// clock-low evaluation (both on by default where the Verilator version
-    /// allows it).  Returns whether skipping clock-low evaluations is
-    /// possible.
+    /// Enables or disables skipping of clock-low evaluations (in
+    /// [`Dut::step`], and in [`Dut::eval`] when the inputs did not change
+    /// since the rising edge), and of the input-combinational region on
+    /// rising edges whose inputs did not change since the previous
+    /// evaluation (both on by default where the Verilator version allows
+    /// it).  Off, every evaluation is a real one: [`Dut::step`] is then two.
+    /// Returns whether skipping clock-low evaluations is possible.
     pub fn set_skip_identical(&mut self, on: bool) -> bool {
         // SAFETY: the model is alive.
         unsafe { (self.api.set_skip)(self.sim.as_ptr(), on as i32) != 0 }
     }
 
-    /// Number of clock-low evaluations skipped so far.
+    /// Number of clock-low evaluations skipped so far (one per
+    /// [`Dut::step`] on the one-evaluation path).
     pub fn skipped_evals(&self) -> u64 {
         // SAFETY: the model is alive.
         unsafe { (self.api.skipped)(self.sim.as_ptr()) }
@@ -361,10 +390,37 @@ impl Dut {
         self.cycle += 1;
     }
 
-    /// One full clock cycle: [`Dut::eval`] then [`Dut::posedge`].
+    /// One full clock cycle with the current inputs, ending with its
+    /// rising edge (one evaluation, or two while a waveform is written or
+    /// skipping is off; see the module documentation).  Same outputs as
+    /// [`Dut::eval`] then [`Dut::posedge`].  Increments the cycle counter.
+    ///
+    /// When it takes two evaluations, it also checks the property the
+    /// one-evaluation path relies on: the clock-low evaluation with the new
+    /// inputs left every output as the previous rising edge set it.  Panics
+    /// otherwise (an output depending combinationally on an input).
     pub fn step(&mut self) {
-        self.eval();
-        self.posedge();
+        let low = self.cycle * CLOCK_PERIOD_PS;
+        // SAFETY: as in `eval_at`; `out` holds the previous outputs, as the
+        // shim requires.
+        let changed = unsafe {
+            (self.api.cycle)(
+                self.sim.as_ptr(),
+                &self.inp,
+                &mut self.out,
+                low,
+                low + CLOCK_PERIOD_PS / 2,
+            )
+        };
+        self.inp.clock = 1;
+        self.cycle += 1;
+        assert!(
+            changed == 0,
+            "toe-sim: an output of the model changed at the clock-low evaluation of cycle {} \
+             (combinational path from an input to an output): sampling outputs before \
+             the evaluation would be wrong",
+            self.cycle - 1
+        );
     }
 
     /// Rising edges so far.

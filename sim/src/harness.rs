@@ -3,20 +3,29 @@
 //!
 //! Each [`Harness::tick`] is one clock cycle:
 //! 1. every model computes the pins it drives from its own state;
-//! 2. the design is evaluated with the clock low;
-//! 3. the design's outputs are sampled; each model works out which of its
-//!    handshakes (valid && ready) happen at this edge and updates its state;
-//! 4. the rising edge is evaluated.
+//! 2. the design's outputs are sampled: they are registers, set by the
+//!    previous rising edge (the model's top puts a register slice on every
+//!    channel, see [`crate::dut`]), so they already hold this cycle's values;
+//!    each model works out which of its handshakes (valid && ready) happen
+//!    at this edge and updates its state;
+//! 3. the rising edge is evaluated with the new inputs ([`Dut::step`]: one
+//!    model evaluation).
 //!
 //! Model inputs never depend combinationally on the design's outputs of
-//! the same cycle, so combinational paths inside the design (ready from
-//! valid, ...) are fine.
+//! the same cycle; the design's outputs never depend combinationally on its
+//! inputs.  Inside the wrapper, `toe`'s combinational paths (ready from
+//! valid, ...) are fine: they end in the slices' registers.  Each channel's
+//! slice adds one cycle of latency (a register read takes two more cycles
+//! than on `toe` alone, a DMA read two more), not throughput.
 //!
 //! Environment (read by [`Harness::new`] unless `HarnessConfig::use_env`
 //! is false):
 //! * `TOE_FST=/path/w.fst`: write an FST waveform of the whole run;
 //! * `TOE_PCAP=/path/f.pcap`: capture MAC RX and TX frames;
-//! * `TOE_SEED=n`: override the seed (to replay a randomized run).
+//! * `TOE_SEED=n`: override the seed (to replay a randomized run);
+//! * `TOE_SIM_CHECK=1`: evaluate every cycle twice, clock low then the edge,
+//!   and check that no output changes at clock low (see
+//!   [`HarnessConfig::check_registered_outputs`]; slower).
 //!
 //! When a test harness thread has a name other than `main` (as under
 //! `cargo test`), the file names get the thread name inserted before the
@@ -59,7 +68,13 @@ pub struct HarnessConfig {
     pub pcap: Option<PathBuf>,
     /// Directions captured to `pcap`.
     pub pcap_dirs: Direction,
-    /// Honour TOE_FST, TOE_PCAP and TOE_SEED.
+    /// Evaluate every cycle twice (clock low with the new inputs, then the
+    /// rising edge) instead of once, and panic if an output changes at the
+    /// clock-low evaluation: a check of the one-evaluation scheme, which
+    /// gives the same results.  Cycles with a waveform open are always
+    /// evaluated (and checked) this way.
+    pub check_registered_outputs: bool,
+    /// Honour TOE_FST, TOE_PCAP, TOE_SEED and TOE_SIM_CHECK.
     pub use_env: bool,
 }
 
@@ -78,6 +93,7 @@ impl Default for HarnessConfig {
             traceable: false,
             pcap: None,
             pcap_dirs: Direction::Both,
+            check_registered_outputs: false,
             use_env: true,
         }
     }
@@ -196,12 +212,18 @@ impl Harness {
             if cfg.pcap.is_none() {
                 cfg.pcap = std::env::var_os("TOE_PCAP").map(|p| per_test_path(Path::new(&p)));
             }
+            if let Ok(v) = std::env::var("TOE_SIM_CHECK") {
+                cfg.check_registered_outputs |= !matches!(v.trim(), "" | "0");
+            }
         }
         let mut dut = if cfg.fst.is_some() || cfg.traceable {
             Dut::new_traceable().unwrap_or_else(|e| panic!("toe-sim: {e}"))
         } else {
             Dut::new()
         };
+        if cfg.check_registered_outputs {
+            dut.set_skip_identical(false);
+        }
         if let Some(p) = &cfg.fst {
             dut.enable_fst(p).unwrap_or_else(|e| panic!("toe-sim: {e}"));
             eprintln!("toe-sim: writing FST waveform to {}", p.display());
@@ -333,10 +355,8 @@ impl Harness {
             d.set_m_axi_rlast(s.rlast);
         }
 
-        // 2. Clock low: combinational outputs settle.
-        d.eval();
-
-        // 3. Sample outputs; handshakes of this edge; model updates.
+        // 2. Sample outputs (registers: as of the previous rising edge);
+        //    handshakes of this edge; model updates.
         let rx_done = self.mac_rx.update(d.rx_tready(), cycle);
         let t = &mut self.tx_beat;
         t.valid = d.tx_tvalid();
@@ -385,8 +405,8 @@ impl Harness {
         m.rready = d.m_axi_rready();
         self.axi.update(&self.m_pins, &mut self.mem, cycle);
 
-        // 4. Rising edge.
-        self.dut.posedge();
+        // 3. Rising edge with the new inputs.
+        self.dut.step();
 
         if let Some(p) = &mut self.pcap {
             if rx_done && p.dirs.has_rx() {

@@ -23,7 +23,8 @@ pub struct Speed {
     pub cycles: u64,
     pub seconds: f64,
     pub cycles_per_second: f64,
-    /// Clock-low evaluations the shim could skip (unchanged inputs).
+    /// Clock-low evaluations the shim did not run (every cycle on the
+    /// one-evaluation path of `Dut::step`).
     pub skipped_evals: u64,
     /// Rising edges evaluated without the input-combinational region.
     pub skipped_ico: u64,

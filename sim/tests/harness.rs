@@ -129,10 +129,10 @@ fn pcap_capture_parses_back() {
     std::fs::remove_file(&path).unwrap();
 }
 
-/// Random inputs held for random stretches, applied to two models, one of
-/// which may skip clock-low evaluations with unchanged inputs and the
-/// input-combinational region on rising edges: every output must match at
-/// every evaluation.
+/// Random inputs held for random stretches, applied to two models with
+/// separate clock-low and rising-edge evaluations, one of which may skip
+/// clock-low evaluations with unchanged inputs and the input-combinational
+/// region on rising edges: every output must match at every evaluation.
 #[test]
 fn skipping_unchanged_evaluations_is_transparent() {
     let mut a = Dut::new();
@@ -197,6 +197,152 @@ fn skipping_unchanged_evaluations_is_transparent() {
             a.skipped_ico_regions()
         );
     }
+}
+
+/// Random inputs held for random stretches, applied through [`Dut::step`]
+/// to two models: one on the one-evaluation-per-cycle path (inputs applied
+/// with the rising edge; the input-combinational region skipped when they
+/// did not change), the other with skipping off (two real evaluations per
+/// cycle, clock low then the edge, with the check that no output changes at
+/// clock low).  Every output must match after every cycle.
+#[test]
+fn one_evaluation_per_cycle_is_transparent() {
+    let mut a = Dut::new();
+    let mut b = Dut::new();
+    let possible = a.set_skip_identical(true);
+    b.set_skip_identical(false);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let mut hold = 0;
+    let cycles = 20_000u64;
+    for cycle in 0..cycles {
+        if hold == 0 {
+            // Often a new input every cycle, sometimes long stretches.
+            hold = if rng.gen_bool(0.5) {
+                1
+            } else {
+                rng.gen_range(1..20)
+            };
+            let i = a.inputs_mut();
+            i.rst = (cycle < 10 || rng.gen_bool(0.002)) as u32;
+            i.rx_tdata = rng.gen();
+            i.rx_tkeep = [!0, rng.gen()];
+            i.rx_tvalid = rng.gen_bool(0.6) as u32;
+            i.rx_tlast = rng.gen_bool(0.2) as u32;
+            i.rx_tuser = rng.gen_bool(0.05) as u32;
+            i.tx_tready = rng.gen_bool(0.8) as u32;
+            i.s_axil_awaddr = rng.gen_range(0..0x40) * 4;
+            i.s_axil_awvalid = rng.gen_bool(0.1) as u32;
+            i.s_axil_wdata = rng.gen();
+            i.s_axil_wstrb = 0xf;
+            i.s_axil_wvalid = rng.gen_bool(0.1) as u32;
+            i.s_axil_araddr = rng.gen_range(0..0x40) * 4;
+            i.s_axil_arvalid = rng.gen_bool(0.3) as u32;
+            i.s_axil_rready = rng.gen_bool(0.8) as u32;
+            i.s_axil_bready = rng.gen_bool(0.8) as u32;
+            i.m_axi_awready = rng.gen_bool(0.7) as u32;
+            i.m_axi_wready = rng.gen_bool(0.7) as u32;
+            i.m_axi_bvalid = rng.gen_bool(0.1) as u32;
+            i.m_axi_arready = rng.gen_bool(0.7) as u32;
+            i.m_axi_rvalid = rng.gen_bool(0.3) as u32;
+            i.m_axi_rdata = rng.gen();
+            i.m_axi_rlast = rng.gen_bool(0.5) as u32;
+            *b.inputs_mut() = a.inputs().clone();
+        }
+        hold -= 1;
+        a.step();
+        b.step();
+        assert_eq!(
+            a.outputs(),
+            b.outputs(),
+            "outputs differ after cycle {cycle}"
+        );
+    }
+    assert_eq!(b.skipped_evals(), 0);
+    assert_eq!(b.skipped_ico_regions(), 0);
+    if possible {
+        // Every cycle but the first (which initialises the model) in one
+        // evaluation, some of them without the ico region.
+        assert_eq!(a.skipped_evals(), cycles - 1);
+        assert!(
+            a.skipped_ico_regions() > 1_000,
+            "only {} ico regions skipped",
+            a.skipped_ico_regions()
+        );
+    }
+}
+
+/// Frames received into host memory, a frame transmitted, registers read
+/// and written, with every cycle evaluated twice and checked: no output of
+/// the model changes at the clock-low evaluation with the new inputs
+/// (`Dut::step` panics if one does), so sampling outputs before the
+/// evaluation, as the harness does, is exact.
+#[test]
+fn outputs_are_registers_under_traffic() {
+    use toe_contract::desc::{RxDesc, TxDesc, CPL_BYTES, RECORD_BYTES};
+    let mut h = Harness::new(HarnessConfig {
+        check_registered_outputs: true,
+        ..cfg()
+    });
+    assert_eq!(h.dut.skipped_evals(), 0);
+    let n = 16usize;
+    for is_rx in [true, false] {
+        let reg = |x| {
+            if is_rx {
+                regs::rxq(0, x)
+            } else {
+                regs::txq(0, x)
+            }
+        };
+        let desc = h.mem.alloc(n * RECORD_BYTES, 4096);
+        let cpl = h.mem.alloc(n * CPL_BYTES, 4096);
+        h.reg_write(reg(regs::Q_DESC_LO), desc as u32);
+        h.reg_write(reg(regs::Q_DESC_HI), (desc >> 32) as u32);
+        h.reg_write(reg(regs::Q_CPL_LO), cpl as u32);
+        h.reg_write(reg(regs::Q_CPL_HI), (cpl >> 32) as u32);
+        h.reg_write(reg(regs::Q_CTRL), regs::Q_CTRL_ENABLE | n.trailing_zeros());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        if is_rx {
+            for slot in 0..n {
+                let buf = h.mem.alloc(2048, 64);
+                let d = RxDesc {
+                    addr: buf,
+                    len: 2048,
+                };
+                h.mem
+                    .write(desc + (slot * RECORD_BYTES) as u64, &d.encode());
+            }
+            h.reg_write(reg(regs::Q_PROD), n as u32);
+            for len in [60, 64, 65, 200, 1514, 128, 61, 1000] {
+                let f = toe_sim::speed::filler_frame(&mut rng, len);
+                h.mac_rx.push(MacFrame::new(f));
+            }
+        } else {
+            let f = toe_sim::speed::filler_frame(&mut rng, 300);
+            let buf = h.mem.alloc(320, 64);
+            h.mem.write(buf, &f);
+            let d = TxDesc {
+                addr: buf,
+                len: f.len() as u16,
+                flags: 0,
+            };
+            h.mem.write(desc, &d.encode());
+            h.reg_write(reg(regs::Q_PROD), 1);
+        }
+    }
+    h.run_until(20_000, |h| {
+        h.mac_rx.is_idle() && h.mac_tx.frame_count == 1 && h.axi.is_idle()
+    })
+    .expect("traffic did not finish");
+    h.run(100);
+    assert_eq!(h.mac_rx.sent.len(), 8);
+    assert!(
+        h.axi.stats.write_beats >= 8,
+        "frames written to host memory"
+    );
+    assert!(h.axi.stats.read_beats >= 2, "descriptors and TX data read");
+    assert_eq!(h.reg_read(regs::rxq(0, regs::Q_PROD)), n as u32);
+    assert_eq!(h.dut.skipped_evals(), 0);
+    assert!(h.violations().is_empty());
 }
 
 /// The faster wide left shift force-included into the model (csrc/vlfast.h)
