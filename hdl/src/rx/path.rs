@@ -350,21 +350,27 @@ impl Logic for RxPath {
             && self.m_meta.q.val().get_bit(225)
             && self.a_hit.val()
             && !self.est.val();
-        self.fin.next = self.m_meta.q.val() & !self.c_cand_mask.val();
+        self.fin.next = 0.into();
         self.ecr_ws.next = 0.into();
-        if ((self.m_meta.q.val() >> 192) & 0xF) < 15 {
-            self.ecr_ws.next = bit_cast::<8, 262>((self.m_meta.q.val() >> 192) & 0xF) | 0x80;
-        }
-        if !self.m_meta.q.val().get_bit(137) {
+        self.est_sack.next = false;
+        if self.m_valid.q.val() {
+            self.fin.next = self.m_meta.q.val() & !self.c_cand_mask.val();
             self.ecr_ws.next = 0.into();
-        }
-        self.est_sack.next = self.m_meta.q.val().get_bit(137) && self.m_meta.q.val().get_bit(196);
-        if self.est.val() {
-            self.fin.next = (self.fin.val() & !self.c_est_mask.val())
-                | self.c_kind_est.val()
-                | (bit_cast::<262, 16>(self.a_mss.val()) << 112)
-                | (bit_cast::<262, 8>(self.ecr_ws.val()) << 128)
-                | (bit_cast::<262, 1>(self.est_sack.val().into()) << 136);
+            if ((self.m_meta.q.val() >> 192) & 0xF) < 15 {
+                self.ecr_ws.next = bit_cast::<8, 262>((self.m_meta.q.val() >> 192) & 0xF) | 0x80;
+            }
+            if !self.m_meta.q.val().get_bit(137) {
+                self.ecr_ws.next = 0.into();
+            }
+            self.est_sack.next =
+                self.m_meta.q.val().get_bit(137) && self.m_meta.q.val().get_bit(196);
+            if self.est.val() {
+                self.fin.next = (self.fin.val() & !self.c_est_mask.val())
+                    | self.c_kind_est.val()
+                    | (bit_cast::<262, 16>(self.a_mss.val()) << 112)
+                    | (bit_cast::<262, 8>(self.ecr_ws.val()) << 128)
+                    | (bit_cast::<262, 1>(self.est_sack.val().into()) << 136);
+            }
         }
         self.mfifo.write.next = self.m_valid.q.val();
         self.mfifo.data_in.next = self.fin.val();

@@ -57,6 +57,7 @@ pub struct AckCheck {
     cookie: Signal<Local, Bits<32>>,
     t_low: Signal<Local, Bits<32>>,
     age: Signal<Local, Bits<32>>,
+    tfull: Signal<Local, Bits<32>>,
     cls: Signal<Local, Bits<2>>,
     slot: Signal<Local, Bit>,
     pre: Signal<Local, Bit>,
@@ -70,33 +71,46 @@ impl Logic for AckCheck {
         dff_setup!(self, clock, s_valid, s_m0, s_m1, s_m2, s_k0, s_k1, s_tag);
         clock!(self, clock, sip);
         // ------------------------------------------------------ stage 0
-        self.cookie.next = self.in_ack.val() - 1;
-        self.t_low.next = self.cookie.val() >> 29;
-        self.cls.next = bit_cast::<2, 32>(self.cookie.val() >> 27);
-        self.slot.next = self.cookie.val().get_bit(26);
-        self.age.next = (self.now.val() - self.t_low.val()) & 7;
-        self.pre.next = (self.age.val() <= bit_cast::<32, 3>(self.max_age.val()))
-            && ((!self.slot.val() && self.key_valid.val().get_bit(0))
-                || (self.slot.val() && self.key_valid.val().get_bit(1)));
         self.s_valid.d.next = self.in_valid.val();
-        self.s_m0.d.next =
-            bit_cast::<64, 32>(self.in_cip.val()) | (bit_cast::<64, 32>(self.in_sip.val()) << 32);
-        self.s_m1.d.next = bit_cast::<64, 16>(self.in_cport.val())
-            | (bit_cast::<64, 16>(self.in_sport.val()) << 16)
-            | (bit_cast::<64, 32>(self.in_seq.val() - 1) << 32);
-        self.s_m2.d.next = bit_cast::<64, 32>(self.now.val() - self.age.val())
-            | (bit_cast::<64, 2>(self.cls.val()) << 32);
-        self.s_k0.d.next = self.key0_lo.val();
-        self.s_k1.d.next = self.key0_hi.val();
-        if self.slot.val() {
-            self.s_k0.d.next = self.key1_lo.val();
-            self.s_k1.d.next = self.key1_hi.val();
+        // Only an ACK's fields are worked out (simulation time); the stage
+        // registers hold otherwise.
+        self.cookie.next = 0.into();
+        self.t_low.next = 0.into();
+        self.cls.next = 0.into();
+        self.slot.next = false;
+        self.age.next = 0.into();
+        self.tfull.next = 0.into();
+        self.pre.next = false;
+        if self.in_valid.val() {
+            self.cookie.next = self.in_ack.val() - 1;
+            self.t_low.next = self.cookie.val() >> 29;
+            self.cls.next = bit_cast::<2, 32>(self.cookie.val() >> 27);
+            self.slot.next = self.cookie.val().get_bit(26);
+            self.age.next = (self.now.val() - self.t_low.val()) & 7;
+            self.pre.next = (self.age.val() <= bit_cast::<32, 3>(self.max_age.val()))
+                && ((!self.slot.val() && self.key_valid.val().get_bit(0))
+                    || (self.slot.val() && self.key_valid.val().get_bit(1)));
+            self.s_m0.d.next = bit_cast::<64, 32>(self.in_cip.val())
+                | (bit_cast::<64, 32>(self.in_sip.val()) << 32);
+            self.s_m1.d.next = bit_cast::<64, 16>(self.in_cport.val())
+                | (bit_cast::<64, 16>(self.in_sport.val()) << 16)
+                | (bit_cast::<64, 32>(self.in_seq.val() - 1) << 32);
+            // 32-bit wrap-around first (a wider Verilog context would not wrap).
+            self.tfull.next = self.now.val() - self.age.val();
+            self.s_m2.d.next =
+                bit_cast::<64, 32>(self.tfull.val()) | (bit_cast::<64, 2>(self.cls.val()) << 32);
+            self.s_k0.d.next = self.key0_lo.val();
+            self.s_k1.d.next = self.key0_hi.val();
+            if self.slot.val() {
+                self.s_k0.d.next = self.key1_lo.val();
+                self.s_k1.d.next = self.key1_hi.val();
+            }
+            // tag: MAC (25:0), class (27:26), pre (28), user tag (31:29)
+            self.s_tag.d.next = (self.cookie.val() & 0x3FF_FFFF)
+                | (bit_cast::<32, 2>(self.cls.val()) << 26)
+                | (bit_cast::<32, 1>(self.pre.val().into()) << 28)
+                | (bit_cast::<32, 3>(self.in_tag.val()) << 29);
         }
-        // tag: MAC (25:0), class (27:26), pre (28), user tag (31:29)
-        self.s_tag.d.next = (self.cookie.val() & 0x3FF_FFFF)
-            | (bit_cast::<32, 2>(self.cls.val()) << 26)
-            | (bit_cast::<32, 1>(self.pre.val().into()) << 28)
-            | (bit_cast::<32, 3>(self.in_tag.val()) << 29);
         // ------------------------------------------------------ the MAC
         self.sip.rst.next = self.rst.val();
         self.sip.in_valid.next = self.s_valid.q.val();

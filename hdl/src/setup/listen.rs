@@ -274,15 +274,16 @@ impl Logic for ListenTable {
         // Every entry against the query, in parallel.
         self.mx.next = 0.into();
         self.ma.next = 0.into();
-        for i in 0..LISTEN_ENTRIES {
-            if self.in_valid.val()
-                && self.e_valid.q.val().get_bit(i)
-                && (self.e_port[i].q.val() == self.in_port.val())
-            {
-                if self.e_any.q.val().get_bit(i) {
-                    self.ma.next = self.ma.val().replace_bit(i, true);
-                } else if self.e_ip[i].q.val() == self.in_ip.val() {
-                    self.mx.next = self.mx.val().replace_bit(i, true);
+        // Only for a query (the comparisons cost simulation time).
+        if self.in_valid.val() {
+            for i in 0..LISTEN_ENTRIES {
+                if self.e_valid.q.val().get_bit(i) && (self.e_port[i].q.val() == self.in_port.val())
+                {
+                    if self.e_any.q.val().get_bit(i) {
+                        self.ma.next = self.ma.val().replace_bit(i, true);
+                    } else if self.e_ip[i].q.val() == self.in_ip.val() {
+                        self.mx.next = self.mx.val().replace_bit(i, true);
+                    }
                 }
             }
         }

@@ -170,9 +170,13 @@ impl Logic for SetupRx {
         // ------------------------------------------------------ SYNs
         // Early: tuple (223:128), ISN (127:96), MACs (95:0).
         self.sfifo.write.next = self.e_syn.val();
-        self.sfifo.data_in.next = (bit_cast::<224, 96>(self.e_tuple.val()) << 128)
-            | (bit_cast::<224, 32>(self.e_seq.val()) << 96)
-            | bit_cast::<224, 96>(self.e_macs.val());
+        // FIFO words are only assembled when written (simulation time).
+        self.sfifo.data_in.next = 0.into();
+        if self.e_syn.val() {
+            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.e_tuple.val()) << 128)
+                | (bit_cast::<224, 32>(self.e_seq.val()) << 96)
+                | bit_cast::<224, 96>(self.e_macs.val());
+        }
         self.sfifo.read.next = self.l_syn.val();
         self.answer.next = self.l_syn.val()
             && self.hd[9].q.val()
@@ -214,22 +218,25 @@ impl Logic for SetupRx {
         // ------------------------------------------------------ the record
         self.push.next = self.gen.out_valid.val() && !self.qfifo.full.val();
         self.qfifo.write.next = self.push.val();
-        // The SYN's MACs are the record's: client (its source) in 47:0, ours in 95:48.
-        self.qfifo.data_in.next = bit_cast::<360, 96>(self.mfifo.data_out.val())
-            | (bit_cast::<360, 32>(self.gen.out_src_ip.val()) << 96)
-            | (bit_cast::<360, 32>(self.gen.out_dst_ip.val()) << 128)
-            | (bit_cast::<360, 16>(self.gen.out_src_port.val()) << 160)
-            | (bit_cast::<360, 16>(self.gen.out_dst_port.val()) << 176)
-            | (bit_cast::<360, 32>(self.gen.out_seq.val()) << 192)
-            | (bit_cast::<360, 32>(self.gen.out_ack.val()) << 224)
-            | (bit_cast::<360, 16>(self.gen.out_window.val()) << 256)
-            | (bit_cast::<360, 16>(self.gen.out_mss.val()) << 272)
-            | (bit_cast::<360, 1>(self.gen.out_ws_present.val().into()) << 288)
-            | (bit_cast::<360, 4>(self.gen.out_ws.val()) << 289)
-            | (bit_cast::<360, 1>(self.gen.out_sackp.val().into()) << 293)
-            | (bit_cast::<360, 1>(self.gen.out_ts_present.val().into()) << 294)
-            | (bit_cast::<360, 32>(self.gen.out_tsval.val()) << 295)
-            | (bit_cast::<360, 32>(self.gen.out_tsecr.val()) << 327);
+        self.qfifo.data_in.next = 0.into();
+        if self.gen.out_valid.val() {
+            // The SYN's MACs are the record's: client (its source) in 47:0, ours in 95:48.
+            self.qfifo.data_in.next = bit_cast::<360, 96>(self.mfifo.data_out.val())
+                | (bit_cast::<360, 32>(self.gen.out_src_ip.val()) << 96)
+                | (bit_cast::<360, 32>(self.gen.out_dst_ip.val()) << 128)
+                | (bit_cast::<360, 16>(self.gen.out_src_port.val()) << 160)
+                | (bit_cast::<360, 16>(self.gen.out_dst_port.val()) << 176)
+                | (bit_cast::<360, 32>(self.gen.out_seq.val()) << 192)
+                | (bit_cast::<360, 32>(self.gen.out_ack.val()) << 224)
+                | (bit_cast::<360, 16>(self.gen.out_window.val()) << 256)
+                | (bit_cast::<360, 16>(self.gen.out_mss.val()) << 272)
+                | (bit_cast::<360, 1>(self.gen.out_ws_present.val().into()) << 288)
+                | (bit_cast::<360, 4>(self.gen.out_ws.val()) << 289)
+                | (bit_cast::<360, 1>(self.gen.out_sackp.val().into()) << 293)
+                | (bit_cast::<360, 1>(self.gen.out_ts_present.val().into()) << 294)
+                | (bit_cast::<360, 32>(self.gen.out_tsval.val()) << 295)
+                | (bit_cast::<360, 32>(self.gen.out_tsecr.val()) << 327);
+        }
         self.cnt_synack.next = self.push.val();
         self.cnt_syn_drop.next = self.gen.out_valid.val() && self.qfifo.full.val();
         self.q_empty.next = self.qfifo.empty.val();

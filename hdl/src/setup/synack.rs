@@ -56,6 +56,10 @@ const _: () = assert!(SIPHASH_LATENCY == 12);
 /// Width of the sideband tag.
 pub const SYNACK_TAG_BITS: usize = SIPHASH_TAG_BITS;
 
+/// Width of a delay-line word.
+const LINE_BITS: usize = 237;
+crate::declare_clear_fifo!(SynLine, Bits<237>, 16, 1);
+
 #[derive(LogicBlock, Default)]
 pub struct SynAckGen {
     pub clock: Signal<In, Clock>,
@@ -111,21 +115,13 @@ pub struct SynAckGen {
     pub out_tsval: Signal<Out, Bits<32>>,
     pub out_tsecr: Signal<Out, Bits<32>>,
     sip: SipHash24,
-    // Delay line: stage i holds the SYN of i + 1 cycles ago.
-    d_cip: [DFF<Bits<32>>; SIPHASH_LATENCY],
-    d_cport: [DFF<Bits<16>>; SIPHASH_LATENCY],
-    d_sip: [DFF<Bits<32>>; SIPHASH_LATENCY],
-    d_sport: [DFF<Bits<16>>; SIPHASH_LATENCY],
-    d_ack: [DFF<Bits<32>>; SIPHASH_LATENCY],
-    /// The cookie's bits 31:26: t mod 8, MSS class, key slot.
-    d_chi: [DFF<Bits<6>>; SIPHASH_LATENCY],
-    d_window: [DFF<Bits<16>>; SIPHASH_LATENCY],
-    d_mss: [DFF<Bits<16>>; SIPHASH_LATENCY],
-    /// The options offered: bit 0 window scale, bits 4:1 ours, bit 5
-    /// SACK-permitted, bit 6 timestamps.
-    d_opt: [DFF<Bits<7>>; SIPHASH_LATENCY],
-    d_tsval: [DFF<Bits<32>>; SIPHASH_LATENCY],
-    d_tsecr: [DFF<Bits<32>>; SIPHASH_LATENCY],
+    /// The SYN-ACK's other fields wait here for the hash (written with the
+    /// SYN, read as its hash comes out: at most SIPHASH_LATENCY + 1 inside).
+    line: SynLine,
+    /// The word written: dst IP, dst port, src IP, src port, ack, cookie
+    /// bits 31:26, window, MSS, options, TSval, TSecr (see the kernel).
+    word: Signal<Local, Bits<LINE_BITS>>,
+    ack32: Signal<Local, Bits<32>>,
     // Scratch: the MSS class
     mss_eff: Signal<Local, Bits<16>>,
     tm0: Signal<Local, Bits<16>>,
@@ -154,20 +150,8 @@ pub struct SynAckGen {
 impl Logic for SynAckGen {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, sip);
-        for i in 0..SIPHASH_LATENCY {
-            self.d_cip[i].clock.next = self.clock.val();
-            self.d_cport[i].clock.next = self.clock.val();
-            self.d_sip[i].clock.next = self.clock.val();
-            self.d_sport[i].clock.next = self.clock.val();
-            self.d_ack[i].clock.next = self.clock.val();
-            self.d_chi[i].clock.next = self.clock.val();
-            self.d_window[i].clock.next = self.clock.val();
-            self.d_mss[i].clock.next = self.clock.val();
-            self.d_opt[i].clock.next = self.clock.val();
-            self.d_tsval[i].clock.next = self.clock.val();
-            self.d_tsecr[i].clock.next = self.clock.val();
-        }
+        clock!(self, clock, sip, line);
+        self.line.clear.next = self.rst.val();
         // ------------------------------------------------------ MSS class
         // The model's scan (best = 0; for i in 1..4: if t[i] <= mss and
         // t[i] >= t[best] then best = i), from parallel comparisons.
@@ -245,69 +229,71 @@ impl Logic for SynAckGen {
             }
         }
         // ------------------------------------------------------ delay line
-        self.d_cip[0].d.next = self.in_cip.val();
-        self.d_cport[0].d.next = self.in_cport.val();
-        self.d_sip[0].d.next = self.in_sip.val();
-        self.d_sport[0].d.next = self.in_sport.val();
-        self.d_ack[0].d.next = self.in_isn.val() + 1;
-        self.d_chi[0].d.next = (bit_cast::<6, 32>(self.cookie_t.val() & 7) << 3)
-            | (bit_cast::<6, 2>(self.cls.val()) << 1)
-            | bit_cast::<6, 1>(self.key_slot.val().into());
-        self.d_window[0].d.next = self.our_window.val();
-        self.d_mss[0].d.next = self.our_mss.val();
-        self.d_opt[0].d.next = self.opt.val();
-        self.d_tsval[0].d.next = 0.into();
-        self.d_tsecr[0].d.next = 0.into();
-        if self.in_ts_present.val() {
-            self.d_tsval[0].d.next = self.ts_enc.val();
-            self.d_tsecr[0].d.next = self.in_tsval.val();
-        }
-        for i in 1..SIPHASH_LATENCY {
-            self.d_cip[i].d.next = self.d_cip[i - 1].q.val();
-            self.d_cport[i].d.next = self.d_cport[i - 1].q.val();
-            self.d_sip[i].d.next = self.d_sip[i - 1].q.val();
-            self.d_sport[i].d.next = self.d_sport[i - 1].q.val();
-            self.d_ack[i].d.next = self.d_ack[i - 1].q.val();
-            self.d_chi[i].d.next = self.d_chi[i - 1].q.val();
-            self.d_window[i].d.next = self.d_window[i - 1].q.val();
-            self.d_mss[i].d.next = self.d_mss[i - 1].q.val();
-            self.d_opt[i].d.next = self.d_opt[i - 1].q.val();
-            self.d_tsval[i].d.next = self.d_tsval[i - 1].q.val();
-            self.d_tsecr[i].d.next = self.d_tsecr[i - 1].q.val();
-        }
-        if self.rst.val() {
-            for i in 0..SIPHASH_LATENCY {
-                self.d_cip[i].d.next = 0.into();
-                self.d_cport[i].d.next = 0.into();
-                self.d_sip[i].d.next = 0.into();
-                self.d_sport[i].d.next = 0.into();
-                self.d_ack[i].d.next = 0.into();
-                self.d_chi[i].d.next = 0.into();
-                self.d_window[i].d.next = 0.into();
-                self.d_mss[i].d.next = 0.into();
-                self.d_opt[i].d.next = 0.into();
-                self.d_tsval[i].d.next = 0.into();
-                self.d_tsecr[i].d.next = 0.into();
+        // Bits: cip 236:205, cport 204:189, sip 188:157, sport 156:141,
+        // ack 140:109, cookie bits 31:26 108:103, window 102:87, MSS 86:71,
+        // options 70:64, TSval 63:32, TSecr 31:0.  Only assembled for a SYN.
+        // In a 32-bit signal first: inside a wider expression Verilog
+        // would carry isn + 1 past bit 31.
+        self.ack32.next = self.in_isn.val() + 1;
+        self.word.next = 0.into();
+        if self.in_valid.val() {
+            self.word.next = (bit_cast::<237, 32>(self.in_cip.val()) << 205)
+                | (bit_cast::<237, 16>(self.in_cport.val()) << 189)
+                | (bit_cast::<237, 32>(self.in_sip.val()) << 157)
+                | (bit_cast::<237, 16>(self.in_sport.val()) << 141)
+                | (bit_cast::<237, 32>(self.ack32.val()) << 109)
+                | (bit_cast::<237, 6>(
+                    (bit_cast::<6, 32>(self.cookie_t.val() & 7) << 3)
+                        | (bit_cast::<6, 2>(self.cls.val()) << 1)
+                        | bit_cast::<6, 1>(self.key_slot.val().into()),
+                ) << 103)
+                | (bit_cast::<237, 16>(self.our_window.val()) << 87)
+                | (bit_cast::<237, 16>(self.our_mss.val()) << 71)
+                | (bit_cast::<237, 7>(self.opt.val()) << 64);
+            if self.in_ts_present.val() {
+                self.word.next = self.word.val()
+                    | (bit_cast::<237, 32>(self.ts_enc.val()) << 32)
+                    | bit_cast::<237, 32>(self.in_tsval.val());
             }
         }
+        self.line.write.next = self.in_valid.val();
+        self.line.data_in.next = self.word.val();
+        self.line.read.next = self.sip.out_valid.val();
         // ------------------------------------------------------ outputs
         self.out_valid.next = self.sip.out_valid.val();
         self.out_tag.next = self.sip.out_tag.val();
-        self.out_src_ip.next = self.d_sip[11].q.val();
-        self.out_src_port.next = self.d_sport[11].q.val();
-        self.out_dst_ip.next = self.d_cip[11].q.val();
-        self.out_dst_port.next = self.d_cport[11].q.val();
-        self.out_seq.next = (bit_cast::<32, 6>(self.d_chi[11].q.val()) << 26)
+        self.out_dst_ip.next = bit_cast::<32, 237>(self.line.data_out.val() >> 205);
+        self.out_dst_port.next = bit_cast::<16, 237>(self.line.data_out.val() >> 189);
+        self.out_src_ip.next = bit_cast::<32, 237>(self.line.data_out.val() >> 157);
+        self.out_src_port.next = bit_cast::<16, 237>(self.line.data_out.val() >> 141);
+        self.out_ack.next = bit_cast::<32, 237>(self.line.data_out.val() >> 109);
+        self.out_seq.next = (bit_cast::<32, 237>((self.line.data_out.val() >> 103) & 0x3F) << 26)
             | bit_cast::<32, 64>(self.sip.hash.val() & 0x3FF_FFFF);
-        self.out_ack.next = self.d_ack[11].q.val();
-        self.out_window.next = self.d_window[11].q.val();
-        self.out_mss.next = self.d_mss[11].q.val();
-        self.out_ws_present.next = self.d_opt[11].q.val().get_bit(0);
-        self.out_ws.next = bit_cast::<4, 7>(self.d_opt[11].q.val() >> 1);
-        self.out_sackp.next = self.d_opt[11].q.val().get_bit(5);
-        self.out_ts_present.next = self.d_opt[11].q.val().get_bit(6);
-        self.out_tsval.next = self.d_tsval[11].q.val();
-        self.out_tsecr.next = self.d_tsecr[11].q.val();
+        self.out_window.next = bit_cast::<16, 237>(self.line.data_out.val() >> 87);
+        self.out_mss.next = bit_cast::<16, 237>(self.line.data_out.val() >> 71);
+        self.out_ws_present.next = self.line.data_out.val().get_bit(64);
+        self.out_ws.next = bit_cast::<4, 237>((self.line.data_out.val() >> 65) & 0xF);
+        self.out_sackp.next = self.line.data_out.val().get_bit(69);
+        self.out_ts_present.next = self.line.data_out.val().get_bit(70);
+        self.out_tsval.next = bit_cast::<32, 237>(self.line.data_out.val() >> 32);
+        self.out_tsecr.next = bit_cast::<32, 237>(self.line.data_out.val());
+        if !self.sip.out_valid.val() {
+            // Quiet outputs between SYN-ACKs (as the delay line had).
+            self.out_dst_ip.next = 0.into();
+            self.out_dst_port.next = 0.into();
+            self.out_src_ip.next = 0.into();
+            self.out_src_port.next = 0.into();
+            self.out_ack.next = 0.into();
+            self.out_seq.next = 0.into();
+            self.out_window.next = 0.into();
+            self.out_mss.next = 0.into();
+            self.out_ws_present.next = false;
+            self.out_ws.next = 0.into();
+            self.out_sackp.next = false;
+            self.out_ts_present.next = false;
+            self.out_tsval.next = 0.into();
+            self.out_tsecr.next = 0.into();
+        }
     }
 }
 
