@@ -268,6 +268,7 @@ impl Logic for Toe {
         self.srx.lt_wr_ip.next = self.sregs.lt_wr_ip.val();
         self.srx.lt_wr_port.next = self.sregs.lt_wr_port.val();
         self.srx.lt_wr_offload.next = self.sregs.lt_wr_offload.val();
+        self.srx.lt_rd_en.next = self.sregs.lt_rd_en.val();
         self.sregs.lt_rd_valid.next = self.srx.lt_rd_valid.val();
         self.sregs.lt_rd_any_ip.next = self.srx.lt_rd_any_ip.val();
         self.sregs.lt_rd_ip.next = self.srx.lt_rd_ip.val();

@@ -50,6 +50,7 @@ fn listen_native_matches_reference() {
             x.wr_port.next = (we.port as u64).into();
             x.wr_offload.next = we.offload;
             x.rd_index.next = (c.rd_index as u64).into();
+            x.rd_en.next = true;
             let (qv, (ip, port, tag)) = match c.query {
                 Some(q) => (true, q),
                 None => (false, (0, 0, 0)),

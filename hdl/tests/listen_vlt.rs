@@ -31,6 +31,7 @@ fn block() -> VltBlock {
         .input("wr_port", 16)
         .input("wr_offload", 1)
         .input("rd_index", LISTEN_INDEX_BITS)
+        .input("rd_en", 1)
         .input("in_valid", 1)
         .input("in_ip", 32)
         .input("in_port", 16)
@@ -67,6 +68,7 @@ fn row(c: &Cycle) -> Vec<Val> {
         (we.port as u64).into(),
         we.offload.into(),
         (c.rd_index as u64).into(),
+        true.into(),
         qv.into(),
         (ip as u64).into(),
         (port as u64).into(),

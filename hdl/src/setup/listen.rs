@@ -14,7 +14,8 @@
 //! numbers with the first byte most significant (a.b.c.d = a << 24 | ...).
 //!
 //! The read-back port returns entry `rd_index` as it was in the cycle
-//! `rd_index` was presented (before a write of that cycle), one cycle
+//! `rd_index` was presented with `rd_en` high (before a write of that
+//! cycle; the outputs hold while `rd_en` is low), one cycle
 //! later on `rd_*`.
 //!
 //! ## Lookup: [`LISTEN_LATENCY`] = 2
@@ -87,6 +88,11 @@ pub struct ListenTable {
     pub wr_offload: Signal<In, Bit>,
     // Read-back port (one cycle)
     pub rd_index: Signal<In, Bits<LISTEN_INDEX_BITS>>,
+    /// The read-back registers load only while this is high (the 64-way
+    /// multiplexer costs simulation time): hold it high whenever
+    /// `rd_index` or the table may have changed (the register block does,
+    /// for the cycle of every write and the next).
+    pub rd_en: Signal<In, Bit>,
     pub rd_valid: Signal<Out, Bit>,
     pub rd_any_ip: Signal<Out, Bit>,
     pub rd_ip: Signal<Out, Bits<32>>,
@@ -163,6 +169,7 @@ impl Default for ListenTable {
             wr_port: Default::default(),
             wr_offload: Default::default(),
             rd_index: Default::default(),
+            rd_en: Default::default(),
             rd_valid: Default::default(),
             rd_any_ip: Default::default(),
             rd_ip: Default::default(),
@@ -254,15 +261,17 @@ impl Logic for ListenTable {
             }
         }
         // ------------------------------------------------------ read-back
-        self.r_valid.d.next = self.e_valid.q.val().get_bit(self.rd_index.val().index());
-        self.r_any.d.next = self.e_any.q.val().get_bit(self.rd_index.val().index());
-        self.r_off.d.next = self.e_off.q.val().get_bit(self.rd_index.val().index());
-        self.r_ip.d.next = 0.into();
-        self.r_port.d.next = 0.into();
-        for i in 0..LISTEN_ENTRIES {
-            if self.rd_index.val().index() == i {
-                self.r_ip.d.next = self.e_ip[i].q.val();
-                self.r_port.d.next = self.e_port[i].q.val();
+        if self.rd_en.val() {
+            self.r_valid.d.next = self.e_valid.q.val().get_bit(self.rd_index.val().index());
+            self.r_any.d.next = self.e_any.q.val().get_bit(self.rd_index.val().index());
+            self.r_off.d.next = self.e_off.q.val().get_bit(self.rd_index.val().index());
+            self.r_ip.d.next = 0.into();
+            self.r_port.d.next = 0.into();
+            for i in 0..LISTEN_ENTRIES {
+                if self.rd_index.val().index() == i {
+                    self.r_ip.d.next = self.e_ip[i].q.val();
+                    self.r_port.d.next = self.e_port[i].q.val();
+                }
             }
         }
         self.rd_valid.next = self.r_valid.q.val();

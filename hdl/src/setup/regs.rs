@@ -48,6 +48,9 @@ pub struct SetupRegs {
     pub lt_wr_ip: Signal<Out, Bits<32>>,
     pub lt_wr_port: Signal<Out, Bits<16>>,
     pub lt_wr_offload: Signal<Out, Bit>,
+    /// Listener read-back load enable: any write to the block, this cycle
+    /// or the last (index and entries change only by writes).
+    pub lt_rd_en: Signal<Out, Bit>,
     pub lt_rd_valid: Signal<In, Bit>,
     pub lt_rd_any_ip: Signal<In, Bit>,
     pub lt_rd_ip: Signal<In, Bits<32>>,
@@ -68,6 +71,7 @@ pub struct SetupRegs {
     key1: DFF<Bits<128>>,
     lidx: DFF<Bits<6>>,
     lip: DFF<Bits<32>>,
+    we_prev: DFF<Bit>,
     wo: Signal<Local, Bits<8>>,
     ro: Signal<Local, Bits<8>>,
     c_type: Constant<Bits<32>>,
@@ -126,6 +130,7 @@ impl Default for SetupRegs {
             lt_wr_ip: Default::default(),
             lt_wr_port: Default::default(),
             lt_wr_offload: Default::default(),
+            lt_rd_en: Default::default(),
             lt_rd_valid: Default::default(),
             lt_rd_any_ip: Default::default(),
             lt_rd_ip: Default::default(),
@@ -146,6 +151,7 @@ impl Default for SetupRegs {
             key1: Default::default(),
             lidx: Default::default(),
             lip: Default::default(),
+            we_prev: Default::default(),
             wo: Default::default(),
             ro: Default::default(),
             c_type: Constant::new((r::TYPE_SETUP as u64).into()),
@@ -178,8 +184,10 @@ impl Logic for SetupRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, ctrl, age, ct, ct_period, ct_cnt, ts, ts_period, ts_cnt, ours, win, mtab,
-            key0, key1, lidx, lip
+            key0, key1, lidx, lip, we_prev
         );
+        self.we_prev.d.next = self.we.val();
+        self.lt_rd_en.next = self.we.val() || self.we_prev.q.val() || self.rst.val();
         // ------------------------------------------------------ clocks
         self.ct_cnt.d.next = self.ct_cnt.q.val() + 1;
         if (self.ct_period.q.val() != 0) && (self.ct_cnt.q.val() + 1 >= self.ct_period.q.val()) {

@@ -60,6 +60,7 @@ pub struct SetupRx {
     pub lt_wr_ip: Signal<In, Bits<32>>,
     pub lt_wr_port: Signal<In, Bits<16>>,
     pub lt_wr_offload: Signal<In, Bit>,
+    pub lt_rd_en: Signal<In, Bit>,
     pub lt_rd_valid: Signal<Out, Bit>,
     pub lt_rd_any_ip: Signal<Out, Bit>,
     pub lt_rd_ip: Signal<Out, Bits<32>>,
@@ -132,6 +133,7 @@ impl Logic for SetupRx {
         self.lt.wr_port.next = self.lt_wr_port.val();
         self.lt.wr_offload.next = self.lt_wr_offload.val();
         self.lt.rd_index.next = self.lt_index.val();
+        self.lt.rd_en.next = self.lt_rd_en.val();
         self.lt_rd_valid.next = self.lt.rd_valid.val();
         self.lt_rd_any_ip.next = self.lt.rd_any_ip.val();
         self.lt_rd_ip.next = self.lt.rd_ip.val();

@@ -57,6 +57,9 @@ const ROUNDS: usize = 12;
 /// ```
 #[derive(LogicBlock, Default)]
 pub struct SipRound {
+    /// Computes only when set (the outputs read 0 otherwise): a stage with
+    /// no message costs no simulation time.
+    pub en: Signal<In, Bit>,
     pub v0: Signal<In, Bits<64>>,
     pub v1: Signal<In, Bits<64>>,
     pub v2: Signal<In, Bits<64>>,
@@ -78,18 +81,30 @@ pub struct SipRound {
 impl Logic for SipRound {
     #[hdl_gen]
     fn update(&mut self) {
-        // First half: the two independent additions.
-        self.h0.next = self.v0.val() + self.v1.val();
-        self.h2.next = self.v2.val() + self.v3.val();
-        self.h1.next = ((self.v1.val() << 13) | (self.v1.val() >> 51)) ^ self.h0.val();
-        self.h3.next = ((self.v3.val() << 16) | (self.v3.val() >> 48)) ^ self.h2.val();
-        // Second half (v0 is rotated by 32 between the halves).
-        self.s0.next = ((self.h0.val() << 32) | (self.h0.val() >> 32)) + self.h3.val();
-        self.s2.next = self.h2.val() + self.h1.val();
-        self.o0.next = self.s0.val();
-        self.o3.next = ((self.h3.val() << 21) | (self.h3.val() >> 43)) ^ self.s0.val();
-        self.o1.next = ((self.h1.val() << 17) | (self.h1.val() >> 47)) ^ self.s2.val();
-        self.o2.next = (self.s2.val() << 32) | (self.s2.val() >> 32);
+        self.h0.next = 0.into();
+        self.h1.next = 0.into();
+        self.h2.next = 0.into();
+        self.h3.next = 0.into();
+        self.s0.next = 0.into();
+        self.s2.next = 0.into();
+        self.o0.next = 0.into();
+        self.o1.next = 0.into();
+        self.o2.next = 0.into();
+        self.o3.next = 0.into();
+        if self.en.val() {
+            // First half: the two independent additions.
+            self.h0.next = self.v0.val() + self.v1.val();
+            self.h2.next = self.v2.val() + self.v3.val();
+            self.h1.next = ((self.v1.val() << 13) | (self.v1.val() >> 51)) ^ self.h0.val();
+            self.h3.next = ((self.v3.val() << 16) | (self.v3.val() >> 48)) ^ self.h2.val();
+            // Second half (v0 is rotated by 32 between the halves).
+            self.s0.next = ((self.h0.val() << 32) | (self.h0.val() >> 32)) + self.h3.val();
+            self.s2.next = self.h2.val() + self.h1.val();
+            self.o0.next = self.s0.val();
+            self.o3.next = ((self.h3.val() << 21) | (self.h3.val() >> 43)) ^ self.s0.val();
+            self.o1.next = ((self.h1.val() << 17) | (self.h1.val() >> 47)) ^ self.s2.val();
+            self.o2.next = (self.s2.val() << 32) | (self.s2.val() >> 32);
+        }
     }
 }
 
@@ -195,6 +210,11 @@ impl Logic for SipHash24 {
         for i in 1..ROUNDS {
             self.svalid[i].d.next = self.svalid[i - 1].q.val();
             self.stag[i].d.next = self.stag[i - 1].q.val();
+        }
+        // Each round computes only for a message in its stage.
+        self.rounds[0].en.next = self.in_valid.val();
+        for i in 1..ROUNDS {
+            self.rounds[i].en.next = self.svalid[i - 1].q.val();
         }
         // Stage 1: initial state from the key, v3 ^= m0, round 1.
         self.rounds[0].v0.next = self.k0.val() ^ self.c0.val();

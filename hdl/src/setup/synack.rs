@@ -155,40 +155,61 @@ impl Logic for SynAckGen {
         // ------------------------------------------------------ MSS class
         // The model's scan (best = 0; for i in 1..4: if t[i] <= mss and
         // t[i] >= t[best] then best = i), from parallel comparisons.
-        self.mss_eff.next = 536.into();
-        if self.in_mss_present.val() {
-            self.mss_eff.next = self.in_mss.val();
-        }
-        self.tm0.next = self.mss_table.val().get_bits::<16>(0);
-        self.tm1.next = self.mss_table.val().get_bits::<16>(16);
-        self.tm2.next = self.mss_table.val().get_bits::<16>(32);
-        self.tm3.next = self.mss_table.val().get_bits::<16>(48);
-        self.le1.next = self.tm1.val() <= self.mss_eff.val();
-        self.le2.next = self.tm2.val() <= self.mss_eff.val();
-        self.le3.next = self.tm3.val() <= self.mss_eff.val();
-        self.ge10.next = self.tm1.val() >= self.tm0.val();
-        self.ge20.next = self.tm2.val() >= self.tm0.val();
-        self.ge21.next = self.tm2.val() >= self.tm1.val();
-        self.ge30.next = self.tm3.val() >= self.tm0.val();
-        self.ge31.next = self.tm3.val() >= self.tm1.val();
-        self.ge32.next = self.tm3.val() >= self.tm2.val();
-        // b1: best is 1 after entry 1; c2: entry 2 taken; c3: entry 3 taken.
-        self.b1.next = self.le1.val() && self.ge10.val();
-        self.c2.next = self.le2.val()
-            && ((self.b1.val() && self.ge21.val()) || (!self.b1.val() && self.ge20.val()));
-        self.c3.next = self.le3.val()
-            && ((self.c2.val() && self.ge32.val())
-                || (!self.c2.val() && self.b1.val() && self.ge31.val())
-                || (!self.c2.val() && !self.b1.val() && self.ge30.val()));
+        // Only for a SYN (simulation time).
+        self.mss_eff.next = 0.into();
+        self.tm0.next = 0.into();
+        self.tm1.next = 0.into();
+        self.tm2.next = 0.into();
+        self.tm3.next = 0.into();
+        self.le1.next = false;
+        self.le2.next = false;
+        self.le3.next = false;
+        self.ge10.next = false;
+        self.ge20.next = false;
+        self.ge21.next = false;
+        self.ge30.next = false;
+        self.ge31.next = false;
+        self.ge32.next = false;
+        self.b1.next = false;
+        self.c2.next = false;
+        self.c3.next = false;
         self.cls.next = 0.into();
-        if self.b1.val() {
-            self.cls.next = 1.into();
-        }
-        if self.c2.val() {
-            self.cls.next = 2.into();
-        }
-        if self.c3.val() {
-            self.cls.next = 3.into();
+        if self.in_valid.val() {
+            self.mss_eff.next = 536.into();
+            if self.in_mss_present.val() {
+                self.mss_eff.next = self.in_mss.val();
+            }
+            self.tm0.next = self.mss_table.val().get_bits::<16>(0);
+            self.tm1.next = self.mss_table.val().get_bits::<16>(16);
+            self.tm2.next = self.mss_table.val().get_bits::<16>(32);
+            self.tm3.next = self.mss_table.val().get_bits::<16>(48);
+            self.le1.next = self.tm1.val() <= self.mss_eff.val();
+            self.le2.next = self.tm2.val() <= self.mss_eff.val();
+            self.le3.next = self.tm3.val() <= self.mss_eff.val();
+            self.ge10.next = self.tm1.val() >= self.tm0.val();
+            self.ge20.next = self.tm2.val() >= self.tm0.val();
+            self.ge21.next = self.tm2.val() >= self.tm1.val();
+            self.ge30.next = self.tm3.val() >= self.tm0.val();
+            self.ge31.next = self.tm3.val() >= self.tm1.val();
+            self.ge32.next = self.tm3.val() >= self.tm2.val();
+            // b1: best is 1 after entry 1; c2: entry 2 taken; c3: entry 3 taken.
+            self.b1.next = self.le1.val() && self.ge10.val();
+            self.c2.next = self.le2.val()
+                && ((self.b1.val() && self.ge21.val()) || (!self.b1.val() && self.ge20.val()));
+            self.c3.next = self.le3.val()
+                && ((self.c2.val() && self.ge32.val())
+                    || (!self.c2.val() && self.b1.val() && self.ge31.val())
+                    || (!self.c2.val() && !self.b1.val() && self.ge30.val()));
+            self.cls.next = 0.into();
+            if self.b1.val() {
+                self.cls.next = 1.into();
+            }
+            if self.c2.val() {
+                self.cls.next = 2.into();
+            }
+            if self.c3.val() {
+                self.cls.next = 3.into();
+            }
         }
         // ------------------------------------------------------ the MAC
         self.sip.rst.next = self.rst.val();
@@ -206,26 +227,31 @@ impl Logic for SynAckGen {
         // ------------------------------------------------------ options
         // TSval: the clock's low 6 bits replaced by the client's window
         // scale (at most 14, 15 for none) and SACK-permitted.
-        self.ws_enc.next = 15.into();
-        if self.in_ws_present.val() {
-            self.ws_enc.next = bit_cast::<4, 8>(self.in_ws.val());
-            if self.in_ws.val() > 14 {
-                self.ws_enc.next = 14.into();
-            }
-        }
-        self.ts_enc.next =
-            (self.ts_now.val() & 0xFFFF_FFC0_u64) | bit_cast::<32, 4>(self.ws_enc.val());
-        if self.in_sackp.val() {
-            self.ts_enc.next = self.ts_enc.val() | 0x10;
-        }
+        self.ws_enc.next = 0.into();
+        self.ts_enc.next = 0.into();
         self.opt.next = 0.into();
-        if self.in_ts_present.val() {
-            self.opt.next = 0x40.into();
+        if self.in_valid.val() {
+            self.ws_enc.next = 15.into();
             if self.in_ws_present.val() {
-                self.opt.next = self.opt.val() | 1 | (bit_cast::<7, 4>(self.our_ws.val()) << 1);
+                self.ws_enc.next = bit_cast::<4, 8>(self.in_ws.val());
+                if self.in_ws.val() > 14 {
+                    self.ws_enc.next = 14.into();
+                }
             }
+            self.ts_enc.next =
+                (self.ts_now.val() & 0xFFFF_FFC0_u64) | bit_cast::<32, 4>(self.ws_enc.val());
             if self.in_sackp.val() {
-                self.opt.next = self.opt.val() | 0x20;
+                self.ts_enc.next = self.ts_enc.val() | 0x10;
+            }
+            self.opt.next = 0.into();
+            if self.in_ts_present.val() {
+                self.opt.next = 0x40.into();
+                if self.in_ws_present.val() {
+                    self.opt.next = self.opt.val() | 1 | (bit_cast::<7, 4>(self.our_ws.val()) << 1);
+                }
+                if self.in_sackp.val() {
+                    self.opt.next = self.opt.val() | 0x20;
+                }
             }
         }
         // ------------------------------------------------------ delay line
