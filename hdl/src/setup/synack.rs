@@ -40,8 +40,12 @@
 //! outputs in cycle `n + SYNACK_LATENCY` (= `SIPHASH_LATENCY` = 12): the
 //! message goes straight into the SipHash block (the class logic, about four
 //! LUT levels after the input registers, ends in its message registers),
-//! the other fields travel in a 12-stage delay line beside it, and the
-//! outputs are registers (the cookie is wiring around the hash register).
+//! the other fields wait in a 16-deep FIFO beside it (written with the SYN,
+//! read when its hash comes out; a FIFO rather than a 12-stage delay line,
+//! because a delay line shifts 237 bits every cycle in simulation and
+//! costs twelve times the registers), and the outputs are the FIFO's
+//! registered read port (zero between SYN-ACKs) and wiring around the hash
+//! register.
 //! `in_tag` rides in the SipHash block's tag.  `rst` (synchronous) clears
 //! every register; a reset in cycle `r` drops the SYNs of cycles `r - 11`
 //! to `r`.
@@ -254,7 +258,7 @@ impl Logic for SynAckGen {
                 }
             }
         }
-        // ------------------------------------------------------ delay line
+        // ------------------------------------------------------ field FIFO
         // Bits: cip 236:205, cport 204:189, sip 188:157, sport 156:141,
         // ack 140:109, cookie bits 31:26 108:103, window 102:87, MSS 86:71,
         // options 70:64, TSval 63:32, TSecr 31:0.  Only assembled for a SYN.
@@ -304,7 +308,7 @@ impl Logic for SynAckGen {
         self.out_tsval.next = bit_cast::<32, 237>(self.line.data_out.val() >> 32);
         self.out_tsecr.next = bit_cast::<32, 237>(self.line.data_out.val());
         if !self.sip.out_valid.val() {
-            // Quiet outputs between SYN-ACKs (as the delay line had).
+            // Quiet outputs between SYN-ACKs.
             self.out_dst_ip.next = 0.into();
             self.out_dst_port.next = 0.into();
             self.out_src_ip.next = 0.into();
