@@ -64,6 +64,8 @@ pub struct StackStats {
     pub rx_bad: u64,
     pub rst_sent: u64,
     pub syn_dropped_full: u64,
+    /// SYNs that reached a listener (the software handshake).
+    pub syn_received: u64,
     /// Connections the NIC's setup offload handed over (KIND_ESTABLISHED).
     pub nic_established: u64,
     /// "Established" reports for a connection that already exists (the
@@ -476,6 +478,7 @@ impl TcpStack {
         if !seg.syn {
             return;
         }
+        self.stats.syn_received += 1;
         let Some(l) = self.listeners.get_mut(&repr.dst_port) else {
             // CLOSED (3.10.7.1): RST, ACK of the segment.
             self.rst(src, &repr, Seq(0), Some(seg.seq + seg.len()));
