@@ -22,7 +22,7 @@
 //! | [`synack`] | a SYN's fields to the SYN-ACK's (MSS class, cookie, TSval encoding) | 12 |
 //! | [`ack`] | final-ACK validation (fields, age, key, re-hash, compare) | 13 |
 //! | [`rx`] | the above beside the RX pipeline: taps at the parser (P) and the option walker (P + 12), verdicts at P + 13, SYN-ACK records at P + 24 into a 16-deep queue | - |
-//! | [`inject`] | SYN-ACK records to Ethernet/IPv4/TCP frames (60, 70 or 74 bytes) | stream |
+//! | [`inject`] | control-frame records (SYN-ACKs now; the active open's SYNs and ACKs next: any flags, any option set) to Ethernet/IPv4/TCP frames of 60 to 74 bytes | stream |
 //! | [`regs`] | the SETUP register block (keys, clocks, offer, MSS table, listener port) | - |
 //!
 //! `crate::tx::arb` merges the SYN-ACKs with the host's frames ahead of

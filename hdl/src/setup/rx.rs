@@ -28,7 +28,7 @@ use rust_hdl::prelude::*;
 
 crate::declare_clear_fifo!(SynFifo, Bits<224>, 32, 1);
 crate::declare_clear_fifo!(MacFifo, Bits<96>, 32, 1);
-crate::declare_clear_fifo!(RecFifo, Bits<360>, 16, 1);
+crate::declare_clear_fifo!(RecFifo, Bits<368>, 16, 1);
 
 /// Cycles from the early tap to the late tap (RSS 2 + option walker 10).
 pub const LATE_TAP: usize = 12;
@@ -223,21 +223,24 @@ impl Logic for SetupRx {
         self.qfifo.data_in.next = 0.into();
         if self.gen.out_valid.val() {
             // The SYN's MACs are the record's: client (its source) in 47:0, ours in 95:48.
-            self.qfifo.data_in.next = bit_cast::<360, 96>(self.mfifo.data_out.val())
-                | (bit_cast::<360, 32>(self.gen.out_src_ip.val()) << 96)
-                | (bit_cast::<360, 32>(self.gen.out_dst_ip.val()) << 128)
-                | (bit_cast::<360, 16>(self.gen.out_src_port.val()) << 160)
-                | (bit_cast::<360, 16>(self.gen.out_dst_port.val()) << 176)
-                | (bit_cast::<360, 32>(self.gen.out_seq.val()) << 192)
-                | (bit_cast::<360, 32>(self.gen.out_ack.val()) << 224)
-                | (bit_cast::<360, 16>(self.gen.out_window.val()) << 256)
-                | (bit_cast::<360, 16>(self.gen.out_mss.val()) << 272)
-                | (bit_cast::<360, 1>(self.gen.out_ws_present.val().into()) << 288)
-                | (bit_cast::<360, 4>(self.gen.out_ws.val()) << 289)
-                | (bit_cast::<360, 1>(self.gen.out_sackp.val().into()) << 293)
-                | (bit_cast::<360, 1>(self.gen.out_ts_present.val().into()) << 294)
-                | (bit_cast::<360, 32>(self.gen.out_tsval.val()) << 295)
-                | (bit_cast::<360, 32>(self.gen.out_tsecr.val()) << 327);
+            self.qfifo.data_in.next = bit_cast::<368, 96>(self.mfifo.data_out.val())
+                | (bit_cast::<368, 32>(self.gen.out_src_ip.val()) << 96)
+                | (bit_cast::<368, 32>(self.gen.out_dst_ip.val()) << 128)
+                | (bit_cast::<368, 16>(self.gen.out_src_port.val()) << 160)
+                | (bit_cast::<368, 16>(self.gen.out_dst_port.val()) << 176)
+                | (bit_cast::<368, 32>(self.gen.out_seq.val()) << 192)
+                | (bit_cast::<368, 32>(self.gen.out_ack.val()) << 224)
+                | (bit_cast::<368, 16>(self.gen.out_window.val()) << 256)
+                | (bit_cast::<368, 16>(self.gen.out_mss.val()) << 272)
+                | (bit_cast::<368, 1>(self.gen.out_ws_present.val().into()) << 288)
+                | (bit_cast::<368, 4>(self.gen.out_ws.val()) << 289)
+                | (bit_cast::<368, 1>(self.gen.out_sackp.val().into()) << 293)
+                | (bit_cast::<368, 1>(self.gen.out_ts_present.val().into()) << 294)
+                | (bit_cast::<368, 32>(self.gen.out_tsval.val()) << 295)
+                | (bit_cast::<368, 32>(self.gen.out_tsecr.val()) << 327)
+                // flags SYN|ACK, MSS option present
+                | (bit_cast::<368, 8>(0x12.into()) << 359)
+                | (bit_cast::<368, 1>(true.into()) << 367);
         }
         self.cnt_synack.next = self.push.val();
         self.cnt_syn_drop.next = self.gen.out_valid.val() && self.qfifo.full.val();

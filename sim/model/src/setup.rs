@@ -145,23 +145,46 @@ pub fn established_cpl(cpl: &mut Completion, e: &cookie::Established) {
     cpl.opts = (cpl.opts & !OPT_SACK_PERM) | if e.sack_permitted { OPT_SACK_PERM } else { 0 };
 }
 
-/// The SYN-ACK frame: `macs` = destination then source MAC; addresses and
-/// ports are the SYN's swapped.  Layout as the RTL builds it (Linux's
-/// option order), both checksums filled, padded to 60 bytes.
-pub fn synack_frame(macs: &[u8; 12], syn: &Syn, sa: &cookie::SynAck) -> Vec<u8> {
-    let mut opts = vec![2, 4];
-    opts.extend_from_slice(&sa.mss.to_be_bytes());
-    if let Some((v, e)) = sa.ts {
-        opts.extend_from_slice(if sa.sack_permitted {
-            &[4, 2, 8, 10]
-        } else {
-            &[1, 1, 8, 10]
-        });
-        opts.extend_from_slice(&v.to_be_bytes());
-        opts.extend_from_slice(&e.to_be_bytes());
+/// A TCP control frame as the NIC builds it (SYN-ACKs, and the active
+/// open's SYNs and ACKs): `macs` = destination then source MAC, `from` and
+/// `to` the (address, port) of the sender (the NIC's side) and the peer.
+/// Options in Linux's order: MSS; timestamps as `SACK-permitted TS` or
+/// `NOP NOP TS`, SACK-permitted without timestamps as `NOP NOP
+/// SACK-permitted`; window scale as `NOP WS`.  Both checksums filled,
+/// padded to 60 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ctl {
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+    pub mss: Option<u16>,
+    pub sack_permitted: bool,
+    pub ts: Option<(u32, u32)>,
+    pub wscale: Option<u8>,
+}
+
+pub fn ctl_frame(macs: &[u8; 12], from: ([u8; 4], u16), to: ([u8; 4], u16), c: &Ctl) -> Vec<u8> {
+    let mut opts = vec![];
+    if let Some(m) = c.mss {
+        opts.extend_from_slice(&[2, 4]);
+        opts.extend_from_slice(&m.to_be_bytes());
     }
-    if let Some(w) = sa.wscale {
-        opts.extend_from_slice(&[1, 3, 3, w]);
+    match c.ts {
+        Some((v, e)) => {
+            opts.extend_from_slice(if c.sack_permitted {
+                &[4, 2, 8, 10]
+            } else {
+                &[1, 1, 8, 10]
+            });
+            opts.extend_from_slice(&v.to_be_bytes());
+            opts.extend_from_slice(&e.to_be_bytes());
+        }
+        None if c.sack_permitted => opts.extend_from_slice(&[1, 1, 4, 2]),
+        None => {}
+    }
+    if let Some(w) = c.wscale {
+        opts.extend_from_slice(&[1, 3, 3, w & 0xF]);
     }
     let tcp_len = 20 + opts.len();
     let mut f = Vec::with_capacity(74);
@@ -171,21 +194,41 @@ pub fn synack_frame(macs: &[u8; 12], syn: &Syn, sa: &cookie::SynAck) -> Vec<u8> 
     f.extend_from_slice(&[0x45, 0]);
     f.extend_from_slice(&ip_len.to_be_bytes());
     f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-    f.extend_from_slice(&syn.server.0);
-    f.extend_from_slice(&syn.client.0);
-    f.extend_from_slice(&syn.server.1.to_be_bytes());
-    f.extend_from_slice(&syn.client.1.to_be_bytes());
-    f.extend_from_slice(&sa.seq.to_be_bytes());
-    f.extend_from_slice(&sa.ack.to_be_bytes());
+    f.extend_from_slice(&from.0);
+    f.extend_from_slice(&to.0);
+    f.extend_from_slice(&from.1.to_be_bytes());
+    f.extend_from_slice(&to.1.to_be_bytes());
+    f.extend_from_slice(&c.seq.to_be_bytes());
+    f.extend_from_slice(&c.ack.to_be_bytes());
     f.push(((tcp_len / 4) << 4) as u8);
-    f.push(0x12);
-    f.extend_from_slice(&sa.window.to_be_bytes());
+    f.push(c.flags);
+    f.extend_from_slice(&c.window.to_be_bytes());
     f.extend_from_slice(&[0, 0, 0, 0]);
     f.extend_from_slice(&opts);
-    let c = csum::ipv4_header_checksum(&f[ETH_HLEN..ETH_HLEN + 20]);
-    f[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&c.to_be_bytes());
-    let c = csum::tcp_checksum(syn.server.0, syn.client.0, &f[ETH_HLEN + 20..]);
-    f[ETH_HLEN + 36..ETH_HLEN + 38].copy_from_slice(&c.to_be_bytes());
+    let cs = csum::ipv4_header_checksum(&f[ETH_HLEN..ETH_HLEN + 20]);
+    f[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&cs.to_be_bytes());
+    let cs = csum::tcp_checksum(from.0, to.0, &f[ETH_HLEN + 20..]);
+    f[ETH_HLEN + 36..ETH_HLEN + 38].copy_from_slice(&cs.to_be_bytes());
     f.resize(f.len().max(60), 0);
     f
+}
+
+/// The SYN-ACK frame: `macs` = destination then source MAC; addresses and
+/// ports are the SYN's swapped ([`ctl_frame`] with SYN|ACK and the MSS).
+pub fn synack_frame(macs: &[u8; 12], syn: &Syn, sa: &cookie::SynAck) -> Vec<u8> {
+    ctl_frame(
+        macs,
+        syn.server,
+        syn.client,
+        &Ctl {
+            seq: sa.seq,
+            ack: sa.ack,
+            flags: 0x12,
+            window: sa.window,
+            mss: Some(sa.mss),
+            sack_permitted: sa.sack_permitted,
+            ts: sa.ts,
+            wscale: sa.wscale,
+        },
+    )
 }
