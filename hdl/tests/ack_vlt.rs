@@ -5,12 +5,12 @@
 //! compared with `toe_model::cookie::check_ack` at exactly `ACK_LATENCY`;
 //! then `verilator --lint-only -Wall` of its Verilog.  `TOE_SEED=n` replays.
 mod common;
-#[path = "common/synack_ref.rs"]
-mod synack_ref;
+#[path = "common/seed.rs"]
+mod seed;
 
 use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
-use synack_ref::seeded_rng;
+use seed::seeded_rng;
 use toe_contract::setup as s;
 use toe_hdl::setup::ack::{AckCheck, ACK_LATENCY};
 use toe_model::cookie::{self, Ack, SetupConfig, Syn};

@@ -6,12 +6,12 @@
 //! fields left 0 (the TX checksum inserter fills them, as `o_flags` asks);
 //! then `verilator --lint-only -Wall` of its Verilog.  `TOE_SEED=n` replays.
 mod common;
-#[path = "common/synack_ref.rs"]
-mod synack_ref;
+#[path = "common/seed.rs"]
+mod seed;
 
 use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
-use synack_ref::seeded_rng;
+use seed::seeded_rng;
 use toe_hdl::setup::inject::{SynAckTx, REC_BITS};
 use toe_model::setup::{ctl_frame, Ctl};
 

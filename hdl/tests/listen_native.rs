@@ -9,9 +9,12 @@
 //! runs tens of thousands of cycles in Verilator.
 #[path = "common/listen_ref.rs"]
 mod listen_ref;
+#[path = "common/seed.rs"]
+mod seed;
 
-use listen_ref::{directed, expect, random_cycles, seeded_rng, Cycle};
+use listen_ref::{directed, expect, random_cycles, Cycle};
 use rust_hdl::prelude::*;
+use seed::seeded_rng;
 use toe_hdl::setup::listen::{ListenTable, LISTEN_LATENCY};
 
 type S = Sim<ListenTable>;

@@ -8,10 +8,13 @@
 mod common;
 #[path = "common/listen_ref.rs"]
 mod listen_ref;
+#[path = "common/seed.rs"]
+mod seed;
 
 use common::vlt_block::{Val, VltBlock};
-use listen_ref::{directed, expect, random_cycles, seeded_rng, Cycle};
+use listen_ref::{directed, expect, random_cycles, Cycle};
 use rust_hdl::prelude::*;
+use seed::seeded_rng;
 use toe_hdl::setup::listen::{ListenTable, LISTEN_INDEX_BITS, LISTEN_LATENCY, LISTEN_TAG_BITS};
 
 const CYCLES: usize = 40_000;

@@ -7,13 +7,16 @@
 //! then `verilator --lint-only -Wall` of its Verilog with the project's
 //! waivers.  Seeded: `TOE_SEED=n` replays a run.
 mod common;
+#[path = "common/seed.rs"]
+mod seed;
 #[path = "common/synack_ref.rs"]
 mod synack_ref;
 
 use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
+use seed::seeded_rng;
 use synack_ref::{
-    check_round_trip, expected_values, input_values, random_syn, seeded_rng, SynIn, INPUTS, OUTPUTS,
+    check_round_trip, expected_values, input_values, random_syn, SynIn, INPUTS, OUTPUTS,
 };
 use toe_hdl::setup::synack::{SynAckGen, SYNACK_LATENCY};
 
