@@ -160,8 +160,8 @@ struct LinuxReport {
     elapsed: Duration,
 }
 
-/// Linux's TCP_INFO for `s`, the figures worth printing.
-fn tcp_info(s: &TcpStream) -> String {
+/// Linux's TCP_INFO for `s`.
+fn raw_tcp_info(s: &TcpStream) -> io::Result<libc::tcp_info> {
     // SAFETY: tcp_info is plain data; getsockopt writes at most `len`.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
@@ -175,8 +175,17 @@ fn tcp_info(s: &TcpStream) -> String {
         )
     };
     if rc != 0 {
-        return format!("TCP_INFO: {}", io::Error::last_os_error());
+        return Err(io::Error::last_os_error());
     }
+    Ok(info)
+}
+
+/// Linux's TCP_INFO for `s`, the figures worth printing.
+fn tcp_info(s: &TcpStream) -> String {
+    let info = match raw_tcp_info(s) {
+        Ok(i) => i,
+        Err(e) => return format!("TCP_INFO: {e}"),
+    };
     format!(
         "rtt {} us (min {}), rto {} us, snd_mss {} rcv_mss {}, cwnd {}, segs out {} in {}, \
          data segs out {} in {}, total retrans {}, reordering {}, options {:#x}, \
@@ -274,24 +283,9 @@ fn linux_transfer(s: TcpStream, up: Arc<Vec<u8>>) -> Result<LinuxReport, String>
 }
 
 /// tcpi_options of `s` (TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2,
-/// TCPI_OPT_WSCALE 4).
+/// TCPI_OPT_WSCALE 4); 0xFF when TCP_INFO cannot be read.
 fn tcp_options(s: &TcpStream) -> u8 {
-    // SAFETY: as in tcp_info.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    let rc = unsafe {
-        libc::getsockopt(
-            s.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut info as *mut libc::tcp_info).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return 0xFF;
-    }
-    info.tcpi_options
+    raw_tcp_info(s).map_or(0xFF, |i| i.tcpi_options)
 }
 
 /// What Linux offers in its SYN (sysctls of the namespace), for handshakes
