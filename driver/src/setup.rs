@@ -68,15 +68,8 @@ impl SetupParams {
     }
 }
 
-/// One listener-table entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ListenEntry {
-    /// `None`: every local address.
-    pub ip: Option<[u8; 4]>,
-    pub port: u16,
-    /// The NIC answers this listener's SYNs (otherwise they go to the host).
-    pub offload: bool,
-}
+/// One listener-table entry (the contract's).
+pub use toe_contract::regs::ListenEntry;
 
 impl Device {
     fn setup_base(&self) -> Result<u32> {
@@ -113,37 +106,27 @@ impl Device {
         // Disable while the keys change, so no SYN-ACK mixes two states.
         self.setup_enable(false)?;
         for (slot, off) in [(0usize, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
-            let k = p.keys[slot].unwrap_or([0; 16]);
-            for i in 0..4 {
-                let w = u32::from_le_bytes(k[4 * i..4 * i + 4].try_into().unwrap());
+            let words = r::setup_key_words(&p.keys[slot].unwrap_or([0; 16]));
+            for (i, w) in words.into_iter().enumerate() {
                 self.write32(b + off + 4 * i as u32, w);
             }
         }
         self.write32(b + r::SETUP_MAX_AGE, p.max_age);
         self.write32(b + r::SETUP_COOKIE_PERIOD, p.cookie_period);
         self.write32(b + r::SETUP_TS_PERIOD, p.ts_period);
-        self.write32(
-            b + r::SETUP_OURS,
-            p.our_mss as u32 | (p.our_wscale as u32) << 16,
-        );
+        self.write32(b + r::SETUP_OURS, r::setup_ours(p.our_mss, p.our_wscale));
         self.write32(b + r::SETUP_WINDOW, p.our_window as u32);
-        let t = p.mss_table;
-        self.write32(b + r::SETUP_MSS_TABLE, t[0] as u32 | (t[1] as u32) << 16);
+        for (i, w) in r::setup_mss_table_words(&p.mss_table)
+            .into_iter()
+            .enumerate()
+        {
+            self.write32(b + r::SETUP_MSS_TABLE + 4 * i as u32, w);
+        }
+        let valid = [p.keys[0].is_some(), p.keys[1].is_some()];
         self.write32(
-            b + r::SETUP_MSS_TABLE + 4,
-            t[2] as u32 | (t[3] as u32) << 16,
+            b + r::SETUP_CTRL,
+            r::setup_ctrl(true, p.current_slot, valid),
         );
-        let mut ctrl = r::SETUP_CTRL_ENABLE;
-        if p.current_slot == 1 {
-            ctrl |= r::SETUP_CTRL_SLOT;
-        }
-        if p.keys[0].is_some() {
-            ctrl |= r::SETUP_CTRL_KEY0_VALID;
-        }
-        if p.keys[1].is_some() {
-            ctrl |= r::SETUP_CTRL_KEY1_VALID;
-        }
-        self.write32(b + r::SETUP_CTRL, ctrl);
         Ok(())
     }
 
@@ -165,22 +148,16 @@ impl Device {
     pub fn setup_rotate_key(&self, key: [u8; 16]) -> Result<()> {
         let b = self.setup_base()?;
         let c = self.read32(b + r::SETUP_CTRL);
-        let cur = (c & r::SETUP_CTRL_SLOT != 0) as u32;
-        let new = 1 - cur;
+        let new = (c & r::SETUP_CTRL_SLOT == 0) as u8;
         let off = if new == 0 {
             r::SETUP_KEY0
         } else {
             r::SETUP_KEY1
         };
+        let valid_new = r::setup_key_valid_bit(new);
         // Invalidate the slot while its key changes.
-        let valid_new = if new == 0 {
-            r::SETUP_CTRL_KEY0_VALID
-        } else {
-            r::SETUP_CTRL_KEY1_VALID
-        };
         self.write32(b + r::SETUP_CTRL, c & !valid_new);
-        for i in 0..4 {
-            let w = u32::from_le_bytes(key[4 * i..4 * i + 4].try_into().unwrap());
+        for (i, w) in r::setup_key_words(&key).into_iter().enumerate() {
             self.write32(b + off + 4 * i as u32, w);
         }
         let mut c = (c | valid_new) & !r::SETUP_CTRL_SLOT;
@@ -196,11 +173,8 @@ impl Device {
     pub fn setup_retire_old_key(&self) -> Result<()> {
         let b = self.setup_base()?;
         let c = self.read32(b + r::SETUP_CTRL);
-        let old_valid = if c & r::SETUP_CTRL_SLOT != 0 {
-            r::SETUP_CTRL_KEY0_VALID
-        } else {
-            r::SETUP_CTRL_KEY1_VALID
-        };
+        // The slot not current.
+        let old_valid = r::setup_key_valid_bit((c & r::SETUP_CTRL_SLOT == 0) as u8);
         self.write32(b + r::SETUP_CTRL, c & !old_valid);
         Ok(())
     }
@@ -225,19 +199,7 @@ impl Device {
                 r::LISTEN_ENTRIES
             )));
         }
-        let (ip, w) = match e {
-            None => (0, 0),
-            Some(e) => {
-                let mut w = e.port as u32 | r::LISTEN_VALID;
-                if e.ip.is_none() {
-                    w |= r::LISTEN_ANY_IP;
-                }
-                if e.offload {
-                    w |= r::LISTEN_OFFLOAD;
-                }
-                (e.ip.map_or(0, u32::from_be_bytes), w)
-            }
-        };
+        let (ip, w) = ListenEntry::words(e);
         self.write32(b + r::SETUP_LISTEN_INDEX, index as u32);
         self.write32(b + r::SETUP_LISTEN_IP, ip);
         self.write32(b + r::SETUP_LISTEN_PORT, w);
@@ -254,15 +216,8 @@ impl Device {
         }
         self.write32(b + r::SETUP_LISTEN_INDEX, index as u32);
         let w = self.read32(b + r::SETUP_LISTEN_PORT);
-        if w & r::LISTEN_VALID == 0 {
-            return Ok(None);
-        }
         let ip = self.read32(b + r::SETUP_LISTEN_IP);
-        Ok(Some(ListenEntry {
-            ip: (w & r::LISTEN_ANY_IP == 0).then(|| ip.to_be_bytes()),
-            port: w as u16,
-            offload: w & r::LISTEN_OFFLOAD != 0,
-        }))
+        Ok(ListenEntry::from_words(ip, w))
     }
 
     /// Adds (or updates) the entry for `(ip, port)` in the first free slot;

@@ -48,9 +48,8 @@ pub fn program_setup(h: &mut Harness, s: &toe_model::setup::SetupState) {
     use toe_contract::regs as r;
     let b = r::SETUP_BASE;
     for (slot, base) in [(0, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
-        let k = s.cfg.keys[slot].unwrap_or([0; 16]);
-        for i in 0..4 {
-            let w = u32::from_le_bytes(k[4 * i..4 * i + 4].try_into().unwrap());
+        let words = r::setup_key_words(&s.cfg.keys[slot].unwrap_or([0; 16]));
+        for (i, w) in words.into_iter().enumerate() {
             h.reg_write(b + base + 4 * i as u32, w);
         }
     }
@@ -59,33 +58,24 @@ pub fn program_setup(h: &mut Harness, s: &toe_model::setup::SetupState) {
     h.reg_write(b + r::SETUP_TS_NOW, s.ts_now);
     h.reg_write(
         b + r::SETUP_OURS,
-        s.cfg.our_mss as u32 | (s.cfg.our_wscale as u32) << 16,
+        r::setup_ours(s.cfg.our_mss, s.cfg.our_wscale),
     );
     h.reg_write(b + r::SETUP_WINDOW, s.cfg.our_window as u32);
-    let t = s.cfg.mss_table;
-    h.reg_write(b + r::SETUP_MSS_TABLE, t[0] as u32 | (t[1] as u32) << 16);
-    h.reg_write(
-        b + r::SETUP_MSS_TABLE + 4,
-        t[2] as u32 | (t[3] as u32) << 16,
-    );
+    for (i, w) in r::setup_mss_table_words(&s.cfg.mss_table)
+        .into_iter()
+        .enumerate()
+    {
+        h.reg_write(b + r::SETUP_MSS_TABLE + 4 * i as u32, w);
+    }
     for (i, l) in s.listeners.iter().enumerate() {
-        let (ip, w) = l.map_or((0, 0), |l| l.words());
+        let (ip, w) = r::ListenEntry::words(*l);
         h.reg_write(b + r::SETUP_LISTEN_INDEX, i as u32);
         h.reg_write(b + r::SETUP_LISTEN_IP, ip);
         h.reg_write(b + r::SETUP_LISTEN_PORT, w);
     }
-    let mut ctrl = 0;
-    if s.enabled {
-        ctrl |= r::SETUP_CTRL_ENABLE;
-    }
-    if s.cfg.current_slot & 1 == 1 {
-        ctrl |= r::SETUP_CTRL_SLOT;
-    }
-    if s.cfg.keys[0].is_some() {
-        ctrl |= r::SETUP_CTRL_KEY0_VALID;
-    }
-    if s.cfg.keys[1].is_some() {
-        ctrl |= r::SETUP_CTRL_KEY1_VALID;
-    }
-    h.reg_write(b + r::SETUP_CTRL, ctrl);
+    let valid = [s.cfg.keys[0].is_some(), s.cfg.keys[1].is_some()];
+    h.reg_write(
+        b + r::SETUP_CTRL,
+        r::setup_ctrl(s.enabled, s.cfg.current_slot, valid),
+    );
 }

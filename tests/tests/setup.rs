@@ -221,7 +221,7 @@ fn setup_block_is_discoverable_and_reads_back() {
     assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_LISTEN_COUNT), 64);
     for (i, l) in state().listeners.iter().enumerate().take(8) {
         h.reg_write(r::SETUP_BASE + r::SETUP_LISTEN_INDEX, i as u32);
-        let (ip, w) = l.map_or((0, 0), |l| l.words());
+        let (ip, w) = r::ListenEntry::words(*l);
         assert_eq!(
             h.reg_read(r::SETUP_BASE + r::SETUP_LISTEN_PORT),
             w,

@@ -212,6 +212,88 @@ const _: () = {
     }
 };
 
+/// `SETUP_KEY0`/`SETUP_KEY1` words of a 16-byte key (word i = bytes
+/// 4i..4i+3, little-endian).
+pub fn setup_key_words(key: &[u8; 16]) -> [u32; 4] {
+    core::array::from_fn(|i| {
+        u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]])
+    })
+}
+
+/// The two `SETUP_MSS_TABLE` words.
+pub fn setup_mss_table_words(t: &[u16; 4]) -> [u32; 2] {
+    [
+        t[0] as u32 | (t[1] as u32) << 16,
+        t[2] as u32 | (t[3] as u32) << 16,
+    ]
+}
+
+/// `SETUP_OURS`: our MSS and window scale.
+pub fn setup_ours(mss: u16, wscale: u8) -> u32 {
+    mss as u32 | (wscale as u32 & 0xF) << 16
+}
+
+/// `SETUP_CTRL` from its fields.
+pub fn setup_ctrl(enable: bool, slot: u8, key_valid: [bool; 2]) -> u32 {
+    let mut c = 0;
+    if enable {
+        c |= SETUP_CTRL_ENABLE;
+    }
+    if slot & 1 == 1 {
+        c |= SETUP_CTRL_SLOT;
+    }
+    if key_valid[0] {
+        c |= SETUP_CTRL_KEY0_VALID;
+    }
+    if key_valid[1] {
+        c |= SETUP_CTRL_KEY1_VALID;
+    }
+    c
+}
+
+/// The `SETUP_CTRL` valid bit of key slot `slot`.
+pub const fn setup_key_valid_bit(slot: u8) -> u32 {
+    if slot & 1 == 0 {
+        SETUP_CTRL_KEY0_VALID
+    } else {
+        SETUP_CTRL_KEY1_VALID
+    }
+}
+
+/// A listener entry: `None` for the address is any IP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListenEntry {
+    pub ip: Option<[u8; 4]>,
+    pub port: u16,
+    /// The NIC completes the handshakes (otherwise SYNs go to the host).
+    pub offload: bool,
+}
+
+impl ListenEntry {
+    /// The `SETUP_LISTEN_IP` and `SETUP_LISTEN_PORT` words of an entry
+    /// (`None`: an empty one).
+    pub fn words(e: Option<ListenEntry>) -> (u32, u32) {
+        let Some(e) = e else { return (0, 0) };
+        let mut w = e.port as u32 | LISTEN_VALID;
+        if e.ip.is_none() {
+            w |= LISTEN_ANY_IP;
+        }
+        if e.offload {
+            w |= LISTEN_OFFLOAD;
+        }
+        (e.ip.map_or(0, u32::from_be_bytes), w)
+    }
+
+    /// The entry the two words describe (`None`: not valid).
+    pub fn from_words(ip: u32, port: u32) -> Option<ListenEntry> {
+        (port & LISTEN_VALID != 0).then(|| ListenEntry {
+            ip: (port & LISTEN_ANY_IP == 0).then(|| ip.to_be_bytes()),
+            port: port as u16,
+            offload: port & LISTEN_OFFLOAD != 0,
+        })
+    }
+}
+
 /// Global counter slots in the counter block (the rest read 0).
 pub const COUNTER_SLOTS: u32 = 24;
 
@@ -277,3 +359,41 @@ const _: () = assert!(NUM_COUNTERS <= COUNTER_SLOTS);
 const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * COUNTER_SLOTS <= SETUP_BASE);
 const _: () = assert!(SETUP_BASE + SETUP_LISTEN_COUNT + 4 <= TXQ_BASE);
 const _: () = assert!(TXQ_BASE + 4 * QUEUE_STRIDE <= RXQ_BASE);
+
+#[cfg(test)]
+mod setup_encoding_tests {
+    use super::*;
+
+    #[test]
+    fn listen_entries_round_trip() {
+        for ip in [None, Some([10, 0, 0, 1])] {
+            for offload in [false, true] {
+                let e = ListenEntry {
+                    ip,
+                    port: 8080,
+                    offload,
+                };
+                let (a, p) = ListenEntry::words(Some(e));
+                assert_eq!(ListenEntry::from_words(a, p), Some(e));
+            }
+        }
+        assert_eq!(ListenEntry::words(None), (0, 0));
+        assert_eq!(ListenEntry::from_words(0x0A00_0001, 80), None);
+    }
+
+    #[test]
+    fn setup_words() {
+        let k: [u8; 16] = core::array::from_fn(|i| i as u8);
+        assert_eq!(setup_key_words(&k)[1], 0x0706_0504);
+        assert_eq!(
+            setup_mss_table_words(&[536, 1300, 1440, 1460]),
+            [536 | 1300 << 16, 1440 | 1460 << 16]
+        );
+        assert_eq!(setup_ours(1460, 7), 1460 | 7 << 16);
+        assert_eq!(
+            setup_ctrl(true, 1, [false, true]),
+            SETUP_CTRL_ENABLE | SETUP_CTRL_SLOT | SETUP_CTRL_KEY1_VALID
+        );
+        assert_eq!(setup_key_valid_bit(0), SETUP_CTRL_KEY0_VALID);
+    }
+}

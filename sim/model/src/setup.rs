@@ -9,29 +9,8 @@ use toe_contract::desc::{Completion, OPT_SACK_PERM, WSCALE_PRESENT};
 use toe_contract::regs as r;
 use toe_contract::setup::KIND_ESTABLISHED;
 
-/// One listener-table entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Listener {
-    /// `None`: any local address.
-    pub ip: Option<[u8; 4]>,
-    pub port: u16,
-    pub offload: bool,
-}
-
-impl Listener {
-    /// The `SETUP_LISTEN_IP` and `SETUP_LISTEN_PORT` words of a valid entry.
-    pub fn words(&self) -> (u32, u32) {
-        let ip = self.ip.map_or(0, u32::from_be_bytes);
-        let mut w = self.port as u32 | r::LISTEN_VALID;
-        if self.ip.is_none() {
-            w |= r::LISTEN_ANY_IP;
-        }
-        if self.offload {
-            w |= r::LISTEN_OFFLOAD;
-        }
-        (ip, w)
-    }
-}
+/// One listener-table entry (the contract's).
+pub use toe_contract::regs::ListenEntry as Listener;
 
 /// The setup block's register state.
 #[derive(Clone, Debug, PartialEq, Eq)]
