@@ -376,28 +376,20 @@ impl TcpStack {
         nic: &NicEstablished,
         now: Duration,
     ) {
-        let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
-        let parsed = TcpPacket::new_checked(tcp).ok().and_then(|pkt| {
-            let caps = if verified { no_csum() } else { csum() };
-            TcpRepr::parse(&pkt, &s, &d, &caps).ok().map(|r| {
-                let seg = to_segment(&r);
-                (r.src_port, r.dst_port, seg)
-            })
-        });
-        let Some((sport, dport, seg)) = parsed else {
-            self.stats.rx_segments += 1;
+        self.stats.rx_segments += 1;
+        let Some((repr, seg)) = parse_segment(src, dst, tcp, verified) else {
             self.stats.rx_bad += 1;
             return;
         };
+        let (sport, dport) = (repr.src_port, repr.dst_port);
         let h = (dport, src, sport);
         let ack = match seg.ack {
             Some(a) if !seg.syn && !seg.rst && !self.conns.contains_key(&h) => a,
             _ => {
                 self.stats.nic_established_dup += 1;
-                return self.on_packet_checked(src, dst, tcp, verified, now);
+                return self.on_segment_parsed(src, dst, &repr, seg, now);
             }
         };
-        self.stats.rx_segments += 1;
         let Some(l) = self.listeners.get_mut(&dport) else {
             // The NIC listens where the host does not: as in CLOSED.
             self.stats.nic_established_no_listener += 1;
@@ -449,17 +441,22 @@ impl TcpStack {
         now: Duration,
     ) {
         self.stats.rx_segments += 1;
-        let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
-        let Ok(pkt) = TcpPacket::new_checked(tcp) else {
+        let Some((repr, seg)) = parse_segment(src, dst, tcp, verified) else {
             self.stats.rx_bad += 1;
             return;
         };
-        let caps = if verified { no_csum() } else { csum() };
-        let Ok(repr) = TcpRepr::parse(&pkt, &s, &d, &caps) else {
-            self.stats.rx_bad += 1;
-            return;
-        };
-        let seg = to_segment(&repr);
+        self.on_segment_parsed(src, dst, &repr, seg, now)
+    }
+
+    /// A parsed segment from `src`: to its connection, or to LISTEN/CLOSED.
+    fn on_segment_parsed(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        repr: &TcpRepr,
+        seg: Segment,
+        now: Duration,
+    ) {
         let h = (repr.dst_port, src, repr.src_port);
         if let Some(c) = self.conns.get_mut(&h) {
             c.on_segment(&seg, now);
@@ -598,6 +595,22 @@ impl TcpStack {
             .filter_map(|(h, c)| c.poll_at().map(|t| Reverse((t, *h))))
             .collect();
     }
+}
+
+/// The TCP packet `tcp` from `src` to `dst` parsed (its checksum verified
+/// unless the NIC did), with the segment the connection code takes.
+fn parse_segment(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    tcp: &[u8],
+    verified: bool,
+) -> Option<(TcpRepr<'_>, Segment)> {
+    let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
+    let pkt = TcpPacket::new_checked(tcp).ok()?;
+    let caps = if verified { no_csum() } else { csum() };
+    let repr = TcpRepr::parse(&pkt, &s, &d, &caps).ok()?;
+    let seg = to_segment(&repr);
+    Some((repr, seg))
 }
 
 fn to_segment(r: &TcpRepr) -> Segment {
