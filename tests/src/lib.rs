@@ -10,6 +10,17 @@ pub mod simdev;
 
 use toe_sim::harness::Harness;
 
+/// The seed of a randomized test: `TOE_SEED` if set, else `default`;
+/// printed so that a failing run can be replayed.
+pub fn seed(default: u64) -> u64 {
+    let s = std::env::var("TOE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    println!("seed {s} (replay with TOE_SEED={s})");
+    s
+}
+
 /// Reads a 64-bit global counter (LO first, which latches HI).
 pub fn counter(h: &mut Harness, c: toe_contract::regs::Counter) -> u64 {
     let a = toe_contract::regs::counter(c);

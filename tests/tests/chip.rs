@@ -11,12 +11,7 @@ use toe_tests::counter;
 use toe_tests::host::Host;
 
 fn seed() -> u64 {
-    let s = std::env::var("TOE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed);
-    println!("seed {s} (re-run with TOE_SEED={s})");
-    s
+    toe_tests::seed(0x5eed)
 }
 
 fn setup(cfg: HarnessConfig) -> (Harness, Host) {

@@ -48,6 +48,7 @@ use toe_driver::socket::{
 use toe_sim::wire::TapWire;
 use toe_tests::faults::{self, Dir, FaultLog, Faults, Faulty};
 use toe_tests::netns::{self, Netns};
+use toe_tests::seed;
 use toe_tests::simdev::SimThread;
 
 const MIB: usize = 1 << 20;
@@ -67,15 +68,6 @@ fn transfer_limit() -> Duration {
 }
 /// Blocking socket calls on the Linux side give up after this long.
 const LINUX_IO_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn seed(default: u64) -> u64 {
-    let seed = std::env::var("TOE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    println!("seed {seed} (replay with TOE_SEED={seed})");
-    seed
-}
 
 /// `len` pseudo-random bytes, a different stream for each `salt`.
 fn stream(seed: u64, salt: u64, len: usize) -> Arc<Vec<u8>> {
