@@ -3,8 +3,8 @@
 //! it sends, and how a valid final ACK's completion is rewritten.  The
 //! cookie arithmetic is `crate::cookie`'s.
 use crate::cookie::{self, SetupConfig, Syn};
-use crate::csum;
-use crate::parse::{Class, Parsed, ETH_HLEN};
+use crate::gen;
+use crate::parse::{Class, Parsed};
 use toe_contract::desc::{Completion, OPT_SACK_PERM, WSCALE_PRESENT};
 use toe_contract::regs as r;
 use toe_contract::setup::KIND_ESTABLISHED;
@@ -165,31 +165,31 @@ pub fn ctl_frame(macs: &[u8; 12], from: ([u8; 4], u16), to: ([u8; 4], u16), c: &
     if let Some(w) = c.wscale {
         opts.extend_from_slice(&[1, 3, 3, w & 0xF]);
     }
-    let tcp_len = 20 + opts.len();
-    let mut f = Vec::with_capacity(74);
-    f.extend_from_slice(macs);
-    f.extend_from_slice(&[0x08, 0x00]);
-    let ip_len = (20 + tcp_len) as u16;
-    f.extend_from_slice(&[0x45, 0]);
-    f.extend_from_slice(&ip_len.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-    f.extend_from_slice(&from.0);
-    f.extend_from_slice(&to.0);
-    f.extend_from_slice(&from.1.to_be_bytes());
-    f.extend_from_slice(&to.1.to_be_bytes());
-    f.extend_from_slice(&c.seq.to_be_bytes());
-    f.extend_from_slice(&c.ack.to_be_bytes());
-    f.push(((tcp_len / 4) << 4) as u8);
-    f.push(c.flags);
-    f.extend_from_slice(&c.window.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0, 0]);
-    f.extend_from_slice(&opts);
-    let cs = csum::ipv4_header_checksum(&f[ETH_HLEN..ETH_HLEN + 20]);
-    f[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&cs.to_be_bytes());
-    let cs = csum::tcp_checksum(from.0, to.0, &f[ETH_HLEN + 20..]);
-    f[ETH_HLEN + 36..ETH_HLEN + 38].copy_from_slice(&cs.to_be_bytes());
-    f.resize(f.len().max(60), 0);
-    f
+    let mut dst_mac = [0u8; 6];
+    let mut src_mac = [0u8; 6];
+    dst_mac.copy_from_slice(&macs[..6]);
+    src_mac.copy_from_slice(&macs[6..]);
+    gen::tcp_frame(&gen::TcpSpec {
+        ip: gen::Ipv4Spec {
+            dst_mac,
+            src_mac,
+            src: from.0,
+            dst: to.0,
+            ident: 0,
+            ttl: 64,
+            dont_frag: true,
+            ..gen::Ipv4Spec::default()
+        },
+        src_port: from.1,
+        dst_port: to.1,
+        seq: c.seq,
+        ack: c.ack,
+        flags: c.flags,
+        window: c.window,
+        urgent: 0,
+        options: opts,
+        payload: Vec::new(),
+    })
 }
 
 /// The SYN-ACK frame: `macs` = destination then source MAC; addresses and
