@@ -58,6 +58,8 @@ pub struct AckCheck {
     t_low: Signal<Local, Bits<32>>,
     age: Signal<Local, Bits<32>>,
     tfull: Signal<Local, Bits<32>>,
+    /// The client's ISN (seq - 1).
+    cisn: Signal<Local, Bits<32>>,
     cls: Signal<Local, Bits<2>>,
     slot: Signal<Local, Bit>,
     pre: Signal<Local, Bit>,
@@ -80,6 +82,7 @@ impl Logic for AckCheck {
         self.slot.next = false;
         self.age.next = 0.into();
         self.tfull.next = 0.into();
+        self.cisn.next = 0.into();
         self.pre.next = false;
         if self.in_valid.val() {
             self.cookie.next = self.in_ack.val() - 1;
@@ -90,11 +93,12 @@ impl Logic for AckCheck {
             self.pre.next = (self.age.val() <= bit_cast::<32, 3>(self.max_age.val()))
                 && ((!self.slot.val() && self.key_valid.val().get_bit(0))
                     || (self.slot.val() && self.key_valid.val().get_bit(1)));
+            self.cisn.next = self.in_seq.val() - 1;
             self.s_m0.d.next = bit_cast::<64, 32>(self.in_cip.val())
                 | (bit_cast::<64, 32>(self.in_sip.val()) << 32);
             self.s_m1.d.next = bit_cast::<64, 16>(self.in_cport.val())
                 | (bit_cast::<64, 16>(self.in_sport.val()) << 16)
-                | (bit_cast::<64, 32>(self.in_seq.val() - 1) << 32);
+                | (bit_cast::<64, 32>(self.cisn.val()) << 32);
             // 32-bit wrap-around first (a wider Verilog context would not wrap).
             self.tfull.next = self.now.val() - self.age.val();
             self.s_m2.d.next =

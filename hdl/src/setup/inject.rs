@@ -68,6 +68,9 @@ pub struct SynAckTx {
     st_len: Signal<Local, Bits<8>>,
     olen: Signal<Local, Bits<8>>,
     flen: Signal<Local, Bits<8>>,
+    ws_off: Signal<Local, Bits<8>>,
+    ip_len: Signal<Local, Bits<8>>,
+    len2: Signal<Local, Bits<8>>,
     c_base: Constant<Bits<1024>>,
 }
 
@@ -100,6 +103,9 @@ impl Default for SynAckTx {
             st_len: Default::default(),
             olen: Default::default(),
             flen: Default::default(),
+            ws_off: Default::default(),
+            ip_len: Default::default(),
+            len2: Default::default(),
             // Ethertype, version/IHL, DF, TTL, protocol.
             c_base: bytes(&[(12, 0x08), (14, 0x45), (20, 0x40), (22, 64), (23, 6)]),
         }
@@ -132,6 +138,11 @@ impl Logic for SynAckTx {
             self.olen.next = self.olen.val() + 4;
         }
         self.flen.next = self.olen.val() + 54;
+        // Sums in signals of their own width before they are widened (a
+        // wider Verilog context would not wrap; see tests/kernel_pitfalls.rs).
+        self.ws_off.next = self.mss_len.val() + self.st_len.val();
+        self.ip_len.next = self.olen.val() + 40;
+        self.len2.next = self.flen.val() - 64;
         // The frame is only assembled while a record waits (saves
         // simulation time on every other cycle).
         self.fr.next = 0.into();
@@ -173,12 +184,11 @@ impl Logic for SynAckTx {
             }
             self.optv.next = self.mssb.val()
                 | (self.stb.val() << (bit_cast::<16, 8>(self.mss_len.val()) << 3))
-                | (self.wsb.val()
-                    << (bit_cast::<16, 8>(self.mss_len.val() + self.st_len.val()) << 3));
+                | (self.wsb.val() << (bit_cast::<16, 8>(self.ws_off.val()) << 3));
             self.fr.next = self.c_base.val()
                 | (bit_cast::<1024, 160>(self.optv.val()) << 432)
                 | (bit_cast::<1024, 368>((self.rec.val() >> 359) & 0xFF) << 376)
-                | (bit_cast::<1024, 8>(self.olen.val() + 40) << 136)
+                | (bit_cast::<1024, 8>(self.ip_len.val()) << 136)
                 | (bit_cast::<1024, 8>((self.olen.val() + 20) << 2) << 368)
                 | (bit_cast::<1024, 368>((self.rec.val() >> 40) & 0xFF) << 0)
                 | (bit_cast::<1024, 368>((self.rec.val() >> 32) & 0xFF) << 8)
@@ -232,7 +242,7 @@ impl Logic for SynAckTx {
         if self.second.q.val() {
             self.o_data.next = bit_cast::<512, 1024>(self.fr.val() >> 512);
             self.o_keep.next =
-                (bit_cast::<64, 1>(true.into()) << bit_cast::<64, 8>(self.flen.val() - 64)) - 1;
+                (bit_cast::<64, 1>(true.into()) << bit_cast::<64, 8>(self.len2.val())) - 1;
         }
         self.rec_pop.next = !self.rec_empty.val() && self.o_ready.val() && self.lastb.val();
         if !self.rec_empty.val() && self.o_ready.val() {
