@@ -153,8 +153,19 @@ pub enum Counter {
     /// SYNs to offloaded listeners dropped because the SYN-ACK queue was
     /// full (the client retransmits its SYN).
     SetupSynDropped,
+    /// SYNs of NIC active opens sent to the MAC, retransmissions included.
+    ConnectSyn,
+    /// Active opens completed by the NIC: the SYN-ACK was answered with the
+    /// ACK and delivered as `KIND_CONNECTED`.
+    ConnectEstablished,
+    /// Active opens refused: an acceptable RST delivered as
+    /// `KIND_CONNECT_REFUSED`.
+    ConnectRefused,
+    /// Active opens given up after the last SYN retransmission went
+    /// unanswered (`SETUP_CONN_TIMEDOUT`).
+    ConnectTimeout,
 }
-pub const NUM_COUNTERS: u32 = 18;
+pub const NUM_COUNTERS: u32 = 22;
 
 impl Counter {
     /// Every global counter, in block order.
@@ -177,6 +188,10 @@ impl Counter {
         Counter::SetupEstablished,
         Counter::SetupAckNotCookie,
         Counter::SetupSynDropped,
+        Counter::ConnectSyn,
+        Counter::ConnectEstablished,
+        Counter::ConnectRefused,
+        Counter::ConnectTimeout,
     ];
 
     /// Short name for tools ("rx_frames", "rx_drop_no_buffer", ...).
@@ -200,6 +215,10 @@ impl Counter {
             Counter::SetupEstablished => "setup_established",
             Counter::SetupAckNotCookie => "setup_ack_not_cookie",
             Counter::SetupSynDropped => "setup_syn_dropped",
+            Counter::ConnectSyn => "connect_syn",
+            Counter::ConnectEstablished => "connect_established",
+            Counter::ConnectRefused => "connect_refused",
+            Counter::ConnectTimeout => "connect_timeout",
         }
     }
 }
@@ -346,6 +365,33 @@ pub const LISTEN_OFFLOAD: u32 = 1 << 18;
 /// Number of listener entries (read only).
 pub const SETUP_LISTEN_COUNT: u32 = 0x6C;
 pub const LISTEN_ENTRIES: u32 = 64;
+/// Active open (docs/setup.md): the SYN's control-frame record, 12 words
+/// (`toe_contract::setup::CtlRecord::words`), staged before `SETUP_CONN_CMD`.
+pub const SETUP_CONN_REC: u32 = 0x80;
+pub const SETUP_CONN_REC_WORDS: u32 = 12;
+/// Window of the NIC's handshake ACK when the peer's SYN-ACK has a window
+/// scale option (already scaled); without one the SYN's window is used.
+/// Staged with the record.
+pub const SETUP_CONN_ACK_WIN: u32 = 0xB0;
+/// First SYN retransmission timeout, in ticks of the timestamp clock
+/// (`SETUP_TS_NOW`); reset 1000 (1 s at 1 ms ticks, RFC 6298).
+pub const SETUP_CONN_RTO: u32 = 0xB4;
+/// SYN retransmissions before the NIC gives up (reset 6, as Linux's
+/// `tcp_syn_retries`; at most `CONN_MAX_RETRIES`).
+pub const SETUP_CONN_RETRIES: u32 = 0xB8;
+/// Write: bits 3:0 the slot, `CONN_CMD_START` (copy the staged request into
+/// the slot and send its SYN) or `CONN_CMD_ABORT` (forget the slot).
+pub const SETUP_CONN_CMD: u32 = 0xBC;
+pub const CONN_CMD_START: u32 = 1 << 8;
+pub const CONN_CMD_ABORT: u32 = 2 << 8;
+/// Read only: bit i set while slot i's open is in progress.
+pub const SETUP_CONN_PENDING: u32 = 0xC0;
+/// Read only: bit i set when slot i's open timed out (cleared by the next
+/// start or abort of the slot).
+pub const SETUP_CONN_TIMEDOUT: u32 = 0xC4;
+/// Read only: number of active-open slots.
+pub const SETUP_CONN_SLOTS: u32 = 0xC8;
+pub const CONN_MAX_RETRIES: u32 = 10;
 
 /// Address of the low word of a global counter.
 pub const fn counter(c: Counter) -> u32 {
@@ -357,7 +403,8 @@ const _: () = assert!(RSS_BASE + RSS_TABLE + 4 * crate::RSS_TABLE_ENTRIES as u32
 const _: () = assert!(QUEUES_BASE + QUEUES_COUNT + 4 <= COUNTERS_BASE);
 const _: () = assert!(NUM_COUNTERS <= COUNTER_SLOTS);
 const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * COUNTER_SLOTS <= SETUP_BASE);
-const _: () = assert!(SETUP_BASE + SETUP_LISTEN_COUNT + 4 <= TXQ_BASE);
+const _: () = assert!(SETUP_BASE + SETUP_CONN_SLOTS + 4 <= TXQ_BASE);
+const _: () = assert!(SETUP_CONN_REC + 4 * SETUP_CONN_REC_WORDS <= SETUP_CONN_ACK_WIN);
 const _: () = assert!(TXQ_BASE + 4 * QUEUE_STRIDE <= RXQ_BASE);
 
 #[cfg(test)]

@@ -39,6 +39,166 @@
 /// Completion kind of a validated final ACK (see the module doc).
 pub const KIND_ESTABLISHED: u8 = 2;
 
+// ---------------------------------------------------------------- active open
+//
+// The host stages a SYN as a control-frame record ([`CtlRecord`]) in
+// `SETUP_CONN_REC` and starts it in slot [`connect_slot`] of its local
+// port.  The NIC sends the SYN at once, then again after `rto`, `2 rto`,
+// `4 rto`, ... (`SETUP_CONN_RTO`, `SETUP_CONN_RETRIES`).  The answer is
+// delivered on the RSS queue of the connection:
+// - a SYN-ACK from the slot's peer acknowledging `isn + 1`: the NIC sends
+//   the handshake ACK and delivers the SYN-ACK frame as [`KIND_CONNECTED`]
+//   (its completion fields hold the peer's options as parsed);
+// - an RST with ACK acknowledging `isn + 1` (RFC 9293 3.10.7.3): the RST
+//   frame as [`KIND_CONNECT_REFUSED`].
+// Either way the slot is free again.  When the last retransmission goes
+// unanswered the NIC frees the slot and sets its bit in
+// `SETUP_CONN_TIMEDOUT`: a timeout has no frame to ride on, and the host
+// holds a timer for every open anyway ([`connect_give_up_ticks`]).
+
+/// Completion kind of a SYN-ACK that completed a NIC active open.
+pub const KIND_CONNECTED: u8 = 3;
+/// Completion kind of an RST that refused a NIC active open.
+pub const KIND_CONNECT_REFUSED: u8 = 4;
+/// Active-open slots; a connection uses slot [`connect_slot`] of its local
+/// port, so the NIC finds it in one lookup whatever the table size.
+pub const CONNECT_SLOTS: usize = 16;
+/// Default first retransmission timeout (ticks of the timestamp clock).
+pub const DEFAULT_CONNECT_RTO: u32 = 1000;
+/// Default SYN retransmissions (Linux's `tcp_syn_retries`).
+pub const DEFAULT_CONNECT_RETRIES: u32 = 6;
+/// Width of a control-frame record (`hdl/src/setup/inject.rs`).
+pub const CTL_REC_BITS: usize = 368;
+
+/// The active-open slot of a local port.
+pub const fn connect_slot(local_port: u16) -> usize {
+    local_port as usize % CONNECT_SLOTS
+}
+
+/// Ticks from the first SYN until the NIC gives up: the last of
+/// `1 + retries` SYNs is sent at `rto (2^retries - 1)` and waited for
+/// `rto 2^retries`.
+pub const fn connect_give_up_ticks(rto: u32, retries: u32) -> u64 {
+    rto as u64 * ((1u64 << (retries + 1)) - 1)
+}
+
+/// A TCP control frame the NIC builds (`hdl/src/setup/inject.rs`): the
+/// layout is Linux's option order (MSS; timestamps as `SACK-permitted TS`
+/// or `NOP NOP TS`, or SACK-permitted alone as `NOP NOP SACK-permitted`;
+/// window scale as `NOP WS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CtlRecord {
+    /// Destination (the peer or its gateway) and source (ours) MACs.
+    pub dst_mac: [u8; 6],
+    pub src_mac: [u8; 6],
+    /// Our address and port.
+    pub src: ([u8; 4], u16),
+    /// The peer's address and port.
+    pub dst: ([u8; 4], u16),
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+    pub mss: Option<u16>,
+    pub wscale: Option<u8>,
+    pub sack_permitted: bool,
+    /// TSval, TSecr.
+    pub ts: Option<(u32, u32)>,
+}
+
+fn put(w: &mut [u32; 12], at: usize, width: usize, v: u64) {
+    for i in 0..width {
+        if v >> i & 1 == 1 {
+            w[(at + i) / 32] |= 1 << ((at + i) % 32);
+        }
+    }
+}
+
+fn get(w: &[u32; 12], at: usize, width: usize) -> u64 {
+    (0..width).fold(0, |v, i| v | ((w[(at + i) / 32] >> ((at + i) % 32) & 1) as u64) << i)
+}
+
+fn mac48(m: &[u8; 6]) -> u64 {
+    m.iter().fold(0, |v, &b| v << 8 | b as u64)
+}
+
+impl CtlRecord {
+    /// The record as `SETUP_CONN_REC` words (word i holds bits 32i+31:32i).
+    /// Bits: 47:0 destination MAC, 95:48 source MAC (first byte most
+    /// significant), 127:96 our IP, 159:128 the peer's IP (big-endian
+    /// numbers), 175:160 our port, 191:176 the peer's, 223:192 seq,
+    /// 255:224 ack, 271:256 window, 287:272 MSS, 288 window scale present,
+    /// 292:289 window scale, 293 SACK-permitted, 294 timestamps, 326:295
+    /// TSval, 358:327 TSecr, 366:359 flags, 367 MSS present.
+    pub fn words(&self) -> [u32; 12] {
+        let mut w = [0u32; 12];
+        put(&mut w, 0, 48, mac48(&self.dst_mac));
+        put(&mut w, 48, 48, mac48(&self.src_mac));
+        put(&mut w, 96, 32, u32::from_be_bytes(self.src.0) as u64);
+        put(&mut w, 128, 32, u32::from_be_bytes(self.dst.0) as u64);
+        put(&mut w, 160, 16, self.src.1 as u64);
+        put(&mut w, 176, 16, self.dst.1 as u64);
+        put(&mut w, 192, 32, self.seq as u64);
+        put(&mut w, 224, 32, self.ack as u64);
+        put(&mut w, 256, 16, self.window as u64);
+        put(&mut w, 272, 16, self.mss.unwrap_or(0) as u64);
+        put(&mut w, 288, 1, self.wscale.is_some() as u64);
+        put(&mut w, 289, 4, self.wscale.unwrap_or(0).min(14) as u64);
+        put(&mut w, 293, 1, self.sack_permitted as u64);
+        put(&mut w, 294, 1, self.ts.is_some() as u64);
+        put(&mut w, 295, 32, self.ts.map_or(0, |t| t.0) as u64);
+        put(&mut w, 327, 32, self.ts.map_or(0, |t| t.1) as u64);
+        put(&mut w, 359, 8, self.flags as u64);
+        put(&mut w, 367, 1, self.mss.is_some() as u64);
+        w
+    }
+
+    /// The record the words describe.
+    pub fn from_words(w: &[u32; 12]) -> CtlRecord {
+        let mac = |at| {
+            let v = get(w, at, 48);
+            core::array::from_fn(|i| (v >> (40 - 8 * i)) as u8)
+        };
+        CtlRecord {
+            dst_mac: mac(0),
+            src_mac: mac(48),
+            src: ((get(w, 96, 32) as u32).to_be_bytes(), get(w, 160, 16) as u16),
+            dst: ((get(w, 128, 32) as u32).to_be_bytes(), get(w, 176, 16) as u16),
+            seq: get(w, 192, 32) as u32,
+            ack: get(w, 224, 32) as u32,
+            window: get(w, 256, 16) as u16,
+            mss: (get(w, 367, 1) == 1).then(|| get(w, 272, 16) as u16),
+            wscale: (get(w, 288, 1) == 1).then(|| get(w, 289, 4) as u8),
+            sack_permitted: get(w, 293, 1) == 1,
+            ts: (get(w, 294, 1) == 1).then(|| (get(w, 295, 32) as u32, get(w, 327, 32) as u32)),
+            flags: get(w, 359, 8) as u8,
+        }
+    }
+}
+
+/// What the host asks of the NIC to open a connection: the SYN (flags
+/// [`TCP_SYN`], `seq` the ISN from the host's RFC 6528 generator, the
+/// options it offers) and the window of the handshake ACK should the peer
+/// scale windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectRequest {
+    pub syn: CtlRecord,
+    pub ack_window: u16,
+}
+
+/// TCP flag bits as they appear in a record.
+pub const TCP_FIN: u8 = 0x01;
+pub const TCP_SYN: u8 = 0x02;
+pub const TCP_RST: u8 = 0x04;
+pub const TCP_ACK: u8 = 0x10;
+
+impl ConnectRequest {
+    /// The slot this request must use.
+    pub fn slot(&self) -> usize {
+        connect_slot(self.syn.src.1)
+    }
+}
+
 pub const COOKIE_T_SHIFT: u32 = 29;
 pub const COOKIE_MSS_SHIFT: u32 = 27;
 pub const COOKIE_SLOT_SHIFT: u32 = 26;
@@ -182,6 +342,43 @@ mod tests {
                 assert_eq!(ts_decode(v), (ws.map(|w| w.min(14)), sack));
             }
         }
+    }
+
+    #[test]
+    fn ctl_records_round_trip_and_place_fields() {
+        let r = CtlRecord {
+            dst_mac: [1, 2, 3, 4, 5, 6],
+            src_mac: [7, 8, 9, 10, 11, 12],
+            src: ([10, 0, 0, 1], 40001),
+            dst: ([10, 0, 0, 2], 80),
+            seq: 0x1122_3344,
+            ack: 0,
+            flags: TCP_SYN,
+            window: 64240,
+            mss: Some(1460),
+            wscale: Some(7),
+            sack_permitted: true,
+            ts: Some((0xAABB_CCDD, 0)),
+        };
+        let w = r.words();
+        assert_eq!(CtlRecord::from_words(&w), r);
+        assert_eq!(w[0], 0x0304_0506);
+        assert_eq!(w[1] & 0xFFFF, 0x0102);
+        assert_eq!(w[3], 0x0A00_0001);
+        assert_eq!(w[5] & 0xFFFF, 40001);
+        assert_eq!(w[6], 0x1122_3344);
+        assert_eq!(w[11] >> (359 - 352), TCP_SYN as u32 | 1 << 8);
+        let bare = CtlRecord { mss: None, wscale: None, ts: None, ..r };
+        assert_eq!(CtlRecord::from_words(&bare.words()), bare);
+    }
+
+    #[test]
+    fn connect_slots_and_give_up_time() {
+        assert_eq!(connect_slot(40001), 1);
+        assert_eq!(connect_slot(40016), 0);
+        // Linux's default: 1 s, 6 retries: 127 s.
+        assert_eq!(connect_give_up_ticks(1000, 6), 127_000);
+        assert_eq!(connect_give_up_ticks(3, 0), 3);
     }
 
     #[test]
