@@ -60,6 +60,9 @@ pub struct Device {
     rss_base: u32,
     queues_base: u32,
     counters_base: u32,
+    /// Active-open staging lock and slot claims, shared with every
+    /// [`crate::setup::NicConnector`] of this device.
+    pub(crate) connect: std::sync::Arc<crate::setup::ConnectShared>,
 }
 
 impl Device {
@@ -132,6 +135,7 @@ impl Device {
             rss_base,
             queues_base,
             counters_base,
+            connect: Default::default(),
         })
     }
 

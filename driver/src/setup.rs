@@ -256,3 +256,677 @@ impl Device {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------- active open
+//
+// The NIC sends a connection's SYN, retransmits it with exponential backoff
+// and completes the handshake itself (`toe_contract::setup`, "active
+// open"): the host stages the SYN as a control-frame record in the shared
+// `SETUP_CONN_REC` registers and starts it in the slot of its local port.
+// Everything here takes a register path ([`Registers`]): the device's own
+// (a `Nic` run from one thread) or a queue's lane (a split NIC, one thread
+// per queue), so that every stack instance can issue its own opens.
+
+/// The core clock the timestamp clock's period (`SETUP_TS_PERIOD`, in
+/// cycles) is counted in: the design's target, 250 MHz.
+pub const CORE_CLOCK_HZ: u64 = 250_000_000;
+
+/// A path to BAR0 registers: the device's own ([`Device`]) or a queue's
+/// lane ([`crate::backend::Lane`]).  A read returns after every earlier
+/// write of the same path has reached the device.
+pub trait Registers {
+    fn read32(&self, off: u32) -> u32;
+    fn write32(&self, off: u32, val: u32);
+}
+
+impl Registers for Device {
+    fn read32(&self, off: u32) -> u32 {
+        Device::read32(self, off)
+    }
+    fn write32(&self, off: u32, val: u32) {
+        Device::write32(self, off, val)
+    }
+}
+
+impl Registers for Box<dyn crate::backend::Lane> {
+    fn read32(&self, off: u32) -> u32 {
+        crate::backend::Lane::read32(&**self, off)
+    }
+    fn write32(&self, off: u32, val: u32) {
+        crate::backend::Lane::write32(&**self, off, val)
+    }
+}
+
+/// What every user of one device's active-open registers shares: the lock
+/// over the staging registers, the slot claims and the configured timing.
+#[derive(Debug)]
+pub(crate) struct ConnectShared {
+    /// Held from the first staged word to the flushing read after the
+    /// command, so that two paths never interleave their records.
+    stage: std::sync::Mutex<()>,
+    /// Bit i: slot i belongs to an open of some stack instance.
+    claimed: std::sync::atomic::AtomicU16,
+    /// `rto_ticks << 32 | retries` as last configured (the reset values
+    /// until [`Device::connect_configure`]).
+    timing: std::sync::atomic::AtomicU64,
+}
+
+impl Default for ConnectShared {
+    fn default() -> Self {
+        ConnectShared {
+            stage: std::sync::Mutex::new(()),
+            claimed: std::sync::atomic::AtomicU16::new(0),
+            timing: std::sync::atomic::AtomicU64::new(
+                (s::DEFAULT_CONNECT_RTO as u64) << 32 | s::DEFAULT_CONNECT_RETRIES as u64,
+            ),
+        }
+    }
+}
+
+/// The active-open slots of one device, claimed by the stack instances
+/// that use them (an open uses slot `local port % 16`,
+/// [`toe_contract::setup::connect_slot`]): no two opens ever share a slot.
+/// Cloning gives another handle to the same claims.
+#[derive(Clone, Debug)]
+pub struct ConnectSlots(std::sync::Arc<ConnectShared>);
+
+impl ConnectSlots {
+    /// Claims `slot`; false when it is out of range or taken.
+    pub fn claim(&self, slot: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        if slot >= s::CONNECT_SLOTS {
+            return false;
+        }
+        let bit = 1u16 << slot;
+        self.0.claimed.fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+
+    /// Gives `slot` back.  Only its claimer calls this, after the NIC is
+    /// done with the slot (it answered, timed out, or was told to abort).
+    pub fn release(&self, slot: usize) {
+        use std::sync::atomic::Ordering;
+        if slot < s::CONNECT_SLOTS {
+            self.0.claimed.fetch_and(!(1u16 << slot), Ordering::AcqRel);
+        }
+    }
+
+    /// The claimed slots, bit i for slot i.
+    pub fn claimed(&self) -> u16 {
+        self.0.claimed.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// One device's active open as a stack instance uses it (`Send + Sync`,
+/// cloned into every [`crate::socket::EndpointConfig`]): the setup block's
+/// address, the shared slot claims and staging lock, and the timing the
+/// host needs to know when to look for a timeout.  From
+/// [`Device::nic_connector`].
+#[derive(Clone, Debug)]
+pub struct NicConnector {
+    base: u32,
+    shared: std::sync::Arc<ConnectShared>,
+    rto_ticks: u32,
+    retries: u32,
+    tick: std::time::Duration,
+}
+
+fn slot_error(slot: usize) -> Error {
+    Error::Config(format!(
+        "active open: slot {slot} out of range (the NIC has {} slots)",
+        s::CONNECT_SLOTS
+    ))
+}
+
+impl NicConnector {
+    /// The slot claims shared by every instance of the device.
+    pub fn slots(&self) -> ConnectSlots {
+        ConnectSlots(self.shared.clone())
+    }
+
+    /// The first SYN retransmission timeout, in ticks, and the number of
+    /// retransmissions, as configured when this connector was made.
+    pub fn timing(&self) -> (u32, u32) {
+        (self.rto_ticks, self.retries)
+    }
+
+    /// One tick of the NIC's timestamp clock on the host's clock.
+    pub fn tick(&self) -> std::time::Duration {
+        self.tick
+    }
+
+    /// Another tick length (for a device whose core clock is not
+    /// [`CORE_CLOCK_HZ`], or a simulation whose host time runs faster).
+    pub fn with_tick(mut self, tick: std::time::Duration) -> NicConnector {
+        self.tick = tick;
+        self
+    }
+
+    /// The first retransmission timeout on the host's clock.
+    pub fn first_rto(&self) -> std::time::Duration {
+        self.tick.saturating_mul(self.rto_ticks)
+    }
+
+    /// From the first SYN until the NIC gives up
+    /// ([`toe_contract::setup::connect_give_up_ticks`]) on the host's clock.
+    pub fn give_up(&self) -> std::time::Duration {
+        let ticks = s::connect_give_up_ticks(self.rto_ticks, self.retries);
+        let ns = (self.tick.as_nanos()).saturating_mul(ticks as u128);
+        std::time::Duration::from_nanos(ns.min(u64::MAX as u128) as u64)
+    }
+
+    /// Stages `req` and starts its open in slot `req.slot()`, which the
+    /// caller must have claimed ([`ConnectSlots::claim`]).  The twelve
+    /// record words, the ACK window and the command are written under the
+    /// device's staging lock, and a read on the same path flushes them
+    /// before the lock is released (writes of different lanes are not
+    /// ordered with each other).
+    pub fn start(&self, regs: &dyn Registers, req: &s::ConnectRequest) -> Result<()> {
+        let slot = req.slot();
+        let bad = |why: String| Err(Error::Config(format!("active open: {why}")));
+        if self.slots().claimed() & (1 << slot) == 0 {
+            return bad(format!(
+                "slot {slot} (local port {}) is not claimed: claim it first so that no other \
+                 open uses it",
+                req.syn.src.1
+            ));
+        }
+        let syn = &req.syn;
+        if syn.flags & (s::TCP_SYN | s::TCP_ACK | s::TCP_RST | s::TCP_FIN) != s::TCP_SYN {
+            return bad(format!(
+                "the record's flags {:#04x} are not a plain SYN",
+                syn.flags
+            ));
+        }
+        if syn.src.1 == 0 || syn.dst.1 == 0 {
+            return bad(format!(
+                "port 0 in {}:{} -> {}:{}",
+                ip(syn.src.0),
+                syn.src.1,
+                ip(syn.dst.0),
+                syn.dst.1
+            ));
+        }
+        if syn.wscale.is_some_and(|w| w > 14) {
+            return bad(format!(
+                "window scale {} above 14 (RFC 7323)",
+                syn.wscale.unwrap_or(0)
+            ));
+        }
+        if syn.dst_mac == [0; 6] || syn.dst_mac[0] & 1 == 1 || syn.src_mac[0] & 1 == 1 {
+            return bad(format!(
+                "next-hop MAC {:02x?} or our MAC {:02x?} is not a unicast address",
+                syn.dst_mac, syn.src_mac
+            ));
+        }
+        let b = self.base;
+        let _g = self.shared.stage.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, w) in syn.words().into_iter().enumerate() {
+            regs.write32(b + r::SETUP_CONN_REC + 4 * i as u32, w);
+        }
+        regs.write32(b + r::SETUP_CONN_ACK_WIN, req.ack_window as u32);
+        regs.write32(b + r::SETUP_CONN_CMD, r::CONN_CMD_START | slot as u32);
+        // Flush this path's writes before another path may stage.
+        regs.read32(b + r::SETUP_CONN_PENDING);
+        Ok(())
+    }
+
+    /// Tells the NIC to forget slot `slot`'s open (no more SYNs; an answer
+    /// already on its way may still arrive).  Release the claim afterwards.
+    pub fn abort(&self, regs: &dyn Registers, slot: usize) -> Result<()> {
+        if slot >= s::CONNECT_SLOTS {
+            return Err(slot_error(slot));
+        }
+        let b = self.base;
+        let _g = self.shared.stage.lock().unwrap_or_else(|e| e.into_inner());
+        regs.write32(b + r::SETUP_CONN_CMD, r::CONN_CMD_ABORT | slot as u32);
+        regs.read32(b + r::SETUP_CONN_PENDING);
+        Ok(())
+    }
+
+    /// Slots whose open is in progress (`SETUP_CONN_PENDING`).
+    pub fn pending(&self, regs: &dyn Registers) -> u16 {
+        regs.read32(self.base + r::SETUP_CONN_PENDING) as u16
+    }
+
+    /// Slots whose open timed out (`SETUP_CONN_TIMEDOUT`; a bit stays set
+    /// until the slot's next start or abort).
+    pub fn timed_out(&self, regs: &dyn Registers) -> u16 {
+        regs.read32(self.base + r::SETUP_CONN_TIMEDOUT) as u16
+    }
+}
+
+fn ip(a: [u8; 4]) -> std::net::Ipv4Addr {
+    a.into()
+}
+
+impl Device {
+    /// The active open's timing: first SYN retransmission after
+    /// `rto_ticks` ticks of the timestamp clock, then `2 rto`, `4 rto` ...
+    /// for `retries` retransmissions (RFC 6298 2.1 and 5.5; Linux's
+    /// `tcp_syn_retries` is 6).
+    pub fn connect_configure(&self, rto_ticks: u32, retries: u32) -> Result<()> {
+        let b = self.setup_base()?;
+        if rto_ticks == 0 {
+            return Err(Error::Config(
+                "active open: SYN retransmission timeout of 0 ticks (at least 1)".into(),
+            ));
+        }
+        if retries > r::CONN_MAX_RETRIES {
+            return Err(Error::Config(format!(
+                "active open: {retries} SYN retransmissions, the NIC does at most {}",
+                r::CONN_MAX_RETRIES
+            )));
+        }
+        let _g = self.connect.stage.lock().unwrap_or_else(|e| e.into_inner());
+        self.write32(b + r::SETUP_CONN_RTO, rto_ticks);
+        self.write32(b + r::SETUP_CONN_RETRIES, retries);
+        self.connect.timing.store(
+            (rto_ticks as u64) << 32 | retries as u64,
+            std::sync::atomic::Ordering::Release,
+        );
+        Ok(())
+    }
+
+    /// The active open for stack instances ([`NicConnector`]), with the
+    /// timing last configured and the tick length from `SETUP_TS_PERIOD`
+    /// at [`CORE_CLOCK_HZ`].  Fails when the device has no active open
+    /// (`SETUP_CONN_SLOTS` is not 16) or its timestamp clock is stopped
+    /// (the NIC would never retransmit nor give up).
+    pub fn nic_connector(&self) -> Result<NicConnector> {
+        let b = self.setup_base()?;
+        let slots = self.read32(b + r::SETUP_CONN_SLOTS);
+        if slots != s::CONNECT_SLOTS as u32 {
+            return Err(Error::Config(format!(
+                "active open: the device reports {slots} slots (SETUP_CONN_SLOTS), this driver \
+                 needs {} (a design without active open reads 0)",
+                s::CONNECT_SLOTS
+            )));
+        }
+        let period = self.read32(b + r::SETUP_TS_PERIOD);
+        if period == 0 {
+            return Err(Error::Config(
+                "active open: the NIC's timestamp clock is stopped (SETUP_TS_PERIOD 0), so SYNs \
+                 would never be retransmitted: set SetupParams::ts_period (setup_configure) or \
+                 setup_set_ts_period first"
+                    .into(),
+            ));
+        }
+        let timing = self
+            .connect
+            .timing
+            .load(std::sync::atomic::Ordering::Acquire);
+        Ok(NicConnector {
+            base: b,
+            shared: self.connect.clone(),
+            rto_ticks: (timing >> 32) as u32,
+            retries: timing as u32,
+            tick: std::time::Duration::from_nanos(period as u64 * 1_000_000_000 / CORE_CLOCK_HZ),
+        })
+    }
+
+    /// Sets the timestamp clock's period in core cycles (0 stops it)
+    /// without touching the rest of the setup offload.
+    pub fn setup_set_ts_period(&self, cycles: u32) -> Result<()> {
+        let b = self.setup_base()?;
+        self.write32(b + r::SETUP_TS_PERIOD, cycles);
+        Ok(())
+    }
+
+    fn connector_unchecked(&self) -> Result<NicConnector> {
+        let timing = self
+            .connect
+            .timing
+            .load(std::sync::atomic::Ordering::Acquire);
+        Ok(NicConnector {
+            base: self.setup_base()?,
+            shared: self.connect.clone(),
+            rto_ticks: (timing >> 32) as u32,
+            retries: timing as u32,
+            tick: std::time::Duration::ZERO,
+        })
+    }
+
+    /// Stages `req` and starts its open on the device's own register path
+    /// ([`NicConnector::start`]); its slot must be claimed
+    /// ([`Device::connect_claim`]).
+    pub fn connect_start(&self, req: &s::ConnectRequest) -> Result<()> {
+        self.connector_unchecked()?.start(self, req)
+    }
+
+    /// Aborts slot `slot`'s open ([`NicConnector::abort`]).
+    pub fn connect_abort(&self, slot: usize) -> Result<()> {
+        self.connector_unchecked()?.abort(self, slot)
+    }
+
+    /// Slots whose open is in progress.
+    pub fn connect_pending(&self) -> Result<u16> {
+        Ok(self.connector_unchecked()?.pending(self))
+    }
+
+    /// Slots whose open timed out.
+    pub fn connect_timed_out(&self) -> Result<u16> {
+        Ok(self.connector_unchecked()?.timed_out(self))
+    }
+
+    /// Claims slot `slot` for an open; false when taken or out of range.
+    pub fn connect_claim(&self, slot: usize) -> bool {
+        ConnectSlots(self.connect.clone()).claim(slot)
+    }
+
+    /// Gives slot `slot` back.
+    pub fn connect_release(&self, slot: usize) {
+        ConnectSlots(self.connect.clone()).release(slot)
+    }
+
+    /// The device's slot claims, shared with every [`NicConnector`].
+    pub fn connect_slots(&self) -> ConnectSlots {
+        ConnectSlots(self.connect.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{Backend, DmaRegion, Lane};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    /// A register file shaped like the NIC's (ID, RSS, queues, counters and
+    /// setup blocks) that logs every write with the lane it came by and
+    /// plays the active-open command register: START sets the slot's
+    /// pending bit and clears its timed-out bit, ABORT clears both.
+    #[derive(Clone, Default)]
+    struct Fake {
+        regs: Arc<Mutex<HashMap<u32, u32>>>,
+        log: Arc<Mutex<Vec<(u32, u32, u32)>>>,
+    }
+
+    const SB: u32 = r::SETUP_BASE;
+
+    impl Fake {
+        fn nic() -> Fake {
+            let f = Fake::default();
+            let blocks = [
+                (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
+                (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
+                (
+                    r::QUEUES_BASE,
+                    r::TYPE_QUEUES,
+                    r::VERSION_QUEUES,
+                    r::COUNTERS_BASE,
+                ),
+                (r::COUNTERS_BASE, r::TYPE_COUNTERS, r::VERSION_COUNTERS, SB),
+                (SB, r::TYPE_SETUP, r::VERSION_SETUP, 0),
+            ];
+            {
+                let mut m = f.regs.lock().unwrap();
+                for (base, t, v, next) in blocks {
+                    m.insert(base + r::BLK_TYPE, t);
+                    m.insert(base + r::BLK_VERSION, v);
+                    m.insert(base + r::BLK_NEXT, next);
+                }
+                m.insert(r::ID_BASE + r::ID_DEVICE, r::DEVICE_ID);
+                m.insert(r::ID_BASE + r::ID_HW_VERSION, r::HW_VERSION);
+                m.insert(r::ID_BASE + r::ID_CAPS, 4 | 512 << 16);
+                m.insert(r::QUEUES_BASE + r::QUEUES_COUNT, 4);
+                m.insert(r::COUNTERS_BASE + r::CNT_COUNT, r::NUM_COUNTERS);
+                m.insert(SB + r::SETUP_CONN_SLOTS, s::CONNECT_SLOTS as u32);
+                m.insert(SB + r::SETUP_TS_PERIOD, 250_000);
+            }
+            f
+        }
+        fn set(&self, off: u32, v: u32) {
+            self.regs.lock().unwrap().insert(off, v);
+        }
+        fn get(&self, off: u32) -> u32 {
+            *self.regs.lock().unwrap().get(&off).unwrap_or(&0)
+        }
+        fn write(&self, lane: u32, off: u32, val: u32) {
+            // Give other threads every chance to interleave.
+            std::thread::yield_now();
+            self.log.lock().unwrap().push((lane, off, val));
+            let mut m = self.regs.lock().unwrap();
+            if off == SB + r::SETUP_CONN_CMD {
+                let bit = 1u32 << (val & 0xF);
+                let p = m.entry(SB + r::SETUP_CONN_PENDING).or_insert(0);
+                if val & r::CONN_CMD_START != 0 {
+                    *p |= bit;
+                } else {
+                    *p &= !bit;
+                }
+                *m.entry(SB + r::SETUP_CONN_TIMEDOUT).or_insert(0) &= !bit;
+            } else {
+                m.insert(off, val);
+            }
+        }
+        fn writes(&self) -> Vec<(u32, u32, u32)> {
+            std::mem::take(&mut *self.log.lock().unwrap())
+        }
+    }
+
+    impl Backend for Fake {
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+        fn read32(&self, off: u32) -> u32 {
+            self.get(off)
+        }
+        fn write32(&self, off: u32, val: u32) {
+            self.write(0, off, val)
+        }
+        fn check(&self) -> Result<()> {
+            Ok(())
+        }
+        fn alloc_dma(&mut self, _len: usize) -> Result<DmaRegion> {
+            Err(Error::Config("no DMA in the fake".into()))
+        }
+        fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+            Ok(Box::new(FakeLane(self.clone(), k)))
+        }
+    }
+
+    struct FakeLane(Fake, u32);
+
+    impl Lane for FakeLane {
+        fn describe(&self) -> String {
+            format!("fake lane {}", self.1)
+        }
+        fn read32(&self, off: u32) -> u32 {
+            self.0.get(off)
+        }
+        fn write32(&self, off: u32, val: u32) {
+            self.0.write(self.1, off, val)
+        }
+        fn check(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn device(f: &Fake) -> Device {
+        Device::open(Box::new(f.clone())).expect("the fake opens")
+    }
+
+    fn request(port: u16) -> s::ConnectRequest {
+        s::ConnectRequest {
+            syn: s::CtlRecord {
+                dst_mac: [2, 0, 0, 0, 0, 2],
+                src_mac: [2, 0, 0, 0, 0, 1],
+                src: ([10, 0, 0, 1], port),
+                dst: ([10, 0, 0, 2], 80),
+                seq: 0x1234_5678 ^ port as u32,
+                ack: 0,
+                flags: s::TCP_SYN,
+                window: 65535,
+                mss: Some(1460),
+                wscale: Some(7),
+                sack_permitted: true,
+                ts: Some((99, 0)),
+            },
+            ack_window: 512,
+        }
+    }
+
+    #[test]
+    fn configuration_is_validated_and_written() {
+        let f = Fake::nic();
+        let d = device(&f);
+        let e = d.connect_configure(0, 3).unwrap_err().to_string();
+        assert!(e.contains("timeout of 0 ticks"), "{e}");
+        let e = d.connect_configure(10, 11).unwrap_err().to_string();
+        assert!(
+            e.contains("11 SYN retransmissions") && e.contains("at most 10"),
+            "{e}"
+        );
+        assert!(
+            f.writes().is_empty(),
+            "nothing written for a bad configuration"
+        );
+        d.connect_configure(250, 2).unwrap();
+        assert_eq!(f.get(SB + r::SETUP_CONN_RTO), 250);
+        assert_eq!(f.get(SB + r::SETUP_CONN_RETRIES), 2);
+        let c = d.nic_connector().unwrap();
+        assert_eq!(c.timing(), (250, 2));
+        // 250_000 cycles at 250 MHz: 1 ms ticks.
+        assert_eq!(c.tick(), std::time::Duration::from_millis(1));
+        assert_eq!(c.first_rto(), std::time::Duration::from_millis(250));
+        // SYNs at 0, 250, 750 ms; the last waited for 1 s.
+        assert_eq!(c.give_up(), std::time::Duration::from_millis(1750));
+    }
+
+    #[test]
+    fn a_connector_needs_slots_and_a_running_clock() {
+        let f = Fake::nic();
+        let d = device(&f);
+        let c = d.nic_connector().unwrap();
+        assert_eq!(
+            c.timing(),
+            (s::DEFAULT_CONNECT_RTO, s::DEFAULT_CONNECT_RETRIES),
+            "the reset values until configured"
+        );
+        f.set(SB + r::SETUP_TS_PERIOD, 0);
+        let e = d.nic_connector().unwrap_err().to_string();
+        assert!(e.contains("timestamp clock is stopped"), "{e}");
+        d.setup_set_ts_period(500_000).unwrap();
+        assert_eq!(
+            d.nic_connector().unwrap().tick(),
+            std::time::Duration::from_millis(2)
+        );
+        f.set(SB + r::SETUP_CONN_SLOTS, 0);
+        let e = d.nic_connector().unwrap_err().to_string();
+        assert!(e.contains("reports 0 slots"), "{e}");
+    }
+
+    #[test]
+    fn a_start_stages_the_record_then_commands_the_claimed_slot() {
+        let f = Fake::nic();
+        let d = device(&f);
+        let req = request(40001);
+        let e = d.connect_start(&req).unwrap_err().to_string();
+        assert!(e.contains("slot 1") && e.contains("not claimed"), "{e}");
+        assert!(f.writes().is_empty());
+        assert!(d.connect_claim(1));
+        assert!(!d.connect_claim(1), "a slot is claimed once");
+        d.connect_start(&req).unwrap();
+        let w = f.writes();
+        let mut want: Vec<(u32, u32, u32)> = req
+            .syn
+            .words()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (0, SB + r::SETUP_CONN_REC + 4 * i as u32, v))
+            .collect();
+        want.push((0, SB + r::SETUP_CONN_ACK_WIN, 512));
+        want.push((0, SB + r::SETUP_CONN_CMD, r::CONN_CMD_START | 1));
+        assert_eq!(w, want);
+        assert_eq!(d.connect_pending().unwrap(), 1 << 1);
+        assert_eq!(d.connect_timed_out().unwrap(), 0);
+        f.set(SB + r::SETUP_CONN_TIMEDOUT, 1 << 1);
+        assert_eq!(d.connect_timed_out().unwrap(), 1 << 1);
+        d.connect_abort(1).unwrap();
+        assert_eq!(
+            f.writes(),
+            vec![(0, SB + r::SETUP_CONN_CMD, r::CONN_CMD_ABORT | 1)]
+        );
+        assert_eq!(d.connect_pending().unwrap(), 0);
+        d.connect_release(1);
+        assert!(d.connect_claim(1), "released slots can be claimed again");
+        let e = d.connect_abort(16).unwrap_err().to_string();
+        assert!(e.contains("slot 16 out of range"), "{e}");
+        assert!(!d.connect_claim(16));
+    }
+
+    #[test]
+    fn records_that_are_not_a_sendable_syn_are_refused() {
+        let f = Fake::nic();
+        let d = device(&f);
+        assert!(d.connect_claim(1));
+        let mut req = request(40001);
+        req.syn.flags = s::TCP_SYN | s::TCP_ACK;
+        let e = d.connect_start(&req).unwrap_err().to_string();
+        assert!(e.contains("not a plain SYN"), "{e}");
+        let mut req = request(40001);
+        req.syn.dst_mac = [0; 6];
+        let e = d.connect_start(&req).unwrap_err().to_string();
+        assert!(e.contains("not a unicast address"), "{e}");
+        let mut req = request(40001);
+        req.syn.wscale = Some(15);
+        let e = d.connect_start(&req).unwrap_err().to_string();
+        assert!(e.contains("window scale 15"), "{e}");
+        let mut req = request(40001);
+        req.syn.dst.1 = 0;
+        let e = d.connect_start(&req).unwrap_err().to_string();
+        assert!(e.contains("port 0"), "{e}");
+        assert!(f.writes().is_empty(), "nothing staged for a refused record");
+    }
+
+    #[test]
+    fn starts_from_many_lanes_never_interleave_their_records() {
+        let f = Fake::nic();
+        let d = device(&f);
+        let c = d.nic_connector().unwrap();
+        let threads: Vec<_> = (1..=4u32)
+            .map(|k| {
+                let lane = d.backend().lane(k).unwrap();
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50u16 {
+                        // Thread k uses slots 4(k-1) .. 4(k-1)+3.
+                        let port = 40000 + 4 * (k as u16 - 1) + (i % 4);
+                        let slot = s::connect_slot(port);
+                        while !c.slots().claim(slot) {
+                            std::thread::yield_now();
+                        }
+                        c.start(&lane, &request(port)).unwrap();
+                        c.abort(&lane, slot).unwrap();
+                        c.slots().release(slot);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let w = f.writes();
+        assert_eq!(w.len(), 4 * 50 * 15);
+        // Every START is the last of 14 writes in a row from its lane,
+        // holding exactly that request's record.
+        let mut starts = 0;
+        for (i, &(lane, off, val)) in w.iter().enumerate() {
+            if off == SB + r::SETUP_CONN_CMD && val & r::CONN_CMD_START != 0 {
+                starts += 1;
+                let run = &w[i - 13..i];
+                assert!(run.iter().all(|x| x.0 == lane), "interleaved: {run:?}");
+                let mut words = [0u32; 12];
+                for (j, x) in run[..12].iter().enumerate() {
+                    assert_eq!(x.1, SB + r::SETUP_CONN_REC + 4 * j as u32);
+                    words[j] = x.2;
+                }
+                let rec = s::CtlRecord::from_words(&words);
+                assert_eq!(s::connect_slot(rec.src.1) as u32, val & 0xF);
+                assert_eq!(rec, request(rec.src.1).syn);
+            }
+        }
+        assert_eq!(starts, 200);
+        assert_eq!(c.slots().claimed(), 0);
+    }
+}
