@@ -2,7 +2,8 @@
 //! register file, RX path, DMA write engine, descriptor fetchers, completion
 //! coalescer and TX path.
 //!
-//! Counter pulses 14..17 are the setup offload's (`regs::Counter::Setup*`).
+//! Counter pulses 14..17 are the setup offload's (`regs::Counter::Setup*`),
+//! 18..21 the active open's (`regs::Counter::Connect*`).
 //!
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
@@ -13,7 +14,9 @@ use crate::regs::RegFile;
 use crate::rx::dma_addr::DmaAddr;
 use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
+use crate::setup::connect::Connect;
 use crate::setup::inject::SynAckTx;
+use crate::setup::rec_arb::{RecArb, RecMux};
 use crate::setup::regs::SetupRegs;
 use crate::setup::rx::SetupRx;
 use crate::tx::arb::TxArb;
@@ -30,6 +33,10 @@ const _: () = {
     assert!(Counter::SetupEstablished as u32 == 15);
     assert!(Counter::SetupAckNotCookie as u32 == 16);
     assert!(Counter::SetupSynDropped as u32 == 17);
+    assert!(Counter::ConnectSyn as u32 == 18);
+    assert!(Counter::ConnectEstablished as u32 == 19);
+    assert!(Counter::ConnectRefused as u32 == 20);
+    assert!(Counter::ConnectTimeout as u32 == 21);
     assert!(toe_contract::regs::SETUP_BASE == 0x600);
 };
 
@@ -114,6 +121,9 @@ pub struct Toe {
     srx: SetupRx,
     stx: SynAckTx,
     arb: TxArb,
+    conn: Connect,
+    rarb: RecArb,
+    rmux: RecMux,
     dma_err: DFF<Bit>,
     /// Source whose read address waits for arready (0 none, 1 RX fetch,
     /// 2 TX fetch, 3 TX data): it keeps the channel until accepted (AXI).
@@ -124,7 +134,8 @@ impl Logic for Toe {
     fn update(&mut self) {
         dff_setup!(self, clock, dma_err, ar_owner);
         clock!(
-            self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, stx, arb
+            self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, stx, arb,
+            conn, rarb
         );
         self.regs.rst.next = self.rst.val();
         self.rx.rst.next = self.rst.val();
@@ -140,6 +151,8 @@ impl Logic for Toe {
         self.srx.rst.next = self.rst.val();
         self.stx.rst.next = self.rst.val();
         self.arb.rst.next = self.rst.val();
+        self.conn.rst.next = self.rst.val();
+        self.rarb.rst.next = self.rst.val();
         // ------------------------------------------------ AXI4-Lite
         self.regs.awaddr.next = self.s_axil_awaddr.val();
         self.regs.awvalid.next = self.s_axil_awvalid.val();
@@ -246,7 +259,7 @@ impl Logic for Toe {
         self.sregs.waddr.next = self.regs.ext_waddr.val();
         self.sregs.wdata.next = self.regs.ext_wdata.val();
         self.sregs.raddr.next = self.s_axil_araddr.val() - 0x600;
-        self.regs.ext_rdata.next = self.sregs.rdata.val();
+        self.regs.ext_rdata.next = self.sregs.rdata.val() | self.conn.rdata.val();
         self.srx.enable.next = self.sregs.enable.val();
         self.srx.slot.next = self.sregs.slot.val();
         self.srx.key_valid.next = self.sregs.key_valid.val();
@@ -291,9 +304,37 @@ impl Logic for Toe {
         self.rx.a_hit.next = self.srx.a_hit.val();
         self.rx.a_ok.next = self.srx.a_ok.val();
         self.rx.a_mss.next = self.srx.a_mss.val();
-        self.stx.rec_empty.next = self.srx.q_empty.val();
-        self.stx.rec.next = self.srx.q_rec.val();
-        self.srx.q_pop.next = self.stx.rec_pop.val();
+        // ------------------------------------------------ active open
+        self.conn.we.next = self.regs.ext_we.val();
+        self.conn.waddr.next = self.regs.ext_waddr.val();
+        self.conn.wdata.next = self.regs.ext_wdata.val();
+        self.conn.raddr.next = self.s_axil_araddr.val() - 0x600;
+        self.conn.ts_now.next = self.sregs.ts_now.val();
+        self.conn.e_sa.next = self.rx.e_sa.val();
+        self.conn.e_rst.next = self.rx.e_rst.val();
+        self.conn.e_tuple.next = self.rx.e_tuple.val();
+        self.conn.e_seq.next = self.rx.e_seq.val();
+        self.conn.e_ackn.next = self.rx.e_ackn.val();
+        self.conn.l_cand.next = self.rx.l_cand.val();
+        self.conn.l_ws_present.next = self.rx.l_ws.val().get_bit(7);
+        self.conn.l_ts.next = self.rx.l_ts.val();
+        self.conn.l_tsval.next = self.rx.l_tsval.val();
+        self.rx.l_conn.next = self.conn.l_conn.val();
+        self.rx.l_refused.next = self.conn.l_refused.val();
+        // SYN-ACKs (A) and the active open's SYNs and ACKs (B) share the
+        // control-frame builder.
+        self.rarb.a_empty.next = self.srx.q_empty.val();
+        self.rarb.b_empty.next = self.conn.q_empty.val();
+        self.srx.q_pop.next = self.rarb.a_pop.val();
+        self.conn.q_pop.next = self.rarb.b_pop.val();
+        self.rarb.o_pop.next = self.stx.rec_pop.val();
+        self.rmux.sel_b.next = self.rarb.sel_b.val();
+        self.rmux.a_empty.next = self.srx.q_empty.val();
+        self.rmux.a_rec.next = self.srx.q_rec.val();
+        self.rmux.b_empty.next = self.conn.q_empty.val();
+        self.rmux.b_rec.next = self.conn.q_rec.val();
+        self.stx.rec_empty.next = self.rmux.o_empty.val();
+        self.stx.rec.next = self.rmux.o_rec.val();
         self.tx_tvalid.next = self.txc.o_valid.val();
         self.tx_tdata.next = self.txc.o_data.val();
         self.tx_tkeep.next = self.txc.o_keep.val();
@@ -411,7 +452,11 @@ impl Logic for Toe {
             | (bit_cast::<24, 1>(self.srx.cnt_synack.val().into()) << 14)
             | (bit_cast::<24, 1>(self.rx.cnt_est.val().into()) << 15)
             | (bit_cast::<24, 1>(self.rx.cnt_not_cookie.val().into()) << 16)
-            | (bit_cast::<24, 1>(self.srx.cnt_syn_drop.val().into()) << 17);
+            | (bit_cast::<24, 1>(self.srx.cnt_syn_drop.val().into()) << 17)
+            | (bit_cast::<24, 1>(self.conn.cnt_syn.val().into()) << 18)
+            | (bit_cast::<24, 1>(self.conn.cnt_est.val().into()) << 19)
+            | (bit_cast::<24, 1>(self.conn.cnt_refused.val().into()) << 20)
+            | (bit_cast::<24, 1>(self.conn.cnt_timeout.val().into()) << 21);
         self.regs.rxq_evt.next = self.dmad.q_evt.val();
         self.regs.rxq_id.next = self.dmad.q_id.val();
         self.regs.rxq_len.next = self.dmad.q_len.val();

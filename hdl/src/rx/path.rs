@@ -72,6 +72,9 @@ pub struct RxPath {
     pub e_seq: Signal<Out, Bits<32>>,
     pub e_ackn: Signal<Out, Bits<32>>,
     pub e_macs: Signal<Out, Bits<96>>,
+    /// Active-open candidates: SYN-ACK (no RST/FIN), RST with ACK (no SYN).
+    pub e_sa: Signal<Out, Bit>,
+    pub e_rst: Signal<Out, Bit>,
     // late (option walker output, P + 12)
     pub l_syn: Signal<Out, Bit>,
     pub l_optbad: Signal<Out, Bit>,
@@ -82,6 +85,11 @@ pub struct RxPath {
     pub l_tsval: Signal<Out, Bits<32>>,
     /// The late tap's SYN was answered by the NIC: consume it.
     pub l_answer: Signal<In, Bit>,
+    /// Late tap of an active-open candidate, and the verdict (kind
+    /// connected / connect refused) for its completion.
+    pub l_cand: Signal<Out, Bit>,
+    pub l_conn: Signal<In, Bit>,
+    pub l_refused: Signal<In, Bit>,
     // ACK verdict (P + 13, the merge stage)
     pub a_hit: Signal<In, Bit>,
     pub a_ok: Signal<In, Bit>,
@@ -119,6 +127,9 @@ pub struct RxPath {
     /// Kind, MSS, window scale and the SACK-permitted bit of the options byte.
     c_est_mask: Constant<Bits<262>>,
     c_kind_est: Constant<Bits<262>>,
+    c_kind_mask: Constant<Bits<262>>,
+    c_kind_conn: Constant<Bits<262>>,
+    c_kind_refused: Constant<Bits<262>>,
 }
 
 impl Default for RxPath {
@@ -150,6 +161,8 @@ impl Default for RxPath {
             e_seq: Default::default(),
             e_ackn: Default::default(),
             e_macs: Default::default(),
+            e_sa: Default::default(),
+            e_rst: Default::default(),
             l_syn: Default::default(),
             l_optbad: Default::default(),
             l_mss: Default::default(),
@@ -158,6 +171,9 @@ impl Default for RxPath {
             l_ts: Default::default(),
             l_tsval: Default::default(),
             l_answer: Default::default(),
+            l_cand: Default::default(),
+            l_conn: Default::default(),
+            l_refused: Default::default(),
             a_hit: Default::default(),
             a_ok: Default::default(),
             a_mss: Default::default(),
@@ -192,7 +208,7 @@ impl Default for RxPath {
             c_reason_consumed: Constant::new(
                 Bits::<262>::from(crate::rx::parse::REASON_CSUM) << 256u64,
             ),
-            c_cand_mask: Constant::new(Bits::<262>::from(3u64) << 224u64),
+            c_cand_mask: Constant::new(Bits::<262>::from(0xFu64) << 224u64),
             c_est_mask: Constant::new(
                 (Bits::<262>::from(0xFFu64) << (d::CPL_KIND_BIT as u64))
                     | (Bits::<262>::from(0xFFFF_FFu64) << (d::CPL_MSS_BIT as u64))
@@ -200,6 +216,15 @@ impl Default for RxPath {
             ),
             c_kind_est: Constant::new(
                 Bits::<262>::from(toe_contract::setup::KIND_ESTABLISHED as u64)
+                    << (d::CPL_KIND_BIT as u64),
+            ),
+            c_kind_mask: Constant::new(Bits::<262>::from(0xFFu64) << (d::CPL_KIND_BIT as u64)),
+            c_kind_conn: Constant::new(
+                Bits::<262>::from(toe_contract::setup::KIND_CONNECTED as u64)
+                    << (d::CPL_KIND_BIT as u64),
+            ),
+            c_kind_refused: Constant::new(
+                Bits::<262>::from(toe_contract::setup::KIND_CONNECT_REFUSED as u64)
                     << (d::CPL_KIND_BIT as u64),
             ),
         }
@@ -259,13 +284,18 @@ impl Logic for RxPath {
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x02);
         self.e_ack.next =
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x16) == 0x10);
+        self.e_sa.next =
+            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x12);
+        self.e_rst.next =
+            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x14);
         self.e_tuple.next = self.parse.out_tuple.val();
         self.e_seq.next = self.parse.out_seq.val();
         self.e_ackn.next = self.parse.out_ackn.val();
         self.e_macs.next = self.parse.out_macs.val();
         self.rss.in_cpl.next = self.parse.out_cpl.val()
             | (bit_cast::<256, 1>(self.e_syn.val().into()) << 224)
-            | (bit_cast::<256, 1>(self.e_ack.val().into()) << 225);
+            | (bit_cast::<256, 1>(self.e_ack.val().into()) << 225)
+            | (bit_cast::<256, 1>((self.e_sa.val() || self.e_rst.val()).into()) << 226);
         self.rss.in_reason.next = self.parse.out_reason.val();
         self.rss.in_opts.next = self.parse.out_opts.val();
         self.rss.in_olen.next = self.parse.out_olen.val();
@@ -330,6 +360,16 @@ impl Logic for RxPath {
         self.l_sackp.next = self.walk[9].out_sackp.val();
         self.l_ts.next = self.walk[9].out_ts.val();
         self.l_tsval.next = self.walk[9].out_tsval.val();
+        // Active open: the verdict for a SYN-ACK or RST candidate.
+        self.l_cand.next =
+            self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(226);
+        if self.l_conn.val() {
+            self.merged.next = (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_conn.val();
+        }
+        if self.l_refused.val() {
+            self.merged.next =
+                (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_refused.val();
+        }
         if self.l_answer.val() {
             self.merged.next =
                 (self.merged.val() & !self.c_reason_mask.val()) | self.c_reason_consumed.val();

@@ -34,8 +34,10 @@
 //! are specified in `toe_contract::setup`; the reference model is
 //! `toe_model::cookie` and `toe_model::setup`.
 pub mod ack;
+pub mod connect;
 pub mod inject;
 pub mod listen;
+pub mod rec_arb;
 pub mod regs;
 pub mod rx;
 pub mod siphash;

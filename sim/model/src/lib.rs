@@ -18,6 +18,7 @@
 //! * [`gen`]: seeded frame generators (well-formed via smoltcp, and one per
 //!   malformed class).
 
+pub mod connect;
 pub mod cookie;
 pub mod csum;
 pub mod gen;

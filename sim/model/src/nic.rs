@@ -3,6 +3,7 @@
 
 use crate::csum;
 use crate::parse::{parse, Class, Parsed, ETHERTYPE_IPV4, ETH_HLEN, PROTO_TCP};
+use crate::connect::ConnectAction;
 use crate::setup::{self, SetupAction, SetupState};
 use crate::toeplitz::{toeplitz, tuple2, tuple4};
 use toe_contract::desc::*;
@@ -206,6 +207,17 @@ pub fn predict_rx(cfg: &NicConfig, frame: &[u8], mac_error: bool) -> RxVerdict {
         }
         SetupAction::NotCookie => counters.push(Counter::SetupAckNotCookie),
     }
+    match crate::connect::action(&cfg.setup.connect, &p) {
+        ConnectAction::None => {}
+        ConnectAction::Connected { .. } => {
+            cpl.kind = toe_contract::setup::KIND_CONNECTED;
+            counters.push(Counter::ConnectEstablished);
+        }
+        ConnectAction::Refused { .. } => {
+            cpl.kind = toe_contract::setup::KIND_CONNECT_REFUSED;
+            counters.push(Counter::ConnectRefused);
+        }
+    }
     if cfg.drop_bad_csum && bad_csum {
         // Already counted as RxBad*Csum; no other counter.
         return RxVerdict::Drop {
@@ -238,6 +250,13 @@ pub fn predict_synack(cfg: &NicConfig, frame: &[u8]) -> Option<Vec<u8>> {
         SetupAction::Answer(f) => Some(f),
         _ => None,
     }
+}
+
+/// What a received frame does to the pending active opens: the slot it
+/// completes (with the handshake ACK the NIC sends) or refuses.
+pub fn predict_connect(cfg: &NicConfig, frame: &[u8]) -> ConnectAction {
+    let p = parse(frame, false, cfg.max_frame);
+    crate::connect::action(&cfg.setup.connect, &p)
 }
 
 /// What the NIC does with a TX descriptor.

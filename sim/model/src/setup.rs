@@ -21,6 +21,8 @@ pub struct SetupState {
     /// The cookie clock and the timestamp clock.
     pub cookie_t: u32,
     pub ts_now: u32,
+    /// Pending active opens (`crate::connect`).
+    pub connect: crate::connect::Slots,
 }
 
 impl Default for SetupState {
@@ -35,6 +37,7 @@ impl Default for SetupState {
             listeners: [None; r::LISTEN_ENTRIES as usize],
             cookie_t: 0,
             ts_now: 0,
+            connect: [None; toe_contract::setup::CONNECT_SLOTS],
         }
     }
 }

@@ -1,0 +1,586 @@
+//! Active open by the NIC (`toe_contract::setup`, docs/setup.md): the host
+//! stages a SYN record and starts it in the slot of its local port; the NIC
+//! sends the SYN, retransmits it with exponential backoff, answers the
+//! peer's SYN-ACK with the handshake ACK and tells the RX path how to
+//! report the SYN-ACK (connected) or an RST (refused).
+//!
+//! ## Slots
+//! `SLOTS` (16) slots, one per value of the local port's low 4 bits, so a
+//! SYN-ACK finds its slot in one RAM read whatever the table size.  Per
+//! slot: the match entry (`mram`: tuple, ISN, MACs, both ACK windows, the
+//! SYN's TSval), the SYN record for replay (`rram`), and the timer (`tram`:
+//! deadline and SYNs sent), plus `pending`, `kick` (SYN not sent yet) and
+//! `timedout` bits in registers.
+//!
+//! ## Timer sweep
+//! One slot per cycle (`sidx`): its timer and record are read, and one
+//! cycle later (`sj`) a kicked slot sends its first SYN, a due slot
+//! retransmits (deadline `now + rto << n` after the n-th SYN) or, after
+//! `retries` retransmissions, gives up (`timedout`).  Only this sweep writes
+//! `tram`, so no two writers meet.  A SYN is queued only while the record
+//! queue holds fewer than 8 records; handshake ACKs always find room (at
+//! most one per slot waits, since a slot's next ACK needs its next SYN to
+//! leave first: 16 ACKs + 9 SYNs < 32).
+//!
+//! ## Matching (beside the RX pipeline, never stalling it)
+//! * **P**: a SYN-ACK or RST+ACK candidate reads `mram` at its destination
+//!   port's slot; its fields are registered (`x_*`).
+//! * **P + 1**: hit = slot pending, the 4-tuple is the slot's (reversed),
+//!   and the ACK number is ISN + 1.  A hit frees the slot.  Every
+//!   candidate's verdict and the ACK's fields enter `vfifo`.
+//! * **P + 12 (late tap)**: the verdict is popped: `l_conn` / `l_refused`
+//!   tell the RX path the completion kind, and a SYN-ACK hit queues the
+//!   ACK (timestamps if the SYN-ACK has them: TSval the SYN's, TSecr the
+//!   peer's TSval; the scaled window if the SYN-ACK has a window scale).
+use rust_hdl::prelude::*;
+use toe_contract::regs as r;
+use toe_contract::setup as s;
+
+/// Active-open slots (`toe_contract::setup::CONNECT_SLOTS`).
+pub const SLOTS: usize = 16;
+const _: () = assert!(SLOTS == s::CONNECT_SLOTS && SLOTS == 16);
+// The kernel writes the record's bit positions and the SYN/ACK flag values
+// as literals.
+const _: () = assert!(s::CTL_REC_BITS == 368 && s::TCP_ACK == 0x10);
+const _: () = assert!(r::SETUP_CONN_REC_WORDS == 12 && r::CONN_MAX_RETRIES == 10);
+
+/// Match entry: MACs and tuple as in the record (191:0), ISN 223:192, the
+/// SYN's window 239:224, the scaled ACK window 255:240, the SYN's TSval
+/// 287:256.
+pub const MENT_BITS: usize = 288;
+/// Verdict: hit 0, SYN-ACK (else RST) 1, then the ACK's fields: MACs and
+/// tuple 193:2, seq 225:194, ack 257:226, SYN window 273:258, ACK window
+/// 289:274, TSval 321:290.
+pub const VERD_BITS: usize = 322;
+
+crate::declare_clear_fifo!(VerdFifo, Bits<322>, 16, 1);
+crate::declare_clear_fifo!(CtlRecFifo, Bits<368>, 32, 1);
+
+fn c8(v: u32) -> Constant<Bits<8>> {
+    Constant::new((v as u64).into())
+}
+
+#[derive(LogicBlock)]
+pub struct Connect {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    // Register port (offsets in the setup block, as `SetupRegs` gets them)
+    pub we: Signal<In, Bit>,
+    pub waddr: Signal<In, Bits<16>>,
+    pub wdata: Signal<In, Bits<32>>,
+    pub raddr: Signal<In, Bits<16>>,
+    /// Zero outside this block's registers (OR-ed with the setup block's).
+    pub rdata: Signal<Out, Bits<32>>,
+    /// The timestamp clock (`SETUP_TS_NOW`): timer ticks.
+    pub ts_now: Signal<In, Bits<32>>,
+    // Early tap (P)
+    pub e_sa: Signal<In, Bit>,
+    pub e_rst: Signal<In, Bit>,
+    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
+    pub e_tuple: Signal<In, Bits<96>>,
+    pub e_seq: Signal<In, Bits<32>>,
+    pub e_ackn: Signal<In, Bits<32>>,
+    // Late tap (P + 12)
+    pub l_cand: Signal<In, Bit>,
+    pub l_ws_present: Signal<In, Bit>,
+    pub l_ts: Signal<In, Bit>,
+    pub l_tsval: Signal<In, Bits<32>>,
+    pub l_conn: Signal<Out, Bit>,
+    pub l_refused: Signal<Out, Bit>,
+    // Control-frame records (SYNs and ACKs) for the TX side
+    pub q_empty: Signal<Out, Bit>,
+    pub q_rec: Signal<Out, Bits<368>>,
+    pub q_pop: Signal<In, Bit>,
+    /// Counter pulses.
+    pub cnt_syn: Signal<Out, Bit>,
+    pub cnt_est: Signal<Out, Bit>,
+    pub cnt_refused: Signal<Out, Bit>,
+    pub cnt_timeout: Signal<Out, Bit>,
+    mram: RAM<Bits<288>, 4>,
+    rram: RAM<Bits<368>, 4>,
+    tram: RAM<Bits<36>, 4>,
+    vfifo: VerdFifo,
+    cfifo: CtlRecFifo,
+    // Registers
+    srec: DFF<Bits<368>>,
+    sackwin: DFF<Bits<16>>,
+    rto: DFF<Bits<32>>,
+    retries: DFF<Bits<4>>,
+    pending: DFF<Bits<16>>,
+    kick: DFF<Bits<16>>,
+    timedout: DFF<Bits<16>>,
+    /// A start last cycle, and its slot (the RAMs were read stale then).
+    st_d: DFF<Bit>,
+    st_slot: DFF<Bits<4>>,
+    sidx: DFF<Bits<4>>,
+    sj: DFF<Bits<4>>,
+    x_sa: DFF<Bit>,
+    x_rst: DFF<Bit>,
+    x_tuple: DFF<Bits<96>>,
+    x_seq: DFF<Bits<32>>,
+    x_ackn: DFF<Bits<32>>,
+    // scratch
+    wo: Signal<Local, Bits<8>>,
+    ro: Signal<Local, Bits<8>>,
+    start: Signal<Local, Bit>,
+    abort: Signal<Local, Bit>,
+    cslot: Signal<Local, Bits<4>>,
+    cbit: Signal<Local, Bits<16>>,
+    clr: Signal<Local, Bits<16>>,
+    set_to: Signal<Local, Bits<16>>,
+    unkick: Signal<Local, Bits<16>>,
+    xslot: Signal<Local, Bits<4>>,
+    xbit: Signal<Local, Bits<16>>,
+    ment: Signal<Local, Bits<288>>,
+    isn1: Signal<Local, Bits<32>>,
+    seq1: Signal<Local, Bits<32>>,
+    hit: Signal<Local, Bit>,
+    verd: Signal<Local, Bits<322>>,
+    lv: Signal<Local, Bit>,
+    conn_v: Signal<Local, Bit>,
+    refused_v: Signal<Local, Bit>,
+    ackwin: Signal<Local, Bits<16>>,
+    ack_push: Signal<Local, Bit>,
+    sbit: Signal<Local, Bits<16>>,
+    sdl: Signal<Local, Bits<32>>,
+    stries: Signal<Local, Bits<4>>,
+    sdiff: Signal<Local, Bits<32>>,
+    sdue: Signal<Local, Bit>,
+    sroom: Signal<Local, Bit>,
+    sfresh: Signal<Local, Bit>,
+    send: Signal<Local, Bit>,
+    rto_sh: Signal<Local, Bits<32>>,
+    dl_n: Signal<Local, Bits<32>>,
+    tries_n: Signal<Local, Bits<4>>,
+    pend_n: Signal<Local, Bits<16>>,
+    kick_n: Signal<Local, Bits<16>>,
+    to_n: Signal<Local, Bits<16>>,
+    c_mask224: Constant<Bits<288>>,
+    c_rec: Constant<Bits<8>>,
+    c_ackwin: Constant<Bits<8>>,
+    c_rto: Constant<Bits<8>>,
+    c_retries: Constant<Bits<8>>,
+    c_cmd: Constant<Bits<8>>,
+    c_pending: Constant<Bits<8>>,
+    c_timedout: Constant<Bits<8>>,
+    c_slots: Constant<Bits<8>>,
+    c_ones32: Constant<Bits<368>>,
+}
+
+impl Default for Connect {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            rst: Default::default(),
+            we: Default::default(),
+            waddr: Default::default(),
+            wdata: Default::default(),
+            raddr: Default::default(),
+            rdata: Default::default(),
+            ts_now: Default::default(),
+            e_sa: Default::default(),
+            e_rst: Default::default(),
+            e_tuple: Default::default(),
+            e_seq: Default::default(),
+            e_ackn: Default::default(),
+            l_cand: Default::default(),
+            l_ws_present: Default::default(),
+            l_ts: Default::default(),
+            l_tsval: Default::default(),
+            l_conn: Default::default(),
+            l_refused: Default::default(),
+            q_empty: Default::default(),
+            q_rec: Default::default(),
+            q_pop: Default::default(),
+            cnt_syn: Default::default(),
+            cnt_est: Default::default(),
+            cnt_refused: Default::default(),
+            cnt_timeout: Default::default(),
+            mram: Default::default(),
+            rram: Default::default(),
+            tram: Default::default(),
+            vfifo: Default::default(),
+            cfifo: Default::default(),
+            srec: Default::default(),
+            sackwin: Default::default(),
+            rto: Default::default(),
+            retries: Default::default(),
+            pending: Default::default(),
+            kick: Default::default(),
+            timedout: Default::default(),
+            st_d: Default::default(),
+            st_slot: Default::default(),
+            sidx: Default::default(),
+            sj: Default::default(),
+            x_sa: Default::default(),
+            x_rst: Default::default(),
+            x_tuple: Default::default(),
+            x_seq: Default::default(),
+            x_ackn: Default::default(),
+            wo: Default::default(),
+            ro: Default::default(),
+            start: Default::default(),
+            abort: Default::default(),
+            cslot: Default::default(),
+            cbit: Default::default(),
+            clr: Default::default(),
+            set_to: Default::default(),
+            unkick: Default::default(),
+            xslot: Default::default(),
+            xbit: Default::default(),
+            ment: Default::default(),
+            isn1: Default::default(),
+            seq1: Default::default(),
+            hit: Default::default(),
+            verd: Default::default(),
+            lv: Default::default(),
+            conn_v: Default::default(),
+            refused_v: Default::default(),
+            ackwin: Default::default(),
+            ack_push: Default::default(),
+            sbit: Default::default(),
+            sdl: Default::default(),
+            stries: Default::default(),
+            sdiff: Default::default(),
+            sdue: Default::default(),
+            sroom: Default::default(),
+            sfresh: Default::default(),
+            send: Default::default(),
+            rto_sh: Default::default(),
+            dl_n: Default::default(),
+            tries_n: Default::default(),
+            pend_n: Default::default(),
+            kick_n: Default::default(),
+            to_n: Default::default(),
+            c_mask224: Constant::new((Bits::<288>::from(1u64) << 224u64) - Bits::<288>::from(1u64)),
+            c_rec: c8(r::SETUP_CONN_REC),
+            c_ackwin: c8(r::SETUP_CONN_ACK_WIN),
+            c_rto: c8(r::SETUP_CONN_RTO),
+            c_retries: c8(r::SETUP_CONN_RETRIES),
+            c_cmd: c8(r::SETUP_CONN_CMD),
+            c_pending: c8(r::SETUP_CONN_PENDING),
+            c_timedout: c8(r::SETUP_CONN_TIMEDOUT),
+            c_slots: c8(r::SETUP_CONN_SLOTS),
+            c_ones32: Constant::new(0xFFFF_FFFFu64.into()),
+        }
+    }
+}
+
+impl Logic for Connect {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, srec, sackwin, rto, retries, pending, kick, timedout, st_d, st_slot, sidx,
+            sj, x_sa, x_rst, x_tuple, x_seq, x_ackn
+        );
+        clock!(self, clock, vfifo, cfifo);
+        self.mram.read_clock.next = self.clock.val();
+        self.mram.write_clock.next = self.clock.val();
+        self.rram.read_clock.next = self.clock.val();
+        self.rram.write_clock.next = self.clock.val();
+        self.tram.read_clock.next = self.clock.val();
+        self.tram.write_clock.next = self.clock.val();
+        self.vfifo.clear.next = self.rst.val();
+        self.cfifo.clear.next = self.rst.val();
+        // ------------------------------------------------------ registers
+        self.wo.next = bit_cast::<8, 16>(self.waddr.val());
+        self.start.next = false;
+        self.abort.next = false;
+        self.cslot.next = bit_cast::<4, 32>(self.wdata.val());
+        if self.we.val() && (self.waddr.val() < 256) {
+            if self.wo.val() == self.c_rec.val() {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 0))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 0);
+            }
+            if self.wo.val() == self.c_rec.val() + 4 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 32))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 32);
+            }
+            if self.wo.val() == self.c_rec.val() + 8 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 64))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 64);
+            }
+            if self.wo.val() == self.c_rec.val() + 12 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 96))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 96);
+            }
+            if self.wo.val() == self.c_rec.val() + 16 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 128))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 128);
+            }
+            if self.wo.val() == self.c_rec.val() + 20 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 160))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 160);
+            }
+            if self.wo.val() == self.c_rec.val() + 24 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 192))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 192);
+            }
+            if self.wo.val() == self.c_rec.val() + 28 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 224))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 224);
+            }
+            if self.wo.val() == self.c_rec.val() + 32 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 256))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 256);
+            }
+            if self.wo.val() == self.c_rec.val() + 36 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 288))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 288);
+            }
+            if self.wo.val() == self.c_rec.val() + 40 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 320))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 320);
+            }
+            if self.wo.val() == self.c_rec.val() + 44 {
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 352))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << 352);
+            }
+            if self.wo.val() == self.c_ackwin.val() {
+                self.sackwin.d.next = bit_cast::<16, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_rto.val() {
+                self.rto.d.next = self.wdata.val();
+                if self.wdata.val() == 0 {
+                    self.rto.d.next = 1.into();
+                }
+            }
+            if self.wo.val() == self.c_retries.val() {
+                self.retries.d.next = bit_cast::<4, 32>(self.wdata.val());
+                if self.wdata.val() > 10 {
+                    self.retries.d.next = 10.into();
+                }
+            }
+            if self.wo.val() == self.c_cmd.val() {
+                self.start.next = ((self.wdata.val() >> 8) & 3) == 1;
+                self.abort.next = ((self.wdata.val() >> 8) & 3) == 2;
+            }
+        }
+        self.cbit.next = bit_cast::<16, 1>(true.into()) << self.cslot.val();
+        // A start writes the slot's entry, record and bits.
+        self.mram.write_enable.next = self.start.val();
+        self.mram.write_address.next = self.cslot.val();
+        // Bits 223:0 of the record are the entry's; the SYN's window and
+        // TSval move.
+        self.mram.write_data.next = (bit_cast::<288, 368>(self.srec.q.val())
+            & self.c_mask224.val())
+            | (bit_cast::<288, 16>(self.sackwin.q.val()) << 240)
+            | (bit_cast::<288, 368>((self.srec.q.val() >> 256) & 0xFFFF) << 224)
+            | (bit_cast::<288, 368>((self.srec.q.val() >> 295) & 0xFFFF_FFFF_u64) << 256);
+        self.rram.write_enable.next = self.start.val();
+        self.rram.write_address.next = self.cslot.val();
+        self.rram.write_data.next = self.srec.q.val();
+        self.st_d.d.next = self.start.val();
+        self.st_slot.d.next = self.cslot.val();
+        // ------------------------------------------------------ matching (P)
+        self.mram.read_address.next = bit_cast::<4, 96>(self.e_tuple.val());
+        self.x_sa.d.next = self.e_sa.val();
+        self.x_rst.d.next = self.e_rst.val();
+        if self.e_sa.val() || self.e_rst.val() {
+            self.x_tuple.d.next = self.e_tuple.val();
+            self.x_seq.d.next = self.e_seq.val();
+            self.x_ackn.d.next = self.e_ackn.val();
+        }
+        // ------------------------------------------------------ P + 1
+        self.xslot.next = bit_cast::<4, 96>(self.x_tuple.q.val());
+        self.xbit.next = bit_cast::<16, 1>(true.into()) << self.xslot.val();
+        self.ment.next = self.mram.read_data.val();
+        self.isn1.next = bit_cast::<32, 288>(self.ment.val() >> 192) + 1;
+        self.seq1.next = self.x_seq.q.val() + 1;
+        self.hit.next = false;
+        self.verd.next = 0.into();
+        self.clr.next = 0.into();
+        if self.x_sa.q.val() || self.x_rst.q.val() {
+            // Ours (127:96, 175:160) is the frame's destination, the peer's
+            // (159:128, 191:176) its source.
+            self.hit.next = ((self.pending.q.val() & self.xbit.val()) != 0)
+                && !(self.st_d.q.val() && (self.st_slot.q.val() == self.xslot.val()))
+                && (bit_cast::<32, 288>(self.ment.val() >> 96)
+                    == bit_cast::<32, 96>(self.x_tuple.q.val() >> 32))
+                && (bit_cast::<32, 288>(self.ment.val() >> 128)
+                    == bit_cast::<32, 96>(self.x_tuple.q.val() >> 64))
+                && (bit_cast::<16, 288>(self.ment.val() >> 160)
+                    == bit_cast::<16, 96>(self.x_tuple.q.val()))
+                && (bit_cast::<16, 288>(self.ment.val() >> 176)
+                    == bit_cast::<16, 96>(self.x_tuple.q.val() >> 16))
+                && (self.x_ackn.q.val() == self.isn1.val());
+            if self.hit.val() {
+                self.clr.next = self.xbit.val();
+                self.verd.next = bit_cast::<322, 1>(true.into())
+                    | (bit_cast::<322, 1>(self.x_sa.q.val().into()) << 1)
+                    | (bit_cast::<322, 192>(bit_cast::<192, 288>(self.ment.val())) << 2)
+                    | (bit_cast::<322, 32>(self.x_ackn.q.val()) << 194)
+                    | (bit_cast::<322, 32>(self.seq1.val()) << 226)
+                    | (bit_cast::<322, 64>(bit_cast::<64, 288>(self.ment.val() >> 224)) << 258)
+                    | (bit_cast::<322, 32>(bit_cast::<32, 288>(self.ment.val() >> 256)) << 290);
+            }
+        }
+        self.vfifo.write.next = self.x_sa.q.val() || self.x_rst.q.val();
+        self.vfifo.data_in.next = self.verd.val();
+        // ------------------------------------------------------ late tap
+        self.lv.next = self.l_cand.val() && !self.vfifo.empty.val();
+        self.vfifo.read.next = self.lv.val();
+        self.conn_v.next = self.lv.val()
+            && self.vfifo.data_out.val().get_bit(0)
+            && self.vfifo.data_out.val().get_bit(1);
+        self.refused_v.next = self.lv.val()
+            && self.vfifo.data_out.val().get_bit(0)
+            && !self.vfifo.data_out.val().get_bit(1);
+        self.l_conn.next = self.conn_v.val();
+        self.l_refused.next = self.refused_v.val();
+        self.ack_push.next = self.conn_v.val() && !self.cfifo.full.val();
+        self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 258);
+        if self.l_ws_present.val() {
+            self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 274);
+        }
+        // ------------------------------------------------------ timer sweep
+        self.tram.read_address.next = self.sidx.q.val();
+        self.rram.read_address.next = self.sidx.q.val();
+        self.sidx.d.next = self.sidx.q.val() + 1;
+        self.sj.d.next = self.sidx.q.val();
+        self.sbit.next = bit_cast::<16, 1>(true.into()) << self.sj.q.val();
+        self.sdl.next = bit_cast::<32, 36>(self.tram.read_data.val());
+        self.stries.next = bit_cast::<4, 36>(self.tram.read_data.val() >> 32);
+        self.sdiff.next = self.ts_now.val() - self.sdl.val();
+        self.sdue.next = !self.sdiff.val().get_bit(31);
+        self.sroom.next = (self.cfifo.level.val() < 8) && !self.ack_push.val();
+        // The slot's RAMs were read while a start wrote them: next round.
+        self.sfresh.next = self.st_d.q.val() && (self.st_slot.q.val() == self.sj.q.val());
+        self.rto_sh.next = self.rto.q.val() << self.stries.val();
+        self.dl_n.next = self.ts_now.val() + self.rto_sh.val();
+        self.tries_n.next = self.stries.val() + 1;
+        if (self.kick.q.val() & self.sbit.val()) != 0 {
+            self.dl_n.next = self.ts_now.val() + self.rto.q.val();
+            self.tries_n.next = 1.into();
+        }
+        self.send.next = false;
+        self.set_to.next = 0.into();
+        self.unkick.next = 0.into();
+        self.tram.write_enable.next = false;
+        self.tram.write_address.next = self.sj.q.val();
+        self.tram.write_data.next = 0.into();
+        if ((self.pending.q.val() & self.sbit.val()) != 0) && !self.sfresh.val() {
+            if (self.kick.q.val() & self.sbit.val()) != 0 {
+                if self.sroom.val() {
+                    self.send.next = true;
+                    self.unkick.next = self.sbit.val();
+                    self.tram.write_enable.next = true;
+                    self.tram.write_data.next = bit_cast::<36, 32>(self.dl_n.val())
+                        | (bit_cast::<36, 4>(self.tries_n.val()) << 32);
+                }
+            } else {
+                if self.sdue.val() {
+                    if self.stries.val() > self.retries.q.val() {
+                        self.set_to.next = self.sbit.val();
+                    } else {
+                        if self.sroom.val() {
+                            self.send.next = true;
+                            self.tram.write_enable.next = true;
+                            self.tram.write_data.next = bit_cast::<36, 32>(self.dl_n.val())
+                                | (bit_cast::<36, 4>(self.tries_n.val()) << 32);
+                        }
+                    }
+                }
+            }
+        }
+        // ------------------------------------------------------ records
+        self.cfifo.write.next = self.ack_push.val() || self.send.val();
+        self.cfifo.data_in.next = 0.into();
+        if self.send.val() {
+            self.cfifo.data_in.next = self.rram.read_data.val();
+        }
+        if self.ack_push.val() {
+            // MACs and tuple, seq, ack, window; timestamps as the SYN-ACK
+            // has them; flags ACK; no MSS, SACK-permitted or window scale.
+            self.cfifo.data_in.next = bit_cast::<368, 256>(bit_cast::<256, 322>(
+                self.vfifo.data_out.val() >> 2,
+            )) | (bit_cast::<368, 16>(self.ackwin.val()) << 256)
+                | (bit_cast::<368, 1>(self.l_ts.val().into()) << 294)
+                | (bit_cast::<368, 32>(bit_cast::<32, 322>(self.vfifo.data_out.val() >> 290))
+                    << 295)
+                | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
+                | (bit_cast::<368, 8>(0x10.into()) << 359);
+        }
+        self.cfifo.read.next = self.q_pop.val();
+        self.q_empty.next = self.cfifo.empty.val();
+        self.q_rec.next = self.cfifo.data_out.val();
+        // ------------------------------------------------------ slot bits
+        self.pend_n.next = self.pending.q.val() & !self.clr.val() & !self.set_to.val();
+        self.kick_n.next = self.kick.q.val() & !self.clr.val() & !self.unkick.val();
+        self.to_n.next = self.timedout.q.val() | self.set_to.val();
+        if self.start.val() {
+            self.pend_n.next = self.pend_n.val() | self.cbit.val();
+            self.kick_n.next = self.kick_n.val() | self.cbit.val();
+            self.to_n.next = self.to_n.val() & !self.cbit.val();
+        }
+        if self.abort.val() {
+            self.pend_n.next = self.pend_n.val() & !self.cbit.val();
+            self.kick_n.next = self.kick_n.val() & !self.cbit.val();
+            self.to_n.next = self.to_n.val() & !self.cbit.val();
+        }
+        self.pending.d.next = self.pend_n.val();
+        self.kick.d.next = self.kick_n.val();
+        self.timedout.d.next = self.to_n.val();
+        self.cnt_syn.next = self.send.val();
+        self.cnt_est.next = self.conn_v.val();
+        self.cnt_refused.next = self.refused_v.val();
+        self.cnt_timeout.next = self.set_to.val() != 0;
+        // ------------------------------------------------------ reads
+        self.ro.next = bit_cast::<8, 16>(self.raddr.val());
+        self.rdata.next = 0.into();
+        if self.raddr.val() < 256 {
+            if self.ro.val() == self.c_ackwin.val() {
+                self.rdata.next = bit_cast::<32, 16>(self.sackwin.q.val());
+            }
+            if self.ro.val() == self.c_rto.val() {
+                self.rdata.next = self.rto.q.val();
+            }
+            if self.ro.val() == self.c_retries.val() {
+                self.rdata.next = bit_cast::<32, 4>(self.retries.q.val());
+            }
+            if self.ro.val() == self.c_pending.val() {
+                self.rdata.next = bit_cast::<32, 16>(self.pending.q.val());
+            }
+            if self.ro.val() == self.c_timedout.val() {
+                self.rdata.next = bit_cast::<32, 16>(self.timedout.q.val());
+            }
+            if self.ro.val() == self.c_slots.val() {
+                self.rdata.next = 16.into();
+            }
+        }
+        if self.rst.val() {
+            self.srec.d.next = 0.into();
+            self.sackwin.d.next = 0.into();
+            self.rto.d.next = 1000.into();
+            self.retries.d.next = 6.into();
+            self.pending.d.next = 0.into();
+            self.kick.d.next = 0.into();
+            self.timedout.d.next = 0.into();
+            self.st_d.d.next = false;
+            self.st_slot.d.next = 0.into();
+            self.sidx.d.next = 0.into();
+            self.sj.d.next = 0.into();
+            self.x_sa.d.next = false;
+            self.x_rst.d.next = false;
+            self.x_tuple.d.next = 0.into();
+            self.x_seq.d.next = 0.into();
+            self.x_ackn.d.next = 0.into();
+            self.mram.write_enable.next = false;
+            self.rram.write_enable.next = false;
+            self.tram.write_enable.next = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_generates_verilog() {
+        let mut uut = Connect::default();
+        uut.connect_all();
+        let v = generate_verilog(&uut);
+        assert!(v.contains("module top("));
+    }
+}
