@@ -330,7 +330,19 @@ impl Default for ConnectShared {
 #[derive(Clone, Debug)]
 pub struct ConnectSlots(std::sync::Arc<ConnectShared>);
 
+impl Default for ConnectSlots {
+    fn default() -> Self {
+        ConnectSlots::new()
+    }
+}
+
 impl ConnectSlots {
+    /// A set of claims of its own, all slots free (a device has one,
+    /// [`Device::connect_slots`]; this is for a stack used without one).
+    pub fn new() -> ConnectSlots {
+        ConnectSlots(std::sync::Arc::default())
+    }
+
     /// Claims `slot`; false when it is out of range or taken.
     pub fn claim(&self, slot: usize) -> bool {
         use std::sync::atomic::Ordering;

@@ -201,7 +201,51 @@ pub struct Conn {
     /// Opened from LISTEN (`accept`): a SYN in SYN-RECEIVED returns it to
     /// LISTEN (RFC 9293 3.10.7.4, fourth).
     passive: bool,
+    /// An active open whose SYN the NIC sends and retransmits (SYN-SENT
+    /// only; see [`Conn::connect_by_nic`]).
+    nic: Option<NicOpen>,
+    /// The NIC let go of this connection's open slot by itself: it
+    /// answered (connected or refused) or gave up.  Otherwise an open that
+    /// ends early must be aborted in the NIC.
+    nic_freed: bool,
+    /// The window field of the handshake ACK the NIC sent for us.
+    nic_handshake_window: Option<u16>,
 }
+
+/// The host's side of an active open the NIC performs.
+#[derive(Clone, Copy, Debug)]
+struct NicOpen {
+    /// When to ask the NIC whether the open timed out.
+    check_at: Option<Duration>,
+    /// That time has come: [`Conn::take_nic_check`] hands the check out.
+    check_due: bool,
+    /// When the NIC was told to start; `None` while not yet issued.
+    issued_at: Option<Duration>,
+    /// The NIC's first SYN retransmission timeout.
+    first_rto: Duration,
+    /// Window of the NIC's handshake ACK if the peer scales windows
+    /// (`ConnectRequest::ack_window`), and the SYN's otherwise.
+    ack_window: u16,
+    syn_window: u16,
+    /// Consecutive checks that found the slot neither pending nor timed
+    /// out (the answer may still be on its way to the host).
+    idle_checks: u8,
+}
+
+/// What the NIC says about an open when the host checks at its deadline
+/// (`SETUP_CONN_PENDING`, `SETUP_CONN_TIMEDOUT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NicOpenStatus {
+    /// Still sending SYNs: look again later.
+    Pending,
+    /// The last retransmission went unanswered.
+    TimedOut,
+    /// Neither: the NIC answered, but no completion reached the host.
+    Idle,
+}
+
+/// Consecutive idle checks after which the answer counts as lost.
+const NIC_IDLE_CHECKS: u8 = 2;
 
 /// A handshake the NIC completed with SYN cookies (setup offload,
 /// `toe_contract::setup`): what its "established" completion reports.
@@ -265,6 +309,9 @@ impl Conn {
             ts_offset: iss.0,
             syn_timed_out: false,
             passive: false,
+            nic: None,
+            nic_freed: false,
+            nic_handshake_window: None,
         }
     }
 
@@ -273,6 +320,212 @@ impl Conn {
         let mut c = Conn::base(cfg, iss, State::SynSent);
         c.send_syn(now);
         c
+    }
+
+    /// Active open by the NIC (`toe_contract::setup`, active open): SYN-SENT
+    /// with our SYN built exactly as [`Conn::connect`] sends it (options
+    /// from the configuration, TSval from our clock) but handed back
+    /// instead of queued: the NIC sends and retransmits it, so no
+    /// retransmission timer runs here.  No RTT sample is taken from the
+    /// handshake: the NIC's retransmissions repeat the same TSval, so the
+    /// SYN a SYN-ACK answers is unknown (Karn, RFC 6298 3).  Returns the
+    /// connection, the SYN, and the window of the NIC's handshake ACK when
+    /// the peer scales windows (our free space at our shift, RFC 7323 2.3).
+    pub fn connect_by_nic(cfg: Config, iss: Seq, now: Duration) -> (Conn, Segment, u16) {
+        let mut c = Conn::base(cfg, iss, State::SynSent);
+        let mut syn = Segment {
+            seq: iss,
+            syn: true,
+            window: c.rcv_window_field(true),
+            syn_opts: c.our_syn_opts(),
+            ..Segment::default()
+        };
+        if syn.syn_opts.tsval.is_some() {
+            let v = c.ts_now(now);
+            syn.syn_opts.tsval = Some(v);
+            syn.ts = Some((v, 0));
+        }
+        let shift = c
+            .cfg
+            .syn_opts
+            .wscale
+            .unwrap_or(0)
+            .min(super::options::MAX_WSCALE);
+        let ack_window = (c.cfg.recv_buffer as u32 >> shift).min(0xffff) as u16;
+        c.nic = Some(NicOpen {
+            check_at: None,
+            check_due: false,
+            issued_at: None,
+            first_rto: Duration::ZERO,
+            ack_window,
+            syn_window: syn.window,
+            idle_checks: 0,
+        });
+        (c, syn, ack_window)
+    }
+
+    /// Whether this is an active open the NIC is performing.
+    pub fn nic_pending(&self) -> bool {
+        self.nic.is_some()
+    }
+
+    /// Whether the NIC let go of the open by itself (answered or gave up),
+    /// so its slot needs no abort.
+    pub fn nic_freed(&self) -> bool {
+        self.nic_freed
+    }
+
+    /// The window field of the handshake ACK the NIC sent on our behalf:
+    /// the request's ACK window if the peer's SYN-ACK scaled windows, the
+    /// SYN's window otherwise (`SETUP_CONN_ACK_WIN`).
+    pub fn nic_handshake_window(&self) -> Option<u16> {
+        self.nic_handshake_window
+    }
+
+    /// The NIC has been told to start the open at `now`; it gives up
+    /// `give_up` later (its last SYN's wait included) and first
+    /// retransmits after `first_rto`.  The host looks at the NIC's
+    /// timed-out bit once that has passed, with `margin` for the two
+    /// clocks.
+    pub fn nic_issued(
+        &mut self,
+        now: Duration,
+        give_up: Duration,
+        first_rto: Duration,
+        margin: Duration,
+    ) {
+        if let Some(n) = self.nic.as_mut() {
+            n.issued_at = Some(now);
+            n.first_rto = first_rto;
+            n.check_at = Some(now + give_up + margin);
+        }
+    }
+
+    /// Whether the timeout check is due (once per deadline).
+    pub fn take_nic_check(&mut self) -> bool {
+        match self.nic.as_mut() {
+            Some(n) if n.check_due => {
+                n.check_due = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The NIC's answer to the timeout check.  Pending: look again at
+    /// `recheck`.  Timed out: the connection ends as a software connect
+    /// whose SYN retransmissions ran out does (RFC 9293 3.8.3 R2, ETIMEDOUT).
+    /// Idle (neither pending nor timed out, and no completion came): once
+    /// more at `recheck`, as the answer may still be on its way; then the
+    /// answer is taken as lost: the connection ends timed out and an RST
+    /// (`<SEQ=ISS+1>`, in the window of a peer the NIC's ACK may have
+    /// synchronised) is queued so that no half-open connection stays
+    /// behind (RFC 9293 3.5.2).
+    pub fn on_nic_status(&mut self, st: NicOpenStatus, recheck: Duration) {
+        let Some(n) = self.nic.as_mut() else {
+            return;
+        };
+        match st {
+            NicOpenStatus::Pending => {
+                n.idle_checks = 0;
+                n.check_at = Some(recheck);
+            }
+            NicOpenStatus::Idle if n.idle_checks + 1 < NIC_IDLE_CHECKS => {
+                n.idle_checks += 1;
+                n.check_at = Some(recheck);
+            }
+            NicOpenStatus::Idle => {
+                self.end(Closed::TimedOut);
+                self.nic_freed = true;
+                self.out.push_back(Segment {
+                    seq: self.iss + 1,
+                    rst: true,
+                    ..Segment::default()
+                });
+            }
+            NicOpenStatus::TimedOut => {
+                self.end(Closed::TimedOut);
+                self.nic_freed = true;
+            }
+        }
+    }
+
+    /// The open could not be handed to the NIC: it continues as a software
+    /// active open, our SYN queued now (RFC 9293 3.10.1).
+    pub fn nic_fallback(&mut self, now: Duration) {
+        if self.nic.take().is_some() && self.state == State::SynSent {
+            self.send_syn(now);
+        }
+    }
+
+    /// A SYN-ACK that completed our NIC open (completion kind
+    /// `KIND_CONNECTED`): processed as SYN-SENT processes a segment (RFC
+    /// 9293 3.10.7.3: the peer's options and TS.Recent, SND.WND, RCV.NXT,
+    /// SND.UNA), except that the handshake ACK is not sent, since the NIC
+    /// sent it (`<SEQ=ISS+1><ACK=RCV.NXT>`, its TSval our SYN's).  Data on
+    /// the SYN-ACK (the NIC acknowledged only the SYN) is taken and
+    /// acknowledged here ("continue processing at the sixth step").  An
+    /// open that took longer than the first retransmission timeout had its
+    /// SYN retransmitted: data starts with an RTO of at least 3 s (RFC 6298
+    /// 5.7).  For a connection that is no NIC open this is an ordinary
+    /// segment.
+    pub fn on_nic_connected(&mut self, seg: &Segment, now: Duration) {
+        let Some(open) = self.nic else {
+            return self.on_segment(seg, now);
+        };
+        if self.state != State::SynSent {
+            return self.on_segment(seg, now);
+        }
+        self.nic = None;
+        self.nic_freed = true;
+        self.last_heard = now;
+        if open
+            .issued_at
+            .is_some_and(|t| now.saturating_sub(t) >= open.first_rto)
+        {
+            self.syn_timed_out = true;
+        }
+        self.on_segment_syn_sent(seg, now);
+        match self.state {
+            State::Established => {
+                self.ack_now = false;
+                self.last_ack_sent = self.irs + 1;
+                self.nic_handshake_window = Some(if seg.syn_opts.wscale.is_some() {
+                    open.ack_window
+                } else {
+                    open.syn_window
+                });
+                if !seg.payload.is_empty() {
+                    if let Some(r) = self.rcv.as_mut() {
+                        r.insert(seg.seq + 1, &seg.payload);
+                    }
+                    self.ack_now = true;
+                }
+            }
+            // Not a SYN-ACK we can take, and the NIC has let the slot go:
+            // our own SYN from now on.
+            State::SynSent => self.send_syn(now),
+            // Simultaneous open: our SYN-ACK is retransmitted by us.
+            State::SynReceived => self.arm_rtx(now),
+            _ => {}
+        }
+    }
+
+    /// An RST refusing our NIC open (completion kind
+    /// `KIND_CONNECT_REFUSED`): exactly an RST in SYN-SENT (RFC 9293
+    /// 3.10.7.3: acceptable with an acceptable ACK, "connection reset").
+    pub fn on_nic_refused(&mut self, seg: &Segment, now: Duration) {
+        if self.nic.is_none() || self.state != State::SynSent {
+            return self.on_segment(seg, now);
+        }
+        self.nic = None;
+        self.nic_freed = true;
+        self.last_heard = now;
+        self.on_segment_syn_sent(seg, now);
+        if self.state == State::SynSent {
+            // Not acceptable, and the NIC has let the slot go.
+            self.send_syn(now);
+        }
     }
 
     /// Passive open (3.10.7.2, LISTEN): a SYN arrived for a listener;
@@ -451,6 +704,7 @@ impl Conn {
 
     fn end(&mut self, how: Closed) {
         self.state = State::Closed;
+        self.nic = None;
         self.closed = Some(how);
         self.rtx_deadline = None;
         self.time_wait_deadline = None;
@@ -558,6 +812,7 @@ impl Conn {
             self.time_wait_deadline,
             self.delack_deadline,
             self.keepalive_deadline,
+            self.nic.and_then(|n| n.check_at),
         ]
         .into_iter()
         .flatten()
@@ -566,6 +821,12 @@ impl Conn {
 
     /// Runs the timers due at `now`.
     pub fn on_timer(&mut self, now: Duration) {
+        if let Some(n) = self.nic.as_mut() {
+            if n.check_at.is_some_and(|d| now >= d) {
+                n.check_at = None;
+                n.check_due = true;
+            }
+        }
         if self.time_wait_deadline.is_some_and(|d| now >= d) {
             self.end(Closed::Normally);
             return;
@@ -635,6 +896,16 @@ impl Conn {
             State::Closed => {}
             State::SynSent => self.on_segment_syn_sent(seg, now),
             _ => self.on_segment_synchronized(seg, now),
+        }
+        if self.nic.is_some() && self.state != State::SynSent {
+            // An ordinary segment moved a NIC open on (a simultaneous
+            // open's SYN, or an answer the NIC did not classify): the host
+            // carries on and the NIC's open must be aborted (the slot is
+            // not freed).
+            self.nic = None;
+            if self.state == State::SynReceived {
+                self.arm_rtx(now);
+            }
         }
     }
 

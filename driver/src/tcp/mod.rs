@@ -31,4 +31,6 @@ mod conn_tests;
 #[cfg(test)]
 mod handshake_tests;
 #[cfg(test)]
+mod stack_connect_tests;
+#[cfg(test)]
 mod stack_setup_tests;

@@ -5,7 +5,7 @@
 //! 3.10.7.1).  Bounded: at most `max_conns` connections and `backlog`
 //! established-but-unaccepted connections per listener; SYNs beyond are
 //! dropped and counted.
-use super::conn::{Config, Conn, Handshake, Segment, State};
+use super::conn::{Config, Conn, Handshake, NicOpenStatus, Segment, State};
 use super::isn::IsnGenerator;
 use super::options::SynOptions;
 use super::seq::Seq;
@@ -75,6 +75,86 @@ pub struct StackStats {
     pub nic_established_dropped: u64,
     /// "Established" reports for a port nobody listens on (answered RST).
     pub nic_established_no_listener: u64,
+    /// Active opens handed to the NIC (a `ConnectRequest` issued).
+    pub nic_connect_requested: u64,
+    /// NIC opens the peer accepted (`KIND_CONNECTED`): ESTABLISHED.
+    pub nic_connect_established: u64,
+    /// NIC opens the peer refused (`KIND_CONNECT_REFUSED`).
+    pub nic_connect_refused: u64,
+    /// NIC opens whose SYN retransmissions ran out (`SETUP_CONN_TIMEDOUT`).
+    pub nic_connect_timed_out: u64,
+    /// NIC opens that ended before the NIC did (abort, close, an ordinary
+    /// segment) and were aborted in the NIC.
+    pub nic_connect_aborted: u64,
+    /// Offloaded connects asked for that ran the software handshake: no
+    /// NIC open configured, no free slot, or the endpoint could not issue
+    /// the request.
+    pub nic_connect_fallback: u64,
+    /// NIC opens the NIC finished without a completion reaching the host
+    /// (neither pending nor timed out at two checks): ended timed out, RST
+    /// sent.
+    pub nic_connect_lost: u64,
+    /// `KIND_CONNECTED` / `KIND_CONNECT_REFUSED` reports for no pending NIC
+    /// open (handled as ordinary segments: RST if there is no connection).
+    pub nic_connect_unexpected: u64,
+}
+
+/// What the stack needs for active opens by the NIC: the device's slot
+/// claims and its timing on the host's clock
+/// ([`crate::setup::NicConnector`]).
+#[derive(Clone, Debug)]
+pub struct NicConnectParams {
+    pub slots: crate::setup::ConnectSlots,
+    /// From the first SYN until the NIC gives up.
+    pub give_up: Duration,
+    /// The NIC's first SYN retransmission timeout.
+    pub first_rto: Duration,
+}
+
+impl NicConnectParams {
+    pub fn from_connector(c: &crate::setup::NicConnector) -> NicConnectParams {
+        NicConnectParams {
+            slots: c.slots(),
+            give_up: c.give_up(),
+            first_rto: c.first_rto(),
+        }
+    }
+    /// Slack on the deadline for the two clocks (the NIC's timestamp
+    /// clock and the host's) and the last answer's way to the host.
+    pub fn margin(&self) -> Duration {
+        self.give_up / 16 + Duration::from_millis(10)
+    }
+    /// How long to wait before asking the NIC again.
+    pub fn recheck(&self) -> Duration {
+        self.first_rto
+            .clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+}
+
+/// An active open for the NIC to perform: the SYN as a control-frame
+/// record, MAC addresses still zero (the socket layer knows them), and the
+/// connection it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NicConnectRequest {
+    pub handle: Handle,
+    pub req: toe_contract::setup::ConnectRequest,
+}
+
+/// A NIC open that ended on the host first: the NIC must forget slot
+/// `slot` (if `issued`), then the slot is released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NicAbort {
+    pub handle: Handle,
+    pub slot: usize,
+    /// The request reached the NIC (otherwise it is dropped wherever it
+    /// waits, and nothing is written).
+    pub issued: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct NicSlot {
+    slot: usize,
+    issued: bool,
 }
 
 /// What the NIC's "established" completion reports (toe_contract::setup):
@@ -151,6 +231,14 @@ pub struct TcpStack {
     stats: StackStats,
     /// TCP checksums of outgoing segments left to the NIC.
     tx_offload: bool,
+    /// Active opens by the NIC, when configured.
+    nic: Option<NicConnectParams>,
+    /// NIC opens whose slot this stack holds (at most one per slot).
+    nic_opens: Map<Handle, NicSlot>,
+    /// Requests not yet taken by the socket layer.
+    nic_requests: VecDeque<NicConnectRequest>,
+    /// NIC opens whose timeout check is due.
+    nic_checks: Vec<(Handle, usize)>,
 }
 
 fn csum() -> ChecksumCapabilities {
@@ -182,7 +270,17 @@ impl TcpStack {
             next_port: 49152,
             stats: StackStats::default(),
             tx_offload: false,
+            nic: None,
+            nic_opens: Map::default(),
+            nic_requests: VecDeque::new(),
+            nic_checks: Vec::new(),
         }
+    }
+
+    /// Lets [`TcpStack::connect_by_nic_where`] hand opens to the NIC
+    /// (`None`: every connect runs the software handshake).
+    pub fn set_nic_connect(&mut self, p: Option<NicConnectParams>) {
+        self.nic = p;
     }
 
     pub fn stats(&self) -> StackStats {
@@ -309,6 +407,7 @@ impl TcpStack {
             };
             let h = (port, remote.0, remote.1);
             if !self.conns.contains_key(&h)
+                && !self.nic_opens.contains_key(&h)
                 && !self.listeners.contains_key(&port)
                 && accept_port(port)
             {
@@ -320,6 +419,285 @@ impl TcpStack {
             }
         }
         None
+    }
+
+    /// Opens a connection to `remote` with the NIC sending the SYN (active
+    /// open by the NIC, `toe_contract::setup`): from an ephemeral port
+    /// `accept_port` agrees to whose slot (`port % 16`) this stack can
+    /// claim.  The SYN is the one [`TcpStack::connect_where`] would send
+    /// (ISN from the RFC 6528 generator, the configured options); it
+    /// becomes a request for the socket layer to issue
+    /// ([`TcpStack::take_connect_requests`]).  The stack sends no SYN and
+    /// runs no retransmission timer; it looks for a timeout when the NIC
+    /// should have given up ([`TcpStack::take_nic_checks`]).  Without a
+    /// NIC configuration or a free slot, this is a software connect
+    /// (counted `nic_connect_fallback`).
+    pub fn connect_by_nic_where(
+        &mut self,
+        remote: (Ipv4Addr, u16),
+        now: Duration,
+        accept_port: impl Fn(u16) -> bool,
+    ) -> Option<Handle> {
+        use toe_contract::setup as s;
+        if self.conns.len() >= self.max_conns {
+            return None;
+        }
+        let Some(slots) = self.nic.as_ref().map(|p| p.slots.clone()) else {
+            self.stats.nic_connect_fallback += 1;
+            return self.connect_where(remote, now, accept_port);
+        };
+        let start = self.next_port;
+        let mut port = start;
+        for _ in 0..16384 {
+            let h = (port, remote.0, remote.1);
+            let next = if port == u16::MAX { 49152 } else { port + 1 };
+            if !self.conns.contains_key(&h)
+                && !self.nic_opens.contains_key(&h)
+                && !self.listeners.contains_key(&port)
+                && accept_port(port)
+                && slots.claim(s::connect_slot(port))
+            {
+                self.next_port = next;
+                let iss = self.isn.isn((self.ip, port), remote, now);
+                let (c, syn, ack_window) = Conn::connect_by_nic(self.cfg.clone(), iss, now);
+                let o = syn.syn_opts;
+                let req = s::ConnectRequest {
+                    syn: s::CtlRecord {
+                        dst_mac: [0; 6],
+                        src_mac: [0; 6],
+                        src: (self.ip.octets(), port),
+                        dst: (remote.0.octets(), remote.1),
+                        seq: syn.seq.0,
+                        ack: 0,
+                        flags: s::TCP_SYN,
+                        window: syn.window,
+                        mss: o.mss,
+                        wscale: o.wscale,
+                        sack_permitted: o.sack_permitted,
+                        ts: syn.ts,
+                    },
+                    ack_window,
+                };
+                self.conns.insert(h, c);
+                self.nic_opens.insert(
+                    h,
+                    NicSlot {
+                        slot: s::connect_slot(port),
+                        issued: false,
+                    },
+                );
+                self.nic_requests
+                    .push_back(NicConnectRequest { handle: h, req });
+                self.dirty.push(h);
+                return Some(h);
+            }
+            port = next;
+        }
+        self.stats.nic_connect_fallback += 1;
+        self.connect_where(remote, now, accept_port)
+    }
+
+    /// NIC opens waiting for the socket layer to issue them (fill in the
+    /// MAC addresses, [`crate::setup::NicConnector::start`], then
+    /// [`TcpStack::nic_connect_issued`] or
+    /// [`TcpStack::nic_connect_fallback`]).
+    pub fn take_connect_requests(&mut self, into: &mut Vec<NicConnectRequest>) {
+        into.extend(self.nic_requests.drain(..));
+    }
+
+    /// The NIC has started `h`'s open at `now`: the timeout check is
+    /// scheduled.  False when `h` is no NIC open of this stack (its slot
+    /// must then be aborted and released by the caller).
+    pub fn nic_connect_issued(&mut self, h: Handle, now: Duration) -> bool {
+        let (Some(p), Some(e), Some(c)) = (
+            self.nic.as_ref(),
+            self.nic_opens.get_mut(&h),
+            self.conns.get_mut(&h),
+        ) else {
+            return false;
+        };
+        if !c.nic_pending() {
+            return false;
+        }
+        e.issued = true;
+        c.nic_issued(now, p.give_up, p.first_rto, p.margin());
+        self.stats.nic_connect_requested += 1;
+        self.dirty.push(h);
+        true
+    }
+
+    /// `h`'s request could not be issued (no register path, neighbour not
+    /// resolved in time): the slot is released and the open continues as
+    /// a software connect.
+    pub fn nic_connect_fallback(&mut self, h: Handle, now: Duration) {
+        let Some(e) = self.nic_opens.get(&h).copied() else {
+            return;
+        };
+        if e.issued {
+            return;
+        }
+        self.nic_opens.remove(&h);
+        self.nic_requests.retain(|r| r.handle != h);
+        if let Some(p) = &self.nic {
+            p.slots.release(e.slot);
+        }
+        if let Some(c) = self.conns.get_mut(&h) {
+            c.nic_fallback(now);
+            self.stats.nic_connect_fallback += 1;
+            self.touched.push(h);
+            self.dirty.push(h);
+        }
+    }
+
+    /// NIC opens that ended on the host (the application aborted or
+    /// closed them, or an ordinary segment moved them on): the caller
+    /// writes `CONN_CMD_ABORT` for the issued ones, then releases their
+    /// slots ([`crate::setup::ConnectSlots::release`]).  Requests not yet
+    /// taken are dropped here.
+    pub fn take_nic_aborts(&mut self, into: &mut Vec<NicAbort>) {
+        if self.nic_opens.is_empty() {
+            return;
+        }
+        let conns = &self.conns;
+        let mut ended = Vec::new();
+        for (h, e) in &self.nic_opens {
+            match conns.get(h) {
+                Some(c) if c.nic_pending() => {}
+                Some(c) if c.nic_freed() => ended.push((*h, *e, false)),
+                _ => ended.push((*h, *e, true)),
+            }
+        }
+        for (h, e, abort) in ended {
+            self.nic_opens.remove(&h);
+            if !abort {
+                if let Some(p) = &self.nic {
+                    p.slots.release(e.slot);
+                }
+                continue;
+            }
+            self.nic_requests.retain(|r| r.handle != h);
+            self.stats.nic_connect_aborted += 1;
+            into.push(NicAbort {
+                handle: h,
+                slot: e.slot,
+                issued: e.issued,
+            });
+        }
+    }
+
+    /// NIC opens whose deadline has passed: the caller reads the NIC's
+    /// pending and timed-out bits for each (handle, slot) and reports with
+    /// [`TcpStack::on_nic_check`].
+    pub fn take_nic_checks(&mut self, into: &mut Vec<(Handle, usize)>) {
+        into.append(&mut self.nic_checks);
+    }
+
+    /// The NIC's status of `h`'s open at its check ([`Conn::on_nic_status`]).
+    pub fn on_nic_check(&mut self, h: Handle, st: NicOpenStatus, now: Duration) {
+        let Some(p) = self.nic.clone() else {
+            return;
+        };
+        let Some(c) = self.conns.get_mut(&h) else {
+            return;
+        };
+        if !c.nic_pending() {
+            return;
+        }
+        c.on_nic_status(st, now + p.recheck());
+        self.touched.push(h);
+        self.dirty.push(h);
+        if c.nic_pending() {
+            return;
+        }
+        if st == NicOpenStatus::TimedOut {
+            self.stats.nic_connect_timed_out += 1;
+        } else {
+            self.stats.nic_connect_lost += 1;
+        }
+        if let Some(e) = self.nic_opens.remove(&h) {
+            p.slots.release(e.slot);
+        }
+    }
+
+    /// NIC opens in progress (slots this stack holds).
+    pub fn nic_opens(&self) -> usize {
+        self.nic_opens.len()
+    }
+
+    /// A SYN-ACK that completed a NIC open (completion kind
+    /// `KIND_CONNECTED`; the NIC has sent the handshake ACK and freed the
+    /// slot): the connection becomes ESTABLISHED without an ACK from the
+    /// host ([`Conn::on_nic_connected`]).  With no connection (the open was
+    /// aborted meanwhile) the peer, synchronised by the NIC's ACK, gets an
+    /// RST `<SEQ=SEG.ACK>` (RFC 9293 3.10.7.1); for a connection that is no
+    /// pending NIC open it is an ordinary segment.
+    pub fn on_nic_connected(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        verified: bool,
+        now: Duration,
+    ) {
+        self.on_nic_answer(src, dst, tcp, verified, now, true)
+    }
+
+    /// An RST that refused a NIC open (completion kind
+    /// `KIND_CONNECT_REFUSED`; the slot is free): the connection is reset
+    /// as by an acceptable RST in SYN-SENT (RFC 9293 3.10.7.3), and the
+    /// application sees "connection refused".
+    pub fn on_nic_refused(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        verified: bool,
+        now: Duration,
+    ) {
+        self.on_nic_answer(src, dst, tcp, verified, now, false)
+    }
+
+    fn on_nic_answer(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        verified: bool,
+        now: Duration,
+        connected: bool,
+    ) {
+        self.stats.rx_segments += 1;
+        let Some((repr, seg)) = parse_segment(src, dst, tcp, verified) else {
+            self.stats.rx_bad += 1;
+            return;
+        };
+        let h = (repr.dst_port, src, repr.src_port);
+        let pending = self.conns.get(&h).is_some_and(|c| c.nic_pending());
+        if !pending {
+            self.stats.nic_connect_unexpected += 1;
+            return self.on_segment_parsed(src, dst, &repr, seg, now);
+        }
+        if let Some(c) = self.conns.get_mut(&h) {
+            if connected {
+                c.on_nic_connected(&seg, now);
+                if c.state() == State::Established {
+                    self.stats.nic_connect_established += 1;
+                }
+            } else {
+                c.on_nic_refused(&seg, now);
+                if c.closed().is_some() {
+                    self.stats.nic_connect_refused += 1;
+                }
+            }
+        }
+        // The NIC has let the slot go.
+        if let Some(e) = self.nic_opens.remove(&h) {
+            if let Some(p) = &self.nic {
+                p.slots.release(e.slot);
+            }
+        }
+        self.touched.push(h);
+        self.dirty.push(h);
     }
 
     /// The connection, for the application (it may write, read or close:
@@ -520,6 +898,11 @@ impl TcpStack {
                 // current one is in the heap too.
                 if c.poll_at().is_some_and(|d| d <= now) {
                     c.on_timer(now);
+                    if c.take_nic_check() {
+                        if let Some(e) = self.nic_opens.get(&h) {
+                            self.nic_checks.push((h, e.slot));
+                        }
+                    }
                     self.touched.push(h);
                     self.dirty.push(h);
                 }
