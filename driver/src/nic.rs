@@ -104,6 +104,23 @@ pub struct Packet {
     pub cpl: Completion,
 }
 
+#[cfg(test)]
+impl Packet {
+    /// A packet for a test double of [`QueueIo`].
+    pub(crate) fn for_test(buf: BufId, q: u32, len: usize, cpl: Completion) -> Packet {
+        Packet {
+            buf,
+            q,
+            len,
+            tx_flags: 0,
+            cpl,
+        }
+    }
+    pub(crate) fn test_buf(&self) -> BufId {
+        self.buf
+    }
+}
+
 /// Driver-side statistics of a queue pair.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QueueStats {
@@ -147,6 +164,14 @@ pub trait QueueIo {
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize;
     /// Bytes per buffer.
     fn buf_size(&self) -> usize;
+    /// A register path for device-wide commands issued by the owner of
+    /// this queue (the NIC's active opens, `crate::setup::NicConnector`):
+    /// the device's own for queue `q` of a [`Nic`], the queue's lane for a
+    /// [`NicQueue`] (none once the NIC is closed).  `None` when there is
+    /// none.
+    fn registers(&self) -> Option<&dyn crate::setup::Registers> {
+        None
+    }
 }
 
 /// Where a queue's doorbells go: the device's own register path (a `Nic`
@@ -725,6 +750,13 @@ impl QueueIo for NicQueue {
     fn buf_size(&self) -> usize {
         self.cfg.buf_size
     }
+    fn registers(&self) -> Option<&dyn crate::setup::Registers> {
+        if self.is_closed() {
+            None
+        } else {
+            Some(&self.lane)
+        }
+    }
 }
 
 impl QueueIo for QueueRef<'_> {
@@ -754,6 +786,9 @@ impl QueueIo for QueueRef<'_> {
     }
     fn buf_size(&self) -> usize {
         self.core.pool.buf_size()
+    }
+    fn registers(&self) -> Option<&dyn crate::setup::Registers> {
+        Some(self.dev)
     }
 }
 

@@ -390,6 +390,22 @@ fn slot_error(slot: usize) -> Error {
 }
 
 impl NicConnector {
+    /// A connector for tests of the socket layer, with claims of its own.
+    #[cfg(test)]
+    pub(crate) fn for_test(
+        rto_ticks: u32,
+        retries: u32,
+        tick: std::time::Duration,
+    ) -> NicConnector {
+        NicConnector {
+            base: r::SETUP_BASE,
+            shared: std::sync::Arc::default(),
+            rto_ticks,
+            retries,
+            tick,
+        }
+    }
+
     /// The slot claims shared by every instance of the device.
     pub fn slots(&self) -> ConnectSlots {
         ConnectSlots(self.shared.clone())

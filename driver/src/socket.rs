@@ -45,9 +45,14 @@
 use crate::error::{Error, Result};
 use crate::net::{Host, NetConfig, NetIf, Received, SendError};
 use crate::nic::{Nic, NicQueue, QueueIo};
+use crate::setup::NicConnector;
+use crate::tcp::conn::NicOpenStatus;
 use crate::tcp::conn::{Closed, Config, State};
 use crate::tcp::isn::IsnGenerator;
-use crate::tcp::stack::{Handle, NicEstablished, Outgoing, StackStats, TcpStack};
+use crate::tcp::stack::{
+    Handle, NicAbort, NicConnectParams, NicConnectRequest, NicEstablished, Outgoing, StackStats,
+    TcpStack,
+};
 use smoltcp::wire::{EthernetAddress, IpProtocol, Ipv4Address};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
@@ -226,6 +231,11 @@ pub struct EndpointConfig {
     pub max_sockets: usize,
     /// Shared with the other instances of the interface, if any.
     pub neighbours: Option<Neighbours>,
+    /// The device's active open ([`crate::Device::nic_connector`]), for
+    /// connects asked to run on the NIC ([`ConnectOptions::nic`]); the
+    /// same connector (or clones) on every instance of the device, so that
+    /// they share its slots.
+    pub nic_connect: Option<NicConnector>,
 }
 
 impl EndpointConfig {
@@ -241,8 +251,22 @@ impl EndpointConfig {
             max_conns: 4096,
             max_sockets: 4096,
             neighbours: None,
+            nic_connect: None,
         }
     }
+}
+
+/// How [`Endpoint::connect_with`] opens a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Active open by the NIC: the NIC sends the SYN, retransmits it and
+    /// sends the handshake ACK; the host learns "connected", "refused" or
+    /// (by its own deadline) "timed out" (docs/setup.md, "Active open").
+    /// Needs [`EndpointConfig::nic_connect`].  Without it, with all 16
+    /// slots of the device busy, or when the request cannot be issued (no
+    /// register path, next hop unresolved for `net.pending_timeout`), the
+    /// connect runs the software handshake (`StackStats::nic_connect_fallback`).
+    pub nic: bool,
 }
 
 /// Counts of what the socket layer did.
@@ -306,6 +330,10 @@ pub struct Endpoint {
     arp_generation: u64,
     stats: EndpointStats,
     scratch: Vec<u8>,
+    /// The device's active open, if configured.
+    nic: Option<NicConnector>,
+    /// NIC opens waiting for their next hop's MAC address, since when.
+    nic_waiting: Vec<(NicConnectRequest, Duration)>,
 }
 
 impl Endpoint {
@@ -354,6 +382,11 @@ impl Endpoint {
             cfg.max_conns,
         );
         tcp.set_tx_checksum_offload(cfg.net.checksum_offload);
+        tcp.set_nic_connect(
+            cfg.nic_connect
+                .as_ref()
+                .map(NicConnectParams::from_connector),
+        );
         Ok(Endpoint {
             queue: cfg.queue,
             host,
@@ -373,6 +406,8 @@ impl Endpoint {
             arp_generation: 0,
             stats: EndpointStats::default(),
             scratch: vec![0; 4096],
+            nic: cfg.nic_connect,
+            nic_waiting: Vec::new(),
         })
     }
 
@@ -478,21 +513,36 @@ impl Endpoint {
         remote: (Ipv4Addr, u16),
         now: Duration,
     ) -> std::result::Result<SocketId, SockError> {
+        self.connect_with(remote, now, ConnectOptions::default())
+    }
+
+    /// [`Endpoint::connect`] with options: `opts.nic` has the NIC perform
+    /// the handshake (see [`ConnectOptions`]); the socket behaves the same
+    /// either way.
+    pub fn connect_with(
+        &mut self,
+        remote: (Ipv4Addr, u16),
+        now: Duration,
+        opts: ConnectOptions,
+    ) -> std::result::Result<SocketId, SockError> {
         if !self.has_room() {
             return Err(SockError::NoResources);
         }
         let (local, queue, rss) = (self.local.octets(), self.queue, self.rss);
-        let h = self
-            .tcp
-            .connect_where(remote, now, |port| match &rss {
-                None => queue == 0,
-                Some((key, table)) => {
-                    let hash =
-                        rss::toeplitz(key, &rss::tuple4(remote.0.octets(), local, remote.1, port));
-                    rss::queue_of(hash, table) as u32 == queue
-                }
-            })
-            .ok_or(SockError::NoResources)?;
+        let steered = |port| match &rss {
+            None => queue == 0,
+            Some((key, table)) => {
+                let hash =
+                    rss::toeplitz(key, &rss::tuple4(remote.0.octets(), local, remote.1, port));
+                rss::queue_of(hash, table) as u32 == queue
+            }
+        };
+        let h = if opts.nic {
+            self.tcp.connect_by_nic_where(remote, now, steered)
+        } else {
+            self.tcp.connect_where(remote, now, steered)
+        }
+        .ok_or(SockError::NoResources)?;
         let id = self.add(
             stream(h, true),
             Ready::READABLE | Ready::WRITABLE | Ready::CLOSED | Ready::ERROR,
@@ -767,17 +817,25 @@ impl Endpoint {
                 l4_verified,
             } = r
             {
-                if cpl.kind == toe_contract::setup::KIND_ESTABLISHED {
-                    // The NIC completed this handshake (setup offload).
-                    let nic = NicEstablished::from_completion(cpl);
-                    tcp.on_established(src, dst, payload, l4_verified, &nic, now);
-                } else {
-                    tcp.on_packet_checked(src, dst, payload, l4_verified, now);
+                use toe_contract::setup as s;
+                match cpl.kind {
+                    s::KIND_ESTABLISHED => {
+                        // The NIC completed this handshake (setup offload).
+                        let nic = NicEstablished::from_completion(cpl);
+                        tcp.on_established(src, dst, payload, l4_verified, &nic, now);
+                    }
+                    // Our active open, completed or refused by the NIC.
+                    s::KIND_CONNECTED => tcp.on_nic_connected(src, dst, payload, l4_verified, now),
+                    s::KIND_CONNECT_REFUSED => {
+                        tcp.on_nic_refused(src, dst, payload, l4_verified, now)
+                    }
+                    _ => tcp.on_packet_checked(src, dst, payload, l4_verified, now),
                 }
             }
         });
         self.host.net.poll(now);
         self.tcp.on_timer(now);
+        self.nic_opens(io, now);
         self.tcp.take_touched(&mut self.touched);
         self.settle_touched();
         self.transmit(io, now);
@@ -785,6 +843,107 @@ impl Endpoint {
         self.tcp.reap();
         self.report(events);
         rx
+    }
+
+    /// The NIC's active opens: aborts of opens that ended on the host, new
+    /// requests issued (once their next hop is resolved), and timeout
+    /// checks, all through the queue's register path.
+    fn nic_opens<Q: QueueIo + ?Sized>(&mut self, io: &Q, now: Duration) {
+        if self.tcp.nic_opens() == 0 && self.nic_waiting.is_empty() {
+            return;
+        }
+        let Some(nic) = self.nic.take() else {
+            return;
+        };
+        self.nic_opens_with(&nic, io, now);
+        self.nic = Some(nic);
+    }
+
+    fn nic_opens_with<Q: QueueIo + ?Sized>(&mut self, nic: &NicConnector, io: &Q, now: Duration) {
+        let regs = io.registers();
+        let mut aborts: Vec<NicAbort> = Vec::new();
+        self.tcp.take_nic_aborts(&mut aborts);
+        for a in aborts {
+            if a.issued {
+                if let Some(r) = regs {
+                    // Only a slot out of range fails, and slots come from
+                    // connect_slot.
+                    let _ = nic.abort(r, a.slot);
+                }
+            } else {
+                self.nic_waiting.retain(|(w, _)| w.handle != a.handle);
+            }
+            nic.slots().release(a.slot);
+        }
+        let mut fresh = Vec::new();
+        self.tcp.take_connect_requests(&mut fresh);
+        self.nic_waiting.extend(fresh.into_iter().map(|r| (r, now)));
+        let mut i = 0;
+        while i < self.nic_waiting.len() {
+            let (w, since) = self.nic_waiting[i];
+            let h = w.handle;
+            let Some(r) = regs else {
+                self.nic_waiting.swap_remove(i);
+                self.tcp.nic_connect_fallback(h, now);
+                continue;
+            };
+            let dst = Ipv4Address::from(w.req.syn.dst.0);
+            let mac = match self.host.net.resolve(dst, now) {
+                Ok(Some(m)) => Some(m.0),
+                // Another instance may have learned it (ARP replies land
+                // on queue 0).
+                Ok(None) => self.board_lookup(dst, now),
+                Err(_) => None,
+            };
+            match mac {
+                Some(mac) => {
+                    self.nic_waiting.swap_remove(i);
+                    let mut req = w.req;
+                    req.syn.dst_mac = mac;
+                    req.syn.src_mac = self.host.net.config().mac.0;
+                    if nic.start(r, &req).is_err() {
+                        self.tcp.nic_connect_fallback(h, now);
+                    } else if !self.tcp.nic_connect_issued(h, now) {
+                        let _ = nic.abort(r, req.slot());
+                        nic.slots().release(req.slot());
+                    }
+                }
+                None if now.saturating_sub(since) >= self.host.net.config().pending_timeout
+                    || self.host.net.next_hop(dst).is_none() =>
+                {
+                    self.nic_waiting.swap_remove(i);
+                    self.tcp.nic_connect_fallback(h, now);
+                }
+                None => i += 1,
+            }
+        }
+        let mut checks = Vec::new();
+        self.tcp.take_nic_checks(&mut checks);
+        if !checks.is_empty() {
+            let (timed_out, pending) = match regs {
+                Some(r) => (nic.timed_out(r), nic.pending(r)),
+                // The NIC is closed: the open cannot complete.
+                None => (!0, 0),
+            };
+            for (h, slot) in checks {
+                let st = if timed_out >> slot & 1 == 1 {
+                    NicOpenStatus::TimedOut
+                } else if pending >> slot & 1 == 1 {
+                    NicOpenStatus::Pending
+                } else {
+                    NicOpenStatus::Idle
+                };
+                self.tcp.on_nic_check(h, st, now);
+            }
+        }
+    }
+
+    /// A neighbour another instance of the interface resolved.
+    fn board_lookup(&mut self, dst: Ipv4Address, now: Duration) -> Option<[u8; 6]> {
+        let hop = self.host.net.next_hop(dst)?;
+        let mac = *self.neighbours.as_ref()?.lock().get(&hop.octets())?;
+        self.host.net.learn(hop, EthernetAddress(mac), now);
+        Some(mac)
     }
 
     /// Segments out through the network layer and onto the TX ring.
@@ -952,9 +1111,18 @@ impl Endpoint {
 
     /// When the stack next needs `poll` without new frames (a timer).
     pub fn poll_at(&self) -> Option<Duration> {
-        self.tcp.poll_at()
+        let timeout = self.host.net.config().pending_timeout;
+        let arp = self.nic_waiting.iter().map(|(_, t)| *t + timeout).min();
+        match (self.tcp.poll_at(), arp) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "socket_connect_tests.rs"]
+mod connect_tests;
 
 // A stack instance moves to the thread that runs its queue.
 const _: () = {

@@ -578,6 +578,36 @@ impl NetIf {
         Ok(())
     }
 
+    /// The MAC address of the next hop towards `dst` (the gateway for a
+    /// destination off the prefix), from the ARP cache; when it is not
+    /// there, an ARP request goes out (at most one per retry interval) and
+    /// the answer is `Ok(None)`: ask again later.
+    pub fn resolve(
+        &mut self,
+        dst: Ipv4Address,
+        now: Duration,
+    ) -> Result<Option<EthernetAddress>, SendError> {
+        let next_hop = if self.on_link(dst) {
+            dst
+        } else {
+            self.cfg.gateway.ok_or(SendError::NoRoute)?
+        };
+        if let Some(mac) = self.arp.lookup(next_hop, now) {
+            return Ok(Some(mac));
+        }
+        self.request(next_hop, now);
+        Ok(None)
+    }
+
+    /// The next hop towards `dst`, if there is a route.
+    pub fn next_hop(&self, dst: Ipv4Address) -> Option<Ipv4Address> {
+        if self.on_link(dst) {
+            Some(dst)
+        } else {
+            self.cfg.gateway
+        }
+    }
+
     fn request(&mut self, ip: Ipv4Address, now: Duration) {
         if self.arp.should_request(ip, now) {
             let f = self.arp_frame(
