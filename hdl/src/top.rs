@@ -16,7 +16,7 @@ use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
 use crate::setup::connect::Connect;
 use crate::setup::inject::SynAckTx;
-use crate::setup::rec_arb::{RecArb, RecMux};
+use crate::setup::rec_arb::RecArb;
 use crate::setup::regs::SetupRegs;
 use crate::setup::rx::SetupRx;
 use crate::tx::arb::TxArb;
@@ -123,7 +123,6 @@ pub struct Toe {
     arb: TxArb,
     conn: Connect,
     rarb: RecArb,
-    rmux: RecMux,
     dma_err: DFF<Bit>,
     /// Source whose read address waits for arready (0 none, 1 RX fetch,
     /// 2 TX fetch, 3 TX data): it keeps the channel until accepted (AXI).
@@ -328,13 +327,10 @@ impl Logic for Toe {
         self.srx.q_pop.next = self.rarb.a_pop.val();
         self.conn.q_pop.next = self.rarb.b_pop.val();
         self.rarb.o_pop.next = self.stx.rec_pop.val();
-        self.rmux.sel_b.next = self.rarb.sel_b.val();
-        self.rmux.a_empty.next = self.srx.q_empty.val();
-        self.rmux.a_rec.next = self.srx.q_rec.val();
-        self.rmux.b_empty.next = self.conn.q_empty.val();
-        self.rmux.b_rec.next = self.conn.q_rec.val();
-        self.stx.rec_empty.next = self.rmux.o_empty.val();
-        self.stx.rec.next = self.rmux.o_rec.val();
+        self.rarb.a_rec.next = self.srx.q_rec.val();
+        self.rarb.b_rec.next = self.conn.q_rec.val();
+        self.stx.rec_empty.next = self.rarb.o_empty.val();
+        self.stx.rec.next = self.rarb.o_rec.val();
         self.tx_tvalid.next = self.txc.o_valid.val();
         self.tx_tdata.next = self.txc.o_data.val();
         self.tx_tkeep.next = self.txc.o_keep.val();

@@ -284,8 +284,7 @@ impl Logic for RxPath {
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x02);
         self.e_ack.next =
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x16) == 0x10);
-        self.e_sa.next =
-            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x12);
+        self.e_sa.next = self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x12);
         self.e_rst.next =
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x14);
         self.e_tuple.next = self.parse.out_tuple.val();
@@ -361,10 +360,10 @@ impl Logic for RxPath {
         self.l_ts.next = self.walk[9].out_ts.val();
         self.l_tsval.next = self.walk[9].out_tsval.val();
         // Active open: the verdict for a SYN-ACK or RST candidate.
-        self.l_cand.next =
-            self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(226);
+        self.l_cand.next = self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(226);
         if self.l_conn.val() {
-            self.merged.next = (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_conn.val();
+            self.merged.next =
+                (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_conn.val();
         }
         if self.l_refused.val() {
             self.merged.next =

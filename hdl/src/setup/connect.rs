@@ -492,14 +492,14 @@ impl Logic for Connect {
         if self.ack_push.val() {
             // MACs and tuple, seq, ack, window; timestamps as the SYN-ACK
             // has them; flags ACK; no MSS, SACK-permitted or window scale.
-            self.cfifo.data_in.next = bit_cast::<368, 256>(bit_cast::<256, 322>(
-                self.vfifo.data_out.val() >> 2,
-            )) | (bit_cast::<368, 16>(self.ackwin.val()) << 256)
-                | (bit_cast::<368, 1>(self.l_ts.val().into()) << 294)
-                | (bit_cast::<368, 32>(bit_cast::<32, 322>(self.vfifo.data_out.val() >> 290))
-                    << 295)
-                | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
-                | (bit_cast::<368, 8>(0x10.into()) << 359);
+            self.cfifo.data_in.next =
+                bit_cast::<368, 256>(bit_cast::<256, 322>(self.vfifo.data_out.val() >> 2))
+                    | (bit_cast::<368, 16>(self.ackwin.val()) << 256)
+                    | (bit_cast::<368, 1>(self.l_ts.val().into()) << 294)
+                    | (bit_cast::<368, 32>(bit_cast::<32, 322>(self.vfifo.data_out.val() >> 290))
+                        << 295)
+                    | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
+                    | (bit_cast::<368, 8>(0x10.into()) << 359);
         }
         self.cfifo.read.next = self.q_pop.val();
         self.q_empty.next = self.cfifo.empty.val();
