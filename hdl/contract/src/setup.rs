@@ -115,7 +115,9 @@ fn put(w: &mut [u32; 12], at: usize, width: usize, v: u64) {
 }
 
 fn get(w: &[u32; 12], at: usize, width: usize) -> u64 {
-    (0..width).fold(0, |v, i| v | ((w[(at + i) / 32] >> ((at + i) % 32) & 1) as u64) << i)
+    (0..width).fold(0, |v, i| {
+        v | ((w[(at + i) / 32] >> ((at + i) % 32) & 1) as u64) << i
+    })
 }
 
 fn mac48(m: &[u8; 6]) -> u64 {
@@ -162,8 +164,14 @@ impl CtlRecord {
         CtlRecord {
             dst_mac: mac(0),
             src_mac: mac(48),
-            src: ((get(w, 96, 32) as u32).to_be_bytes(), get(w, 160, 16) as u16),
-            dst: ((get(w, 128, 32) as u32).to_be_bytes(), get(w, 176, 16) as u16),
+            src: (
+                (get(w, 96, 32) as u32).to_be_bytes(),
+                get(w, 160, 16) as u16,
+            ),
+            dst: (
+                (get(w, 128, 32) as u32).to_be_bytes(),
+                get(w, 176, 16) as u16,
+            ),
             seq: get(w, 192, 32) as u32,
             ack: get(w, 224, 32) as u32,
             window: get(w, 256, 16) as u16,
@@ -368,7 +376,12 @@ mod tests {
         assert_eq!(w[5] & 0xFFFF, 40001);
         assert_eq!(w[6], 0x1122_3344);
         assert_eq!(w[11] >> (359 - 352), TCP_SYN as u32 | 1 << 8);
-        let bare = CtlRecord { mss: None, wscale: None, ts: None, ..r };
+        let bare = CtlRecord {
+            mss: None,
+            wscale: None,
+            ts: None,
+            ..r
+        };
         assert_eq!(CtlRecord::from_words(&bare.words()), bare);
     }
 

@@ -1,5 +1,5 @@
-//! TCP control frames (SYN-ACKs now; SYNs and ACKs of the active open
-//! next): Ethernet/IPv4/TCP bytes from a queued record, as an AXI4-Stream
+//! TCP control frames (the setup offload's SYN-ACKs, the active open's
+//! SYNs and ACKs): Ethernet/IPv4/TCP bytes from a queued record, as an AXI4-Stream
 //! source of one or two 64-byte beats that the TX arbiter merges with the
 //! host's frames ahead of the checksum inserter (`o_flags` asks for both
 //! checksums).

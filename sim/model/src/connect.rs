@@ -37,9 +37,14 @@ pub enum ConnectAction {
     None,
     /// A SYN-ACK that completes slot `slot`: the NIC sends `ack` and
     /// delivers the frame as `KIND_CONNECTED`.
-    Connected { slot: usize, ack: Vec<u8> },
+    Connected {
+        slot: usize,
+        ack: Vec<u8>,
+    },
     /// An acceptable RST: delivered as `KIND_CONNECT_REFUSED`.
-    Refused { slot: usize },
+    Refused {
+        slot: usize,
+    },
 }
 
 /// Matches a frame against the pending opens: a good TCP segment (both
@@ -84,10 +89,7 @@ pub fn action(slots: &Slots, p: &Parsed) -> ConnectAction {
         mss: None,
         wscale: None,
         sack_permitted: false,
-        ts: t
-            .opts
-            .timestamps
-            .map(|(v, _)| (s.ts.map_or(0, |x| x.0), v)),
+        ts: t.opts.timestamps.map(|(v, _)| (s.ts.map_or(0, |x| x.0), v)),
         ..*s
     };
     ConnectAction::Connected {

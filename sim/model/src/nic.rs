@@ -1,9 +1,9 @@
 //! The datapath model: what the NIC does with one RX frame or one TX
 //! descriptor, per docs/semantics.md.
 
+use crate::connect::ConnectAction;
 use crate::csum;
 use crate::parse::{parse, Class, Parsed, ETHERTYPE_IPV4, ETH_HLEN, PROTO_TCP};
-use crate::connect::ConnectAction;
 use crate::setup::{self, SetupAction, SetupState};
 use crate::toeplitz::{toeplitz, tuple2, tuple4};
 use toe_contract::desc::*;
