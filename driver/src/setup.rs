@@ -267,6 +267,9 @@ impl Device {
 // (a `Nic` run from one thread) or a queue's lane (a split NIC, one thread
 // per queue), so that every stack instance can issue its own opens.
 
+/// Most SYN retransmissions the NIC does (`toe_contract::regs::CONN_MAX_RETRIES`).
+pub const CONNECT_MAX_RETRIES: u32 = r::CONN_MAX_RETRIES;
+
 /// The core clock the timestamp clock's period (`SETUP_TS_PERIOD`, in
 /// cycles) is counted in: the design's target, 250 MHz.
 pub const CORE_CLOCK_HZ: u64 = 250_000_000;
@@ -590,6 +593,11 @@ impl Device {
             retries: timing as u32,
             tick: std::time::Duration::from_nanos(period as u64 * 1_000_000_000 / CORE_CLOCK_HZ),
         })
+    }
+
+    /// The timestamp clock's period in core cycles (0: stopped).
+    pub fn setup_ts_period(&self) -> Result<u32> {
+        Ok(self.read32(self.setup_base()? + r::SETUP_TS_PERIOD))
     }
 
     /// Sets the timestamp clock's period in core cycles (0 stops it)
