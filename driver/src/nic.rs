@@ -813,11 +813,17 @@ impl Queue {
                 self.stats.bad_completions += 1;
                 continue;
             };
-            // A frame (KIND_RX) or a client's final ACK the setup offload
-            // validated (KIND_ESTABLISHED, the frame itself): both carry
-            // the received bytes.
-            let frame_kind =
-                c.kind == d::KIND_RX || c.kind == toe_contract::setup::KIND_ESTABLISHED;
+            // A frame (KIND_RX), a client's final ACK the setup offload
+            // validated (KIND_ESTABLISHED), or the SYN-ACK / RST that ended
+            // a NIC active open (KIND_CONNECTED / KIND_CONNECT_REFUSED):
+            // all carry the received bytes.
+            let frame_kind = matches!(
+                c.kind,
+                d::KIND_RX
+                    | toe_contract::setup::KIND_ESTABLISHED
+                    | toe_contract::setup::KIND_CONNECTED
+                    | toe_contract::setup::KIND_CONNECT_REFUSED
+            );
             if c.len as usize > self.pool.buf_size() || !frame_kind {
                 self.stats.bad_completions += 1;
                 self.pool.free(buf);

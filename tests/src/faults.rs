@@ -43,6 +43,9 @@ pub struct Faults {
     /// A held frame goes out after this long even if nothing passes it
     /// (then it was only delayed).
     pub hold_limit: Duration,
+    /// The first this many SYNs (SYN without ACK) leaving the NIC are lost:
+    /// a connect whose SYN must be retransmitted.
+    pub drop_first_syns: u32,
 }
 
 impl Faults {
@@ -55,6 +58,7 @@ impl Faults {
             delay: Duration::ZERO,
             jitter: Duration::ZERO,
             hold_limit: Duration::ZERO,
+            drop_first_syns: 0,
         }
     }
 }
@@ -86,8 +90,11 @@ pub struct LaneStats {
     /// TCP payload bytes that entered the lane (retransmissions included).
     pub tcp_payload: u64,
     pub syn: u64,
+    /// SYNs without ACK (connection requests).
+    pub syn_only: u64,
     pub fin: u64,
     pub rst: u64,
+    /// Segments lost (`loss`, `drop_first_syns`).
     pub dropped: u64,
     pub duplicated: u64,
     /// Held frames that one or more later frames overtook.
@@ -162,6 +169,7 @@ struct Lane {
 /// Parsed view of a TCP segment for counting and tracing.
 struct TcpView {
     syn: bool,
+    ack: bool,
     fin: bool,
     rst: bool,
     payload: usize,
@@ -205,6 +213,7 @@ fn tcp_view(frame: &[u8]) -> Option<TcpView> {
     );
     Some(TcpView {
         syn: t.syn(),
+        ack: t.ack(),
         fin: t.fin(),
         rst: t.rst(),
         payload: t.payload().len(),
@@ -270,12 +279,17 @@ impl<W: Wire> Faulty<W> {
         st.tcp_segments += 1;
         st.tcp_payload += v.payload as u64;
         st.syn += v.syn as u64;
+        st.syn_only += (v.syn && !v.ack) as u64;
         st.fin += v.fin as u64;
         st.rst += v.rst as u64;
         if v.fin && log.first_fin.is_none() {
             log.first_fin = Some(dir);
         }
-        let fate = if cfg.loss > 0.0 && rng.gen_bool(cfg.loss) {
+        let first_syn = dir == Dir::FromNic && v.syn && !v.ack;
+        let fate = if first_syn && log.from_nic.syn_only <= cfg.drop_first_syns as u64 {
+            log.lane_mut(dir).dropped += 1;
+            "DROPPED (first SYNs)"
+        } else if cfg.loss > 0.0 && rng.gen_bool(cfg.loss) {
             log.lane_mut(dir).dropped += 1;
             "DROPPED"
         } else if cfg.reorder > 0.0 && lane.held.is_none() && rng.gen_bool(cfg.reorder) {

@@ -43,7 +43,8 @@ use toe_contract::regs::Counter;
 use toe_driver::net::NetConfig;
 use toe_driver::nic::{Nic, NicConfig};
 use toe_driver::socket::{
-    Endpoint, EndpointConfig, Event, Neighbours, Ready, Shutdown, SockError, SocketId,
+    ConnectOptions, Endpoint, EndpointConfig, Event, Neighbours, Ready, Shutdown, SockError,
+    SocketId,
 };
 use toe_sim::wire::TapWire;
 use toe_tests::faults::{self, Dir, FaultLog, Faults, Faulty};
@@ -309,6 +310,18 @@ struct Bench {
 }
 
 fn bench(tag: &str, faults: Faults, seed: u64) -> Option<Bench> {
+    bench_with(tag, faults, seed, false)
+}
+
+/// NIC active open timing in the simulation: a timestamp tick of 2,500
+/// cycles (10 us of NIC time, a few ms of host time at simulation speed)
+/// and a first retransmission after 40 ticks.
+const SIM_TS_PERIOD: u32 = 2500;
+const SIM_CONNECT_RTO: u32 = 40;
+
+/// [`bench`], with the endpoints able to open connections by the NIC
+/// (`nic_connect`).
+fn bench_with(tag: &str, faults: Faults, seed: u64, nic_connect: bool) -> Option<Bench> {
     if !netns::tap_tests_enabled() {
         return None;
     }
@@ -332,11 +345,20 @@ fn bench(tag: &str, faults: Faults, seed: u64) -> Option<Bench> {
     ns.run(["ip", "link", "set", "dev", &tap, "mtu", "1500"])
         .unwrap_or_else(|e| panic!("{e}"));
     let board = Neighbours::new();
+    let connector = nic_connect.then(|| {
+        let dev = nic.device();
+        dev.setup_set_ts_period(SIM_TS_PERIOD)
+            .expect("timestamp clock");
+        dev.connect_configure(SIM_CONNECT_RTO, 6)
+            .expect("active open timing");
+        dev.nic_connector().expect("active open")
+    });
     let eps = (0..nic.queue_pairs())
         .map(|q| {
             let mut cfg = EndpointConfig::new(q, NetConfig::new(mac, nic_ip.octets(), 24));
             cfg.neighbours = Some(board.clone());
             cfg.tcp.msl = MSL;
+            cfg.nic_connect = connector.clone();
             Endpoint::new(cfg, &nic).expect("endpoint")
         })
         .collect();
@@ -1006,12 +1028,31 @@ fn linux_client_uploads_and_downloads_4_mib() {
 
 #[test]
 fn our_client_to_linux_server_4_mib() {
+    our_client_to_linux("tcplx-cl", 4 * MIB, seed(2), None);
+}
+
+/// How the NIC opens our client's connection: Linux's options (sysctls in
+/// its namespace) and how many of the NIC's SYNs the wire loses.
+#[derive(Clone, Copy, Debug)]
+struct NicOpen {
+    linux: LinuxSyn,
+    lost_syns: u32,
+}
+
+/// Our client sends and receives `len` bytes with a Linux server; with
+/// `nic`, the NIC opens the connection (active open offload).
+fn our_client_to_linux(tag: &str, len: usize, seed: u64, nic: Option<NicOpen>) {
     let t = Instant::now();
-    let seed = seed(2);
-    let Some(mut b) = bench("tcplx-cl", Faults::none(), seed) else {
+    let faults = Faults {
+        drop_first_syns: nic.map_or(0, |n| n.lost_syns),
+        ..Faults::none()
+    };
+    let Some(mut b) = bench_with(tag, faults, seed, nic.is_some()) else {
         return;
     };
-    let len = 4 * MIB;
+    if let Some(n) = nic {
+        linux_syn_sysctls(&b, n.linux);
+    }
     let up = stream(seed, 1, len);
     let down = stream(seed, 2, len);
     // Linux's server: listen, tell us, accept one connection, transfer.
@@ -1052,7 +1093,11 @@ fn our_client_to_linux_server_4_mib() {
     let q = if seed.is_multiple_of(2) { 3 } else { 1 };
     let start = b.now();
     let s = b.eps[q]
-        .connect((b.linux_ip, PORT), start)
+        .connect_with(
+            (b.linux_ip, PORT),
+            start,
+            ConnectOptions { nic: nic.is_some() },
+        )
         .unwrap_or_else(|e| panic!("connect: {e}"));
     let mut ours = Ours::new(q, s, up.clone());
     let mut events = vec![Vec::new(); b.eps.len()];
@@ -1108,8 +1153,122 @@ fn our_client_to_linux_server_4_mib() {
         );
     }
     b.verify(&ours, &report, &down, true);
+    if let Some(n) = nic {
+        let d = b.nic.device();
+        let (syns, est) = (
+            d.counter(Counter::ConnectSyn),
+            d.counter(Counter::ConnectEstablished),
+        );
+        let st = b.eps[q].tcp_stats();
+        let lost = b.faults.lock().unwrap().from_nic.dropped;
+        println!(
+            "{n:?}: NIC sent {syns} SYN(s) ({lost} lost on the wire), completed {est} open(s); \
+             host: {} requested, {} established, {} fell back; Linux options {:#x}",
+            st.nic_connect_requested,
+            st.nic_connect_established,
+            st.nic_connect_fallback,
+            report.options
+        );
+        assert_eq!(lost, n.lost_syns as u64, "SYNs the wire dropped");
+        assert_eq!(syns, 1 + n.lost_syns as u64, "SYNs the NIC sent");
+        assert_eq!(est, 1, "opens the NIC completed");
+        assert_eq!(
+            st.nic_connect_established, 1,
+            "the connection came from the NIC"
+        );
+        assert_eq!(st.nic_connect_fallback, 0);
+        // Our SYN offers timestamps, SACK and window scaling: Linux takes
+        // what its sysctls allow.
+        let o = n.linux;
+        let want = o.timestamps as u8 | (o.sack as u8) << 1 | (o.window_scaling as u8) << 2;
+        assert_eq!(report.options & 7, want, "options Linux negotiated");
+    }
     b.finish();
     println!("test time {:.2} s", t.elapsed().as_secs_f64());
+}
+
+fn linux_syn_sysctls(b: &Bench, o: LinuxSyn) {
+    for (name, on) in [
+        ("net.ipv4.tcp_timestamps", o.timestamps),
+        ("net.ipv4.tcp_sack", o.sack),
+        ("net.ipv4.tcp_window_scaling", o.window_scaling),
+    ] {
+        b.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// The NIC opens our client's connections to a Linux server with every
+/// combination of the options Linux's sysctls can switch off; the first
+/// open's SYN is lost on the wire and retransmitted by the NIC.
+#[test]
+fn our_nic_opens_to_linux_for_every_option_combination_and_a_lost_syn() {
+    let seed = seed(6);
+    for combo in 0..8u8 {
+        let linux = LinuxSyn {
+            timestamps: combo & 1 != 0,
+            sack: combo & 2 != 0,
+            window_scaling: combo & 4 != 0,
+        };
+        let lost_syns = (combo == 0 || combo == 7) as u32;
+        our_client_to_linux(
+            &format!("tcplx-ao{combo}"),
+            256 * 1024,
+            seed,
+            Some(NicOpen { linux, lost_syns }),
+        );
+        if !netns::tap_tests_enabled() {
+            return;
+        }
+    }
+}
+
+/// A NIC open to a Linux port nobody listens on: Linux answers RST, the
+/// NIC reports the refusal, the socket fails with `Refused`.
+#[test]
+fn our_nic_open_to_a_closed_linux_port_is_refused() {
+    let seed = seed(7);
+    let Some(mut b) = bench_with("tcplx-aref", Faults::none(), seed, true) else {
+        return;
+    };
+    let q = 2;
+    let start = b.now();
+    let s = b.eps[q]
+        .connect_with((b.linux_ip, 9), start, ConnectOptions { nic: true })
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let mut events = vec![Vec::new(); b.eps.len()];
+    let err = loop {
+        if b.now() - start > Duration::from_secs(30) {
+            b.fail(None, "no answer to the connect within 30 s");
+        }
+        let rx = b.poll_all(&mut events);
+        if let Some(e) = b.eps[q].error(s) {
+            break e;
+        }
+        if rx == 0 {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    };
+    assert_eq!(err, SockError::Refused);
+    let d = b.nic.device();
+    let st = b.eps[q].tcp_stats();
+    println!(
+        "refused after {:?}: NIC SYNs {}, refusals {}; host refused {}",
+        b.now() - start,
+        d.counter(Counter::ConnectSyn),
+        d.counter(Counter::ConnectRefused),
+        st.nic_connect_refused
+    );
+    assert_eq!(d.counter(Counter::ConnectRefused), 1);
+    assert_eq!(d.counter(Counter::ConnectEstablished), 0);
+    assert_eq!(st.nic_connect_refused, 1);
+    assert_eq!(st.nic_connect_fallback, 0);
+    assert_eq!(
+        d.connect_pending().unwrap(),
+        0,
+        "the NIC still holds the open"
+    );
+    b.finish();
 }
 
 #[test]
@@ -1123,6 +1282,7 @@ fn faults_loss_reorder_duplicate_delay() {
         delay: Duration::from_millis(1),
         jitter: Duration::from_millis(2),
         hold_limit: Duration::from_millis(10),
+        drop_first_syns: 0,
     };
     let Some((log, took)) = linux_client("tcplx-flt", faults, 2 * MIB, seed) else {
         return;
