@@ -5,12 +5,13 @@ use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant as SmolInstant;
 use smoltcp::wire::{IpAddress, Ipv4Address};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
 use toe_driver::net::NetConfig;
 use toe_driver::nic::{Nic, NicConfig};
 use toe_driver::setup::SetupParams;
-use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours};
+use toe_driver::socket::{ConnectOptions, Endpoint, EndpointConfig, Event, Neighbours, SockError};
 use toe_sim::wire;
 use toe_tests::peer::SmolPeer;
 use toe_tests::simdev::SimThread;
@@ -28,15 +29,27 @@ struct Rig {
 
 impl Rig {
     fn new(tag: &str, offload: bool) -> Rig {
+        Rig::with(tag, offload, false)
+    }
+
+    /// With `nic_connect`, the endpoints can open connections by the NIC.
+    fn with(tag: &str, offload: bool, nic_connect: bool) -> Rig {
         let (w, port) = wire::channel();
         let sim = SimThread::start(tag, w, |_| {});
         let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
         sim.settle(2000);
         let board = Neighbours::new();
+        let connector = nic_connect.then(|| {
+            let dev = nic.device();
+            dev.setup_set_ts_period(2500).expect("timestamp clock");
+            dev.connect_configure(40, 6).expect("active open timing");
+            dev.nic_connector().expect("active open")
+        });
         let eps: Vec<Endpoint> = (0..nic.queue_pairs())
             .map(|q| {
                 let mut cfg = EndpointConfig::new(q, NetConfig::new([2, 0, 0, 0, 7, 2], US, 24));
                 cfg.neighbours = Some(board.clone());
+                cfg.nic_connect = connector.clone();
                 Endpoint::new(cfg, &nic).expect("endpoint")
             })
             .collect();
@@ -178,4 +191,114 @@ fn the_software_handshake_stays_available() {
     let n = 4;
     let (synacks, est, host_est, _) = echo(false, n, 1000);
     assert_eq!((synacks, est, host_est), (0, 0, 0));
+}
+
+/// Our clients open `n` connections by the NIC to a smoltcp echo server
+/// (more than the NIC's 16 slots: the rest run the software handshake),
+/// send `len` bytes each and read them back.
+#[test]
+fn our_nic_opens_to_a_smoltcp_server() {
+    let (n, len) = (24usize, 2000usize);
+    let mut rig = Rig::with("aosmol", false, true);
+    let servers: Vec<SocketHandle> = (0..n)
+        .map(|_| {
+            let mut s = tcp::Socket::new(
+                tcp::SocketBuffer::new(vec![0; 16 * 1024]),
+                tcp::SocketBuffer::new(vec![0; 16 * 1024]),
+            );
+            s.listen(7).unwrap();
+            rig.peer.sockets.add(s)
+        })
+        .collect();
+    let t = rig.t0.elapsed();
+    let mut ours: Vec<(usize, u32, Vec<u8>, usize, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let q = i % rig.eps.len();
+            let s = rig.eps[q]
+                .connect_with((Ipv4Addr::from(PEER), 7), t, ConnectOptions { nic: true })
+                .expect("connect");
+            let data: Vec<u8> = (0..len).map(|b| (b * 13 + i * 5) as u8).collect();
+            (q, s, data, 0, Vec::new())
+        })
+        .collect();
+    let mut events = vec![vec![]; 4];
+    let mut buf = vec![0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        rig.step(&mut events);
+        for &h in &servers {
+            let s = rig.peer.sockets.get_mut::<tcp::Socket>(h);
+            while s.can_recv() && s.can_send() {
+                let k = s.recv_slice(&mut buf).unwrap();
+                if k == 0 {
+                    break;
+                }
+                assert_eq!(s.send_slice(&buf[..k]).unwrap(), k, "smoltcp echo");
+            }
+        }
+        let mut done = 0;
+        for (q, s, data, sent, got) in ours.iter_mut() {
+            let ep = &mut rig.eps[*q];
+            if let Some(e) = ep.error(*s) {
+                panic!("connection failed: {e}");
+            }
+            if *sent < data.len() {
+                if let Ok(k) = ep.write(*s, &data[*sent..]) {
+                    *sent += k;
+                }
+            }
+            while let Ok(k) = ep.read(*s, &mut buf) {
+                if k == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..k]);
+            }
+            if got.len() == data.len() {
+                done += 1;
+            }
+        }
+        if done == n {
+            break;
+        }
+        assert!(Instant::now() < deadline, "echo: {done} of {n} done");
+    }
+    for (_, _, data, _, got) in &ours {
+        assert_eq!(got, data, "echoed bytes differ");
+    }
+    let d = rig.nic.device();
+    let st: Vec<_> = rig.eps.iter().map(|e| e.tcp_stats()).collect();
+    let est: u64 = st.iter().map(|s| s.nic_connect_established).sum();
+    let fallback: u64 = st.iter().map(|s| s.nic_connect_fallback).sum();
+    println!(
+        "{n} connects: {est} opened by the NIC ({} SYNs, {} completed), {fallback} by software",
+        d.counter(Counter::ConnectSyn),
+        d.counter(Counter::ConnectEstablished)
+    );
+    assert_eq!(est + fallback, n as u64);
+    assert!(est >= 16, "the NIC's 16 slots were used");
+    assert_eq!(d.counter(Counter::ConnectEstablished), est);
+    assert_eq!(d.connect_pending().unwrap(), 0);
+}
+
+/// smoltcp answers a NIC open to a closed port with RST: refused.
+#[test]
+fn smoltcp_refuses_a_nic_open_to_a_closed_port() {
+    let mut rig = Rig::with("aosmolrst", false, true);
+    let t = rig.t0.elapsed();
+    let s = rig.eps[1]
+        .connect_with((Ipv4Addr::from(PEER), 9), t, ConnectOptions { nic: true })
+        .expect("connect");
+    let mut events = vec![vec![]; 4];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let err = loop {
+        rig.step(&mut events);
+        if let Some(e) = rig.eps[1].error(s) {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "no answer to the connect");
+    };
+    assert_eq!(err, SockError::Refused);
+    let d = rig.nic.device();
+    assert_eq!(d.counter(Counter::ConnectRefused), 1);
+    assert_eq!(rig.eps[1].tcp_stats().nic_connect_refused, 1);
 }
