@@ -154,6 +154,15 @@
 #define TOE_SHUT_RDWR 2
 
 /**
+ * Active open by the NIC: the NIC sends the SYN, retransmits it and sends
+ * the handshake's ACK (see toe_nic_connect_offload).  Without it, or when
+ * the NIC cannot take the connect (no NIC open configured, its 16 slots
+ * busy, the next hop not resolved within 3 s), the library's own
+ * handshake runs; the socket behaves the same either way.
+ */
+#define TOE_CONNECT_NIC 1
+
+/**
  * A TCP stack instance on one queue pair of a NIC, with its sockets.
  * Opaque.
  */
@@ -235,6 +244,24 @@ uint32_t toe_nic_queue_pairs(const toe_nic *nic);
 int toe_nic_setup_offload(const toe_nic *nic, uint16_t port, const uint8_t *key);
 
 /**
+ * Lets the endpoints of `nic` created from now on hand connects to the
+ * NIC (toe_connect_with with TOE_CONNECT_NIC): the NIC sends the SYN,
+ * retransmits it after `rto_ms`, 2 `rto_ms`, 4 `rto_ms` ... for `retries`
+ * retransmissions (0 to 10; Linux's defaults are 1000 ms and 6), and
+ * completes the handshake.  Starts the NIC's timestamp clock at 1 ms ticks
+ * if it is stopped.  Call it before toe_endpoint_new.
+ *
+ * Returns 0, TOE_EINVAL (NULL `nic`, `rto_ms` 0, `retries` above 10), or
+ * TOE_EIO (the device has no active open; `toe_last_error_message()` says
+ * why).
+ *
+ * # Safety
+ * `nic` is NULL or a NIC from `toe_nic_open` not yet closed, not in use by
+ * another thread.
+ */
+int toe_nic_connect_offload(toe_nic *nic, uint32_t rto_ms, uint32_t retries);
+
+/**
  * A TCP stack instance on queue pair `queue` of `nic` (one per queue
  * pair), with its own address: `mac` (6 bytes), `ip` (4 bytes, network
  * order) and the on-link prefix length (0 to 32).  It receives only from
@@ -311,6 +338,23 @@ int toe_accept(toe_endpoint *ep, int listener);
  * is NULL or points to 4 readable bytes.
  */
 int toe_connect(toe_endpoint *ep, const uint8_t *ip, uint16_t port, uint64_t now_ns);
+
+/**
+ * toe_connect with `flags`: TOE_CONNECT_NIC has the NIC perform the
+ * handshake (toe_nic_connect_offload must have configured it before the
+ * endpoint was created; otherwise the library's own handshake runs).  The
+ * socket reports the same events and errors either way (TOE_ECONNREFUSED,
+ * TOE_ETIMEDOUT after the NIC's last retransmission).  Errors: as
+ * toe_connect, and TOE_EINVAL for unknown flag bits.
+ *
+ * # Safety
+ * As toe_connect.
+ */
+int toe_connect_with(toe_endpoint *ep,
+                     const uint8_t *ip,
+                     uint16_t port,
+                     uint64_t now_ns,
+                     uint32_t flags);
 
 /**
  * Reads up to `len` received bytes into `buf`: returns how many (> 0), 0

@@ -25,7 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use toe_driver::net::NetConfig;
 use toe_driver::nic::{Nic, NicConfig};
-use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours, Ready, Shutdown, SockError};
+use toe_driver::socket::{
+    ConnectOptions, Endpoint, EndpointConfig, Event, Neighbours, Ready, Shutdown, SockError,
+};
 
 // Error codes.  cbindgen adds the `TOE_` prefix (cbindgen.toml).  The
 // values are the negated Linux errno values of the same names.
@@ -83,6 +85,15 @@ pub const SHUT_WR: i32 = 1;
 /// Stop receiving and sending.
 pub const SHUT_RDWR: i32 = 2;
 
+// `flags` of `toe_connect_with`.
+
+/// Active open by the NIC: the NIC sends the SYN, retransmits it and sends
+/// the handshake's ACK (see toe_nic_connect_offload).  Without it, or when
+/// the NIC cannot take the connect (no NIC open configured, its 16 slots
+/// busy, the next hop not resolved within 3 s), the library's own
+/// handshake runs; the socket behaves the same either way.
+pub const CONNECT_NIC: u32 = 1;
+
 /// An open NIC: the device, its queue pairs, and what the endpoints of
 /// the NIC share (neighbour board, ISN secret).  Opaque.
 pub struct ToeNic {
@@ -93,6 +104,9 @@ pub struct ToeNic {
     queues: Arc<Vec<AtomicBool>>,
     /// Tells the endpoints of this NIC from those of another.
     id: u64,
+    /// The NIC's active open, once toe_nic_connect_offload configured it;
+    /// endpoints created afterwards get it.
+    connector: Option<toe_driver::setup::NicConnector>,
     /// Why the handle is unusable (a panic left it half-updated).
     broken: Option<String>,
 }
@@ -296,6 +310,7 @@ unsafe fn open_nic(device: *const c_char, queue_pairs: u32) -> Result<ToeNic, St
         isn_key,
         queues: Arc::new(queues),
         id: NEXT_NIC_ID.fetch_add(1, Ordering::Relaxed),
+        connector: None,
         broken: None,
     })
 }
@@ -394,6 +409,62 @@ pub unsafe extern "C" fn toe_nic_setup_offload(
     })
 }
 
+/// Lets the endpoints of `nic` created from now on hand connects to the
+/// NIC (toe_connect_with with TOE_CONNECT_NIC): the NIC sends the SYN,
+/// retransmits it after `rto_ms`, 2 `rto_ms`, 4 `rto_ms` ... for `retries`
+/// retransmissions (0 to 10; Linux's defaults are 1000 ms and 6), and
+/// completes the handshake.  Starts the NIC's timestamp clock at 1 ms ticks
+/// if it is stopped.  Call it before toe_endpoint_new.
+///
+/// Returns 0, TOE_EINVAL (NULL `nic`, `rto_ms` 0, `retries` above 10), or
+/// TOE_EIO (the device has no active open; `toe_last_error_message()` says
+/// why).
+///
+/// # Safety
+/// `nic` is NULL or a NIC from `toe_nic_open` not yet closed, not in use by
+/// another thread.
+#[no_mangle]
+pub unsafe extern "C" fn toe_nic_connect_offload(
+    nic: *mut ToeNic,
+    rto_ms: u32,
+    retries: u32,
+) -> c_int {
+    let Some(n) = nic.as_mut() else {
+        return EINVAL;
+    };
+    if rto_ms == 0 || retries > toe_driver::setup::CONNECT_MAX_RETRIES {
+        return EINVAL;
+    }
+    if let Some(why) = &n.broken {
+        set_last_error(format!("toe_nic_connect_offload: nic unusable after {why}"));
+        return EIO;
+    }
+    guard("toe_nic_connect_offload", EIO, || {
+        let d = n.nic.device();
+        let r = (|| {
+            if d.setup_ts_period()? == 0 {
+                // 1 ms ticks at the design's clock.
+                d.setup_set_ts_period((toe_driver::setup::CORE_CLOCK_HZ / 1000) as u32)?;
+            }
+            let tick = d.nic_connector()?.tick();
+            let rto = Duration::from_millis(rto_ms as u64);
+            let ticks = rto.as_nanos().div_ceil(tick.as_nanos().max(1));
+            d.connect_configure(ticks.clamp(1, u32::MAX as u128) as u32, retries)?;
+            d.nic_connector()
+        })();
+        match r {
+            Ok(c) => {
+                n.connector = Some(c);
+                0
+            }
+            Err(e) => {
+                set_last_error(format!("toe_nic_connect_offload: {e}"));
+                EIO
+            }
+        }
+    })
+}
+
 unsafe fn new_endpoint(
     nic: *const ToeNic,
     queue: u32,
@@ -417,6 +488,7 @@ unsafe fn new_endpoint(
     let mut cfg = EndpointConfig::new(queue, NetConfig::new(mac, ip, prefix_len));
     cfg.neighbours = Some(n.neighbours.clone());
     cfg.isn_key = n.isn_key;
+    cfg.nic_connect = n.connector.clone();
     let ep = Endpoint::new(cfg, &n.nic).map_err(|e| format!("toe_endpoint_new: {e}"))?;
     // Endpoint::new checked the queue is in range.
     let slot = &n.queues[queue as usize];
@@ -558,6 +630,37 @@ pub unsafe extern "C" fn toe_connect(
             return EINVAL as i64;
         }
         id_or_code(e.ep.connect((ip.into(), port), Duration::from_nanos(now_ns)))
+    }) as c_int
+}
+
+/// toe_connect with `flags`: TOE_CONNECT_NIC has the NIC perform the
+/// handshake (toe_nic_connect_offload must have configured it before the
+/// endpoint was created; otherwise the library's own handshake runs).  The
+/// socket reports the same events and errors either way (TOE_ECONNREFUSED,
+/// TOE_ETIMEDOUT after the NIC's last retransmission).  Errors: as
+/// toe_connect, and TOE_EINVAL for unknown flag bits.
+///
+/// # Safety
+/// As toe_connect.
+#[no_mangle]
+pub unsafe extern "C" fn toe_connect_with(
+    ep: *mut ToeEndpoint,
+    ip: *const u8,
+    port: u16,
+    now_ns: u64,
+    flags: u32,
+) -> c_int {
+    with_ep(ep, "toe_connect_with", |e| {
+        let Some(ip) = bytes::<4>(ip) else {
+            return EINVAL as i64;
+        };
+        if port == 0 || flags & !CONNECT_NIC != 0 {
+            return EINVAL as i64;
+        }
+        let opts = ConnectOptions {
+            nic: flags & CONNECT_NIC != 0,
+        };
+        id_or_code(e.ep.connect_with((ip.into(), port), Duration::from_nanos(now_ns), opts))
     }) as c_int
 }
 

@@ -36,6 +36,11 @@ fn null_handles_and_buffers_give_einval_not_a_crash() {
         assert_eq!(toe_nic_setup_offload(null_mut(), 80, buf.as_ptr()), EINVAL);
         assert_eq!(toe_accept(ep, 0), EINVAL);
         assert_eq!(toe_connect(ep, PEER.as_ptr(), 7, 0), EINVAL);
+        assert_eq!(
+            toe_connect_with(ep, PEER.as_ptr(), 7, 0, CONNECT_NIC),
+            EINVAL
+        );
+        assert_eq!(toe_nic_connect_offload(null_mut(), 1000, 6), EINVAL);
         assert_eq!(toe_read(ep, 0, buf.as_mut_ptr(), buf.len()), EINVAL as i64);
         assert_eq!(toe_write(ep, 0, buf.as_ptr(), buf.len()), EINVAL as i64);
         assert_eq!(toe_shutdown(ep, 0, SHUT_RDWR), EINVAL);
@@ -244,6 +249,45 @@ fn socket_calls_on_a_real_endpoint_return_the_documented_codes() {
         toe_nic_close(nic2);
         assert_eq!(sim2.stop().violations, 0);
 
+        toe_endpoint_free(ep);
+        toe_nic_close(nic);
+    }
+    assert_eq!(sim.stop().violations, 0);
+}
+
+#[test]
+fn nic_connect_arguments_are_checked() {
+    let sim = SimThread::start("capiconn", NullWire, |_| {});
+    unsafe {
+        let nic = open_sim(&sim, 1);
+        assert_eq!(toe_nic_connect_offload(nic, 0, 6), EINVAL, "RTO 0");
+        assert_eq!(toe_nic_connect_offload(nic, 1000, 11), EINVAL, "11 retries");
+        assert_eq!(toe_nic_connect_offload(nic, 1000, 6), 0, "{}", last_error());
+        let ep = toe_endpoint_new(nic, 0, MAC.as_ptr(), US.as_ptr(), 24);
+        assert!(!ep.is_null(), "{}", last_error());
+        let now = toe_now_ns();
+        assert_eq!(toe_connect_with(ep, null(), 80, now, CONNECT_NIC), EINVAL);
+        assert_eq!(
+            toe_connect_with(ep, PEER.as_ptr(), 0, now, CONNECT_NIC),
+            EINVAL
+        );
+        assert_eq!(
+            toe_connect_with(ep, PEER.as_ptr(), 80, now, 2),
+            EINVAL,
+            "unknown flag"
+        );
+        // A peer that never answers ARP: the connect waits, then runs the
+        // software handshake; either way a socket in SYN_SENT.
+        let c = toe_connect_with(ep, PEER.as_ptr(), 80, now, CONNECT_NIC);
+        assert!(c >= 0, "connect: {c}");
+        let mut ev = [ToeEvent::default(); 4];
+        for _ in 0..3 {
+            assert!(toe_poll(ep, nic, toe_now_ns(), ev.as_mut_ptr(), ev.len()) >= 0);
+        }
+        assert_eq!(toe_socket_error(ep, c), 0);
+        assert_eq!(toe_endpoint_connections(ep), 1);
+        assert_eq!(toe_abort(ep, c), 0);
+        assert!(toe_poll(ep, nic, toe_now_ns(), ev.as_mut_ptr(), ev.len()) >= 0);
         toe_endpoint_free(ep);
         toe_nic_close(nic);
     }
