@@ -284,6 +284,50 @@ pub fn walk_blocks(b: &dyn Backend) -> Result<Vec<BlockInfo>> {
     }
 }
 
+/// Register contents of a plain NIC's discoverable blocks (ID, RSS,
+/// queues, counters; with `setup`, the setup block with active open and a
+/// running timestamp clock too), for the fake backends of unit tests.
+#[cfg(test)]
+pub(crate) fn register_map(setup: bool) -> std::collections::HashMap<u32, u32> {
+    let sb = r::SETUP_BASE;
+    let mut m = std::collections::HashMap::new();
+    let mut blocks = vec![
+        (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
+        (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
+        (
+            r::QUEUES_BASE,
+            r::TYPE_QUEUES,
+            r::VERSION_QUEUES,
+            r::COUNTERS_BASE,
+        ),
+        (
+            r::COUNTERS_BASE,
+            r::TYPE_COUNTERS,
+            r::VERSION_COUNTERS,
+            if setup { sb } else { 0 },
+        ),
+    ];
+    if setup {
+        blocks.push((sb, r::TYPE_SETUP, r::VERSION_SETUP, 0));
+        m.insert(
+            sb + r::SETUP_CONN_SLOTS,
+            toe_contract::setup::CONNECT_SLOTS as u32,
+        );
+        m.insert(sb + r::SETUP_TS_PERIOD, 250_000);
+    }
+    for (base, t, v, next) in blocks {
+        m.insert(base + r::BLK_TYPE, t);
+        m.insert(base + r::BLK_VERSION, v);
+        m.insert(base + r::BLK_NEXT, next);
+    }
+    m.insert(r::ID_BASE + r::ID_DEVICE, r::DEVICE_ID);
+    m.insert(r::ID_BASE + r::ID_HW_VERSION, r::HW_VERSION);
+    m.insert(r::ID_BASE + r::ID_CAPS, 4 | 512 << 16);
+    m.insert(r::QUEUES_BASE + r::QUEUES_COUNT, 4);
+    m.insert(r::COUNTERS_BASE + r::CNT_COUNT, r::NUM_COUNTERS);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,30 +341,8 @@ mod tests {
 
     impl Fake {
         fn nic() -> Fake {
-            let mut m = HashMap::new();
-            let blocks = [
-                (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
-                (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
-                (
-                    r::QUEUES_BASE,
-                    r::TYPE_QUEUES,
-                    r::VERSION_QUEUES,
-                    r::COUNTERS_BASE,
-                ),
-                (r::COUNTERS_BASE, r::TYPE_COUNTERS, r::VERSION_COUNTERS, 0),
-            ];
-            for (base, t, v, next) in blocks {
-                m.insert(base + r::BLK_TYPE, t);
-                m.insert(base + r::BLK_VERSION, v);
-                m.insert(base + r::BLK_NEXT, next);
-            }
-            m.insert(r::ID_BASE + r::ID_DEVICE, r::DEVICE_ID);
-            m.insert(r::ID_BASE + r::ID_HW_VERSION, r::HW_VERSION);
-            m.insert(r::ID_BASE + r::ID_CAPS, 4 | 512 << 16);
-            m.insert(r::QUEUES_BASE + r::QUEUES_COUNT, 4);
-            m.insert(r::COUNTERS_BASE + r::CNT_COUNT, r::NUM_COUNTERS);
             Fake {
-                regs: RefCell::new(m),
+                regs: RefCell::new(register_map(false)),
             }
         }
         fn set(self, off: u32, v: u32) -> Fake {

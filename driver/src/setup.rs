@@ -682,33 +682,7 @@ mod tests {
     impl Fake {
         fn nic() -> Fake {
             let f = Fake::default();
-            let blocks = [
-                (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
-                (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
-                (
-                    r::QUEUES_BASE,
-                    r::TYPE_QUEUES,
-                    r::VERSION_QUEUES,
-                    r::COUNTERS_BASE,
-                ),
-                (r::COUNTERS_BASE, r::TYPE_COUNTERS, r::VERSION_COUNTERS, SB),
-                (SB, r::TYPE_SETUP, r::VERSION_SETUP, 0),
-            ];
-            {
-                let mut m = f.regs.lock().unwrap();
-                for (base, t, v, next) in blocks {
-                    m.insert(base + r::BLK_TYPE, t);
-                    m.insert(base + r::BLK_VERSION, v);
-                    m.insert(base + r::BLK_NEXT, next);
-                }
-                m.insert(r::ID_BASE + r::ID_DEVICE, r::DEVICE_ID);
-                m.insert(r::ID_BASE + r::ID_HW_VERSION, r::HW_VERSION);
-                m.insert(r::ID_BASE + r::ID_CAPS, 4 | 512 << 16);
-                m.insert(r::QUEUES_BASE + r::QUEUES_COUNT, 4);
-                m.insert(r::COUNTERS_BASE + r::CNT_COUNT, r::NUM_COUNTERS);
-                m.insert(SB + r::SETUP_CONN_SLOTS, s::CONNECT_SLOTS as u32);
-                m.insert(SB + r::SETUP_TS_PERIOD, 250_000);
-            }
+            *f.regs.lock().unwrap() = crate::device::register_map(true);
             f
         }
         fn set(&self, off: u32, v: u32) {

@@ -28,6 +28,19 @@ pub fn counter(h: &mut Harness, c: toe_contract::regs::Counter) -> u64 {
     lo | (h.reg_read(a + 4) as u64) << 32
 }
 
+/// Checks every global counter but `TxFrames` (host frames are not
+/// modelled per test) against the counts the model expects (by counter
+/// index; absent: 0).
+pub fn check_counters(h: &mut Harness, want: &std::collections::HashMap<u32, u64>) {
+    for c in toe_contract::regs::Counter::ALL {
+        if c == toe_contract::regs::Counter::TxFrames {
+            continue;
+        }
+        let w = want.get(&(c as u32)).copied().unwrap_or(0);
+        assert_eq!(counter(h, c), w, "counter {c:?}");
+    }
+}
+
 /// Enables RSS with a random key and a table spreading over the four
 /// queues, programs the NIC, and returns the model configuration to match.
 pub fn enable_rss(h: &mut Harness, rng: &mut impl rand::Rng) -> toe_model::nic::NicConfig {

@@ -32,6 +32,7 @@
 //!   tell the RX path the completion kind, and a SYN-ACK hit queues the
 //!   ACK (timestamps if the SYN-ACK has them: TSval the SYN's, TSecr the
 //!   peer's TSval; the scaled window if the SYN-ACK has a window scale).
+use super::regs::c8;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -55,10 +56,6 @@ pub const VERD_BITS: usize = 322;
 
 crate::declare_clear_fifo!(VerdFifo, Bits<322>, 16, 1);
 crate::declare_clear_fifo!(CtlRecFifo, Bits<368>, 32, 1);
-
-fn c8(v: u32) -> Constant<Bits<8>> {
-    Constant::new((v as u64).into())
-}
 
 #[derive(LogicBlock)]
 pub struct Connect {
@@ -121,6 +118,8 @@ pub struct Connect {
     x_ackn: DFF<Bits<32>>,
     // scratch
     wo: Signal<Local, Bits<8>>,
+    rsub: Signal<Local, Bits<8>>,
+    rbit: Signal<Local, Bits<16>>,
     ro: Signal<Local, Bits<8>>,
     start: Signal<Local, Bit>,
     abort: Signal<Local, Bit>,
@@ -218,6 +217,8 @@ impl Default for Connect {
             x_seq: Default::default(),
             x_ackn: Default::default(),
             wo: Default::default(),
+            rsub: Default::default(),
+            rbit: Default::default(),
             ro: Default::default(),
             start: Default::default(),
             abort: Default::default(),
@@ -284,57 +285,18 @@ impl Logic for Connect {
         self.cfifo.clear.next = self.rst.val();
         // ------------------------------------------------------ registers
         self.wo.next = bit_cast::<8, 16>(self.waddr.val());
+        self.rsub.next = 0.into();
+        self.rbit.next = 0.into();
         self.start.next = false;
         self.abort.next = false;
         self.cslot.next = bit_cast::<4, 32>(self.wdata.val());
         if self.we.val() && (self.waddr.val() < 256) {
-            if self.wo.val() == self.c_rec.val() {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 0))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 0);
-            }
-            if self.wo.val() == self.c_rec.val() + 4 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 32))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 32);
-            }
-            if self.wo.val() == self.c_rec.val() + 8 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 64))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 64);
-            }
-            if self.wo.val() == self.c_rec.val() + 12 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 96))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 96);
-            }
-            if self.wo.val() == self.c_rec.val() + 16 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 128))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 128);
-            }
-            if self.wo.val() == self.c_rec.val() + 20 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 160))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 160);
-            }
-            if self.wo.val() == self.c_rec.val() + 24 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 192))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 192);
-            }
-            if self.wo.val() == self.c_rec.val() + 28 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 224))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 224);
-            }
-            if self.wo.val() == self.c_rec.val() + 32 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 256))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 256);
-            }
-            if self.wo.val() == self.c_rec.val() + 36 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 288))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 288);
-            }
-            if self.wo.val() == self.c_rec.val() + 40 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 320))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 320);
-            }
-            if self.wo.val() == self.c_rec.val() + 44 {
-                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << 352))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << 352);
+            // SETUP_CONN_REC word i: record bits 32i+31:32i.
+            if (self.wo.val() >= self.c_rec.val()) && (self.wo.val() < self.c_rec.val() + 48) {
+                self.rsub.next = self.wo.val() - self.c_rec.val();
+                self.rbit.next = bit_cast::<16, 8>(self.rsub.val() & 0xFC) << 3;
+                self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << self.rbit.val()))
+                    | (bit_cast::<368, 32>(self.wdata.val()) << self.rbit.val());
             }
             if self.wo.val() == self.c_ackwin.val() {
                 self.sackwin.d.next = bit_cast::<16, 32>(self.wdata.val());
@@ -438,51 +400,60 @@ impl Logic for Connect {
         self.rram.read_address.next = self.sidx.q.val();
         self.sidx.d.next = self.sidx.q.val() + 1;
         self.sj.d.next = self.sidx.q.val();
-        self.sbit.next = bit_cast::<16, 1>(true.into()) << self.sj.q.val();
-        self.sdl.next = bit_cast::<32, 36>(self.tram.read_data.val());
-        self.stries.next = bit_cast::<4, 36>(self.tram.read_data.val() >> 32);
-        self.sdiff.next = self.ts_now.val() - self.sdl.val();
-        self.sdue.next = !self.sdiff.val().get_bit(31);
-        self.sroom.next = (self.cfifo.level.val() < 8) && !self.ack_push.val();
-        // The slot's RAMs were read while a start wrote them: next round.
-        self.sfresh.next = self.st_d.q.val() && (self.st_slot.q.val() == self.sj.q.val());
-        self.rto_sh.next = self.rto.q.val() << self.stries.val();
-        self.dl_n.next = self.ts_now.val() + self.rto_sh.val();
-        self.tries_n.next = self.stries.val() + 1;
-        if (self.kick.q.val() & self.sbit.val()) != 0 {
-            self.dl_n.next = self.ts_now.val() + self.rto.q.val();
-            self.tries_n.next = 1.into();
-        }
         self.send.next = false;
         self.set_to.next = 0.into();
         self.unkick.next = 0.into();
-        self.tram.write_enable.next = false;
+        self.sbit.next = 0.into();
+        self.sdl.next = 0.into();
+        self.stries.next = 0.into();
+        self.sdiff.next = 0.into();
+        self.sdue.next = false;
+        self.sroom.next = false;
+        self.sfresh.next = false;
+        self.rto_sh.next = 0.into();
+        self.dl_n.next = 0.into();
+        self.tries_n.next = 0.into();
         self.tram.write_address.next = self.sj.q.val();
         self.tram.write_data.next = 0.into();
-        if ((self.pending.q.val() & self.sbit.val()) != 0) && !self.sfresh.val() {
+        // With no open pending (the usual case) none of this is evaluated.
+        if self.pending.q.val() != 0 {
+            self.sbit.next = bit_cast::<16, 1>(true.into()) << self.sj.q.val();
+            self.sdl.next = bit_cast::<32, 36>(self.tram.read_data.val());
+            self.stries.next = bit_cast::<4, 36>(self.tram.read_data.val() >> 32);
+            self.sdiff.next = self.ts_now.val() - self.sdl.val();
+            self.sdue.next = !self.sdiff.val().get_bit(31);
+            self.sroom.next = (self.cfifo.level.val() < 8) && !self.ack_push.val();
+            // The slot's RAMs were read while a start wrote them: next round.
+            self.sfresh.next = self.st_d.q.val() && (self.st_slot.q.val() == self.sj.q.val());
+            // The timer after a send: the first SYN waits rto, the n-th rto << (n - 1).
+            self.rto_sh.next = self.rto.q.val() << self.stries.val();
+            self.dl_n.next = self.ts_now.val() + self.rto_sh.val();
+            self.tries_n.next = self.stries.val() + 1;
             if (self.kick.q.val() & self.sbit.val()) != 0 {
-                if self.sroom.val() {
-                    self.send.next = true;
-                    self.unkick.next = self.sbit.val();
-                    self.tram.write_enable.next = true;
-                    self.tram.write_data.next = bit_cast::<36, 32>(self.dl_n.val())
-                        | (bit_cast::<36, 4>(self.tries_n.val()) << 32);
-                }
-            } else {
-                if self.sdue.val() {
-                    if self.stries.val() > self.retries.q.val() {
-                        self.set_to.next = self.sbit.val();
-                    } else {
-                        if self.sroom.val() {
-                            self.send.next = true;
-                            self.tram.write_enable.next = true;
-                            self.tram.write_data.next = bit_cast::<36, 32>(self.dl_n.val())
-                                | (bit_cast::<36, 4>(self.tries_n.val()) << 32);
+                self.dl_n.next = self.ts_now.val() + self.rto.q.val();
+                self.tries_n.next = 1.into();
+            }
+            self.tram.write_data.next =
+                bit_cast::<36, 32>(self.dl_n.val()) | (bit_cast::<36, 4>(self.tries_n.val()) << 32);
+            if ((self.pending.q.val() & self.sbit.val()) != 0) && !self.sfresh.val() {
+                if (self.kick.q.val() & self.sbit.val()) != 0 {
+                    self.send.next = self.sroom.val();
+                    if self.sroom.val() {
+                        self.unkick.next = self.sbit.val();
+                    }
+                } else {
+                    if self.sdue.val() {
+                        if self.stries.val() > self.retries.q.val() {
+                            self.set_to.next = self.sbit.val();
+                        } else {
+                            self.send.next = self.sroom.val();
                         }
                     }
                 }
             }
         }
+        // The timer is written exactly when a SYN is queued.
+        self.tram.write_enable.next = self.send.val();
         // ------------------------------------------------------ records
         self.cfifo.write.next = self.ack_push.val() || self.send.val();
         self.cfifo.data_in.next = 0.into();

@@ -11,7 +11,8 @@ use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
 
-fn c8(v: u32) -> Constant<Bits<8>> {
+/// An 8-bit register offset as a kernel constant.
+pub(crate) fn c8(v: u32) -> Constant<Bits<8>> {
     Constant::new((v as u64).into())
 }
 
