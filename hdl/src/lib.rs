@@ -20,8 +20,10 @@ pub fn verilog() -> String {
     let mut uut = top::Toe::default();
     uut.connect_all();
     let v = generate_verilog(&uut);
-    v.replace("module top(", "module toe(")
+    narrow::narrow_extracts(&v.replace("module top(", "module toe("))
 }
+
+pub mod narrow;
 
 pub mod vlt;
 pub use vlt::verilator_config;
