@@ -4,6 +4,11 @@
 //! [`LISTEN_ENTRIES`] (64) entries, each `{valid, any_ip, ip (32), port (16),
 //! offload (1)}`, held in registers so that every entry is compared with
 //! every query in parallel: one query per cycle, whatever the table size.
+//! The registers are grouped by bit rather than by entry (register `j` of
+//! the address holds bit `j` of all 64 addresses): the logic is the same,
+//! and the simulator compares a query with the whole table in 48 wide ANDs
+//! instead of 128 separate comparisons, and copies 48 registers per clock
+//! instead of 128.
 //!
 //! ## Write port (register style)
 //!
@@ -114,8 +119,11 @@ pub struct ListenTable {
     e_valid: DFF<Bits<LISTEN_ENTRIES>>,
     e_any: DFF<Bits<LISTEN_ENTRIES>>,
     e_off: DFF<Bits<LISTEN_ENTRIES>>,
-    e_ip: [DFF<Bits<32>>; LISTEN_ENTRIES],
-    e_port: [DFF<Bits<16>>; LISTEN_ENTRIES],
+    // Addresses and ports, stored bit-sliced: bit i of `e_ipb[j]` is bit j
+    // of entry i's address (the same flip-flops as 64 registers of 32 bits,
+    // grouped the other way, so that one query is 48 wide ANDs).
+    e_ipb: [DFF<Bits<LISTEN_ENTRIES>>; 32],
+    e_portb: [DFF<Bits<LISTEN_ENTRIES>>; 16],
     // Read-back registers
     r_valid: DFF<Bit>,
     r_any: DFF<Bit>,
@@ -141,6 +149,9 @@ pub struct ListenTable {
     /// Exact and any-IP match vectors of the query.
     mx: Signal<Local, Bits<LISTEN_ENTRIES>>,
     ma: Signal<Local, Bits<LISTEN_ENTRIES>>,
+    pm: Signal<Local, Bits<LISTEN_ENTRIES>>,
+    rip: Signal<Local, Bits<32>>,
+    rport: Signal<Local, Bits<16>>,
     /// Lowest set bit of each stage-1 vector, and the winner.
     ohx: Signal<Local, Bits<LISTEN_ENTRIES>>,
     oha: Signal<Local, Bits<LISTEN_ENTRIES>>,
@@ -188,8 +199,8 @@ impl Default for ListenTable {
             e_valid: Default::default(),
             e_any: Default::default(),
             e_off: Default::default(),
-            e_ip: array_init::array_init(|_| Default::default()),
-            e_port: array_init::array_init(|_| Default::default()),
+            e_ipb: array_init::array_init(|_| Default::default()),
+            e_portb: array_init::array_init(|_| Default::default()),
             r_valid: Default::default(),
             r_any: Default::default(),
             r_ip: Default::default(),
@@ -209,6 +220,9 @@ impl Default for ListenTable {
             wsel: Default::default(),
             mx: Default::default(),
             ma: Default::default(),
+            pm: Default::default(),
+            rip: Default::default(),
+            rport: Default::default(),
             ohx: Default::default(),
             oha: Default::default(),
             oh: Default::default(),
@@ -232,11 +246,13 @@ impl Logic for ListenTable {
             self, clock, e_valid, e_any, e_off, r_valid, r_any, r_ip, r_port, r_off, s1_valid,
             s1_tag, s1_mx, s1_ma, s1_off, s2_valid, s2_tag, s2_hit, s2_exact, s2_off, s2_index
         );
-        for i in 0..LISTEN_ENTRIES {
-            self.e_ip[i].clock.next = self.clock.val();
-            self.e_port[i].clock.next = self.clock.val();
-            self.e_ip[i].d.next = self.e_ip[i].q.val();
-            self.e_port[i].d.next = self.e_port[i].q.val();
+        for j in 0..32 {
+            self.e_ipb[j].clock.next = self.clock.val();
+            self.e_ipb[j].d.next = self.e_ipb[j].q.val();
+        }
+        for j in 0..16 {
+            self.e_portb[j].clock.next = self.clock.val();
+            self.e_portb[j].d.next = self.e_portb[j].q.val();
         }
         // ------------------------------------------------------ write port
         self.wsel.next = self.c_one.val() << self.wr_index.val();
@@ -253,26 +269,40 @@ impl Logic for ListenTable {
             if self.wr_offload.val() {
                 self.e_off.d.next = self.e_off.q.val() | self.wsel.val();
             }
-            for i in 0..LISTEN_ENTRIES {
-                if self.wsel.val().get_bit(i) {
-                    self.e_ip[i].d.next = self.wr_ip.val();
-                    self.e_port[i].d.next = self.wr_port.val();
+            for j in 0..32 {
+                self.e_ipb[j].d.next = self.e_ipb[j].q.val() & !self.wsel.val();
+                if self.wr_ip.val().get_bit(j) {
+                    self.e_ipb[j].d.next = self.e_ipb[j].q.val() | self.wsel.val();
+                }
+            }
+            for j in 0..16 {
+                self.e_portb[j].d.next = self.e_portb[j].q.val() & !self.wsel.val();
+                if self.wr_port.val().get_bit(j) {
+                    self.e_portb[j].d.next = self.e_portb[j].q.val() | self.wsel.val();
                 }
             }
         }
         // ------------------------------------------------------ read-back
+        self.rip.next = 0.into();
+        self.rport.next = 0.into();
         if self.rd_en.val() {
             self.r_valid.d.next = self.e_valid.q.val().get_bit(self.rd_index.val().index());
             self.r_any.d.next = self.e_any.q.val().get_bit(self.rd_index.val().index());
             self.r_off.d.next = self.e_off.q.val().get_bit(self.rd_index.val().index());
-            self.r_ip.d.next = 0.into();
-            self.r_port.d.next = 0.into();
-            for i in 0..LISTEN_ENTRIES {
-                if self.rd_index.val().index() == i {
-                    self.r_ip.d.next = self.e_ip[i].q.val();
-                    self.r_port.d.next = self.e_port[i].q.val();
-                }
+            for j in 0..32 {
+                self.rip.next = self.rip.val().replace_bit(
+                    j,
+                    self.e_ipb[j].q.val().get_bit(self.rd_index.val().index()),
+                );
             }
+            for j in 0..16 {
+                self.rport.next = self.rport.val().replace_bit(
+                    j,
+                    self.e_portb[j].q.val().get_bit(self.rd_index.val().index()),
+                );
+            }
+            self.r_ip.d.next = self.rip.val();
+            self.r_port.d.next = self.rport.val();
         }
         self.rd_valid.next = self.r_valid.q.val();
         self.rd_any_ip.next = self.r_any.q.val();
@@ -281,18 +311,29 @@ impl Logic for ListenTable {
         self.rd_offload.next = self.r_off.q.val();
         // ------------------------------------------------------ stage 1
         // Every entry against the query, in parallel.
+        // Bit j of the query selects, for all entries at once, those whose
+        // bit j agrees: valid entries with the query's port (`pm`), then
+        // any-IP ones (`ma`) and exact ones that also have its address (`mx`).
+        self.pm.next = 0.into();
         self.mx.next = 0.into();
         self.ma.next = 0.into();
         // Only for a query (the comparisons cost simulation time).
         if self.in_valid.val() {
-            for i in 0..LISTEN_ENTRIES {
-                if self.e_valid.q.val().get_bit(i) && (self.e_port[i].q.val() == self.in_port.val())
-                {
-                    if self.e_any.q.val().get_bit(i) {
-                        self.ma.next = self.ma.val().replace_bit(i, true);
-                    } else if self.e_ip[i].q.val() == self.in_ip.val() {
-                        self.mx.next = self.mx.val().replace_bit(i, true);
-                    }
+            self.pm.next = self.e_valid.q.val();
+            for j in 0..16 {
+                if self.in_port.val().get_bit(j) {
+                    self.pm.next = self.pm.val() & self.e_portb[j].q.val();
+                } else {
+                    self.pm.next = self.pm.val() & !self.e_portb[j].q.val();
+                }
+            }
+            self.ma.next = self.pm.val() & self.e_any.q.val();
+            self.mx.next = self.pm.val() & !self.e_any.q.val();
+            for j in 0..32 {
+                if self.in_ip.val().get_bit(j) {
+                    self.mx.next = self.mx.val() & self.e_ipb[j].q.val();
+                } else {
+                    self.mx.next = self.mx.val() & !self.e_ipb[j].q.val();
                 }
             }
         }
@@ -346,9 +387,11 @@ impl Logic for ListenTable {
             self.e_valid.d.next = 0.into();
             self.e_any.d.next = 0.into();
             self.e_off.d.next = 0.into();
-            for i in 0..LISTEN_ENTRIES {
-                self.e_ip[i].d.next = 0.into();
-                self.e_port[i].d.next = 0.into();
+            for j in 0..32 {
+                self.e_ipb[j].d.next = 0.into();
+            }
+            for j in 0..16 {
+                self.e_portb[j].d.next = 0.into();
             }
             self.r_valid.d.next = false;
             self.r_any.d.next = false;
