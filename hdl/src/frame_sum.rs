@@ -10,7 +10,7 @@
 //! not summed.  One record comes out one cycle after each frame's last beat.
 use rust_hdl::prelude::*;
 
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct FrameSum {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
@@ -51,14 +51,83 @@ pub struct FrameSum {
     ip_end: Signal<Local, Bits<16>>,
     l4_end: Signal<Local, Bits<16>>,
     off: Signal<Local, Bits<16>>,
+    // Byte bounds of the IPv4 header (from `b_iplo`) and of the TCP segment
+    // (from `b_iphi`) within this beat, clamped to 0..=64.
+    b_iplo: Signal<Local, Bits<8>>,
+    b_iphi: Signal<Local, Bits<8>>,
+    b_l4hi: Signal<Local, Bits<8>>,
+    // Lanes (16-bit) wholly inside each range.
+    ipm: Signal<Local, Bits<32>>,
+    l4m: Signal<Local, Bits<32>>,
+    // Bit offset of the byte of a TCP segment that ends in mid-lane.
+    pbit: Signal<Local, Bits<16>>,
     lane: Signal<Local, Bits<16>>,
     ipb: Signal<Local, Bits<32>>,
     l4b: Signal<Local, Bits<32>>,
+    kc: Signal<Local, Bits<64>>,
     cnt: Signal<Local, Bits<16>>,
+    c_ones: Constant<Bits<32>>,
     t_ip: Signal<Local, Bits<32>>,
     t_l4: Signal<Local, Bits<32>>,
     f_ip: Signal<Local, Bits<32>>,
     f_l4: Signal<Local, Bits<32>>,
+}
+
+impl Default for FrameSum {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            rst: Default::default(),
+            beat: Default::default(),
+            data: Default::default(),
+            keep: Default::default(),
+            last: Default::default(),
+            user: Default::default(),
+            rec_valid: Default::default(),
+            h0: Default::default(),
+            h1: Default::default(),
+            h2: Default::default(),
+            len: Default::default(),
+            err: Default::default(),
+            ip_sum: Default::default(),
+            l4_sum: Default::default(),
+            beat_idx: Default::default(),
+            ihl_q: Default::default(),
+            tl_q: Default::default(),
+            ip_acc: Default::default(),
+            l4_acc: Default::default(),
+            err_q: Default::default(),
+            h0_q: Default::default(),
+            h1_q: Default::default(),
+            h2_q: Default::default(),
+            out_valid: Default::default(),
+            out_len: Default::default(),
+            out_err: Default::default(),
+            out_ip: Default::default(),
+            out_l4: Default::default(),
+            ihl: Default::default(),
+            tl: Default::default(),
+            ip_end: Default::default(),
+            l4_end: Default::default(),
+            off: Default::default(),
+            b_iplo: Default::default(),
+            b_iphi: Default::default(),
+            b_l4hi: Default::default(),
+            ipm: Default::default(),
+            l4m: Default::default(),
+            pbit: Default::default(),
+            lane: Default::default(),
+            ipb: Default::default(),
+            l4b: Default::default(),
+            kc: Default::default(),
+            cnt: Default::default(),
+            c_ones: Constant::new(0xFFFF_FFFFu64.into()),
+            t_ip: Default::default(),
+            t_l4: Default::default(),
+            f_ip: Default::default(),
+            f_l4: Default::default(),
+        }
+    }
 }
 
 impl Logic for FrameSum {
@@ -84,31 +153,67 @@ impl Logic for FrameSum {
         // saves simulation time when the bus is idle; in hardware the `if`
         // is just an enable).
         self.off.next = bit_cast::<16, 8>(self.beat_idx.q.val()) << 6;
+        self.b_iplo.next = 0.into();
+        self.b_iphi.next = 0.into();
+        self.b_l4hi.next = 0.into();
+        self.ipm.next = 0.into();
+        self.l4m.next = 0.into();
+        self.pbit.next = 0.into();
+        self.lane.next = 0.into();
         self.ipb.next = 0.into();
         self.l4b.next = 0.into();
-        self.lane.next = 0.into();
+        self.kc.next = 0.into();
         self.cnt.next = 0.into();
         if self.beat.val() {
+            // The IPv4 header is bytes [14, ip_end) of the frame, the TCP
+            // segment [ip_end, l4_end); this beat is [off, off + 64).  Both
+            // bounds of the header are even, so it covers whole lanes; the
+            // segment may end in mid-lane (its last byte is then the low
+            // byte of a lane, the high byte is not summed).
+            if self.beat_idx.q.val() == 0 {
+                self.b_iplo.next = 14.into();
+            }
+            if self.ip_end.val() > self.off.val() {
+                self.b_iphi.next = 64.into();
+                if self.ip_end.val() < self.off.val() + 64 {
+                    self.b_iphi.next = bit_cast::<8, 16>(self.ip_end.val() - self.off.val());
+                }
+            }
+            if self.l4_end.val() > self.off.val() {
+                self.b_l4hi.next = 64.into();
+                if self.l4_end.val() < self.off.val() + 64 {
+                    self.b_l4hi.next = bit_cast::<8, 16>(self.l4_end.val() - self.off.val());
+                }
+            }
+            // Lanes lo/2 .. hi/2 (none when hi <= lo).
+            self.ipm.next = (self.c_ones.val() << (self.b_iplo.val() >> 1))
+                & !(self.c_ones.val() << (self.b_iphi.val() >> 1));
+            self.l4m.next = (self.c_ones.val() << (self.b_iphi.val() >> 1))
+                & !(self.c_ones.val() << (self.b_l4hi.val() >> 1));
             for w in 0..32 {
                 self.lane.next = self.data.val().get_bits::<16>(16 * w);
-                if (self.off.val() >= 14) && (self.off.val() < self.ip_end.val()) {
+                if self.ipm.val().get_bit(w) {
                     self.ipb.next = self.ipb.val() + bit_cast::<32, 16>(self.lane.val());
                 }
-                if (self.off.val() >= self.ip_end.val()) && (self.off.val() < self.l4_end.val()) {
-                    if self.off.val() + 1 < self.l4_end.val() {
-                        self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val());
-                    } else {
-                        self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val() & 0xFF);
-                    }
-                }
-                self.off.next = self.off.val() + 2;
-            }
-            // Bytes in this beat (tkeep is contiguous from byte 0).
-            for i in 0..64 {
-                if self.keep.val().get_bit(i) {
-                    self.cnt.next = self.cnt.val() + 1;
+                if self.l4m.val().get_bit(w) {
+                    self.l4b.next = self.l4b.val() + bit_cast::<32, 16>(self.lane.val());
                 }
             }
+            if self.b_l4hi.val().get_bit(0) && (self.b_l4hi.val() > self.b_iphi.val()) {
+                self.pbit.next = (bit_cast::<16, 8>(self.b_l4hi.val()) - 1) << 3;
+                self.l4b.next = self.l4b.val()
+                    + bit_cast::<32, 8>(self.data.val().get_bits::<8>(self.pbit.val().index()));
+            }
+            // Bytes in this beat (tkeep is contiguous from byte 0, so this is
+            // the number of set bits; counted in parallel).
+            self.kc.next = self.keep.val() - ((self.keep.val() >> 1) & 0x5555_5555_5555_5555_u64);
+            self.kc.next = (self.kc.val() & 0x3333_3333_3333_3333_u64)
+                + ((self.kc.val() >> 2) & 0x3333_3333_3333_3333_u64);
+            self.kc.next = (self.kc.val() + (self.kc.val() >> 4)) & 0x0F0F_0F0F_0F0F_0F0F_u64;
+            self.kc.next = self.kc.val() + (self.kc.val() >> 8);
+            self.kc.next = self.kc.val() + (self.kc.val() >> 16);
+            self.kc.next = self.kc.val() + (self.kc.val() >> 32);
+            self.cnt.next = bit_cast::<16, 64>(self.kc.val() & 0x7F);
         }
         self.t_ip.next = self.ip_acc.q.val() + self.ipb.val();
         self.t_l4.next = self.l4_acc.q.val() + self.l4b.val();
@@ -146,7 +251,7 @@ impl Logic for FrameSum {
             if self.last.val() {
                 self.beat_idx.d.next = 0.into();
                 self.out_valid.d.next = true;
-                self.out_len.d.next = self.off.val() - 64 + self.cnt.val();
+                self.out_len.d.next = self.off.val() + self.cnt.val();
                 self.out_err.d.next =
                     self.user.val() || (self.err_q.q.val() && (self.beat_idx.q.val() != 0));
                 self.out_ip.d.next = bit_cast::<16, 32>(self.f_ip.val());
