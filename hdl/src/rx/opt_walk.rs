@@ -91,8 +91,9 @@ impl Logic for OptWalk {
         self.win.next = 0.into();
         self.kind.next = 0.into();
         self.olen.next = 0.into();
+        // Only for a frame (saves simulation time between frames).
         for _s in 0..STEPS {
-            if !self.done.val() {
+            if self.in_valid.val() && !self.done.val() {
                 // win: bytes p..p+10 of the option area; byte j at bits 8j+7:8j.
                 self.win.next = bit_cast::<80, 320>(self.in_opts.val() >> (self.p.val() << 3));
                 self.kind.next = bit_cast::<8, 80>(self.win.val() & 0xFF);

@@ -180,129 +180,147 @@ impl Logic for RxParse {
             self, clock, r_valid, r_cpl, r_reason, r_opts, r_olen, r_tuple, r_hkind, r_seq, r_ackn,
             r_macs
         );
-        self.hdr.next = bit_cast::<1088, 512>(self.h0.val())
-            | (bit_cast::<1088, 512>(self.h1.val()) << 512)
-            | (bit_cast::<1088, 64>(self.h2.val()) << 1024);
-        // L3
-        self.is_ip.next = ((self.h0.val() >> 96) & 0xFFFF) == self.c_et_ip.val();
-        self.ihl4.next = bit_cast::<16, 512>((self.h0.val() >> 112) & 0xF) << 2;
-        self.tl.next = bit_cast::<16, 512>(
-            ((self.h0.val() >> 120) & 0xFF00) | ((self.h0.val() >> 136) & 0xFF),
-        );
-        self.ip_bad.next = (((self.h0.val() >> 116) & 0xF) != 4)
-            || (self.ihl4.val() < 20)
-            || (self.tl.val() < self.ihl4.val())
-            || (self.tl.val() + 14 > self.len.val());
-        // MF flag (byte 20 bit 5) or a fragment offset.
-        self.frag.next = self.h0.val().get_bit(165) || (((self.h0.val() >> 160) & 0x1FFF) != 0);
-        self.frag.next = self.h0.val().get_bit(165)
-            || (((self.h0.val() >> 160) & 0x1F) != 0)
-            || (((self.h0.val() >> 168) & 0xFF) != 0);
-        self.plen.next = self.tl.val() - self.ihl4.val();
-        self.l4off.next = self.ihl4.val() + 14;
-        self.tcp.next = bit_cast::<480, 1088>(self.hdr.val() >> (self.l4off.val() << 3));
-        self.is_tcp.next =
-            self.is_ip.val() && (((self.h0.val() >> 184) & 0xFF) == 6) && !self.frag.val();
-        self.doff4.next = bit_cast::<16, 480>((self.tcp.val() >> 100) & 0xF) << 2;
-        self.l4_bad.next = (self.plen.val() < 20)
-            || (self.doff4.val() < 20)
-            || (self.doff4.val() > self.plen.val());
-        // Checksums: pseudo header in lane form (addresses are lanes 13..16,
-        // protocol word 00 06 is lane 0x0600, the length is byte swapped).
-        self.ps.next = bit_cast::<32, 16>(self.l4_sum.val())
-            + bit_cast::<32, 512>((self.h0.val() >> 208) & 0xFFFF)
-            + bit_cast::<32, 512>((self.h0.val() >> 224) & 0xFFFF)
-            + bit_cast::<32, 512>((self.h0.val() >> 240) & 0xFFFF)
-            + bit_cast::<32, 512>((self.h0.val() >> 256) & 0xFFFF)
-            + 0x0600
-            + bit_cast::<32, 16>(((self.plen.val() & 0xFF) << 8) | (self.plen.val() >> 8));
-        self.ps.next = (self.ps.val() & 0xFFFF) + (self.ps.val() >> 16);
-        self.ps.next = (self.ps.val() & 0xFFFF) + (self.ps.val() >> 16);
-        self.ip_ok.next = self.ip_sum.val() == 0xFFFF;
-        self.tcp_ok.next = self.ps.val() == 0xFFFF;
-        // Flags and drop reason, in the order docs/semantics.md gives.
+        // Everything below only for a frame: between frames the registers
+        // hold (clock enable), which saves simulation time.
+        self.hdr.next = 0.into();
+        self.tcp.next = 0.into();
+        self.ihl4.next = 0.into();
+        self.tl.next = 0.into();
+        self.plen.next = 0.into();
+        self.l4off.next = 0.into();
+        self.doff4.next = 0.into();
+        self.ps.next = 0.into();
         self.flags.next = 0.into();
         self.reason.next = 0.into();
-        if self.is_ip.val() {
-            self.flags.next = self.f_ipv4.val();
-            if self.ip_ok.val() {
-                self.flags.next = self.flags.val() | self.f_ipok.val();
-            } else {
-                self.flags.next = self.flags.val() | self.f_ipbad.val();
-            }
-            if self.frag.val() {
-                self.flags.next = self.flags.val() | self.f_frag.val();
-            }
-            if self.is_tcp.val() {
-                self.flags.next = self.flags.val() | self.f_tcp.val();
-                if self.tcp_ok.val() {
-                    self.flags.next = self.flags.val() | self.f_tcpok.val();
+        self.is_ip.next = false;
+        self.ip_bad.next = false;
+        self.frag.next = false;
+        self.is_tcp.next = false;
+        self.l4_bad.next = false;
+        self.ip_ok.next = false;
+        self.tcp_ok.next = false;
+        self.r_valid.d.next = self.in_valid.val();
+        if self.in_valid.val() {
+            self.hdr.next = bit_cast::<1088, 512>(self.h0.val())
+                | (bit_cast::<1088, 512>(self.h1.val()) << 512)
+                | (bit_cast::<1088, 64>(self.h2.val()) << 1024);
+            // L3
+            self.is_ip.next = ((self.h0.val() >> 96) & 0xFFFF) == self.c_et_ip.val();
+            self.ihl4.next = bit_cast::<16, 512>((self.h0.val() >> 112) & 0xF) << 2;
+            self.tl.next = bit_cast::<16, 512>(
+                ((self.h0.val() >> 120) & 0xFF00) | ((self.h0.val() >> 136) & 0xFF),
+            );
+            self.ip_bad.next = (((self.h0.val() >> 116) & 0xF) != 4)
+                || (self.ihl4.val() < 20)
+                || (self.tl.val() < self.ihl4.val())
+                || (self.tl.val() + 14 > self.len.val());
+            // MF flag (byte 20 bit 5) or a fragment offset.
+            self.frag.next = self.h0.val().get_bit(165) || (((self.h0.val() >> 160) & 0x1FFF) != 0);
+            self.frag.next = self.h0.val().get_bit(165)
+                || (((self.h0.val() >> 160) & 0x1F) != 0)
+                || (((self.h0.val() >> 168) & 0xFF) != 0);
+            self.plen.next = self.tl.val() - self.ihl4.val();
+            self.l4off.next = self.ihl4.val() + 14;
+            self.tcp.next = bit_cast::<480, 1088>(self.hdr.val() >> (self.l4off.val() << 3));
+            self.is_tcp.next =
+                self.is_ip.val() && (((self.h0.val() >> 184) & 0xFF) == 6) && !self.frag.val();
+            self.doff4.next = bit_cast::<16, 480>((self.tcp.val() >> 100) & 0xF) << 2;
+            self.l4_bad.next = (self.plen.val() < 20)
+                || (self.doff4.val() < 20)
+                || (self.doff4.val() > self.plen.val());
+            // Checksums: pseudo header in lane form (addresses are lanes 13..16,
+            // protocol word 00 06 is lane 0x0600, the length is byte swapped).
+            self.ps.next = bit_cast::<32, 16>(self.l4_sum.val())
+                + bit_cast::<32, 512>((self.h0.val() >> 208) & 0xFFFF)
+                + bit_cast::<32, 512>((self.h0.val() >> 224) & 0xFFFF)
+                + bit_cast::<32, 512>((self.h0.val() >> 240) & 0xFFFF)
+                + bit_cast::<32, 512>((self.h0.val() >> 256) & 0xFFFF)
+                + 0x0600
+                + bit_cast::<32, 16>(((self.plen.val() & 0xFF) << 8) | (self.plen.val() >> 8));
+            self.ps.next = (self.ps.val() & 0xFFFF) + (self.ps.val() >> 16);
+            self.ps.next = (self.ps.val() & 0xFFFF) + (self.ps.val() >> 16);
+            self.ip_ok.next = self.ip_sum.val() == 0xFFFF;
+            self.tcp_ok.next = self.ps.val() == 0xFFFF;
+            // Flags and drop reason, in the order docs/semantics.md gives.
+            self.flags.next = 0.into();
+            self.reason.next = 0.into();
+            if self.is_ip.val() {
+                self.flags.next = self.f_ipv4.val();
+                if self.ip_ok.val() {
+                    self.flags.next = self.flags.val() | self.f_ipok.val();
                 } else {
-                    self.flags.next = self.flags.val() | self.f_tcpbad.val();
+                    self.flags.next = self.flags.val() | self.f_ipbad.val();
+                }
+                if self.frag.val() {
+                    self.flags.next = self.flags.val() | self.f_frag.val();
+                }
+                if self.is_tcp.val() {
+                    self.flags.next = self.flags.val() | self.f_tcp.val();
+                    if self.tcp_ok.val() {
+                        self.flags.next = self.flags.val() | self.f_tcpok.val();
+                    } else {
+                        self.flags.next = self.flags.val() | self.f_tcpbad.val();
+                    }
                 }
             }
-        }
-        if self.drop_bad_csum.val()
-            && self.is_ip.val()
-            && (!self.ip_ok.val() || (self.is_tcp.val() && !self.tcp_ok.val()))
-        {
-            self.reason.next = self.r_csum.val();
-        }
-        if self.is_tcp.val() && self.l4_bad.val() {
-            self.reason.next = self.r_l4.val();
-        }
-        if self.is_ip.val() && self.ip_bad.val() {
-            self.reason.next = self.r_l3.val();
-            self.flags.next = 0.into();
-        }
-        if self.len.val() > self.max_frame.val() {
-            self.reason.next = self.r_over.val();
-        }
-        if self.len.val() < self.c_min_frame.val() {
-            self.reason.next = self.r_runt.val();
-        }
-        if self.err.val() {
-            self.reason.next = self.r_mac.val();
-        }
-        // Registered outputs.
-        self.r_valid.d.next = self.in_valid.val();
-        self.r_reason.d.next = self.reason.val();
-        self.r_cpl.d.next = (bit_cast::<256, 16>(self.len.val()) << self.c_cpl_len.val())
-            | (bit_cast::<256, 16>(self.flags.val()) << self.c_cpl_flags.val());
-        self.r_opts.d.next = 0.into();
-        self.r_olen.d.next = 0.into();
-        self.r_hkind.d.next = 0.into();
-        self.r_tuple.d.next = (bit_cast::<96, 512>((self.h0.val() >> 208) & 0xFF) << 88)
-            | (bit_cast::<96, 512>((self.h0.val() >> 216) & 0xFF) << 80)
-            | (bit_cast::<96, 512>((self.h0.val() >> 224) & 0xFF) << 72)
-            | (bit_cast::<96, 512>((self.h0.val() >> 232) & 0xFF) << 64)
-            | (bit_cast::<96, 512>((self.h0.val() >> 240) & 0xFF) << 56)
-            | (bit_cast::<96, 512>((self.h0.val() >> 248) & 0xFF) << 48)
-            | (bit_cast::<96, 512>((self.h0.val() >> 256) & 0xFF) << 40)
-            | (bit_cast::<96, 512>((self.h0.val() >> 264) & 0xFF) << 32)
-            | (bit_cast::<96, 480>(self.tcp.val() & 0xFF) << 24)
-            | (bit_cast::<96, 480>((self.tcp.val() >> 8) & 0xFF) << 16)
-            | (bit_cast::<96, 480>((self.tcp.val() >> 16) & 0xFF) << 8)
-            | bit_cast::<96, 480>((self.tcp.val() >> 24) & 0xFF);
-        if self.is_ip.val() && !self.ip_bad.val() {
-            self.r_cpl.d.next =
-                self.r_cpl.d.val() | (bit_cast::<256, 8>(14.into()) << self.c_cpl_l3.val());
-            self.r_hkind.d.next = 1.into();
-            if self.is_tcp.val() && !self.l4_bad.val() {
-                self.r_hkind.d.next = 2.into();
-                self.r_cpl.d.next = self.r_cpl.d.val()
-                    | (bit_cast::<256, 16>(self.l4off.val()) << self.c_cpl_l4.val())
-                    | (bit_cast::<256, 480>((self.tcp.val() >> 104) & 0xFF)
-                        << self.c_cpl_tcpflags.val())
-                    | (bit_cast::<256, 480>(
-                        ((self.tcp.val() >> 104) & 0xFF00) | ((self.tcp.val() >> 120) & 0xFF),
-                    ) << self.c_cpl_window.val());
-                self.r_opts.d.next = bit_cast::<320, 480>(self.tcp.val() >> 160);
-                self.r_olen.d.next = bit_cast::<9, 16>(self.doff4.val() - 20);
+            if self.drop_bad_csum.val()
+                && self.is_ip.val()
+                && (!self.ip_ok.val() || (self.is_tcp.val() && !self.tcp_ok.val()))
+            {
+                self.reason.next = self.r_csum.val();
             }
-        }
-        // Only computed for a frame (saves simulation time between frames).
-        if self.in_valid.val() {
+            if self.is_tcp.val() && self.l4_bad.val() {
+                self.reason.next = self.r_l4.val();
+            }
+            if self.is_ip.val() && self.ip_bad.val() {
+                self.reason.next = self.r_l3.val();
+                self.flags.next = 0.into();
+            }
+            if self.len.val() > self.max_frame.val() {
+                self.reason.next = self.r_over.val();
+            }
+            if self.len.val() < self.c_min_frame.val() {
+                self.reason.next = self.r_runt.val();
+            }
+            if self.err.val() {
+                self.reason.next = self.r_mac.val();
+            }
+            // Registered outputs.
+            self.r_reason.d.next = self.reason.val();
+            self.r_cpl.d.next = (bit_cast::<256, 16>(self.len.val()) << self.c_cpl_len.val())
+                | (bit_cast::<256, 16>(self.flags.val()) << self.c_cpl_flags.val());
+            self.r_opts.d.next = 0.into();
+            self.r_olen.d.next = 0.into();
+            self.r_hkind.d.next = 0.into();
+            self.r_tuple.d.next = (bit_cast::<96, 512>((self.h0.val() >> 208) & 0xFF) << 88)
+                | (bit_cast::<96, 512>((self.h0.val() >> 216) & 0xFF) << 80)
+                | (bit_cast::<96, 512>((self.h0.val() >> 224) & 0xFF) << 72)
+                | (bit_cast::<96, 512>((self.h0.val() >> 232) & 0xFF) << 64)
+                | (bit_cast::<96, 512>((self.h0.val() >> 240) & 0xFF) << 56)
+                | (bit_cast::<96, 512>((self.h0.val() >> 248) & 0xFF) << 48)
+                | (bit_cast::<96, 512>((self.h0.val() >> 256) & 0xFF) << 40)
+                | (bit_cast::<96, 512>((self.h0.val() >> 264) & 0xFF) << 32)
+                | (bit_cast::<96, 480>(self.tcp.val() & 0xFF) << 24)
+                | (bit_cast::<96, 480>((self.tcp.val() >> 8) & 0xFF) << 16)
+                | (bit_cast::<96, 480>((self.tcp.val() >> 16) & 0xFF) << 8)
+                | bit_cast::<96, 480>((self.tcp.val() >> 24) & 0xFF);
+            if self.is_ip.val() && !self.ip_bad.val() {
+                self.r_cpl.d.next =
+                    self.r_cpl.d.val() | (bit_cast::<256, 8>(14.into()) << self.c_cpl_l3.val());
+                self.r_hkind.d.next = 1.into();
+                if self.is_tcp.val() && !self.l4_bad.val() {
+                    self.r_hkind.d.next = 2.into();
+                    self.r_cpl.d.next = self.r_cpl.d.val()
+                        | (bit_cast::<256, 16>(self.l4off.val()) << self.c_cpl_l4.val())
+                        | (bit_cast::<256, 480>((self.tcp.val() >> 104) & 0xFF)
+                            << self.c_cpl_tcpflags.val())
+                        | (bit_cast::<256, 480>(
+                            ((self.tcp.val() >> 104) & 0xFF00) | ((self.tcp.val() >> 120) & 0xFF),
+                        ) << self.c_cpl_window.val());
+                    self.r_opts.d.next = bit_cast::<320, 480>(self.tcp.val() >> 160);
+                    self.r_olen.d.next = bit_cast::<9, 16>(self.doff4.val() - 20);
+                }
+            }
             self.r_seq.d.next = (bit_cast::<32, 480>((self.tcp.val() >> 32) & 0xFF) << 24)
                 | (bit_cast::<32, 480>((self.tcp.val() >> 40) & 0xFF) << 16)
                 | (bit_cast::<32, 480>((self.tcp.val() >> 48) & 0xFF) << 8)
