@@ -15,7 +15,9 @@ pub mod tx;
 
 use rust_hdl::prelude::*;
 
-/// Generated Verilog of the full design, top module `toe`.
+/// Generated Verilog of the full design, top module `toe`: rust-hdl's output
+/// with its full-width field extractions narrowed to part-selects
+/// ([`narrow::narrow_extracts`]).
 pub fn verilog() -> String {
     let mut uut = top::Toe::default();
     uut.connect_all();
