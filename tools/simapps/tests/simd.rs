@@ -123,6 +123,23 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
         host.poll(&mut nic, t.elapsed(), |_| {});
         std::thread::sleep(Duration::from_micros(200));
     }
+    // For a failure: where frames stopped (host layer, NIC counters, TX
+    // queue registers), read before the simulator is stopped.
+    let diag = {
+        use toe_contract::regs;
+        let d = nic.device();
+        let mut s = format!("stats {:?}\ncounters {:?}\n", nic.stats(0), d.counters());
+        for q in 0..4u32 {
+            let r = |x: u32| d.read32(regs::TXQ_BASE + q * regs::QUEUE_STRIDE + x);
+            s += &format!(
+                "txq{q}: ctrl {:#x} prod {} cons {}\n",
+                r(regs::Q_CTRL),
+                r(regs::Q_PROD),
+                r(regs::Q_CONS)
+            );
+        }
+        s
+    };
     drop(nic);
     Command::new("kill")
         .args(["-INT", &simd.id().to_string()])
@@ -142,6 +159,11 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
         .and_then(|s| s.split(' ').next())
         .and_then(|n| n.parse().ok())
         .expect(line);
-    assert!(replies >= 10, "{line}");
+    assert!(
+        replies >= 10,
+        "{line}\nsimd stdout: {}\nhost stats: {:?}\n{diag}",
+        String::from_utf8_lossy(&out.stdout),
+        host.net.stats()
+    );
     assert!(line.ends_with(" 0 wrong"), "{line}");
 }
