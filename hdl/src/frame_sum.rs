@@ -10,7 +10,7 @@
 //! not summed.  One record comes out one cycle after each frame's last beat.
 use rust_hdl::prelude::*;
 
-#[derive(LogicBlock)]
+#[derive(LogicBlock, Default)]
 pub struct FrameSum {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
@@ -66,68 +66,12 @@ pub struct FrameSum {
     l4b: Signal<Local, Bits<32>>,
     kc: Signal<Local, Bits<64>>,
     cnt: Signal<Local, Bits<16>>,
-    c_ones: Constant<Bits<32>>,
+    // All lanes (a constant).
+    ones: Signal<Local, Bits<32>>,
     t_ip: Signal<Local, Bits<32>>,
     t_l4: Signal<Local, Bits<32>>,
     f_ip: Signal<Local, Bits<32>>,
     f_l4: Signal<Local, Bits<32>>,
-}
-
-impl Default for FrameSum {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            rst: Default::default(),
-            beat: Default::default(),
-            data: Default::default(),
-            keep: Default::default(),
-            last: Default::default(),
-            user: Default::default(),
-            rec_valid: Default::default(),
-            h0: Default::default(),
-            h1: Default::default(),
-            h2: Default::default(),
-            len: Default::default(),
-            err: Default::default(),
-            ip_sum: Default::default(),
-            l4_sum: Default::default(),
-            beat_idx: Default::default(),
-            ihl_q: Default::default(),
-            tl_q: Default::default(),
-            ip_acc: Default::default(),
-            l4_acc: Default::default(),
-            err_q: Default::default(),
-            h0_q: Default::default(),
-            h1_q: Default::default(),
-            h2_q: Default::default(),
-            out_valid: Default::default(),
-            out_len: Default::default(),
-            out_err: Default::default(),
-            out_ip: Default::default(),
-            out_l4: Default::default(),
-            ihl: Default::default(),
-            tl: Default::default(),
-            ip_end: Default::default(),
-            l4_end: Default::default(),
-            off: Default::default(),
-            b_iplo: Default::default(),
-            b_iphi: Default::default(),
-            b_l4hi: Default::default(),
-            ipm: Default::default(),
-            l4m: Default::default(),
-            pbit: Default::default(),
-            lane: Default::default(),
-            ipb: Default::default(),
-            l4b: Default::default(),
-            kc: Default::default(),
-            cnt: Default::default(),
-            c_ones: Constant::new(0xFFFF_FFFFu64.into()),
-            t_ip: Default::default(),
-            t_l4: Default::default(),
-            f_ip: Default::default(),
-            f_l4: Default::default(),
-        }
-    }
 }
 
 impl Logic for FrameSum {
@@ -153,6 +97,7 @@ impl Logic for FrameSum {
         // saves simulation time when the bus is idle; in hardware the `if`
         // is just an enable).
         self.off.next = bit_cast::<16, 8>(self.beat_idx.q.val()) << 6;
+        self.ones.next = 0xFFFF_FFFF_u64.into();
         self.b_iplo.next = 0.into();
         self.b_iphi.next = 0.into();
         self.b_l4hi.next = 0.into();
@@ -186,10 +131,10 @@ impl Logic for FrameSum {
                 }
             }
             // Lanes lo/2 .. hi/2 (none when hi <= lo).
-            self.ipm.next = (self.c_ones.val() << (self.b_iplo.val() >> 1))
-                & !(self.c_ones.val() << (self.b_iphi.val() >> 1));
-            self.l4m.next = (self.c_ones.val() << (self.b_iphi.val() >> 1))
-                & !(self.c_ones.val() << (self.b_l4hi.val() >> 1));
+            self.ipm.next = (self.ones.val() << (self.b_iplo.val() >> 1))
+                & !(self.ones.val() << (self.b_iphi.val() >> 1));
+            self.l4m.next = (self.ones.val() << (self.b_iphi.val() >> 1))
+                & !(self.ones.val() << (self.b_l4hi.val() >> 1));
             for w in 0..32 {
                 self.lane.next = self.data.val().get_bits::<16>(16 * w);
                 if self.ipm.val().get_bit(w) {

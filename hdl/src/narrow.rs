@@ -30,7 +30,7 @@ fn is_ident_start(c: u8) -> bool {
 }
 
 fn is_ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+    crate::vlt::is_ident_char(c as char)
 }
 
 /// Widths of the plain (non-memory, unsigned) `reg`/`wire` declarations of
@@ -193,25 +193,18 @@ fn narrow_module(module: &str) -> String {
 /// Rewrites rust-hdl's full-width field extractions in `verilog` (a whole
 /// design, several modules) into part-selects; see the module docs.
 pub fn narrow_extracts(verilog: &str) -> String {
-    let mut out = String::with_capacity(verilog.len());
-    let mut rest = verilog;
-    // Split at the start of each `module` line, so that each module's
-    // declarations apply to its own body only.
-    loop {
-        let next = rest[1.min(rest.len())..]
-            .find("\nmodule ")
-            .map(|p| p + 1 + 1.min(rest.len()));
-        match next {
-            Some(p) => {
-                out.push_str(&narrow_module(&rest[..p]));
-                rest = &rest[p..];
-            }
-            None => {
-                out.push_str(&narrow_module(rest));
-                return out;
-            }
-        }
-    }
+    // One chunk per module (each starts at its `module` line), so that each
+    // module's declarations apply to its own body only.
+    let mut starts: Vec<usize> = verilog
+        .match_indices("\nmodule ")
+        .map(|(i, _)| i + 1)
+        .collect();
+    starts.insert(0, 0);
+    starts.push(verilog.len());
+    starts
+        .windows(2)
+        .map(|w| narrow_module(&verilog[w[0]..w[1]]))
+        .collect()
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@
 //! With it, Verilator reports no UNOPTFLAT for the whole design, and the
 //! simulator build keeps that warning fatal.
 
-fn is_ident_char(c: char) -> bool {
+/// A character of a Verilog identifier as rust-hdl writes them (`$` joins
+/// hierarchy levels).
+pub(crate) fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '$'
 }
 
