@@ -30,6 +30,15 @@ pub const DEFAULT_PATH: &str = "/dev/shm/toe-sim";
 /// move before the device is declared gone.
 const STALL_LIMIT: Duration = Duration::from_secs(5);
 
+/// How many simulated cycles a request may wait to be performed while the
+/// clock runs before the device is declared gone: 2^24 cycles, 67 ms of
+/// device time at 250 MHz, the upper end of PCIe's completion timeout
+/// ranges.  The simulator performs a request in a few cycles (a full
+/// mailbox of every lane in well under a million), so a request this late
+/// means it stopped serving the mailbox; a driver then gets an error
+/// instead of waiting for ever.
+const REQUEST_CYCLE_LIMIT: u64 = 1 << 24;
+
 /// The shared file, mapped; shared by the backend and its lanes.  Dropped
 /// with the last of them: the device is released (client pid cleared) and
 /// the file unmapped.
@@ -67,7 +76,8 @@ impl Mapping {
     fn wait_tail(&self, lane: usize, index: u64) -> std::result::Result<(), String> {
         let tail = self.view.tail(lane);
         let mut spins = 0u32;
-        let mut last_cycle = self.cycles();
+        let first_cycle = self.cycles();
+        let mut last_cycle = first_cycle;
         let mut last_move = Instant::now();
         while tail.load(Ordering::Acquire) < index {
             spins += 1;
@@ -83,6 +93,15 @@ impl Mapping {
                 return Err("the simulator has stopped".into());
             }
             let c = self.cycles();
+            if c.saturating_sub(first_cycle) > REQUEST_CYCLE_LIMIT {
+                return Err(format!(
+                    "request {} of mailbox lane {lane} not performed after {} simulated \
+                     cycles (performed up to {}): the simulator stopped serving the mailbox",
+                    index - 1,
+                    c - first_cycle,
+                    tail.load(Ordering::Acquire)
+                ));
+            }
             if c != last_cycle {
                 last_cycle = c;
                 last_move = Instant::now();
@@ -526,14 +545,18 @@ impl ShmLane {
 impl Drop for ShmBackend {
     fn drop(&mut self) {
         // Let posted writes land before detaching; the mapping goes with
-        // the last lane.
-        let _ = self.p.wait_tail(self.p.head.get());
+        // the last lane.  Not when the device is known gone: nothing would.
+        if !self.p.is_gone() {
+            let _ = self.p.wait_tail(self.p.head.get());
+        }
     }
 }
 
 impl Drop for ShmLane {
     fn drop(&mut self) {
-        let _ = self.p.wait_tail(self.p.head.get());
+        if !self.p.is_gone() {
+            let _ = self.p.wait_tail(self.p.head.get());
+        }
         // Release: the next producer of this lane sees our last head.
         self.p.map.taken[self.p.lane].store(false, Ordering::Release);
     }
@@ -686,6 +709,42 @@ mod tests {
         drop(l1);
         let _again = b.lane(1).unwrap();
         let _three = b.lane(3).unwrap();
+    }
+
+    /// A simulator whose clock runs but which never performs a request: a
+    /// read fails (all ones) after the cycle limit instead of waiting for
+    /// ever, and the error names the cause.
+    #[test]
+    fn a_mailbox_that_is_never_served_is_an_error_not_a_hang() {
+        use std::io::{Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let path = fake_file(dir.path(), shm::LAYOUT_VERSION, 1);
+        let stop = Arc::new(AtomicBool::new(false));
+        let clock = {
+            let (path, stop) = (path.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+                let mut c = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    c += 1 << 20;
+                    f.seek(SeekFrom::Start(shm::CYCLE_OFF as u64)).unwrap();
+                    f.write_all(&c.to_le_bytes()).unwrap();
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+        };
+        let b = ShmBackend::open(&path, Duration::ZERO).unwrap();
+        let t = Instant::now();
+        assert_eq!(b.read32(0x14), !0);
+        assert!(t.elapsed() < STALL_LIMIT, "{:?}", t.elapsed());
+        let e = b.check().err().expect("device gone").to_string();
+        assert!(
+            e.contains("request 0 of mailbox lane 0 not performed")
+                && e.contains("stopped serving the mailbox"),
+            "{e}"
+        );
+        stop.store(true, Ordering::Relaxed);
+        clock.join().unwrap();
     }
 
     /// Writes and reads on one lane wrap its mailbox several times, in

@@ -71,6 +71,11 @@ pub struct DeviceStats {
     pub bad_requests: u64,
     /// Requests taken from each lane (index = lane).
     pub lane_requests: Vec<u64>,
+    /// When the run ended: requests each lane's driver had published and
+    /// the simulator had not yet taken (a stalled mailbox shows here).
+    pub lane_untaken: Vec<u64>,
+    /// When the run ended: requests taken and not yet performed, all lanes.
+    pub in_flight: u64,
     /// Frames from the wire into MAC RX (after padding runts).
     pub frames_in: u64,
     /// Frames from MAC TX onto the wire.
@@ -506,6 +511,13 @@ impl SimDevice {
             .store(self.h.cycle(), Ordering::Relaxed);
         self.stats.cycles += self.h.cycle() - first_cycle;
         self.stats.wall += start.elapsed();
+        self.stats.lane_untaken = (0..self.next.len())
+            .map(|k| {
+                let head = self.map.view.head(k).load(Ordering::Acquire);
+                head.saturating_sub(self.next[k])
+            })
+            .collect();
+        self.stats.in_flight = self.outstanding as u64;
         self.h.flush();
         result.map(|()| self.stats.clone())
     }

@@ -370,3 +370,26 @@ fn reenabled_queue_forgets_prefetched_descriptors() {
     drop(nic);
     assert_eq!(sim.stop().violations, 0);
 }
+
+/// Requests a driver posted that the simulator never took are reported
+/// when it stops (what `toe-simd` prints for a stalled mailbox), and taken
+/// when it runs on.
+#[test]
+fn requests_left_in_the_mailbox_are_reported_at_the_stop() {
+    use std::sync::atomic::AtomicBool;
+    use toe_sim::device::{DeviceConfig, SimDevice};
+    let path = toe_tests::simdev::unique_path("untaken");
+    let mut dev =
+        SimDevice::create(DeviceConfig::new(&path), Box::new(wire::NullWire)).expect("device");
+    let b = toe_driver::shm::ShmBackend::open(&path, Duration::ZERO).expect("attach");
+    for i in 0..3 {
+        b.write32(r::ID_SCRATCH, i);
+    }
+    let stop = AtomicBool::new(false);
+    let st = dev.run(&stop, Some(0)).expect("run");
+    assert_eq!((st.lane_untaken[0], st.in_flight), (3, 0));
+    let st = dev.run(&stop, Some(1000)).expect("run");
+    assert_eq!((st.lane_untaken[0], st.in_flight), (0, 0));
+    assert_eq!(st.register_writes, 3);
+    drop(b);
+}

@@ -94,6 +94,17 @@ fn driver_in_another_process_than_the_simulator() {
     assert!(e.contains("no simulator serves this file"), "{e}");
 }
 
+/// The simulated clock as the simulator publishes it in the shared file
+/// (every 1024 cycles).
+fn sim_cycles(shm: &str) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 8];
+    std::fs::File::open(shm)
+        .and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64))
+        .expect("read the simulated clock");
+    u64::from_le_bytes(b)
+}
+
 /// `cargo xtask sim -- --peer IP --ping TARGET`: a smoltcp host inside the
 /// simulator process pings the host library attached from this process.
 #[test]
@@ -121,6 +132,32 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
             host.net.stats()
         );
         host.poll(&mut nic, t.elapsed(), |_| {});
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    // Replies handed to the NIC are not yet on the wire: the simulator
+    // must not be stopped before they left.  This matters when the
+    // requests come in one burst: the peer's first ARP request is lost
+    // when the driver attaches more than its first ping interval (100 ms)
+    // after the simulator started (a NIC without a driver drops frames);
+    // smoltcp asks again one second later and meanwhile queues its pings,
+    // so all ten arrive, and are answered, at once.  Wait until every TX
+    // descriptor has completed (the frame is in the TX checksum stage),
+    // then 20,000 simulated cycles more for the frames to leave the MAC.
+    while host.poll(&mut nic, t.elapsed(), |_| {}).tx > 0 || nic.tx_in_flight(0) > 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "TX descriptors never completed: {:?}, {:?}",
+            host.net.stats(),
+            nic.stats(0)
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let done = sim_cycles(&shm);
+    while sim_cycles(&shm) < done + 20_000 {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "simulated clock stuck"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
     // For a failure: where frames stopped (host layer, NIC counters, TX

@@ -138,6 +138,15 @@ fn run(a: Args) -> Result<(), String> {
         st.frames_out,
         st.violations
     );
+    // A driver's requests left behind: the mailbox stalled (or the driver
+    // posted them as the simulator was stopped).
+    let untaken: u64 = st.lane_untaken.iter().sum();
+    if untaken > 0 || st.in_flight > 0 {
+        println!(
+            "toe-simd: at the stop, {untaken} mailbox requests not taken (per lane {:?}), {} in flight",
+            st.lane_untaken, st.in_flight
+        );
+    }
     if st.violations > 0 {
         return Err(format!(
             "{} protocol violations or DMA faults (see above)",
