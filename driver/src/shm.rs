@@ -5,7 +5,10 @@
 //! Register reads and writes go through a mailbox and become AXI4-Lite
 //! transactions on the RTL's port; DMA memory is carved out of the shared
 //! window.  Writes are posted; a read returns after every earlier write of
-//! the same mailbox has reached the RTL.
+//! the same mailbox has reached the RTL.  A request the simulator has not
+//! performed after 2^24 simulated cycles, or while its clock stood still
+//! for 5 s, marks the device gone: reads then return all ones, writes are
+//! dropped, and `check` names the cause.
 //!
 //! The backend produces on mailbox lane 0; [`Backend::lane`] hands lanes
 //! 1.. to other threads ([`ShmLane`]), each the single producer of its own
