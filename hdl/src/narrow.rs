@@ -140,32 +140,27 @@ impl<'a> Cur<'a> {
 /// and the length it replaces.
 fn rewrite_at(s: &[u8], i: usize, w: &HashMap<&str, u32>) -> Option<(String, usize)> {
     let mut c = Cur { s, i: i + 1 };
-    if c.lit("(").is_some() {
-        // ((x >> 32'hC) & N'hM)
-        let x = c.ident()?;
+    // ((x >> 32'hC) & N'hM), or (x & N'hM) with a shift of 0.
+    let shifted = c.lit("(").is_some();
+    let x = c.ident()?;
+    let sh = if shifted {
         c.lit(" >> 32'h")?;
         let sh = u32::from_str_radix(c.digits(true)?, 16).ok()?;
-        c.lit(") & ")?;
-        let k = c.ones_mask()?;
         c.lit(")")?;
-        let width = *w.get(x)?;
-        if sh >= width {
-            return None;
-        }
-        let k = k.min(width - sh);
-        Some((format!("({x}[{}:{sh}])", sh + k - 1), c.i - i))
+        sh
     } else {
-        // (x & N'hM)
-        let x = c.ident()?;
-        c.lit(" & ")?;
-        let k = c.ones_mask()?;
-        c.lit(")")?;
-        let width = *w.get(x)?;
-        if k >= width {
-            return None;
-        }
-        Some((format!("({x}[{}:0])", k - 1), c.i - i))
+        0
+    };
+    c.lit(" & ")?;
+    let k = c.ones_mask()?;
+    c.lit(")")?;
+    let width = *w.get(x)?;
+    // Nothing to narrow: a shift past the top, or a mask of every bit.
+    if sh >= width || (!shifted && k >= width) {
+        return None;
     }
+    let k = k.min(width - sh);
+    Some((format!("({x}[{}:{sh}])", sh + k - 1), c.i - i))
 }
 
 fn narrow_module(module: &str) -> String {

@@ -1,6 +1,6 @@
 //! The simulated device in a thread of the test process, served through
 //! the same shared-memory transport the simulator process uses.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -60,14 +60,7 @@ impl SimThread {
     /// Simulated cycles so far, as the simulator publishes them (every 1024
     /// cycles) in the shared file.
     pub fn cycles(&self) -> u64 {
-        use std::os::unix::fs::FileExt;
-        let mut b = [0u8; 8];
-        match std::fs::File::open(&self.path)
-            .and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64))
-        {
-            Ok(()) => u64::from_le_bytes(b),
-            Err(_) => 0,
-        }
+        published_cycles(&self.path)
     }
 
     /// Waits until the simulated clock has advanced by `n` cycles: after
@@ -75,16 +68,7 @@ impl SimThread {
     /// 1 us); frames arriving before that are dropped for want of a buffer,
     /// as on a real NIC.
     pub fn settle(&self, n: u64) {
-        let start = self.cycles();
-        let t = std::time::Instant::now();
-        while self.cycles() < start + n + 1024 {
-            assert!(
-                t.elapsed() < Duration::from_secs(120),
-                "simulated clock stuck at {}",
-                self.cycles()
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        settle(&self.path, n)
     }
 
     /// Stops the simulator and returns what it did.
@@ -95,6 +79,35 @@ impl SimThread {
             .unwrap()
             .join()
             .expect("simulator thread panicked")
+    }
+}
+
+/// The simulated clock of the simulator serving `path` (a thread's or
+/// another process's), as it publishes it in the shared file every 1024
+/// cycles; 0 while the file cannot be read.
+pub fn published_cycles(path: &Path) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 8];
+    match std::fs::File::open(path)
+        .and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64))
+    {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => 0,
+    }
+}
+
+/// Waits until the simulated clock of the simulator serving `path` has
+/// advanced by `n` cycles; panics if it does not within 120 s.
+pub fn settle(path: &Path, n: u64) {
+    let start = published_cycles(path);
+    let t = std::time::Instant::now();
+    while published_cycles(path) < start + n + 1024 {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "simulated clock stuck at {}",
+            published_cycles(path)
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

@@ -94,17 +94,6 @@ fn driver_in_another_process_than_the_simulator() {
     assert!(e.contains("no simulator serves this file"), "{e}");
 }
 
-/// The simulated clock as the simulator publishes it in the shared file
-/// (every 1024 cycles).
-fn sim_cycles(shm: &str) -> u64 {
-    use std::os::unix::fs::FileExt;
-    let mut b = [0u8; 8];
-    std::fs::File::open(shm)
-        .and_then(|f| f.read_exact_at(&mut b, toe_contract::shm::CYCLE_OFF as u64))
-        .expect("read the simulated clock");
-    u64::from_le_bytes(b)
-}
-
 /// `cargo xtask sim -- --peer IP --ping TARGET`: a smoltcp host inside the
 /// simulator process pings the host library attached from this process.
 #[test]
@@ -152,14 +141,7 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
         );
         std::thread::sleep(Duration::from_micros(200));
     }
-    let done = sim_cycles(&shm);
-    while sim_cycles(&shm) < done + 20_000 {
-        assert!(
-            t.elapsed() < Duration::from_secs(120),
-            "simulated clock stuck"
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    toe_tests::simdev::settle(std::path::Path::new(&shm), 20_000);
     // For a failure: where frames stopped (host layer, NIC counters, TX
     // queue registers), read before the simulator is stopped.
     let diag = {
@@ -167,7 +149,7 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
         let d = nic.device();
         let mut s = format!("stats {:?}\ncounters {:?}\n", nic.stats(0), d.counters());
         for q in 0..4u32 {
-            let r = |x: u32| d.read32(regs::TXQ_BASE + q * regs::QUEUE_STRIDE + x);
+            let r = |x: u32| d.read32(regs::txq(q, x));
             s += &format!(
                 "txq{q}: ctrl {:#x} prod {} cons {}\n",
                 r(regs::Q_CTRL),
