@@ -3,7 +3,8 @@
 //! coalescer and TX path.
 //!
 //! Counter pulses 14..17 are the setup offload's (`regs::Counter::Setup*`),
-//! 18..21 the active open's (`regs::Counter::Connect*`).
+//! 18..21 the active open's (`regs::Counter::Connect*`), 22..23 the setup
+//! offload's address and hand-over counters (`SetupSynMartian`, `SetupSynToHost`).
 //!
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
@@ -273,6 +274,14 @@ impl Logic for Toe {
         self.srx.our_ws.next = self.sregs.our_ws.val();
         self.srx.our_window.next = self.sregs.our_window.val();
         self.srx.mss_table.next = self.sregs.mss_table.val();
+        self.srx.local_mac.next = self.sregs.local_mac.val();
+        self.srx.local_ips.next = self.sregs.local_ips.val();
+        self.srx.ef_wr_en.next = self.sregs.ef_wr_en.val();
+        self.srx.ef_wr_index.next = self.sregs.ef_wr_index.val();
+        self.srx.ef_wr_value.next = self.sregs.ef_wr_value.val();
+        self.srx.ef_clear.next = self.sregs.ef_clear.val();
+        self.sregs.ef_clearing.next = self.srx.ef_clearing.val();
+        self.srx.e_hash.next = self.rx.e_hash.val();
         self.srx.lt_wr_en.next = self.sregs.lt_wr_en.val();
         self.srx.lt_index.next = self.sregs.lt_index.val();
         self.srx.lt_wr_valid.next = self.sregs.lt_wr_valid.val();
@@ -452,7 +461,9 @@ impl Logic for Toe {
             | (bit_cast::<24, 1>(self.conn.cnt_syn.val().into()) << 18)
             | (bit_cast::<24, 1>(self.conn.cnt_est.val().into()) << 19)
             | (bit_cast::<24, 1>(self.conn.cnt_refused.val().into()) << 20)
-            | (bit_cast::<24, 1>(self.conn.cnt_timeout.val().into()) << 21);
+            | (bit_cast::<24, 1>(self.conn.cnt_timeout.val().into()) << 21)
+            | (bit_cast::<24, 1>(self.srx.cnt_syn_martian.val().into()) << 22)
+            | (bit_cast::<24, 1>(self.srx.cnt_syn_to_host.val().into()) << 23);
         self.regs.rxq_evt.next = self.dmad.q_evt.val();
         self.regs.rxq_id.next = self.dmad.q_id.val();
         self.regs.rxq_len.next = self.dmad.q_len.val();

@@ -65,6 +65,13 @@ pub fn enable_rss(h: &mut Harness, rng: &mut impl rand::Rng) -> toe_model::nic::
     cfg
 }
 
+/// Sets or clears one bit of the established-tuple filter.
+pub fn set_est_filter(h: &mut Harness, index: u16, value: bool) {
+    use toe_contract::regs as r;
+    let v = index as u32 | if value { r::EST_FILTER_SET } else { 0 };
+    h.reg_write(r::SETUP_BASE + r::SETUP_EST_FILTER, v);
+}
+
 /// Programs the setup offload's registers from the model's state (keys,
 /// clocks, what the SYN-ACK offers, the MSS table, every listener entry,
 /// then the control word).
@@ -78,8 +85,31 @@ pub fn program_setup(h: &mut Harness, s: &toe_model::setup::SetupState) {
         }
     }
     h.reg_write(b + r::SETUP_MAX_AGE, s.cfg.max_age);
+    // Periods first, so that the clocks hold the values written next.
+    h.reg_write(b + r::SETUP_TS_PERIOD, s.ts_period);
+    h.reg_write(b + r::SETUP_COOKIE_PERIOD, s.cookie_period);
     h.reg_write(b + r::SETUP_COOKIE_T, s.cookie_t);
     h.reg_write(b + r::SETUP_TS_NOW, s.ts_now);
+    let m = s.local_mac;
+    h.reg_write(
+        b + r::SETUP_LOCAL_MAC_HI,
+        u16::from_be_bytes([m[0], m[1]]) as u32,
+    );
+    h.reg_write(
+        b + r::SETUP_LOCAL_MAC_LO,
+        u32::from_be_bytes([m[2], m[3], m[4], m[5]]),
+    );
+    for (i, ip) in s.local_ips.iter().enumerate() {
+        h.reg_write(
+            b + r::SETUP_LOCAL_IP + 4 * i as u32,
+            u32::from_be_bytes(*ip),
+        );
+    }
+    // Filter bits the state holds are set (bits it lacks are left as they
+    // are: clear them with `set_est_filter`).
+    for &i in &s.est_filter {
+        set_est_filter(h, i, true);
+    }
     h.reg_write(
         b + r::SETUP_OURS,
         r::setup_ours(s.cfg.our_mss, s.cfg.our_wscale),

@@ -33,6 +33,10 @@ fn state() -> SetupState {
         },
         cookie_t: 1000,
         ts_now: 0x1234_5600,
+        // The generator's default destination MAC; 10.0.0.9 is the any-IP
+        // listener's address in the tests.
+        local_mac: [0x02, 0, 0, 0, 0, 0x01],
+        local_ips: [SERVER, [10, 0, 0, 9], [0; 4], [0; 4]],
         ..SetupState::default()
     };
     s.listeners[0] = Some(Listener {
@@ -229,11 +233,318 @@ fn setup_block_is_discoverable_and_reads_back() {
     assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_COOKIE_T), 1000);
     // Key words are write-only.
     assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_KEY0), 0);
-    // The clocks tick every PERIOD cycles.
-    h.reg_write(r::SETUP_BASE + r::SETUP_COOKIE_PERIOD, 100);
+    // The timestamp clock ticks every TS_PERIOD cycles, the cookie clock
+    // every COOKIE_PERIOD timestamp ticks.
+    h.reg_write(r::SETUP_BASE + r::SETUP_TS_PERIOD, 10);
+    h.reg_write(r::SETUP_BASE + r::SETUP_COOKIE_PERIOD, 10);
     h.run(1000);
     let t = h.reg_read(r::SETUP_BASE + r::SETUP_COOKIE_T);
-    assert!((1009..=1012).contains(&t), "cookie clock {t}");
+    assert!((1009..=1011).contains(&t), "cookie clock {t}");
+    // The local addresses read back.
+    assert_eq!(h.reg_read(r::SETUP_BASE + r::SETUP_LOCAL_MAC_HI), 0x0200);
+    assert_eq!(
+        h.reg_read(r::SETUP_BASE + r::SETUP_LOCAL_MAC_LO),
+        0x0000_0001
+    );
+    assert_eq!(
+        h.reg_read(r::SETUP_BASE + r::SETUP_LOCAL_IP + 4),
+        u32::from_be_bytes([10, 0, 0, 9])
+    );
+}
+
+/// Out of reset, with nothing programmed, both clocks run (1 ms timestamp
+/// ticks, 64 s cookie ticks) and a cookie lives one tick at most: a set-up
+/// that forgets the clocks still gets expiring cookies.
+#[test]
+fn the_clocks_run_from_reset_so_cookies_expire_by_default() {
+    let mut h = Harness::new(HarnessConfig::default());
+    let b = r::SETUP_BASE;
+    assert_eq!(h.reg_read(b + r::SETUP_TS_PERIOD), r::DEFAULT_TS_PERIOD);
+    assert_eq!(
+        h.reg_read(b + r::SETUP_COOKIE_PERIOD),
+        r::DEFAULT_COOKIE_PERIOD
+    );
+    assert_eq!(h.reg_read(b + r::SETUP_MAX_AGE), r::DEFAULT_COOKIE_MAX_AGE);
+    assert_eq!(r::DEFAULT_TS_PERIOD, 250_000, "1 ms at 250 MHz");
+    assert_eq!(r::DEFAULT_COOKIE_PERIOD, 64_000, "64 s of 1 ms ticks");
+    let ts0 = h.reg_read(b + r::SETUP_TS_NOW);
+    h.run(2 * r::DEFAULT_TS_PERIOD as u64 + 10);
+    let ts1 = h.reg_read(b + r::SETUP_TS_NOW);
+    assert!(ts1 >= ts0 + 2, "timestamp clock {ts0} -> {ts1}");
+}
+
+/// The cookie clock at its default period and the default maximum age
+/// (the timestamp clock sped up 62,500 times so that minutes pass in
+/// simulation): a final ACK 60 s or 100 s after its SYN-ACK is a
+/// connection, one 130 s after is not, and a captured final ACK replayed
+/// 130 s later (after its connection was reset) re-creates nothing.
+#[test]
+fn late_and_replayed_final_acks_are_refused_with_the_default_cookie_clock() {
+    const TS_PERIOD: u32 = 4; // cycles per "1 ms" tick
+    let cycles = |secs: u64| secs * 1000 * TS_PERIOD as u64;
+    let mut st = state();
+    st.cookie_period = r::DEFAULT_COOKIE_PERIOD;
+    st.cfg.max_age = r::DEFAULT_COOKIE_MAX_AGE;
+    st.ts_period = TS_PERIOD;
+    let mut c = Chip::new(st);
+    let o = vec![TcpOpt::Mss(1460)];
+    for (i, secs, ok) in [(0u16, 60u64, true), (1, 100, true), (2, 130, false)] {
+        // Writing the clock restarts its period: the SYN-ACK is made at
+        // the start of a cookie tick.
+        let t0 = 5000 + 10 * i as u32;
+        c.h.reg_write(r::SETUP_BASE + r::SETUP_COOKIE_T, t0);
+        c.cfg.setup.cookie_t = t0;
+        let s = syn(46000 + i, 80, 77 + i as u32, &o);
+        let sa = c.exchange(gen::tcp_frame(&s)).1.expect("SYN-ACK");
+        c.h.run(cycles(secs));
+        let t = c.h.reg_read(r::SETUP_BASE + r::SETUP_COOKIE_T);
+        c.cfg.setup.cookie_t = t;
+        let ack = gen::tcp_frame(&final_ack(&s, &sa, b"late"));
+        let (rx, _) = c.exchange(ack.clone());
+        let kind = rx.unwrap().0.kind;
+        assert_eq!(
+            kind == KIND_ESTABLISHED,
+            ok,
+            "final ACK {secs} s after the SYN-ACK (cookie clock {t0} -> {t})"
+        );
+        if ok {
+            // The connection is reset; its final ACK, replayed 130 s after
+            // the SYN-ACK, creates nothing.
+            c.h.run(cycles(130 - secs));
+            c.cfg.setup.cookie_t = c.h.reg_read(r::SETUP_BASE + r::SETUP_COOKIE_T);
+            let (rx, _) = c.exchange(ack);
+            assert_ne!(
+                rx.unwrap().0.kind,
+                KIND_ESTABLISHED,
+                "replay after {secs} s"
+            );
+        }
+    }
+    c.check_counters();
+}
+
+/// Writes the RSS key (RSS itself stays off: completions go to queue 0)
+/// and returns it for the model; the established-tuple filter is indexed by
+/// the Toeplitz hash under this key.
+fn program_rss_key(c: &mut Chip, key: [u8; 40]) {
+    for i in 0..10 {
+        let w = u32::from_be_bytes(key[4 * i..4 * i + 4].try_into().unwrap());
+        c.h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
+    }
+    c.cfg.rss_key = key;
+}
+
+/// RFC 1122 4.2.3.10 and RFC 1812 5.3.7: the NIC never answers a SYN that
+/// is not addressed to this host or comes from an address no peer can
+/// have; those are dropped and counted.  An any-IP listener answers only
+/// for the host's own addresses: other destinations go to the host's
+/// ordinary path (which drops them too).
+#[test]
+fn syns_not_for_this_host_are_never_answered() {
+    let mut c = Chip::new(state());
+    let o = vec![TcpOpt::Mss(1460)];
+    type Edit = fn(&mut TcpSpec);
+    let cases: Vec<(&str, u16, Edit, bool)> = vec![
+        // (what, port, change, dropped by the NIC)
+        ("broadcast MAC", 80, |s| s.ip.dst_mac = [0xFF; 6], true),
+        (
+            "multicast MAC",
+            80,
+            |s| s.ip.dst_mac = [0x01, 0, 0x5E, 0, 0, 1],
+            true,
+        ),
+        (
+            "another station's MAC",
+            80,
+            |s| s.ip.dst_mac = [0x02, 0, 0, 0, 0, 0x77],
+            true,
+        ),
+        ("source broadcast", 80, |s| s.ip.src = [255; 4], true),
+        ("source multicast", 80, |s| s.ip.src = [224, 0, 0, 5], true),
+        ("source class E", 80, |s| s.ip.src = [240, 1, 2, 3], true),
+        ("source loopback", 80, |s| s.ip.src = [127, 0, 0, 1], true),
+        ("source 0.0.0.0", 80, |s| s.ip.src = [0; 4], true),
+        ("LAND", 80, |s| s.ip.src = SERVER, true),
+        (
+            "source our other address",
+            80,
+            |s| s.ip.src = [10, 0, 0, 9],
+            true,
+        ),
+        (
+            "any-IP, not our address",
+            8080,
+            |s| s.ip.dst = [10, 0, 0, 77],
+            false,
+        ),
+        (
+            "any-IP, subnet broadcast",
+            8080,
+            |s| s.ip.dst = [10, 0, 0, 255],
+            false,
+        ),
+        (
+            "any-IP, limited broadcast",
+            8080,
+            |s| s.ip.dst = [255; 4],
+            false,
+        ),
+        (
+            "any-IP, multicast",
+            8080,
+            |s| s.ip.dst = [224, 0, 0, 1],
+            false,
+        ),
+        (
+            "any-IP, broadcast MAC",
+            8080,
+            |s| {
+                s.ip.dst = [10, 0, 0, 9];
+                s.ip.dst_mac = [0xFF; 6];
+            },
+            true,
+        ),
+        (
+            "any-IP, LAND",
+            8080,
+            |s| {
+                s.ip.dst = [10, 0, 0, 9];
+                s.ip.src = [10, 0, 0, 9];
+            },
+            true,
+        ),
+    ];
+    let mut dropped = 0;
+    for (i, (what, port, edit, nic_drops)) in cases.into_iter().enumerate() {
+        let mut s = syn(47000 + i as u16, port, 3, &o);
+        if port == 8080 {
+            s.ip.dst = [10, 0, 0, 9];
+        }
+        edit(&mut s);
+        let (rx, tx) = c.exchange(gen::tcp_frame(&s));
+        assert!(tx.is_none(), "{what}: answered");
+        assert_eq!(rx.is_none(), nic_drops, "{what}");
+        dropped += nic_drops as u64;
+    }
+    assert_eq!(counter(&mut c.h, Counter::SetupSynMartian), dropped);
+    // The same SYNs from a proper source to a proper destination are
+    // answered, on both listener kinds.
+    for (i, (port, dst)) in [(80u16, SERVER), (8080, [10, 0, 0, 9])]
+        .into_iter()
+        .enumerate()
+    {
+        let mut s = syn(47100 + i as u16, port, 3, &o);
+        s.ip.dst = dst;
+        assert!(c.exchange(gen::tcp_frame(&s)).1.is_some(), "port {port}");
+    }
+    // A final ACK whose cookie is good but that comes to another MAC is
+    // not a connection.
+    let s = syn(47200, 80, 5, &o);
+    let sa = c.exchange(gen::tcp_frame(&s)).1.unwrap();
+    let mut a = final_ack(&s, &sa, b"");
+    a.ip.dst_mac = [0xFF; 6];
+    assert_ne!(
+        c.exchange(gen::tcp_frame(&a)).0.unwrap().0.kind,
+        KIND_ESTABLISHED
+    );
+    c.check_counters();
+}
+
+/// RFC 5961 4: a SYN for a tuple the host holds a connection for must reach
+/// the host (which answers with a challenge ACK), not get a fresh cookie.
+/// The host marks such tuples in the established-tuple filter.
+#[test]
+fn syns_for_tuples_in_the_established_filter_go_to_the_host() {
+    let mut rng = StdRng::seed_from_u64(seed());
+    let mut c = Chip::new(state());
+    let mut key = [0u8; 40];
+    rng.fill(&mut key[..]);
+    program_rss_key(&mut c, key);
+    let o = vec![TcpOpt::Mss(1460)];
+    let a = syn(48000, 80, 11, &o);
+    let index =
+        |s: &TcpSpec| r::est_filter_index(&key, (s.ip.src, s.src_port), (s.ip.dst, s.dst_port));
+    // A second client whose tuple maps to another bit.
+    let mut b = syn(48001, 80, 12, &o);
+    while index(&b) == index(&a) {
+        b.src_port += 1;
+    }
+    assert!(c.exchange(gen::tcp_frame(&a)).1.is_some(), "before marking");
+    toe_tests::set_est_filter(&mut c.h, index(&a), true);
+    c.cfg.setup.est_filter.insert(index(&a));
+    let (rx, tx) = c.exchange(gen::tcp_frame(&a));
+    assert!(tx.is_none(), "a marked tuple's SYN was answered");
+    let (cpl, _) = rx.expect("a marked tuple's SYN did not reach the host");
+    assert_eq!(cpl.tcp_flags & 0x12, 0x02);
+    assert!(c.exchange(gen::tcp_frame(&b)).1.is_some(), "another tuple");
+    // An ACK is unaffected by the filter (the host's segments flow as ever).
+    toe_tests::set_est_filter(&mut c.h, index(&a), false);
+    c.cfg.setup.est_filter.remove(&index(&a));
+    assert!(c.exchange(gen::tcp_frame(&a)).1.is_some(), "after clearing");
+    // Clear-all: every bit, one per cycle; single writes are ignored
+    // meanwhile and the register says so.
+    for s in [&a, &b] {
+        toe_tests::set_est_filter(&mut c.h, index(s), true);
+        c.cfg.setup.est_filter.insert(index(s));
+    }
+    assert!(c.exchange(gen::tcp_frame(&b)).1.is_none());
+    c.h.reg_write(r::SETUP_BASE + r::SETUP_EST_FILTER, r::EST_FILTER_CLEAR_ALL);
+    assert_ne!(
+        c.h.reg_read(r::SETUP_BASE + r::SETUP_EST_FILTER) & r::EST_FILTER_CLEARING,
+        0
+    );
+    c.h.run(r::EST_FILTER_BITS as u64 + 100);
+    assert_eq!(c.h.reg_read(r::SETUP_BASE + r::SETUP_EST_FILTER), 0);
+    c.cfg.setup.est_filter.clear();
+    assert!(
+        c.exchange(gen::tcp_frame(&a)).1.is_some(),
+        "after clear-all"
+    );
+    assert!(
+        c.exchange(gen::tcp_frame(&b)).1.is_some(),
+        "after clear-all"
+    );
+    c.check_counters();
+}
+
+/// A client whose MSS is below every MSS-table entry (RFC 9293 3.7.1: we
+/// must never send more) is left to the host: the NIC neither answers with
+/// a larger MSS class nor drops it.  A SYN whose options do not parse is
+/// answered as Linux answers it: with the options parsed before the broken
+/// one (an MSS option of the wrong length is ignored), byte for byte as the
+/// model says.
+#[test]
+fn syns_with_a_tiny_mss_go_to_the_host_and_broken_options_are_answered_as_linux_does() {
+    let mut c = Chip::new(state());
+    for (i, mss) in [88u16, 1, 535].into_iter().enumerate() {
+        let s = syn(49000 + i as u16, 80, 1, &[TcpOpt::Mss(mss)]);
+        let (rx, tx) = c.exchange(gen::tcp_frame(&s));
+        assert!(tx.is_none(), "MSS {mss} answered");
+        assert!(rx.is_some(), "MSS {mss} not delivered");
+    }
+    let s = syn(49010, 80, 1, &[TcpOpt::Mss(536)]);
+    assert!(c.exchange(gen::tcp_frame(&s)).1.is_some(), "MSS 536");
+    // An MSS option of length 3 (ignored), one of length 5 running into
+    // the next, an option running past the header, and timestamps before
+    // a broken option (kept).
+    let ts = [1u8, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0];
+    let broken: Vec<Vec<u8>> = vec![
+        vec![2, 3, 5, 0],
+        vec![2, 5, 5, 180, 0],
+        vec![1, 1, 8, 12, 0, 0],
+        [&ts[..], &[2, 1, 0, 0]].concat(),
+    ];
+    for (i, bytes) in broken.into_iter().enumerate() {
+        let mut s = syn(49020 + i as u16, 80, 1, &[]);
+        s.options = bytes;
+        while s.options.len() % 4 != 0 {
+            s.options.push(0);
+        }
+        let (rx, tx) = c.exchange(gen::tcp_frame(&s));
+        assert!(tx.is_some() && rx.is_none(), "options {:?}", s.options);
+    }
+    assert_eq!(counter(&mut c.h, Counter::SetupSynToHost), 3);
+    c.check_counters();
 }
 
 #[test]
@@ -446,10 +757,13 @@ fn a_syn_flood_changes_no_state_and_a_real_client_still_connects() {
                 c.h.mac_rx.push_bytes(gen::tcp_frame(&legit));
             }
             let mut s = syn(rng.gen(), 80, rng.gen(), &[TcpOpt::Mss(1460)]);
-            s.ip.src = rng.gen();
-            if s.ip.src == legit.ip.src {
-                s.ip.src[0] ^= 0x80;
-            }
+            // Random unicast sources (never martian, never the client's).
+            s.ip.src = [
+                11 + rng.gen_range(0..100u8),
+                rng.gen(),
+                rng.gen(),
+                rng.gen(),
+            ];
             c.h.mac_rx.push_bytes(gen::tcp_frame(&s));
             sent += 1;
         }

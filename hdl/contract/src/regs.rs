@@ -164,8 +164,20 @@ pub enum Counter {
     /// Active opens given up after the last SYN retransmission went
     /// unanswered (`SETUP_CONN_TIMEDOUT`).
     ConnectTimeout,
+    /// SYNs to an offloaded listener dropped as not for this host: the
+    /// Ethernet destination is not `SETUP_LOCAL_MAC` (broadcast,
+    /// multicast, another station), the destination address is martian
+    /// (0/8, 127/8, multicast, 240/4, broadcast), or the source is (the
+    /// same classes, one of `SETUP_LOCAL_IP`, or the destination itself:
+    /// LAND).  RFC 1122 4.2.3.10, RFC 1812 5.3.7.
+    SetupSynMartian,
+    /// SYNs to an offloaded listener that the NIC leaves to the host
+    /// (delivered as ordinary segments): the 4-tuple is in the
+    /// established-tuple filter (`SETUP_EST_FILTER`), the client's MSS is
+    /// below every MSS-table entry, or no key is valid.
+    SetupSynToHost,
 }
-pub const NUM_COUNTERS: u32 = 22;
+pub const NUM_COUNTERS: u32 = 24;
 
 impl Counter {
     /// Every global counter, in block order.
@@ -192,6 +204,8 @@ impl Counter {
         Counter::ConnectEstablished,
         Counter::ConnectRefused,
         Counter::ConnectTimeout,
+        Counter::SetupSynMartian,
+        Counter::SetupSynToHost,
     ];
 
     /// Short name for tools ("rx_frames", "rx_drop_no_buffer", ...).
@@ -219,6 +233,8 @@ impl Counter {
             Counter::ConnectEstablished => "connect_established",
             Counter::ConnectRefused => "connect_refused",
             Counter::ConnectTimeout => "connect_timeout",
+            Counter::SetupSynMartian => "setup_syn_martian",
+            Counter::SetupSynToHost => "setup_syn_to_host",
         }
     }
 }
@@ -327,16 +343,21 @@ pub const SETUP_CTRL_ENABLE: u32 = 1 << 0;
 pub const SETUP_CTRL_SLOT: u32 = 1 << 1;
 pub const SETUP_CTRL_KEY0_VALID: u32 = 1 << 2;
 pub const SETUP_CTRL_KEY1_VALID: u32 = 1 << 3;
-/// Oldest cookie accepted, in cookie-clock ticks (bits 2:0, reset 2).
+/// Oldest cookie accepted, in cookie-clock ticks (bits 2:0, reset
+/// `DEFAULT_COOKIE_MAX_AGE`).
 pub const SETUP_MAX_AGE: u32 = 0x10;
 /// The cookie clock `t` (read; a write sets it).
 pub const SETUP_COOKIE_T: u32 = 0x14;
-/// Core clock cycles per cookie-clock tick (0: the clock only moves when
-/// written; reset 0).  Linux ticks every 64 s.
+/// Timestamp-clock ticks per cookie-clock tick (0: the clock only moves
+/// when written; reset `DEFAULT_COOKIE_PERIOD`, 64 s at 1 ms ticks, as
+/// Linux's cookie clock).  The cookie clock runs from reset: a cookie is
+/// accepted for `max_age` to `max_age + 1` periods (64 to 128 s with the
+/// reset values), never forever.
 pub const SETUP_COOKIE_PERIOD: u32 = 0x18;
 /// The timestamp clock the SYN-ACK's TSval comes from (read; a write sets it).
 pub const SETUP_TS_NOW: u32 = 0x1C;
-/// Core clock cycles per timestamp tick (0: stopped; reset 0).
+/// Core clock cycles per timestamp tick (0: stopped; reset
+/// `DEFAULT_TS_PERIOD`, 1 ms at 250 MHz).
 pub const SETUP_TS_PERIOD: u32 = 0x20;
 /// What the SYN-ACK offers: bits 15:0 our MSS (reset 1460), bits 19:16 our
 /// window scale (reset 7, at most 14).
@@ -392,6 +413,55 @@ pub const SETUP_CONN_TIMEDOUT: u32 = 0xC4;
 /// Read only: number of active-open slots.
 pub const SETUP_CONN_SLOTS: u32 = 0xC8;
 pub const CONN_MAX_RETRIES: u32 = 10;
+/// This host's MAC address, bytes 0 and 1 in bits 15:8 and 7:0 (reset 0).
+/// A SYN to an offloaded listener is answered only when its Ethernet
+/// destination is this address.
+pub const SETUP_LOCAL_MAC_HI: u32 = 0xCC;
+/// This host's MAC address, bytes 2..5 (byte 2 in bits 31:24; reset 0).
+pub const SETUP_LOCAL_MAC_LO: u32 = 0xD0;
+/// This host's unicast IPv4 addresses, `LOCAL_IPS` words (first byte in
+/// bits 31:24; 0 = empty; reset 0).  An any-IP listener entry matches only
+/// these destinations; an exact entry names its own.
+pub const SETUP_LOCAL_IP: u32 = 0xD4;
+pub const LOCAL_IPS: u32 = 4;
+/// Established-tuple filter (`EST_FILTER_BITS` bits; docs/setup.md).
+/// Write: bits 15:0 the bit index (`est_filter_index`), bit 16 its new
+/// value; or `EST_FILTER_CLEAR_ALL` to clear every bit, one per cycle.
+/// Read: `EST_FILTER_CLEARING` while a clear-all runs (writes of single
+/// bits are ignored then).  A SYN to an offloaded listener whose bit is set
+/// goes to the host, which holds a connection for its tuple (RFC 5961 4:
+/// the host answers with a challenge ACK) or, on a false positive, runs the
+/// software handshake.
+pub const SETUP_EST_FILTER: u32 = 0xE4;
+pub const EST_FILTER_SET: u32 = 1 << 16;
+pub const EST_FILTER_CLEAR_ALL: u32 = 1 << 31;
+pub const EST_FILTER_CLEARING: u32 = 1 << 31;
+pub const EST_FILTER_BITS: u32 = 1 << 16;
+/// Reset values of the clocks and the cookie lifetime.
+pub const DEFAULT_TS_PERIOD: u32 = 250_000;
+pub const DEFAULT_COOKIE_PERIOD: u32 = 64_000;
+pub const DEFAULT_COOKIE_MAX_AGE: u32 = 1;
+
+/// The established-tuple filter's bit for a connection: the top 16 bits of
+/// the RSS Toeplitz hash (under the RSS key, `RSS_KEY`) of the tuple as the
+/// client's segments carry it (client address and port first), the hash the
+/// NIC computes for every received TCP segment.  The key is secret and
+/// random, so a peer cannot aim its tuples at one bit.
+pub fn est_filter_index(
+    rss_key: &[u8; crate::RSS_KEY_BYTES],
+    client: ([u8; 4], u16),
+    server: ([u8; 4], u16),
+) -> u16 {
+    let t = crate::rss::tuple4(client.0, server.0, client.1, server.1);
+    (crate::rss::toeplitz(rss_key, &t) >> 16) as u16
+}
+
+/// Whether an IPv4 address can never be a TCP peer's or our own unicast
+/// address (RFC 1122 3.2.1.3, RFC 1812 5.3.7): 0.0.0.0/8, 127.0.0.0/8,
+/// multicast 224.0.0.0/4, 240.0.0.0/4 (with 255.255.255.255).
+pub fn ip_is_martian(ip: [u8; 4]) -> bool {
+    ip[0] == 0 || ip[0] == 127 || ip[0] >= 224
+}
 
 /// Address of the low word of a global counter.
 pub const fn counter(c: Counter) -> u32 {
@@ -403,7 +473,9 @@ const _: () = assert!(RSS_BASE + RSS_TABLE + 4 * crate::RSS_TABLE_ENTRIES as u32
 const _: () = assert!(QUEUES_BASE + QUEUES_COUNT + 4 <= COUNTERS_BASE);
 const _: () = assert!(NUM_COUNTERS <= COUNTER_SLOTS);
 const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * COUNTER_SLOTS <= SETUP_BASE);
-const _: () = assert!(SETUP_BASE + SETUP_CONN_SLOTS + 4 <= TXQ_BASE);
+const _: () = assert!(SETUP_BASE + SETUP_EST_FILTER + 4 <= TXQ_BASE);
+const _: () = assert!(SETUP_LOCAL_IP + 4 * LOCAL_IPS <= SETUP_EST_FILTER);
+const _: () = assert!(SETUP_EST_FILTER < 0x100);
 const _: () = assert!(SETUP_CONN_REC + 4 * SETUP_CONN_REC_WORDS <= SETUP_CONN_ACK_WIN);
 const _: () = assert!(TXQ_BASE + 4 * QUEUE_STRIDE <= RXQ_BASE);
 

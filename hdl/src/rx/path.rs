@@ -72,6 +72,8 @@ pub struct RxPath {
     pub e_seq: Signal<Out, Bits<32>>,
     pub e_ackn: Signal<Out, Bits<32>>,
     pub e_macs: Signal<Out, Bits<96>>,
+    /// The early tap's Toeplitz hash, one cycle after the tap (P + 1).
+    pub e_hash: Signal<Out, Bits<32>>,
     /// Active-open candidates: SYN-ACK (no RST/FIN), RST with ACK (no SYN).
     pub e_sa: Signal<Out, Bit>,
     pub e_rst: Signal<Out, Bit>,
@@ -161,6 +163,7 @@ impl Default for RxPath {
             e_seq: Default::default(),
             e_ackn: Default::default(),
             e_macs: Default::default(),
+            e_hash: Default::default(),
             e_sa: Default::default(),
             e_rst: Default::default(),
             l_syn: Default::default(),
@@ -291,6 +294,7 @@ impl Logic for RxPath {
         self.e_seq.next = self.parse.out_seq.val();
         self.e_ackn.next = self.parse.out_ackn.val();
         self.e_macs.next = self.parse.out_macs.val();
+        self.e_hash.next = self.rss.out_hash.val();
         self.rss.in_cpl.next = self.parse.out_cpl.val()
             | (bit_cast::<256, 1>(self.e_syn.val().into()) << 224)
             | (bit_cast::<256, 1>(self.e_ack.val().into()) << 225)

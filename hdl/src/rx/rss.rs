@@ -26,6 +26,10 @@ pub struct Rss {
     pub out_queue: Signal<Out, Bits<2>>,
     pub out_opts: Signal<Out, Bits<320>>,
     pub out_olen: Signal<Out, Bits<9>>,
+    /// The Toeplitz hash of the frame in stage 1 (one cycle after its
+    /// `in_valid`, whether or not RSS is enabled; the setup offload's
+    /// established-tuple filter is indexed by it).
+    pub out_hash: Signal<Out, Bits<32>>,
     // stage 1
     s1_valid: DFF<Bit>,
     s1_cpl: DFF<Bits<256>>,
@@ -66,6 +70,7 @@ impl Default for Rss {
             out_queue: Default::default(),
             out_opts: Default::default(),
             out_olen: Default::default(),
+            out_hash: Default::default(),
             s1_valid: Default::default(),
             s1_cpl: Default::default(),
             s1_reason: Default::default(),
@@ -136,6 +141,7 @@ impl Logic for Rss {
         self.out_queue.next = self.s2_queue.q.val();
         self.out_opts.next = self.s2_opts.q.val();
         self.out_olen.next = self.s2_olen.q.val();
+        self.out_hash.next = self.s1_hash.q.val();
         if self.rst.val() {
             self.s1_valid.d.next = false;
             self.s2_valid.d.next = false;

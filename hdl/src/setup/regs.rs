@@ -5,8 +5,11 @@
 //! The main register file passes writes in the block's range on
 //! (`we`, `waddr` as an offset in the block, `wdata`) and returns `rdata`
 //! (a function of `raddr`, an offset) for reads in it.  Every register has
-//! a reset value; the clocks tick every `*_PERIOD` core cycles (0: only
-//! host writes move them).
+//! a reset value.  The timestamp clock ticks every `SETUP_TS_PERIOD` core
+//! cycles and the cookie clock every `SETUP_COOKIE_PERIOD` timestamp ticks
+//! (0: only host writes move them); both run from reset.  Also here: the
+//! host's MAC and unicast addresses (what the NIC may answer for) and the
+//! write port of the established-tuple filter.
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -57,6 +60,18 @@ pub struct SetupRegs {
     pub lt_rd_ip: Signal<In, Bits<32>>,
     pub lt_rd_port: Signal<In, Bits<16>>,
     pub lt_rd_offload: Signal<In, Bit>,
+    /// This host's MAC, first byte in bits 47:40.
+    pub local_mac: Signal<Out, Bits<48>>,
+    /// This host's unicast addresses: entry i in bits 32i+31:32i (0: empty).
+    pub local_ips: Signal<Out, Bits<128>>,
+    // Established-tuple filter write port (see SetupRx)
+    pub ef_wr_en: Signal<Out, Bit>,
+    pub ef_wr_index: Signal<Out, Bits<16>>,
+    pub ef_wr_value: Signal<Out, Bit>,
+    /// Pulse: clear every filter bit.
+    pub ef_clear: Signal<Out, Bit>,
+    /// A clear-all is running.
+    pub ef_clearing: Signal<In, Bit>,
     ctrl: DFF<Bits<4>>,
     age: DFF<Bits<3>>,
     ct: DFF<Bits<32>>,
@@ -72,7 +87,11 @@ pub struct SetupRegs {
     key1: DFF<Bits<128>>,
     lidx: DFF<Bits<6>>,
     lip: DFF<Bits<32>>,
+    local_mac_r: DFF<Bits<48>>,
+    local_ip_r: [DFF<Bits<32>>; 4],
     we_prev: DFF<Bit>,
+    /// The timestamp clock ticks this cycle.
+    ts_tick: Signal<Local, Bit>,
     wo: Signal<Local, Bits<8>>,
     ro: Signal<Local, Bits<8>>,
     c_type: Constant<Bits<32>>,
@@ -92,6 +111,13 @@ pub struct SetupRegs {
     c_lip: Constant<Bits<8>>,
     c_lport: Constant<Bits<8>>,
     c_lcount: Constant<Bits<8>>,
+    c_lmac_hi: Constant<Bits<8>>,
+    c_lmac_lo: Constant<Bits<8>>,
+    c_lip0: Constant<Bits<8>>,
+    c_efilter: Constant<Bits<8>>,
+    c_ts_period_reset: Constant<Bits<32>>,
+    c_age_reset: Constant<Bits<3>>,
+    c_ct_period_reset: Constant<Bits<32>>,
     c_mtab_reset: Constant<Bits<64>>,
     c_ones32: Constant<Bits<32>>,
     c_ws14: Constant<Bits<20>>,
@@ -137,6 +163,13 @@ impl Default for SetupRegs {
             lt_rd_ip: Default::default(),
             lt_rd_port: Default::default(),
             lt_rd_offload: Default::default(),
+            local_mac: Default::default(),
+            local_ips: Default::default(),
+            ef_wr_en: Default::default(),
+            ef_wr_index: Default::default(),
+            ef_wr_value: Default::default(),
+            ef_clear: Default::default(),
+            ef_clearing: Default::default(),
             ctrl: Default::default(),
             age: Default::default(),
             ct: Default::default(),
@@ -152,7 +185,10 @@ impl Default for SetupRegs {
             key1: Default::default(),
             lidx: Default::default(),
             lip: Default::default(),
+            local_mac_r: Default::default(),
+            local_ip_r: Default::default(),
             we_prev: Default::default(),
+            ts_tick: Default::default(),
             wo: Default::default(),
             ro: Default::default(),
             c_type: Constant::new((r::TYPE_SETUP as u64).into()),
@@ -172,6 +208,13 @@ impl Default for SetupRegs {
             c_lip: c8(r::SETUP_LISTEN_IP),
             c_lport: c8(r::SETUP_LISTEN_PORT),
             c_lcount: c8(r::SETUP_LISTEN_COUNT),
+            c_lmac_hi: c8(r::SETUP_LOCAL_MAC_HI),
+            c_lmac_lo: c8(r::SETUP_LOCAL_MAC_LO),
+            c_lip0: c8(r::SETUP_LOCAL_IP),
+            c_efilter: c8(r::SETUP_EST_FILTER),
+            c_ts_period_reset: Constant::new((r::DEFAULT_TS_PERIOD as u64).into()),
+            c_age_reset: Constant::new((r::DEFAULT_COOKIE_MAX_AGE as u64).into()),
+            c_ct_period_reset: Constant::new((r::DEFAULT_COOKIE_PERIOD as u64).into()),
             c_mtab_reset: Constant::new(mtab.into()),
             c_ones32: Constant::new(0xFFFF_FFFFu64.into()),
             c_ws14: Constant::new((14u64 << 16).into()),
@@ -184,32 +227,88 @@ impl Logic for SetupRegs {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, ctrl, age, ct, ct_period, ct_cnt, ts, ts_period, ts_cnt, ours, win, mtab,
-            key0, key1, lidx, lip, we_prev
+            self,
+            clock,
+            ctrl,
+            age,
+            ct,
+            ct_period,
+            ct_cnt,
+            ts,
+            ts_period,
+            ts_cnt,
+            ours,
+            win,
+            mtab,
+            key0,
+            key1,
+            lidx,
+            lip,
+            local_mac_r,
+            we_prev
         );
+        for i in 0..4 {
+            self.local_ip_r[i].clock.next = self.clock.val();
+            self.local_ip_r[i].d.next = self.local_ip_r[i].q.val();
+        }
         self.we_prev.d.next = self.we.val();
         self.lt_rd_en.next = self.we.val() || self.we_prev.q.val() || self.rst.val();
         // ------------------------------------------------------ clocks
-        self.ct_cnt.d.next = self.ct_cnt.q.val() + 1;
-        if (self.ct_period.q.val() != 0) && (self.ct_cnt.q.val() + 1 >= self.ct_period.q.val()) {
-            self.ct_cnt.d.next = 0.into();
-            self.ct.d.next = self.ct.q.val() + 1;
-        }
-        if self.ct_period.q.val() == 0 {
-            self.ct_cnt.d.next = 0.into();
-        }
+        self.ts_tick.next = false;
         self.ts_cnt.d.next = self.ts_cnt.q.val() + 1;
         if (self.ts_period.q.val() != 0) && (self.ts_cnt.q.val() + 1 >= self.ts_period.q.val()) {
             self.ts_cnt.d.next = 0.into();
             self.ts.d.next = self.ts.q.val() + 1;
+            self.ts_tick.next = true;
         }
         if self.ts_period.q.val() == 0 {
             self.ts_cnt.d.next = 0.into();
         }
+        // The cookie clock counts timestamp ticks.
+        if self.ts_tick.val() {
+            self.ct_cnt.d.next = self.ct_cnt.q.val() + 1;
+            if (self.ct_period.q.val() != 0) && (self.ct_cnt.q.val() + 1 >= self.ct_period.q.val())
+            {
+                self.ct_cnt.d.next = 0.into();
+                self.ct.d.next = self.ct.q.val() + 1;
+            }
+        }
+        if self.ct_period.q.val() == 0 {
+            self.ct_cnt.d.next = 0.into();
+        }
         // ------------------------------------------------------ writes
         self.wo.next = bit_cast::<8, 16>(self.waddr.val());
         self.lt_wr_en.next = false;
+        self.ef_wr_en.next = false;
+        self.ef_clear.next = false;
         if self.we.val() && (self.waddr.val() < 256) {
+            if self.wo.val() == self.c_lmac_hi.val() {
+                self.local_mac_r.d.next = (self.local_mac_r.q.val() & 0xFFFF_FFFF_u64)
+                    | (bit_cast::<48, 32>(self.wdata.val() & 0xFFFF) << 32);
+            }
+            if self.wo.val() == self.c_lmac_lo.val() {
+                self.local_mac_r.d.next = (self.local_mac_r.q.val() & 0xFFFF_0000_0000_u64)
+                    | bit_cast::<48, 32>(self.wdata.val());
+            }
+            if self.wo.val() == self.c_lip0.val() + 0 {
+                self.local_ip_r[0].d.next = self.wdata.val();
+            }
+            if self.wo.val() == self.c_lip0.val() + 4 {
+                self.local_ip_r[1].d.next = self.wdata.val();
+            }
+            if self.wo.val() == self.c_lip0.val() + 8 {
+                self.local_ip_r[2].d.next = self.wdata.val();
+            }
+            if self.wo.val() == self.c_lip0.val() + 12 {
+                self.local_ip_r[3].d.next = self.wdata.val();
+            }
+            if self.wo.val() == self.c_efilter.val() {
+                if self.wdata.val().get_bit(31) {
+                    self.ef_clear.next = true;
+                } else {
+                    self.ef_wr_en.next = !self.ef_clearing.val();
+                }
+            }
             if self.wo.val() == self.c_ctrl.val() {
                 self.ctrl.d.next = bit_cast::<4, 32>(self.wdata.val());
             }
@@ -306,6 +405,8 @@ impl Logic for SetupRegs {
         self.lt_wr_offload.next = self.wdata.val().get_bit(18);
         self.lt_wr_port.next = bit_cast::<16, 32>(self.wdata.val());
         self.lt_wr_ip.next = self.lip.q.val();
+        self.ef_wr_index.next = bit_cast::<16, 32>(self.wdata.val());
+        self.ef_wr_value.next = self.wdata.val().get_bit(16);
         // ------------------------------------------------------ reads
         self.ro.next = bit_cast::<8, 16>(self.raddr.val());
         self.rdata.next = 0.into();
@@ -361,6 +462,27 @@ impl Logic for SetupRegs {
             if self.ro.val() == self.c_lcount.val() {
                 self.rdata.next = 64.into();
             }
+            if self.ro.val() == self.c_lmac_hi.val() {
+                self.rdata.next = bit_cast::<32, 48>(self.local_mac_r.q.val() >> 32);
+            }
+            if self.ro.val() == self.c_lmac_lo.val() {
+                self.rdata.next = bit_cast::<32, 48>(self.local_mac_r.q.val());
+            }
+            if self.ro.val() == self.c_lip0.val() + 0 {
+                self.rdata.next = self.local_ip_r[0].q.val();
+            }
+            if self.ro.val() == self.c_lip0.val() + 4 {
+                self.rdata.next = self.local_ip_r[1].q.val();
+            }
+            if self.ro.val() == self.c_lip0.val() + 8 {
+                self.rdata.next = self.local_ip_r[2].q.val();
+            }
+            if self.ro.val() == self.c_lip0.val() + 12 {
+                self.rdata.next = self.local_ip_r[3].q.val();
+            }
+            if self.ro.val() == self.c_efilter.val() {
+                self.rdata.next = bit_cast::<32, 1>(self.ef_clearing.val().into()) << 31;
+            }
         }
         // ------------------------------------------------------ outputs
         self.enable.next = self.ctrl.q.val().get_bit(0);
@@ -377,14 +499,25 @@ impl Logic for SetupRegs {
         self.our_ws.next = bit_cast::<4, 20>(self.ours.q.val() >> 16);
         self.our_window.next = self.win.q.val();
         self.mss_table.next = self.mtab.q.val();
+        self.local_mac.next = self.local_mac_r.q.val();
+        self.local_ips.next = bit_cast::<128, 32>(self.local_ip_r[0].q.val())
+            | (bit_cast::<128, 32>(self.local_ip_r[1].q.val()) << 32)
+            | (bit_cast::<128, 32>(self.local_ip_r[2].q.val()) << 64)
+            | (bit_cast::<128, 32>(self.local_ip_r[3].q.val()) << 96);
         if self.rst.val() {
+            self.local_mac_r.d.next = 0.into();
+            for i in 0..4 {
+                self.local_ip_r[i].d.next = 0.into();
+            }
+            self.ef_wr_en.next = false;
+            self.ef_clear.next = false;
             self.ctrl.d.next = 0.into();
-            self.age.d.next = 2.into();
+            self.age.d.next = self.c_age_reset.val();
             self.ct.d.next = 0.into();
-            self.ct_period.d.next = 0.into();
+            self.ct_period.d.next = self.c_ct_period_reset.val();
             self.ct_cnt.d.next = 0.into();
             self.ts.d.next = 0.into();
-            self.ts_period.d.next = 0.into();
+            self.ts_period.d.next = self.c_ts_period_reset.val();
             self.ts_cnt.d.next = 0.into();
             self.ours.d.next = self.c_ours_reset.val();
             self.win.d.next = 65535.into();

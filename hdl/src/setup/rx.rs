@@ -5,7 +5,13 @@
 //! path never stalls for it.  With `P` the cycle the parser's outputs are
 //! valid:
 //!
-//! * **P (early tap)**: every TCP segment whose headers and checksums are
+//! * **P (early tap)**: the frame's addresses are checked against what
+//!   this host owns (`local_mac`, `local_ips`) and against martian classes
+//!   (RFC 1122 3.2.1.3 and 4.2.3.10, RFC 1812 5.3.7): a SYN or ACK to an
+//!   offloaded listener whose Ethernet destination is not our MAC, whose
+//!   source or destination address is martian, whose source is one of
+//!   ours or equal to its destination (LAND) is never answered; an any-IP
+//!   listener entry matches only our own addresses.  Every TCP segment whose headers and checksums are
 //!   good and that is a SYN candidate (SYN, no ACK/RST/FIN) or an ACK
 //!   candidate (ACK, no SYN/RST) is looked up in the [`ListenTable`] by its
 //!   destination; ACK candidates also enter [`AckCheck`].  A SYN
@@ -20,6 +26,18 @@
 //! * **P + 24**: the SYN-ACK's fields and the SYN's MACs (queued in
 //!   `mfifo` at P + 12) form a record for the TX queue (`qfifo`); when it is
 //!   full the SYN is dropped and counted (the client retransmits it).
+//!
+//! **Established-tuple filter.**  `EST_FILTER_BITS` one-bit entries in block
+//! RAM, indexed by the top 16 bits of the segment's Toeplitz hash (read at
+//! P + 1, known at P + 2).  The host sets a bit while it holds a connection
+//! whose tuple maps to it.  A SYN to an offloaded listener whose bit is set
+//! is not answered but delivered to the host (RFC 5961 4: a SYN for a
+//! synchronized connection must draw a challenge ACK, which only the host
+//! can send), and so are SYNs whose MSS is below every MSS-table entry;
+//! these are counted `SetupSynToHost`.  A SYN whose options do not parse
+//! (an option length below 2 or past the header) is answered with the
+//! options parsed before the bad one, as Linux's `tcp_parse_options` does.  SYNs
+//! failing the address checks are consumed and counted `SetupSynMartian`.
 use super::ack::AckCheck;
 use super::inject::REC_BITS;
 use super::listen::ListenTable;
@@ -52,6 +70,16 @@ pub struct SetupRx {
     pub our_ws: Signal<In, Bits<4>>,
     pub our_window: Signal<In, Bits<16>>,
     pub mss_table: Signal<In, Bits<64>>,
+    /// This host's MAC (first byte in bits 47:40) and unicast addresses
+    /// (entry i in bits 32i+31:32i, 0 = empty).
+    pub local_mac: Signal<In, Bits<48>>,
+    pub local_ips: Signal<In, Bits<128>>,
+    // Established-tuple filter write port
+    pub ef_wr_en: Signal<In, Bit>,
+    pub ef_wr_index: Signal<In, Bits<16>>,
+    pub ef_wr_value: Signal<In, Bit>,
+    pub ef_clear: Signal<In, Bit>,
+    pub ef_clearing: Signal<Out, Bit>,
     // Listener table write port and read-back (see ListenTable)
     pub lt_wr_en: Signal<In, Bit>,
     pub lt_index: Signal<In, Bits<6>>,
@@ -75,6 +103,8 @@ pub struct SetupRx {
     pub e_ackn: Signal<In, Bits<32>>,
     /// Destination MAC (95:48), source MAC (47:0), first byte most significant.
     pub e_macs: Signal<In, Bits<96>>,
+    /// The early tap's Toeplitz hash, at P + 1.
+    pub e_hash: Signal<In, Bits<32>>,
     // Late tap (P + 12)
     pub l_syn: Signal<In, Bit>,
     pub l_optbad: Signal<In, Bit>,
@@ -99,6 +129,9 @@ pub struct SetupRx {
     /// Counter pulses: SYN-ACK queued, SYN dropped (queue full).
     pub cnt_synack: Signal<Out, Bit>,
     pub cnt_syn_drop: Signal<Out, Bit>,
+    /// Counter pulses: SYN dropped as not for us, SYN left to the host.
+    pub cnt_syn_martian: Signal<Out, Bit>,
+    pub cnt_syn_to_host: Signal<Out, Bit>,
     lt: ListenTable,
     ack: AckCheck,
     gen: SynAckGen,
@@ -107,6 +140,27 @@ pub struct SetupRx {
     qfifo: RecFifo,
     /// Listener hit with offload, delayed: stage i holds P + 3 + i.
     hd: [DFF<Bit>; 11],
+    /// The segment at the early tap is not for this host: stage i holds
+    /// P + 1 + i.
+    martian_d: [DFF<Bit>; 13],
+    /// Its destination is one of our addresses: stage i holds P + 1 + i.
+    dst_local_d: [DFF<Bit>; 2],
+    /// Established-tuple filter: one bit per hash value.
+    est_filter: RAM<Bit, 16>,
+    /// Filter bit of the early tap's tuple: stage i holds P + 3 + i.
+    est_d: [DFF<Bit>; 10],
+    /// Clear-all sweep: bit 16 running, bits 15:0 the next index.
+    ef_sweep: DFF<Bits<17>>,
+    src_ip: Signal<Local, Bits<32>>,
+    dst_ip: Signal<Local, Bits<32>>,
+    martian: Signal<Local, Bit>,
+    dst_local: Signal<Local, Bit>,
+    /// The client's MSS (536 without the option) is below every table entry.
+    mss_low: Signal<Local, Bit>,
+    client_mss: Signal<Local, Bits<16>>,
+    /// A SYN candidate to an offloaded listener at the late tap.
+    syn_base: Signal<Local, Bit>,
+    syn_drop: Signal<Local, Bit>,
     answer: Signal<Local, Bit>,
     push: Signal<Local, Bit>,
 }
@@ -118,6 +172,69 @@ impl Logic for SetupRx {
         for i in 0..11 {
             self.hd[i].clock.next = self.clock.val();
         }
+        for i in 0..13 {
+            self.martian_d[i].clock.next = self.clock.val();
+        }
+        for i in 0..2 {
+            self.dst_local_d[i].clock.next = self.clock.val();
+        }
+        for i in 0..10 {
+            self.est_d[i].clock.next = self.clock.val();
+        }
+        self.ef_sweep.clock.next = self.clock.val();
+        self.est_filter.read_clock.next = self.clock.val();
+        self.est_filter.write_clock.next = self.clock.val();
+        // ------------------------------------------------------ ownership
+        self.src_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 64);
+        self.dst_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
+        self.martian.next = false;
+        self.dst_local.next = false;
+        if self.e_syn.val() || self.e_ack.val() {
+            self.martian.next = (bit_cast::<48, 96>(self.e_macs.val() >> 48)
+                != self.local_mac.val())
+                || ((self.src_ip.val() >> 24) == 0)
+                || ((self.src_ip.val() >> 24) == 127)
+                || ((self.src_ip.val() >> 24) >= 224)
+                || ((self.dst_ip.val() >> 24) == 0)
+                || ((self.dst_ip.val() >> 24) == 127)
+                || ((self.dst_ip.val() >> 24) >= 224)
+                || (self.src_ip.val() == self.dst_ip.val())
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val()))
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 32))
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 64))
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 96));
+            self.dst_local.next = (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val()))
+                || (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 32))
+                || (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 64))
+                || (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 96));
+        }
+        self.martian_d[0].d.next = self.martian.val();
+        for i in 1..13 {
+            self.martian_d[i].d.next = self.martian_d[i - 1].q.val();
+        }
+        self.dst_local_d[0].d.next = self.dst_local.val();
+        self.dst_local_d[1].d.next = self.dst_local_d[0].q.val();
+        // ------------------------------------------------------ tuple filter
+        // Read at P + 1 with the hash, the bit at P + 2.
+        self.est_filter.read_address.next = bit_cast::<16, 32>(self.e_hash.val() >> 16);
+        self.est_d[0].d.next = self.est_filter.read_data.val();
+        for i in 1..10 {
+            self.est_d[i].d.next = self.est_d[i - 1].q.val();
+        }
+        self.ef_sweep.d.next = self.ef_sweep.q.val();
+        self.est_filter.write_enable.next = self.ef_wr_en.val();
+        self.est_filter.write_address.next = self.ef_wr_index.val();
+        self.est_filter.write_data.next = self.ef_wr_value.val();
+        if self.ef_sweep.q.val().get_bit(16) {
+            self.est_filter.write_enable.next = true;
+            self.est_filter.write_address.next = bit_cast::<16, 17>(self.ef_sweep.q.val());
+            self.est_filter.write_data.next = false;
+            self.ef_sweep.d.next = self.ef_sweep.q.val() + 1;
+        }
+        if self.ef_clear.val() {
+            self.ef_sweep.d.next = 0x10000.into();
+        }
+        self.ef_clearing.next = self.ef_sweep.q.val().get_bit(16);
         self.lt.rst.next = self.rst.val();
         self.ack.rst.next = self.rst.val();
         self.gen.rst.next = self.rst.val();
@@ -143,8 +260,11 @@ impl Logic for SetupRx {
         self.lt.in_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
         self.lt.in_port.next = bit_cast::<16, 96>(self.e_tuple.val());
         self.lt.in_tag.next = 0.into();
-        self.hd[0].d.next =
-            self.lt.out_valid.val() && self.lt.out_hit.val() && self.lt.out_offload.val();
+        // An any-IP entry answers only for our own addresses.
+        self.hd[0].d.next = self.lt.out_valid.val()
+            && self.lt.out_hit.val()
+            && self.lt.out_offload.val()
+            && (self.lt.out_exact.val() || self.dst_local_d[1].q.val());
         for i in 1..11 {
             self.hd[i].d.next = self.hd[i - 1].q.val();
         }
@@ -166,7 +286,7 @@ impl Logic for SetupRx {
         self.ack.key1_hi.next = self.key1_hi.val();
         self.ack.mss_table.next = self.mss_table.val();
         self.a_cand.next = self.ack.out_valid.val();
-        self.a_hit.next = self.hd[10].q.val() && self.enable.val();
+        self.a_hit.next = self.hd[10].q.val() && self.enable.val() && !self.martian_d[12].q.val();
         self.a_ok.next = self.ack.out_ok.val();
         self.a_mss.next = self.ack.out_mss.val();
         // ------------------------------------------------------ SYNs
@@ -180,13 +300,27 @@ impl Logic for SetupRx {
                 | bit_cast::<224, 96>(self.e_macs.val());
         }
         self.sfifo.read.next = self.l_syn.val();
-        self.answer.next = self.l_syn.val()
-            && self.hd[9].q.val()
-            && self.enable.val()
-            && !self.l_optbad.val()
+        self.client_mss.next = self.l_mss.val();
+        if self.l_mss.val() == 0 {
+            self.client_mss.next = 536.into();
+        }
+        self.mss_low.next = (bit_cast::<16, 64>(self.mss_table.val()) > self.client_mss.val())
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 16) > self.client_mss.val())
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 32) > self.client_mss.val())
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 48) > self.client_mss.val());
+        self.syn_base.next = self.l_syn.val() && self.hd[9].q.val() && self.enable.val();
+        self.syn_drop.next = self.syn_base.val() && self.martian_d[11].q.val();
+        self.answer.next = self.syn_base.val()
+            && !self.martian_d[11].q.val()
+            && !self.est_d[9].q.val()
+            && !self.mss_low.val()
             && ((!self.slot.val() && self.key_valid.val().get_bit(0))
                 || (self.slot.val() && self.key_valid.val().get_bit(1)));
-        self.l_answer.next = self.answer.val();
+        // Answered or dropped: either way not delivered.
+        self.l_answer.next = self.answer.val() || self.syn_drop.val();
+        self.cnt_syn_martian.next = self.syn_drop.val();
+        self.cnt_syn_to_host.next =
+            self.syn_base.val() && !self.syn_drop.val() && !self.answer.val();
         self.gen.in_valid.next = self.answer.val();
         self.gen.in_cip.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 192);
         self.gen.in_sip.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 160);
@@ -251,6 +385,16 @@ impl Logic for SetupRx {
             for i in 0..11 {
                 self.hd[i].d.next = false;
             }
+            for i in 0..13 {
+                self.martian_d[i].d.next = false;
+            }
+            for i in 0..2 {
+                self.dst_local_d[i].d.next = false;
+            }
+            for i in 0..10 {
+                self.est_d[i].d.next = false;
+            }
+            self.ef_sweep.d.next = 0.into();
         }
     }
 }

@@ -191,8 +191,16 @@ pub fn predict_rx(cfg: &NicConfig, frame: &[u8], mac_error: bool) -> RxVerdict {
         cpl.tsval = tsval;
         cpl.tsecr = tsecr;
     }
-    match setup::action(&cfg.setup, frame, &p) {
+    match setup::action(&cfg.setup, &cfg.rss_key, frame, &p) {
         SetupAction::None => {}
+        SetupAction::Martian => {
+            counters.push(Counter::SetupSynMartian);
+            return RxVerdict::Drop {
+                reason: Counter::SetupSynMartian,
+                counters,
+            };
+        }
+        SetupAction::ToHost => counters.push(Counter::SetupSynToHost),
         SetupAction::Answer(_) => {
             // Consumed: the NIC answered with a SYN-ACK (predict_synack).
             counters.push(Counter::SetupSynAck);
@@ -246,7 +254,7 @@ pub fn predict_rx(cfg: &NicConfig, frame: &[u8], mac_error: bool) -> RxVerdict {
 /// `SetupSynAck`).  Assumes the SYN-ACK queue has room.
 pub fn predict_synack(cfg: &NicConfig, frame: &[u8]) -> Option<Vec<u8>> {
     let p = parse(frame, false, cfg.max_frame);
-    match setup::action(&cfg.setup, frame, &p) {
+    match setup::action(&cfg.setup, &cfg.rss_key, frame, &p) {
         SetupAction::Answer(f) => Some(f),
         _ => None,
     }

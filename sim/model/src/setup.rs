@@ -21,12 +21,24 @@ pub struct SetupState {
     /// The cookie clock and the timestamp clock.
     pub cookie_t: u32,
     pub ts_now: u32,
+    /// Their periods as the tests program them (0: frozen, so that the
+    /// model's `cookie_t` and `ts_now` stay exact; the RTL resets to the
+    /// running `DEFAULT_*` periods).
+    pub ts_period: u32,
+    pub cookie_period: u32,
+    /// This host's MAC and unicast addresses (`SETUP_LOCAL_*`; all-zero
+    /// entries are empty).
+    pub local_mac: [u8; 6],
+    pub local_ips: [[u8; 4]; r::LOCAL_IPS as usize],
+    /// Established-tuple filter bits that are set (`SETUP_EST_FILTER`).
+    pub est_filter: std::collections::BTreeSet<u16>,
     /// Pending active opens (`crate::connect`).
     pub connect: crate::connect::Slots,
 }
 
 impl Default for SetupState {
-    /// The RTL's reset state (disabled, no keys, no listeners).
+    /// The RTL's reset state (disabled, no keys, no listeners, no local
+    /// addresses), but with both clocks frozen (see `ts_period`).
     fn default() -> Self {
         SetupState {
             enabled: false,
@@ -37,6 +49,11 @@ impl Default for SetupState {
             listeners: [None; r::LISTEN_ENTRIES as usize],
             cookie_t: 0,
             ts_now: 0,
+            ts_period: 0,
+            cookie_period: 0,
+            local_mac: [0; 6],
+            local_ips: [[0; 4]; r::LOCAL_IPS as usize],
+            est_filter: Default::default(),
             connect: [None; toe_contract::setup::CONNECT_SLOTS],
         }
     }
@@ -52,8 +69,29 @@ impl SetupState {
             .or_else(|| all().find(|l| l.ip.is_none()))
     }
 
+    /// Whether `ip` is one of this host's unicast addresses.
+    pub fn is_local(&self, ip: [u8; 4]) -> bool {
+        ip != [0; 4] && self.local_ips.contains(&ip)
+    }
+
+    /// An offloaded listener for this destination: an exact entry, or an
+    /// any-IP entry when the address is ours.
     fn offloaded(&self, ip: [u8; 4], port: u16) -> bool {
-        self.enabled && self.lookup(ip, port).is_some_and(|l| l.offload)
+        self.enabled
+            && self
+                .lookup(ip, port)
+                .is_some_and(|l| l.offload && (l.ip.is_some() || self.is_local(ip)))
+    }
+
+    /// Whether a segment is not for this host (docs/setup.md): Ethernet
+    /// destination not our MAC, a martian source or destination address,
+    /// a source that is ours, or source = destination (LAND).
+    pub fn martian(&self, frame: &[u8], src: [u8; 4], dst: [u8; 4]) -> bool {
+        frame[0..6] != self.local_mac
+            || r::ip_is_martian(src)
+            || r::ip_is_martian(dst)
+            || src == dst
+            || self.is_local(src)
     }
 }
 
@@ -69,10 +107,22 @@ pub enum SetupAction {
     /// An ACK to an offloaded listener that carries no valid cookie
     /// (delivered as an ordinary segment, counted).
     NotCookie,
+    /// A SYN to an offloaded listener that is not for this host: consumed,
+    /// counted `SetupSynMartian`.
+    Martian,
+    /// A SYN to an offloaded listener left to the host (tuple in the
+    /// established filter, MSS below the table, no valid key): delivered as an ordinary segment, counted
+    /// `SetupSynToHost`.
+    ToHost,
 }
 
 /// Decides what the offload does with `frame` (parsed as `p`).
-pub fn action(s: &SetupState, frame: &[u8], p: &Parsed) -> SetupAction {
+pub fn action(
+    s: &SetupState,
+    rss_key: &[u8; toe_contract::RSS_KEY_BYTES],
+    frame: &[u8],
+    p: &Parsed,
+) -> SetupAction {
     let (ip, t) = match (&p.ipv4, &p.tcp) {
         (Some(ip), Some(t)) if p.class == Class::Tcp && ip.csum_ok && t.csum_ok => (ip, t),
         _ => return SetupAction::None,
@@ -82,13 +132,19 @@ pub fn action(s: &SetupState, frame: &[u8], p: &Parsed) -> SetupAction {
     if !(syn || ack) || !s.offloaded(ip.dst, t.dst_port) {
         return SetupAction::None;
     }
+    let martian = s.martian(frame, ip.src, ip.dst);
     if syn {
-        if t.opts.bad {
-            return SetupAction::None;
+        if martian {
+            return SetupAction::Martian;
         }
         let key_ok = s.cfg.keys[(s.cfg.current_slot & 1) as usize].is_some();
-        if !key_ok {
-            return SetupAction::None;
+        let index = r::est_filter_index(rss_key, (ip.src, t.src_port), (ip.dst, t.dst_port));
+        let client_mss = t.opts.mss.filter(|&m| m != 0).unwrap_or(536);
+        let mss_low = s.cfg.mss_table.iter().all(|&m| m > client_mss);
+        // Options that did not parse are taken as far as they did, as
+        // Linux's tcp_parse_options does.
+        if !key_ok || mss_low || s.est_filter.contains(&index) {
+            return SetupAction::ToHost;
         }
         let syn = Syn {
             client: (ip.src, t.src_port),
@@ -104,6 +160,9 @@ pub fn action(s: &SetupState, frame: &[u8], p: &Parsed) -> SetupAction {
         macs[..6].copy_from_slice(&frame[6..12]);
         macs[6..].copy_from_slice(&frame[0..6]);
         return SetupAction::Answer(synack_frame(&macs, &syn, &sa));
+    }
+    if martian {
+        return SetupAction::None;
     }
     let a = cookie::Ack {
         client: (ip.src, t.src_port),

@@ -144,6 +144,9 @@ fn syn_point(n: usize, full: bool, seed: u64) -> (Point, u64) {
         ..SetupState::default()
     };
     st.cfg.keys[0] = Some(*b"bench-cookie-key");
+    // The SYNs' destination (the generator's defaults) is this host.
+    st.local_mac = gen::Ipv4Spec::default().dst_mac;
+    st.local_ips[0] = gen::Ipv4Spec::default().dst;
     st.listeners[0] = Some(Listener {
         ip: None,
         port: 80,
@@ -173,7 +176,8 @@ fn syn_point(n: usize, full: bool, seed: u64) -> (Point, u64) {
             options: gen::options_bytes(&opts),
             ..TcpSpec::default()
         };
-        t.ip.src = rng.gen();
+        // Random unicast sources (172.16.0.0/12: never martian, never ours).
+        t.ip.src = [172, 16 | rng.gen_range(0..16u8), rng.gen(), rng.gen()];
         let f = gen::tcp_frame(&t);
         len = f.len();
         h.mac_rx.push(MacFrame::new(f));
