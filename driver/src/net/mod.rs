@@ -78,6 +78,12 @@ pub struct NetStats {
     pub tx_echo_replies: u64,
     /// Frames not for us (other MAC, other IP, broadcasts we ignore).
     pub drop_not_for_us: u64,
+    /// Martian packets dropped (RFC 1122 3.2.1.3 and 4.2.3.10, RFC 1812
+    /// 5.3.7): any IPv4 packet whose source no host can have (broadcast,
+    /// multicast, 0.0.0.0/8, 127.0.0.0/8, 240.0.0.0/4, our own address:
+    /// a LAND attack), and TCP segments sent to a broadcast or multicast
+    /// address or in a broadcast or multicast Ethernet frame.
+    pub rx_martian: u64,
     /// Frames that do not parse (truncated, bad lengths, bad version).
     pub drop_malformed: u64,
     pub drop_bad_checksum: u64,
@@ -314,7 +320,7 @@ impl NetIf {
         let payload = &frame[EthernetFrame::<&[u8]>::header_len()..];
         match ethertype {
             EthernetProtocol::Arp => self.receive_arp(payload, now),
-            EthernetProtocol::Ipv4 => self.receive_ipv4(eth.src_addr(), payload, now, checks),
+            EthernetProtocol::Ipv4 => self.receive_ipv4(eth.src_addr(), dst, payload, now, checks),
             _ => {
                 self.stats.drop_unsupported += 1;
                 Received::Dropped
@@ -361,9 +367,26 @@ impl NetIf {
         Received::Handled
     }
 
+    /// A source address no host can have (RFC 1122 3.2.1.3: broadcast,
+    /// multicast, "this network" 0/8, loopback 127/8, reserved class E
+    /// 240/4; RFC 1812 5.3.7, "martian" addresses), or ours (a LAND attack:
+    /// a packet from us to us, which a TCP would answer to itself).
+    fn martian_source(&self, src: Ipv4Address, dst: Ipv4Address) -> bool {
+        let o = src.octets();
+        src.is_broadcast()
+            || src == self.broadcast()
+            || src.is_multicast()
+            || o[0] == 0
+            || o[0] == 127
+            || o[0] >= 240
+            || src == self.cfg.ip
+            || src == dst
+    }
+
     fn receive_ipv4<'a>(
         &mut self,
         src_mac: EthernetAddress,
+        dst_mac: EthernetAddress,
         payload: &'a [u8],
         now: Duration,
         checks: RxChecks,
@@ -381,6 +404,22 @@ impl NetIf {
             return Received::Dropped;
         }
         let (src, dst) = (pkt.src_addr(), pkt.dst_addr());
+        if self.martian_source(src, dst) {
+            self.stats.rx_martian += 1;
+            return Received::Dropped;
+        }
+        // TCP is unicast only (RFC 1122 4.2.3.10: a SYN to a broadcast or
+        // multicast address is discarded), in a frame sent to our MAC.
+        let tcp_to_group = pkt.next_header() == IpProtocol::Tcp
+            && (dst != self.cfg.ip || !dst_mac.is_unicast())
+            && (dst.is_broadcast()
+                || dst == self.broadcast()
+                || dst.is_multicast()
+                || !dst_mac.is_unicast());
+        if tcp_to_group {
+            self.stats.rx_martian += 1;
+            return Received::Dropped;
+        }
         if dst != self.cfg.ip && dst != self.broadcast() && !dst.is_broadcast() {
             self.stats.drop_not_for_us += 1;
             return Received::Dropped;

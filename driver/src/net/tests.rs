@@ -405,3 +405,85 @@ fn checksum_offload_leaves_sums_to_the_nic_and_trusts_only_its_verdicts() {
         .unwrap()
         .verify_checksum());
 }
+
+/// A TCP SYN (20-byte header, checksum not filled: the layer does not look
+/// at it) from `src` to `dst`.
+fn tcp_syn() -> Vec<u8> {
+    let mut t = vec![0u8; 20];
+    t[0..2].copy_from_slice(&40000u16.to_be_bytes());
+    t[2..4].copy_from_slice(&80u16.to_be_bytes());
+    t[4..8].copy_from_slice(&1234u32.to_be_bytes());
+    t[12] = 5 << 4;
+    t[13] = 0x02;
+    t[14..16].copy_from_slice(&65535u16.to_be_bytes());
+    t
+}
+
+/// RFC 1122 3.2.1.3 and 4.2.3.10, RFC 1812 5.3.7: TCP segments not for
+/// our unicast address (broadcast, multicast, another host), in a
+/// broadcast or multicast Ethernet frame, or from a source no host can
+/// have (broadcast, multicast, 0/8, 127/8, 240/4, or our own address: a
+/// LAND attack) are dropped and counted, never handed to TCP (which would
+/// answer them with a SYN-ACK or an RST).
+#[test]
+fn martian_tcp_segments_are_dropped_and_counted() {
+    let bcast_mac = EthernetAddress::BROADCAST;
+    let mcast_mac = EthernetAddress([0x01, 0x00, 0x5e, 0, 0, 1]);
+    let cases: Vec<(&str, EthernetAddress, Ip, Ip)> = vec![
+        ("subnet broadcast", us_mac(), PEER, Ip::new(10, 9, 0, 255)),
+        (
+            "limited broadcast",
+            us_mac(),
+            PEER,
+            Ip::new(255, 255, 255, 255),
+        ),
+        ("multicast", us_mac(), PEER, Ip::new(224, 0, 0, 1)),
+        ("another host", us_mac(), PEER, Ip::new(10, 9, 0, 77)),
+        ("broadcast MAC", bcast_mac, PEER, US),
+        ("multicast MAC", mcast_mac, PEER, US),
+        ("LAND", us_mac(), US, US),
+        (
+            "source broadcast",
+            us_mac(),
+            Ip::new(255, 255, 255, 255),
+            US,
+        ),
+        (
+            "source subnet broadcast",
+            us_mac(),
+            Ip::new(10, 9, 0, 255),
+            US,
+        ),
+        ("source multicast", us_mac(), Ip::new(239, 1, 2, 3), US),
+        ("source this network", us_mac(), Ip::new(0, 0, 0, 0), US),
+        ("source 0/8", us_mac(), Ip::new(0, 1, 2, 3), US),
+        ("source loopback", us_mac(), Ip::new(127, 0, 0, 1), US),
+        ("source class E", us_mac(), Ip::new(240, 0, 0, 9), US),
+    ];
+    let mut n = netif();
+    for (i, (what, mac, src, dst)) in cases.iter().enumerate() {
+        let f = eth(
+            *mac,
+            PEER_MAC,
+            EthernetProtocol::Ipv4,
+            &ipv4(*src, *dst, IpProtocol::Tcp, &tcp_syn()),
+        );
+        assert_eq!(n.receive(&f, T0), Received::Dropped, "{what}");
+        assert!(n.poll_transmit().is_none(), "{what}");
+        let s = n.stats();
+        assert_eq!(s.rx_martian + s.drop_not_for_us, i as u64 + 1, "{what}");
+    }
+    assert_eq!(n.stats().rx_delivered, 0);
+    // "Another host" and the multicast MAC (no group joined) are
+    // not-for-us; the rest are martians.
+    assert_eq!(n.stats().drop_not_for_us, 2);
+    assert_eq!(n.stats().rx_martian, cases.len() as u64 - 2);
+    // The same SYN from a real peer to our unicast address is delivered.
+    let f = eth(
+        us_mac(),
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER, US, IpProtocol::Tcp, &tcp_syn()),
+    );
+    assert!(matches!(n.receive(&f, T0), Received::Ipv4 { .. }));
+}
