@@ -76,6 +76,83 @@ impl Negotiated {
     }
 }
 
+/// The options of one segment as [`parse`] reads them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// MSS, window scale, SACK-permitted, TSval (taken from any segment;
+    /// the connection looks at them only in a SYN).
+    pub syn: SynOptions,
+    /// SACK blocks (RFC 2018), at most 4.
+    pub sack: Vec<(super::seq::Seq, super::seq::Seq)>,
+    /// (TSval, TSecr), RFC 7323.
+    pub ts: Option<(u32, u32)>,
+    /// Something was wrong: an option of the wrong length (skipped), or a
+    /// length below 2 or past the end of the header (parsing stopped
+    /// there).
+    pub malformed: bool,
+}
+
+/// Reads TCP options (RFC 9293 3.1, 3.2) the way Linux's
+/// `tcp_parse_options` does, so that a SYN with a broken option is
+/// answered rather than dropped: end-of-list stops, NOP is skipped; an
+/// option whose length is below 2 or runs past the end of the header
+/// stops the parsing, keeping what came before; a known option of the
+/// wrong length (MSS not 4 bytes, RFC 9293 3.2; window scale not 3,
+/// timestamps not 10, RFC 7323; SACK-permitted not 2, SACK not 2 + 8n,
+/// RFC 2018) is skipped; an MSS of 0 is ignored (as Linux does: the RFC
+/// 9293 default applies); unknown kinds are skipped (RFC 9293 3.1, "must
+/// be prepared to handle an illegal option length").
+pub fn parse(mut b: &[u8]) -> Parsed {
+    use super::seq::Seq;
+    let mut p = Parsed::default();
+    let be32 = |x: &[u8]| u32::from_be_bytes([x[0], x[1], x[2], x[3]]);
+    while let Some(&kind) = b.first() {
+        match kind {
+            0 => break,
+            1 => {
+                b = &b[1..];
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = b.get(1) else {
+            p.malformed = true;
+            break;
+        };
+        let len = len as usize;
+        if len < 2 || len > b.len() {
+            p.malformed = true;
+            break;
+        }
+        let data = &b[2..len];
+        match (kind, len) {
+            (2, 4) => {
+                let mss = u16::from_be_bytes([data[0], data[1]]);
+                if mss != 0 {
+                    p.syn.mss = Some(mss);
+                }
+            }
+            (3, 3) => p.syn.wscale = Some(data[0].min(MAX_WSCALE)),
+            (4, 2) => p.syn.sack_permitted = true,
+            (5, n) if n >= 10 && (n - 2) % 8 == 0 => {
+                p.sack = data
+                    .chunks_exact(8)
+                    .take(4)
+                    .map(|c| (Seq(be32(&c[..4])), Seq(be32(&c[4..]))))
+                    .collect();
+            }
+            (8, 10) => {
+                p.ts = Some((be32(&data[..4]), be32(&data[4..])));
+                p.syn.tsval = Some(be32(&data[..4]));
+            }
+            (2..=5 | 8, _) => p.malformed = true,
+            _ => {}
+        }
+        b = &b[len..];
+    }
+    p
+}
+
 /// The window shift to offer for a receive buffer of `bytes`: the smallest
 /// shift that lets the 16-bit window field cover it (RFC 7323 2.3).
 pub fn wscale_for(bytes: u32) -> u8 {
@@ -132,6 +209,44 @@ mod tests {
         };
         let n = Negotiated::new(&full(1460, 7), &only_ts, 1460);
         assert_eq!((n.snd_wscale, n.rcv_wscale, n.timestamps), (0, 0, true));
+    }
+
+    #[test]
+    fn options_are_parsed_as_linux_parses_them() {
+        let all = [
+            2, 4, 5, 180, 1, 3, 3, 9, 4, 2, 8, 10, 0, 0, 0, 7, 0, 0, 0, 8, 1, 1,
+        ];
+        let p = parse(&all);
+        assert_eq!(
+            p.syn,
+            SynOptions {
+                mss: Some(1460),
+                wscale: Some(9),
+                sack_permitted: true,
+                tsval: Some(7),
+            }
+        );
+        assert_eq!((p.ts, p.malformed), (Some((7, 8)), false));
+        // Wrong MSS length: skipped, the rest is read.
+        let p = parse(&[2, 5, 1, 2, 3, 3, 3, 9, 0]);
+        assert_eq!(
+            (p.syn.mss, p.syn.wscale, p.malformed),
+            (None, Some(9), true)
+        );
+        // A length past the end: stop, keep what came before.
+        let p = parse(&[4, 2, 2, 10, 5, 180, 0, 0]);
+        assert!(p.syn.sack_permitted && p.syn.mss.is_none() && p.malformed);
+        // Length 0 or 1, a kind without its length byte.
+        assert!(parse(&[8, 0, 2, 4, 5, 180]).malformed);
+        assert!(parse(&[1, 1, 1, 2]).malformed);
+        // A window scale above 14 counts as 14 (RFC 7323 2.3); MSS 0 is
+        // no MSS; SACK blocks.
+        let p = parse(&[3, 3, 15, 2, 4, 0, 0, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!((p.syn.wscale, p.syn.mss), (Some(14), None));
+        assert_eq!(
+            p.sack,
+            vec![(super::super::seq::Seq(1), super::super::seq::Seq(2))]
+        );
     }
 
     #[test]
