@@ -106,6 +106,26 @@ pub struct Config {
     pub keepalive: Option<Keepalive>,
     /// Offer timestamps (RFC 7323): RTT measurement on every ACK and PAWS.
     pub timestamps: bool,
+    /// RFC 5961 section 7: at most one challenge ACK per connection in
+    /// this interval (an RST in the window but not at RCV.NXT, a SYN in a
+    /// synchronized state, an unacceptable ACK); the others are
+    /// suppressed and counted.  Per connection, not global, so that the
+    /// limit reveals nothing about other connections (CVE-2016-5696).
+    /// Linux: `tcp_invalid_ratelimit`, 500 ms.  Zero: no limit.
+    pub challenge_ack_interval: Duration,
+    /// SYN-ACK retransmissions of a passive open before the half-open
+    /// connection is dropped silently (Linux `tcp_synack_retries`, 5: gives
+    /// up about 63 s after the SYN with a 1 s initial RTO).
+    pub synack_retries: u32,
+    /// Smallest MSS a peer may announce: SYNs (and NIC reports) below are
+    /// refused, dropped and counted, since we never send a segment larger
+    /// than the peer's MSS (RFC 9293 3.7.1) and tiny segments would
+    /// multiply our packet rate (Linux's `tcp_min_snd_mss`, 48, which Linux
+    /// enforces by sending 48-byte segments anyway).
+    pub min_peer_mss: u16,
+    /// SYN cookies for listeners whose half-open limit is reached
+    /// (software handshake; the NIC's setup offload makes its own).
+    pub syn_cookies: super::cookie::SynCookies,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -127,6 +147,10 @@ impl Default for Config {
             delayed_ack: Some(Duration::from_millis(40)),
             keepalive: None,
             timestamps: true,
+            challenge_ack_interval: Duration::from_millis(500),
+            synack_retries: 5,
+            min_peer_mss: 48,
+            syn_cookies: super::cookie::SynCookies::default(),
             syn_opts: SynOptions {
                 mss: Some(1460),
                 wscale: Some(super::options::wscale_for(64 * 1024)),
@@ -210,6 +234,14 @@ pub struct Conn {
     nic_freed: bool,
     /// The window field of the handshake ACK the NIC sent for us.
     nic_handshake_window: Option<u16>,
+    /// When the last challenge ACK was sent (RFC 5961 7), and challenge
+    /// ACKs sent and suppressed by the limit.
+    last_challenge: Option<Duration>,
+    challenges_sent: u64,
+    challenges_suppressed: u64,
+    /// What the peer's SYN offered (a passive open's SYN-ACK offers no
+    /// option the SYN did not).
+    peer_syn: Option<SynOptions>,
 }
 
 /// The host's side of an active open the NIC performs.
@@ -312,6 +344,10 @@ impl Conn {
             nic: None,
             nic_freed: false,
             nic_handshake_window: None,
+            last_challenge: None,
+            challenges_sent: 0,
+            challenges_suppressed: 0,
+            peer_syn: None,
         }
     }
 
@@ -585,6 +621,35 @@ impl Conn {
     pub fn state(&self) -> State {
         self.state
     }
+    /// Challenge ACKs (RFC 5961) this connection sent, and those its limit
+    /// suppressed (`Config::challenge_ack_interval`).
+    pub fn challenge_acks(&self) -> (u64, u64) {
+        (self.challenges_sent, self.challenges_suppressed)
+    }
+    /// Whether this connection was opened from LISTEN (a SYN to a
+    /// listener, software handshake).
+    pub fn is_passive(&self) -> bool {
+        self.passive
+    }
+
+    /// A challenge ACK (RFC 5961 3.2, 4.2, 5.2), at most one per
+    /// `challenge_ack_interval` per connection (RFC 5961 section 7 asks
+    /// for a limit; a per-connection one leaks nothing about other
+    /// connections, unlike the global counter of CVE-2016-5696).
+    fn challenge_ack(&mut self, now: Duration) {
+        let every = self.cfg.challenge_ack_interval;
+        if !every.is_zero()
+            && self
+                .last_challenge
+                .is_some_and(|t| now.saturating_sub(t) < every)
+        {
+            self.challenges_suppressed += 1;
+            return;
+        }
+        self.last_challenge = Some(now);
+        self.challenges_sent += 1;
+        self.ack_now = true;
+    }
     pub fn closed(&self) -> Option<Closed> {
         self.closed
     }
@@ -606,6 +671,7 @@ impl Conn {
     }
 
     fn take_peer_syn(&mut self, syn: &Segment) {
+        self.peer_syn = Some(syn.syn_opts);
         self.irs = syn.seq;
         self.rcv = Some(RecvBuffer::new(syn.seq + 1, self.cfg.recv_buffer));
         let neg = Negotiated::new(&self.our_syn_opts(), &syn.syn_opts, self.cfg.mss);
@@ -618,12 +684,21 @@ impl Conn {
         self.neg = Some(neg);
     }
 
-    /// What our SYN offers (the TSval is filled in when it is sent).
+    /// What our SYN offers (the TSval is filled in when it is sent).  A
+    /// passive open's SYN-ACK offers window scaling and timestamps only if
+    /// the SYN did (RFC 7323 2.2, 3.2), and SACK-permitted likewise (as
+    /// Linux does).
     fn our_syn_opts(&self) -> SynOptions {
-        SynOptions {
+        let mut o = SynOptions {
             tsval: self.cfg.timestamps.then_some(0),
             ..self.cfg.syn_opts
+        };
+        if let (true, Some(p)) = (self.passive, self.peer_syn) {
+            o.wscale = o.wscale.filter(|_| p.wscale.is_some());
+            o.tsval = o.tsval.filter(|_| p.tsval.is_some());
+            o.sack_permitted &= p.sack_permitted;
         }
+        o
     }
 
     /// Our timestamp clock: milliseconds, offset per connection by the ISS
@@ -861,6 +936,16 @@ impl Conn {
                 self.rtx_deadline = Some(now + self.persist_interval);
                 return;
             }
+            if self.passive
+                && self.state == State::SynReceived
+                && self.rto.backoffs() >= self.cfg.synack_retries
+            {
+                // Linux's tcp_synack_retries: the half-open connection is
+                // dropped without an RST (the peer may never have sent the
+                // SYN; RFC 4987 3.2 on SYN-RECEIVED timers).
+                self.end(Closed::TimedOut);
+                return;
+            }
             match self.rto.expired() {
                 Expiry::GiveUp => {
                     self.end(Closed::TimedOut);
@@ -1005,6 +1090,12 @@ impl Conn {
         // FIN are not.
         let ack_only = rcv_wnd == 0 && seg.seq == rcv_nxt && !seg.rst && !seg.syn;
         if !ack_only && !checks::acceptable(seg.seq, seg.len(), rcv_nxt, rcv_wnd) {
+            if seg.syn && !seg.rst && self.state != State::SynReceived {
+                // RFC 5961 4.2: a SYN, wherever its sequence number lies,
+                // draws a challenge ACK (and the limit applies).
+                self.challenge_ack(now);
+                return;
+            }
             if !seg.rst {
                 self.ack_now = true;
                 // TIME_WAIT: a retransmitted FIN restarts the 2 MSL wait.
@@ -1018,7 +1109,7 @@ impl Conn {
         if seg.rst {
             match checks::check_rst(seg.seq, rcv_nxt, rcv_wnd) {
                 Verdict::Reset => self.end(Closed::Reset),
-                Verdict::DropAndAck => self.ack_now = true,
+                Verdict::DropAndAck => self.challenge_ack(now),
                 _ => {}
             }
             return;
@@ -1034,7 +1125,7 @@ impl Conn {
                 self.end(Closed::Reset);
                 return;
             }
-            self.ack_now = true;
+            self.challenge_ack(now);
             return;
         }
         // Fifth: the ACK field.
@@ -1068,7 +1159,7 @@ impl Conn {
         match checks::check_ack(ack, una, snd_max, self.max_snd_wnd) {
             Verdict::Accept => {}
             _ => {
-                self.ack_now = true;
+                self.challenge_ack(now);
                 return;
             }
         }
@@ -1179,7 +1270,8 @@ impl Conn {
                         r.insert(seg.seq, &seg.payload);
                     }
                     let full = seg.payload.len()
-                        >= self.neg.map_or(536, |n| n.send_mss.min(self.cfg.mss)) as usize - 12;
+                        >= (self.neg.map_or(536, |n| n.send_mss.min(self.cfg.mss)) as usize)
+                            .saturating_sub(12);
                     self.unacked_full += full as u32;
                     match self.cfg.delayed_ack {
                         // Out of order, or filling all or part of a hole: ACK

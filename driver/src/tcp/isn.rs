@@ -21,6 +21,20 @@ impl IsnGenerator {
         IsnGenerator { key }
     }
 
+    /// A second secret derived from this one for another purpose (`label`
+    /// names it, e.g. the SYN cookie key): as random as the ISN secret,
+    /// and revealing nothing about it.
+    pub fn derive_key(&self, label: &[u8]) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        for (i, half) in out.chunks_mut(8).enumerate() {
+            let mut h = SipHasher24::new_with_key(&self.key);
+            h.write(label);
+            h.write_u8(i as u8);
+            half.copy_from_slice(&h.finish().to_le_bytes());
+        }
+        out
+    }
+
     /// A generator with a secret from the operating system's random source.
     pub fn from_os_random() -> std::io::Result<Self> {
         let mut key = [0u8; 16];

@@ -9,6 +9,7 @@
 //! * [`checks`]: segment acceptability (RFC 9293 3.10.7.4) and the RFC 5961
 //!   checks of RST, SYN and ACK;
 //! * [`isn`]: initial sequence numbers from a keyed hash (RFC 6528);
+//! * [`cookie`]: SYN cookies in the NIC's format (`toe_contract::setup`);
 //! * [`options`]: MSS, window scale, SACK and timestamp negotiation;
 //! * [`rto`]: the retransmission timer (RFC 6298);
 //! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
@@ -17,6 +18,7 @@
 pub mod cc;
 pub mod checks;
 pub mod conn;
+pub mod cookie;
 pub mod isn;
 pub mod options;
 pub mod recv;
@@ -30,6 +32,8 @@ pub mod stack;
 mod conn_tests;
 #[cfg(test)]
 mod handshake_tests;
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod stack_connect_tests;
 #[cfg(test)]

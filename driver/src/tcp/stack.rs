@@ -2,17 +2,20 @@
 //! keyed by the 4-tuple, and the translation between TCP packets on the
 //! wire (parsed and built with smoltcp's `wire`) and [`Conn`].  Segments
 //! for no connection and no listener are answered with RST (RFC 9293
-//! 3.10.7.1).  Bounded: at most `max_conns` connections and `backlog`
-//! established-but-unaccepted connections per listener; SYNs beyond are
-//! dropped and counted.
-use super::conn::{Config, Conn, Handshake, NicOpenStatus, Segment, State};
+//! 3.10.7.1).  Bounded: at most `max_conns` connections; per listener at
+//! most `backlog` half-open (SYN-RECEIVED) connections, beyond which SYNs
+//! are answered with SYN cookies (no state), and `backlog` established
+//! connections waiting for `accept`, beyond which SYNs and cookie ACKs are
+//! dropped and counted.  See docs/tcp.md, "Hostile peers".
+use super::conn::{Closed, Config, Conn, Handshake, NicOpenStatus, Segment, State};
+use super::cookie::CookieJar;
 use super::isn::IsnGenerator;
 use super::options::SynOptions;
 use super::seq::Seq;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -66,10 +69,13 @@ pub struct StackStats {
     pub syn_dropped_full: u64,
     /// SYNs that reached a listener (the software handshake).
     pub syn_received: u64,
-    /// Connections the NIC's setup offload handed over (KIND_ESTABLISHED).
+    /// Handshakes completed by the NIC (new connections): `KIND_ESTABLISHED`
+    /// reports that created a connection.
     pub nic_established: u64,
-    /// "Established" reports for a connection that already exists (the
-    /// client repeated its final ACK): handled as ordinary segments.
+    /// Re-validations: `KIND_ESTABLISHED` reports for a connection that
+    /// already exists (the client repeated its final ACK, or sent more
+    /// segments whose ACK number still carries the cookie, so the NIC
+    /// validated them again); handled as ordinary segments.
     pub nic_established_dup: u64,
     /// "Established" reports dropped: backlog or table full.
     pub nic_established_dropped: u64,
@@ -97,6 +103,37 @@ pub struct StackStats {
     /// `KIND_CONNECTED` / `KIND_CONNECT_REFUSED` reports for no pending NIC
     /// open (handled as ordinary segments: RST if there is no connection).
     pub nic_connect_unexpected: u64,
+    /// Challenge ACKs sent (RFC 5961: RST in the window but not exact, SYN
+    /// in a synchronized state, unacceptable ACK), summed over connections.
+    pub challenge_acks_sent: u64,
+    /// Challenge ACKs suppressed by the per-connection limit
+    /// (`Config::challenge_ack_interval`, RFC 5961 section 7).
+    pub challenge_acks_suppressed: u64,
+    /// SYN-ACKs with a SYN cookie sent (a listener's half-open limit or the
+    /// table was full).
+    pub syn_cookies_sent: u64,
+    /// Final ACKs whose cookie checked: connections created ESTABLISHED.
+    pub syn_cookies_validated: u64,
+    /// ACKs for no connection, to a listener that sent cookies recently,
+    /// whose cookie did not check (bad MAC, expired, other key slot):
+    /// answered with RST like any stray ACK.
+    pub syn_cookies_rejected: u64,
+    /// Valid cookies whose connection could not be created: the accept
+    /// queue or the table was full (dropped, as Linux does).
+    pub syn_cookies_dropped_full: u64,
+    /// SYNs beyond the half-open limit that no cookie can answer (cookies
+    /// off, or the client's MSS below every MSS class): dropped.
+    pub syn_cookies_unusable: u64,
+    /// Half-open (SYN-RECEIVED) connections dropped silently when their
+    /// SYN-ACK retransmissions ran out (`Config::synack_retries`).
+    pub synack_timeouts: u64,
+    /// SYNs (and NIC "established" reports) whose MSS is below
+    /// `Config::min_peer_mss`: dropped.
+    pub syn_mss_refused: u64,
+    /// SYNs whose options did not parse cleanly (a length below 2 or
+    /// beyond the header, an option of the wrong size) and were answered
+    /// with what parsed before, as Linux does.
+    pub rx_bad_options: u64,
 }
 
 /// What the stack needs for active opens by the NIC: the device's slot
@@ -189,8 +226,22 @@ struct Listener {
     /// Connections from this listener not yet accepted (handshaking or
     /// established).
     pending: usize,
+    /// Of those, half-open (SYN-RECEIVED): at most `backlog`.
+    half_open: usize,
     /// Established connections waiting for `accept`, oldest first.
     ready: VecDeque<Handle>,
+    /// When this listener last answered a SYN with a cookie: ACKs are
+    /// checked for cookies only within a cookie's lifetime of it (as
+    /// Linux's `tcp_synq_no_recent_overflow`), so a listener that never
+    /// needed cookies offers no 26-bit MAC to guess at.
+    last_cookie: Option<Duration>,
+}
+
+impl Listener {
+    /// Established connections not yet accepted.
+    fn queued(&self) -> usize {
+        self.pending.saturating_sub(self.half_open)
+    }
 }
 
 /// Hash maps keyed by what peers choose (addresses, ports): a keyed hash
@@ -208,8 +259,14 @@ pub struct TcpStack {
     isn: IsnGenerator,
     listeners: Map<u16, Listener>,
     conns: Map<Handle, Conn>,
-    /// Which listener a connection came from, until accepted.
-    pending: Map<Handle, u16>,
+    /// Which listener a connection came from, until accepted, and whether
+    /// it is still half-open (counted in the listener's `half_open`).
+    pending: Map<Handle, (u16, bool)>,
+    cookies: CookieJar,
+    /// Passive-tuple events, when asked for ([`TcpStack::set_tuple_events`]).
+    tuple_events: Option<Vec<(Handle, bool)>>,
+    /// Passive connections whose addition was recorded.
+    passive: HashSet<Handle, ahash::RandomState>,
     out: VecDeque<Outgoing>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
@@ -254,7 +311,14 @@ fn no_csum() -> ChecksumCapabilities {
 
 impl TcpStack {
     pub fn new(ip: Ipv4Addr, cfg: Config, isn: IsnGenerator, max_conns: usize) -> TcpStack {
+        let key = cfg
+            .syn_cookies
+            .key
+            .unwrap_or_else(|| isn.derive_key(b"toe syn cookie key"));
         TcpStack {
+            cookies: CookieJar::new(cfg.syn_cookies, key),
+            tuple_events: None,
+            passive: HashSet::default(),
             ip,
             cfg,
             isn,
@@ -310,17 +374,59 @@ impl TcpStack {
             Listener {
                 backlog,
                 pending: 0,
+                half_open: 0,
                 ready: VecDeque::new(),
+                last_cookie: None,
             },
         );
     }
 
-    fn forget_pending(&mut self, h: Handle) {
-        if let Some(port) = self.pending.remove(&h) {
-            if let Some(l) = self.listeners.get_mut(&port) {
-                l.pending = l.pending.saturating_sub(1);
+    /// Forgets that `h` waits for `accept`; whether it was half-open.
+    fn forget_pending(&mut self, h: Handle) -> bool {
+        let Some((port, half_open)) = self.pending.remove(&h) else {
+            return false;
+        };
+        if let Some(l) = self.listeners.get_mut(&port) {
+            l.pending = l.pending.saturating_sub(1);
+            if half_open {
+                l.half_open = l.half_open.saturating_sub(1);
             }
         }
+        half_open
+    }
+
+    /// A passive connection entered the table.
+    fn note_added(&mut self, h: Handle) {
+        if let Some(ev) = self.tuple_events.as_mut() {
+            if self.passive.insert(h) {
+                ev.push((h, true));
+            }
+        }
+    }
+
+    /// Every removal from `conns` goes through here (tuple events).
+    fn remove_conn(&mut self, h: Handle) -> Option<Conn> {
+        let c = self.conns.remove(&h)?;
+        if self.passive.remove(&h) {
+            if let Some(ev) = self.tuple_events.as_mut() {
+                ev.push((h, false));
+            }
+        }
+        Some(c)
+    }
+
+    /// Folds a connection's challenge-ACK counts (taken before some input)
+    /// into the stack's.
+    fn count_challenges(&mut self, h: Handle, before: (u64, u64)) {
+        if let Some(c) = self.conns.get(&h) {
+            let (s, q) = c.challenge_acks();
+            self.stats.challenge_acks_sent += s - before.0;
+            self.stats.challenge_acks_suppressed += q - before.1;
+        }
+    }
+
+    fn challenges_of(&self, h: Handle) -> (u64, u64) {
+        self.conns.get(&h).map_or((0, 0), |c| c.challenge_acks())
     }
 
     /// An established connection from the listener on `port`.
@@ -344,7 +450,7 @@ impl TcpStack {
         let orphans: Vec<Handle> = self
             .pending
             .iter()
-            .filter(|(_, p)| **p == port)
+            .filter(|(_, p)| p.0 == port)
             .map(|(h, _)| *h)
             .collect();
         for h in orphans {
@@ -366,7 +472,7 @@ impl TcpStack {
     /// Aborts a connection: RST to the peer (RFC 9293 3.10.5) and the
     /// connection is gone.
     pub fn abort(&mut self, h: Handle) {
-        if let Some(mut c) = self.conns.remove(&h) {
+        if let Some(mut c) = self.remove_conn(h) {
             if let Some(seg) = c.abort() {
                 self.stats.rst_sent += 1;
                 let o = self.outgoing(h.1, h.0, h.2, seg);
@@ -374,6 +480,36 @@ impl TcpStack {
             }
         }
         self.forget_pending(h);
+    }
+
+    /// Records which passive connections enter and leave the table, for
+    /// [`TcpStack::take_tuple_events`] (off by default: nothing is
+    /// recorded, so nothing accumulates when nobody drains).  Turn it on
+    /// before listening: connections already in the table are not
+    /// reported.  Off forgets what was recorded.
+    pub fn set_tuple_events(&mut self, on: bool) {
+        if on {
+            self.tuple_events.get_or_insert_with(Vec::new);
+        } else {
+            self.tuple_events = None;
+            self.passive.clear();
+        }
+    }
+
+    /// Passive connections (created from a listener: software handshake,
+    /// software SYN cookie, or the NIC's `KIND_ESTABLISHED` report) that
+    /// entered the table (`true`, once, when the entry is created: in
+    /// SYN-RECEIVED for a software handshake) or left it (`false`, once:
+    /// closed, reset, aborted, timed out, TIME-WAIT over, unlistened) since
+    /// the last call, in order.  For the NIC's filter of established
+    /// tuples, so that a SYN for a tuple the host has reaches the host (a
+    /// challenge ACK, RFC 5961 4) instead of drawing a cookie.  Drain after
+    /// every poll: between two calls it grows by at most two entries per
+    /// connection created.
+    pub fn take_tuple_events(&mut self, into: &mut Vec<(Handle, bool)>) {
+        if let Some(ev) = self.tuple_events.as_mut() {
+            into.append(ev);
+        }
     }
 
     /// The connections touched since the last call (see `touched`).
@@ -667,16 +803,17 @@ impl TcpStack {
         connected: bool,
     ) {
         self.stats.rx_segments += 1;
-        let Some((repr, seg)) = parse_segment(src, dst, tcp, verified) else {
+        let Some((ports, seg)) = self.parse(src, dst, tcp, verified) else {
             self.stats.rx_bad += 1;
             return;
         };
-        let h = (repr.dst_port, src, repr.src_port);
+        let h = (ports.dst, src, ports.src);
         let pending = self.conns.get(&h).is_some_and(|c| c.nic_pending());
         if !pending {
             self.stats.nic_connect_unexpected += 1;
-            return self.on_segment_parsed(src, dst, &repr, seg, now);
+            return self.on_segment_parsed(src, dst, ports, seg, now);
         }
+        let before = self.challenges_of(h);
         if let Some(c) = self.conns.get_mut(&h) {
             if connected {
                 c.on_nic_connected(&seg, now);
@@ -690,6 +827,7 @@ impl TcpStack {
                 }
             }
         }
+        self.count_challenges(h, before);
         // The NIC has let the slot go.
         if let Some(e) = self.nic_opens.remove(&h) {
             if let Some(p) = &self.nic {
@@ -715,13 +853,17 @@ impl TcpStack {
     /// Forgets connections that have ended (found by the last dispatch).
     pub fn reap(&mut self) {
         for h in std::mem::take(&mut self.closed) {
-            if self
+            let Some(closed) = self
                 .conns
                 .get(&h)
-                .is_some_and(|c| c.state() == State::Closed)
-            {
-                self.conns.remove(&h);
-                self.forget_pending(h);
+                .filter(|c| c.state() == State::Closed)
+                .map(|c| c.closed())
+            else {
+                continue;
+            };
+            self.remove_conn(h);
+            if self.forget_pending(h) && closed == Some(Closed::TimedOut) {
+                self.stats.synack_timeouts += 1;
             }
         }
     }
@@ -755,20 +897,20 @@ impl TcpStack {
         now: Duration,
     ) {
         self.stats.rx_segments += 1;
-        let Some((repr, seg)) = parse_segment(src, dst, tcp, verified) else {
+        let Some((ports, seg)) = self.parse(src, dst, tcp, verified) else {
             self.stats.rx_bad += 1;
             return;
         };
-        let (sport, dport) = (repr.src_port, repr.dst_port);
+        let (sport, dport) = (ports.src, ports.dst);
         let h = (dport, src, sport);
         let ack = match seg.ack {
             Some(a) if !seg.syn && !seg.rst && !self.conns.contains_key(&h) => a,
             _ => {
                 self.stats.nic_established_dup += 1;
-                return self.on_segment_parsed(src, dst, &repr, seg, now);
+                return self.on_segment_parsed(src, dst, ports, seg, now);
             }
         };
-        let Some(l) = self.listeners.get_mut(&dport) else {
+        let Some(l) = self.listeners.get(&dport) else {
             // The NIC listens where the host does not: as in CLOSED.
             self.stats.nic_established_no_listener += 1;
             self.stats.rst_sent += 1;
@@ -781,7 +923,13 @@ impl TcpStack {
             self.out.push_back(o);
             return;
         };
-        if self.conns.len() >= self.max_conns || l.pending >= l.backlog {
+        if nic.peer_mss < self.cfg.min_peer_mss {
+            // Never a segment above the peer's MSS (RFC 9293 3.7.1), and
+            // none below the floor either: refused.
+            self.stats.syn_mss_refused += 1;
+            return;
+        }
+        if self.conns.len() >= self.max_conns || l.queued() >= l.backlog {
             self.stats.nic_established_dropped += 1;
             return;
         }
@@ -796,14 +944,24 @@ impl TcpStack {
             ts: nic.ts,
             window: seg.window,
         };
-        let mut c = Conn::established(self.cfg.clone(), &hs, now);
-        if !seg.is_empty() {
-            c.on_segment(&seg, now);
-        }
-        l.pending += 1;
         self.stats.nic_established += 1;
+        self.create_established(h, &hs, &seg, now);
+    }
+
+    /// A connection whose handshake completed without a SYN-RECEIVED entry
+    /// (the NIC's report, or one of our SYN cookies): ESTABLISHED at once,
+    /// in its listener's accept queue, with the data the final ACK carries.
+    fn create_established(&mut self, h: Handle, hs: &Handshake, seg: &Segment, now: Duration) {
+        let mut c = Conn::established(self.cfg.clone(), hs, now);
+        if !seg.is_empty() {
+            c.on_segment(seg, now);
+        }
+        if let Some(l) = self.listeners.get_mut(&h.0) {
+            l.pending += 1;
+        }
         self.conns.insert(h, c);
-        self.pending.insert(h, dport);
+        self.pending.insert(h, (h.0, false));
+        self.note_added(h);
         self.touched.push(h);
         self.dirty.push(h);
     }
@@ -819,11 +977,24 @@ impl TcpStack {
         now: Duration,
     ) {
         self.stats.rx_segments += 1;
-        let Some((repr, seg)) = parse_segment(src, dst, tcp, verified) else {
+        let Some((ports, seg)) = self.parse(src, dst, tcp, verified) else {
             self.stats.rx_bad += 1;
             return;
         };
-        self.on_segment_parsed(src, dst, &repr, seg, now)
+        self.on_segment_parsed(src, dst, ports, seg, now)
+    }
+
+    /// [`parse_segment`], counting malformed options.
+    fn parse(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        verified: bool,
+    ) -> Option<(Ports, Segment)> {
+        let (ports, seg, malformed) = parse_segment(src, dst, tcp, verified)?;
+        self.stats.rx_bad_options += malformed as u64;
+        Some((ports, seg))
     }
 
     /// A parsed segment from `src`: to its connection, or to LISTEN/CLOSED.
@@ -831,13 +1002,15 @@ impl TcpStack {
         &mut self,
         src: Ipv4Addr,
         dst: Ipv4Addr,
-        repr: &TcpRepr,
+        ports: Ports,
         seg: Segment,
         now: Duration,
     ) {
-        let h = (repr.dst_port, src, repr.src_port);
+        let h = (ports.dst, src, ports.src);
+        let before = self.challenges_of(h);
         if let Some(c) = self.conns.get_mut(&h) {
             c.on_segment(&seg, now);
+            self.count_challenges(h, before);
             self.touched.push(h);
             self.dirty.push(h);
             return;
@@ -847,34 +1020,179 @@ impl TcpStack {
             return;
         }
         if let Some(ack) = seg.ack {
-            self.rst(src, &repr, ack, None);
+            if !seg.syn && self.cookie_ack(src, dst, ports, &seg, ack, now) {
+                return;
+            }
+            self.rst(src, ports, ack, None);
             return;
         }
         if !seg.syn {
             return;
         }
         self.stats.syn_received += 1;
-        let Some(l) = self.listeners.get_mut(&repr.dst_port) else {
+        let Some(l) = self.listeners.get_mut(&ports.dst) else {
             // CLOSED (3.10.7.1): RST, ACK of the segment.
-            self.rst(src, &repr, Seq(0), Some(seg.seq + seg.len()));
+            self.rst(src, ports, Seq(0), Some(seg.seq + seg.len()));
             return;
         };
-        if self.conns.len() >= self.max_conns || l.pending >= l.backlog {
+        if seg.syn_opts.mss.is_some_and(|m| m < self.cfg.min_peer_mss) {
+            // We never send more than the peer's MSS (RFC 9293 3.7.1), and
+            // segments this small would multiply our packet rate: refused.
+            self.stats.syn_mss_refused += 1;
+            return;
+        }
+        if l.queued() >= l.backlog {
+            // The accept queue is full: dropped, as Linux does.
             self.stats.syn_dropped_full += 1;
             return;
         }
-        let iss = self
-            .isn
-            .isn((dst, repr.dst_port), (src, repr.src_port), now);
+        if l.half_open >= l.backlog || self.conns.len() >= self.max_conns {
+            return self.syn_cookie(src, dst, ports, &seg, now);
+        }
+        let iss = self.isn.isn((dst, ports.dst), (src, ports.src), now);
         if let Some(c) = Conn::accept(self.cfg.clone(), &seg, iss, now) {
             l.pending += 1;
+            l.half_open += 1;
             self.conns.insert(h, c);
-            self.pending.insert(h, repr.dst_port);
+            self.pending.insert(h, (ports.dst, true));
+            self.note_added(h);
             self.dirty.push(h);
         }
     }
 
-    fn rst(&mut self, to: Ipv4Addr, repr: &TcpRepr, seq: Seq, ack: Option<Seq>) {
+    /// Answers a SYN with a SYN-ACK whose ISN is a SYN cookie, keeping no
+    /// state (RFC 4987 3.6), in the NIC's format (`toe_contract::setup`):
+    /// our MSS; when the client sent timestamps (and we use them), window
+    /// scale and SACK-permitted as the client offered them, its window
+    /// scale and SACK-permitted kept in our TSval's low 6 bits
+    /// (`ts_encode`); without timestamps only the MSS survives, so neither
+    /// is offered (as Linux and the NIC do).
+    fn syn_cookie(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ports: Ports,
+        syn: &Segment,
+        now: Duration,
+    ) {
+        use toe_contract::setup as cs;
+        let cookie = if self.cookies.cfg.enabled {
+            self.cookies.make(
+                (src, ports.src),
+                (dst, ports.dst),
+                syn.seq.0,
+                syn.syn_opts.mss,
+                now,
+            )
+        } else {
+            None
+        };
+        let Some(cookie) = cookie else {
+            self.stats.syn_cookies_unusable += 1;
+            return;
+        };
+        let ours = self.cfg.syn_opts;
+        let theirs = syn.syn_opts;
+        let ts = match (self.cfg.timestamps, theirs.tsval) {
+            (true, Some(v)) => {
+                // Our TSval clock as the connection will continue it
+                // (milliseconds plus the ISN, Conn::ts_now).
+                let clock = (now.as_millis() as u32).wrapping_add(cookie);
+                let sack = theirs.sack_permitted && ours.sack_permitted;
+                Some((cs::ts_encode(clock, theirs.wscale, sack), v))
+            }
+            _ => None,
+        };
+        let wscale = match (ts, theirs.wscale) {
+            (Some(_), Some(_)) => ours.wscale,
+            _ => None,
+        };
+        let synack = Segment {
+            seq: Seq(cookie),
+            ack: Some(syn.seq + 1),
+            syn: true,
+            // A SYN-ACK's window is never scaled (RFC 7323 2.2).
+            window: self.cfg.recv_buffer.min(0xffff) as u16,
+            syn_opts: SynOptions {
+                mss: ours.mss.or(Some(self.cfg.mss)),
+                wscale,
+                sack_permitted: ts.is_some() && theirs.sack_permitted && ours.sack_permitted,
+                tsval: ts.map(|t| t.0),
+            },
+            ts,
+            ..Segment::default()
+        };
+        if let Some(l) = self.listeners.get_mut(&ports.dst) {
+            l.last_cookie = Some(now);
+        }
+        self.stats.syn_cookies_sent += 1;
+        let o = self.outgoing(src, ports.dst, ports.src, synack);
+        self.out.push_back(o);
+    }
+
+    /// An ACK for no connection to a listener that sent cookies recently:
+    /// if its number carries a valid cookie (`ack - 1`, for the client ISN
+    /// `seq - 1`), the connection is created ESTABLISHED with what the
+    /// cookie kept (the MSS class; window scale and SACK from the TSecr
+    /// when timestamps are on) and true is returned, also when a full
+    /// accept queue or table drops it (no RST, as Linux).  False: not a
+    /// cookie of ours (the caller answers with RST, RFC 9293 3.10.7.2).
+    fn cookie_ack(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ports: Ports,
+        seg: &Segment,
+        ack: Seq,
+        now: Duration,
+    ) -> bool {
+        let lifetime = self.cookies.lifetime();
+        let Some(l) = self.listeners.get(&ports.dst) else {
+            return false;
+        };
+        if !self.cookies.cfg.enabled
+            || !l
+                .last_cookie
+                .is_some_and(|t| now.saturating_sub(t) <= lifetime)
+        {
+            return false;
+        }
+        let checked = self.cookies.check(
+            (src, ports.src),
+            (dst, ports.dst),
+            (seg.seq - 1).0,
+            (ack - 1).0,
+            now,
+        );
+        let Ok(mss) = checked else {
+            self.stats.syn_cookies_rejected += 1;
+            return false;
+        };
+        if self.conns.len() >= self.max_conns || l.queued() >= l.backlog {
+            self.stats.syn_cookies_dropped_full += 1;
+            return true;
+        }
+        let ts = if self.cfg.timestamps { seg.ts } else { None };
+        let (peer_ws, sack) = match ts {
+            Some((_, ecr)) => toe_contract::setup::ts_decode(ecr),
+            None => (None, false),
+        };
+        let ours = self.cfg.syn_opts;
+        let hs = Handshake {
+            our_isn: ack - 1,
+            peer_isn: seg.seq - 1,
+            peer_mss: mss,
+            wscale: peer_ws.zip(ours.wscale),
+            sack: sack && ours.sack_permitted,
+            ts,
+            window: seg.window,
+        };
+        self.stats.syn_cookies_validated += 1;
+        self.create_established((ports.dst, src, ports.src), &hs, seg, now);
+        true
+    }
+
+    fn rst(&mut self, to: Ipv4Addr, ports: Ports, seq: Seq, ack: Option<Seq>) {
         let seg = Segment {
             seq,
             ack,
@@ -882,7 +1200,7 @@ impl TcpStack {
             ..Segment::default()
         };
         self.stats.rst_sent += 1;
-        let o = self.outgoing(to, repr.dst_port, repr.src_port, seg);
+        let o = self.outgoing(to, ports.dst, ports.src, seg);
         self.out.push_back(o);
     }
 
@@ -954,8 +1272,11 @@ impl TcpStack {
             // A connection that completed its handshake joins its
             // listener's accept queue.
             if c.state() != State::SynReceived && c.state() != State::Closed {
-                if let Some(port) = self.pending.get(&h) {
+                if let Some((port, half_open)) = self.pending.get_mut(&h) {
                     if let Some(l) = self.listeners.get_mut(port) {
+                        if std::mem::take(half_open) {
+                            l.half_open = l.half_open.saturating_sub(1);
+                        }
                         if !l.ready.contains(&h) {
                             l.ready.push_back(h);
                             self.touched.push(h);
@@ -980,46 +1301,57 @@ impl TcpStack {
     }
 }
 
+/// The ports of a received segment.
+#[derive(Clone, Copy, Debug)]
+struct Ports {
+    src: u16,
+    dst: u16,
+}
+
 /// The TCP packet `tcp` from `src` to `dst` parsed (its checksum verified
-/// unless the NIC did), with the segment the connection code takes.
+/// unless the NIC did), with the segment the connection code takes, and
+/// whether its options were malformed.  The header is read with smoltcp's
+/// `TcpPacket`; the options as Linux reads them ([`super::options::parse`]:
+/// smoltcp's `TcpRepr::parse` rejects a segment with a broken option,
+/// Linux answers it with what parsed before).  Rejected: a truncated
+/// header, a data offset below 5 or past the end, port 0, a bad checksum,
+/// more than one of SYN, FIN and RST.
 fn parse_segment(
     src: Ipv4Addr,
     dst: Ipv4Addr,
     tcp: &[u8],
     verified: bool,
-) -> Option<(TcpRepr<'_>, Segment)> {
+) -> Option<(Ports, Segment, bool)> {
     let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
     let pkt = TcpPacket::new_checked(tcp).ok()?;
-    let caps = if verified { no_csum() } else { csum() };
-    let repr = TcpRepr::parse(&pkt, &s, &d, &caps).ok()?;
-    let seg = to_segment(&repr);
-    Some((repr, seg))
-}
-
-fn to_segment(r: &TcpRepr) -> Segment {
-    let ctl = r.control;
-    Segment {
-        seq: Seq(r.seq_number.0 as u32),
-        ack: r.ack_number.map(|a| Seq(a.0 as u32)),
-        syn: ctl == TcpControl::Syn,
-        fin: ctl == TcpControl::Fin,
-        rst: ctl == TcpControl::Rst,
-        window: r.window_len,
-        syn_opts: SynOptions {
-            mss: r.max_seg_size,
-            wscale: r.window_scale,
-            sack_permitted: r.sack_permitted,
-            tsval: r.timestamp.map(|t| t.tsval),
-        },
-        sack: r
-            .sack_ranges
-            .iter()
-            .flatten()
-            .map(|&(a, b)| (Seq(a), Seq(b)))
-            .collect(),
-        ts: r.timestamp.map(|t| (t.tsval, t.tsecr)),
-        payload: r.payload.to_vec(),
+    if pkt.src_port() == 0 || pkt.dst_port() == 0 {
+        return None;
     }
+    if !verified && !pkt.verify_checksum(&s, &d) {
+        return None;
+    }
+    let (syn, fin, rst) = (pkt.syn(), pkt.fin(), pkt.rst());
+    if syn as u8 + fin as u8 + rst as u8 > 1 {
+        return None;
+    }
+    let o = super::options::parse(pkt.options());
+    let seg = Segment {
+        seq: Seq(pkt.seq_number().0 as u32),
+        ack: pkt.ack().then(|| Seq(pkt.ack_number().0 as u32)),
+        syn,
+        fin,
+        rst,
+        window: pkt.window_len(),
+        syn_opts: o.syn,
+        sack: o.sack,
+        ts: o.ts,
+        payload: pkt.payload().to_vec(),
+    };
+    let ports = Ports {
+        src: pkt.src_port(),
+        dst: pkt.dst_port(),
+    };
+    Some((ports, seg, o.malformed))
 }
 
 /// Builds the TCP packet for `seg` with its checksum.
