@@ -242,6 +242,8 @@ pub struct Conn {
     /// What the peer's SYN offered (a passive open's SYN-ACK offers no
     /// option the SYN did not).
     peer_syn: Option<SynOptions>,
+    /// The peer's SYN announced an MSS below `min_peer_mss`: refused.
+    mss_refused: bool,
 }
 
 /// The host's side of an active open the NIC performs.
@@ -348,6 +350,7 @@ impl Conn {
             challenges_sent: 0,
             challenges_suppressed: 0,
             peer_syn: None,
+            mss_refused: false,
         }
     }
 
@@ -625,6 +628,11 @@ impl Conn {
     /// suppressed (`Config::challenge_ack_interval`).
     pub fn challenge_acks(&self) -> (u64, u64) {
         (self.challenges_sent, self.challenges_suppressed)
+    }
+    /// Whether the peer's SYN (an active open's SYN-ACK) was refused for
+    /// an MSS below `Config::min_peer_mss`.
+    pub fn mss_refused(&self) -> bool {
+        self.mss_refused
     }
     /// Whether this connection was opened from LISTEN (a SYN to a
     /// listener, software handshake).
@@ -1016,6 +1024,22 @@ impl Conn {
             return;
         }
         if !seg.syn {
+            return;
+        }
+        if seg.syn_opts.mss.is_some_and(|m| m < self.cfg.min_peer_mss) {
+            // We never send more than the peer's MSS (RFC 9293 3.7.1) and
+            // refuse one this small: the open ends as reset, and a SYN-ACK
+            // (its ACK acceptable, checked above) is answered with RST
+            // <SEQ=SEG.ACK> so that the peer does not stay half-open.
+            self.mss_refused = true;
+            self.end(Closed::Reset);
+            if let Some(ack) = seg.ack {
+                self.out.push_back(Segment {
+                    seq: ack,
+                    rst: true,
+                    ..Segment::default()
+                });
+            }
             return;
         }
         self.take_peer_syn(seg);

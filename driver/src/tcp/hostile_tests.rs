@@ -744,3 +744,34 @@ fn tuple_events_report_passive_connections_exactly_once() {
     s.take_tuple_events(&mut ev);
     assert_eq!(ev, vec![(h4, false)]);
 }
+
+/// Item 3, active open: a SYN-ACK announcing an MSS below the floor is
+/// refused like such a SYN: RST `<SEQ=SEG.ACK>` and the connection ends
+/// (reset), rather than sending the server segments above its MSS.
+#[test]
+fn a_syn_ack_with_a_tiny_mss_resets_the_active_open() {
+    let mut s = TcpStack::new(US, Config::default(), IsnGenerator::new([7; 16]), 8);
+    let h = s.connect((PEER, 80), T0).unwrap();
+    let syn = sent(&mut s, T0).remove(0);
+    assert!(syn.syn);
+    let synack = Seg {
+        sport: 80,
+        seq: CISN,
+        ack: Some(syn.seq + 1),
+        ctl: TcpControl::Syn,
+        ..Seg::syn(80).with_mss(8)
+    };
+    let mut b = synack.bytes();
+    b[2..4].copy_from_slice(&h.0.to_be_bytes());
+    TcpPacket::new_unchecked(&mut b[..])
+        .fill_checksum(&IpAddress::Ipv4(PEER), &IpAddress::Ipv4(US));
+    s.on_packet(PEER, US, &b, T0 + ms(5));
+    let out = sent(&mut s, T0 + ms(5));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].rst && out[0].seq == syn.seq + 1, "{out:?}");
+    assert_eq!(
+        s.conn_ref(h).unwrap().closed(),
+        Some(super::conn::Closed::Reset)
+    );
+    assert_eq!(s.stats().syn_mss_refused, 1);
+}

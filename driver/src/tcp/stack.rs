@@ -1009,7 +1009,11 @@ impl TcpStack {
         let h = (ports.dst, src, ports.src);
         let before = self.challenges_of(h);
         if let Some(c) = self.conns.get_mut(&h) {
+            let refused = c.mss_refused();
             c.on_segment(&seg, now);
+            if !refused && c.mss_refused() {
+                self.stats.syn_mss_refused += 1;
+            }
             self.count_challenges(h, before);
             self.touched.push(h);
             self.dirty.push(h);
