@@ -411,7 +411,6 @@ impl NetIf {
         // TCP is unicast only (RFC 1122 4.2.3.10: a SYN to a broadcast or
         // multicast address is discarded), in a frame sent to our MAC.
         let tcp_to_group = pkt.next_header() == IpProtocol::Tcp
-            && (dst != self.cfg.ip || !dst_mac.is_unicast())
             && (dst.is_broadcast()
                 || dst == self.broadcast()
                 || dst.is_multicast()

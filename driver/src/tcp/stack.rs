@@ -64,8 +64,12 @@ impl Outgoing {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackStats {
     pub rx_segments: u64,
+    /// Segments that do not parse: truncated header, bad data offset, port
+    /// 0, bad checksum, more than one of SYN, FIN and RST.
     pub rx_bad: u64,
     pub rst_sent: u64,
+    /// SYNs dropped because the listener's accept queue (established
+    /// connections not yet accepted) held `backlog` connections.
     pub syn_dropped_full: u64,
     /// SYNs that reached a listener (the software handshake).
     pub syn_received: u64,
@@ -828,6 +832,9 @@ impl TcpStack {
             }
         }
         self.count_challenges(h, before);
+        if self.conns.get(&h).is_some_and(|c| c.mss_refused()) {
+            self.stats.syn_mss_refused += 1;
+        }
         // The NIC has let the slot go.
         if let Some(e) = self.nic_opens.remove(&h) {
             if let Some(p) = &self.nic {
