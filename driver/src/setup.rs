@@ -20,13 +20,15 @@ pub struct SetupParams {
     /// key.  Keys must be secret and random (`getrandom`).
     pub keys: [Option<[u8; 16]>; 2],
     pub current_slot: u8,
-    /// Oldest cookie accepted, in cookie-clock ticks (at most 7).
+    /// Oldest cookie accepted, in cookie-clock ticks (1 to 7): a cookie
+    /// lives `max_age` to `max_age + 1` ticks.
     pub max_age: u32,
-    /// Core-clock cycles per cookie-clock tick (0: the clock moves only
-    /// when the host writes it).  Linux ticks every 64 s.
+    /// Timestamp ticks per cookie-clock tick (not 0: cookies must expire).
+    /// Default 64,000: 64 s at 1 ms ticks, as Linux's cookie clock; with
+    /// `max_age` 1 a cookie is accepted for 64 to 128 s.
     pub cookie_period: u32,
-    /// Core-clock cycles per timestamp tick (0: stopped); 250_000 is 1 ms
-    /// at 250 MHz.
+    /// Core-clock cycles per timestamp tick (not 0); 250_000 is 1 ms at
+    /// 250 MHz.
     pub ts_period: u32,
     pub mss_table: [u16; 4],
     /// What the SYN-ACK offers: these must be the host library's own (its
@@ -34,6 +36,11 @@ pub struct SetupParams {
     pub our_mss: u16,
     pub our_wscale: u8,
     pub our_window: u16,
+    /// This host's MAC and unicast IPv4 addresses (1 to `LOCAL_IPS`): the
+    /// NIC answers SYNs only to these (an any-IP listener entry matches
+    /// only them) and drops SYNs to or from addresses no host can have.
+    pub local_mac: [u8; 6],
+    pub local_ips: Vec<[u8; 4]>,
 }
 
 impl Default for SetupParams {
@@ -41,13 +48,15 @@ impl Default for SetupParams {
         SetupParams {
             keys: [None, None],
             current_slot: 0,
-            max_age: 2,
-            cookie_period: 0,
-            ts_period: 250_000,
+            max_age: r::DEFAULT_COOKIE_MAX_AGE,
+            cookie_period: r::DEFAULT_COOKIE_PERIOD,
+            ts_period: r::DEFAULT_TS_PERIOD,
             mss_table: s::DEFAULT_MSS_TABLE,
             our_mss: 1460,
             our_wscale: 7,
             our_window: 65535,
+            local_mac: [0; 6],
+            local_ips: Vec::new(),
         }
     }
 }
@@ -65,6 +74,66 @@ impl SetupParams {
             our_window: cfg.recv_buffer.min(65535) as u16,
             ..SetupParams::default()
         }
+    }
+
+    /// The host's MAC and unicast addresses (see `local_ips`).
+    pub fn with_local(mut self, mac: [u8; 6], ips: &[[u8; 4]]) -> SetupParams {
+        self.local_mac = mac;
+        self.local_ips = ips.to_vec();
+        self
+    }
+
+    /// Why these parameters cannot be programmed, if they cannot.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.current_slot > 1 || self.keys[self.current_slot as usize].is_none() {
+            return Err(format!(
+                "current key slot {} holds no key",
+                self.current_slot
+            ));
+        }
+        if self.max_age == 0 || self.max_age > s::MAX_COOKIE_AGE {
+            return Err(format!(
+                "max_age {} not in 1..={}",
+                self.max_age,
+                s::MAX_COOKIE_AGE
+            ));
+        }
+        if self.cookie_period == 0 || self.ts_period == 0 {
+            return Err("the cookie and timestamp clocks must run (period 0): \
+                        cookies would never expire"
+                .into());
+        }
+        if self.our_wscale > 14 {
+            return Err(format!(
+                "window scale {} above 14 (RFC 7323)",
+                self.our_wscale
+            ));
+        }
+        if self.our_mss < 88 || self.mss_table.iter().any(|&m| m < 88) {
+            return Err("MSS below 88".into());
+        }
+        if self.local_ips.is_empty() {
+            return Err("no local address (SetupParams::with_local): \
+                        the NIC would answer for no one"
+                .into());
+        }
+        if self.local_ips.len() > r::LOCAL_IPS as usize {
+            return Err(format!(
+                "{} local addresses, the NIC holds {}",
+                self.local_ips.len(),
+                r::LOCAL_IPS
+            ));
+        }
+        if let Some(ip) = self.local_ips.iter().find(|ip| r::ip_is_martian(**ip)) {
+            return Err(format!("local address {ip:?} is not a unicast address"));
+        }
+        if self.local_mac[0] & 1 != 0 || self.local_mac == [0; 6] {
+            return Err(format!(
+                "local MAC {:02x?} is not a unicast address",
+                self.local_mac
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -90,19 +159,8 @@ impl Device {
     /// offload.  Listener entries are left as they are.
     pub fn setup_configure(&self, p: &SetupParams) -> Result<()> {
         let b = self.setup_base()?;
-        let bad = |why: String| Err(Error::Config(format!("setup offload: {why}")));
-        if p.current_slot > 1 || p.keys[p.current_slot as usize].is_none() {
-            return bad(format!("current key slot {} holds no key", p.current_slot));
-        }
-        if p.max_age > s::MAX_COOKIE_AGE {
-            return bad(format!("max_age {} above {}", p.max_age, s::MAX_COOKIE_AGE));
-        }
-        if p.our_wscale > 14 {
-            return bad(format!("window scale {} above 14 (RFC 7323)", p.our_wscale));
-        }
-        if p.our_mss < 88 || p.mss_table.iter().any(|&m| m < 88) {
-            return bad("MSS below 88".into());
-        }
+        p.check()
+            .map_err(|why| Error::Config(format!("setup offload: {why}")))?;
         // Disable while the keys change, so no SYN-ACK mixes two states.
         self.setup_enable(false)?;
         for (slot, off) in [(0usize, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
@@ -114,6 +172,20 @@ impl Device {
         self.write32(b + r::SETUP_MAX_AGE, p.max_age);
         self.write32(b + r::SETUP_COOKIE_PERIOD, p.cookie_period);
         self.write32(b + r::SETUP_TS_PERIOD, p.ts_period);
+        let m = p.local_mac;
+        self.write32(
+            b + r::SETUP_LOCAL_MAC_HI,
+            u16::from_be_bytes([m[0], m[1]]) as u32,
+        );
+        self.write32(
+            b + r::SETUP_LOCAL_MAC_LO,
+            u32::from_be_bytes([m[2], m[3], m[4], m[5]]),
+        );
+        for i in 0..r::LOCAL_IPS as usize {
+            let ip = p.local_ips.get(i).copied().unwrap_or([0; 4]);
+            self.write32(b + r::SETUP_LOCAL_IP + 4 * i as u32, u32::from_be_bytes(ip));
+        }
+        self.est_filter_clear_all()?;
         self.write32(b + r::SETUP_OURS, r::setup_ours(p.our_mss, p.our_wscale));
         self.write32(b + r::SETUP_WINDOW, p.our_window as u32);
         for (i, w) in r::setup_mss_table_words(&p.mss_table)
@@ -128,6 +200,83 @@ impl Device {
             r::setup_ctrl(true, p.current_slot, valid),
         );
         Ok(())
+    }
+
+    /// Adds a unicast address of this host to those the NIC answers for
+    /// (nothing when it is there already).  The device holds one MAC: `mac`
+    /// must be the configured one.
+    pub fn setup_add_local(&self, mac: [u8; 6], ip: [u8; 4]) -> Result<()> {
+        let b = self.setup_base()?;
+        let bad = |why: String| Err(Error::Config(format!("setup offload: {why}")));
+        let hi = self.read32(b + r::SETUP_LOCAL_MAC_HI);
+        let lo = self.read32(b + r::SETUP_LOCAL_MAC_LO);
+        let have = [
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 24) as u8,
+            (lo >> 16) as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        ];
+        if have != mac {
+            return bad(format!("MAC {mac:02x?} is not the device's {have:02x?}"));
+        }
+        if r::ip_is_martian(ip) {
+            return bad(format!("{ip:?} is not a unicast address"));
+        }
+        let mut free = None;
+        for i in 0..r::LOCAL_IPS {
+            let w = self.read32(b + r::SETUP_LOCAL_IP + 4 * i);
+            if w == u32::from_be_bytes(ip) {
+                return Ok(());
+            }
+            if w == 0 && free.is_none() {
+                free = Some(i);
+            }
+        }
+        match free {
+            Some(i) => {
+                self.write32(b + r::SETUP_LOCAL_IP + 4 * i, u32::from_be_bytes(ip));
+                Ok(())
+            }
+            None => bad(format!(
+                "no room for {ip:?}: the NIC holds {} addresses",
+                r::LOCAL_IPS
+            )),
+        }
+    }
+
+    /// Clears every bit of the established-tuple filter and waits until the
+    /// NIC has (one bit per cycle: 65,536 cycles, 262 us at 250 MHz).
+    pub fn est_filter_clear_all(&self) -> Result<()> {
+        let b = self.setup_base()?;
+        self.write32(b + r::SETUP_EST_FILTER, r::EST_FILTER_CLEAR_ALL);
+        let start = std::time::Instant::now();
+        while self.read32(b + r::SETUP_EST_FILTER) & r::EST_FILTER_CLEARING != 0 {
+            if start.elapsed() > std::time::Duration::from_secs(30) {
+                return Err(Error::Config(
+                    "setup offload: the established-tuple filter did not clear within 30 s".into(),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        Ok(())
+    }
+
+    /// The established-tuple filter as stack instances share it (see
+    /// [`EstFilter`]), indexed under the RSS key the device holds now.
+    pub fn est_filter(&self) -> Result<EstFilter> {
+        let base = self.setup_base()?;
+        let mut key = [0u8; toe_contract::RSS_KEY_BYTES];
+        for i in 0..toe_contract::RSS_KEY_BYTES / 4 {
+            let w = self.read32(r::RSS_BASE + r::RSS_KEY + 4 * i as u32);
+            key[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
+        }
+        Ok(EstFilter(std::sync::Arc::new(EstFilterShared {
+            base,
+            rss_key: key,
+            counts: std::sync::Mutex::new(vec![0; r::EST_FILTER_BITS as usize]),
+        })))
     }
 
     /// Turns the offload on or off (off: every SYN and ACK goes to the host).
@@ -254,6 +403,91 @@ impl Device {
             }
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------- established-tuple filter
+//
+// RFC 5961 section 4: a SYN for a connection in a synchronized state must
+// draw a challenge ACK, never a new handshake.  The NIC keeps no
+// per-connection state, so the host tells it which tuples it holds: one bit
+// per value of the top 16 bits of the tuple's Toeplitz hash
+// (`toe_contract::regs::est_filter_index`), set while at least one of the
+// host's passive connections maps to it.  A SYN to an offloaded listener
+// whose bit is set goes to the host: the connection's owner answers it with
+// a challenge ACK, and a SYN whose bit is set only by another tuple (a
+// false positive, probability about n / 65,536 with n connections) gets
+// the host's software handshake instead of the NIC's.
+
+struct EstFilterShared {
+    base: u32,
+    rss_key: [u8; toe_contract::RSS_KEY_BYTES],
+    /// Connections per bit.  The lock also orders the register writes of
+    /// the paths that share the device.
+    counts: std::sync::Mutex<Vec<u16>>,
+}
+
+/// One device's established-tuple filter, shared by every stack instance
+/// (clones are handles to the same counts).  From [`Device::est_filter`].
+#[derive(Clone)]
+pub struct EstFilter(std::sync::Arc<EstFilterShared>);
+
+impl std::fmt::Debug for EstFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EstFilter")
+            .field("base", &self.0.base)
+            .finish()
+    }
+}
+
+impl EstFilter {
+    /// A filter for tests of the socket layer: the setup block at its
+    /// contract address, RSS key `rss_key`.
+    pub fn detached(rss_key: [u8; toe_contract::RSS_KEY_BYTES]) -> EstFilter {
+        EstFilter(std::sync::Arc::new(EstFilterShared {
+            base: r::SETUP_BASE,
+            rss_key,
+            counts: std::sync::Mutex::new(vec![0; r::EST_FILTER_BITS as usize]),
+        }))
+    }
+
+    /// The bit of a connection (`client` the peer that connected to us).
+    pub fn index(&self, client: ([u8; 4], u16), server: ([u8; 4], u16)) -> u16 {
+        r::est_filter_index(&self.0.rss_key, client, server)
+    }
+
+    /// Connections counted on bit `index`.
+    pub fn count(&self, index: u16) -> u16 {
+        self.0.counts.lock().unwrap_or_else(|e| e.into_inner())[index as usize]
+    }
+
+    /// A passive connection came into being (`added`) or went away: the
+    /// bit is written when its count moves between 0 and 1.  A clear is
+    /// followed by a read on the same path, so that it reaches the device
+    /// before any later set of the same bit from another path.
+    pub fn update(
+        &self,
+        regs: &dyn Registers,
+        client: ([u8; 4], u16),
+        server: ([u8; 4], u16),
+        added: bool,
+    ) {
+        let i = self.index(client, server);
+        let mut counts = self.0.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let c = &mut counts[i as usize];
+        let reg = self.0.base + r::SETUP_EST_FILTER;
+        if added {
+            *c = c.saturating_add(1);
+            if *c == 1 {
+                regs.write32(reg, i as u32 | r::EST_FILTER_SET);
+            }
+        } else if *c > 0 {
+            *c -= 1;
+            if *c == 0 {
+                regs.write32(reg, i as u32);
+                let _ = regs.read32(reg);
+            }
+        }
     }
 }
 
@@ -598,6 +832,11 @@ impl Device {
     /// The timestamp clock's period in core cycles (0: stopped).
     pub fn setup_ts_period(&self) -> Result<u32> {
         Ok(self.read32(self.setup_base()? + r::SETUP_TS_PERIOD))
+    }
+
+    /// The timestamp clock (`SETUP_TS_NOW`).
+    pub fn setup_ts_now(&self) -> Result<u32> {
+        Ok(self.read32(self.setup_base()? + r::SETUP_TS_NOW))
     }
 
     /// Sets the timestamp clock's period in core cycles (0 stops it)

@@ -236,6 +236,13 @@ pub struct EndpointConfig {
     /// same connector (or clones) on every instance of the device, so that
     /// they share its slots.
     pub nic_connect: Option<NicConnector>,
+    /// The device's established-tuple filter ([`crate::Device::est_filter`],
+    /// the same on every instance): with it, the instance marks the tuples
+    /// of its passive connections, so that the NIC's setup offload hands
+    /// their SYNs to the host (RFC 5961 section 4: challenge ACK) instead
+    /// of answering them with a cookie.  Needed wherever the setup offload
+    /// is on.
+    pub est_filter: Option<crate::setup::EstFilter>,
 }
 
 impl EndpointConfig {
@@ -252,6 +259,7 @@ impl EndpointConfig {
             max_sockets: 4096,
             neighbours: None,
             nic_connect: None,
+            est_filter: None,
         }
     }
 }
@@ -334,6 +342,10 @@ pub struct Endpoint {
     nic: Option<NicConnector>,
     /// NIC opens waiting for their next hop's MAC address, since when.
     nic_waiting: Vec<(NicConnectRequest, Duration)>,
+    /// The device's established-tuple filter, if the setup offload is on.
+    est_filter: Option<crate::setup::EstFilter>,
+    /// Scratch for the stack's tuple events.
+    tuple_events: Vec<(Handle, bool)>,
 }
 
 impl Endpoint {
@@ -382,6 +394,7 @@ impl Endpoint {
             cfg.max_conns,
         );
         tcp.set_tx_checksum_offload(cfg.net.checksum_offload);
+        tcp.set_tuple_events(cfg.est_filter.is_some());
         tcp.set_nic_connect(
             cfg.nic_connect
                 .as_ref()
@@ -408,6 +421,8 @@ impl Endpoint {
             scratch: vec![0; 4096],
             nic: cfg.nic_connect,
             nic_waiting: Vec::new(),
+            est_filter: cfg.est_filter,
+            tuple_events: Vec::new(),
         })
     }
 
@@ -841,8 +856,34 @@ impl Endpoint {
         self.transmit(io, now);
         self.export_neighbours(now);
         self.tcp.reap();
+        self.mark_tuples(io);
         self.report(events);
         rx
+    }
+
+    /// Starts (or stops) marking this instance's passive connections in
+    /// the NIC's established-tuple filter (see
+    /// [`EndpointConfig::est_filter`]); connections that exist already are
+    /// not marked, so set it before listening.
+    pub fn set_est_filter(&mut self, f: Option<crate::setup::EstFilter>) {
+        self.tcp.set_tuple_events(f.is_some());
+        self.est_filter = f;
+    }
+
+    /// Passive connections that came and went, marked in the NIC's
+    /// established-tuple filter through the queue's register path.
+    fn mark_tuples<Q: QueueIo + ?Sized>(&mut self, io: &Q) {
+        self.tcp.take_tuple_events(&mut self.tuple_events);
+        if self.tuple_events.is_empty() {
+            return;
+        }
+        if let (Some(f), Some(regs)) = (&self.est_filter, io.registers()) {
+            let local = self.local.octets();
+            for &((lport, rip, rport), added) in &self.tuple_events {
+                f.update(regs, (rip.octets(), rport), (local, lport), added);
+            }
+        }
+        self.tuple_events.clear();
     }
 
     /// The NIC's active opens: aborts of opens that ended on the host, new

@@ -302,7 +302,6 @@ impl Logic for Toe {
         self.srx.e_ackn.next = self.rx.e_ackn.val();
         self.srx.e_macs.next = self.rx.e_macs.val();
         self.srx.l_syn.next = self.rx.l_syn.val();
-        self.srx.l_optbad.next = self.rx.l_optbad.val();
         self.srx.l_mss.next = self.rx.l_mss.val();
         self.srx.l_ws.next = self.rx.l_ws.val();
         self.srx.l_sackp.next = self.rx.l_sackp.val();

@@ -45,7 +45,7 @@ impl Rig {
             dev.connect_configure(40, 6).expect("active open timing");
             dev.nic_connector().expect("active open")
         });
-        let eps: Vec<Endpoint> = (0..nic.queue_pairs())
+        let mut eps: Vec<Endpoint> = (0..nic.queue_pairs())
             .map(|q| {
                 let mut cfg = EndpointConfig::new(q, NetConfig::new([2, 0, 0, 0, 7, 2], US, 24));
                 cfg.neighbours = Some(board.clone());
@@ -56,9 +56,16 @@ impl Rig {
         if offload {
             let cfg = toe_driver::tcp::conn::Config::default();
             let dev = nic.device();
-            dev.setup_configure(&SetupParams::matching(&cfg, *b"setup-offload-k1"))
-                .expect("setup offload");
+            dev.setup_configure(
+                &SetupParams::matching(&cfg, *b"setup-offload-k1")
+                    .with_local([2, 0, 0, 0, 7, 2], &[US]),
+            )
+            .expect("setup offload");
             dev.listen_offload(None, 80, true).expect("listener");
+            let filter = dev.est_filter().expect("filter");
+            for e in eps.iter_mut() {
+                e.set_est_filter(Some(filter.clone()));
+            }
         }
         let peer = SmolPeer::new(
             port,

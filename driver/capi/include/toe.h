@@ -226,12 +226,18 @@ void toe_nic_close(toe_nic *nic);
 uint32_t toe_nic_queue_pairs(const toe_nic *nic);
 
 /**
- * Turns on the NIC's connection-setup offload for `port` (any local
- * address): the NIC answers SYNs with SYN cookies under the 16-byte secret
- * `key` and hands the endpoints established connections; the host never
- * sees the handshake.  Listen on `port` as usual (toe_listen) on every
- * endpoint.  What the NIC's SYN-ACK offers (MSS, window scale, window) is
- * the library's own.  Use a random key (getrandom(2)).
+ * Turns on the NIC's connection-setup offload for `port` (the endpoints'
+ * addresses): the NIC answers SYNs with SYN cookies under the 16-byte
+ * secret `key` and hands the endpoints established connections; the host
+ * never sees the handshake.  Listen on `port` as usual (toe_listen) on
+ * every endpoint.  What the NIC's SYN-ACK offers (MSS, window scale,
+ * window) is the library's own.  Use a random key (getrandom(2)).  The
+ * NIC answers only for the addresses of this NIC's endpoints (its cookies
+ * are never sent for an address the host does not own): called before the
+ * first toe_endpoint_new, the offload starts with that endpoint, and
+ * endpoints created afterwards add their addresses.  Call it before
+ * creating endpoints, so that each endpoint also keeps the NIC's
+ * established-tuple filter (RFC 5961 section 4) up to date.
  *
  * Returns 0, TOE_EINVAL (NULL `nic` or `key`, port 0), or TOE_EIO (the
  * device has no setup offload, or the listener table is full;

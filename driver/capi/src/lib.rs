@@ -107,6 +107,9 @@ pub struct ToeNic {
     /// The NIC's active open, once toe_nic_connect_offload configured it;
     /// endpoints created afterwards get it.
     connector: Option<toe_driver::setup::NicConnector>,
+    /// The setup offload as toe_nic_setup_offload asked for it and the
+    /// endpoints' addresses it answers for.
+    setup: std::sync::Mutex<CSetup>,
     /// Why the handle is unusable (a panic left it half-updated).
     broken: Option<String>,
 }
@@ -311,6 +314,7 @@ unsafe fn open_nic(device: *const c_char, queue_pairs: u32) -> Result<ToeNic, St
         queues: Arc::new(queues),
         id: NEXT_NIC_ID.fetch_add(1, Ordering::Relaxed),
         connector: None,
+        setup: Default::default(),
         broken: None,
     })
 }
@@ -369,12 +373,48 @@ pub unsafe extern "C" fn toe_nic_queue_pairs(nic: *const ToeNic) -> u32 {
     }
 }
 
-/// Turns on the NIC's connection-setup offload for `port` (any local
-/// address): the NIC answers SYNs with SYN cookies under the 16-byte secret
-/// `key` and hands the endpoints established connections; the host never
-/// sees the handshake.  Listen on `port` as usual (toe_listen) on every
-/// endpoint.  What the NIC's SYN-ACK offers (MSS, window scale, window) is
-/// the library's own.  Use a random key (getrandom(2)).
+/// The setup offload of a C NIC handle: what was asked, whether it is on,
+/// and the addresses of the endpoints (the NIC answers only for these).
+#[derive(Default)]
+struct CSetup {
+    want: Option<(u16, [u8; 16])>,
+    on: bool,
+    locals: Vec<([u8; 6], [u8; 4])>,
+    filter: Option<toe_driver::setup::EstFilter>,
+}
+
+impl CSetup {
+    /// Configures the offload for the endpoints' addresses when it was
+    /// asked for and there is an address.
+    fn apply(&mut self, d: &toe_driver::Device) -> toe_driver::Result<()> {
+        let (Some((port, key)), false, Some(&(mac, _))) = (self.want, self.on, self.locals.first())
+        else {
+            return Ok(());
+        };
+        let cfg = toe_driver::tcp::conn::Config::default();
+        let ips: Vec<[u8; 4]> = self.locals.iter().map(|l| l.1).collect();
+        d.setup_configure(
+            &toe_driver::setup::SetupParams::matching(&cfg, key).with_local(mac, &ips),
+        )?;
+        d.listen_offload(None, port, true)?;
+        self.filter = Some(d.est_filter()?);
+        self.on = true;
+        Ok(())
+    }
+}
+
+/// Turns on the NIC's connection-setup offload for `port` (the endpoints'
+/// addresses): the NIC answers SYNs with SYN cookies under the 16-byte
+/// secret `key` and hands the endpoints established connections; the host
+/// never sees the handshake.  Listen on `port` as usual (toe_listen) on
+/// every endpoint.  What the NIC's SYN-ACK offers (MSS, window scale,
+/// window) is the library's own.  Use a random key (getrandom(2)).  The
+/// NIC answers only for the addresses of this NIC's endpoints (its cookies
+/// are never sent for an address the host does not own): called before the
+/// first toe_endpoint_new, the offload starts with that endpoint, and
+/// endpoints created afterwards add their addresses.  Call it before
+/// creating endpoints, so that each endpoint also keeps the NIC's
+/// established-tuple filter (RFC 5961 section 4) up to date.
 ///
 /// Returns 0, TOE_EINVAL (NULL `nic` or `key`, port 0), or TOE_EIO (the
 /// device has no setup offload, or the listener table is full;
@@ -394,11 +434,18 @@ pub unsafe extern "C" fn toe_nic_setup_offload(
     };
     let key: [u8; 16] = std::slice::from_raw_parts(key, 16).try_into().unwrap();
     guard("toe_nic_setup_offload", EIO, || {
-        let cfg = toe_driver::tcp::conn::Config::default();
         let d = n.nic.device();
-        let r = d
-            .setup_configure(&toe_driver::setup::SetupParams::matching(&cfg, key))
-            .and_then(|()| d.listen_offload(None, port, true));
+        if !d.has_setup_offload() {
+            set_last_error(String::from("setup offload: the device has none"));
+            return EIO;
+        }
+        let mut st = n.setup.lock().unwrap_or_else(|e| e.into_inner());
+        st.want = Some((port, key));
+        let r = if st.on {
+            d.listen_offload(None, port, true).map(|_| ())
+        } else {
+            st.apply(d)
+        };
         match r {
             Ok(_) => 0,
             Err(e) => {
@@ -489,6 +536,20 @@ unsafe fn new_endpoint(
     cfg.neighbours = Some(n.neighbours.clone());
     cfg.isn_key = n.isn_key;
     cfg.nic_connect = n.connector.clone();
+    {
+        let mut st = n.setup.lock().unwrap_or_else(|e| e.into_inner());
+        if !st.locals.contains(&(mac, ip)) {
+            st.locals.push((mac, ip));
+        }
+        let d = n.nic.device();
+        let r = if st.on {
+            d.setup_add_local(mac, ip)
+        } else {
+            st.apply(d)
+        };
+        r.map_err(|e| format!("toe_endpoint_new: setup offload: {e}"))?;
+        cfg.est_filter = st.filter.clone();
+    }
     let ep = Endpoint::new(cfg, &n.nic).map_err(|e| format!("toe_endpoint_new: {e}"))?;
     // Endpoint::new checked the queue is in range.
     let slot = &n.queues[queue as usize];

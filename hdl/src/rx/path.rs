@@ -79,7 +79,6 @@ pub struct RxPath {
     pub e_rst: Signal<Out, Bit>,
     // late (option walker output, P + 12)
     pub l_syn: Signal<Out, Bit>,
-    pub l_optbad: Signal<Out, Bit>,
     pub l_mss: Signal<Out, Bits<16>>,
     pub l_ws: Signal<Out, Bits<8>>,
     pub l_sackp: Signal<Out, Bit>,
@@ -167,7 +166,6 @@ impl Default for RxPath {
             e_sa: Default::default(),
             e_rst: Default::default(),
             l_syn: Default::default(),
-            l_optbad: Default::default(),
             l_mss: Default::default(),
             l_ws: Default::default(),
             l_sackp: Default::default(),
@@ -357,7 +355,6 @@ impl Logic for RxPath {
         // Late setup tap: a SYN the NIC answers is consumed here (drop
         // reason 15: not delivered, counted by the setup block).
         self.l_syn.next = self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(224);
-        self.l_optbad.next = self.walk[9].out_bad.val();
         self.l_mss.next = self.walk[9].out_mss.val();
         self.l_ws.next = self.walk[9].out_ws.val();
         self.l_sackp.next = self.walk[9].out_sackp.val();

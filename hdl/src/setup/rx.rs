@@ -107,7 +107,6 @@ pub struct SetupRx {
     pub e_hash: Signal<In, Bits<32>>,
     // Late tap (P + 12)
     pub l_syn: Signal<In, Bit>,
-    pub l_optbad: Signal<In, Bit>,
     pub l_mss: Signal<In, Bits<16>>,
     /// Completion format: bit 7 present, bits 3:0 the shift.
     pub l_ws: Signal<In, Bits<8>>,

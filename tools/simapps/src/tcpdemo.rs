@@ -76,7 +76,8 @@ pub fn run(transactions: usize, concurrency: usize) -> bool {
     let setup = toe_driver::setup::SetupParams::matching(
         &toe_driver::tcp::conn::Config::default(),
         *b"demo-cookie-key!",
-    );
+    )
+    .with_local([2, 0, 0, 0, 7, 2], &[SERVER]);
     if let Err(e) = nic
         .device()
         .setup_configure(&setup)
@@ -84,6 +85,10 @@ pub fn run(transactions: usize, concurrency: usize) -> bool {
     {
         println!("setup offload: {e}");
         return false;
+    }
+    let filter = nic.device().est_filter().expect("the setup block is there");
+    for e in eps.iter_mut() {
+        e.set_est_filter(Some(filter.clone()));
     }
     let listeners: Vec<u32> = eps
         .iter_mut()

@@ -394,10 +394,14 @@ fn serve_toe(
     if offload {
         let d = nic.device();
         let key: [u8; 16] = *b"tcpbench-cookies";
-        d.setup_configure(&toe_driver::setup::SetupParams::matching(&cfg.tcp, key))
-            .map_err(|e| e.to_string())?;
+        d.setup_configure(
+            &toe_driver::setup::SetupParams::matching(&cfg.tcp, key)
+                .with_local(cfg.net.mac.0, &[cfg.net.ip.octets()]),
+        )
+        .map_err(|e| e.to_string())?;
         d.listen_offload(None, PORT, true)
             .map_err(|e| e.to_string())?;
+        cfg.est_filter = Some(d.est_filter().map_err(|e| e.to_string())?);
     }
     let mut ep = Endpoint::new(cfg, nic).map_err(|e| e.to_string())?;
     let listener = ep.listen(PORT, 128).map_err(|e| e.to_string())?;
