@@ -46,6 +46,9 @@ pub struct Faults {
     /// The first this many SYNs (SYN without ACK) leaving the NIC are lost:
     /// a connect whose SYN must be retransmitted.
     pub drop_first_syns: u32,
+    /// The first this many RSTs going to the NIC are lost: a peer that
+    /// forgets a connection without the host learning of it.
+    pub drop_first_rsts_to_nic: u32,
 }
 
 impl Faults {
@@ -59,6 +62,7 @@ impl Faults {
             jitter: Duration::ZERO,
             hold_limit: Duration::ZERO,
             drop_first_syns: 0,
+            drop_first_rsts_to_nic: 0,
         }
     }
 }
@@ -286,9 +290,13 @@ impl<W: Wire> Faulty<W> {
             log.first_fin = Some(dir);
         }
         let first_syn = dir == Dir::FromNic && v.syn && !v.ack;
+        let rst_in = dir == Dir::ToNic && v.rst;
         let fate = if first_syn && log.from_nic.syn_only <= cfg.drop_first_syns as u64 {
             log.lane_mut(dir).dropped += 1;
             "DROPPED (first SYNs)"
+        } else if rst_in && log.to_nic.rst <= cfg.drop_first_rsts_to_nic as u64 {
+            log.lane_mut(dir).dropped += 1;
+            "DROPPED (first RSTs)"
         } else if cfg.loss > 0.0 && rng.gen_bool(cfg.loss) {
             log.lane_mut(dir).dropped += 1;
             "DROPPED"

@@ -6,6 +6,7 @@ pub mod faults;
 pub mod host;
 pub mod netns;
 pub mod peer;
+pub mod rawsock;
 pub mod simdev;
 
 use toe_sim::harness::Harness;

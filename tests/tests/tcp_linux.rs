@@ -305,6 +305,9 @@ struct Bench {
     fault_cfg: Faults,
     linux_ip: Ipv4Addr,
     nic_ip: Ipv4Addr,
+    nic_mac: [u8; 6],
+    /// The TAP's name (inside the namespace).
+    tap: String,
     t0: Instant,
     seed: u64,
 }
@@ -371,6 +374,8 @@ fn bench_with(tag: &str, faults: Faults, seed: u64, nic_connect: bool) -> Option
         fault_cfg: faults,
         linux_ip,
         nic_ip,
+        nic_mac: mac,
+        tap,
         t0: Instant::now(),
         seed,
     })
@@ -508,6 +513,30 @@ impl Ours {
 impl Bench {
     fn now(&self) -> Duration {
         self.t0.elapsed()
+    }
+
+    /// Turns on the NIC's setup offload for PORT (our address only, a key
+    /// from the seed, the established-tuple filter on every endpoint);
+    /// `ts_period` speeds the NIC's clocks up (cycles per timestamp tick).
+    fn setup_offload(&mut self, ts_period: Option<u32>) {
+        let cfg = toe_driver::tcp::conn::Config::default();
+        let seed = self.seed;
+        let key: [u8; 16] =
+            std::array::from_fn(|i| (seed as u8).wrapping_mul(31).wrapping_add(i as u8));
+        let mut p = toe_driver::setup::SetupParams::matching(&cfg, key)
+            .with_local(self.nic_mac, &[self.nic_ip.octets()]);
+        if let Some(t) = ts_period {
+            p.ts_period = t;
+        }
+        let dev = self.nic.device();
+        dev.setup_configure(&p)
+            .expect("configure the setup offload");
+        dev.listen_offload(None, PORT, true)
+            .expect("offloaded listener");
+        let filter = dev.est_filter().expect("filter");
+        for ep in self.eps.iter_mut() {
+            ep.set_est_filter(Some(filter.clone()));
+        }
     }
 
     /// Polls every endpoint once; returns the frames received.
@@ -839,14 +868,7 @@ fn linux_client_with(
             b.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
                 .unwrap_or_else(|e| panic!("{e}"));
         }
-        let cfg = toe_driver::tcp::conn::Config::default();
-        let key: [u8; 16] =
-            std::array::from_fn(|i| (seed as u8).wrapping_mul(31).wrapping_add(i as u8));
-        let dev = b.nic.device();
-        dev.setup_configure(&toe_driver::setup::SetupParams::matching(&cfg, key))
-            .expect("configure the setup offload");
-        dev.listen_offload(None, PORT, true)
-            .expect("offloaded listener");
+        b.setup_offload(None);
     }
     let no_faults = faults.loss == 0.0 && faults.duplicate == 0.0 && faults.reorder == 0.0;
     let listeners: Vec<SocketId> = b
@@ -1282,7 +1304,7 @@ fn faults_loss_reorder_duplicate_delay() {
         delay: Duration::from_millis(1),
         jitter: Duration::from_millis(2),
         hold_limit: Duration::from_millis(10),
-        drop_first_syns: 0,
+        ..Faults::none()
     };
     let Some((log, took)) = linux_client("tcplx-flt", faults, 2 * MIB, seed) else {
         return;
@@ -1308,4 +1330,573 @@ fn faults_loss_reorder_duplicate_delay() {
         );
     }
     println!("test time {:.2} s", t.elapsed().as_secs_f64());
+}
+
+// ---------------------------------------------------------------------------
+// Hostile and forgetful peers (issue 14): an echo server on our side, Linux
+// clients and hand-made frames from the namespace.
+
+/// Our side as an echo server on every endpoint: accepts, echoes what it
+/// reads, closes when the peer has closed (or reset) its side.
+struct Echo {
+    listeners: Vec<SocketId>,
+    /// (queue, socket, bytes read but not yet written back).
+    conns: Vec<(usize, SocketId, Vec<u8>)>,
+    accepted: usize,
+}
+
+impl Echo {
+    fn new(b: &mut Bench, backlog: usize) -> Echo {
+        let listeners = b
+            .eps
+            .iter_mut()
+            .map(|ep| ep.listen(PORT, backlog).expect("listen"))
+            .collect();
+        Echo {
+            listeners,
+            conns: Vec::new(),
+            accepted: 0,
+        }
+    }
+
+    /// One round: polls every endpoint and serves what is ready; returns
+    /// the frames received.
+    fn step(&mut self, b: &mut Bench, events: &mut [Vec<Event>], buf: &mut [u8]) -> usize {
+        let rx = b.poll_all(events);
+        for q in 0..b.eps.len() {
+            let ep = &mut b.eps[q];
+            for e in &events[q] {
+                if e.socket == self.listeners[q] {
+                    while let Ok(s) = ep.accept(self.listeners[q]) {
+                        ep.set_interest(s, Ready::READABLE | Ready::WRITABLE)
+                            .expect("interest");
+                        self.conns.push((q, s, Vec::new()));
+                        self.accepted += 1;
+                    }
+                }
+            }
+        }
+        let mut i = 0;
+        while i < self.conns.len() {
+            let (q, s, ref mut pending) = self.conns[i];
+            let ep = &mut b.eps[q];
+            let mut done = false;
+            loop {
+                match ep.read(s, buf) {
+                    Ok(0) => {
+                        done = true;
+                        break;
+                    }
+                    Ok(n) => pending.extend_from_slice(&buf[..n]),
+                    Err(SockError::WouldBlock) => break,
+                    Err(_) => {
+                        done = true;
+                        pending.clear();
+                        break;
+                    }
+                }
+            }
+            while !pending.is_empty() {
+                match ep.write(s, pending) {
+                    Ok(n) => {
+                        pending.drain(..n);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if done && pending.is_empty() {
+                let _ = ep.close(s);
+                self.conns.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        rx
+    }
+
+    /// Serves until `until` says stop, failing after `limit`.
+    fn serve_until(
+        &mut self,
+        b: &mut Bench,
+        limit: Duration,
+        mut until: impl FnMut(&Bench) -> bool,
+    ) {
+        let start = b.now();
+        let mut events = vec![Vec::new(); b.eps.len()];
+        let mut buf = vec![0u8; 64 * 1024];
+        while !until(b) {
+            if b.now() - start > limit {
+                b.fail(None, &format!("not done after {limit:?}"));
+            }
+            if self.step(b, &mut events, &mut buf) == 0 {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+    }
+}
+
+/// A TCP socket of the calling thread's namespace bound to `local` (with
+/// SO_REUSEADDR) and connected to `to` within `timeout`.
+fn connect_from(local: SocketAddr, to: SocketAddr, timeout: Duration) -> Result<TcpStream, String> {
+    use std::os::fd::FromRawFd;
+    let sa = |a: SocketAddr| -> libc::sockaddr_in {
+        let SocketAddr::V4(a) = a else {
+            panic!("IPv4 only")
+        };
+        libc::sockaddr_in {
+            sin_family: libc::AF_INET as u16,
+            sin_port: a.port().to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(*a.ip()).to_be(),
+            },
+            sin_zero: [0; 8],
+        }
+    };
+    // SAFETY: plain socket calls on a descriptor owned by the TcpStream
+    // made from it (or closed on error).
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(format!("socket: {}", io::Error::last_os_error()));
+        }
+        let s = TcpStream::from_raw_fd(fd);
+        let one: libc::c_int = 1;
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            &one as *const _ as *const libc::c_void,
+            4,
+        );
+        let tv = libc::timeval {
+            tv_sec: timeout.as_secs() as libc::time_t,
+            tv_usec: 0,
+        };
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            &tv as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as u32,
+        );
+        let l = sa(local);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        if libc::bind(fd, &l as *const _ as *const libc::sockaddr, len) != 0 {
+            return Err(format!("bind {local}: {}", io::Error::last_os_error()));
+        }
+        let t = sa(to);
+        if libc::connect(fd, &t as *const _ as *const libc::sockaddr, len) != 0 {
+            return Err(format!(
+                "connect {local} -> {to}: {}",
+                io::Error::last_os_error()
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// Sends `msg` and reads it back (our echo server) within 20 s.
+fn echo_check(s: &mut TcpStream, msg: &[u8]) -> Result<(), String> {
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .map_err(|e| e.to_string())?;
+    s.write_all(msg).map_err(|e| format!("write: {e}"))?;
+    let mut back = vec![0u8; msg.len()];
+    s.read_exact(&mut back)
+        .map_err(|e| format!("reading the echo of {} bytes: {e}", msg.len()))?;
+    if back != msg {
+        return Err("the echo differs".into());
+    }
+    Ok(())
+}
+
+/// Closes `s` with SO_LINGER 0: Linux forgets the connection at once and
+/// sends an RST (which the wire may drop).
+fn abort_linux(s: TcpStream) {
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on a live descriptor.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &l as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as u32,
+        );
+    }
+    drop(s);
+}
+
+/// A Linux client connects from a fixed port, then loses its state (its
+/// RST is lost on the wire, so our host keeps the connection) and connects
+/// again from the same port.  As against Linux's own listener: our host
+/// answers the new SYN with a challenge ACK (RFC 5961 section 4), the
+/// client answers that with an RST, which ends the old connection, and the
+/// client's retransmitted SYN opens a new one that carries data both ways.
+/// With the setup offload, the NIC must hand that SYN to the host (the
+/// tuple is in its established-tuple filter) instead of answering it with
+/// a fresh cookie, which used to connect the client to nothing.
+fn lost_state_reconnect(offload: bool) {
+    let seed = seed(14);
+    let faults = Faults {
+        drop_first_rsts_to_nic: 1,
+        ..Faults::none()
+    };
+    let tag = if offload { "tcplx-ls-o" } else { "tcplx-ls-s" };
+    let Some(mut b) = bench(tag, faults, seed) else {
+        return;
+    };
+    if offload {
+        b.setup_offload(None);
+    }
+    let mut echo = Echo::new(&mut b, 16);
+    let target = SocketAddr::from((b.nic_ip, PORT));
+    let local = SocketAddr::from((b.linux_ip, 40_123));
+    let client = spawn_in_netns(b.ns.name(), "lost-state", move || {
+        let mut s = connect_from(local, target, Duration::from_secs(10))?;
+        echo_check(&mut s, b"first connection")?;
+        abort_linux(s);
+        let t = Instant::now();
+        let mut s = connect_from(local, target, Duration::from_secs(20))
+            .map_err(|e| format!("reconnect: {e}"))?;
+        echo_check(&mut s, b"second connection from the same port")
+            .map_err(|e| format!("reconnected: {e}"))?;
+        let took = t.elapsed();
+        drop(s);
+        Ok::<Duration, String>(took)
+    });
+    echo.serve_until(&mut b, Duration::from_secs(60), |_| client.is_finished());
+    let took = match client.join() {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => b.fail(None, &format!("Linux client: {e}")),
+        Err(_) => b.fail(None, "the Linux client panicked"),
+    };
+    let challenges: u64 = b
+        .eps
+        .iter()
+        .map(|e| e.tcp_stats().challenge_acks_sent)
+        .sum();
+    let f = b.faults.lock().unwrap().clone();
+    let dev = b.nic.device();
+    let to_host = dev.counter(Counter::SetupSynToHost);
+    println!(
+        "offload {offload}: reconnected in {:.2} s; {challenges} challenge ACK(s); \
+         {} RST(s) from Linux ({} dropped); NIC: {to_host} SYN(s) to the host, {} SYN-ACK(s)",
+        took.as_secs_f64(),
+        f.to_nic.rst,
+        f.to_nic.dropped,
+        dev.counter(Counter::SetupSynAck)
+    );
+    if challenges == 0 {
+        b.fail(None, "no challenge ACK for the SYN of a known tuple");
+    }
+    if offload && to_host == 0 {
+        b.fail(
+            None,
+            "the NIC did not hand the SYN of a known tuple to the host",
+        );
+    }
+    if echo.accepted != 2 {
+        b.fail(
+            None,
+            &format!("{} connections accepted, want 2", echo.accepted),
+        );
+    }
+    b.finish();
+}
+
+#[test]
+fn linux_client_that_lost_its_state_reconnects_to_the_nic_listener() {
+    lost_state_reconnect(true);
+}
+
+#[test]
+fn linux_client_that_lost_its_state_reconnects_to_the_software_listener() {
+    lost_state_reconnect(false);
+}
+
+/// The namespace side's MAC address of the TAP.
+fn linux_mac(b: &Bench) -> [u8; 6] {
+    let s =
+        b.ns.run(["cat", &format!("/sys/class/net/{}/address", b.tap)])
+            .unwrap_or_else(|e| panic!("{e}"));
+    let v: Vec<u8> = s
+        .trim()
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).expect("MAC"))
+        .collect();
+    v.try_into().expect("6 bytes")
+}
+
+/// A spoofed SYN to us from `src` (a frame as a raw sender makes it).
+fn raw_syn(b: &Bench, from_mac: [u8; 6], src: ([u8; 4], u16), isn: u32) -> Vec<u8> {
+    use toe_model::gen;
+    let mut t = gen::TcpSpec {
+        src_port: src.1,
+        dst_port: PORT,
+        seq: isn,
+        ack: 0,
+        flags: gen::SYN,
+        window: 64240,
+        options: gen::options_bytes(&[gen::TcpOpt::Mss(1460)]),
+        ..gen::TcpSpec::default()
+    };
+    t.ip.src = src.0;
+    t.ip.dst = b.nic_ip.octets();
+    t.ip.src_mac = from_mac;
+    t.ip.dst_mac = b.nic_mac;
+    gen::tcp_frame(&t)
+}
+
+/// 20,000 spoofed SYNs (sources in 198.18.0.0/15, RFC 2544's benchmark
+/// range, off our link: their SYN-ACKs go nowhere) against a listener of
+/// each kind, while five real Linux clients connect and exchange data.
+/// The software listener must fall back to SYN cookies once its half-open
+/// slots are taken; the NIC's listener keeps no state at all.
+fn syn_flood_with_real_clients(offload: bool) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const FLOOD: u64 = 20_000;
+    const CLIENTS: usize = 5;
+    let seed = seed(15);
+    let tag = if offload { "tcplx-fl-o" } else { "tcplx-fl-s" };
+    let Some(mut b) = bench(tag, Faults::none(), seed) else {
+        return;
+    };
+    if offload {
+        b.setup_offload(None);
+    }
+    let mut echo = Echo::new(&mut b, 16);
+    let rx0 = b.nic.device().counter(Counter::RxFrames);
+    // Frames the NIC has received, for the flood's pacing (the TAP drops
+    // what its reader does not take in time).
+    let nic_rx = Arc::new(AtomicU64::new(0));
+    let sent = Arc::new(AtomicU64::new(0));
+    let (tap, mac) = (b.tap.clone(), linux_mac(&b));
+    let frames: Vec<Vec<u8>> = {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..FLOOD)
+            .map(|i| {
+                let r = rng.next_u32();
+                let src = [198, 18 | (r >> 24 & 1) as u8, (r >> 16) as u8, r as u8 | 1];
+                raw_syn(&b, mac, (src, 1024 + (i % 60_000) as u16), rng.next_u32())
+            })
+            .collect()
+    };
+    let flood = {
+        let (nic_rx, sent) = (nic_rx.clone(), sent.clone());
+        spawn_in_netns(b.ns.name(), "syn-flood", move || {
+            let link = toe_tests::rawsock::RawLink::open(&tap)?;
+            for f in &frames {
+                while sent.load(Ordering::Acquire) > nic_rx.load(Ordering::Acquire) + 256 {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                link.send(f)?;
+                sent.fetch_add(1, Ordering::AcqRel);
+            }
+            Ok::<(), String>(())
+        })
+    };
+    let target = SocketAddr::from((b.nic_ip, PORT));
+    let clients: Vec<JoinHandle<Result<Duration, String>>> = (0..CLIENTS)
+        .map(|i| {
+            let sent = sent.clone();
+            spawn_in_netns(b.ns.name(), "flood-client", move || {
+                // Connect in the thick of it.
+                while sent.load(Ordering::Acquire) < FLOOD / 4 + i as u64 * FLOOD / 10 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let t = Instant::now();
+                let mut s = TcpStream::connect_timeout(&target, Duration::from_secs(30))
+                    .map_err(|e| format!("client {i}: connect: {e}"))?;
+                echo_check(&mut s, format!("client {i} during a SYN flood").as_bytes())
+                    .map_err(|e| format!("client {i}: {e}"))?;
+                Ok(t.elapsed())
+            })
+        })
+        .collect();
+    let mut last = Instant::now();
+    echo.serve_until(&mut b, Duration::from_secs(120), |b| {
+        if last.elapsed() > Duration::from_millis(5) {
+            let n = b.nic.device().counter(Counter::RxFrames) - rx0;
+            nic_rx.store(n, Ordering::Release);
+            last = Instant::now();
+        }
+        flood.is_finished() && clients.iter().all(|c| c.is_finished())
+    });
+    if let Err(e) = flood.join().expect("flood thread") {
+        b.fail(None, &format!("flood: {e}"));
+    }
+    for c in clients {
+        match c.join() {
+            Ok(Ok(t)) => println!(
+                "a real client connected and echoed in {:.3} s",
+                t.as_secs_f64()
+            ),
+            Ok(Err(e)) => b.fail(None, &e),
+            Err(_) => b.fail(None, "a client thread panicked"),
+        }
+    }
+    // Let the last SYNs arrive before counting.
+    let want = FLOOD;
+    echo.serve_until(&mut b, Duration::from_secs(30), |b| {
+        b.nic.device().counter(Counter::RxFrames) - rx0 >= want
+    });
+    let dev = b.nic.device();
+    let st: Vec<_> = b.eps.iter().map(|e| e.tcp_stats()).collect();
+    let sum = |f: fn(&toe_driver::tcp::stack::StackStats) -> u64| st.iter().map(f).sum::<u64>();
+    println!(
+        "offload {offload}: {} frames received by the NIC; NIC SYN-ACKs {}, SYN-ACK queue drops {}; \
+         host: {} SYNs to listeners, {} SYN cookies sent, {} validated, {} half-open timeouts, \
+         {} SYNs dropped; {} connections accepted",
+        dev.counter(Counter::RxFrames) - rx0,
+        dev.counter(Counter::SetupSynAck),
+        dev.counter(Counter::SetupSynDropped),
+        sum(|s| s.syn_received),
+        sum(|s| s.syn_cookies_sent),
+        sum(|s| s.syn_cookies_validated),
+        sum(|s| s.synack_timeouts),
+        sum(|s| s.syn_dropped_full),
+        echo.accepted,
+    );
+    if echo.accepted != CLIENTS {
+        b.fail(
+            None,
+            &format!("{} connections accepted, want {CLIENTS}", echo.accepted),
+        );
+    }
+    let bound = (b.eps.len() * 16 + CLIENTS) as usize;
+    let conns: usize = b.connections().iter().sum();
+    if conns > bound {
+        b.fail(
+            None,
+            &format!("{conns} connections held after the flood (bound {bound})"),
+        );
+    }
+    b.finish();
+}
+
+#[test]
+fn a_syn_flood_leaves_the_nic_listener_serving_real_clients() {
+    syn_flood_with_real_clients(true);
+}
+
+#[test]
+fn a_syn_flood_leaves_the_software_listener_serving_real_clients() {
+    syn_flood_with_real_clients(false);
+}
+
+/// Hand-made clients from the namespace (an address of the link that no
+/// stack owns, so no kernel answers for it): a final ACK sent 130 s (of the
+/// NIC's clock, sped up here) after its SYN-ACK is refused, and so is a
+/// captured final ACK replayed 130 s later after its connection was reset;
+/// the same final ACK sent at once makes a connection.  The cookie clock
+/// runs at its default period (64 s) with the default maximum age.
+#[test]
+fn late_and_replayed_final_acks_are_refused_end_to_end() {
+    use std::sync::mpsc::channel;
+    use toe_model::gen;
+    const TS_PERIOD: u32 = 25; // cycles per NIC "millisecond"
+    let seed = seed(16);
+    let Some(mut b) = bench("tcplx-late", Faults::none(), seed) else {
+        return;
+    };
+    b.setup_offload(Some(TS_PERIOD));
+    let mut echo = Echo::new(&mut b, 16);
+    let (tap, mac) = (b.tap.clone(), linux_mac(&b));
+    let client_ip = {
+        let o = b.linux_ip.octets();
+        [o[0], o[1], o[2], 77]
+    };
+    let (nic_ip, nic_mac) = (b.nic_ip.octets(), b.nic_mac);
+    let syns: Vec<Vec<u8>> = [41_001u16, 41_002]
+        .iter()
+        .map(|&p| raw_syn(&b, mac, (client_ip, p), 1000 + p as u32))
+        .collect();
+    // (to the client) "SYN-ACKs seen"; (from the test) "130 s have passed".
+    let (seen_tx, seen_rx) = channel::<()>();
+    let (go_tx, go_rx) = channel::<()>();
+    let client = spawn_in_netns(b.ns.name(), "late-acks", move || {
+        let link = toe_tests::rawsock::RawLink::open(&tap)?;
+        let synack = |port: u16| {
+            move |f: &[u8]| {
+                let p = toe_model::parse(f, false, 9018);
+                matches!((&p.ipv4, &p.tcp), (Some(i), Some(t))
+                    if i.src == nic_ip && t.dst_port == port && t.flags & 0x12 == 0x12)
+            }
+        };
+        let ack_for = |syn: &[u8], synack: &[u8], flags: u8| {
+            let s = toe_model::parse(syn, false, 9018).tcp.unwrap();
+            let sa = toe_model::parse(synack, false, 9018).tcp.unwrap();
+            let mut t = gen::TcpSpec {
+                src_port: s.src_port,
+                dst_port: PORT,
+                seq: s.seq.wrapping_add(1),
+                ack: sa.seq.wrapping_add(1),
+                flags,
+                window: 502,
+                ..gen::TcpSpec::default()
+            };
+            t.ip.src = client_ip;
+            t.ip.dst = nic_ip;
+            t.ip.src_mac = mac;
+            t.ip.dst_mac = nic_mac;
+            gen::tcp_frame(&t)
+        };
+        let mut got = Vec::new();
+        for (i, syn) in syns.iter().enumerate() {
+            link.send(syn)?;
+            let sa = link
+                .recv_matching(Duration::from_secs(10), synack(41_001 + i as u16))
+                .ok_or(format!("no SYN-ACK for SYN {i}"))?;
+            got.push(sa);
+        }
+        // Connection 1 at once, then reset by the client.
+        let ack1 = ack_for(&syns[0], &got[0], gen::ACK);
+        link.send(&ack1)?;
+        std::thread::sleep(Duration::from_millis(300));
+        link.send(&ack_for(&syns[0], &got[0], gen::RST))?;
+        seen_tx.send(()).map_err(|e| e.to_string())?;
+        go_rx.recv().map_err(|e| e.to_string())?;
+        // 130 s later: connection 2's final ACK, and connection 1's replayed.
+        link.send(&ack_for(&syns[1], &got[1], gen::ACK))?;
+        link.send(&ack1)?;
+        Ok::<(), String>(())
+    });
+    let mut ts0 = None;
+    let dev_ts = |b: &Bench| b.nic.device().setup_ts_now().expect("timestamp clock");
+    echo.serve_until(&mut b, Duration::from_secs(120), |b| {
+        if ts0.is_none() && seen_rx.try_recv().is_ok() {
+            ts0 = Some(dev_ts(b));
+        }
+        match ts0 {
+            Some(t) if dev_ts(b).wrapping_sub(t) >= 130_000 => {
+                let _ = go_tx.send(());
+                true
+            }
+            _ => client.is_finished(),
+        }
+    });
+    let before = b.nic.device().counter(Counter::SetupAckNotCookie);
+    echo.serve_until(&mut b, Duration::from_secs(30), |b| {
+        client.is_finished() && b.nic.device().counter(Counter::SetupAckNotCookie) >= before + 2
+    });
+    if let Err(e) = client.join().expect("client thread") {
+        b.fail(None, &e);
+    }
+    let dev = b.nic.device();
+    let est = dev.counter(Counter::SetupEstablished);
+    let host: u64 = b.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
+    println!(
+        "NIC: {est} final ACK(s) validated, {} refused; host: {host} connection(s) from the NIC",
+        dev.counter(Counter::SetupAckNotCookie)
+    );
+    if est != 1 || host != 1 {
+        b.fail(
+            None,
+            &format!("{est} validated / {host} connections: only the prompt final ACK may connect"),
+        );
+    }
+    b.finish();
 }
