@@ -1,6 +1,7 @@
 //! Developer tooling of the TOE SmartNIC, driven by `cargo xtask`.
 pub mod bench;
 pub mod demo;
+pub mod depth;
 pub mod deps;
 pub mod drvbench;
 pub mod info;

@@ -52,6 +52,41 @@ enum Cmd {
         #[arg(long, default_value = "toe", requires = "verilog")]
         top: String,
     },
+    /// Logic depth after mapping to UltraScale+ with Yosys: LUT levels (and
+    /// carry and wide-mux cells) of the deepest path into every endpoint
+    /// register, the worst paths by the signals they pass, resources per
+    /// module instance.
+    Depth {
+        /// The module to map: `toe`, the whole design (about half an hour),
+        /// or one block by its rust-hdl module name, e.g. `top$rx$fsum`
+        /// (seconds to minutes); `--list` shows the names.
+        #[arg(long, default_value = "toe")]
+        module: String,
+        /// LUT levels allowed (about 6 at 250 MHz on UltraScale+).
+        #[arg(long, default_value_t = 6)]
+        limit: u32,
+        /// How many of the deepest endpoints to list.
+        #[arg(long, default_value_t = 25)]
+        worst: usize,
+        /// How many of the deepest paths to print signal by signal.
+        #[arg(long, default_value_t = 3)]
+        paths: usize,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Fail when an endpoint is deeper than --limit.
+        #[arg(long)]
+        check: bool,
+        /// List the design's modules (names for --module) and exit.
+        #[arg(long)]
+        list: bool,
+        /// Give up after this many seconds.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+        /// Map this Verilog file instead of the design.
+        #[arg(long, value_name = "FILE")]
+        verilog: Option<PathBuf>,
+    },
     /// The simulated SmartNIC moving traffic, with a printed summary.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -158,6 +193,58 @@ fn run(cmd: Cmd) -> Result<()> {
                 println!("{}", report.json());
             } else {
                 print!("{}", report.table());
+            }
+            Ok(())
+        }
+        Cmd::Depth {
+            module,
+            limit,
+            worst,
+            paths,
+            json,
+            check,
+            list,
+            timeout,
+            verilog: file,
+        } => {
+            let text = match file {
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?,
+                None => verilog()?,
+            };
+            if list {
+                for l in text.lines() {
+                    if let Some(m) = l.strip_prefix("module ") {
+                        let name = m.split('(').next().unwrap_or(m).trim();
+                        // Skip single registers (a rust-hdl DFF: ports d, q, clock).
+                        if !m.contains("(d,q,clock)") {
+                            println!("{name}");
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            deps::ensure(&[deps::Tool::Yosys])?;
+            let dir = deps::workspace_root()
+                .join("target/xtask/depth")
+                .join(module.replace('$', "_"));
+            let report = toe_tools::depth::run(
+                &text,
+                &module,
+                limit,
+                &dir,
+                timeout.map(Duration::from_secs),
+            )?;
+            if json {
+                println!("{}", report.json(worst));
+            } else {
+                report.print(worst, paths);
+            }
+            if check && report.over() > 0 {
+                bail!(
+                    "{} endpoint(s) of {module} deeper than {limit} LUT levels",
+                    report.over()
+                );
             }
             Ok(())
         }
