@@ -66,15 +66,26 @@ impl Ring {
     }
 
     /// Whether the NIC has written the next completion (one volatile load;
-    /// nothing is consumed).
+    /// nothing is consumed).  Never for a ring with nothing posted: a
+    /// completion there is the device's error (see [`Ring::poll`]).
     pub fn ready(&self) -> bool {
+        if self.in_flight() == 0 {
+            return false;
+        }
         let off = (self.cons & self.mask()) as usize * CPL_BYTES;
         let last = self.cpl.read_u64(off + CPL_BYTES - 8);
         (last >> 63 != 0) == phase_for(self.cons, self.log2)
     }
 
-    /// The next completion if the NIC has written it.
+    /// The next completion if the NIC has written it.  A completion
+    /// beyond the descriptors posted is not taken: a device that writes
+    /// more completions than it was given descriptors would otherwise move
+    /// the consumer index past the producer, and the ring would look full
+    /// (`in_flight` wrapped to 65535) for ever, stopping the queue.
     pub fn poll(&mut self) -> Option<Completion> {
+        if self.in_flight() == 0 {
+            return None;
+        }
         let off = (self.cons & self.mask()) as usize * CPL_BYTES;
         // The phase bit is bit 63 of the record's last 8 bytes.
         let last = self.cpl.read_u64(off + CPL_BYTES - 8);
@@ -87,5 +98,61 @@ impl Ring {
         self.cpl.read(off, &mut b);
         self.cons = self.cons.wrapping_add(1);
         Some(Completion::decode(&b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toe_contract::desc::phase_for;
+
+    /// Found by the driver_completions fuzz target: TX completions for
+    /// descriptors never posted moved `cons` past `prod`, after which the
+    /// ring was "full" for ever and the queue sent nothing again.
+    #[test]
+    fn completions_beyond_the_posted_descriptors_are_not_taken() {
+        let log2 = 2;
+        let mut desc_mem = vec![0u64; 4 * RECORD_BYTES / 8];
+        let mut cpl_mem = vec![0u64; 4 * CPL_BYTES / 8];
+        // SAFETY: the vectors outlive the ring and are only reached
+        // through it (and the writes below, between its calls).
+        let (desc, cpl) = unsafe {
+            (
+                DmaRegion::new(desc_mem.as_mut_ptr() as *mut u8, 0x1000, desc_mem.len() * 8),
+                DmaRegion::new(cpl_mem.as_mut_ptr() as *mut u8, 0x2000, cpl_mem.len() * 8),
+            )
+        };
+        let cpl_view = unsafe { DmaRegion::new(cpl_mem.as_mut_ptr() as *mut u8, 0x2000, cpl_mem.len() * 8) };
+        let mut ring = Ring::new(desc, cpl, log2);
+        let write = |i: u16| {
+            let c = Completion {
+                index: i,
+                phase: phase_for(i, log2),
+                ..Completion::default()
+            };
+            cpl_view.write((i as usize & 3) * CPL_BYTES, &c.encode());
+        };
+        // A completion with a valid phase, nothing posted.
+        write(0);
+        assert!(!ring.ready());
+        assert!(ring.poll().is_none());
+        assert_eq!(ring.in_flight(), 0);
+        // One posted: that completion is taken, the next phantom is not.
+        ring.push(&[0; RECORD_BYTES]);
+        assert!(ring.ready());
+        assert_eq!(ring.poll().map(|c| c.index), Some(0));
+        write(1);
+        assert!(ring.poll().is_none());
+        assert_eq!((ring.in_flight(), ring.is_full()), (0, false));
+        // The ring keeps working: four posted, four taken.
+        for _ in 0..4 {
+            ring.push(&[0; RECORD_BYTES]);
+        }
+        assert!(ring.is_full());
+        for i in 1..5u16 {
+            write(i);
+            assert_eq!(ring.poll().map(|c| c.index), Some(i));
+        }
+        assert_eq!(ring.in_flight(), 0);
     }
 }
