@@ -1648,3 +1648,19 @@ fn time_wait_lasts_exactly_two_msl() {
     assert_eq!((c.state(), c.closed()), (S::Closed, Some(Closed::Normally)));
     assert_eq!(c.poll_at(), None);
 }
+
+/// Found by the tcp_states fuzz target: a connection's first write of
+/// nothing panicked in the send buffer (division by zero); it takes 0
+/// bytes and the connection goes on.
+#[test]
+fn an_empty_first_write_takes_nothing() {
+    let mut p = Pair::open();
+    p.established();
+    assert_eq!(p.a.write(&[]), 0);
+    assert_eq!(p.b.write(&[]), 0);
+    assert_eq!(p.a.write(b"hi"), 2);
+    p.run(ms(1000), |p| p.b.readable() == 2);
+    let mut b = [0u8; 2];
+    assert_eq!(p.b.read(&mut b), 2);
+    assert_eq!(&b, b"hi");
+}

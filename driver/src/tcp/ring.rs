@@ -59,6 +59,11 @@ impl ByteRing {
     /// Copies `data` to logical offset `at`; `live` bytes from offset 0
     /// hold data that must survive a growth (the caller's in-use span).
     pub fn write(&mut self, at: usize, data: &[u8], live: usize) {
+        if data.is_empty() {
+            // Nothing to place (and no memory yet on a fresh ring: the
+            // index below would divide by zero).
+            return;
+        }
         self.reserve(at + data.len(), live.max(at));
         let len = self.mem.len();
         let i = (self.start + at) % len;
@@ -92,6 +97,21 @@ impl ByteRing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the tcp_states fuzz target: an empty write to a ring that
+    /// holds nothing yet (a connection's first `write(&[])`, which the C
+    /// ABI's `toe_write(.., 0)` reaches) divided by zero and panicked.
+    #[test]
+    fn writing_nothing_to_a_fresh_ring() {
+        let mut r = ByteRing::new(100);
+        r.write(0, &[], 0);
+        assert_eq!(r.allocated(), 0);
+        r.write(0, b"abc", 0);
+        r.write(3, &[], 3);
+        let mut b = [0u8; 3];
+        r.read(0, &mut b);
+        assert_eq!(&b, b"abc");
+    }
 
     /// Against a plain model: a VecDeque of the live bytes.
     #[test]
