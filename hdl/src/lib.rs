@@ -29,3 +29,42 @@ pub mod narrow;
 
 pub mod vlt;
 pub use vlt::verilator_config;
+
+/// The design's Verilog with names a Tcl shell takes as they are: rust-hdl
+/// joins a module's instance path with `$` (`top$rx$fsum`, `age$q`), which
+/// Vivado's Tcl (XDC, `get_cells`, reports) would substitute as variables.
+/// Every `$` inside an identifier becomes `__`; system tasks (`$signed`)
+/// stay.  Used by the Vivado flow (`cargo xtask vivado`).
+pub fn verilog_for_vivado() -> String {
+    tcl_safe_names(&verilog())
+}
+
+/// `$` between identifier characters becomes `__` (see
+/// [`verilog_for_vivado`]).
+pub fn tcl_safe_names(v: &str) -> String {
+    let b = v.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = String::with_capacity(v.len() + v.len() / 64);
+    let mut last = 0;
+    for i in 0..b.len() {
+        if b[i] == b'$' && i > 0 && i + 1 < b.len() && ident(b[i - 1]) && ident(b[i + 1]) {
+            out.push_str(&v[last..i]);
+            out.push_str("__");
+            last = i + 1;
+        }
+    }
+    out.push_str(&v[last..]);
+    out
+}
+
+#[cfg(test)]
+mod names_tests {
+    #[test]
+    fn dollars_inside_names_become_double_underscores_and_system_tasks_stay() {
+        let v = "module top$rx$fsum(a$q);\n  assign x = $signed(a$q) + $unsigned(b);\nendmodule";
+        assert_eq!(
+            super::tcl_safe_names(v),
+            "module top__rx__fsum(a__q);\n  assign x = $signed(a__q) + $unsigned(b);\nendmodule"
+        );
+    }
+}

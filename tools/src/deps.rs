@@ -33,6 +33,8 @@ pub enum Tool {
     /// `ping` (iputils-ping): Linux's own ICMP echo, run in a namespace
     /// against the simulated NIC.
     Ping,
+    /// `tclsh`: the checks of the Vivado flow's Tcl and XDC (no Vivado here).
+    Tclsh,
 }
 
 /// Everything `cargo xtask test` needs.
@@ -43,6 +45,7 @@ pub const ALL: &[Tool] = &[
     Tool::Zlib,
     Tool::Yosys,
     Tool::Python3,
+    Tool::Tclsh,
 ];
 /// What the TAP tests (tests/tests/tap.rs) need.  They run only with
 /// CAP_NET_ADMIN (see [`can_admin_net`]), so only then are these required.
@@ -62,6 +65,7 @@ impl Tool {
             Tool::Valgrind => "valgrind",
             Tool::Ip => "ip",
             Tool::Ping => "ping",
+            Tool::Tclsh => "tclsh",
         }
     }
 
@@ -77,6 +81,7 @@ impl Tool {
             Tool::Valgrind => "valgrind",
             Tool::Ip => "iproute2",
             Tool::Ping => "iputils-ping",
+            Tool::Tclsh => "tcl",
         }
     }
 
@@ -96,6 +101,7 @@ impl Tool {
             Tool::Valgrind => runs("valgrind", &["--version"]),
             Tool::Ip => runs("ip", &["-V"]),
             Tool::Ping => runs("ping", &["-V"]),
+            Tool::Tclsh => runs("sh", &["-c", "echo exit | tclsh"]),
         }
     }
 }
@@ -308,6 +314,8 @@ pub fn report(tools: &[Tool]) -> String {
             Tool::Zlib => t.is_present().then(|| "zlib.h found".to_string()),
             Tool::Ip => first_line("ip", &["-V"]),
             Tool::Ping => first_line("ping", &["-V"]),
+            Tool::Tclsh => first_line("sh", &["-c", "echo 'puts [info patchlevel]' | tclsh"])
+                .map(|v| format!("tclsh {v}")),
         };
         let state = version.unwrap_or_else(|| "MISSING".to_string());
         out.push_str(&format!("  {:<13} {}\n", t.name(), state));

@@ -155,7 +155,9 @@ fn cell_module(name: &str) -> String {
     };
     match rest.find(".$").or_else(|| rest.find(".\\")) {
         Some(i) => rest[..i].to_string(),
-        None => rest.rsplit_once('.').map_or(String::new(), |(m, _)| m.to_string()),
+        None => rest
+            .rsplit_once('.')
+            .map_or(String::new(), |(m, _)| m.to_string()),
     }
 }
 
@@ -177,7 +179,10 @@ pub fn analyse(doc: &Value, top: &str, limit: u32) -> Result<Vec<Endpoint>> {
     // Readable names of bits: the shortest public name, preferring a
     // register's `.q`.
     let mut names: HashMap<Bit, String> = HashMap::new();
-    for (n, v) in m["netnames"].as_object().context("netlist without netnames")? {
+    for (n, v) in m["netnames"]
+        .as_object()
+        .context("netlist without netnames")?
+    {
         if v["hide_name"].as_i64() == Some(1) {
             continue;
         }
@@ -190,7 +195,8 @@ pub fn analyse(doc: &Value, top: &str, limit: u32) -> Result<Vec<Endpoint>> {
                 None => true,
                 Some(old) => {
                     let q = |s: &str| s.split('[').next().is_some_and(|h| h.ends_with(".q"));
-                    (q(&full), std::cmp::Reverse(full.len())) > (q(old), std::cmp::Reverse(old.len()))
+                    (q(&full), std::cmp::Reverse(full.len()))
+                        > (q(old), std::cmp::Reverse(old.len()))
                 }
             };
             if better {
@@ -210,7 +216,9 @@ pub fn analyse(doc: &Value, top: &str, limit: u32) -> Result<Vec<Endpoint>> {
     for (cname, c) in cells {
         let t = c["type"].as_str().unwrap_or("");
         let dirs = &c["port_directions"];
-        let conns = c["connections"].as_object().context("cell without connections")?;
+        let conns = c["connections"]
+            .as_object()
+            .context("cell without connections")?;
         match role(t) {
             Role::Comb(kind) => {
                 let mut ins = Vec::new();
@@ -244,7 +252,11 @@ pub fn analyse(doc: &Value, top: &str, limit: u32) -> Result<Vec<Endpoint>> {
                     _ => format!("{} ({t})", cname.trim_start_matches("$flatten\\")),
                 };
                 for (p, v) in conns {
-                    if dirs[p].as_str() == Some("input") && p != "C" && p != "CLK" && !p.starts_with("CLK") {
+                    if dirs[p].as_str() == Some("input")
+                        && p != "C"
+                        && p != "CLK"
+                        && !p.starts_with("CLK")
+                    {
                         for b in bits_of(v).into_iter().flatten() {
                             ends.push((key.clone(), b));
                         }
@@ -406,7 +418,13 @@ pub fn parse_stat(stat: &str, top: &str) -> BTreeMap<String, Resources> {
 }
 
 /// Maps `verilog` (module `top`) with Yosys in `dir` and analyses it.
-pub fn run(verilog: &str, top: &str, limit: u32, dir: &Path, timeout: Option<Duration>) -> Result<DepthReport> {
+pub fn run(
+    verilog: &str,
+    top: &str,
+    limit: u32,
+    dir: &Path,
+    timeout: Option<Duration>,
+) -> Result<DepthReport> {
     let yosys = crate::deps::yosys_program().context("yosys not found (run `cargo xtask deps`)")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let v = dir.join("toe.v");
@@ -414,7 +432,11 @@ pub fn run(verilog: &str, top: &str, limit: u32, dir: &Path, timeout: Option<Dur
     let stat = dir.join("stat.txt");
     std::fs::write(&v, verilog).with_context(|| format!("writing {}", v.display()))?;
     // Names with `$` are escaped for Yosys' command parser.
-    let top_arg = if top.contains('$') { format!("\\{top}") } else { top.to_string() };
+    let top_arg = if top.contains('$') {
+        format!("\\{top}")
+    } else {
+        top.to_string()
+    };
     let script = format!(
         "read_verilog {v}; synth_xilinx -family xcup -top {top_arg} -noiopad -noclkbuf -uram; \
          tee -q -o {stat} stat; flatten; opt_clean; write_json {json}",
@@ -440,7 +462,11 @@ pub fn run(verilog: &str, top: &str, limit: u32, dir: &Path, timeout: Option<Dur
                     use std::io::Read;
                     let _ = e.read_to_string(&mut err);
                 }
-                bail!("yosys failed ({st}): {} (log: {})", err.trim(), dir.join("yosys.log").display());
+                bail!(
+                    "yosys failed ({st}): {} (log: {})",
+                    err.trim(),
+                    dir.join("yosys.log").display()
+                );
             }
             break;
         }
@@ -474,7 +500,10 @@ pub fn run(verilog: &str, top: &str, limit: u32, dir: &Path, timeout: Option<Dur
 impl DepthReport {
     /// Endpoints deeper than the limit.
     pub fn over(&self) -> usize {
-        self.endpoints.iter().filter(|e| e.levels.lut > self.limit).count()
+        self.endpoints
+            .iter()
+            .filter(|e| e.levels.lut > self.limit)
+            .count()
     }
 
     /// The worst endpoint of each module instance, and how many of its
@@ -504,7 +533,10 @@ impl DepthReport {
             self.limit
         );
         println!();
-        println!("{:>4} {:>5} {:>4}  endpoint (bits over the limit / bits)", "LUT", "CARRY", "MUXF");
+        println!(
+            "{:>4} {:>5} {:>4}  endpoint (bits over the limit / bits)",
+            "LUT", "CARRY", "MUXF"
+        );
         for e in self.endpoints.iter().take(worst) {
             println!(
                 "{:>4} {:>5} {:>4}  {} ({}/{})",
@@ -513,7 +545,10 @@ impl DepthReport {
         }
         for e in self.endpoints.iter().take(paths) {
             println!();
-            println!("deepest path into {} ({} LUT levels):", e.name, e.levels.lut);
+            println!(
+                "deepest path into {} ({} LUT levels):",
+                e.name, e.levels.lut
+            );
             for s in &e.path {
                 println!("    {s}");
             }
@@ -521,7 +556,17 @@ impl DepthReport {
         println!();
         println!(
             "{:<28} {:>5} {:>6} {:>5}  {:>7} {:>7} {:>6} {:>6} {:>5} {:>5} {:>4}",
-            "module instance", "worst", "ends", "over", "LUT", "FF", "CARRY", "MUXF", "BRAM", "URAM", "DSP"
+            "module instance",
+            "worst",
+            "ends",
+            "over",
+            "LUT",
+            "FF",
+            "CARRY",
+            "MUXF",
+            "BRAM",
+            "URAM",
+            "DSP"
         );
         let pm = self.per_module();
         let mut mods: Vec<&String> = self.resources.keys().collect();
@@ -577,7 +622,11 @@ impl DepthReport {
             .map(|(m, r)| {
                 let (w, n, o) = pm.get(m).copied().unwrap_or_default();
                 (
-                    if m.is_empty() { "(top)".into() } else { m.clone() },
+                    if m.is_empty() {
+                        "(top)".into()
+                    } else {
+                        m.clone()
+                    },
                     serde_json::json!({
                         "worst_lut_levels": w.lut, "endpoints": n, "over": o,
                         "lut": r.lut, "ff": r.ff, "carry": r.carry, "muxf": r.muxf,
@@ -626,14 +675,32 @@ mod tests {
             }
         }}});
         let e = analyse(&doc, "t", 1).unwrap();
-        let by = |n: &str| e.iter().find(|x| x.name == n).unwrap_or_else(|| panic!("{n}: {e:?}"));
+        let by = |n: &str| {
+            e.iter()
+                .find(|x| x.name == n)
+                .unwrap_or_else(|| panic!("{n}: {e:?}"))
+        };
         // b's D: a.q -> LUT2 -> LUT1 (mid) -> CARRY4.
-        assert_eq!(by("b").levels, Levels { lut: 2, carry: 1, muxf: 0 });
+        assert_eq!(
+            by("b").levels,
+            Levels {
+                lut: 2,
+                carry: 1,
+                muxf: 0
+            }
+        );
         assert_eq!(by("b").bits_over, 1);
         assert_eq!(by("b").path, vec!["a.q".to_string(), "mid".to_string()]);
         // a's D is b.q directly.
         assert_eq!(by("a").levels, Levels::default());
-        assert_eq!(by("port o").levels, Levels { lut: 0, carry: 0, muxf: 1 });
+        assert_eq!(
+            by("port o").levels,
+            Levels {
+                lut: 0,
+                carry: 0,
+                muxf: 1
+            }
+        );
         // Deepest first.
         assert_eq!(e[0].name, "b");
     }
@@ -654,7 +721,10 @@ mod tests {
 
     #[test]
     fn flattened_cell_names_give_their_instance() {
-        assert_eq!(cell_module("$flatten\\rx.fsum.$abc$1$auto$blifparse.cc:5:x"), "rx.fsum");
+        assert_eq!(
+            cell_module("$flatten\\rx.fsum.$abc$1$auto$blifparse.cc:5:x"),
+            "rx.fsum"
+        );
         assert_eq!(cell_module("$abc$1$auto"), "");
     }
 }

@@ -87,6 +87,17 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         verilog: Option<PathBuf>,
     },
+    /// The Vivado flow for an Alveo U250: writes OUT/toe.v (names safe for
+    /// Tcl) and prints the command to build the bitstream with
+    /// tools/vivado/build.tcl; `--check` runs the checks that need no
+    /// Vivado (Tcl flow, XDC ports, the shell's elaboration with Yosys).
+    Vivado {
+        /// Build directory.
+        #[arg(default_value_os_t = deps::workspace_root().join("target/vivado"))]
+        out: PathBuf,
+        #[arg(long)]
+        check: bool,
+    },
     /// The simulated SmartNIC moving traffic, with a printed summary.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -102,6 +113,9 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// The driver's VFIO backend in a QEMU guest with an emulated IOMMU:
+    /// the "vfio guest" step of `test` alone (tools/src/vm.rs).
+    Vm,
     /// What the driver finds on a device: ID, version, register blocks,
     /// queues, counters.
     Info {
@@ -248,6 +262,23 @@ fn run(cmd: Cmd) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Vivado { out, check } => {
+            if check {
+                deps::ensure(&[deps::Tool::Yosys, deps::Tool::Tclsh])?;
+                for line in toe_tools::vivado::check()? {
+                    println!("ok  {line}");
+                }
+                return Ok(());
+            }
+            let v = toe_tools::vivado::prepare(&out)?;
+            println!("wrote {}", v.display());
+            println!(
+                "build with Vivado (2022.2 or later):\n  vivado -mode batch -source {} -tclargs {}",
+                toe_tools::vivado::flow_dir().join("build.tcl").display(),
+                out.display()
+            );
+            Ok(())
+        }
         Cmd::Demo { seed, trace } => {
             deps::ensure(deps::SIM)?;
             demo::run(&demo::DemoOptions { seed, trace })
@@ -256,6 +287,7 @@ fn run(cmd: Cmd) -> Result<()> {
             deps::ensure(deps::SIM)?;
             simrun::run_simapp("toe-simd", &args)
         }
+        Cmd::Vm => toe_tools::vm::check(),
         Cmd::Info { sim, pci } => {
             let target = match (sim, pci) {
                 (_, Some(a)) => info::Target::Pci(a),
@@ -357,6 +389,9 @@ fn test(no_nextest: bool, args: &[String]) -> Result<()> {
         "lint",
         run_lint(&deps::workspace_root().join("target/xtask/lint")),
     ));
+    // The driver's VFIO backend in a QEMU guest with an emulated IOMMU
+    // (tools/src/vm.rs); prints SKIP and passes where it cannot run.
+    results.push(("vfio guest", toe_tools::vm::check()));
 
     let failed: Vec<String> = results
         .iter()
