@@ -462,9 +462,10 @@ impl EstFilter {
     }
 
     /// A passive connection came into being (`added`) or went away: the
-    /// bit is written when its count moves between 0 and 1.  A clear is
-    /// followed by a read on the same path, so that it reaches the device
-    /// before any later set of the same bit from another path.
+    /// bit is written when its count moves between 0 and 1.  On a queue's
+    /// lane (one path of several) a clear is followed by a read on the same
+    /// lane, so that it reaches the device before any later set of the same
+    /// bit from another lane; on the one shared path order is given.
     pub fn update(
         &self,
         regs: &dyn Registers,
@@ -485,7 +486,9 @@ impl EstFilter {
             *c -= 1;
             if *c == 0 {
                 regs.write32(reg, i as u32);
-                let _ = regs.read32(reg);
+                if !regs.is_only_path() {
+                    let _ = regs.read32(reg);
+                }
             }
         }
     }
@@ -514,6 +517,13 @@ pub const CORE_CLOCK_HZ: u64 = 250_000_000;
 pub trait Registers {
     fn read32(&self, off: u32) -> u32;
     fn write32(&self, off: u32, val: u32);
+    /// Whether every stack instance writes through this same path, so that
+    /// writes from different instances reach the device in the order they
+    /// were made (the device's own path of an unsplit `Nic`); a queue's lane
+    /// is one of several, unordered with the others.
+    fn is_only_path(&self) -> bool {
+        false
+    }
 }
 
 impl Registers for Device {
@@ -522,6 +532,9 @@ impl Registers for Device {
     }
     fn write32(&self, off: u32, val: u32) {
         Device::write32(self, off, val)
+    }
+    fn is_only_path(&self) -> bool {
+        true
     }
 }
 
