@@ -20,7 +20,8 @@ pub enum Error {
     NoPciDevice(String),
     #[error("PCI device {0} has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line)")]
     NoIommu(String),
-    #[error("PCI device {addr} is bound to {driver}, not vfio-pci (bind it: `echo {addr} > /sys/bus/pci/drivers/{driver}/unbind; echo vfio-pci > /sys/bus/pci/devices/{addr}/driver_override; echo {addr} > /sys/bus/pci/drivers_probe`)")]
+    /// `driver` is `"none"` for a device bound to no driver.
+    #[error("{}", not_vfio_bound(.addr, .driver))]
     NotVfioBound { addr: String, driver: String },
     #[error("IOMMU group {group} is not viable: device {other} in the same group is bound to {driver} (bind every device of the group to vfio-pci or leave it unbound)")]
     GroupNotViable {
@@ -70,6 +71,24 @@ pub enum Error {
     },
     #[error("timed out after {0:?} waiting for {1}")]
     Timeout(std::time::Duration, String),
+}
+
+/// The message of [`Error::NotVfioBound`].  A device bound to no driver
+/// needs no unbinding: telling the user to write to
+/// `/sys/bus/pci/drivers/none/unbind`, as this message did before it was
+/// seen in the VM rig (tools/src/vm.rs), sends them to a path that does not
+/// exist.
+fn not_vfio_bound(addr: &str, driver: &str) -> String {
+    let bind = format!(
+        "echo vfio-pci > /sys/bus/pci/devices/{addr}/driver_override; echo {addr} > /sys/bus/pci/drivers_probe"
+    );
+    if driver == "none" {
+        format!("PCI device {addr} is not bound to any driver; it must be bound to vfio-pci (bind it: `{bind}`)")
+    } else {
+        format!(
+            "PCI device {addr} is bound to {driver}, not vfio-pci (bind it: `echo {addr} > /sys/bus/pci/drivers/{driver}/unbind; {bind}`)"
+        )
+    }
 }
 
 impl Error {

@@ -9,15 +9,21 @@
 //! mastering is enabled in config space.
 //!
 //! DMA memory comes from [`HugepageAllocator`] and every chunk is mapped
-//! into the IOMMU with IOVA = virtual address (as ixy.rs does).  The driver
-//! polls; MSI-X through eventfds is available with [`VfioBackend::enable_msix`].
+//! into the IOMMU at an IOVA the backend chooses inside the ranges the
+//! IOMMU accepts ([`IovaSpace`]), from 4 GiB up.  (It used IOVA = virtual
+//! address, as ixy.rs does, until the VM rig of tools/src/vm.rs ran it on a
+//! real kernel: an IOMMU with 39-bit addresses, like QEMU's and many
+//! client chips', refuses every user-space address above 512 GiB with
+//! EINVAL, and a process's mappings live near 2^47.)  The driver polls;
+//! MSI-X through eventfds is available with [`VfioBackend::enable_msix`].
 //!
 //! Lanes ([`Backend::lane`], one register path per thread) share the BAR0
 //! mapping: MMIO stores from different CPUs need no lock.  The BAR, the DMA
 //! memory and the VFIO objects live in one `Arc` shared by the backend and
 //! its lanes, and are released (bus mastering off, IOMMU unmapped, memory
-//! freed) with the last of them.  Untested without a board, like the rest
-//! of the code after the preflight checks.
+//! freed) with the last of them.  Everything here runs against the real
+//! kernel VFIO interface in the VM rig (`cargo xtask test`, step "vfio
+//! guest"), on emulated devices; not yet on our board.
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -40,6 +46,20 @@ use crate::hugepage::{HugepageAllocator, Policy};
 /// PCI config space: command register and its bus-master bit.
 const PCI_COMMAND: u64 = 0x04;
 const PCI_COMMAND_MASTER: u16 = 1 << 2;
+/// VFIO ioctls not wrapped by vfio-ioctls the way the driver needs them
+/// (linux/vfio.h: `_IO(';', 100 + n)`).
+const VFIO_DEVICE_GET_INFO: libc::c_ulong = 0x3b6b;
+const VFIO_DEVICE_RESET: libc::c_ulong = 0x3b6f;
+const VFIO_IOMMU_GET_INFO: libc::c_ulong = 0x3b70;
+/// `vfio_device_info.flags`: the device has a reset method.
+const VFIO_DEVICE_FLAGS_RESET: u32 = 1 << 0;
+/// `vfio_iommu_type1_info.flags`: a capability chain follows.
+const VFIO_IOMMU_INFO_CAPS: u32 = 1 << 1;
+/// Capability id of the valid IOVA ranges.
+const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: u16 = 1;
+/// Lowest IOVA the backend hands out: above the 32-bit hole (x86's MSI
+/// window at 0xfee00000 and the usual reserved regions).
+pub const IOVA_BASE: u64 = 1 << 32;
 /// PCI class of a PCI-to-PCI bridge (class code 0x06, subclass 0x04).
 const PCI_CLASS_BRIDGE_PCI: u32 = 0x0604;
 /// Drivers a device sharing our IOMMU group may have without making the
@@ -212,7 +232,9 @@ struct Board {
     addr: String,
     bar: Bar,
     /// Locked only to allocate (bring-up), never on the fast path.
-    dma: std::sync::Mutex<HugepageAllocator>,
+    dma: std::sync::Mutex<(HugepageAllocator, IovaSpace)>,
+    /// VFIO reports a reset method (FLR, PM, slot or bus reset).
+    can_reset: bool,
     device: VfioDevice,
     container: Arc<VfioContainer>,
 }
@@ -227,7 +249,7 @@ pub struct VfioLane {
 }
 
 impl Board {
-    fn dma(&self) -> std::sync::MutexGuard<'_, HugepageAllocator> {
+    fn dma(&self) -> std::sync::MutexGuard<'_, (HugepageAllocator, IovaSpace)> {
         // The allocator's state stays consistent if a panic interrupted an
         // allocation (a chunk is recorded only once mapped).
         self.dma.lock().unwrap_or_else(|e| e.into_inner())
@@ -239,7 +261,7 @@ impl std::fmt::Debug for VfioBackend {
         f.debug_struct("VfioBackend")
             .field("addr", &self.board.addr)
             .field("bar_len", &self.board.bar.map.len())
-            .field("dma_chunks", &self.board.dma().chunks().count())
+            .field("dma_chunks", &self.board.dma().0.chunks().count())
             .field("msix", &self.msix.len())
             .finish()
     }
@@ -289,14 +311,21 @@ impl VfioBackend {
 
         enable_bus_master(&device)
             .map_err(|e| Error::io(format!("enabling bus mastering on {addr}"), e))?;
+        let can_reset = device_flags(&device)
+            .map_err(|e| Error::io(format!("VFIO_DEVICE_GET_INFO on {addr}"), e))?
+            & VFIO_DEVICE_FLAGS_RESET
+            != 0;
+        // The container has its IOMMU now (set when the group was added).
+        let ranges = iova_ranges(&*container)
+            .map_err(|e| Error::io(format!("VFIO_IOMMU_GET_INFO for {addr}"), e))?;
 
         Ok(VfioBackend {
             board: Arc::new(Board {
-                dma: std::sync::Mutex::new(HugepageAllocator::with_paths(
-                    policy,
-                    &paths.sysfs,
-                    &paths.proc,
+                dma: std::sync::Mutex::new((
+                    HugepageAllocator::with_paths(policy, &paths.sysfs, &paths.proc),
+                    IovaSpace::new(ranges),
                 )),
+                can_reset,
                 addr,
                 bar: Bar::new(bar),
                 device,
@@ -316,6 +345,19 @@ impl VfioBackend {
         self.board.bar.map.len()
     }
 
+    /// True if VFIO offers a reset method for the device (function-level
+    /// reset, power-management reset, or a slot or bus reset because it is
+    /// alone on its bus).  Without one, [`Backend::reset`] only re-enables
+    /// bus mastering; the caller disables the queues.
+    pub fn can_reset(&self) -> bool {
+        self.board.can_reset
+    }
+
+    /// The IOVA ranges the IOMMU accepts, inclusive, as VFIO reports them.
+    pub fn iova_ranges(&self) -> Vec<(u64, u64)> {
+        self.board.dma().1.ranges.clone()
+    }
+
     /// Register accesses ignored because they were outside BAR0 or not
     /// 4-byte aligned (a driver bug; reads returned all ones), on every lane.
     pub fn bad_accesses(&self) -> u64 {
@@ -326,8 +368,9 @@ impl VfioBackend {
     /// (non-blocking duplicates of the ones registered with VFIO, which the
     /// backend keeps until it is dropped).
     ///
-    /// UNTESTED: the RTL has no interrupt output yet and this code has never
-    /// run against hardware.  The driver polls by default and does not need it.
+    /// The RTL has no interrupt output yet and the driver polls; this runs
+    /// in the VM rig on an emulated e1000e (each vector's eventfd counts
+    /// exactly the interrupts raised for it).
     pub fn enable_msix(&mut self, vectors: u32) -> Result<Vec<EventFd>> {
         let offered = self
             .board
@@ -431,11 +474,22 @@ impl Backend for VfioBackend {
     }
 
     /// Function-level reset through VFIO (VFIO_DEVICE_RESET, when the
-    /// device supports it; otherwise the queues are only disabled by the
-    /// caller), then bus mastering again, which a reset clears.  Untested
-    /// without a board.
+    /// device has a reset method, see [`VfioBackend::can_reset`]; otherwise
+    /// the queues are only disabled by the caller), then bus mastering
+    /// again.  A failing reset is an error: vfio-ioctls' `reset()` ignores
+    /// the ioctl's result, so the driver issues it itself.
     fn reset(&mut self) -> Result<()> {
-        self.board.device.reset();
+        if self.board.can_reset {
+            // SAFETY: VFIO_DEVICE_RESET takes no argument; the fd is a VFIO device.
+            let r = unsafe { libc::ioctl(self.board.device.as_raw_fd(), VFIO_DEVICE_RESET) };
+            if r < 0 {
+                return Err(Error::Vfio {
+                    addr: self.board.addr.clone(),
+                    what: "function-level reset (VFIO_DEVICE_RESET)".into(),
+                    detail: io::Error::last_os_error().to_string(),
+                });
+            }
+        }
         enable_bus_master(&self.board.device).map_err(|e| Error::Vfio {
             addr: self.board.addr.clone(),
             what: "re-enabling bus mastering after reset".into(),
@@ -447,26 +501,37 @@ impl Backend for VfioBackend {
     fn alloc_dma(&mut self, len: usize) -> Result<DmaRegion> {
         let board = &*self.board;
         let (container, addr) = (&board.container, &board.addr);
-        let mut dma = board.dma();
+        let mut guard = board.dma();
+        let (dma, iovas) = &mut *guard;
         let (ptr, len) = dma.alloc(len, |p, l| {
-            // SAFETY: p..p+l is a fresh mapping owned by the allocator, with
-            // no Rust reference into it; it stays mapped until Drop, which
-            // removes it from the IOMMU before unmapping it.
-            unsafe { container.vfio_dma_map(p as u64, l, p) }.map_err(|e| Error::Vfio {
+            let iova = iovas.place(l).ok_or_else(|| Error::Vfio {
                 addr: addr.clone(),
                 what: format!("mapping {l} bytes of DMA memory into the IOMMU"),
                 detail: format!(
-                    "{}: if the cause is ENOMEM, raise the locked-memory limit (`ulimit -l unlimited`) or run as root",
-                    explain(&e)
+                    "no room left in the IOMMU's address ranges {}",
+                    iovas.describe()
                 ),
-            })
+            })?;
+            // SAFETY: p..p+l is a fresh mapping owned by the allocator, with
+            // no Rust reference into it; it stays mapped until Drop, which
+            // removes it from the IOMMU before unmapping it.
+            unsafe { container.vfio_dma_map(iova, l, p) }.map_err(|e| Error::Vfio {
+                addr: addr.clone(),
+                what: format!("mapping {l} bytes of DMA memory into the IOMMU at IOVA {iova:#x}"),
+                detail: dma_map_hint(&e),
+            })?;
+            iovas.record(p, iova, l);
+            Ok(())
         })?;
         if let Some(w) = dma.take_warning() {
             eprintln!("vfio {addr}: {w}");
         }
-        // SAFETY: mapped, writable, and mapped in the IOMMU at IOVA = address
-        // until the backend and all its lanes are dropped.
-        Ok(unsafe { DmaRegion::new(ptr, ptr as u64, len) })
+        let iova = iovas
+            .iova_of(ptr)
+            .expect("every chunk the allocator hands out was mapped and recorded");
+        // SAFETY: mapped, writable, and mapped in the IOMMU at `iova` until
+        // the backend and all its lanes are dropped.
+        Ok(unsafe { DmaRegion::new(ptr, iova, len) })
     }
 
     /// Lane `k` >= 1: BAR0 shared, no lock.  Lanes are not counted or
@@ -527,8 +592,9 @@ impl Drop for Board {
         // allocator then frees the memory and the device and container close
         // (fields drop after this function).
         let _ = set_bus_master(&self.device, false);
-        for (p, l) in self.dma().chunks() {
-            let _ = self.container.vfio_dma_unmap(p as u64, l);
+        let maps = self.dma().1.maps.clone();
+        for (_, iova, l) in maps {
+            let _ = self.container.vfio_dma_unmap(iova, l);
         }
     }
 }
@@ -541,6 +607,159 @@ fn explain(e: &vfio_ioctls::VfioError) -> String {
         s += " (run as root, or give this user access to /dev/vfio/*)";
     }
     s
+}
+
+/// Why a DMA mapping failed, with the fix for the causes the kernel's
+/// type1 IOMMU driver reports.
+fn dma_map_hint(e: &vfio_ioctls::VfioError) -> String {
+    let errno = match e {
+        vfio_ioctls::VfioError::IommuDmaMap(se) => se.errno(),
+        _ => 0,
+    };
+    let hint = match errno {
+        libc::ENOMEM => "the locked-memory limit is reached: raise it (`ulimit -l unlimited`) or run as root",
+        libc::ENOSPC => "the IOMMU driver's limit on DMA mappings per container is reached (/sys/module/vfio_iommu_type1/parameters/dma_entry_limit): raise it or allocate fewer, larger regions",
+        libc::EINVAL => "the IOVA is outside the IOMMU's address ranges",
+        libc::EEXIST => "the IOVA range is already mapped",
+        _ => "",
+    };
+    if hint.is_empty() {
+        explain(e)
+    } else {
+        format!("{}: {hint}", explain(e))
+    }
+}
+
+/// Where DMA memory goes in the IOMMU's address space: chunks at
+/// increasing IOVAs, 2 MiB aligned, from [`IOVA_BASE`] up, inside the
+/// ranges VFIO reports as valid (the IOMMU's address width minus reserved
+/// regions such as the MSI window).
+#[derive(Debug)]
+struct IovaSpace {
+    /// Valid ranges, inclusive, sorted.
+    ranges: Vec<(u64, u64)>,
+    next: u64,
+    /// (virtual address, IOVA, length) of every chunk mapped.
+    maps: Vec<(usize, u64, usize)>,
+}
+
+impl IovaSpace {
+    fn new(mut ranges: Vec<(u64, u64)>) -> Self {
+        ranges.sort_unstable();
+        IovaSpace {
+            ranges,
+            next: IOVA_BASE,
+            maps: Vec::new(),
+        }
+    }
+
+    /// An IOVA for `len` bytes (a multiple of 4 KiB), or None if no valid
+    /// range has room.
+    fn place(&mut self, len: usize) -> Option<u64> {
+        let align = crate::hugepage::HUGEPAGE as u64;
+        let len = len as u64;
+        for &(start, end) in &self.ranges {
+            let at = self.next.max(start).checked_next_multiple_of(align)?;
+            if at.checked_add(len - 1).is_some_and(|last| last <= end) {
+                self.next = at + len;
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    fn record(&mut self, ptr: *mut u8, iova: u64, len: usize) {
+        self.maps.push((ptr as usize, iova, len));
+    }
+
+    /// The IOVA of a virtual address inside a mapped chunk.
+    fn iova_of(&self, ptr: *mut u8) -> Option<u64> {
+        let p = ptr as usize;
+        self.maps
+            .iter()
+            .find(|(v, _, l)| (*v..*v + *l).contains(&p))
+            .map(|(v, iova, _)| iova + (p - v) as u64)
+    }
+
+    fn describe(&self) -> String {
+        let r: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|(s, e)| format!("{s:#x}-{e:#x}"))
+            .collect();
+        format!("[{}] above {:#x}", r.join(", "), self.next)
+    }
+}
+
+/// `vfio_device_info.flags` of the device.
+fn device_flags(device: &VfioDevice) -> io::Result<u32> {
+    // struct vfio_device_info: argsz, flags, num_regions, num_irqs,
+    // cap_offset, pad (six u32).
+    let mut info = [0u32; 6];
+    info[0] = std::mem::size_of_val(&info) as u32;
+    // SAFETY: the kernel writes at most argsz bytes into `info`.
+    let r = unsafe { libc::ioctl(device.as_raw_fd(), VFIO_DEVICE_GET_INFO, info.as_mut_ptr()) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(info[1])
+}
+
+/// The valid IOVA ranges of a container whose IOMMU is set (the
+/// VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE capability, Linux 5.4 and later).
+/// Without the capability: [`IOVA_BASE`] up to 2^39 - 1, the smallest
+/// address width of Intel IOMMUs.
+fn iova_ranges(container: &impl AsRawFd) -> io::Result<Vec<(u64, u64)>> {
+    // struct vfio_iommu_type1_info: argsz u32, flags u32, iova_pgsizes
+    // u64, cap_offset u32, pad u32; then the capability chain.
+    let get = |buf: &mut Vec<u64>| -> io::Result<()> {
+        let argsz = (buf.len() * 8) as u32;
+        buf[0] = argsz as u64; // argsz in the low half, flags = 0
+                               // SAFETY: the kernel writes at most argsz bytes into `buf`.
+        let r =
+            unsafe { libc::ioctl(container.as_raw_fd(), VFIO_IOMMU_GET_INFO, buf.as_mut_ptr()) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    let mut buf = vec![0u64; 3];
+    get(&mut buf)?;
+    let u32_at = |b: &[u64], off: usize| -> u32 {
+        let w = b[off / 8];
+        if off % 8 == 0 {
+            w as u32
+        } else {
+            (w >> 32) as u32
+        }
+    };
+    let fallback = Ok(vec![(IOVA_BASE, (1u64 << 39) - 1)]);
+    let (argsz, flags) = (u32_at(&buf, 0) as usize, u32_at(&buf, 4));
+    if flags & VFIO_IOMMU_INFO_CAPS == 0 || argsz <= 24 {
+        return fallback;
+    }
+    buf = vec![0u64; argsz.div_ceil(8)];
+    get(&mut buf)?;
+    let mut off = u32_at(&buf, 16) as usize;
+    while off != 0 && off + 16 <= buf.len() * 8 && off % 8 == 0 {
+        let head = buf[off / 8];
+        let (id, next) = (head as u16, (head >> 32) as usize);
+        if id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE {
+            let n = u32_at(&buf, off + 8) as usize;
+            let first = off / 8 + 2;
+            if first + 2 * n > buf.len() {
+                break;
+            }
+            return Ok((0..n)
+                .map(|i| (buf[first + 2 * i], buf[first + 2 * i + 1]))
+                .collect());
+        }
+        if next <= off {
+            break;
+        }
+        off = next;
+    }
+    fallback
 }
 
 fn enable_bus_master(device: &VfioDevice) -> io::Result<()> {
@@ -640,6 +859,31 @@ mod tests {
         );
         // A BAR too small to hold the ID register reads as ones, too.
         assert!(anon_bar(8).check(String::new).is_err());
+    }
+
+    #[test]
+    fn iovas_stay_inside_the_valid_ranges() {
+        const M2: usize = 2 << 20;
+        // A 39-bit IOMMU with the x86 MSI window reserved.
+        let mut s = IovaSpace::new(vec![(0xfef0_0000, (1 << 39) - 1), (0, 0xfedf_ffff)]);
+        let a = s.place(M2).unwrap();
+        assert_eq!(a, IOVA_BASE);
+        s.record(0x7f00_0000_0000usize as *mut u8, a, M2);
+        let b = s.place(2 * M2).unwrap();
+        assert_eq!(b, IOVA_BASE + M2 as u64);
+        assert_eq!(
+            s.iova_of((0x7f00_0000_0000usize + 4096) as *mut u8),
+            Some(a + 4096)
+        );
+        assert_eq!(s.iova_of(0x1000 as *mut u8), None);
+        // Nothing fits past the end of the last range.
+        let mut t = IovaSpace::new(vec![(0, IOVA_BASE + 3 * M2 as u64 - 1)]);
+        assert!(t.place(2 * M2).is_some());
+        assert!(t.place(2 * M2).is_none());
+        assert!(t.place(M2).is_some());
+        // A range below the base is skipped, one above it is used from its start.
+        let mut u = IovaSpace::new(vec![(0, 0xffff), (1 << 40, (1 << 41) - 1)]);
+        assert_eq!(u.place(M2), Some(1 << 40));
     }
 
     #[test]
