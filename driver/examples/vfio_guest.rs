@@ -572,6 +572,33 @@ fn nic_session(c: &mut Checks, nic: &str, mac: &[u8], hp_total: u64) {
             return;
         }
     };
+    // Why the IOVA is not the virtual address (as it was before this rig
+    // ran): the IOMMU's valid ranges, as the kernel reports them, end far
+    // below where user-space memory lives.
+    c.check("iova-ranges", {
+        let ranges = b.iova_ranges();
+        let top = ranges.iter().map(|r| r.1).max().unwrap_or(0);
+        let va = region.ptr(0) as u64;
+        let inside = ranges.iter().any(|&(s, e)| s <= region.iova() && region.iova() + 4095 <= e);
+        // x86: the MSI window 0xfee00000-0xfeefffff is reserved, so the
+        // kernel reports two ranges (one would be the driver's fallback,
+        // i.e. the capability was not parsed).
+        want(ranges.len() >= 2 && ranges[0].0 == 0, || {
+            format!("ranges {ranges:x?} are not what an x86 IOMMU reports (MSI window missing)")
+        })
+        .and_then(|_| want(inside, || format!("IOVA {:#x} outside {ranges:x?}", region.iova())))
+            .and_then(|_| {
+                want(va > top, || {
+                    format!("virtual address {va:#x} inside the IOMMU's ranges {ranges:x?}: IOVA = VA would have worked here")
+                })
+            })
+            .map(|_| {
+                format!(
+                    "kernel's valid IOVA ranges {ranges:x?}; region at IOVA {:#x}, virtual address {va:#x} beyond the last ({top:#x}): IOVA = VA would be refused",
+                    region.iova()
+                )
+            })
+    });
     c.check("dma-hugepage", {
         let free = hugepages_free();
         want(free + 1 == free0, || {

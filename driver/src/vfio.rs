@@ -740,24 +740,32 @@ fn iova_ranges(container: &impl AsRawFd) -> io::Result<Vec<(u64, u64)>> {
     }
     buf = vec![0u64; argsz.div_ceil(8)];
     get(&mut buf)?;
+    // Capabilities are 4-byte aligned (not 8): read them from bytes.
+    let bytes: Vec<u8> = buf.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let rd = |off: usize, n: usize| -> Option<u64> {
+        let b = bytes.get(off..off + n)?;
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(b);
+        Some(u64::from_le_bytes(w))
+    };
     let mut off = u32_at(&buf, 16) as usize;
-    while off != 0 && off + 16 <= buf.len() * 8 && off % 8 == 0 {
-        let head = buf[off / 8];
-        let (id, next) = (head as u16, (head >> 32) as usize);
-        if id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE {
-            let n = u32_at(&buf, off + 8) as usize;
-            let first = off / 8 + 2;
-            if first + 2 * n > buf.len() {
-                break;
-            }
-            return Ok((0..n)
-                .map(|i| (buf[first + 2 * i], buf[first + 2 * i + 1]))
-                .collect());
-        }
-        if next <= off {
+    let mut hops = 0;
+    while off != 0 && hops < 64 {
+        hops += 1;
+        let (Some(id), Some(next)) = (rd(off, 2), rd(off + 4, 4)) else {
             break;
+        };
+        if id as u16 == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE {
+            let Some(n) = rd(off + 8, 4) else { break };
+            let ranges: Option<Vec<(u64, u64)>> = (0..n as usize)
+                .map(|i| Some((rd(off + 16 + 16 * i, 8)?, rd(off + 24 + 16 * i, 8)?)))
+                .collect();
+            match ranges {
+                Some(r) if !r.is_empty() => return Ok(r),
+                _ => break,
+            }
         }
-        off = next;
+        off = next as usize;
     }
     fallback
 }

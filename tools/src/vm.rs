@@ -76,6 +76,7 @@ const IOMMU_CHECKS: &[&str] = &[
     "bus-master-on",
     "lane",
     "dma-alloc",
+    "iova-ranges",
     "dma-hugepage",
     "dma-pinned",
     "dma-device-tx",
