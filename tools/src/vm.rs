@@ -267,6 +267,15 @@ struct Inputs {
 /// versions are unpacked already.  None when skipped.
 fn prepare(dir: &Path) -> Result<Option<Inputs>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // A fresh machine may have no package lists yet: fetch them once, as
+    // deps::ensure does, when we may (root).
+    if kernel_package().is_err() {
+        let root = output(Command::new("id").arg("-u")).is_ok_and(|u| u.trim() == "0");
+        if root {
+            println!("vfio guest: apt knows no linux-image-amd64; running apt-get update");
+            output(Command::new("apt-get").arg("update"))?;
+        }
+    }
     let kernel_pkg = kernel_package()?;
     let system_qemu = runs("qemu-system-x86_64", &["--version"]);
     // The packages apt would add for QEMU (dependencies the host lacks),
