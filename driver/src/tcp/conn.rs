@@ -1250,9 +1250,13 @@ impl Conn {
                 self.rtx_now = true;
             }
         }
-        // Window update (3.10.7.4): from a newer segment, or the same one
-        // with a newer ACK.
-        if self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack) {
+        // Window update (3.10.7.4): only from an ACK at or beyond SND.UNA
+        // (an older one, acceptable under RFC 5961 5.2, offers a window
+        // from its own ACK, not from SND.UNA), and from a newer segment, or
+        // the same one with a newer ACK.
+        if ack >= una
+            && (self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack))
+        {
             if self.persist && wnd > 0 {
                 // The window reopened: stop probing and send again from
                 // SND.UNA (the probe byte may have been refused).

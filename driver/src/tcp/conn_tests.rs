@@ -1664,3 +1664,45 @@ fn an_empty_first_write_takes_nothing() {
     assert_eq!(p.b.read(&mut b), 2);
     assert_eq!(&b, b"hi");
 }
+
+/// Found by the tcp_states fuzz target: an old ACK (SEG.ACK < SND.UNA, but
+/// within MAX.SND.WND, so acceptable under RFC 5961 5.2) on a newer
+/// segment updated the send window, which then counted from SND.UNA: the
+/// stack sent beyond the right edge the peer offered (SEG.ACK + SEG.WND).
+/// RFC 9293 3.10.7.4 updates the window only when SND.UNA =< SEG.ACK.
+#[test]
+fn an_old_ack_does_not_open_the_window() {
+    let mut cfg = Config::default();
+    cfg.timestamps = false;
+    cfg.syn_opts.wscale = None;
+    cfg.delayed_ack = None;
+    let mut p = Pair::open_with(cfg);
+    p.established();
+    let now = p.now;
+    let b_nxt = ISS_B + 1;
+    assert_eq!(p.a.write(&[7; 1000]), 1000);
+    let sent: usize = drain(&mut p.a, now).iter().map(|s| s.payload.len()).sum();
+    assert_eq!(sent, 1000);
+    let seg = |seq: Seq, ack: u32, window: u16, payload: usize| Segment {
+        seq,
+        ack: Some(ISS_A + 1 + ack),
+        window,
+        payload: vec![1; payload],
+        ..Segment::default()
+    };
+    // Everything acknowledged, window closed; more data waits.
+    p.a.on_segment(&seg(b_nxt, 1000, 0, 0), now);
+    assert_eq!(p.a.write(&[8; 1000]), 1000);
+    // Data from the peer (same window), then an old ACK on a newer
+    // segment offering 600 bytes from byte 500: a right edge of 1100.
+    p.a.on_segment(&seg(b_nxt, 1000, 0, 10), now);
+    p.a.on_segment(&seg(b_nxt + 10, 500, 600, 0), now);
+    for s in drain(&mut p.a, now) {
+        let end = (s.seq - (ISS_A + 1)) as usize + s.payload.len();
+        // A zero-window probe may carry the one byte after the edge.
+        assert!(
+            end <= 1001,
+            "sent up to byte {end}, beyond the window the peer offered"
+        );
+    }
+}
