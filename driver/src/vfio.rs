@@ -727,7 +727,7 @@ fn iova_ranges(container: &impl AsRawFd) -> io::Result<Vec<(u64, u64)>> {
     get(&mut buf)?;
     let u32_at = |b: &[u64], off: usize| -> u32 {
         let w = b[off / 8];
-        if off % 8 == 0 {
+        if off.is_multiple_of(8) {
             w as u32
         } else {
             (w >> 32) as u32
