@@ -19,10 +19,25 @@ use rust_hdl::prelude::*;
 /// with its full-width field extractions narrowed to part-selects
 /// ([`narrow::narrow_extracts`]).
 pub fn verilog() -> String {
-    let mut uut = top::Toe::default();
-    uut.connect_all();
-    let v = generate_verilog(&uut);
-    narrow::narrow_extracts(&v.replace("module top(", "module toe("))
+    // The design's structure and rust-hdl's walk over it take more stack
+    // than a test thread's 2 MiB: build it on a thread of its own.
+    let gen = || {
+        let mut uut = top::Toe::default();
+        uut.connect_all();
+        let v = generate_verilog(&uut);
+        narrow::narrow_extracts(&v.replace("module top(", "module toe("))
+    };
+    match std::thread::Builder::new()
+        .name("verilog".into())
+        .stack_size(256 << 20)
+        .spawn(gen)
+    {
+        Ok(h) => h
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        // No thread to be had: try on this one.
+        Err(_) => gen(),
+    }
 }
 
 pub mod narrow;

@@ -3,13 +3,16 @@
 //! checksums are computed (RFC 1071, RFC 9293 3.1 pseudo header) and queued.
 //! A frame leaves only when its checksums are known, with the requested
 //! fields patched in beat 0 (IPv4) and beat 0 or 1 (TCP).
-use crate::frame_sum::FrameSum;
+use crate::frame_sum::{FrameSum, FRAME_SUM_LATENCY};
+
+const _: () = assert!(FRAME_SUM_LATENCY < 16, "TxCsumFifo's almost-full margin");
 use rust_hdl::prelude::*;
 
 crate::declare_clear_fifo!(TxDataFifo, Bits<577>, 256, 4);
 // ip_do (0), ip csum (16:1), tcp_do (17), tcp csum (33:18), tcp lane (40:34).
-// Almost full with fewer than 16 free: frames still inside FrameSum (a few
-// cycles) must find room when their record comes out.
+// Almost full with fewer than 16 free: frames still inside FrameSum (at most
+// one per cycle of its FRAME_SUM_LATENCY, 10) must find room when their
+// record comes out.
 crate::declare_clear_fifo!(TxCsumFifo, Bits<41>, 64, 16);
 
 #[derive(LogicBlock, Default)]
