@@ -272,11 +272,7 @@ impl Device {
             let w = self.read32(r::RSS_BASE + r::RSS_KEY + 4 * i as u32);
             key[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
         }
-        Ok(EstFilter(std::sync::Arc::new(EstFilterShared {
-            base,
-            rss_key: key,
-            counts: std::sync::Mutex::new(vec![0; r::EST_FILTER_BITS as usize]),
-        })))
+        Ok(EstFilter::with_key(base, key))
     }
 
     /// Turns the offload on or off (off: every SYN and ACK goes to the host).
@@ -421,7 +417,10 @@ impl Device {
 
 struct EstFilterShared {
     base: u32,
-    rss_key: [u8; toe_contract::RSS_KEY_BYTES],
+    /// The top 16 bits of the Toeplitz hash, byte by byte: entry [i][v] is
+    /// the contribution of input byte i holding v (the hash is linear: the
+    /// contributions of the 12 bytes XOR together).
+    table: Vec<[u16; 256]>,
     /// Connections per bit.  The lock also orders the register writes of
     /// the paths that share the device.
     counts: std::sync::Mutex<Vec<u16>>,
@@ -444,16 +443,35 @@ impl EstFilter {
     /// A filter for tests of the socket layer: the setup block at its
     /// contract address, RSS key `rss_key`.
     pub fn detached(rss_key: [u8; toe_contract::RSS_KEY_BYTES]) -> EstFilter {
+        EstFilter::with_key(r::SETUP_BASE, rss_key)
+    }
+
+    fn with_key(base: u32, key: [u8; toe_contract::RSS_KEY_BYTES]) -> EstFilter {
+        let table = (0..12)
+            .map(|i| {
+                let mut t = [0u16; 256];
+                for (v, e) in t.iter_mut().enumerate() {
+                    let mut input = [0u8; 12];
+                    input[i] = v as u8;
+                    *e = (toe_contract::rss::toeplitz(&key, &input) >> 16) as u16;
+                }
+                t
+            })
+            .collect();
         EstFilter(std::sync::Arc::new(EstFilterShared {
-            base: r::SETUP_BASE,
-            rss_key,
+            base,
+            table,
             counts: std::sync::Mutex::new(vec![0; r::EST_FILTER_BITS as usize]),
         }))
     }
 
-    /// The bit of a connection (`client` the peer that connected to us).
+    /// The bit of a connection (`client` the peer that connected to us):
+    /// `toe_contract::regs::est_filter_index`, from per-byte tables.
     pub fn index(&self, client: ([u8; 4], u16), server: ([u8; 4], u16)) -> u16 {
-        r::est_filter_index(&self.0.rss_key, client, server)
+        let t = toe_contract::rss::tuple4(client.0, server.0, client.1, server.1);
+        t.iter()
+            .zip(&self.0.table)
+            .fold(0, |h, (&b, tab)| h ^ tab[b as usize])
     }
 
     /// Connections counted on bit `index`.
@@ -489,6 +507,34 @@ impl EstFilter {
                 if !regs.is_only_path() {
                     let _ = regs.read32(reg);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod est_filter_tests {
+    use super::*;
+
+    /// The table-driven index is the contract's, for random keys and tuples.
+    #[test]
+    fn table_index_matches_the_contract() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..8 {
+            let mut key = [0u8; toe_contract::RSS_KEY_BYTES];
+            key.iter_mut().for_each(|b| *b = next() as u8);
+            let f = EstFilter::detached(key);
+            for _ in 0..200 {
+                let n = next();
+                let c = ((n as u32).to_be_bytes(), (n >> 32) as u16);
+                let s = (((n >> 16) as u32).to_be_bytes(), (n >> 48) as u16);
+                assert_eq!(f.index(c, s), r::est_filter_index(&key, c, s));
             }
         }
     }
