@@ -113,6 +113,36 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Coverage-guided fuzzing (cargo-fuzz, nightly): the targets under
+    /// fuzz/ one after the other, each for --time seconds or --runs
+    /// executions (docs/fuzzing.md).
+    Fuzz {
+        /// Targets to run (default: all).
+        targets: Vec<String>,
+        /// Seconds per target.
+        #[arg(long, value_name = "SECS")]
+        time: Option<u64>,
+        /// Executions per target.
+        #[arg(long, value_name = "N")]
+        runs: Option<u64>,
+        /// Without AddressSanitizer (faster; for long campaigns).
+        #[arg(long)]
+        no_sanitizer: bool,
+        /// Only replay the committed corpora and regressions.
+        #[arg(long)]
+        replay: bool,
+        /// The step `cargo xtask test` runs: replay, 30 s per target with
+        /// AddressSanitizer, a short differential run.
+        #[arg(long, conflicts_with_all = ["time", "runs", "replay", "no_sanitizer"])]
+        ci: bool,
+    },
+    /// Differential run of the Verilated chip against the model with
+    /// randomized traffic, register changes and timing; arguments go to
+    /// toe-diff: `cargo xtask diff -- --cycles 100000000 --seed 5`.
+    Diff {
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// The driver's VFIO backend in a QEMU guest with an emulated IOMMU:
     /// the "vfio guest" step of `test` alone (tools/src/vm.rs).
     Vm,
@@ -288,6 +318,32 @@ fn run(cmd: Cmd) -> Result<()> {
             simrun::run_simapp("toe-simd", &args)
         }
         Cmd::Vm => toe_tools::vm::check(),
+        Cmd::Fuzz {
+            targets,
+            time,
+            runs,
+            no_sanitizer,
+            replay,
+            ci,
+        } => {
+            if ci {
+                deps::ensure(deps::SIM)?;
+                return toe_tools::fuzz::ci_step(30);
+            }
+            let secs = if time.is_none() && runs.is_none() && !replay { Some(60) } else { time };
+            toe_tools::fuzz::run(&toe_tools::fuzz::FuzzOptions {
+                targets,
+                secs,
+                runs,
+                sanitizer: !no_sanitizer,
+                replay_only: replay,
+            })
+            .map(|_| ())
+        }
+        Cmd::Diff { args } => {
+            deps::ensure(deps::SIM)?;
+            toe_tools::fuzz::diff(&args)
+        }
         Cmd::Info { sim, pci } => {
             let target = match (sim, pci) {
                 (_, Some(a)) => info::Target::Pci(a),
@@ -392,6 +448,9 @@ fn test(no_nextest: bool, args: &[String]) -> Result<()> {
     // The driver's VFIO backend in a QEMU guest with an emulated IOMMU
     // (tools/src/vm.rs); prints SKIP and passes where it cannot run.
     results.push(("vfio guest", toe_tools::vm::check()));
+    // Fuzz targets: corpus replay and 30 s each; a short differential run
+    // (tools/src/fuzz.rs, docs/fuzzing.md).
+    results.push(("fuzz", toe_tools::fuzz::ci_step(30)));
 
     let failed: Vec<String> = results
         .iter()
