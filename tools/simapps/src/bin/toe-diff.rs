@@ -181,6 +181,10 @@ impl Chip {
 
     /// Runs one epoch and compares everything with the model.
     fn run_epoch(&mut self, e: &Epoch, pcap: Option<&mut PcapCapture>) -> Result<(u64, u64, u64, u64), Mismatch> {
+        // Frames already in the MAC sink (none: each epoch drains it).  Taken
+        // before the sends: their doorbells run cycles, during which the
+        // first frames may leave.
+        let start_mac = self.h.mac_tx.frames.len();
         let mut exp_rx: Vec<Vec<(Vec<u8>, Completion)>> = vec![vec![]; 4];
         let mut exp_mac: Vec<Vec<u8>> = Vec::new();
         let mut synacks = 0u64;
@@ -260,7 +264,8 @@ impl Chip {
                 }
             }
         };
-        let start_mac = h.mac_tx.frames.len();
+        let epoch_start = h.cycle();
+        let mut errs_late: Vec<String> = Vec::new();
         let waited = h.run_until(3_000_000, |h| {
             poll(h, host, &mut got_rx, &mut got_cpl);
             h.mac_rx.is_idle()
@@ -279,6 +284,19 @@ impl Chip {
         // Time for anything unexpected to show.
         h.run(1500);
         poll(h, host, &mut got_rx, &mut got_cpl);
+        if waited.is_err() {
+            for f in h.mac_tx.frames.iter().skip(start_mac) {
+                if f.end_cycle + 2000 > h.cycle() {
+                    errs_late.push(format!(
+                        "a {}-byte frame left the MAC from cycle {} to {} (epoch start {epoch_start}, wait ended {})",
+                        f.data.len(),
+                        f.start_cycle,
+                        f.end_cycle,
+                        h.cycle() - 1500
+                    ));
+                }
+            }
+        }
         let mac: Vec<Vec<u8>> = h.mac_tx.frames.drain(..).map(|f| f.data).collect();
         if let Some(p) = pcap {
             for f in &e.rx {
@@ -288,7 +306,7 @@ impl Chip {
                 p.write(1, f);
             }
         }
-        let mut errs = Vec::new();
+        let mut errs = errs_late;
         if waited.is_err() {
             let mut st = format!("{at_timeout}; MAC source has {} frames pending; queues:", h.mac_rx.pending());
             for q in 0..4u32 {
