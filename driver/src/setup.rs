@@ -185,6 +185,26 @@ impl Device {
             let ip = p.local_ips.get(i).copied().unwrap_or([0; 4]);
             self.write32(b + r::SETUP_LOCAL_IP + 4 * i as u32, u32::from_be_bytes(ip));
         }
+        // The established-tuple filter is indexed by the Toeplitz hash under
+        // the RSS key.  With RSS off and no key programmed every tuple would
+        // hash to 0 and share one bit: give the hash a secret key of its own,
+        // derived from the current cookie key (RSS stays off, so steering is
+        // unchanged: the key only feeds the hash).
+        let key_words = |d: &Device| -> Vec<u32> {
+            (0..toe_contract::RSS_KEY_BYTES as u32 / 4)
+                .map(|i| d.read32(r::RSS_BASE + r::RSS_KEY + 4 * i))
+                .collect()
+        };
+        if key_words(self).iter().all(|&w| w == 0) {
+            let secret = p.keys[p.current_slot as usize].unwrap_or([0; 16]);
+            for i in 0..toe_contract::RSS_KEY_BYTES as u32 / 4 {
+                use std::hash::Hasher;
+                let mut h = siphasher::sip::SipHasher24::new_with_key(&secret);
+                h.write(b"toe est-filter rss key");
+                h.write_u32(i);
+                self.write32(r::RSS_BASE + r::RSS_KEY + 4 * i, h.finish() as u32);
+            }
+        }
         self.est_filter_clear_all()?;
         self.write32(b + r::SETUP_OURS, r::setup_ours(p.our_mss, p.our_wscale));
         self.write32(b + r::SETUP_WINDOW, p.our_window as u32);
@@ -1003,6 +1023,9 @@ mod tests {
                     *p &= !bit;
                 }
                 *m.entry(SB + r::SETUP_CONN_TIMEDOUT).or_insert(0) &= !bit;
+            } else if off == SB + r::SETUP_EST_FILTER {
+                // A clear-all is over at once; bits are not kept.
+                m.insert(off, 0);
             } else {
                 m.insert(off, val);
             }
@@ -1047,6 +1070,43 @@ mod tests {
         }
         fn check(&self) -> Result<()> {
             Ok(())
+        }
+    }
+
+    fn params() -> SetupParams {
+        SetupParams::matching(&crate::tcp::conn::Config::default(), *b"0123456789abcdef")
+            .with_local([2, 0, 0, 0, 0, 1], &[[10, 0, 0, 1]])
+    }
+
+    /// With RSS off and its key never written, every tuple would hash to 0
+    /// and share one filter bit (every SYN would go to the host once one
+    /// connection exists): setup_configure gives the hash a secret key; a
+    /// key that is there stays.
+    #[test]
+    fn the_filter_hash_gets_a_key_when_rss_has_none() {
+        let f = Fake::nic();
+        let d = device(&f);
+        d.setup_configure(&params()).unwrap();
+        let key: Vec<u32> = (0..10)
+            .map(|i| f.get(r::RSS_BASE + r::RSS_KEY + 4 * i))
+            .collect();
+        assert!(key.iter().any(|&w| w != 0), "no key written: {key:x?}");
+        let filter = d.est_filter().unwrap();
+        let idx: std::collections::HashSet<u16> = (0..64u16)
+            .map(|p| filter.index(([10, 0, 0, 2], 20000 + p), ([10, 0, 0, 1], 80)))
+            .collect();
+        assert!(idx.len() > 50, "{} distinct bits for 64 tuples", idx.len());
+        // A programmed key (RSS in use) is left alone.
+        let f = Fake::nic();
+        for i in 0..10 {
+            f.set(r::RSS_BASE + r::RSS_KEY + 4 * i, 0x0101_0101 * (i + 1));
+        }
+        device(&f).setup_configure(&params()).unwrap();
+        for i in 0..10 {
+            assert_eq!(
+                f.get(r::RSS_BASE + r::RSS_KEY + 4 * i),
+                0x0101_0101 * (i + 1)
+            );
         }
     }
 
