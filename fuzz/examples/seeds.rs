@@ -87,7 +87,10 @@ fn main() {
     let icmp = gen::icmp_frame(&icmp_ip, 1, 1, b"ping");
     for (name, frames) in [
         ("syn", vec![syn.clone()]),
-        ("handshake", vec![arp.clone(), syn.clone(), ack.clone(), data.clone()]),
+        (
+            "handshake",
+            vec![arp.clone(), syn.clone(), ack.clone(), data.clone()],
+        ),
         ("syn_rst", vec![syn.clone(), rst.clone()]),
         ("arp_icmp", vec![arp.clone(), icmp.clone()]),
         ("flood", vec![syn.clone(); 6]),
@@ -131,7 +134,13 @@ fn main() {
 
     // capi_args: a few call sequences.
     let d = root.join("capi_args");
-    put(&d, "endpoint_listen_poll", &[1, 0, 0, 2, 0, 0, 24, 1, 1, 1, 0, 80, 0, 0, 0, 8, 1, 1, 11, 0, 0, 0, 1, 0]);
+    put(
+        &d,
+        "endpoint_listen_poll",
+        &[
+            1, 0, 0, 2, 0, 0, 24, 1, 1, 1, 0, 80, 0, 0, 0, 8, 1, 1, 11, 0, 0, 0, 1, 0,
+        ],
+    );
     put(&d, "nulls", &[0, 0, 4, 5, 0, 0, 5, 6, 0, 0, 7, 0, 0, 15, 0]);
     println!("seeds written under {}", root.display());
 }

@@ -60,14 +60,19 @@ fn check(call: &str, rc: i64, ok_nonneg: bool, allowed: &[i32]) {
     );
 }
 
-
 fuzz_target!(|data: &[u8]| {
     let n = nic();
     let mut inp = Input::new(data);
     let mut eps: Vec<*mut ToeEndpoint> = Vec::new();
     let mut socks: Vec<c_int> = vec![-1, 0, 1, 4096, c_int::MAX, c_int::MIN];
     let mut buf = vec![0u8; 4096];
-    let mut events = vec![ToeEvent { socket: 0, ready: 0 }; 8];
+    let mut events = vec![
+        ToeEvent {
+            socket: 0,
+            ready: 0
+        };
+        8
+    ];
     let mut now: u64 = 1_000_000_000;
     let mut ops = 0;
     while !inp.is_empty() && ops < 64 {
@@ -84,8 +89,16 @@ fuzz_target!(|data: &[u8]| {
                     let mac = [2u8, 0, 0, 0, 0, inp.u8()];
                     let ip = [10u8, 0, 0, 1 + inp.u8() % 200];
                     let f = inp.u8();
-                    let q = if f & 1 != 0 { inp.u32() } else { (f as u32 >> 1) % 2 };
-                    let nn = if f & 0x80 != 0 { null() } else { n as *const ToeNic };
+                    let q = if f & 1 != 0 {
+                        inp.u32()
+                    } else {
+                        (f as u32 >> 1) % 2
+                    };
+                    let nn = if f & 0x80 != 0 {
+                        null()
+                    } else {
+                        n as *const ToeNic
+                    };
                     let e = unsafe {
                         toe_endpoint_new(
                             nn,
@@ -140,13 +153,25 @@ fuzz_target!(|data: &[u8]| {
                     2 => usize::MAX,
                     _ => isize::MAX as usize + 1,
                 };
-                let p = if f & 4 != 0 || len > buf.len() { null_mut() } else { buf.as_mut_ptr() };
+                let p = if f & 4 != 0 || len > buf.len() {
+                    null_mut()
+                } else {
+                    buf.as_mut_ptr()
+                };
                 let rc = unsafe { toe_read(ep, s, p, len) };
-                check("toe_read", rc, true, &[EAGAIN, EBADF, EINVAL, ECONNREFUSED, ECONNRESET, ETIMEDOUT]);
+                check(
+                    "toe_read",
+                    rc,
+                    true,
+                    &[EAGAIN, EBADF, EINVAL, ECONNREFUSED, ECONNRESET, ETIMEDOUT],
+                );
                 assert!(rc <= len as i64 || rc < 0);
                 if p.is_null() && len > 0 {
                     // (A bad socket may be reported first.)
-                    assert!(rc == EINVAL as i64 || rc == EBADF as i64, "read into NULL: {rc}");
+                    assert!(
+                        rc == EINVAL as i64 || rc == EBADF as i64,
+                        "read into NULL: {rc}"
+                    );
                 }
             }
             5 => {
@@ -157,9 +182,26 @@ fuzz_target!(|data: &[u8]| {
                     2 => usize::MAX,
                     _ => buf.len(),
                 };
-                let p = if f & 4 != 0 || len > buf.len() { null() } else { buf.as_ptr() };
+                let p = if f & 4 != 0 || len > buf.len() {
+                    null()
+                } else {
+                    buf.as_ptr()
+                };
                 let rc = unsafe { toe_write(ep, s, p, len) };
-                check("toe_write", rc, true, &[EAGAIN, EBADF, EINVAL, ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE]);
+                check(
+                    "toe_write",
+                    rc,
+                    true,
+                    &[
+                        EAGAIN,
+                        EBADF,
+                        EINVAL,
+                        ECONNREFUSED,
+                        ECONNRESET,
+                        ETIMEDOUT,
+                        EPIPE,
+                    ],
+                );
                 assert!(rc <= len as i64 || rc < 0);
                 if len == 0 && rc >= 0 {
                     assert_eq!(rc, 0, "a write of nothing took something");
@@ -187,13 +229,22 @@ fuzz_target!(|data: &[u8]| {
             }
             10 => {
                 let rc = unsafe { toe_socket_error(ep, s) } as i64;
-                check("toe_socket_error", rc, false, &[0, EBADF, EINVAL, ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE]);
+                check(
+                    "toe_socket_error",
+                    rc,
+                    false,
+                    &[0, EBADF, EINVAL, ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE],
+                );
             }
             11 | 12 => {
                 now += inp.u32() as u64 * 1000;
                 let f = inp.u8();
                 let max = if f & 1 != 0 { inp.u8() as usize % 9 } else { 8 };
-                let evp = if f & 2 != 0 { null_mut() } else { events.as_mut_ptr() };
+                let evp = if f & 2 != 0 {
+                    null_mut()
+                } else {
+                    events.as_mut_ptr()
+                };
                 let nicp = if f & 4 != 0 { null_mut() } else { n };
                 let rc = unsafe { toe_poll(ep, nicp, now, evp, max) } as i64;
                 check("toe_poll", rc, true, &[EINVAL]);
@@ -220,7 +271,15 @@ fuzz_target!(|data: &[u8]| {
                 let s: Option<CString> = match pick {
                     0 => None,
                     1 => Some(CString::new("").unwrap()),
-                    2 => Some(CString::new(inp.bytes(12).iter().map(|b| b % 127 + 1).collect::<Vec<u8>>()).unwrap()),
+                    2 => Some(
+                        CString::new(
+                            inp.bytes(12)
+                                .iter()
+                                .map(|b| b % 127 + 1)
+                                .collect::<Vec<u8>>(),
+                        )
+                        .unwrap(),
+                    ),
                     3 => Some(CString::new(vec![0xff, 0xfe, b'x']).unwrap()),
                     _ => Some(CString::new("pci:0000:ff:1f.7").unwrap()),
                 };
@@ -241,9 +300,14 @@ fuzz_target!(|data: &[u8]| {
             17 => {
                 let key = [7u8; 16];
                 let kp = if inp.bool() { null() } else { key.as_ptr() };
-                let rc = unsafe { toe_nic_setup_offload(if inp.bool() { n } else { null() }, inp.u16() % 3, kp) };
+                let rc = unsafe {
+                    toe_nic_setup_offload(if inp.bool() { n } else { null() }, inp.u16() % 3, kp)
+                };
                 // EIO is documented here: the fake device has no setup block.
-                assert!(rc == 0 || rc == EINVAL || rc == EIO, "toe_nic_setup_offload returned {rc}");
+                assert!(
+                    rc == 0 || rc == EINVAL || rc == EIO,
+                    "toe_nic_setup_offload returned {rc}"
+                );
             }
             18 => {
                 if let Some(i) = (!eps.is_empty()).then(|| inp.u8() as usize % eps.len()) {
@@ -264,8 +328,20 @@ fuzz_target!(|data: &[u8]| {
     }
     // Every queue is free again: an endpoint can be made on each.
     for q in 0..2 {
-        let e = unsafe { toe_endpoint_new(n, q, [2, 0, 0, 0, 0, 9].as_ptr(), [10, 0, 0, 9].as_ptr(), 24) };
-        assert!(!e.is_null(), "queue {q} still taken after its endpoints were freed: {}", last());
+        let e = unsafe {
+            toe_endpoint_new(
+                n,
+                q,
+                [2, 0, 0, 0, 0, 9].as_ptr(),
+                [10, 0, 0, 9].as_ptr(),
+                24,
+            )
+        };
+        assert!(
+            !e.is_null(),
+            "queue {q} still taken after its endpoints were freed: {}",
+            last()
+        );
         unsafe { toe_endpoint_free(e) };
     }
 });

@@ -41,8 +41,8 @@ fuzz_target!(|data: &[u8]| {
         rss_key: None,
     };
     let mut nic = Nic::open(Box::new(dev), cfg).expect("the fake device opens");
-    let mut ep = Endpoint::new(EndpointConfig::new(0, NetConfig::new(MAC, US, 24)), &nic)
-        .expect("endpoint");
+    let mut ep =
+        Endpoint::new(EndpointConfig::new(0, NetConfig::new(MAC, US, 24)), &nic).expect("endpoint");
     let listener = ep.listen(80, 8).expect("listen");
     let size = 1usize << log2;
     // Completions the fake device has written per ring (RX, TX) per queue.
@@ -63,14 +63,22 @@ fuzz_target!(|data: &[u8]| {
                 let rx = produced[q][0];
                 let index = if inp.bool() { rx } else { inp.u16() };
                 let frame = inp.frame(2200);
-                let len = if inp.bool() { frame.len() as u16 } else { inp.u16() };
+                let len = if inp.bool() {
+                    frame.len() as u16
+                } else {
+                    inp.u16()
+                };
                 let kind = match inp.u8() % 8 {
                     0 => inp.u8(),
                     1 => toe_contract::setup::KIND_ESTABLISHED,
                     _ => d::KIND_RX,
                 };
                 let good_phase = phase_for(rx, log2);
-                let phase = if inp.u8() % 16 == 0 { !good_phase } else { good_phase };
+                let phase = if inp.u8() % 16 == 0 {
+                    !good_phase
+                } else {
+                    good_phase
+                };
                 let c = Completion {
                     index,
                     len,
@@ -120,7 +128,11 @@ fuzz_target!(|data: &[u8]| {
                     phase: phase_for(tx, log2),
                     ..Completion::default()
                 };
-                st.borrow().poke(base + 3, (tx as usize & (size - 1)) * CPL_BYTES, &c.encode());
+                st.borrow().poke(
+                    base + 3,
+                    (tx as usize & (size - 1)) * CPL_BYTES,
+                    &c.encode(),
+                );
                 produced[q][1] = tx.wrapping_add(1);
             }
             // The driver takes what is there.
@@ -130,7 +142,11 @@ fuzz_target!(|data: &[u8]| {
                 let n = nic.rx_burst(q as u32, &mut out, max);
                 assert_eq!(n, out.len());
                 for mut p in out {
-                    assert!(p.len <= buf_size, "packet of {} bytes from a {buf_size}-byte buffer", p.len);
+                    assert!(
+                        p.len <= buf_size,
+                        "packet of {} bytes from a {buf_size}-byte buffer",
+                        p.len
+                    );
                     let mut v = vec![0; p.len];
                     nic.read(&p, 0, &mut v);
                     tag += 1;
@@ -199,7 +215,11 @@ fuzz_target!(|data: &[u8]| {
         for (p, t) in &held {
             let mut b = [0u8; 8];
             nic.read(p, 0, &mut b);
-            assert_eq!(u64::from_le_bytes(b), *t, "a buffer is held twice (or was reused while held)");
+            assert_eq!(
+                u64::from_le_bytes(b),
+                *t,
+                "a buffer is held twice (or was reused while held)"
+            );
         }
         for qq in 0..queues {
             let mine = held.iter().filter(|(p, _)| Nic::queue_of(p) == qq).count();

@@ -7,9 +7,7 @@
 //! with its own parse (class, counters, completion fields).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use smoltcp::wire::{
-    EthernetFrame, EthernetProtocol, Ipv4Packet, TcpOption, TcpPacket,
-};
+use smoltcp::wire::{EthernetFrame, EthernetProtocol, Ipv4Packet, TcpOption, TcpPacket};
 use toe_model::nic::{self, NicConfig, RxVerdict};
 use toe_model::parse::{self, Class};
 
@@ -64,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(info.dont_frag, ip.dont_frag());
     assert_eq!(info.frag_offset as usize * 8, ip.frag_offset() as usize);
     assert_eq!(info.total_len, ip.total_len());
-    assert_eq!(info.csum_ok, toe_fuzz::ipv4_ok(&eth.payload()[..ip.header_len() as usize]), "IPv4 header checksum verdict");
+    assert_eq!(
+        info.csum_ok,
+        toe_fuzz::ipv4_ok(&eth.payload()[..ip.header_len() as usize]),
+        "IPv4 header checksum verdict"
+    );
     let fragment = ip.more_frags() || ip.frag_offset() != 0;
     if fragment {
         assert_eq!(p.class, Class::Fragment);
@@ -118,7 +120,10 @@ fuzz_target!(|data: &[u8]| {
     let o = t.opts;
     let h = toe_driver::tcp::options::parse(opts);
     if o.bad {
-        assert!(h.malformed, "model found a broken option, host reader did not");
+        assert!(
+            h.malformed,
+            "model found a broken option, host reader did not"
+        );
     }
     assert_eq!(o.wscale.map(|v| v.min(14)), h.syn.wscale, "window scale");
     assert_eq!(o.sack_perm, h.syn.sack_permitted, "SACK-permitted");
@@ -155,7 +160,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if smol_ok {
-        assert!(!o.bad, "smoltcp read every option, the model found a broken one");
+        assert!(
+            !o.bad,
+            "smoltcp read every option, the model found a broken one"
+        );
         assert_eq!(o.mss, mss);
         assert_eq!(o.wscale, ws);
         assert_eq!(o.sack_perm, sp);

@@ -48,7 +48,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut net = NetIf::new(cfg);
     let tcp_cfg = Config::default();
-    let mut stack = TcpStack::new(Ipv4Addr::from(US), tcp_cfg, IsnGenerator::new([3; 16]), MAX_CONNS);
+    let mut stack = TcpStack::new(
+        Ipv4Addr::from(US),
+        tcp_cfg,
+        IsnGenerator::new([3; 16]),
+        MAX_CONNS,
+    );
     stack.set_tx_checksum_offload(false);
     stack.listen(80, 2);
     stack.listen(443, 64);
@@ -57,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
     while !inp.is_empty() && frames < 64 {
         frames += 1;
         let ctl = inp.u8();
-        now += Duration::from_millis(if ctl & 0x80 != 0 { inp.u16() as u64 * 16 } else { 1 });
+        now += Duration::from_millis(if ctl & 0x80 != 0 {
+            inp.u16() as u64 * 16
+        } else {
+            1
+        });
         let checks = RxChecks {
             ip_ok: ctl & 1 != 0,
             l4_ok: ctl & 2 != 0,
@@ -85,9 +94,22 @@ fuzz_target!(|data: &[u8]| {
                 payload,
                 l4_verified,
             } => {
-                assert!(!martian(src.octets()), "a martian source reached TCP: {src}");
-                assert_eq!(dst.octets(), US, "TCP for another address reached the stack");
-                stack.on_packet_checked(Ipv4Addr::from(src.octets()), Ipv4Addr::from(dst.octets()), payload, l4_verified, now);
+                assert!(
+                    !martian(src.octets()),
+                    "a martian source reached TCP: {src}"
+                );
+                assert_eq!(
+                    dst.octets(),
+                    US,
+                    "TCP for another address reached the stack"
+                );
+                stack.on_packet_checked(
+                    Ipv4Addr::from(src.octets()),
+                    Ipv4Addr::from(dst.octets()),
+                    payload,
+                    l4_verified,
+                    now,
+                );
             }
             _ => {}
         }
@@ -99,19 +121,35 @@ fuzz_target!(|data: &[u8]| {
         for o in &out {
             let bytes = o.to_bytes();
             let t = TcpPacket::new_checked(&bytes[..]).expect("the stack emits a parsable segment");
-            assert!(!martian(o.dst.octets()), "segment to a martian address {}", o.dst);
-            assert!(toe_fuzz::tcp_ok(US, o.dst.octets(), &bytes), "bad TCP checksum out");
+            assert!(
+                !martian(o.dst.octets()),
+                "segment to a martian address {}",
+                o.dst
+            );
+            assert!(
+                toe_fuzz::tcp_ok(US, o.dst.octets(), &bytes),
+                "bad TCP checksum out"
+            );
             assert!(t.src_port() != 0 && t.dst_port() != 0);
             if t.rst() && ctl & 0x40 == 0 {
                 match in_rst {
                     Some((src, sport, rst)) => {
                         assert!(!rst, "an RST answered an RST");
-                        assert_eq!((o.dst.octets(), t.dst_port()), (src, sport), "RST to someone else");
+                        assert_eq!(
+                            (o.dst.octets(), t.dst_port()),
+                            (src, sport),
+                            "RST to someone else"
+                        );
                     }
                     None => panic!("RST without a TCP segment in"),
                 }
             }
-            let _ = net.send_ipv4(Ipv4Address::from(o.dst.octets()), IpProtocol::Tcp, &bytes, now);
+            let _ = net.send_ipv4(
+                Ipv4Address::from(o.dst.octets()),
+                IpProtocol::Tcp,
+                &bytes,
+                now,
+            );
         }
         net.poll(now);
         assert!(net.tx_queued() <= 64, "TX queue over its capacity");
@@ -123,9 +161,16 @@ fuzz_target!(|data: &[u8]| {
             if eth.ethertype() == EthernetProtocol::Ipv4 {
                 let ip = Ipv4Packet::new_checked(eth.payload()).expect("IPv4 out");
                 assert_eq!(ip.src_addr().octets(), US);
-                assert!(!martian(ip.dst_addr().octets()), "packet to martian {}", ip.dst_addr());
+                assert!(
+                    !martian(ip.dst_addr().octets()),
+                    "packet to martian {}",
+                    ip.dst_addr()
+                );
                 if !net.config().checksum_offload {
-                    assert!(toe_fuzz::ipv4_ok(&eth.payload()[..ip.header_len() as usize]), "bad IPv4 checksum out");
+                    assert!(
+                        toe_fuzz::ipv4_ok(&eth.payload()[..ip.header_len() as usize]),
+                        "bad IPv4 checksum out"
+                    );
                 }
             }
         }

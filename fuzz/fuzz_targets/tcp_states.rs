@@ -24,9 +24,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use smoltcp::phy::ChecksumCapabilities;
-use smoltcp::wire::{
-    IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr,
-};
+use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use toe_driver::tcp::conn::{Config, State};
@@ -99,7 +97,10 @@ fn stream_of(pport: u16) -> u32 {
 
 impl Run {
     fn state(&self, i: usize) -> Option<State> {
-        self.tracks[i].h.and_then(|h| self.stack.conn_ref(h)).map(|c| c.state())
+        self.tracks[i]
+            .h
+            .and_then(|h| self.stack.conn_ref(h))
+            .map(|c| c.state())
     }
 
     /// The peer sends a segment on track `i`; the payload is the peer's
@@ -153,7 +154,9 @@ impl Run {
                 }
             }
         }
-        let end = first.wrapping_add(len as u32).wrapping_add((ctl == TcpControl::Fin) as u32);
+        let end = first
+            .wrapping_add(len as u32)
+            .wrapping_add((ctl == TcpControl::Fin) as u32);
         if (end.wrapping_sub(t.peer_nxt) as i32) > 0 {
             t.peer_nxt = end;
         }
@@ -161,14 +164,22 @@ impl Run {
         if let (Some(a), Some(iss)) = (ack, t.iss) {
             let rel = a.wrapping_sub(iss);
             if rel <= t.snd_max && ctl != TcpControl::Rst {
-                let shift = if ctl == TcpControl::Syn { 0 } else { self.peer_shift(i) };
+                let shift = if ctl == TcpControl::Syn {
+                    0
+                } else {
+                    self.peer_shift(i)
+                };
                 let edge = rel.saturating_add((window as u32) << shift);
                 let t = &mut self.tracks[i];
                 t.edge = Some(t.edge.map_or(edge, |e| e.max(edge)));
             }
         }
         let before = self.state(i);
-        let h = (self.tracks[i].h.map_or(LISTEN, |h| h.0), PEER, self.tracks[i].pport);
+        let h = (
+            self.tracks[i].h.map_or(LISTEN, |h| h.0),
+            PEER,
+            self.tracks[i].pport,
+        );
         if trace() {
             eprintln!(
                 "peer>us [{i}] {ctl:?} seq {seq} ack {ack:?} win {window} len {len} nic {} state {before:?}",
@@ -215,16 +226,30 @@ impl Run {
         window: u16,
     ) {
         let t = &mut self.tracks[i];
-        let synced = |s: Option<State>| !matches!(s, None | Some(State::SynSent) | Some(State::SynReceived) | Some(State::Closed));
-        let new_passive = after == Some(State::SynReceived) && before != Some(State::SynReceived) && before != Some(State::SynSent);
-        let new_established = synced(after) && !synced(before) && before != Some(State::SynSent) && before != Some(State::SynReceived);
+        let synced = |s: Option<State>| {
+            !matches!(
+                s,
+                None | Some(State::SynSent) | Some(State::SynReceived) | Some(State::Closed)
+            )
+        };
+        let new_passive = after == Some(State::SynReceived)
+            && before != Some(State::SynReceived)
+            && before != Some(State::SynSent);
+        let new_established = synced(after)
+            && !synced(before)
+            && before != Some(State::SynSent)
+            && before != Some(State::SynReceived);
         if new_passive || new_established {
             let pport = t.pport;
             let scale = t.scale;
             *t = Track {
                 h: Some(h),
                 pport,
-                irs: Some(if new_passive { seq } else { seq.wrapping_sub(1) }),
+                irs: Some(if new_passive {
+                    seq
+                } else {
+                    seq.wrapping_sub(1)
+                }),
                 // The segment that made the connection defines the peer's
                 // sequence space from here on.
                 peer_nxt: end,
@@ -242,7 +267,8 @@ impl Run {
                 // largest, as for any window whose scale is not known yet.
                 t.edge = Some(1u32.saturating_add((window as u32) << 14));
             }
-        } else if before == Some(State::SynSent) && after.is_some() && after != Some(State::SynSent) {
+        } else if before == Some(State::SynSent) && after.is_some() && after != Some(State::SynSent)
+        {
             t.irs = Some(seq);
             t.peer_nxt = end;
         }
@@ -261,16 +287,30 @@ impl Run {
     /// Everything the stack has to send, checked.
     fn drain(&mut self) {
         let out = self.stack.dispatch(self.now);
-        assert!(out.len() <= 4096, "{} segments from one dispatch", out.len());
+        assert!(
+            out.len() <= 4096,
+            "{} segments from one dispatch",
+            out.len()
+        );
         for (dst, bytes) in out {
             assert_eq!(dst, PEER);
             let p = TcpPacket::new_checked(&bytes[..]).expect("parsable segment out");
-            let r = TcpRepr::parse(&p, &IpAddress::Ipv4(US), &IpAddress::Ipv4(PEER), &ChecksumCapabilities::ignored())
-                .expect("well-formed segment out");
-            assert!(toe_fuzz::tcp_ok(US.octets(), PEER.octets(), &bytes), "bad checksum out");
-            let Some(i) = self.tracks.iter().position(|t| {
-                t.pport == r.dst_port && t.h.is_some_and(|h| h.0 == r.src_port)
-            }) else {
+            let r = TcpRepr::parse(
+                &p,
+                &IpAddress::Ipv4(US),
+                &IpAddress::Ipv4(PEER),
+                &ChecksumCapabilities::ignored(),
+            )
+            .expect("well-formed segment out");
+            assert!(
+                toe_fuzz::tcp_ok(US.octets(), PEER.octets(), &bytes),
+                "bad checksum out"
+            );
+            let Some(i) = self
+                .tracks
+                .iter()
+                .position(|t| t.pport == r.dst_port && t.h.is_some_and(|h| h.0 == r.src_port))
+            else {
                 continue; // an RST to a stray, a raw segment's answer
             };
             self.check_out(i, &r);
@@ -367,7 +407,9 @@ impl Run {
         let Some(h) = self.tracks[i].h else { return };
         let t = &self.tracks[i];
         let from = t.written.len();
-        let data: Vec<u8> = (0..n).map(|k| pattern(0xABCD ^ t.pport as u32, (from + k) as u64)).collect();
+        let data: Vec<u8> = (0..n)
+            .map(|k| pattern(0xABCD ^ t.pport as u32, (from + k) as u64))
+            .collect();
         if let Some(c) = self.stack.conn(h) {
             let took = c.write(&data);
             assert!(took <= n);
@@ -379,16 +421,25 @@ impl Run {
     fn app_read(&mut self, i: usize) {
         let Some(h) = self.tracks[i].h else { return };
         let Some(c) = self.stack.conn(h) else { return };
-        assert!(c.readable() <= RECV_BUF, "{} bytes readable, buffer {RECV_BUF}", c.readable());
+        assert!(
+            c.readable() <= RECV_BUF,
+            "{} bytes readable, buffer {RECV_BUF}",
+            c.readable()
+        );
         let mut buf = vec![0u8; 3000];
         let n = c.read(&mut buf);
         let t = &mut self.tracks[i];
         if n == 0 {
             return;
         }
-        let irs = t.irs.expect("data read from a connection whose peer ISN is unknown");
+        let irs = t
+            .irs
+            .expect("data read from a connection whose peer ISN is unknown");
         for (k, &b) in buf[..n].iter().enumerate() {
-            let seq = irs.wrapping_add(1).wrapping_add(t.read).wrapping_add(k as u32);
+            let seq = irs
+                .wrapping_add(1)
+                .wrapping_add(t.read)
+                .wrapping_add(k as u32);
             assert_eq!(
                 b,
                 pattern(stream_of(t.pport), seq as u64),
@@ -420,7 +471,10 @@ impl Run {
         let t = &self.tracks[i];
         let ack = t.iss.map(|s| s.wrapping_add(t.snd_max));
         let seq = t.peer_nxt;
-        let opts = Opts { ts: true, ..Opts::default() };
+        let opts = Opts {
+            ts: true,
+            ..Opts::default()
+        };
         self.peer_send(i, ctl, seq, ack, 65535, opts, [None; 3], len, None);
         self.drain();
     }
@@ -446,18 +500,37 @@ fn config() -> Config {
 
 /// Pre-placement: a connection in the state `which` names (0: none).
 fn preplace(run: &mut Run, which: u8, inp: &mut Input) {
-    let full = Opts { mss: Some(1460), ws: Some(7), sack_perm: true, ts: true };
+    let full = Opts {
+        mss: Some(1460),
+        ws: Some(7),
+        sack_perm: true,
+        ts: true,
+    };
     let pport = 40000;
     let i = run.add_track(Some((LISTEN, PEER, pport)), pport);
     let isn = inp.u32();
     run.tracks[i].peer_nxt = isn;
     let passive_syn = |run: &mut Run| {
-        run.peer_send(i, TcpControl::Syn, isn, None, 64240, full, [None; 3], 0, None);
+        run.peer_send(
+            i,
+            TcpControl::Syn,
+            isn,
+            None,
+            64240,
+            full,
+            [None; 3],
+            0,
+            None,
+        );
         run.tracks[i].peer_nxt = isn.wrapping_add(1);
         run.drain();
     };
     let expect = |run: &Run, s: State| {
-        assert_eq!(run.state(i), Some(s), "pre-placement {which} did not reach {s:?}");
+        assert_eq!(
+            run.state(i),
+            Some(s),
+            "pre-placement {which} did not reach {s:?}"
+        );
     };
     match which {
         0 => {}
@@ -503,7 +576,20 @@ fn preplace(run: &mut Run, which: u8, inp: &mut Input) {
                     run.drain();
                     let t = &run.tracks[i];
                     let (seq, ack) = (t.peer_nxt, t.iss.map(|s| s.wrapping_add(t.snd_max - 1)));
-                    run.peer_send(i, TcpControl::Fin, seq, ack, 65535, Opts { ts: true, ..Opts::default() }, [None; 3], 0, None);
+                    run.peer_send(
+                        i,
+                        TcpControl::Fin,
+                        seq,
+                        ack,
+                        65535,
+                        Opts {
+                            ts: true,
+                            ..Opts::default()
+                        },
+                        [None; 3],
+                        0,
+                        None,
+                    );
                     run.drain();
                     expect(run, State::Closing);
                 }
@@ -521,7 +607,17 @@ fn preplace(run: &mut Run, which: u8, inp: &mut Input) {
             };
             run.tracks[i].scale = 7;
             let seq = isn.wrapping_add(1);
-            run.peer_send(i, TcpControl::None, seq, Some(cookie.wrapping_add(1)), 502, full_ts(), [None; 3], 0, Some(nic));
+            run.peer_send(
+                i,
+                TcpControl::None,
+                seq,
+                Some(cookie.wrapping_add(1)),
+                502,
+                full_ts(),
+                [None; 3],
+                0,
+                Some(nic),
+            );
             run.drain();
             run.accept_all();
             expect(run, State::Established);
@@ -536,7 +632,17 @@ fn preplace(run: &mut Run, which: u8, inp: &mut Input) {
             assert_eq!(run.state(i), Some(State::SynSent));
             if which == 10 {
                 let ack = run.tracks[i].iss.map(|s| s.wrapping_add(1));
-                run.peer_send(i, TcpControl::Syn, isn, ack, 64240, full, [None; 3], 0, None);
+                run.peer_send(
+                    i,
+                    TcpControl::Syn,
+                    isn,
+                    ack,
+                    64240,
+                    full,
+                    [None; 3],
+                    0,
+                    None,
+                );
                 run.tracks[i].peer_nxt = isn.wrapping_add(1);
                 run.drain();
                 assert_eq!(run.state(i), Some(State::Established));
@@ -547,7 +653,10 @@ fn preplace(run: &mut Run, which: u8, inp: &mut Input) {
 }
 
 fn full_ts() -> Opts {
-    Opts { ts: true, ..Opts::default() }
+    Opts {
+        ts: true,
+        ..Opts::default()
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -599,7 +708,14 @@ fuzz_target!(|data: &[u8]| {
                     })
                 };
                 let window = if f & 0x10 != 0 { inp.u16() } else { 65535 };
-                let opts = if ctl == TcpControl::Syn { syn_opts(&mut inp) } else { Opts { ts: f & 0x20 != 0, ..Opts::default() } };
+                let opts = if ctl == TcpControl::Syn {
+                    syn_opts(&mut inp)
+                } else {
+                    Opts {
+                        ts: f & 0x20 != 0,
+                        ..Opts::default()
+                    }
+                };
                 let mut sack = [None; 3];
                 // (Not on a SYN: its options and three blocks overflow the
                 // 60-byte header.)
@@ -609,7 +725,11 @@ fuzz_target!(|data: &[u8]| {
                         *s = Some((l, l.wrapping_add(inp.u16() as u32)));
                     }
                 }
-                let len = if f & 0x80 != 0 { inp.u16() as usize % 3000 } else { 0 };
+                let len = if f & 0x80 != 0 {
+                    inp.u16() as usize % 3000
+                } else {
+                    0
+                };
                 run.peer_send(i, ctl, seq, ack, window, opts, sack, len, None);
                 run.drain();
             }
@@ -634,8 +754,22 @@ fuzz_target!(|data: &[u8]| {
                     ts: inp.bool().then(|| (inp.u32(), inp.u32())),
                 };
                 let len = inp.u8() as usize * 4;
-                let ctl = if inp.u8() % 8 == 0 { TcpControl::Fin } else { TcpControl::None };
-                run.peer_send(i, ctl, seq, Some(ack), inp.u16(), full_ts(), [None; 3], len, Some(nic));
+                let ctl = if inp.u8() % 8 == 0 {
+                    TcpControl::Fin
+                } else {
+                    TcpControl::None
+                };
+                run.peer_send(
+                    i,
+                    ctl,
+                    seq,
+                    Some(ack),
+                    inp.u16(),
+                    full_ts(),
+                    [None; 3],
+                    len,
+                    Some(nic),
+                );
                 run.drain();
             }
             // Application calls.
@@ -678,9 +812,22 @@ fuzz_target!(|data: &[u8]| {
                         let isn = inp.u32();
                         run.tracks[j].peer_nxt = isn;
                         let o = syn_opts(&mut inp);
-                        run.peer_send(j, TcpControl::Syn, isn, None, inp.u16(), o, [None; 3], 0, None);
+                        run.peer_send(
+                            j,
+                            TcpControl::Syn,
+                            isn,
+                            None,
+                            inp.u16(),
+                            o,
+                            [None; 3],
+                            0,
+                            None,
+                        );
                         run.tracks[j].peer_nxt = isn.wrapping_add(1);
-                    } else if let Some(h) = run.stack.connect((PEER, REMOTE + run.tracks.len() as u16), run.now) {
+                    } else if let Some(h) = run
+                        .stack
+                        .connect((PEER, REMOTE + run.tracks.len() as u16), run.now)
+                    {
                         let j = run.add_track(Some(h), h.2);
                         run.tracks[j].peer_nxt = inp.u32();
                     }
@@ -703,13 +850,23 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         run.stack.reap();
-        assert!(run.stack.len() <= MAX_CONNS, "{} connections, limit {MAX_CONNS}", run.stack.len());
+        assert!(
+            run.stack.len() <= MAX_CONNS,
+            "{} connections, limit {MAX_CONNS}",
+            run.stack.len()
+        );
         // A connection that is gone takes its incarnation with it.
         for t in run.tracks.iter_mut() {
             if let Some(h) = t.h {
                 if run.stack.conn_ref(h).is_none() && (t.iss.is_some() || t.irs.is_some()) {
                     let (pport, nxt, ts) = (t.pport, t.peer_nxt, t.peer_ts);
-                    *t = Track { h: Some(h), pport, peer_nxt: nxt, peer_ts: ts, ..Track::default() };
+                    *t = Track {
+                        h: Some(h),
+                        pport,
+                        peer_nxt: nxt,
+                        peer_ts: ts,
+                        ..Track::default()
+                    };
                 }
             }
         }

@@ -15,7 +15,12 @@ pub fn register_map() -> HashMap<u32, u32> {
     let blocks = [
         (r::ID_BASE, r::TYPE_ID, r::VERSION_ID, r::RSS_BASE),
         (r::RSS_BASE, r::TYPE_RSS, r::VERSION_RSS, r::QUEUES_BASE),
-        (r::QUEUES_BASE, r::TYPE_QUEUES, r::VERSION_QUEUES, r::COUNTERS_BASE),
+        (
+            r::QUEUES_BASE,
+            r::TYPE_QUEUES,
+            r::VERSION_QUEUES,
+            r::COUNTERS_BASE,
+        ),
         (r::COUNTERS_BASE, r::TYPE_COUNTERS, r::VERSION_COUNTERS, 0),
     ];
     for (base, t, v, next) in blocks {
@@ -60,7 +65,9 @@ impl DevState {
     }
     /// Reads `n` bytes of region `i` at `off` (clipped).
     pub fn peek(&self, i: usize, off: usize, n: usize) -> Vec<u8> {
-        let Some(m) = self.regions.get(i) else { return vec![] };
+        let Some(m) = self.regions.get(i) else {
+            return vec![];
+        };
         let off = off.min(m.len);
         let n = n.min(m.len - off);
         let mut v = vec![0; n];
@@ -167,13 +174,19 @@ impl ShmFake {
         let base = ptr as usize;
         let view = move || unsafe { shm::View::new(base as *mut u8, len as usize) };
         let v = view();
-        v.u32_at(shm::VERSION_OFF).store(shm::LAYOUT_VERSION, Ordering::Relaxed);
-        v.u64_at(shm::WINDOW_BASE_OFF).store(shm::DEFAULT_WINDOW_BASE, Ordering::Relaxed);
-        v.u64_at(shm::WINDOW_LEN_OFF).store(window_len, Ordering::Relaxed);
-        v.u32_at(shm::SIM_PID_OFF).store(std::process::id(), Ordering::Relaxed);
+        v.u32_at(shm::VERSION_OFF)
+            .store(shm::LAYOUT_VERSION, Ordering::Relaxed);
+        v.u64_at(shm::WINDOW_BASE_OFF)
+            .store(shm::DEFAULT_WINDOW_BASE, Ordering::Relaxed);
+        v.u64_at(shm::WINDOW_LEN_OFF)
+            .store(window_len, Ordering::Relaxed);
+        v.u32_at(shm::SIM_PID_OFF)
+            .store(std::process::id(), Ordering::Relaxed);
         v.u32_at(shm::LANES_OFF).store(1, Ordering::Relaxed);
-        v.u32_at(shm::STATE_OFF).store(shm::STATE_RUNNING, Ordering::Release);
-        v.u64_at(shm::MAGIC_OFF).store(shm::MAGIC, Ordering::Release);
+        v.u32_at(shm::STATE_OFF)
+            .store(shm::STATE_RUNNING, Ordering::Release);
+        v.u64_at(shm::MAGIC_OFF)
+            .store(shm::MAGIC, Ordering::Release);
         std::thread::spawn(move || {
             let v = view();
             let mut regs = register_map();
@@ -199,7 +212,8 @@ impl ShmFake {
                     let status = match op {
                         shm::OP_READ => {
                             let val = *regs.get(&addr).unwrap_or(&0);
-                            v.lane_slot(0, tail, shm::SLOT_DATA).store(val, Ordering::Relaxed);
+                            v.lane_slot(0, tail, shm::SLOT_DATA)
+                                .store(val, Ordering::Relaxed);
                             shm::STATUS_OK
                         }
                         shm::OP_WRITE => {
@@ -212,7 +226,8 @@ impl ShmFake {
                         }
                         _ => shm::STATUS_BAD_OP,
                     };
-                    v.lane_slot(0, tail, shm::SLOT_STATUS).store(status, Ordering::Relaxed);
+                    v.lane_slot(0, tail, shm::SLOT_STATUS)
+                        .store(status, Ordering::Relaxed);
                     tail += 1;
                     v.tail(0).store(tail, Ordering::Release);
                 }

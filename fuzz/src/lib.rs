@@ -53,7 +53,8 @@ impl<'a> Input<'a> {
 /// Byte `k` of a sender's stream: a hash of the offset, so that a byte
 /// delivered at the wrong offset (duplicated, skipped, reordered) shows.
 pub fn pattern(stream: u32, k: u64) -> u8 {
-    let mut x = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (stream as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    let mut x =
+        k.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (stream as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
     x ^= x >> 29;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     (x ^ (x >> 32)) as u8

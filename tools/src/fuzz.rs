@@ -73,7 +73,9 @@ pub fn ensure_tools() -> Result<()> {
             .status()
             .context("running rustup")?;
         if !st.success() {
-            bail!("could not install the nightly toolchain: run `rustup toolchain install nightly`");
+            bail!(
+                "could not install the nightly toolchain: run `rustup toolchain install nightly`"
+            );
         }
     }
     if !ok(&["fuzz", "--version"]) {
@@ -159,14 +161,19 @@ pub fn run_target(t: &str, o: &FuzzOptions) -> Result<TargetReport> {
             c.arg(format!("-runs={n}"));
         }
     }
-    c.args(["-rss_limit_mb=2048", "-malloc_limit_mb=1024", "-print_final_stats=1"]);
+    c.args([
+        "-rss_limit_mb=2048",
+        "-malloc_limit_mb=1024",
+        "-print_final_stats=1",
+    ]);
     let start = Instant::now();
     let out = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
         .with_context(|| format!("running cargo fuzz run {t}"))?;
-    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     let mut r = TargetReport {
         target: t.to_string(),
         secs: start.elapsed().as_secs_f64(),
@@ -174,7 +181,13 @@ pub fn run_target(t: &str, o: &FuzzOptions) -> Result<TargetReport> {
         ..Default::default()
     };
     for line in text.lines() {
-        if line.starts_with('#') && (line.contains("DONE") || line.contains("pulse") || line.contains("INITED") || line.contains("NEW") || line.contains("REDUCE")) {
+        if line.starts_with('#')
+            && (line.contains("DONE")
+                || line.contains("pulse")
+                || line.contains("INITED")
+                || line.contains("NEW")
+                || line.contains("REDUCE"))
+        {
             r.cov = field(line, "cov:").unwrap_or(r.cov);
             r.features = field(line, "ft:").unwrap_or(r.features);
             r.corpus = field(line, "corp:").unwrap_or(r.corpus);
@@ -183,11 +196,18 @@ pub fn run_target(t: &str, o: &FuzzOptions) -> Result<TargetReport> {
             r.execs = v.trim().parse().unwrap_or(0);
         }
         if line.contains("Test unit written to") {
-            r.artifact = line.split("Test unit written to").nth(1).map(|s| s.trim().to_string());
+            r.artifact = line
+                .split("Test unit written to")
+                .nth(1)
+                .map(|s| s.trim().to_string());
         }
     }
     if r.crashed {
-        let tail: Vec<&str> = text.lines().filter(|l| l.contains("panicked") || l.contains("ERROR") || l.contains("assert")).take(6).collect();
+        let tail: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("panicked") || l.contains("ERROR") || l.contains("assert"))
+            .take(6)
+            .collect();
         eprintln!("fuzz {t}: FAILED\n  {}", tail.join("\n  "));
         if let Some(a) = &r.artifact {
             eprintln!(
@@ -215,7 +235,14 @@ pub fn run(o: &FuzzOptions) -> Result<Vec<TargetReport>> {
     };
     let mut reports = Vec::new();
     for t in &targets {
-        println!("== fuzz {t}{}", if o.replay_only { " (corpus replay)" } else { "" });
+        println!(
+            "== fuzz {t}{}",
+            if o.replay_only {
+                " (corpus replay)"
+            } else {
+                ""
+            }
+        );
         let r = run_target(t, o)?;
         println!(
             "   {t}: {} executions in {:.0} s, coverage {} edges, {} features, corpus {}{}",
@@ -228,7 +255,10 @@ pub fn run(o: &FuzzOptions) -> Result<Vec<TargetReport>> {
         );
         reports.push(r);
     }
-    println!("{:<20} {:>12} {:>8} {:>9} {:>8} {:>7}  result", "target", "executions", "edges", "features", "corpus", "secs");
+    println!(
+        "{:<20} {:>12} {:>8} {:>9} {:>8} {:>7}  result",
+        "target", "executions", "edges", "features", "corpus", "secs"
+    );
     for r in &reports {
         println!(
             "{:<20} {:>12} {:>8} {:>9} {:>8} {:>7.0}  {}",
@@ -241,9 +271,16 @@ pub fn run(o: &FuzzOptions) -> Result<Vec<TargetReport>> {
             if r.crashed { "CRASH" } else { "ok" }
         );
     }
-    let bad: Vec<&str> = reports.iter().filter(|r| r.crashed).map(|r| r.target.as_str()).collect();
+    let bad: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.crashed)
+        .map(|r| r.target.as_str())
+        .collect();
     if !bad.is_empty() {
-        bail!("fuzz: {} failed (inputs under fuzz/artifacts/)", bad.join(", "));
+        bail!(
+            "fuzz: {} failed (inputs under fuzz/artifacts/)",
+            bad.join(", ")
+        );
     }
     Ok(reports)
 }
@@ -276,8 +313,19 @@ pub fn ci_step(secs: u64) -> Result<()> {
 pub fn diff_ci() -> Result<()> {
     let mut c = Command::new(cargo());
     c.current_dir(workspace_root()).args([
-        "run", "--quiet", "-p", "toe-simapps", "--bin", "toe-diff", "--", "--seed", "21",
-        "--cycles", "3000000", "--uniform-tx-flags", "--no-artefacts",
+        "run",
+        "--quiet",
+        "-p",
+        "toe-simapps",
+        "--bin",
+        "toe-diff",
+        "--",
+        "--seed",
+        "21",
+        "--cycles",
+        "3000000",
+        "--uniform-tx-flags",
+        "--no-artefacts",
     ]);
     println!("== {:?}", c);
     let st = c.status().context("running toe-diff")?;
@@ -298,7 +346,8 @@ mod tests {
 
     #[test]
     fn status_lines_are_read() {
-        let l = "#1028718\tDONE   cov: 514 ft: 738 corp: 95/18Kb lim: 4096 exec/s: 33184 rss: 406Mb";
+        let l =
+            "#1028718\tDONE   cov: 514 ft: 738 corp: 95/18Kb lim: 4096 exec/s: 33184 rss: 406Mb";
         assert_eq!(field(l, "cov:"), Some(514));
         assert_eq!(field(l, "ft:"), Some(738));
         assert_eq!(field(l, "corp:"), Some(95));

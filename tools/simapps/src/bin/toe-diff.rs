@@ -38,7 +38,10 @@ use toe_sim::harness::{Harness, HarnessConfig};
 use toe_tests::host::Host;
 
 #[derive(Parser, Clone)]
-#[command(name = "toe-diff", about = "Differential run: the Verilated chip against the reference model")]
+#[command(
+    name = "toe-diff",
+    about = "Differential run: the Verilated chip against the reference model"
+)]
 struct Args {
     /// Seed of the whole run (default: from the clock; always printed).
     #[arg(long)]
@@ -89,7 +92,11 @@ struct Epoch {
 
 #[derive(Clone, Debug)]
 enum Send {
-    Frame { q: usize, bytes: Vec<u8>, flags: u16 },
+    Frame {
+        q: usize,
+        bytes: Vec<u8>,
+        flags: u16,
+    },
     /// 0: misaligned address, 1: opcode set, 2: too short, 3: too long.
     Bad { q: usize, kind: u8 },
 }
@@ -144,10 +151,27 @@ impl Chip {
             h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
         }
         for i in 0..64u32 {
-            h.reg_write(r::RSS_BASE + r::RSS_TABLE + 4 * i, cfg.rss_table[i as usize] as u32);
+            h.reg_write(
+                r::RSS_BASE + r::RSS_TABLE + 4 * i,
+                cfg.rss_table[i as usize] as u32,
+            );
         }
-        h.reg_write(r::RSS_BASE + r::RSS_CTRL, if cfg.rss_enable { r::RSS_CTRL_ENABLE } else { 0 });
-        h.reg_write(r::ID_BASE + r::ID_CTRL, if cfg.drop_bad_csum { r::CTRL_DROP_BAD_CSUM } else { 0 });
+        h.reg_write(
+            r::RSS_BASE + r::RSS_CTRL,
+            if cfg.rss_enable {
+                r::RSS_CTRL_ENABLE
+            } else {
+                0
+            },
+        );
+        h.reg_write(
+            r::ID_BASE + r::ID_CTRL,
+            if cfg.drop_bad_csum {
+                r::CTRL_DROP_BAD_CSUM
+            } else {
+                0
+            },
+        );
         h.reg_write(r::ID_BASE + r::ID_MAX_FRAME, cfg.max_frame as u32);
         toe_tests::program_setup(h, &cfg.setup);
         for q in 0..4 {
@@ -180,7 +204,11 @@ impl Chip {
     }
 
     /// Runs one epoch and compares everything with the model.
-    fn run_epoch(&mut self, e: &Epoch, pcap: Option<&mut PcapCapture>) -> Result<(u64, u64, u64, u64), Mismatch> {
+    fn run_epoch(
+        &mut self,
+        e: &Epoch,
+        pcap: Option<&mut PcapCapture>,
+    ) -> Result<(u64, u64, u64, u64), Mismatch> {
         // Frames already in the MAC sink (none: each epoch drains it).  Taken
         // before the sends: their doorbells run cycles, during which the
         // first frames may leave.
@@ -224,10 +252,26 @@ impl Chip {
                     let addr = self.h.mem.alloc(9216, 64);
                     bufs.push(addr);
                     let desc = match kind {
-                        0 => TxDesc { addr: addr + 8, len: 60, flags: 0 },
-                        1 => TxDesc { addr, len: 60, flags: 1 << 12 },
-                        2 => TxDesc { addr, len: 13, flags: 0 },
-                        _ => TxDesc { addr, len: 9019, flags: 0 },
+                        0 => TxDesc {
+                            addr: addr + 8,
+                            len: 60,
+                            flags: 0,
+                        },
+                        1 => TxDesc {
+                            addr,
+                            len: 60,
+                            flags: 1 << 12,
+                        },
+                        2 => TxDesc {
+                            addr,
+                            len: 13,
+                            flags: 0,
+                        },
+                        _ => TxDesc {
+                            addr,
+                            len: 9019,
+                            flags: 0,
+                        },
                     };
                     self.host.post_tx_desc(&mut self.h, *q, desc);
                     (*q, desc)
@@ -235,7 +279,12 @@ impl Chip {
             };
             if std::env::var_os("TOE_DIFF_DEBUG").is_some() {
                 let b = self.h.mem.read(desc.addr, (desc.len as usize).min(64));
-                eprintln!("send q{q} len {} flags {:#x} bytes[12..26] {:02x?}", desc.len, desc.flags, &b[12.min(b.len())..26.min(b.len())]);
+                eprintln!(
+                    "send q{q} len {} flags {:#x} bytes[12..26] {:02x?}",
+                    desc.len,
+                    desc.flags,
+                    &b[12.min(b.len())..26.min(b.len())]
+                );
             }
             let index = self.host.tx[q].prod.wrapping_sub(1);
             exp_cpl[q].push(nic::tx_completion(&desc, index));
@@ -254,7 +303,10 @@ impl Chip {
         let mut got_rx: Vec<Vec<(Vec<u8>, Completion)>> = vec![vec![]; 4];
         let mut got_cpl: Vec<Vec<Completion>> = vec![vec![]; 4];
         let (host, h) = (&mut self.host, &mut self.h);
-        let poll = |h: &Harness, host: &mut Host, got_rx: &mut Vec<Vec<(Vec<u8>, Completion)>>, got_cpl: &mut Vec<Vec<Completion>>| {
+        let poll = |h: &Harness,
+                    host: &mut Host,
+                    got_rx: &mut Vec<Vec<(Vec<u8>, Completion)>>,
+                    got_cpl: &mut Vec<Vec<Completion>>| {
             for q in 0..4 {
                 while let Some((c, data)) = host.poll_rx(h, q) {
                     got_rx[q].push((data, c));
@@ -308,13 +360,23 @@ impl Chip {
         }
         let mut errs = errs_late;
         if waited.is_err() {
-            let mut st = format!("{at_timeout}; MAC source has {} frames pending; queues:", h.mac_rx.pending());
+            let mut st = format!(
+                "{at_timeout}; MAC source has {} frames pending; queues:",
+                h.mac_rx.pending()
+            );
             for q in 0..4u32 {
-                let (p, c) = (h.reg_read(r::rxq(q, r::Q_PROD)), h.reg_read(r::rxq(q, r::Q_CONS)));
+                let (p, c) = (
+                    h.reg_read(r::rxq(q, r::Q_PROD)),
+                    h.reg_read(r::rxq(q, r::Q_CONS)),
+                );
                 let ring = &host.rx[q as usize];
                 st += &format!(
                     " rx{q} {} host prod {} cons {}, chip prod {p} cons {c};",
-                    if self.cfg.queue_enabled[q as usize] { "on" } else { "off" },
+                    if self.cfg.queue_enabled[q as usize] {
+                        "on"
+                    } else {
+                        "off"
+                    },
                     ring.prod,
                     ring.cons
                 );
@@ -332,29 +394,45 @@ impl Chip {
         }
         for q in 0..4 {
             if got_rx[q].len() != exp_rx[q].len() {
-                errs.push(format!("RX queue {q}: {} frames delivered, model {}", got_rx[q].len(), exp_rx[q].len()));
+                errs.push(format!(
+                    "RX queue {q}: {} frames delivered, model {}",
+                    got_rx[q].len(),
+                    exp_rx[q].len()
+                ));
             }
             for (i, ((gd, gc), (ed, ec))) in got_rx[q].iter().zip(&exp_rx[q]).enumerate() {
                 if gd != ed {
-                    errs.push(format!("RX queue {q} frame {i}: bytes differ (len {} vs model {})", gd.len(), ed.len()));
+                    errs.push(format!(
+                        "RX queue {q} frame {i}: bytes differ (len {} vs model {})",
+                        gd.len(),
+                        ed.len()
+                    ));
                     break;
                 }
                 let mut want = *ec;
                 want.index = gc.index;
                 want.phase = gc.phase;
                 if *gc != want {
-                    errs.push(format!("RX queue {q} frame {i}: completion {gc:?}, model {want:?}"));
+                    errs.push(format!(
+                        "RX queue {q} frame {i}: completion {gc:?}, model {want:?}"
+                    ));
                     break;
                 }
             }
             if got_cpl[q].len() != exp_cpl[q].len() {
-                errs.push(format!("TX queue {q}: {} completions, model {}", got_cpl[q].len(), exp_cpl[q].len()));
+                errs.push(format!(
+                    "TX queue {q}: {} completions, model {}",
+                    got_cpl[q].len(),
+                    exp_cpl[q].len()
+                ));
             }
             for (i, (g, e)) in got_cpl[q].iter().zip(&exp_cpl[q]).enumerate() {
                 let mut want = *e;
                 want.phase = g.phase;
                 if *g != want {
-                    errs.push(format!("TX queue {q} completion {i}: {g:?}, model {want:?}"));
+                    errs.push(format!(
+                        "TX queue {q} completion {i}: {g:?}, model {want:?}"
+                    ));
                     break;
                 }
             }
@@ -362,7 +440,8 @@ impl Chip {
             let order: Vec<&Vec<u8>> = mac.iter().filter(|f| per_queue_tx[q].contains(f)).collect();
             let mut dedup = per_queue_tx[q].clone();
             dedup.dedup();
-            if dedup.len() == per_queue_tx[q].len() && order.len() == per_queue_tx[q].len()
+            if dedup.len() == per_queue_tx[q].len()
+                && order.len() == per_queue_tx[q].len()
                 && order.iter().zip(&per_queue_tx[q]).any(|(a, b)| *a != b)
             {
                 errs.push(format!("TX queue {q}: frames left out of descriptor order"));
@@ -378,9 +457,17 @@ impl Chip {
                 let (a, b) = (&g[i], &w[i]);
                 let byte = a.iter().zip(b.iter()).position(|(x, y)| x != y);
                 if std::env::var_os("TOE_DIFF_DEBUG").is_some() {
-                    eprintln!("chip  {:02x?}\nmodel {:02x?}", &a[12..40.min(a.len())], &b[12..40.min(b.len())]);
+                    eprintln!(
+                        "chip  {:02x?}\nmodel {:02x?}",
+                        &a[12..40.min(a.len())],
+                        &b[12..40.min(b.len())]
+                    );
                 }
-                format!(": chip frame of {} bytes, model {} bytes, first differing byte {byte:?}", a.len(), b.len())
+                format!(
+                    ": chip frame of {} bytes, model {} bytes, first differing byte {byte:?}",
+                    a.len(),
+                    b.len()
+                )
             });
             errs.push(format!(
                 "MAC TX: {} frames, model {} ({} SYN-ACKs); first difference at sorted index {at:?}{detail}",
@@ -405,7 +492,12 @@ impl Chip {
             }
         }
         if errs.is_empty() {
-            Ok((e.rx.len() as u64, delivered as u64, mac.len() as u64 - synacks, synacks))
+            Ok((
+                e.rx.len() as u64,
+                delivered as u64,
+                mac.len() as u64 - synacks,
+                synacks,
+            ))
         } else {
             Err(errs.join("\n  "))
         }
@@ -427,8 +519,16 @@ fn setup_state(rng: &mut StdRng) -> SetupState {
         local_ips: [SERVER, [0; 4], [0; 4], [0; 4]],
         ..SetupState::default()
     };
-    s.listeners[0] = Some(Listener { ip: Some(SERVER), port: 80, offload: true });
-    s.listeners[1] = Some(Listener { ip: None, port: 22, offload: false });
+    s.listeners[0] = Some(Listener {
+        ip: Some(SERVER),
+        port: 80,
+        offload: true,
+    });
+    s.listeners[1] = Some(Listener {
+        ip: None,
+        port: 22,
+        offload: false,
+    });
     s
 }
 
@@ -446,9 +546,19 @@ fn next_config(rng: &mut StdRng, cur: &NicConfig, t: &mut Totals) -> NicConfig {
                 }
             }
             1 => c.drop_bad_csum = !c.drop_bad_csum,
-            2 => c.max_frame = if rng.gen() { 9018 } else { rng.gen_range(60..9018) },
+            2 => {
+                c.max_frame = if rng.gen() {
+                    9018
+                } else {
+                    rng.gen_range(60..9018)
+                }
+            }
             3 => {
-                c.setup = if c.setup.enabled { SetupState::default() } else { setup_state(rng) };
+                c.setup = if c.setup.enabled {
+                    SetupState::default()
+                } else {
+                    setup_state(rng)
+                };
             }
             4 => {
                 let q = rng.gen_range(0..4);
@@ -473,7 +583,10 @@ fn to_listener(rng: &mut StdRng, syn: bool) -> GenFrame {
     if syn {
         s.payload.clear();
     }
-    GenFrame { bytes: gen::tcp_frame(&s), mac_error: false }
+    GenFrame {
+        bytes: gen::tcp_frame(&s),
+        mac_error: false,
+    }
 }
 
 fn make_epoch(rng: &mut StdRng, cfg: &NicConfig, max_frames: usize, uniform: bool) -> Epoch {
@@ -512,10 +625,17 @@ fn make_epoch(rng: &mut StdRng, cfg: &NicConfig, max_frames: usize, uniform: boo
     for i in 0..sends {
         let q = rng.gen_range(0..4);
         if rng.gen_ratio(1, 12) {
-            e.tx.push(Send::Bad { q, kind: rng.gen_range(0..4) });
+            e.tx.push(Send::Bad {
+                q,
+                kind: rng.gen_range(0..4),
+            });
             continue;
         }
-        let len = if i % 5 == 0 { rng.gen_range(60..9018) } else { rng.gen_range(60..1518) };
+        let len = if i % 5 == 0 {
+            rng.gen_range(60..9018)
+        } else {
+            rng.gen_range(60..1518)
+        };
         let mut bytes = match rng.gen_range(0..4) {
             0 => gen::random_frame(rng, 9018).1.bytes,
             _ => gen::tcp_frame(&gen::random_tcp(rng, len)),
@@ -571,11 +691,21 @@ fn run(args: &Args, seed: u64, fst_epoch: Option<(u64, &Path)>) -> (Totals, u64,
     let mut failures: Vec<Failure> = Vec::new();
     // Cycles of the chips replaced after a mismatch (--keep-going).
     let mut done_cycles = 0u64;
-    let mut t = Totals { epochs: 0, rx_frames: 0, delivered: 0, tx_frames: 0, synacks: 0, reg_changes: 0, queue_resets: 0 };
+    let mut t = Totals {
+        epochs: 0,
+        rx_frames: 0,
+        delivered: 0,
+        tx_frames: 0,
+        synacks: 0,
+        reg_changes: 0,
+        queue_resets: 0,
+    };
     let start = Instant::now();
     let mut last_print = Instant::now();
     loop {
-        if done_cycles + chip.h.cycle() >= args.cycles || args.frames.is_some_and(|f| t.rx_frames >= f) {
+        if done_cycles + chip.h.cycle() >= args.cycles
+            || args.frames.is_some_and(|f| t.rx_frames >= f)
+        {
             break;
         }
         let cfg = next_config(&mut rng, &chip.cfg, &mut t);
@@ -590,7 +720,12 @@ fn run(args: &Args, seed: u64, fst_epoch: Option<(u64, &Path)>) -> (Totals, u64,
             }
         }
         knobs(&mut rng, &mut chip.h);
-        let e = make_epoch(&mut rng, &chip.cfg, args.epoch_frames, args.uniform_tx_flags);
+        let e = make_epoch(
+            &mut rng,
+            &chip.cfg,
+            args.epoch_frames,
+            args.uniform_tx_flags,
+        );
         let cfg_before = chip.cfg.clone();
         if let Some((k, path)) = fst_epoch {
             if k == t.epochs {
@@ -608,12 +743,21 @@ fn run(args: &Args, seed: u64, fst_epoch: Option<(u64, &Path)>) -> (Totals, u64,
                 chip.h.flush();
                 let epoch = t.epochs;
                 let first = why.lines().next().unwrap_or("").to_string();
-                failures.push(Failure { epoch, cfg_before, traffic: e, why });
+                failures.push(Failure {
+                    epoch,
+                    cfg_before,
+                    traffic: e,
+                    why,
+                });
                 if !args.keep_going || fst_epoch.is_some() {
                     let c = done_cycles + chip.h.cycle();
                     return (t, c, failures);
                 }
-                eprintln!("  mismatch {} at epoch {epoch} (cycle {}): {first}", failures.len(), done_cycles + chip.h.cycle());
+                eprintln!(
+                    "  mismatch {} at epoch {epoch} (cycle {}): {first}",
+                    failures.len(),
+                    done_cycles + chip.h.cycle()
+                );
                 done_cycles += chip.h.cycle();
                 chip = Chip::new(seed ^ failures.len() as u64, false);
             }
@@ -657,17 +801,25 @@ fn shrink(seed: u64, cfg: &NicConfig, e: &Epoch) -> Option<Epoch> {
     while chunk >= 1 && tries < 200 {
         let mut progress = false;
         for list in 0..2 {
-            let len = if list == 0 { cur.rx.len() } else { cur.tx.len() };
+            let len = if list == 0 {
+                cur.rx.len()
+            } else {
+                cur.tx.len()
+            };
             let mut i = 0;
             while i < len && tries < 200 {
                 let mut cand = cur.clone();
                 if list == 0 {
                     let end = (i + chunk).min(cand.rx.len());
-                    if i >= end { break; }
+                    if i >= end {
+                        break;
+                    }
                     cand.rx.drain(i..end);
                 } else {
                     let end = (i + chunk).min(cand.tx.len());
-                    if i >= end { break; }
+                    if i >= end {
+                        break;
+                    }
                     cand.tx.drain(i..end);
                 }
                 tries += 1;
@@ -700,7 +852,8 @@ fn main() {
     println!(
         "toe-diff: seed {seed} (replay with --seed {seed}), budget {} cycles{}",
         args.cycles,
-        args.frames.map_or(String::new(), |f| format!(" or {f} frames"))
+        args.frames
+            .map_or(String::new(), |f| format!(" or {f} frames"))
     );
     let t0 = Instant::now();
     let (t, cycles, fails) = run(&args, seed, None);
@@ -719,10 +872,16 @@ fn main() {
     );
     if fails.len() > 1 {
         for f in &fails {
-            println!("  mismatch at epoch {}: {}", f.epoch, f.why.lines().next().unwrap_or(""));
+            println!(
+                "  mismatch at epoch {}: {}",
+                f.epoch,
+                f.why.lines().next().unwrap_or("")
+            );
         }
     }
-    let Some(f) = fails.into_iter().next() else { return };
+    let Some(f) = fails.into_iter().next() else {
+        return;
+    };
     println!("MISMATCH at epoch {} (seed {seed}):\n  {}", f.epoch, f.why);
     std::fs::create_dir_all(&args.out).ok();
     let pcap_path = args.out.join(format!("mismatch-{seed}.pcap"));
@@ -731,13 +890,23 @@ fn main() {
         chip.apply(&f.cfg_before);
         let _ = chip.run_epoch(&f.traffic, Some(&mut p));
         p.flush();
-        println!("  the epoch's frames (fresh chip, same registers): {}", pcap_path.display());
+        println!(
+            "  the epoch's frames (fresh chip, same registers): {}",
+            pcap_path.display()
+        );
     }
     if !args.no_artefacts {
         let fst = args.out.join(format!("mismatch-{seed}.fst"));
-        let replay = Args { cycles: u64::MAX, frames: None, ..args.clone() };
+        let replay = Args {
+            cycles: u64::MAX,
+            frames: None,
+            ..args.clone()
+        };
         let _ = run(&replay, seed, Some((f.epoch, &fst)));
-        println!("  waveform of the failing epoch (full replay): {}", fst.display());
+        println!(
+            "  waveform of the failing epoch (full replay): {}",
+            fst.display()
+        );
         match shrink(seed, &f.cfg_before, &f.traffic) {
             Some(small) => {
                 let path = args.out.join(format!("repro-{seed}.pcap"));
