@@ -122,7 +122,8 @@ mod tests {
                 DmaRegion::new(cpl_mem.as_mut_ptr() as *mut u8, 0x2000, cpl_mem.len() * 8),
             )
         };
-        let cpl_view = unsafe { DmaRegion::new(cpl_mem.as_mut_ptr() as *mut u8, 0x2000, cpl_mem.len() * 8) };
+        let cpl_view =
+            unsafe { DmaRegion::new(cpl_mem.as_mut_ptr() as *mut u8, 0x2000, cpl_mem.len() * 8) };
         let mut ring = Ring::new(desc, cpl, log2);
         let write = |i: u16| {
             let c = Completion {

@@ -330,7 +330,11 @@ fn run(cmd: Cmd) -> Result<()> {
                 deps::ensure(deps::SIM)?;
                 return toe_tools::fuzz::ci_step(30);
             }
-            let secs = if time.is_none() && runs.is_none() && !replay { Some(60) } else { time };
+            let secs = if time.is_none() && runs.is_none() && !replay {
+                Some(60)
+            } else {
+                time
+            };
             toe_tools::fuzz::run(&toe_tools::fuzz::FuzzOptions {
                 targets,
                 secs,
