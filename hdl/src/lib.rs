@@ -32,9 +32,7 @@ pub fn verilog() -> String {
         .stack_size(256 << 20)
         .spawn(gen)
     {
-        Ok(h) => h
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
         // No thread to be had: try on this one.
         Err(_) => gen(),
     }

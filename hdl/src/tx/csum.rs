@@ -14,6 +14,10 @@ crate::declare_clear_fifo!(TxDataFifo, Bits<577>, 256, 4);
 // one per cycle of its FRAME_SUM_LATENCY, 10) must find room when their
 // record comes out.
 crate::declare_clear_fifo!(TxCsumFifo, Bits<41>, 64, 16);
+// The insertions each frame asks for, from its last beat until FrameSum's
+// record of it (FRAME_SUM_LATENCY cycles later; frames behind it may have
+// other flags).
+crate::declare_clear_fifo!(TxFlagFifo, Bits<2>, 16, 1);
 
 #[derive(LogicBlock, Default)]
 pub struct TxCsum {
@@ -35,6 +39,9 @@ pub struct TxCsum {
     cfifo: TxCsumFifo,
     first: DFF<Bit>,
     fl: DFF<Bits<2>>,
+    flfifo: TxFlagFifo,
+    /// The flags of the frame whose record comes out this cycle.
+    rec_fl: Signal<Local, Bits<2>>,
     ob: DFF<Bits<8>>,
     beat: Signal<Local, Bit>,
     hdr: Signal<Local, Bits<1088>>,
@@ -58,7 +65,8 @@ impl Logic for TxCsum {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, first, fl, ob);
-        clock!(self, clock, fsum, dfifo, cfifo);
+        clock!(self, clock, fsum, dfifo, cfifo, flfifo);
+        self.flfifo.clear.next = self.rst.val();
         self.dfifo.clear.next = self.rst.val();
         self.cfifo.clear.next = self.rst.val();
         self.fsum.rst.next = self.rst.val();
@@ -82,6 +90,14 @@ impl Logic for TxCsum {
                 self.fl.d.next = self.i_flags.val();
             }
         }
+        // A frame's flags are those of its first beat.
+        self.flfifo.write.next = self.beat.val() && self.i_last.val();
+        self.flfifo.data_in.next = self.fl.q.val();
+        if self.first.q.val() {
+            self.flfifo.data_in.next = self.i_flags.val();
+        }
+        self.flfifo.read.next = self.fsum.rec_valid.val();
+        self.rec_fl.next = self.flfifo.data_out.val();
         // Checksums of the frame that just ended.  Only computed when its
         // record is written (the FIFO ignores data_in otherwise), which saves
         // simulation time on all other cycles.
@@ -142,10 +158,11 @@ impl Logic for TxCsum {
             self.tcpc.next = (self.tcpc.val() & 0xFFFF) + (self.tcpc.val() >> 16);
             self.tcpc.next = !self.tcpc.val() & 0xFFFF;
             self.ent.next =
-                bit_cast::<41, 1>((self.fl.q.val().get_bit(0) && self.is_ip.val()).into())
+                bit_cast::<41, 1>((self.rec_fl.val().get_bit(0) && self.is_ip.val()).into())
                     | (bit_cast::<41, 32>(self.ipc.val()) << 1)
-                    | (bit_cast::<41, 1>((self.fl.q.val().get_bit(1) && self.tcp_ok.val()).into())
-                        << 17)
+                    | (bit_cast::<41, 1>(
+                        (self.rec_fl.val().get_bit(1) && self.tcp_ok.val()).into(),
+                    ) << 17)
                     | (bit_cast::<41, 32>(self.tcpc.val()) << 18)
                     | (bit_cast::<41, 16>((self.l4off.val() + 16) >> 1) << 34);
             self.cfifo.data_in.next = self.ent.val();
