@@ -1252,10 +1252,14 @@ impl Conn {
         }
         // Window update (3.10.7.4): only from an ACK at or beyond SND.UNA
         // (an older one, acceptable under RFC 5961 5.2, offers a window
-        // from its own ACK, not from SND.UNA), and from a newer segment, or
-        // the same one with a newer ACK.
+        // from its own ACK, not from SND.UNA); from an ACK of new data
+        // always (as Linux's tcp_may_update_window: otherwise the old
+        // window would count from the new SND.UNA), else from a newer
+        // segment, or the same one with a newer ACK.
         if ack >= una
-            && (self.snd_wl1 < seg.seq || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack))
+            && (ack > una
+                || self.snd_wl1 < seg.seq
+                || (self.snd_wl1 == seg.seq && self.snd_wl2 <= ack))
         {
             if self.persist && wnd > 0 {
                 // The window reopened: stop probing and send again from

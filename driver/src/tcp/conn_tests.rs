@@ -1706,3 +1706,44 @@ fn an_old_ack_does_not_open_the_window() {
         );
     }
 }
+
+/// Found by the tcp_states fuzz target: an ACK that acknowledged new data
+/// but came on a segment with an older sequence number than the last
+/// window update (SND.WL1) left the old window in place, which then
+/// counted from the new SND.UNA: the stack sent beyond the right edge the
+/// peer offered.  As Linux (`tcp_may_update_window`), an ACK that moves
+/// SND.UNA forward always updates the window.
+#[test]
+fn an_ack_of_new_data_updates_the_window_whatever_its_sequence_number() {
+    let mut cfg = Config::default();
+    cfg.timestamps = false;
+    cfg.syn_opts.wscale = None;
+    cfg.delayed_ack = None;
+    let mut p = Pair::open_with(cfg);
+    p.established();
+    let now = p.now;
+    let b_nxt = ISS_B + 1;
+    assert_eq!(p.a.write(&[7; 1000]), 1000);
+    let sent: usize = drain(&mut p.a, now).iter().map(|s| s.payload.len()).sum();
+    assert_eq!(sent, 1000);
+    let seg = |seq: Seq, ack: u32, window: u16| Segment {
+        seq,
+        ack: Some(ISS_A + 1 + ack),
+        window,
+        ..Segment::default()
+    };
+    // A window update from a segment ahead of RCV.NXT (SND.WL1 moves there).
+    p.a.on_segment(&seg(b_nxt + 10, 0, 1000), now);
+    assert_eq!(p.a.write(&[8; 2000]), 2000);
+    assert!(drain(&mut p.a, now).iter().all(|s| s.payload.is_empty()));
+    // Everything acknowledged from an older sequence number, window 100:
+    // the right edge is byte 1100.
+    p.a.on_segment(&seg(b_nxt, 1000, 100), now);
+    for s in drain(&mut p.a, now) {
+        let end = (s.seq - (ISS_A + 1)) as usize + s.payload.len();
+        assert!(
+            end <= 1100,
+            "sent up to byte {end}, beyond the window the peer offered"
+        );
+    }
+}
