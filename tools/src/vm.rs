@@ -137,7 +137,13 @@ pub fn check() -> Result<()> {
         Accel::Tcg(why) => println!("vfio guest: accelerator TCG (software emulation): {why}"),
     }
     let guest = build_guest_program()?;
-    let xtask = std::env::current_exe().context("locating the xtask binary")?;
+    // The running binary through /proc/self/exe: `cargo test --workspace`
+    // (the step before this one in `cargo xtask test`) rebuilds
+    // target/debug/xtask, so the path current_exe names may be gone while
+    // the binary still runs.
+    let xtask = dir.join("xtask.bin");
+    std::fs::copy("/proc/self/exe", &xtask)
+        .context("copying the running xtask binary (/proc/self/exe)")?;
     let initrd = dir.join("initramfs.cpio");
     write_initramfs(&initrd, &inputs, &guest, &xtask)?;
     println!(
