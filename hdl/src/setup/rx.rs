@@ -20,11 +20,13 @@
 //! * **P + 12 (late tap, the option walker's output)**: for a SYN candidate
 //!   the queue is popped; when its listener has offload on, setup is
 //!   enabled, the current key slot is valid and the options parsed,
-//!   `l_answer` tells the RX path to consume the SYN, and the SYN enters
-//!   [`SynAckGen`] with its options.
-//! * **P + 13**: the ACK verdict (`a_*`) meets the RX path's merge stage.
-//! * **P + 24**: the SYN-ACK's fields and the SYN's MACs (queued in
-//!   `mfifo` at P + 12) form a record for the TX queue (`qfifo`); when it is
+//!   `l_answer` tells the RX path to consume the SYN.
+//! * **P + 13**: the answered SYN, registered with its options, the clocks
+//!   and the key slot of P + 12, enters [`SynAckGen`] (the register keeps
+//!   the decision out of the generator's first SipHash round); the ACK
+//!   verdict (`a_*`) meets the RX path's merge stage.
+//! * **P + 25**: the SYN-ACK's fields and the SYN's MACs (queued in
+//!   `mfifo` at P + 13) form a record for the TX queue (`qfifo`); when it is
 //!   full the SYN is dropped and counted (the client retransmits it).
 //!
 //! **Established-tuple filter.**  `EST_FILTER_BITS` one-bit entries in block
@@ -150,13 +152,33 @@ pub struct SetupRx {
     est_d: [DFF<Bit>; 10],
     /// Clear-all sweep: bit 16 running, bits 15:0 the next index.
     ef_sweep: DFF<Bits<17>>,
+    /// Every MSS table entry is above 536 (the client MSS without the
+    /// option): registered from the configuration, off the SYN's path.
+    default_mss_low: DFF<Bit>,
+    /// The answered SYN, registered on its way into the SYN-ACK generator
+    /// (one cycle after the late tap; cuts the decision out of the
+    /// generator's first SipHash round).
+    gen_valid: DFF<Bit>,
+    /// Its FIFO word: tuple (223:128), ISN (127:96), MACs (95:0).
+    gen_syn: DFF<Bits<224>>,
+    gen_mss: DFF<Bits<16>>,
+    /// The SYN carried an MSS option (computed before the register: the
+    /// generator's MSS class is its deepest logic).
+    gen_mss_present: DFF<Bit>,
+    gen_ws: DFF<Bits<8>>,
+    gen_sackp: DFF<Bit>,
+    gen_ts: DFF<Bit>,
+    gen_tsval: DFF<Bits<32>>,
+    /// Clocks and key slot sampled with the SYN, as the generator saw them.
+    gen_cookie_t: DFF<Bits<32>>,
+    gen_ts_now: DFF<Bits<32>>,
+    gen_slot: DFF<Bit>,
     src_ip: Signal<Local, Bits<32>>,
     dst_ip: Signal<Local, Bits<32>>,
     martian: Signal<Local, Bit>,
     dst_local: Signal<Local, Bit>,
     /// The client's MSS (536 without the option) is below every table entry.
     mss_low: Signal<Local, Bit>,
-    client_mss: Signal<Local, Bits<16>>,
     /// A SYN candidate to an offloaded listener at the late tap.
     syn_base: Signal<Local, Bit>,
     syn_drop: Signal<Local, Bit>,
@@ -168,6 +190,22 @@ impl Logic for SetupRx {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, lt, ack, gen, sfifo, mfifo, qfifo);
+        dff_setup!(
+            self,
+            clock,
+            default_mss_low,
+            gen_valid,
+            gen_syn,
+            gen_mss,
+            gen_mss_present,
+            gen_ws,
+            gen_sackp,
+            gen_ts,
+            gen_tsval,
+            gen_cookie_t,
+            gen_ts_now,
+            gen_slot
+        );
         for i in 0..11 {
             self.hd[i].clock.next = self.clock.val();
         }
@@ -299,14 +337,20 @@ impl Logic for SetupRx {
                 | bit_cast::<224, 96>(self.e_macs.val());
         }
         self.sfifo.read.next = self.l_syn.val();
-        self.client_mss.next = self.l_mss.val();
+        // The client's MSS (536 without the option) below every table entry:
+        // one comparison per entry against the option's value, the no-option
+        // case from a register.
+        self.default_mss_low.d.next = (bit_cast::<16, 64>(self.mss_table.val()) > 536)
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 16) > 536)
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 32) > 536)
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 48) > 536);
+        self.mss_low.next = (bit_cast::<16, 64>(self.mss_table.val()) > self.l_mss.val())
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 16) > self.l_mss.val())
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 32) > self.l_mss.val())
+            && (bit_cast::<16, 64>(self.mss_table.val() >> 48) > self.l_mss.val());
         if self.l_mss.val() == 0 {
-            self.client_mss.next = 536.into();
+            self.mss_low.next = self.default_mss_low.q.val();
         }
-        self.mss_low.next = (bit_cast::<16, 64>(self.mss_table.val()) > self.client_mss.val())
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 16) > self.client_mss.val())
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 32) > self.client_mss.val())
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 48) > self.client_mss.val());
         self.syn_base.next = self.l_syn.val() && self.hd[9].q.val() && self.enable.val();
         self.syn_drop.next = self.syn_base.val() && self.martian_d[11].q.val();
         self.answer.next = self.syn_base.val()
@@ -320,26 +364,38 @@ impl Logic for SetupRx {
         self.cnt_syn_martian.next = self.syn_drop.val();
         self.cnt_syn_to_host.next =
             self.syn_base.val() && !self.syn_drop.val() && !self.answer.val();
-        self.gen.in_valid.next = self.answer.val();
-        self.gen.in_cip.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 192);
-        self.gen.in_sip.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 160);
-        self.gen.in_cport.next = bit_cast::<16, 224>(self.sfifo.data_out.val() >> 144);
-        self.gen.in_sport.next = bit_cast::<16, 224>(self.sfifo.data_out.val() >> 128);
-        self.gen.in_isn.next = bit_cast::<32, 224>(self.sfifo.data_out.val() >> 96);
-        self.gen.in_mss_present.next = self.l_mss.val() != 0;
-        self.gen.in_mss.next = self.l_mss.val();
-        self.gen.in_ws_present.next = self.l_ws.val().get_bit(7);
-        self.gen.in_ws.next = self.l_ws.val() & 0xF;
-        self.gen.in_sackp.next = self.l_sackp.val();
-        self.gen.in_ts_present.next = self.l_ts.val();
-        self.gen.in_tsval.next = self.l_tsval.val();
+        // Into the generator a cycle later, everything it takes registered.
+        self.gen_valid.d.next = self.answer.val();
+        self.gen_syn.d.next = self.sfifo.data_out.val();
+        self.gen_mss.d.next = self.l_mss.val();
+        self.gen_mss_present.d.next = self.l_mss.val() != 0;
+        self.gen_ws.d.next = self.l_ws.val();
+        self.gen_sackp.d.next = self.l_sackp.val();
+        self.gen_ts.d.next = self.l_ts.val();
+        self.gen_tsval.d.next = self.l_tsval.val();
+        self.gen_cookie_t.d.next = self.cookie_t.val();
+        self.gen_ts_now.d.next = self.ts_now.val();
+        self.gen_slot.d.next = self.slot.val();
+        self.gen.in_valid.next = self.gen_valid.q.val();
+        self.gen.in_cip.next = bit_cast::<32, 224>(self.gen_syn.q.val() >> 192);
+        self.gen.in_sip.next = bit_cast::<32, 224>(self.gen_syn.q.val() >> 160);
+        self.gen.in_cport.next = bit_cast::<16, 224>(self.gen_syn.q.val() >> 144);
+        self.gen.in_sport.next = bit_cast::<16, 224>(self.gen_syn.q.val() >> 128);
+        self.gen.in_isn.next = bit_cast::<32, 224>(self.gen_syn.q.val() >> 96);
+        self.gen.in_mss_present.next = self.gen_mss_present.q.val();
+        self.gen.in_mss.next = self.gen_mss.q.val();
+        self.gen.in_ws_present.next = self.gen_ws.q.val().get_bit(7);
+        self.gen.in_ws.next = self.gen_ws.q.val() & 0xF;
+        self.gen.in_sackp.next = self.gen_sackp.q.val();
+        self.gen.in_ts_present.next = self.gen_ts.q.val();
+        self.gen.in_tsval.next = self.gen_tsval.q.val();
         self.gen.in_tag.next = 0.into();
-        self.gen.cookie_t.next = self.cookie_t.val();
-        self.gen.ts_now.next = self.ts_now.val();
-        self.gen.key_slot.next = self.slot.val();
+        self.gen.cookie_t.next = self.gen_cookie_t.q.val();
+        self.gen.ts_now.next = self.gen_ts_now.q.val();
+        self.gen.key_slot.next = self.gen_slot.q.val();
         self.gen.k0.next = self.key0_lo.val();
         self.gen.k1.next = self.key0_hi.val();
-        if self.slot.val() {
+        if self.gen_slot.q.val() {
             self.gen.k0.next = self.key1_lo.val();
             self.gen.k1.next = self.key1_hi.val();
         }
@@ -347,8 +403,8 @@ impl Logic for SetupRx {
         self.gen.our_mss.next = self.our_mss.val();
         self.gen.our_ws.next = self.our_ws.val();
         self.gen.our_window.next = self.our_window.val();
-        self.mfifo.write.next = self.answer.val();
-        self.mfifo.data_in.next = bit_cast::<96, 224>(self.sfifo.data_out.val());
+        self.mfifo.write.next = self.gen_valid.q.val();
+        self.mfifo.data_in.next = bit_cast::<96, 224>(self.gen_syn.q.val());
         self.mfifo.read.next = self.gen.out_valid.val();
         // ------------------------------------------------------ the record
         self.push.next = self.gen.out_valid.val() && !self.qfifo.full.val();
@@ -394,6 +450,7 @@ impl Logic for SetupRx {
                 self.est_d[i].d.next = false;
             }
             self.ef_sweep.d.next = 0.into();
+            self.gen_valid.d.next = false;
         }
     }
 }
