@@ -258,7 +258,8 @@ impl Logic for Toe {
         self.sregs.we.next = self.regs.ext_we.val();
         self.sregs.waddr.next = self.regs.ext_waddr.val();
         self.sregs.wdata.next = self.regs.ext_wdata.val();
-        self.sregs.raddr.next = self.s_axil_araddr.val() - 0x600;
+        // Reads of the setup block: the register file's registered offset.
+        self.sregs.raddr.next = self.regs.ext_raddr.val();
         self.regs.ext_rdata.next = self.sregs.rdata.val() | self.conn.rdata.val();
         self.srx.enable.next = self.sregs.enable.val();
         self.srx.slot.next = self.sregs.slot.val();
@@ -315,7 +316,7 @@ impl Logic for Toe {
         self.conn.we.next = self.regs.ext_we.val();
         self.conn.waddr.next = self.regs.ext_waddr.val();
         self.conn.wdata.next = self.regs.ext_wdata.val();
-        self.conn.raddr.next = self.s_axil_araddr.val() - 0x600;
+        self.conn.raddr.next = self.regs.ext_raddr.val();
         self.conn.ts_now.next = self.sregs.ts_now.val();
         self.conn.e_sa.next = self.rx.e_sa.val();
         self.conn.e_rst.next = self.rx.e_rst.val();
