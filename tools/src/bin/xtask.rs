@@ -98,6 +98,40 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// The open Lattice ECP5 flow (yosys synth_ecp5, nextpnr-ecp5,
+    /// ecppack) for an LFE5UM5G-85F: one or more modules out of context
+    /// (`--module`), or the board build for the TrellisBoard (the core under
+    /// tools/ecp5/trellisboard_top.v with constraints/trellisboard.lpf).
+    /// Prints utilisation and fmax per clock, writes a .bit.
+    Ecp5 {
+        /// A module to build in a harness (rust-hdl name, e.g.
+        /// `top$srx$gen$sip`; `cargo xtask depth --list` shows them);
+        /// repeat for several.  Without it: the board build.
+        #[arg(long)]
+        module: Vec<String>,
+        /// Target clock of module builds, MHz (the board's clocks are in its LPF).
+        #[arg(long, default_value_t = 100.0)]
+        freq: f64,
+        /// Print one JSON object per build instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Give up after this many seconds per build.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+        /// The core's Verilog from this file (top module `toe`) instead of
+        /// the generated design.
+        #[arg(long, value_name = "FILE")]
+        verilog: Option<PathBuf>,
+        /// nextpnr's placer seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Build directory (default target/xtask/ecp5/NAME).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The step `cargo xtask test` runs: the CI subset of modules.
+        #[arg(long, conflicts_with_all = ["module", "verilog", "out"])]
+        ci: bool,
+    },
     /// The simulated SmartNIC moving traffic, with a printed summary.
     Demo {
         #[arg(long, default_value_t = 1)]
@@ -307,6 +341,57 @@ fn run(cmd: Cmd) -> Result<()> {
                 toe_tools::vivado::flow_dir().join("build.tcl").display(),
                 out.display()
             );
+            Ok(())
+        }
+        Cmd::Ecp5 {
+            module,
+            freq,
+            json,
+            timeout,
+            verilog: file,
+            seed,
+            out,
+            ci,
+        } => {
+            if ci {
+                return toe_tools::ecp5::ci_step(&verilog()?, freq);
+            }
+            let progs = deps::ensure_ecp5()?;
+            let text = match file {
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?,
+                None => verilog()?,
+            };
+            let timeout = timeout.map(Duration::from_secs);
+            let base = deps::workspace_root().join("target/xtask/ecp5");
+            let mut builds = Vec::new();
+            if module.is_empty() {
+                let dir = out.clone().unwrap_or_else(|| base.join("trellisboard"));
+                builds.push(toe_tools::ecp5::board_build(&text, seed, &dir, timeout)?);
+            }
+            for m in &module {
+                let dir = match &out {
+                    Some(o) if module.len() == 1 => o.clone(),
+                    Some(o) => o.join(m.replace('$', "_")),
+                    None => base.join(m.replace('$', "_")),
+                };
+                let (b, h) = toe_tools::ecp5::module_build(&text, m, freq, seed, &dir, timeout)?;
+                if !json {
+                    println!(
+                        "{m}: in a harness of {} input and {} output register bits",
+                        h.in_bits, h.out_bits
+                    );
+                }
+                builds.push(b);
+            }
+            for b in &builds {
+                let r = toe_tools::ecp5::run(&progs, b)?;
+                if json {
+                    println!("{}", r.json());
+                } else {
+                    print!("{}", r.table());
+                }
+            }
             Ok(())
         }
         Cmd::Demo { seed, trace } => {
