@@ -540,6 +540,12 @@ fn test(no_nextest: bool, args: &[String]) -> Result<()> {
     // Fuzz targets: corpus replay and 30 s each; a short differential run
     // (tools/src/fuzz.rs, docs/fuzzing.md).
     results.push(("fuzz", toe_tools::fuzz::ci_step(30)));
+    // The open ECP5 flow on a representative block, to a bitstream with
+    // its fmax (tools/src/ecp5.rs; the board build is `cargo xtask ecp5`).
+    results.push((
+        "ecp5",
+        verilog().and_then(|v| toe_tools::ecp5::ci_step(&v, 100.0)),
+    ));
 
     let failed: Vec<String> = results
         .iter()
