@@ -3,6 +3,7 @@
 //! One module per file, valid/ready streams between them.  `verilog()` renders
 //! the whole design as Verilog with top module `toe`.
 
+pub mod common;
 pub mod cpl_coalesce;
 pub mod desc_fetch;
 pub mod fifo;

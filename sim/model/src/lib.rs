@@ -9,6 +9,7 @@
 //! [`Scoreboard`].  Field layouts come from `toe-contract`.
 //!
 //! * [`cookie`]: SYN cookies of the connection-setup offload.
+//! * [`conn_table`]: the hashed connection table (cuckoo, keyed SipHash).
 //! * [`csum`]: RFC 1071 checksums.
 //! * [`toeplitz`]: the RSS Toeplitz hash.
 //! * [`parse`]: the reference frame parser and validity classes.
@@ -18,6 +19,7 @@
 //! * [`gen`]: seeded frame generators (well-formed via smoltcp, and one per
 //!   malformed class).
 
+pub mod conn_table;
 pub mod connect;
 pub mod cookie;
 pub mod csum;
