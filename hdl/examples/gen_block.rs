@@ -13,9 +13,12 @@ fn main() {
     let v = match which.as_str() {
         "regs" => render::<toe_hdl::regs::RegFile>(),
         "rx_path" => render::<toe_hdl::rx::path::RxPath>(),
+        "tx_sched" => render::<toe_hdl::tx::sched::TxSched>(),
+        "tx_csum" => render::<toe_hdl::tx::csum::TxCsum>(),
+        "connect" => render::<toe_hdl::setup::connect::Connect>(),
         "top" => toe_hdl::verilog(),
         other => {
-            eprintln!("unknown block '{other}': regs, rx_path, top");
+            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, top");
             std::process::exit(2);
         }
     };
