@@ -13,8 +13,8 @@
 //! `timedout` bits in registers.
 //!
 //! ## Timer sweep
-//! One slot per cycle (`sidx`): its timer and record are read, and one
-//! cycle later (`sj`) a kicked slot sends its first SYN, a due slot
+//! One slot per cycle (`sweep_slot`): its timer and record are read, and one
+//! cycle later (`sweep_prev`) a kicked slot sends its first SYN, a due slot
 //! retransmits (deadline `now + rto << n` after the n-th SYN) or, after
 //! `retries` retransmissions, gives up (`timedout`).  Only this sweep writes
 //! `tram`, so no two writers meet.  A SYN is queued only while the record
@@ -109,15 +109,19 @@ pub struct Connect {
     /// A start last cycle, and its slot (the RAMs were read stale then).
     st_d: DFF<Bit>,
     st_slot: DFF<Bits<4>>,
-    sidx: DFF<Bits<4>>,
-    sj: DFF<Bits<4>>,
+    sweep_slot: DFF<Bits<4>>,
+    sweep_prev: DFF<Bits<4>>,
     x_sa: DFF<Bit>,
     x_rst: DFF<Bit>,
     x_tuple: DFF<Bits<96>>,
     x_seq: DFF<Bits<32>>,
     x_ackn: DFF<Bits<32>>,
+    /// The register port, registered: a write to this block's registers,
+    /// its offset and data.
+    wr_valid: DFF<Bit>,
+    wr_offset: DFF<Bits<8>>,
+    wr_data: DFF<Bits<32>>,
     // scratch
-    wo: Signal<Local, Bits<8>>,
     rsub: Signal<Local, Bits<8>>,
     rbit: Signal<Local, Bits<16>>,
     ro: Signal<Local, Bits<8>>,
@@ -209,14 +213,16 @@ impl Default for Connect {
             timedout: Default::default(),
             st_d: Default::default(),
             st_slot: Default::default(),
-            sidx: Default::default(),
-            sj: Default::default(),
+            sweep_slot: Default::default(),
+            sweep_prev: Default::default(),
             x_sa: Default::default(),
             x_rst: Default::default(),
             x_tuple: Default::default(),
             x_seq: Default::default(),
             x_ackn: Default::default(),
-            wo: Default::default(),
+            wr_valid: Default::default(),
+            wr_offset: Default::default(),
+            wr_data: Default::default(),
             rsub: Default::default(),
             rbit: Default::default(),
             ro: Default::default(),
@@ -271,8 +277,9 @@ impl Logic for Connect {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, srec, sackwin, rto, retries, pending, kick, timedout, st_d, st_slot, sidx,
-            sj, x_sa, x_rst, x_tuple, x_seq, x_ackn
+            self, clock, srec, sackwin, rto, retries, pending, kick, timedout, st_d, st_slot,
+            sweep_slot, sweep_prev, x_sa, x_rst, x_tuple, x_seq, x_ackn, wr_valid, wr_offset,
+            wr_data
         );
         clock!(self, clock, vfifo, cfifo);
         self.mram.read_clock.next = self.clock.val();
@@ -284,38 +291,44 @@ impl Logic for Connect {
         self.vfifo.clear.next = self.rst.val();
         self.cfifo.clear.next = self.rst.val();
         // ------------------------------------------------------ registers
-        self.wo.next = bit_cast::<8, 16>(self.waddr.val());
+        // Register writes take effect a cycle after the port (registered
+        // first: the decode below starts at flip-flops).
+        self.wr_valid.d.next = self.we.val() && (self.waddr.val() < 256);
+        self.wr_offset.d.next = bit_cast::<8, 16>(self.waddr.val());
+        self.wr_data.d.next = self.wdata.val();
         self.rsub.next = 0.into();
         self.rbit.next = 0.into();
         self.start.next = false;
         self.abort.next = false;
-        self.cslot.next = bit_cast::<4, 32>(self.wdata.val());
-        if self.we.val() && (self.waddr.val() < 256) {
+        self.cslot.next = bit_cast::<4, 32>(self.wr_data.q.val());
+        if self.wr_valid.q.val() {
             // SETUP_CONN_REC word i: record bits 32i+31:32i.
-            if (self.wo.val() >= self.c_rec.val()) && (self.wo.val() < self.c_rec.val() + 48) {
-                self.rsub.next = self.wo.val() - self.c_rec.val();
+            if (self.wr_offset.q.val() >= self.c_rec.val())
+                && (self.wr_offset.q.val() < self.c_rec.val() + 48)
+            {
+                self.rsub.next = self.wr_offset.q.val() - self.c_rec.val();
                 self.rbit.next = bit_cast::<16, 8>(self.rsub.val() & 0xFC) << 3;
                 self.srec.d.next = (self.srec.q.val() & !(self.c_ones32.val() << self.rbit.val()))
-                    | (bit_cast::<368, 32>(self.wdata.val()) << self.rbit.val());
+                    | (bit_cast::<368, 32>(self.wr_data.q.val()) << self.rbit.val());
             }
-            if self.wo.val() == self.c_ackwin.val() {
-                self.sackwin.d.next = bit_cast::<16, 32>(self.wdata.val());
+            if self.wr_offset.q.val() == self.c_ackwin.val() {
+                self.sackwin.d.next = bit_cast::<16, 32>(self.wr_data.q.val());
             }
-            if self.wo.val() == self.c_rto.val() {
-                self.rto.d.next = self.wdata.val();
-                if self.wdata.val() == 0 {
+            if self.wr_offset.q.val() == self.c_rto.val() {
+                self.rto.d.next = self.wr_data.q.val();
+                if self.wr_data.q.val() == 0 {
                     self.rto.d.next = 1.into();
                 }
             }
-            if self.wo.val() == self.c_retries.val() {
-                self.retries.d.next = bit_cast::<4, 32>(self.wdata.val());
-                if self.wdata.val() > 10 {
+            if self.wr_offset.q.val() == self.c_retries.val() {
+                self.retries.d.next = bit_cast::<4, 32>(self.wr_data.q.val());
+                if self.wr_data.q.val() > 10 {
                     self.retries.d.next = 10.into();
                 }
             }
-            if self.wo.val() == self.c_cmd.val() {
-                self.start.next = ((self.wdata.val() >> 8) & 3) == 1;
-                self.abort.next = ((self.wdata.val() >> 8) & 3) == 2;
+            if self.wr_offset.q.val() == self.c_cmd.val() {
+                self.start.next = ((self.wr_data.q.val() >> 8) & 3) == 1;
+                self.abort.next = ((self.wr_data.q.val() >> 8) & 3) == 2;
             }
         }
         self.cbit.next = bit_cast::<16, 1>(true.into()) << self.cslot.val();
@@ -396,10 +409,10 @@ impl Logic for Connect {
             self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 274);
         }
         // ------------------------------------------------------ timer sweep
-        self.tram.read_address.next = self.sidx.q.val();
-        self.rram.read_address.next = self.sidx.q.val();
-        self.sidx.d.next = self.sidx.q.val() + 1;
-        self.sj.d.next = self.sidx.q.val();
+        self.tram.read_address.next = self.sweep_slot.q.val();
+        self.rram.read_address.next = self.sweep_slot.q.val();
+        self.sweep_slot.d.next = self.sweep_slot.q.val() + 1;
+        self.sweep_prev.d.next = self.sweep_slot.q.val();
         self.send.next = false;
         self.set_to.next = 0.into();
         self.unkick.next = 0.into();
@@ -413,18 +426,19 @@ impl Logic for Connect {
         self.rto_sh.next = 0.into();
         self.dl_n.next = 0.into();
         self.tries_n.next = 0.into();
-        self.tram.write_address.next = self.sj.q.val();
+        self.tram.write_address.next = self.sweep_prev.q.val();
         self.tram.write_data.next = 0.into();
         // With no open pending (the usual case) none of this is evaluated.
         if self.pending.q.val() != 0 {
-            self.sbit.next = bit_cast::<16, 1>(true.into()) << self.sj.q.val();
+            self.sbit.next = bit_cast::<16, 1>(true.into()) << self.sweep_prev.q.val();
             self.sdl.next = bit_cast::<32, 36>(self.tram.read_data.val());
             self.stries.next = bit_cast::<4, 36>(self.tram.read_data.val() >> 32);
             self.sdiff.next = self.ts_now.val() - self.sdl.val();
             self.sdue.next = !self.sdiff.val().get_bit(31);
             self.sroom.next = (self.cfifo.level.val() < 8) && !self.ack_push.val();
             // The slot's RAMs were read while a start wrote them: next round.
-            self.sfresh.next = self.st_d.q.val() && (self.st_slot.q.val() == self.sj.q.val());
+            self.sfresh.next =
+                self.st_d.q.val() && (self.st_slot.q.val() == self.sweep_prev.q.val());
             // The timer after a send: the first SYN waits rto, the n-th rto << (n - 1).
             self.rto_sh.next = self.rto.q.val() << self.stries.val();
             self.dl_n.next = self.ts_now.val() + self.rto_sh.val();
@@ -529,13 +543,14 @@ impl Logic for Connect {
             self.timedout.d.next = 0.into();
             self.st_d.d.next = false;
             self.st_slot.d.next = 0.into();
-            self.sidx.d.next = 0.into();
-            self.sj.d.next = 0.into();
+            self.sweep_slot.d.next = 0.into();
+            self.sweep_prev.d.next = 0.into();
             self.x_sa.d.next = false;
             self.x_rst.d.next = false;
             self.x_tuple.d.next = 0.into();
             self.x_seq.d.next = 0.into();
             self.x_ackn.d.next = 0.into();
+            self.wr_valid.d.next = false;
             self.mram.write_enable.next = false;
             self.rram.write_enable.next = false;
             self.tram.write_enable.next = false;
