@@ -131,6 +131,9 @@ pub struct Stats {
     pub max_kicks: u32,
     pub resets: u64,
     pub count_checks: u64,
+    /// Cycles of the first and the last lookup result.
+    pub first_result: Option<u64>,
+    pub last_result: u64,
 }
 
 pub struct Tb {
@@ -274,6 +277,8 @@ impl Tb {
                 }
             );
             self.stats.lookups += 1;
+            self.stats.first_result.get_or_insert(n);
+            self.stats.last_result = n;
             self.stats.lookup_hits += got.is_some() as u64;
             self.stats.lookup_in_flight += in_flight.is_some() as u64;
         }
