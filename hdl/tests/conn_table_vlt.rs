@@ -76,6 +76,7 @@ fn conn_table_directed() {
     let (r, cycles) = tb.command_hold(0, c(1, a, 0x1111));
     assert_eq!((r.status, r.value), (Status::Ok, 0));
     println!("insert without eviction: {cycles} cycles from acceptance to response");
+    assert_eq!(cycles, 21, "documented in conn_table_engine.rs and docs/conn_table.md");
     assert_eq!(tb.command_hold(1, c(1, a, 0x2222)).0.status, Status::Exists);
     assert_eq!(tb.command_hold(1, c(0, a, 0)).0.value, 0x1111);
     assert_eq!(tb.command_hold(0, c(0, b, 0)).0.status, Status::Missing);
@@ -113,6 +114,9 @@ fn conn_table_directed() {
     }
     tb.idle_until_ready();
     assert_eq!(tb.model.entries(), 0);
+    // The sweep: one bucket per cycle, the response the cycle after.
+    let clear = tb.log.iter().rev().find(|d| d.cmd.op == 4).unwrap();
+    assert_eq!(clear.cycles, (1 << SMALL_BITS) + 1);
     assert_eq!(tb.insert(a, 5), Status::Ok);
     tb.cycle(Some(a));
     tb.idle_until_ready();

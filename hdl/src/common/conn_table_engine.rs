@@ -24,8 +24,10 @@
 //! | KREAD, KWAIT, KDEC, KACT | one eviction step of the walk: read the carry's target bucket, pick a free way or the victim `lfsr & 3`, write the carry there (swap) |
 //! | RSP   | `*_rsp_valid` until `*_rsp_ready`                              |
 //!
-//! A command without a walk takes 22 cycles from acceptance to response
-//! (CONN_CMD_CYCLES); each eviction adds 4.
+//! A command without a walk takes 21 cycles from acceptance (the
+//! handshake cycle) to the first cycle of its response; an insert whose
+//! walk makes `k` evictions takes 25 + 4k (at most 281 with the limit of
+//! 64), measured by the block tests and the benchmark.
 //!
 //! Coherence with the lookups: every change of what the table holds is one
 //! edge that changes the RAMs, the stash and the carry together (a swap
