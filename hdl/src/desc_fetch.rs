@@ -3,20 +3,39 @@
 //! Per queue it compares the host's producer index with its fetch index and
 //! reads descriptors one 64-byte beat (four 16-byte descriptors) at a time
 //! into a per-queue cache FIFO.  Many beats may be outstanding: a per-queue
-//! credit counter reserves cache space at issue, so the cache never
-//! overflows, and a tag FIFO remembers where each outstanding beat goes.
-//! Returned beats are unpacked one descriptor per cycle from a holding
-//! register, so the shared R channel is held for one cycle per beat.
+//! credit counter reserves cache space, so the cache never overflows, and a
+//! tag FIFO remembers where each outstanding beat goes.  Returned beats are
+//! unpacked one descriptor per cycle from a holding FIFO, so the shared R
+//! channel is held for one cycle per beat.
+//!
+//! Pipelined for timing (docs/timing.md), every path a few LUTs deep:
+//!
+//! 1. Per queue, every cycle, the next read is prepared into registers
+//!    from the queue's state: whether it wants one (enabled, not draining,
+//!    descriptors pending, room for a whole beat), its address (the 64-bit
+//!    ring base plus the slot, as a 32-bit add and a precomputed +1 of the
+//!    high word), its descriptor count and its tag.
+//! 2. A round robin grants one prepared read into the AR output register
+//!    when that register is free or being taken, and advances the queue's
+//!    fetch index.  A granted queue waits two cycles before its next grant:
+//!    its prepared read is then recomputed from the advanced fetch index
+//!    and the reduced credits (one beat per queue every third cycle, four
+//!    descriptors per beat: more than a queue ever consumes).
+//! 3. `ar_valid`/`ar_addr` come straight from the output register; the tag
+//!    is written when the read is taken.
+//!
+//! The FIFOs have registered flags (`FlagFifo`); `r_ready` is a register's
+//! output; no output depends on an input of the same cycle.
 use rust_hdl::prelude::*;
 
 /// Cached descriptors per queue.
 pub const CACHE: usize = 256;
-crate::declare_clear_fifo!(DescCache, Bits<128>, 256, 1);
+crate::declare_flag_fifo!(DescCache, Bits<128>, 256, 1);
 // Tag: queue (1:0), first slot in the beat (3:2), count (6:4).
-crate::declare_clear_fifo!(FetchTags, Bits<7>, 64, 4);
+crate::declare_flag_fifo!(FetchTags, Bits<7>, 64, 4);
 // Returned beats with their tag, unpacked one descriptor per cycle off the R
 // channel, so the shared R channel is held one cycle per beat.
-crate::declare_clear_fifo!(FetchBeats, Bits<519>, 8, 2);
+crate::declare_flag_fifo!(FetchBeats, Bits<519>, 8, 2);
 
 #[derive(LogicBlock)]
 pub struct DescFetch {
@@ -46,34 +65,58 @@ pub struct DescFetch {
     beats: FetchBeats,
     fidx: [DFF<Bits<16>>; 4],
     credits: [DFF<Bits<10>>; 4],
-    /// Fetched beats per queue not yet unpacked (issued, in flight, or
+    /// Fetched beats per queue not yet unpacked (granted, in flight, or
     /// waiting in `beats`).
     outst: [DFF<Bits<7>>; 4],
     /// A queue reset is in progress: the queue's cache is held empty and
     /// its fetches still in flight are discarded until `outst` is 0, so no
     /// descriptor of before the reset is ever handed out after it.
     drain: [DFF<Bit>; 4],
+    /// The prepared read of each queue (stage 1): wanted, address, count,
+    /// tag.
+    p_want: DFF<Bits<4>>,
+    p_addr: [DFF<Bits<64>>; 4],
+    p_cnt: [DFF<Bits<3>>; 4],
+    p_tag: [DFF<Bits<7>>; 4],
+    /// Queues granted one and two cycles ago (one-hot), and the count
+    /// granted one cycle ago (taken from the credits then).
+    g1: DFF<Bits<4>>,
+    g2: DFF<Bits<4>>,
+    g1_cnt: DFF<Bits<3>>,
     rr: DFF<Bits<2>>,
-    /// A read offered and not yet accepted stays (AXI): its queue.
-    ar_hold: DFF<Bit>,
-    ar_hold_q: DFF<Bits<2>>,
+    /// The AR output register: a read offered until taken, its queue and
+    /// its tag.
+    arv: DFF<Bit>,
+    ara: DFF<Bits<64>>,
+    arq: DFF<Bits<2>>,
+    art: DFF<Bits<7>>,
     /// Descriptors of the head beat already unpacked.
     hold_cnt: DFF<Bits<3>>,
     // scratch
     want: Signal<Local, Bits<4>>,
+    elig: Signal<Local, Bits<4>>,
+    gcnt: Signal<Local, Bits<3>>,
+    blo: Signal<Local, Bits<32>>,
     sel: Signal<Local, Bits<2>>,
     c1: Signal<Local, Bits<2>>,
     c2: Signal<Local, Bits<2>>,
     c3: Signal<Local, Bits<2>>,
     found: Signal<Local, Bit>,
-    pending: Signal<Local, Bits<16>>,
-    slot: Signal<Local, Bits<16>>,
-    cnt: Signal<Local, Bits<16>>,
+    grant: Signal<Local, Bit>,
+    log2: Signal<Local, Bits<4>>,
     mask: Signal<Local, Bits<16>>,
-    issue: Signal<Local, Bit>,
+    slot: Signal<Local, Bits<16>>,
+    avail: Signal<Local, Bits<16>>,
+    first: Signal<Local, Bits<3>>,
+    cnt: Signal<Local, Bits<3>>,
+    lo33: Signal<Local, Bits<33>>,
+    hi: Signal<Local, Bits<32>>,
+    hi_inc: Signal<Local, Bits<32>>,
     take: Signal<Local, Bit>,
-    room: Signal<Local, Bit>,
-    c_one: Constant<Bits<16>>,
+    leave: Signal<Local, Bit>,
+    head_q: Signal<Local, Bits<2>>,
+    popped: Signal<Local, Bit>,
+    c_ones: Constant<Bits<16>>,
 }
 
 impl Default for DescFetch {
@@ -101,24 +144,43 @@ impl Default for DescFetch {
             credits: array_init::array_init(|_| Default::default()),
             outst: array_init::array_init(|_| Default::default()),
             drain: array_init::array_init(|_| Default::default()),
+            p_want: Default::default(),
+            p_addr: array_init::array_init(|_| Default::default()),
+            p_cnt: array_init::array_init(|_| Default::default()),
+            p_tag: array_init::array_init(|_| Default::default()),
+            g1: Default::default(),
+            g2: Default::default(),
+            g1_cnt: Default::default(),
             rr: Default::default(),
-            ar_hold: Default::default(),
-            ar_hold_q: Default::default(),
+            arv: Default::default(),
+            ara: Default::default(),
+            arq: Default::default(),
+            art: Default::default(),
             hold_cnt: Default::default(),
             want: Default::default(),
+            elig: Default::default(),
+            gcnt: Default::default(),
+            blo: Default::default(),
             sel: Default::default(),
             c1: Default::default(),
             c2: Default::default(),
             c3: Default::default(),
             found: Default::default(),
-            pending: Default::default(),
-            slot: Default::default(),
-            cnt: Default::default(),
+            grant: Default::default(),
+            log2: Default::default(),
             mask: Default::default(),
-            issue: Default::default(),
+            slot: Default::default(),
+            avail: Default::default(),
+            first: Default::default(),
+            cnt: Default::default(),
+            lo33: Default::default(),
+            hi: Default::default(),
+            hi_inc: Default::default(),
             take: Default::default(),
-            room: Default::default(),
-            c_one: Constant::new(1u64.into()),
+            leave: Default::default(),
+            head_q: Default::default(),
+            popped: Default::default(),
+            c_ones: Constant::new(0xFFFFu64.into()),
         }
     }
 }
@@ -126,7 +188,7 @@ impl Default for DescFetch {
 impl Logic for DescFetch {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rr, ar_hold, ar_hold_q, hold_cnt);
+        dff_setup!(self, clock, p_want, g1, g2, g1_cnt, rr, arv, ara, arq, art, hold_cnt);
         clock!(self, clock, tags, beats);
         self.tags.clear.next = self.rst.val();
         self.beats.clear.next = self.rst.val();
@@ -140,137 +202,152 @@ impl Logic for DescFetch {
             self.outst[q].d.next = self.outst[q].q.val();
             self.drain[q].clock.next = self.clock.val();
             self.drain[q].d.next = self.drain[q].q.val();
+            self.p_addr[q].clock.next = self.clock.val();
+            self.p_addr[q].d.next = self.p_addr[q].q.val();
+            self.p_cnt[q].clock.next = self.clock.val();
+            self.p_cnt[q].d.next = self.p_cnt[q].q.val();
+            self.p_tag[q].clock.next = self.clock.val();
+            self.p_tag[q].d.next = self.p_tag[q].q.val();
             self.cache[q].clear.next =
                 self.rst.val() || self.qreset.val().get_bit(q) || self.drain[q].q.val();
         }
-        // Which queues want a fetch: enabled, descriptors pending, room for a
-        // whole beat in the cache.
+        // ------------------------------------------------ 1: prepare
+        // Per queue: the beat holding its fetch index, the descriptors of
+        // it to read (up to the producer index), its address.
         self.want.next = 0.into();
-        if self.qctl.val().get_bit(4)
-            && !self.drain[0].q.val()
-            && (self.prod.val().get_bits::<16>(0) != self.fidx[0].q.val())
-            && (self.credits[0].q.val() >= 4)
-        {
-            self.want.next = self.want.val() | 1;
+        for q in 0..4 {
+            self.log2.next = self.qctl.val().get_bits::<4>(8 * q);
+            // mask = 2^log2 - 1 (log2 <= 15), as a shift (no carry chain).
+            self.mask.next = !(self.c_ones.val() << self.log2.val());
+            self.slot.next = self.fidx[q].q.val() & self.mask.val();
+            self.avail.next = self.prod.val().get_bits::<16>(16 * q) - self.fidx[q].q.val();
+            // The beat's first slot to read, and the descriptors of the beat
+            // from it: min(4 - first, avail), written out per case.
+            self.first.next = bit_cast::<3, 16>(self.slot.val() & 3);
+            self.cnt.next = 4.into();
+            if self.first.val() == 1 {
+                self.cnt.next = 3.into();
+            }
+            if self.first.val() == 2 {
+                self.cnt.next = 2.into();
+            }
+            if self.first.val() == 3 {
+                self.cnt.next = 1.into();
+            }
+            if ((self.avail.val() & 0xFFFC) == 0)
+                && (bit_cast::<3, 16>(self.avail.val() & 3) < self.cnt.val())
+            {
+                self.cnt.next = bit_cast::<3, 16>(self.avail.val() & 3);
+            }
+            if self.qctl.val().get_bit(8 * q + 4)
+                && !self.drain[q].q.val()
+                && (self.prod.val().get_bits::<16>(16 * q) != self.fidx[q].q.val())
+                && (self.credits[q].q.val() >= 4)
+            {
+                self.want.next = self.want.val() | (1 << q);
+            }
+            // Address: base + 16 * (slot & ~3), as a 32-bit add and the
+            // high word or its successor.
+            self.blo.next = self.base.val().get_bits::<32>(64 * q);
+            self.lo33.next = bit_cast::<33, 32>(self.blo.val())
+                + (bit_cast::<33, 16>(self.slot.val() & 0xFFFC) << 4);
+            self.hi.next = self.base.val().get_bits::<32>(64 * q + 32);
+            self.hi_inc.next = self.hi.val() + 1;
+            if self.lo33.val().get_bit(32) {
+                self.hi.next = self.hi_inc.val();
+            }
+            self.p_addr[q].d.next =
+                bit_cast::<64, 33>(self.lo33.val() & 0xFFFF_FFFF_u64) | (bit_cast::<64, 32>(self.hi.val()) << 32);
+            self.p_cnt[q].d.next = self.cnt.val();
+            self.p_tag[q].d.next = (bit_cast::<7, 3>(self.cnt.val()) << 4)
+                | (bit_cast::<7, 3>(self.first.val()) << 2);
         }
-        if self.qctl.val().get_bit(12)
-            && !self.drain[1].q.val()
-            && (self.prod.val().get_bits::<16>(16) != self.fidx[1].q.val())
-            && (self.credits[1].q.val() >= 4)
-        {
-            self.want.next = self.want.val() | 2;
+        self.p_want.d.next = self.want.val();
+        // ------------------------------------------------ 2: grant
+        // Eligible: prepared, not granted in the last two cycles (its
+        // prepared read is stale until then), not draining or resetting.
+        self.elig.next = self.p_want.q.val() & !self.g1.q.val() & !self.g2.q.val() & !self.qreset.val();
+        for q in 0..4 {
+            if self.drain[q].q.val() {
+                self.elig.next = self.elig.val().replace_bit(q, false);
+            }
         }
-        if self.qctl.val().get_bit(20)
-            && !self.drain[2].q.val()
-            && (self.prod.val().get_bits::<16>(32) != self.fidx[2].q.val())
-            && (self.credits[2].q.val() >= 4)
-        {
-            self.want.next = self.want.val() | 4;
-        }
-        if self.qctl.val().get_bit(28)
-            && !self.drain[3].q.val()
-            && (self.prod.val().get_bits::<16>(48) != self.fidx[3].q.val())
-            && (self.credits[3].q.val() >= 4)
-        {
-            self.want.next = self.want.val() | 8;
-        }
-        // Round robin: first wanting queue at or after rr (checked in
-        // reverse so the nearest one wins).
+        // Round robin: first eligible queue at or after rr (checked in
+        // reverse so the nearest one wins).  Candidates as 2-bit signals:
+        // in Verilog `rr + k` inside a shift amount would not wrap at 4.
         self.found.next = false;
         self.sel.next = 0.into();
-        // Candidates rr, rr+1, rr+2, rr+3 as 2-bit signals: in Verilog
-        // `rr + k` inside a shift amount would not wrap at 4.
         self.c1.next = self.rr.q.val() + 1;
         self.c2.next = self.rr.q.val() + 2;
         self.c3.next = self.rr.q.val() + 3;
-        if ((self.want.val() >> self.c3.val()) & 1) == 1 {
+        if ((self.elig.val() >> self.c3.val()) & 1) == 1 {
             self.found.next = true;
             self.sel.next = self.c3.val();
         }
-        if ((self.want.val() >> self.c2.val()) & 1) == 1 {
+        if ((self.elig.val() >> self.c2.val()) & 1) == 1 {
             self.found.next = true;
             self.sel.next = self.c2.val();
         }
-        if ((self.want.val() >> self.c1.val()) & 1) == 1 {
+        if ((self.elig.val() >> self.c1.val()) & 1) == 1 {
             self.found.next = true;
             self.sel.next = self.c1.val();
         }
-        if ((self.want.val() >> self.rr.q.val()) & 1) == 1 {
+        if ((self.elig.val() >> self.rr.q.val()) & 1) == 1 {
             self.found.next = true;
             self.sel.next = self.rr.q.val();
         }
-        if self.ar_hold.q.val() {
-            self.found.next = true;
-            self.sel.next = self.ar_hold_q.q.val();
+        // The output register is free or being taken, and the tag FIFO has
+        // room for the read it holds and this one (its almost-full margin).
+        self.grant.next = self.found.val()
+            && (!self.arv.q.val() || self.ar_ready.val())
+            && !self.tags.almost_full.val();
+        self.g1.d.next = 0.into();
+        self.g2.d.next = self.g1.q.val();
+        self.g1_cnt.d.next = 0.into();
+        if self.arv.q.val() && self.ar_ready.val() {
+            self.arv.d.next = false;
         }
-        // Descriptors of the selected queue in the beat holding its fetch index.
-        self.mask.next = (self.c_one.val()
-            << bit_cast::<16, 32>(
-                (self.qctl.val() >> (bit_cast::<8, 2>(self.sel.val()) << 3)) & 0xF,
-            ))
-            - 1;
-        self.pending.next = 0.into();
-        self.slot.next = 0.into();
-        self.cnt.next = 0.into();
+        self.gcnt.next = 0.into();
         for q in 0..4 {
             if self.sel.val().index() == q {
-                self.pending.next = self.prod.val().get_bits::<16>(16 * q) - self.fidx[q].q.val();
-                self.slot.next = self.fidx[q].q.val() & self.mask.val();
+                self.gcnt.next = self.p_cnt[q].q.val();
             }
         }
-        self.cnt.next = 4 - (self.slot.val() & 3);
-        if self.pending.val() < self.cnt.val() {
-            self.cnt.next = self.pending.val();
+        for q in 0..4 {
+            if self.grant.val() && (self.sel.val().index() == q) {
+                self.arv.d.next = true;
+                self.ara.d.next = self.p_addr[q].q.val();
+                self.art.d.next = self.p_tag[q].q.val() | bit_cast::<7, 2>(self.sel.val());
+                self.arq.d.next = self.sel.val();
+                self.g1.d.next = (1 << q).into();
+                self.g1_cnt.d.next = self.gcnt.val();
+                self.fidx[q].d.next = self.fidx[q].q.val() + bit_cast::<16, 3>(self.gcnt.val());
+            }
         }
-        // While holding an offered address, the (lagging) almost-full flag is
-        // ignored: its margin leaves room for the held request.
-        self.room.next = !self.tags.almost_full.val() || self.ar_hold.q.val();
-        // `ar_valid` is `found && room`, spelled out from registers and
-        // inputs (no scratch signals) so that it stays an assignment of its
-        // own and does not depend on `pop` (see vlt.rs).
-        self.ar_valid.next = (!self.tags.almost_full.val() || self.ar_hold.q.val())
-            && (self.ar_hold.q.val()
-                || (self.qctl.val().get_bit(4)
-                    && !self.drain[0].q.val()
-                    && (self.prod.val().get_bits::<16>(0) != self.fidx[0].q.val())
-                    && (self.credits[0].q.val() >= 4))
-                || (self.qctl.val().get_bit(12)
-                    && !self.drain[1].q.val()
-                    && (self.prod.val().get_bits::<16>(16) != self.fidx[1].q.val())
-                    && (self.credits[1].q.val() >= 4))
-                || (self.qctl.val().get_bit(20)
-                    && !self.drain[2].q.val()
-                    && (self.prod.val().get_bits::<16>(32) != self.fidx[2].q.val())
-                    && (self.credits[2].q.val() >= 4))
-                || (self.qctl.val().get_bit(28)
-                    && !self.drain[3].q.val()
-                    && (self.prod.val().get_bits::<16>(48) != self.fidx[3].q.val())
-                    && (self.credits[3].q.val() >= 4)));
-        self.ar_addr.next = self.base.val().get_bits::<64>(self.sel.val().index() * 64)
-            + (bit_cast::<64, 16>(self.slot.val() & 0xFFFC) << 4);
-        self.issue.next = self.found.val() && self.room.val() && self.ar_ready.val();
-        self.ar_hold.d.next = self.found.val() && self.room.val() && !self.ar_ready.val();
-        self.ar_hold_q.d.next = self.sel.val();
-        self.tags.write.next = self.issue.val();
-        self.tags.data_in.next = bit_cast::<7, 2>(self.sel.val())
-            | (bit_cast::<7, 16>(self.slot.val() & 3) << 2)
-            | (bit_cast::<7, 16>(self.cnt.val()) << 4);
-        if self.issue.val() {
+        if self.grant.val() {
             self.rr.d.next = self.sel.val() + 1;
         }
-        // Returned beats go into the beat FIFO with their tag.
-        self.r_ready.next = !self.beats.almost_full.val();
-        self.take.next = self.r_valid.val() && !self.beats.almost_full.val();
+        self.ar_valid.next = self.arv.q.val();
+        self.ar_addr.next = self.ara.q.val();
+        // ------------------------------------------------ 3: tags, beats
+        self.tags.write.next = self.arv.q.val() && self.ar_ready.val();
+        self.tags.data_in.next = self.art.q.val();
+        // A beat is taken when there is room for it and its tag is visible
+        // (a read answered within two cycles waits for it).
+        self.r_ready.next = !self.beats.almost_full.val() && !self.tags.empty.val();
+        self.take.next =
+            self.r_valid.val() && !self.beats.almost_full.val() && !self.tags.empty.val();
         self.tags.read.next = self.take.val();
         self.beats.write.next = self.take.val();
         self.beats.data_in.next = bit_cast::<519, 512>(self.r_data.val())
             | (bit_cast::<519, 7>(self.tags.data_out.val()) << 512);
         // Unpack the head beat: descriptor (slot + hold_cnt) of it per cycle.
-        self.beats.read.next = false;
+        self.head_q.next = bit_cast::<2, 519>(self.beats.data_out.val() >> 512);
+        self.leave.next = false;
         for q in 0..4 {
             self.cache[q].write.next = !self.beats.empty.val()
                 && !self.drain[q].q.val()
-                && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q);
+                && (self.head_q.val().index() == q);
             self.cache[q].data_in.next = bit_cast::<128, 519>(
                 self.beats.data_out.val()
                     >> (bit_cast::<10, 2>(
@@ -286,12 +363,11 @@ impl Logic for DescFetch {
                 == bit_cast::<3, 519>(self.beats.data_out.val() >> 516)
             {
                 self.hold_cnt.d.next = 0.into();
-                self.beats.read.next = true;
+                self.leave.next = true;
             }
         }
-        // Heads, pops, credits, fetch indices.
-        self.head.next = 0.into();
-        self.head_valid.next = 0.into();
+        self.beats.read.next = self.leave.val();
+        // ------------------------------------------------ heads, credits
         for q in 0..4 {
             self.cache[q].read.next = self.pop.val().get_bit(q);
         }
@@ -301,40 +377,40 @@ impl Logic for DescFetch {
             | (bit_cast::<512, 128>(self.cache[3].data_out.val()) << 384);
         // (Built bit by bit: `~x` inside a wider Verilog expression would be
         // inverted at the wider width.)
+        self.head_valid.next = 0.into();
         for q in 0..4 {
             if !self.cache[q].empty.val() {
                 self.head_valid.next = self.head_valid.val() | (1 << q);
             }
         }
         for q in 0..4 {
-            if self.issue.val() && (self.sel.val().index() == q) {
-                self.fidx[q].d.next = self.fidx[q].q.val() + self.cnt.val();
+            // Credits: the count granted a cycle ago is taken, a pop gives
+            // one back.
+            self.popped.next = self.pop.val().get_bit(q) && !self.cache[q].empty.val();
+            if self.g1.q.val().get_bit(q) {
                 self.credits[q].d.next =
-                    self.credits[q].q.val() - bit_cast::<10, 16>(self.cnt.val());
-                if self.pop.val().get_bit(q) && !self.cache[q].empty.val() {
+                    self.credits[q].q.val() - bit_cast::<10, 3>(self.g1_cnt.q.val());
+                if self.popped.val() {
                     self.credits[q].d.next =
-                        self.credits[q].q.val() - bit_cast::<10, 16>(self.cnt.val()) + 1;
+                        self.credits[q].q.val() - bit_cast::<10, 3>(self.g1_cnt.q.val()) + 1;
                 }
-            } else if self.pop.val().get_bit(q) && !self.cache[q].empty.val() {
+            } else if self.popped.val() {
                 self.credits[q].d.next = self.credits[q].q.val() + 1;
             }
-            // Beats outstanding: one more at issue, one less when a beat of
-            // this queue leaves the beat FIFO.
-            if self.issue.val() && (self.sel.val().index() == q) {
+            // Beats outstanding: one more a cycle after the grant, one less
+            // when a beat of this queue leaves the beat FIFO.
+            if self.g1.q.val().get_bit(q) {
                 self.outst[q].d.next = self.outst[q].q.val() + 1;
-                if self.beats.read.val()
-                    && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q)
-                {
+                if self.leave.val() && (self.head_q.val().index() == q) {
                     self.outst[q].d.next = self.outst[q].q.val();
                 }
-            } else if self.beats.read.val()
-                && (bit_cast::<2, 519>(self.beats.data_out.val() >> 512).index() == q)
-            {
+            } else if self.leave.val() && (self.head_q.val().index() == q) {
                 self.outst[q].d.next = self.outst[q].q.val() - 1;
             }
             if self.drain[q].q.val()
                 && (self.outst[q].q.val() == 0)
-                && !(self.ar_hold.q.val() && (self.ar_hold_q.q.val().index() == q))
+                && !self.g1.q.val().get_bit(q)
+                && !(self.arv.q.val() && (self.arq.q.val().index() == q))
             {
                 self.drain[q].d.next = false;
             }
@@ -348,8 +424,12 @@ impl Logic for DescFetch {
         }
         if self.rst.val() {
             self.rr.d.next = 0.into();
-            self.ar_hold.d.next = false;
+            self.arv.d.next = false;
             self.hold_cnt.d.next = 0.into();
+            self.p_want.d.next = 0.into();
+            self.g1.d.next = 0.into();
+            self.g2.d.next = 0.into();
+            self.g1_cnt.d.next = 0.into();
             for q in 0..4 {
                 self.fidx[q].d.next = 0.into();
                 self.credits[q].d.next = 256.into();
