@@ -4,6 +4,27 @@
 //! W beat can carry two completions.  The DMA write engine takes a line when
 //! it is `urgent` (full, or a request waits that cannot join it) or when it
 //! has nothing else to write, so an idle NIC writes completions at once.
+//!
+//! Pipelined for timing (docs/timing.md), every path a few LUTs deep and
+//! carry chains of at most 32 bits:
+//!
+//! 1. Pick: a request leaves the RX or the TX request FIFO (alternating when
+//!    both wait) into a register, while the ready queue below has room for
+//!    it (a count of the requests between the pick and the merge).
+//! 2. Record and low address: the ring's log2 size and base are selected,
+//!    the index and phase put into the record, and the low 32 bits of
+//!    `base + 32 * slot` added (with the carry kept).
+//! 3. High address: the high word plus the carry gives the line address,
+//!    which is compared with the previous request's line (so the merge
+//!    below needs one bit); the request enters the ready queue.
+//! 4. Merge: the ready queue's head joins the staged line (the other half
+//!    of the line of the request before it, that line still staged) or
+//!    starts a new one.
+//!
+//! A request reaches the staged line six cycles after its write (two in the
+//! old single-stage design); throughput stays one request per cycle.  The
+//! FIFOs have registered flags (`FlagFifo`); every output comes from a
+//! register.
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
@@ -16,7 +37,13 @@ use toe_contract::desc as d;
 // this FIFO's level plus the frames already started stays below 28 of its 32
 // entries (`rx_level`).  An earlier argument that sizing alone prevents the
 // wait was wrong: tests/tests/tcp_interop.rs deadlocked it.
-crate::declare_clear_fifo!(CplReqFifo, Bits<275>, 32, 2);
+crate::declare_flag_fifo!(CplReqFifo, Bits<275>, 32, 2);
+/// Ready queue: record (255:0), half (256), line address bits 63:6
+/// (314:257), same line as the request before it (315).
+pub const READY_BITS: usize = 316;
+/// Entries of the ready queue (requests between the pick and the merge).
+pub const READY_ENTRIES: u32 = 16;
+crate::declare_flag_fifo!(CplReadyFifo, Bits<316>, 16, 1);
 
 #[derive(LogicBlock)]
 pub struct CplCoalesce {
@@ -44,31 +71,57 @@ pub struct CplCoalesce {
     pub line_take: Signal<In, Bit>,
     rxf: CplReqFifo,
     txf: CplReqFifo,
-    st_valid: DFF<Bit>,
-    st_addr: DFF<Bits<64>>,
-    st_data: DFF<Bits<512>>,
-    st_strb: DFF<Bits<64>>,
+    ready: CplReadyFifo,
+    /// Requests picked and not yet merged (stages 1 to 3 and the ready
+    /// queue), and whether the ready queue is full with them.
+    used: DFF<Bits<5>>,
+    no_room: DFF<Bit>,
     rr: DFF<Bit>,
+    // Stage 1: the picked request.
+    s1_valid: DFF<Bit>,
+    s1_req: DFF<Bits<275>>,
+    // Stage 2: record, low address with carry, high word of the base.
+    s2_valid: DFF<Bit>,
+    s2_rec: DFF<Bits<256>>,
+    s2_lo: DFF<Bits<33>>,
+    s2_hi: DFF<Bits<32>>,
+    /// Line address (bits 63:6) of the last request into the ready queue.
+    last_line: DFF<Bits<58>>,
+    // The staged line: valid, line address (63:6), data, halves filled.
+    st_valid: DFF<Bit>,
+    st_line: DFF<Bits<58>>,
+    st_data: DFF<Bits<512>>,
+    st_lo: DFF<Bit>,
+    st_hi: DFF<Bit>,
     urgent: DFF<Bit>,
     age: DFF<Bits<3>>,
     // scratch
     use_tx: Signal<Local, Bit>,
-    any: Signal<Local, Bit>,
-    req: Signal<Local, Bits<275>>,
+    pick: Signal<Local, Bit>,
+    merged: Signal<Local, Bit>,
+    used_up: Signal<Local, Bits<5>>,
+    used_down: Signal<Local, Bits<5>>,
     ring: Signal<Local, Bits<3>>,
     idx: Signal<Local, Bits<16>>,
-    log2: Signal<Local, Bits<16>>,
-    addr: Signal<Local, Bits<64>>,
-    lineaddr: Signal<Local, Bits<64>>,
-    half: Signal<Local, Bit>,
+    log2: Signal<Local, Bits<4>>,
+    slot: Signal<Local, Bits<16>>,
+    base: Signal<Local, Bits<64>>,
     rec: Signal<Local, Bits<256>>,
-    fits: Signal<Local, Bit>,
+    hi: Signal<Local, Bits<32>>,
+    line: Signal<Local, Bits<58>>,
+    rq_in: Signal<Local, Bits<316>>,
+    h_rec: Signal<Local, Bits<256>>,
+    h_half: Signal<Local, Bit>,
+    h_line: Signal<Local, Bits<58>>,
+    h_same: Signal<Local, Bit>,
     fits_st: Signal<Local, Bit>,
-    accept: Signal<Local, Bit>,
     stv: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
     c_index: Constant<Bits<16>>,
     c_phase: Constant<Bits<256>>,
     c_one: Constant<Bits<16>>,
+    c_room_m1: Constant<Bits<5>>,
+    c_room: Constant<Bits<5>>,
 }
 
 impl Default for CplCoalesce {
@@ -94,30 +147,50 @@ impl Default for CplCoalesce {
             line_take: Default::default(),
             rxf: Default::default(),
             txf: Default::default(),
-            st_valid: Default::default(),
-            st_addr: Default::default(),
-            st_data: Default::default(),
-            st_strb: Default::default(),
+            ready: Default::default(),
+            used: Default::default(),
+            no_room: Default::default(),
             rr: Default::default(),
+            s1_valid: Default::default(),
+            s1_req: Default::default(),
+            s2_valid: Default::default(),
+            s2_rec: Default::default(),
+            s2_lo: Default::default(),
+            s2_hi: Default::default(),
+            last_line: Default::default(),
+            st_valid: Default::default(),
+            st_line: Default::default(),
+            st_data: Default::default(),
+            st_lo: Default::default(),
+            st_hi: Default::default(),
             urgent: Default::default(),
             age: Default::default(),
             use_tx: Default::default(),
-            any: Default::default(),
-            req: Default::default(),
+            pick: Default::default(),
+            merged: Default::default(),
+            used_up: Default::default(),
+            used_down: Default::default(),
             ring: Default::default(),
             idx: Default::default(),
             log2: Default::default(),
-            addr: Default::default(),
-            lineaddr: Default::default(),
-            half: Default::default(),
+            slot: Default::default(),
+            base: Default::default(),
             rec: Default::default(),
-            fits: Default::default(),
+            hi: Default::default(),
+            line: Default::default(),
+            rq_in: Default::default(),
+            h_rec: Default::default(),
+            h_half: Default::default(),
+            h_line: Default::default(),
+            h_same: Default::default(),
             fits_st: Default::default(),
-            accept: Default::default(),
             stv: Default::default(),
+            accept: Default::default(),
             c_index: Constant::new((d::CPL_INDEX_BIT as u64).into()),
             c_phase: Constant::new(Bits::<256>::from(1u64) << (d::CPL_PHASE_BIT as u64)),
             c_one: Constant::new(1u64.into()),
+            c_room_m1: Constant::new(((READY_ENTRIES - 1) as u64).into()),
+            c_room: Constant::new((READY_ENTRIES as u64).into()),
         }
     }
 }
@@ -125,10 +198,14 @@ impl Default for CplCoalesce {
 impl Logic for CplCoalesce {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st_valid, st_addr, st_data, st_strb, rr, urgent, age);
-        clock!(self, clock, rxf, txf);
+        dff_setup!(
+            self, clock, used, no_room, rr, s1_valid, s1_req, s2_valid, s2_rec, s2_lo, s2_hi,
+            last_line, st_valid, st_line, st_data, st_lo, st_hi, urgent, age
+        );
+        clock!(self, clock, rxf, txf, ready);
         self.rxf.clear.next = self.rst.val();
         self.txf.clear.next = self.rst.val();
+        self.ready.clear.next = self.rst.val();
         self.rxf.write.next = self.rx_req.val();
         self.rxf.data_in.next = self.rx_data.val();
         self.rx_full.next = self.rxf.almost_full.val();
@@ -136,26 +213,31 @@ impl Logic for CplCoalesce {
         self.txf.write.next = self.tx_req.val();
         self.txf.data_in.next = self.tx_data.val();
         self.tx_full.next = self.txf.almost_full.val();
-        // Pick a request (alternating when both wait).
+        // ------------------------------------------------ 1: pick
+        // A request (alternating when both wait) while the ready queue has
+        // room for everything picked and not yet merged.
         self.use_tx.next = !self.txf.empty.val() && (self.rxf.empty.val() || self.rr.q.val());
-        self.any.next = !self.txf.empty.val() || !self.rxf.empty.val();
-        self.req.next = self.rxf.data_out.val();
+        self.pick.next =
+            (!self.txf.empty.val() || !self.rxf.empty.val()) && !self.no_room.q.val();
+        self.rxf.read.next = self.pick.val() && !self.use_tx.val();
+        self.txf.read.next = self.pick.val() && self.use_tx.val();
+        self.s1_valid.d.next = self.pick.val();
+        self.s1_req.d.next = self.rxf.data_out.val();
         if self.use_tx.val() {
-            self.req.next = self.txf.data_out.val();
+            self.s1_req.d.next = self.txf.data_out.val();
         }
-        self.ring.next = bit_cast::<3, 275>(self.req.val() >> 256);
-        self.idx.next = bit_cast::<16, 275>(self.req.val() >> 259);
+        if self.pick.val() {
+            self.rr.d.next = !self.rr.q.val();
+        }
+        // ------------------------------------------------ 2: record, low address
+        self.ring.next = bit_cast::<3, 275>(self.s1_req.q.val() >> 256);
+        self.idx.next = bit_cast::<16, 275>(self.s1_req.q.val() >> 259);
         self.log2.next =
-            bit_cast::<16, 64>((self.qctl.val() >> (bit_cast::<8, 3>(self.ring.val()) << 3)) & 0xF);
-        self.addr.next = self
-            .cpl_base
-            .val()
-            .get_bits::<64>(self.ring.val().index() * 64)
-            + (bit_cast::<64, 16>(self.idx.val() & ((self.c_one.val() << self.log2.val()) - 1))
-                << 5);
-        self.lineaddr.next = self.addr.val() & 0xFFFF_FFFF_FFFF_FFC0_u64;
-        self.half.next = self.addr.val().get_bit(5);
-        self.rec.next = (bit_cast::<256, 275>(self.req.val())
+            bit_cast::<4, 64>(self.qctl.val() >> (bit_cast::<9, 3>(self.ring.val()) << 3));
+        self.slot.next = self.idx.val() & ((self.c_one.val() << self.log2.val()) - 1);
+        self.base.next =
+            bit_cast::<64, 512>(self.cpl_base.val() >> (bit_cast::<9, 3>(self.ring.val()) << 6));
+        self.rec.next = (bit_cast::<256, 275>(self.s1_req.q.val())
             & !(bit_cast::<256, 16>(0xFFFF.into()) << self.c_index.val()))
             & !self.c_phase.val();
         self.rec.next =
@@ -163,55 +245,104 @@ impl Logic for CplCoalesce {
         if ((self.idx.val() >> self.log2.val()) & 1) == 0 {
             self.rec.next = self.rec.val() | self.c_phase.val();
         }
+        self.s2_valid.d.next = self.s1_valid.q.val();
+        self.s2_rec.d.next = self.rec.val();
+        self.s2_lo.d.next = bit_cast::<33, 64>(self.base.val() & 0xFFFF_FFFF_u64)
+            + (bit_cast::<33, 16>(self.slot.val()) << 5);
+        self.s2_hi.d.next = bit_cast::<32, 64>(self.base.val() >> 32);
+        // ------------------------------------------------ 3: high address
+        self.hi.next = self.s2_hi.q.val();
+        if self.s2_lo.q.val().get_bit(32) {
+            self.hi.next = self.s2_hi.q.val() + 1;
+        }
+        self.line.next = bit_cast::<58, 33>((self.s2_lo.q.val() >> 6) & 0x3FF_FFFF)
+            | (bit_cast::<58, 32>(self.hi.val()) << 26);
+        self.ready.write.next = self.s2_valid.q.val();
+        self.rq_in.next = bit_cast::<316, 256>(self.s2_rec.q.val())
+            | (bit_cast::<316, 1>(self.s2_lo.q.val().get_bit(5).into()) << 256)
+            | (bit_cast::<316, 58>(self.line.val()) << 257);
+        if self.line.val() == self.last_line.q.val() {
+            self.rq_in.next = self.rq_in.val() | (bit_cast::<316, 1>(true.into()) << 315);
+        }
+        self.ready.data_in.next = self.rq_in.val();
+        if self.s2_valid.q.val() {
+            self.last_line.d.next = self.line.val();
+        }
+        // ------------------------------------------------ 4: merge
+        self.h_rec.next = bit_cast::<256, 316>(self.ready.data_out.val());
+        self.h_half.next = self.ready.data_out.val().get_bit(256);
+        self.h_line.next = bit_cast::<58, 316>(self.ready.data_out.val() >> 257);
+        self.h_same.next = self.ready.data_out.val().get_bit(315);
         // The staged line after a possible take this cycle.
         self.stv.next = self.st_valid.q.val() && !self.line_take.val();
-        // A request joins the staged line if it is the other half of it.
-        // The request is the empty half of the staged line (registered
-        // state only), and that line stays this cycle.
-        self.fits_st.next = (self.lineaddr.val() == self.st_addr.q.val())
-            && ((self.half.val() && ((self.st_strb.q.val() >> 32) == 0))
-                || (!self.half.val() && ((self.st_strb.q.val() & 0xFFFF_FFFF_u64) == 0)));
-        self.fits.next = self.stv.val() && self.fits_st.val();
-        self.accept.next = self.any.val() && (!self.stv.val() || self.fits.val());
-        self.rxf.read.next = self.accept.val() && !self.use_tx.val();
-        self.txf.read.next = self.accept.val() && self.use_tx.val();
+        // The head joins the staged line if it is the other half of it: the
+        // staged line is the line of the request merged before (registered
+        // state only).
+        self.fits_st.next = self.h_same.val()
+            && ((self.h_half.val() && !self.st_hi.q.val())
+                || (!self.h_half.val() && !self.st_lo.q.val()));
+        self.accept.next =
+            !self.ready.empty.val() && (!self.stv.val() || self.fits_st.val());
+        self.ready.read.next = self.accept.val();
         if self.line_take.val() {
             self.st_valid.d.next = false;
         }
         if self.accept.val() {
-            self.rr.d.next = !self.rr.q.val();
             self.st_valid.d.next = true;
-            self.st_addr.d.next = self.lineaddr.val();
-            if self.fits.val() {
-                if self.half.val() {
-                    self.st_data.d.next =
-                        self.st_data.q.val() | (bit_cast::<512, 256>(self.rec.val()) << 256);
-                    self.st_strb.d.next = self.st_strb.q.val() | 0xFFFF_FFFF_0000_0000_u64;
+            self.st_line.d.next = self.h_line.val();
+            if self.stv.val() {
+                // Joins: the other half is filled already.
+                if self.h_half.val() {
+                    self.st_data.d.next = self.st_data.q.val()
+                        | (bit_cast::<512, 256>(self.h_rec.val()) << 256);
+                    self.st_hi.d.next = true;
                 } else {
                     self.st_data.d.next =
-                        self.st_data.q.val() | bit_cast::<512, 256>(self.rec.val());
-                    self.st_strb.d.next = self.st_strb.q.val() | 0xFFFF_FFFF_u64;
+                        self.st_data.q.val() | bit_cast::<512, 256>(self.h_rec.val());
+                    self.st_lo.d.next = true;
                 }
             } else {
-                if self.half.val() {
-                    self.st_data.d.next = bit_cast::<512, 256>(self.rec.val()) << 256;
-                    self.st_strb.d.next = 0xFFFF_FFFF_0000_0000_u64.into();
+                if self.h_half.val() {
+                    self.st_data.d.next = bit_cast::<512, 256>(self.h_rec.val()) << 256;
                 } else {
-                    self.st_data.d.next = bit_cast::<512, 256>(self.rec.val());
-                    self.st_strb.d.next = 0xFFFF_FFFF_u64.into();
+                    self.st_data.d.next = bit_cast::<512, 256>(self.h_rec.val());
                 }
+                self.st_hi.d.next = self.h_half.val();
+                self.st_lo.d.next = !self.h_half.val();
             }
         }
+        // Requests between the pick and the merge; room for one more while
+        // fewer than the ready queue's entries (a merge frees its place a
+        // cycle late).
+        self.merged.next = self.accept.val();
+        self.used_up.next = self.used.q.val() + 1;
+        self.used_down.next = self.used.q.val() - 1;
+        if self.pick.val() && !self.merged.val() {
+            self.used.d.next = self.used_up.val();
+        }
+        if !self.pick.val() && self.merged.val() {
+            self.used.d.next = self.used_down.val();
+        }
+        self.no_room.d.next = self.used.q.val() >= self.c_room.val();
+        if self.pick.val() {
+            self.no_room.d.next = self.used.q.val() >= self.c_room_m1.val();
+        }
         self.line_valid.next = self.st_valid.q.val();
-        self.line_addr.next = self.st_addr.q.val();
+        self.line_addr.next = bit_cast::<64, 58>(self.st_line.q.val()) << 6;
         self.line_data.next = self.st_data.q.val();
-        self.line_strb.next = self.st_strb.q.val();
+        self.line_strb.next = 0.into();
+        if self.st_lo.q.val() {
+            self.line_strb.next = 0xFFFF_FFFF_u64.into();
+        }
+        if self.st_hi.q.val() {
+            self.line_strb.next = self.line_strb.val() | 0xFFFF_FFFF_0000_0000_u64;
+        }
         // Urgency is a registered hint (one cycle late), so the take -> urgent
         // path forms no combinational loop with the DMA engine; a line flushed
         // half full is still correct (the other half is written later).
         self.urgent.d.next = self.st_valid.q.val()
-            && ((self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64)
-                || (self.any.val() && !self.fits_st.val()));
+            && ((self.st_lo.q.val() && self.st_hi.q.val())
+                || (!self.ready.empty.val() && !self.fits_st.val()));
         if self.line_take.val() {
             // The hint described the line just taken, not the next one.
             self.urgent.d.next = false;
@@ -220,19 +351,25 @@ impl Logic for CplCoalesce {
         if self.st_valid.q.val() && (self.age.q.val() != 7) {
             self.age.d.next = self.age.q.val() + 1;
         }
-        if self.accept.val() && !self.fits.val() {
+        if self.accept.val() && !self.stv.val() {
             self.age.d.next = 0.into();
         }
         self.line_aged.next = self.st_valid.q.val() && (self.age.q.val() >= 4);
         // A full line is urgent at once (registered state only); a line that
         // blocks a waiting request becomes urgent one cycle later.
         self.line_urgent.next = self.st_valid.q.val()
-            && (self.urgent.q.val() || (self.st_strb.q.val() == 0xFFFF_FFFF_FFFF_FFFF_u64));
+            && (self.urgent.q.val() || (self.st_lo.q.val() && self.st_hi.q.val()));
         if self.rst.val() {
             self.age.d.next = 0.into();
             self.st_valid.d.next = false;
+            self.st_lo.d.next = false;
+            self.st_hi.d.next = false;
             self.urgent.d.next = false;
             self.rr.d.next = false;
+            self.s1_valid.d.next = false;
+            self.s2_valid.d.next = false;
+            self.used.d.next = 0.into();
+            self.no_room.d.next = false;
         }
     }
 }
