@@ -22,6 +22,9 @@ use seed::seeded_rng;
 use toe_hdl::common::conn_table::*;
 use toe_model::conn_table::{self as model, tuple_key, Loc, Status};
 
+/// A generator of keys to insert.
+type KeySource = Box<dyn FnMut() -> u128>;
+
 /// The small table of most runs: 2 x 16 buckets x 4 = 128 entries.
 const SMALL_BITS: usize = 4;
 
@@ -76,7 +79,10 @@ fn conn_table_directed() {
     let (r, cycles) = tb.command_hold(0, c(1, a, 0x1111));
     assert_eq!((r.status, r.value), (Status::Ok, 0));
     println!("insert without eviction: {cycles} cycles from acceptance to response");
-    assert_eq!(cycles, 21, "documented in conn_table_engine.rs and docs/conn_table.md");
+    assert_eq!(
+        cycles, 21,
+        "documented in conn_table_engine.rs and docs/conn_table.md"
+    );
     assert_eq!(tb.command_hold(1, c(1, a, 0x2222)).0.status, Status::Exists);
     assert_eq!(tb.command_hold(1, c(0, a, 0)).0.value, 0x1111);
     assert_eq!(tb.command_hold(0, c(0, b, 0)).0.status, Status::Missing);
@@ -148,7 +154,7 @@ fn random_run(
 ) {
     let total: u64 = mix.weights.iter().sum();
     for _ in 0..cycles {
-        if rnd() % mix.reset_every == 0 {
+        if rnd().is_multiple_of(mix.reset_every) {
             tb.reset(1 + (rnd() % 3) as usize);
             continue;
         }
@@ -170,7 +176,7 @@ fn random_run(
                     }
                     w -= x;
                 }
-                if rnd() % mix.clear_every == 0 {
+                if rnd().is_multiple_of(mix.clear_every) {
                     op = 4;
                 }
                 tb.port_cmd[p] = Some(Cmd {
@@ -304,11 +310,11 @@ fn conn_table_fill_to_full_random_and_hostile_keys() {
     let mut rnd = seeded_rng();
     let (k0, k1) = (rnd(), rnd());
     let mut tb = Tb::new(&small_block(), SMALL_BITS as u32, k0, k1);
-    let cap = 2 * CONN_WAYS << SMALL_BITS;
+    let cap = (2 * CONN_WAYS) << SMALL_BITS;
     let mut r2 = seeded_rng();
     let mut next_port = 0u16;
     let mut next_ip = 0u32;
-    let sets: Vec<(&str, Box<dyn FnMut() -> u128>)> = vec![
+    let sets: Vec<(&str, KeySource)> = vec![
         ("random keys", Box::new(move || key96(&mut r2))),
         (
             "one address pair, sequential source ports",

@@ -80,7 +80,7 @@ use rust_hdl::prelude::*;
 /// Bucket-index bits of the default table: 2 tables x 8192 buckets x 4 slots.
 pub const CONN_TABLE_BUCKET_BITS: usize = 13;
 /// Entries of the default table (table slots; the stash adds 4).
-pub const CONN_TABLE_ENTRIES: usize = 2 * CONN_WAYS << CONN_TABLE_BUCKET_BITS;
+pub const CONN_TABLE_ENTRIES: usize = (2 * CONN_WAYS) << CONN_TABLE_BUCKET_BITS;
 const _: () = assert!(CONN_TABLE_ENTRIES == 65536);
 /// Value width of the default table.
 pub const CONN_VALUE_BITS: usize = 32;

@@ -531,7 +531,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
         // ---- The state machine.
         match self.state.q.val().index() {
             0 => {
-                // 0
+                // CLEAR
                 self.t0_addr.next = self.sweep.q.val().get_bits::<B>(0);
                 self.t1_addr.next = self.sweep.q.val().get_bits::<B>(0);
                 self.we_key.next = 0xff.into();
@@ -551,7 +551,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 }
             }
             1 => {
-                // 1
+                // IDLE
                 if self.sel.q.val() {
                     self.take.next = self.o_cmd_valid.val();
                     self.op.d.next = self.o_cmd_op.val();
@@ -589,7 +589,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 }
             }
             2 => {
-                // 2
+                // HASH
                 if self.hasher.out_valid.val() {
                     self.b0.d.next = self.hasher.hash.val().get_bits::<16>(0) & self.c_mask.val();
                     self.b1.d.next = self.hasher.hash.val().get_bits::<16>(32) & self.c_mask.val();
@@ -597,11 +597,11 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 }
             }
             3 => {
-                // 3: the addresses are the buckets (defaults).
+                // READ: the addresses are the buckets (defaults).
                 self.state.d.next = 4.into();
             }
             4 => {
-                // 4
+                // WAIT
                 for i in 0..8 {
                     self.rk[i].d.next = self.rkey[i].val();
                     self.rv[i].d.next = self.rvalue[i].val();
@@ -609,14 +609,14 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 self.state.d.next = 5.into();
             }
             5 => {
-                // 5
+                // CMP1
                 for i in 0..12 {
                     self.ceq[i].d.next = self.cmp[i].eq.val();
                 }
                 self.state.d.next = 6.into();
             }
             6 => {
-                // 6
+                // CMP2
                 self.hits.d.next = 0.into();
                 self.occ.d.next = 0.into();
                 for i in 0..8 {
@@ -650,7 +650,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 self.state.d.next = 7.into();
             }
             7 => {
-                // 7: hits are one-hot (a key is stored once).
+                // DEC: hits are one-hot (a key is stored once).
                 self.f_any.d.next = self.hits.q.val().any();
                 self.f_stash.d.next = self.hits.q.val().get_bits::<4>(8).any();
                 self.f_table.d.next = self.hits.q.val().get_bits::<4>(4).any();
@@ -739,7 +739,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 self.state.d.next = 8.into();
             }
             8 => {
-                // 8: the write job and the response.
+                // PREP: the write job and the response.
                 self.w_key_en.d.next = false;
                 self.w_value_en.d.next = false;
                 self.w_table.d.next = self.f_table.q.val();
@@ -842,33 +842,29 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                             self.w_value_en.d.next = true;
                         }
                     }
-                } else if self.op.q.val() == 3
-                /* CONN_OP_DELETE */
-                {
-                    if self.f_any.q.val() {
-                        self.p_dec.d.next = true;
-                        if self.f_stash.q.val() {
+                } else if (self.op.q.val() == 3/* CONN_OP_DELETE */) & self.f_any.q.val() {
+                    self.p_dec.d.next = true;
+                    if self.f_stash.q.val() {
+                        self.p_stash_clr.d.next =
+                            bit_cast::<CONN_STASH, 1>(1.into()) << self.f_sidx.q.val();
+                    } else {
+                        self.w_key_en.d.next = true;
+                        if self.r_any.q.val() {
+                            self.w_value_en.d.next = true;
+                            self.w_value.d.next = self.rf_value.val();
+                            self.w_slot.d.next =
+                                (bit_cast::<CONN_SLOT_BITS, 96>(self.rf_key.val()) << 17)
+                                    | (bit_cast::<CONN_SLOT_BITS, 16>(self.rf_alt.val()) << 1)
+                                    | 1;
                             self.p_stash_clr.d.next =
-                                bit_cast::<CONN_STASH, 1>(1.into()) << self.f_sidx.q.val();
-                        } else {
-                            self.w_key_en.d.next = true;
-                            if self.r_any.q.val() {
-                                self.w_value_en.d.next = true;
-                                self.w_value.d.next = self.rf_value.val();
-                                self.w_slot.d.next =
-                                    (bit_cast::<CONN_SLOT_BITS, 96>(self.rf_key.val()) << 17)
-                                        | (bit_cast::<CONN_SLOT_BITS, 16>(self.rf_alt.val()) << 1)
-                                        | 1;
-                                self.p_stash_clr.d.next =
-                                    bit_cast::<CONN_STASH, 1>(1.into()) << self.r_idx.q.val();
-                            }
+                                bit_cast::<CONN_STASH, 1>(1.into()) << self.r_idx.q.val();
                         }
                     }
                 }
                 self.state.d.next = 9.into();
             }
             9 => {
-                // 9: apply the job.
+                // ACT: apply the job.
                 if self.w_table.q.val() {
                     self.t0_addr.next = self.b1.q.val().get_bits::<B>(0);
                     self.t1_addr.next = self.b1.q.val().get_bits::<B>(0);
@@ -915,13 +911,13 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 }
             }
             10 => {
-                // 10: the carry's target bucket (both tables read it).
+                // KREAD: the carry's target bucket (both tables read it).
                 self.t0_addr.next = self.c_bt.q.val().get_bits::<B>(0);
                 self.t1_addr.next = self.c_bt.q.val().get_bits::<B>(0);
                 self.state.d.next = 11.into();
             }
             11 => {
-                // 11
+                // KWAIT
                 for i in 0..8 {
                     self.rk[i].d.next = self.rkey[i].val();
                     self.rv[i].d.next = self.rvalue[i].val();
@@ -929,7 +925,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 self.state.d.next = 12.into();
             }
             12 => {
-                // 12: free way or victim in the carry's table.
+                // KDEC: free way or victim in the carry's table.
                 for w in 0..4 {
                     if self.c_t.q.val() {
                         self.kocc.next = self
@@ -987,7 +983,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 self.state.d.next = 13.into();
             }
             13 => {
-                // 13
+                // KACT
                 self.t0_addr.next = self.c_bt.q.val().get_bits::<B>(0);
                 self.t1_addr.next = self.c_bt.q.val().get_bits::<B>(0);
                 self.placed_loc.next = bit_cast::<CONN_LOC_BITS, 16>(self.c_bt.q.val())
@@ -1058,7 +1054,7 @@ impl<const B: usize, const V: usize> Logic for ConnTableEngine<B, V> {
                 }
             }
             _ => {
-                // 14
+                // RSP
                 if (self.port.q.val() & self.o_rsp_ready.val())
                     | (!self.port.q.val() & self.h_rsp_ready.val())
                 {

@@ -25,7 +25,7 @@ pub struct DualPortRam<D: Synth, const N: usize> {
     pub b_we: Signal<In, Bit>,
     pub b_wdata: Signal<In, D>,
     pub b_data: Signal<Out, D>,
-    _sim: Box<BTreeMap<Bits<N>, D>>,
+    _sim: BTreeMap<Bits<N>, D>,
 }
 
 impl<D: Synth, const N: usize> Logic for DualPortRam<D, N> {

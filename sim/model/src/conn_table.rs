@@ -184,7 +184,7 @@ impl ConnTableModel {
 
     /// Table slots (the stash not counted).
     pub fn capacity(&self) -> usize {
-        2 * WAYS << self.bucket_bits
+        (2 * WAYS) << self.bucket_bits
     }
 
     /// Entries held, the stash included.
@@ -205,14 +205,14 @@ impl ConnTableModel {
     }
 
     fn find(&self, key: u128, b: [u32; 2]) -> Option<(Loc, u64)> {
-        for t in 0..2 {
+        for (t, &bt) in b.iter().enumerate() {
             for w in 0..WAYS {
-                if let Some(s) = self.tables[t][b[t] as usize][w] {
+                if let Some(s) = self.tables[t][bt as usize][w] {
                     if s.key == key {
                         let loc = Loc::Slot {
                             table: t as u8,
                             way: w as u8,
-                            bucket: b[t],
+                            bucket: bt,
                         };
                         return Some((loc, s.value));
                     }
