@@ -23,7 +23,7 @@
 //!
 //! A request reaches the staged line six cycles after its write (two in the
 //! old single-stage design); throughput stays one request per cycle.  The
-//! FIFOs have registered flags (`FlagFifo`); every output comes from a
+//! FIFOs have registered flags (`ClearFifo`); every output comes from a
 //! register.
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
@@ -37,13 +37,13 @@ use toe_contract::desc as d;
 // this FIFO's level plus the frames already started stays below 28 of its 32
 // entries (`rx_level`).  An earlier argument that sizing alone prevents the
 // wait was wrong: tests/tests/tcp_interop.rs deadlocked it.
-crate::declare_flag_fifo!(CplReqFifo, Bits<275>, 32, 2);
+crate::declare_clear_fifo!(CplReqFifo, Bits<275>, 32, 2);
 /// Ready queue: record (255:0), half (256), line address bits 63:6
 /// (314:257), same line as the request before it (315).
 pub const READY_BITS: usize = 316;
 /// Entries of the ready queue (requests between the pick and the merge).
 pub const READY_ENTRIES: u32 = 16;
-crate::declare_flag_fifo!(CplReadyFifo, Bits<316>, 16, 1);
+crate::declare_clear_fifo!(CplReadyFifo, Bits<316>, 16, 1);
 
 #[derive(LogicBlock)]
 pub struct CplCoalesce {

@@ -24,18 +24,18 @@
 //! 3. `ar_valid`/`ar_addr` come straight from the output register; the tag
 //!    is written when the read is taken.
 //!
-//! The FIFOs have registered flags (`FlagFifo`); `r_ready` is a register's
+//! The FIFOs have registered flags (`ClearFifo`); `r_ready` is a register's
 //! output; no output depends on an input of the same cycle.
 use rust_hdl::prelude::*;
 
 /// Cached descriptors per queue.
 pub const CACHE: usize = 256;
-crate::declare_flag_fifo!(DescCache, Bits<128>, 256, 1);
+crate::declare_clear_fifo!(DescCache, Bits<128>, 256, 1);
 // Tag: queue (1:0), first slot in the beat (3:2), count (6:4).
-crate::declare_flag_fifo!(FetchTags, Bits<7>, 64, 4);
+crate::declare_clear_fifo!(FetchTags, Bits<7>, 64, 4);
 // Returned beats with their tag, unpacked one descriptor per cycle off the R
 // channel, so the shared R channel is held one cycle per beat.
-crate::declare_flag_fifo!(FetchBeats, Bits<519>, 8, 2);
+crate::declare_clear_fifo!(FetchBeats, Bits<519>, 8, 2);
 
 #[derive(LogicBlock)]
 pub struct DescFetch {
