@@ -208,7 +208,7 @@ impl Logic for TxSched {
         // Beats less one (length >= 1 when good), and beats to the next
         // 4 KiB boundary less one (63 - address bits 11:6).
         self.beats_m1.next = (self.pick_len.q.val() - 1) >> 6;
-        self.to4k_m1.next = bit_cast::<16, 64>((!self.pick_addr.q.val() >> 6) & 63);
+        self.to4k_m1.next = bit_cast::<16, 64>((!self.pick_addr.q.val() >> 6) & 0x3F);
         self.first_arlen.next = self.beats_m1.val();
         if self.to4k_m1.val() < self.beats_m1.val() {
             self.first_arlen.next = self.to4k_m1.val();
