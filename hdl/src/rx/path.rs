@@ -1,20 +1,22 @@
 //! RX front end: MAC stream into a store-and-forward data FIFO while the
-//! header pipeline (FrameSum -> RxParse -> Rss -> OptWalk x OPT_STAGES)
+//! header pipeline (FrameSum -> RxParse -> Rss -> OptWalk)
 //! produces one metadata record per frame into the metadata FIFO.  The
 //! pipeline has fixed latency and never stalls; the MAC is back-pressured
 //! only when the FIFOs could overflow.
-use super::opt_walk::OptWalk;
+//!
+//! Cycles below count from P, the cycle the parser's record comes out
+//! (`RX_PARSE_LATENCY` = 3 cycles after `FrameSum`'s record, itself
+//! `FRAME_SUM_LATENCY` after a frame's last beat).
+use super::opt_walk::{OptWalk, OPT_WALK_LATENCY};
 use super::parse::RxParse;
 use super::rss::Rss;
 use crate::frame_sum::FrameSum;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
-/// Option walker stages: 10 stages x 4 steps cover 40 bytes of NOPs.
-pub const OPT_STAGES: usize = 10;
-// The kernel names the last stage as walk[9] (rust-hdl resolves array
-// indices textually, without constants).
-const _: () = assert!(OPT_STAGES == 10);
+// The late setup tap comes from the option walker's output: RSS (2 cycles)
+// then the walker (P + 12, the comments below and setup::rx::LATE_TAP).
+const _: () = assert!(crate::setup::rx::LATE_TAP == 2 + OPT_WALK_LATENCY);
 /// Metadata record: completion (255:0), drop reason (259:256), queue (261:260).
 pub const META_BITS: usize = 262;
 
@@ -102,7 +104,7 @@ pub struct RxPath {
     fsum: FrameSum,
     parse: RxParse,
     rss: Rss,
-    walk: [OptWalk; OPT_STAGES],
+    walk: OptWalk,
     dfifo: RxDataFifo,
     mfifo: RxMetaFifo,
     inflight: DFF<Bits<8>>,
@@ -183,7 +185,7 @@ impl Default for RxPath {
             fsum: Default::default(),
             parse: Default::default(),
             rss: Default::default(),
-            walk: array_init::array_init(|_| Default::default()),
+            walk: Default::default(),
             dfifo: Default::default(),
             mfifo: Default::default(),
             inflight: Default::default(),
@@ -236,7 +238,7 @@ impl Logic for RxPath {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, inflight, m_valid, m_meta);
-        clock!(self, clock, fsum, parse, rss, dfifo, mfifo);
+        clock!(self, clock, fsum, parse, rss, walk, dfifo, mfifo);
         self.dfifo.clear.next = self.rst.val();
         self.mfifo.clear.next = self.rst.val();
         self.fsum.rst.next = self.rst.val();
@@ -302,66 +304,37 @@ impl Logic for RxPath {
         self.rss.in_olen.next = self.parse.out_olen.val();
         self.rss.in_tuple.next = self.parse.out_tuple.val();
         self.rss.in_hkind.next = self.parse.out_hkind.val();
-        // Option walker chain
-        for i in 0..OPT_STAGES {
-            self.walk[i].clock.next = self.clock.val();
-            self.walk[i].rst.next = self.rst.val();
-        }
-        self.walk[0].in_valid.next = self.rss.out_valid.val();
-        self.walk[0].in_pay.next = bit_cast::<262, 256>(self.rss.out_cpl.val())
+        // Option walker
+        self.walk.rst.next = self.rst.val();
+        self.walk.in_valid.next = self.rss.out_valid.val();
+        self.walk.in_pay.next = bit_cast::<262, 256>(self.rss.out_cpl.val())
             | (bit_cast::<262, 4>(self.rss.out_reason.val()) << 256)
             | (bit_cast::<262, 2>(self.rss.out_queue.val()) << 260);
-        self.walk[0].in_opts.next = self.rss.out_opts.val();
-        self.walk[0].in_olen.next = self.rss.out_olen.val();
-        self.walk[0].in_pos.next = 0.into();
-        self.walk[0].in_done.next = false;
-        self.walk[0].in_bad.next = false;
-        self.walk[0].in_mss.next = 0.into();
-        self.walk[0].in_ws.next = 0.into();
-        self.walk[0].in_sackp.next = false;
-        self.walk[0].in_sackb.next = 0.into();
-        self.walk[0].in_ts.next = false;
-        self.walk[0].in_tsval.next = 0.into();
-        self.walk[0].in_tsecr.next = 0.into();
-        for i in 1..OPT_STAGES {
-            self.walk[i].in_valid.next = self.walk[i - 1].out_valid.val();
-            self.walk[i].in_pay.next = self.walk[i - 1].out_pay.val();
-            self.walk[i].in_opts.next = self.walk[i - 1].out_opts.val();
-            self.walk[i].in_olen.next = self.walk[i - 1].out_olen.val();
-            self.walk[i].in_pos.next = self.walk[i - 1].out_pos.val();
-            self.walk[i].in_done.next = self.walk[i - 1].out_done.val();
-            self.walk[i].in_bad.next = self.walk[i - 1].out_bad.val();
-            self.walk[i].in_mss.next = self.walk[i - 1].out_mss.val();
-            self.walk[i].in_ws.next = self.walk[i - 1].out_ws.val();
-            self.walk[i].in_sackp.next = self.walk[i - 1].out_sackp.val();
-            self.walk[i].in_sackb.next = self.walk[i - 1].out_sackb.val();
-            self.walk[i].in_ts.next = self.walk[i - 1].out_ts.val();
-            self.walk[i].in_tsval.next = self.walk[i - 1].out_tsval.val();
-            self.walk[i].in_tsecr.next = self.walk[i - 1].out_tsecr.val();
-        }
+        self.walk.in_opts.next = self.rss.out_opts.val();
+        self.walk.in_olen.next = self.rss.out_olen.val();
         // Merge the parsed options into the completion.
-        self.optbyte.next = (bit_cast::<8, 3>(self.walk[9].out_sackb.val()) << 4)
-            | (bit_cast::<8, 1>(self.walk[9].out_ts.val().into()) << 1)
-            | bit_cast::<8, 1>(self.walk[9].out_sackp.val().into());
-        self.merged.next = self.walk[9].out_pay.val()
-            | (bit_cast::<262, 16>(self.walk[9].out_mss.val()) << self.c_mss.val())
-            | (bit_cast::<262, 8>(self.walk[9].out_ws.val()) << self.c_ws.val())
+        self.optbyte.next = (bit_cast::<8, 3>(self.walk.out_sackb.val()) << 4)
+            | (bit_cast::<8, 1>(self.walk.out_ts.val().into()) << 1)
+            | bit_cast::<8, 1>(self.walk.out_sackp.val().into());
+        self.merged.next = self.walk.out_pay.val()
+            | (bit_cast::<262, 16>(self.walk.out_mss.val()) << self.c_mss.val())
+            | (bit_cast::<262, 8>(self.walk.out_ws.val()) << self.c_ws.val())
             | (bit_cast::<262, 8>(self.optbyte.val()) << self.c_opts.val())
-            | (bit_cast::<262, 32>(self.walk[9].out_tsval.val()) << self.c_tsval.val())
-            | (bit_cast::<262, 32>(self.walk[9].out_tsecr.val()) << self.c_tsecr.val());
-        if self.walk[9].out_bad.val() {
+            | (bit_cast::<262, 32>(self.walk.out_tsval.val()) << self.c_tsval.val())
+            | (bit_cast::<262, 32>(self.walk.out_tsecr.val()) << self.c_tsecr.val());
+        if self.walk.out_bad.val() {
             self.merged.next = self.merged.val() | self.c_optbad.val();
         }
         // Late setup tap: a SYN the NIC answers is consumed here (drop
         // reason 15: not delivered, counted by the setup block).
-        self.l_syn.next = self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(224);
-        self.l_mss.next = self.walk[9].out_mss.val();
-        self.l_ws.next = self.walk[9].out_ws.val();
-        self.l_sackp.next = self.walk[9].out_sackp.val();
-        self.l_ts.next = self.walk[9].out_ts.val();
-        self.l_tsval.next = self.walk[9].out_tsval.val();
+        self.l_syn.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(224);
+        self.l_mss.next = self.walk.out_mss.val();
+        self.l_ws.next = self.walk.out_ws.val();
+        self.l_sackp.next = self.walk.out_sackp.val();
+        self.l_ts.next = self.walk.out_ts.val();
+        self.l_tsval.next = self.walk.out_tsval.val();
         // Active open: the verdict for a SYN-ACK or RST candidate.
-        self.l_cand.next = self.walk[9].out_valid.val() && self.walk[9].out_pay.val().get_bit(226);
+        self.l_cand.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(226);
         if self.l_conn.val() {
             self.merged.next =
                 (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_conn.val();
@@ -378,7 +351,7 @@ impl Logic for RxPath {
         // completion whose option fields are the negotiated ones: the MSS
         // from the cookie's class, the client's window scale and
         // SACK-permitted from the TSecr it echoes (toe_contract::setup).
-        self.m_valid.d.next = self.walk[9].out_valid.val();
+        self.m_valid.d.next = self.walk.out_valid.val();
         self.m_meta.d.next = self.merged.val();
         self.est.next = self.m_valid.q.val()
             && self.m_meta.q.val().get_bit(225)
