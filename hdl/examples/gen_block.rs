@@ -16,9 +16,12 @@ fn main() {
         "tx_sched" => render::<toe_hdl::tx::sched::TxSched>(),
         "tx_csum" => render::<toe_hdl::tx::csum::TxCsum>(),
         "connect" => render::<toe_hdl::setup::connect::Connect>(),
+        "opt_walk" => render::<toe_hdl::rx::opt_walk::OptWalk>(),
+        "rx_parse" => render::<toe_hdl::rx::parse::RxParse>(),
+        "dma_addr" => render::<toe_hdl::rx::dma_addr::DmaAddr>(),
         "top" => toe_hdl::verilog(),
         other => {
-            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, top");
+            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, opt_walk, rx_parse, dma_addr, top");
             std::process::exit(2);
         }
     };

@@ -49,6 +49,25 @@ impl Val {
         self.0.first().copied().unwrap_or(0)
     }
 
+    /// Bits `at..at + width` (width at most 64).
+    #[allow(dead_code)]
+    pub fn field(&self, at: usize, width: usize) -> u64 {
+        assert!(width <= 64);
+        let limb = |i: usize| self.0.get(i).copied().unwrap_or(0);
+        let lo = limb(at / 64) >> (at % 64);
+        let hi = if at % 64 == 0 {
+            0
+        } else {
+            limb(at / 64 + 1) << (64 - at % 64)
+        };
+        let v = lo | hi;
+        if width == 64 {
+            v
+        } else {
+            v & ((1 << width) - 1)
+        }
+    }
+
     /// Bit 0.
     pub fn bit(&self) -> bool {
         self.u64() & 1 != 0
