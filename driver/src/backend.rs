@@ -134,7 +134,7 @@ pub trait Backend: Send {
     /// for the other lanes' writes.
     ///
     /// Backends that cannot give independent paths say so (the default).
-    fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+    fn lane(&self, k: u32) -> Result<Box<Lane>> {
         Err(crate::error::Error::Config(format!(
             "{}: this backend has no independent register paths (lane {k} asked for); \
              use the NIC from one thread",
@@ -151,18 +151,55 @@ pub trait Backend: Send {
     }
 }
 
-/// One thread's register path to BAR0 (see [`Backend::lane`]).  `Send`, not
-/// `Sync`: a lane has one user at a time, which is what lets a simulated
-/// device keep it single-producer and a board need no lock at all.
-pub trait Lane: Send {
-    /// Where the device is and which lane this is.
-    fn describe(&self) -> String;
-    /// 32-bit read of BAR0 at byte offset `off`; it returns after every
-    /// earlier write *of this lane* has reached the device.
+/// A path to BAR0 registers, the one register-access trait of the driver:
+/// the device's own path ([`crate::Device`], lane 0) or a thread's lane
+/// ([`Backend::lane`]).  Doorbells, the offloads' commands
+/// (`crate::offload`) and test doubles all go through it.  A read returns
+/// after every earlier write *of the same path* has reached the device.
+pub trait Registers {
+    /// 32-bit read of BAR0 at byte offset `off`.
     fn read32(&self, off: u32) -> u32;
     /// 32-bit posted write of BAR0 at byte offset `off`.
     fn write32(&self, off: u32, val: u32);
-    /// Whether the device is still reachable through this lane; the error
+    /// Whether every stack instance writes through this same path, so that
+    /// writes from different instances reach the device in the order they
+    /// were made (the device's own path of an unsplit `Nic`); a queue's
+    /// lane is one of several, unordered with the others.
+    fn is_only_path(&self) -> bool {
+        false
+    }
+    /// Where the device is and which path this is.
+    fn describe(&self) -> String {
+        "registers".into()
+    }
+    /// Whether the device is still reachable through this path; the error
     /// names the cause.
-    fn check(&self) -> Result<()>;
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
 }
+
+/// A boxed path (a lane as [`Backend::lane`] hands it out) is a path.
+impl<T: Registers + ?Sized> Registers for Box<T> {
+    fn read32(&self, off: u32) -> u32 {
+        (**self).read32(off)
+    }
+    fn write32(&self, off: u32, val: u32) {
+        (**self).write32(off, val)
+    }
+    fn is_only_path(&self) -> bool {
+        (**self).is_only_path()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn check(&self) -> Result<()> {
+        (**self).check()
+    }
+}
+
+/// One thread's register path to BAR0 (see [`Backend::lane`]).  `Send`,
+/// not `Sync`: a lane has one user at a time, which is what lets a
+/// simulated device keep it single-producer and a board need no lock at
+/// all.
+pub type Lane = dyn Registers + Send;

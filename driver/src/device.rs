@@ -1,6 +1,6 @@
 //! Bring-up and the device-wide registers: identity, register blocks,
 //! counters, RSS.
-use crate::backend::{Backend, DmaRegion};
+use crate::backend::{Backend, DmaRegion, Registers};
 use crate::error::{Error, Result};
 use toe_contract::regs::{self as r, Counter};
 
@@ -236,6 +236,26 @@ impl Device {
 
     pub fn queues_base(&self) -> u32 {
         self.queues_base
+    }
+}
+
+/// The device's own register path (lane 0): the only path while the NIC
+/// is not split, so writes from every user are ordered.
+impl Registers for Device {
+    fn read32(&self, off: u32) -> u32 {
+        Device::read32(self, off)
+    }
+    fn write32(&self, off: u32, val: u32) {
+        Device::write32(self, off, val)
+    }
+    fn is_only_path(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        self.backend.describe()
+    }
+    fn check(&self) -> Result<()> {
+        Device::check(self)
     }
 }
 

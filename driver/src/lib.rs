@@ -32,7 +32,7 @@ pub mod socket;
 pub mod tcp;
 pub mod vfio;
 
-pub use backend::{Backend, DmaRegion, Lane};
+pub use backend::{Backend, DmaRegion, Lane, Registers};
 pub use device::{Device, DeviceInfo};
 pub use error::{Error, Result};
 pub use nic::{Nic, NicConfig, NicControl, NicQueue, Packet, QueueIo, SplitError};

@@ -40,7 +40,7 @@
 //! memory stays valid as long as the handle lives (its lane keeps the
 //! backend's DMA memory alive).  A stale handle therefore can neither touch
 //! freed memory nor disturb a driver that opens the device again.
-use crate::backend::{Backend, Lane};
+use crate::backend::{Backend, Lane, Registers};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::pool::{BufId, Pool};
@@ -165,30 +165,12 @@ pub trait QueueIo {
     /// Bytes per buffer.
     fn buf_size(&self) -> usize;
     /// A register path for device-wide commands issued by the owner of
-    /// this queue (the NIC's active opens, `crate::setup::NicConnector`):
+    /// this queue (the offloads' commands, `crate::offload`):
     /// the device's own for queue `q` of a [`Nic`], the queue's lane for a
     /// [`NicQueue`] (none once the NIC is closed).  `None` when there is
     /// none.
-    fn registers(&self) -> Option<&dyn crate::setup::Registers> {
+    fn registers(&self) -> Option<&dyn Registers> {
         None
-    }
-}
-
-/// Where a queue's doorbells go: the device's own register path (a `Nic`
-/// used from one thread) or a lane of its own (a `NicQueue`).
-trait Regs {
-    fn write32(&self, off: u32, val: u32);
-}
-
-impl Regs for Device {
-    fn write32(&self, off: u32, val: u32) {
-        Device::write32(self, off, val)
-    }
-}
-
-impl Regs for dyn Lane {
-    fn write32(&self, off: u32, val: u32) {
-        Lane::write32(self, off, val)
     }
 }
 
@@ -282,7 +264,7 @@ pub struct NicControl {
 /// happens when the control closes the NIC while the handle lives.
 pub struct NicQueue {
     core: Queue,
-    lane: Box<dyn Lane>,
+    lane: Box<Lane>,
     cfg: NicConfig,
     queue_pairs: u32,
 }
@@ -750,11 +732,11 @@ impl QueueIo for NicQueue {
     fn buf_size(&self) -> usize {
         self.cfg.buf_size
     }
-    fn registers(&self) -> Option<&dyn crate::setup::Registers> {
+    fn registers(&self) -> Option<&dyn Registers> {
         if self.is_closed() {
             None
         } else {
-            Some(&self.lane)
+            Some(&*self.lane)
         }
     }
 }
@@ -787,7 +769,7 @@ impl QueueIo for QueueRef<'_> {
     fn buf_size(&self) -> usize {
         self.core.pool.buf_size()
     }
-    fn registers(&self) -> Option<&dyn crate::setup::Registers> {
+    fn registers(&self) -> Option<&dyn Registers> {
         Some(self.dev)
     }
 }
@@ -801,7 +783,12 @@ impl Queue {
         );
     }
 
-    fn rx_burst<R: Regs + ?Sized>(&mut self, regs: &R, out: &mut Vec<Packet>, max: usize) -> usize {
+    fn rx_burst<R: Registers + ?Sized>(
+        &mut self,
+        regs: &R,
+        out: &mut Vec<Packet>,
+        max: usize,
+    ) -> usize {
         if self.gate.is_closed() {
             return 0;
         }
@@ -876,7 +863,7 @@ impl Queue {
         p.len = p.len.max(at + src.len());
     }
 
-    fn tx_burst<R: Regs + ?Sized>(&mut self, regs: &R, pkts: &mut Vec<Packet>) -> usize {
+    fn tx_burst<R: Registers + ?Sized>(&mut self, regs: &R, pkts: &mut Vec<Packet>) -> usize {
         if self.gate.is_closed() {
             return 0;
         }
@@ -910,7 +897,7 @@ impl Queue {
         self.tx.in_flight()
     }
 
-    fn doorbell<R: Regs + ?Sized>(&mut self, regs: &R, tx: bool) {
+    fn doorbell<R: Registers + ?Sized>(&mut self, regs: &R, tx: bool) {
         // Descriptors are in memory before the NIC hears of them.
         fence(Ordering::Release);
         let (reg, prod) = if tx {
@@ -927,7 +914,7 @@ impl Queue {
     }
 
     /// Posts a buffer in every free RX slot.
-    fn refill<R: Regs + ?Sized>(&mut self, regs: &R) {
+    fn refill<R: Registers + ?Sized>(&mut self, regs: &R) {
         let mut posted = 0;
         while !self.rx.is_full() {
             let Some(buf) = self.pool.alloc() else {

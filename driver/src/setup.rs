@@ -8,6 +8,7 @@
 //! ([`crate::tcp::TcpStack::on_established`]) creates the connection from
 //! it directly in ESTABLISHED.  Listeners without an entry, or with offload
 //! off, keep the software handshake.
+use crate::backend::Registers;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use toe_contract::regs as r;
@@ -577,42 +578,6 @@ pub const CONNECT_MAX_RETRIES: u32 = r::CONN_MAX_RETRIES;
 /// cycles) is counted in: the design's target, 250 MHz.
 pub const CORE_CLOCK_HZ: u64 = 250_000_000;
 
-/// A path to BAR0 registers: the device's own ([`Device`]) or a queue's
-/// lane ([`crate::backend::Lane`]).  A read returns after every earlier
-/// write of the same path has reached the device.
-pub trait Registers {
-    fn read32(&self, off: u32) -> u32;
-    fn write32(&self, off: u32, val: u32);
-    /// Whether every stack instance writes through this same path, so that
-    /// writes from different instances reach the device in the order they
-    /// were made (the device's own path of an unsplit `Nic`); a queue's lane
-    /// is one of several, unordered with the others.
-    fn is_only_path(&self) -> bool {
-        false
-    }
-}
-
-impl Registers for Device {
-    fn read32(&self, off: u32) -> u32 {
-        Device::read32(self, off)
-    }
-    fn write32(&self, off: u32, val: u32) {
-        Device::write32(self, off, val)
-    }
-    fn is_only_path(&self) -> bool {
-        true
-    }
-}
-
-impl Registers for Box<dyn crate::backend::Lane> {
-    fn read32(&self, off: u32) -> u32 {
-        crate::backend::Lane::read32(&**self, off)
-    }
-    fn write32(&self, off: u32, val: u32) {
-        crate::backend::Lane::write32(&**self, off, val)
-    }
-}
-
 /// What every user of one device's active-open registers shares: the lock
 /// over the staging registers, the slot claims and the configured timing.
 #[derive(Debug)]
@@ -1051,14 +1016,14 @@ mod tests {
         fn alloc_dma(&mut self, _len: usize) -> Result<DmaRegion> {
             Err(Error::Config("no DMA in the fake".into()))
         }
-        fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+        fn lane(&self, k: u32) -> Result<Box<Lane>> {
             Ok(Box::new(FakeLane(self.clone(), k)))
         }
     }
 
     struct FakeLane(Fake, u32);
 
-    impl Lane for FakeLane {
+    impl Registers for FakeLane {
         fn describe(&self) -> String {
             format!("fake lane {}", self.1)
         }

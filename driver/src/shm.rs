@@ -15,7 +15,7 @@
 //! mailbox, so that threads ringing doorbells share no lock.  The mapping
 //! (registers and DMA window) lives until the backend and all its lanes are
 //! gone, and only then is the device released to other processes.
-use crate::backend::{Backend, DmaRegion, Lane};
+use crate::backend::{Backend, DmaRegion, Lane, Registers};
 use crate::error::{Error, Result};
 use std::cell::Cell;
 use std::fs::OpenOptions;
@@ -481,7 +481,7 @@ impl Backend for ShmBackend {
         Ok(r)
     }
 
-    fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+    fn lane(&self, k: u32) -> Result<Box<Lane>> {
         let map = &self.p.map;
         let k = k as usize;
         if k == 0 {
@@ -523,7 +523,7 @@ impl Backend for ShmBackend {
     }
 }
 
-impl Lane for ShmLane {
+impl Registers for ShmLane {
     fn describe(&self) -> String {
         self.p.describe()
     }

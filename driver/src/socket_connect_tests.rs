@@ -3,8 +3,8 @@
 //! block's registers (a register file that plays the command register:
 //! START sets the slot's pending bit, ABORT clears it).
 use super::*;
+use crate::backend::Registers;
 use crate::nic::Packet;
-use crate::setup::Registers;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr, IpAddress,

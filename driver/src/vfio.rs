@@ -39,7 +39,7 @@ use vfio_bindings::bindings::vfio::{
 use vfio_ioctls::{VfioContainer, VfioDevice};
 use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
-use crate::backend::{Backend, DmaRegion, Lane};
+use crate::backend::{Backend, DmaRegion, Lane, Registers};
 use crate::error::{Error, Result};
 use crate::hugepage::{HugepageAllocator, Policy};
 
@@ -537,7 +537,7 @@ impl Backend for VfioBackend {
     /// Lane `k` >= 1: BAR0 shared, no lock.  Lanes are not counted or
     /// exclusive here (MMIO has no producer index), only numbered for
     /// messages.
-    fn lane(&self, k: u32) -> Result<Box<dyn Lane>> {
+    fn lane(&self, k: u32) -> Result<Box<Lane>> {
         if k == 0 {
             return Err(Error::Config(format!(
                 "{}: lane 0 is the backend's own register path; lanes for other threads \
@@ -562,7 +562,7 @@ impl Backend for VfioBackend {
     }
 }
 
-impl Lane for VfioLane {
+impl Registers for VfioLane {
     fn describe(&self) -> String {
         format!("vfio {} lane {}", self.board.addr, self.lane)
     }
