@@ -152,9 +152,9 @@ pub trait Backend: Send {
 }
 
 /// A path to BAR0 registers, the one register-access trait of the driver:
-/// the device's own path ([`crate::Device`], lane 0) or a thread's lane
+/// the device's own path (`Device`, lane 0) or a thread's lane
 /// ([`Backend::lane`]).  Doorbells, the offloads' commands
-/// (`crate::offload`) and test doubles all go through it.  A read returns
+/// (`offload/`) and test doubles all go through it.  A read returns
 /// after every earlier write *of the same path* has reached the device.
 pub trait Registers {
     /// 32-bit read of BAR0 at byte offset `off`.

@@ -60,10 +60,13 @@ pub struct Device {
     rss_base: u32,
     queues_base: u32,
     counters_base: u32,
-    /// Active-open staging lock and slot claims, shared with every
-    /// [`crate::setup::NicConnector`] of this device.
-    pub(crate) connect: std::sync::Arc<crate::setup::ConnectShared>,
+    /// What the offloads keep per device (one value per type, see
+    /// [`Device::offload_state`]).
+    offload_state: std::sync::Mutex<Vec<OffloadState>>,
 }
+
+/// One offload's per-device state, of a type the device does not know.
+type OffloadState = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 impl Device {
     /// Identifies the device and walks its register blocks.  Does not
@@ -135,7 +138,7 @@ impl Device {
             rss_base,
             queues_base,
             counters_base,
-            connect: Default::default(),
+            offload_state: Default::default(),
         })
     }
 
@@ -236,6 +239,22 @@ impl Device {
 
     pub fn queues_base(&self) -> u32 {
         self.queues_base
+    }
+
+    /// The per-device state of type `T` an offload keeps (`offload/`:
+    /// staging locks, slot claims, anything every handle of this device
+    /// must share), made with `T::default()` on first use.  The device
+    /// holds it without knowing its type, so no offload is wired in here.
+    pub(crate) fn offload_state<T: std::any::Any + Default + Send + Sync>(
+        &self,
+    ) -> std::sync::Arc<T> {
+        let mut all = self.offload_state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = all.iter().find_map(|a| a.clone().downcast::<T>().ok()) {
+            return t;
+        }
+        let t = std::sync::Arc::new(T::default());
+        all.push(t.clone());
+        t
     }
 }
 

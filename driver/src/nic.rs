@@ -800,17 +800,9 @@ impl Queue {
                 self.stats.bad_completions += 1;
                 continue;
             };
-            // A frame (KIND_RX), a client's final ACK the setup offload
-            // validated (KIND_ESTABLISHED), or the SYN-ACK / RST that ended
-            // a NIC active open (KIND_CONNECTED / KIND_CONNECT_REFUSED):
-            // all carry the received bytes.
-            let frame_kind = matches!(
-                c.kind,
-                d::KIND_RX
-                    | toe_contract::setup::KIND_ESTABLISHED
-                    | toe_contract::setup::KIND_CONNECTED
-                    | toe_contract::setup::KIND_CONNECT_REFUSED
-            );
+            // Which kinds carry received bytes: the completion-kind
+            // dispatch table (`offload::dispatch`).
+            let frame_kind = crate::offload::dispatch::rx_frame(c.kind);
             if c.len as usize > self.pool.buf_size() || !frame_kind {
                 self.stats.bad_completions += 1;
                 self.pool.free(buf);

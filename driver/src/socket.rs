@@ -45,14 +45,11 @@
 use crate::error::{Error, Result};
 use crate::net::{Host, NetConfig, NetIf, Received, SendError};
 use crate::nic::{Nic, NicQueue, QueueIo};
-use crate::setup::NicConnector;
-use crate::tcp::conn::NicOpenStatus;
+use crate::offload::{self, ActiveOpens, EstFilter, NextHop, NicConnector};
 use crate::tcp::conn::{Closed, Config, State};
 use crate::tcp::isn::IsnGenerator;
-use crate::tcp::stack::{
-    Handle, NicAbort, NicConnectParams, NicConnectRequest, NicEstablished, Outgoing, StackStats,
-    TcpStack,
-};
+use crate::tcp::offload::NicConnectParams;
+use crate::tcp::stack::{Handle, Outgoing, StackStats, TcpStack};
 use smoltcp::wire::{EthernetAddress, IpProtocol, Ipv4Address};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
@@ -242,7 +239,7 @@ pub struct EndpointConfig {
     /// their SYNs to the host (RFC 5961 section 4: challenge ACK) instead
     /// of answering them with a cookie.  Needed wherever the setup offload
     /// is on.
-    pub est_filter: Option<crate::setup::EstFilter>,
+    pub est_filter: Option<EstFilter>,
 }
 
 impl EndpointConfig {
@@ -338,12 +335,10 @@ pub struct Endpoint {
     arp_generation: u64,
     stats: EndpointStats,
     scratch: Vec<u8>,
-    /// The device's active open, if configured.
-    nic: Option<NicConnector>,
-    /// NIC opens waiting for their next hop's MAC address, since when.
-    nic_waiting: Vec<(NicConnectRequest, Duration)>,
+    /// The device's active open, if configured (`offload::connect`).
+    opens: Option<ActiveOpens>,
     /// The device's established-tuple filter, if the setup offload is on.
-    est_filter: Option<crate::setup::EstFilter>,
+    est_filter: Option<EstFilter>,
     /// Scratch for the stack's tuple events.
     tuple_events: Vec<(Handle, bool)>,
 }
@@ -419,8 +414,7 @@ impl Endpoint {
             arp_generation: 0,
             stats: EndpointStats::default(),
             scratch: vec![0; 4096],
-            nic: cfg.nic_connect,
-            nic_waiting: Vec::new(),
+            opens: cfg.nic_connect.map(ActiveOpens::new),
             est_filter: cfg.est_filter,
             tuple_events: Vec::new(),
         })
@@ -832,20 +826,8 @@ impl Endpoint {
                 l4_verified,
             } = r
             {
-                use toe_contract::setup as s;
-                match cpl.kind {
-                    s::KIND_ESTABLISHED => {
-                        // The NIC completed this handshake (setup offload).
-                        let nic = NicEstablished::from_completion(cpl);
-                        tcp.on_established(src, dst, payload, l4_verified, &nic, now);
-                    }
-                    // Our active open, completed or refused by the NIC.
-                    s::KIND_CONNECTED => tcp.on_nic_connected(src, dst, payload, l4_verified, now),
-                    s::KIND_CONNECT_REFUSED => {
-                        tcp.on_nic_refused(src, dst, payload, l4_verified, now)
-                    }
-                    _ => tcp.on_packet_checked(src, dst, payload, l4_verified, now),
-                }
+                // The TCP core's entry point for the completion's kind.
+                offload::dispatch::deliver(tcp, cpl, src, dst, payload, l4_verified, now);
             }
         });
         self.host.net.poll(now);
@@ -865,7 +847,7 @@ impl Endpoint {
     /// the NIC's established-tuple filter (see
     /// [`EndpointConfig::est_filter`]); connections that exist already are
     /// not marked, so set it before listening.
-    pub fn set_est_filter(&mut self, f: Option<crate::setup::EstFilter>) {
+    pub fn set_est_filter(&mut self, f: Option<EstFilter>) {
         self.tcp.set_tuple_events(f.is_some());
         self.est_filter = f;
     }
@@ -873,118 +855,50 @@ impl Endpoint {
     /// Passive connections that came and went, marked in the NIC's
     /// established-tuple filter through the queue's register path.
     fn mark_tuples<Q: QueueIo + ?Sized>(&mut self, io: &Q) {
-        self.tcp.take_tuple_events(&mut self.tuple_events);
-        if self.tuple_events.is_empty() {
-            return;
-        }
-        if let (Some(f), Some(regs)) = (&self.est_filter, io.registers()) {
-            let local = self.local.octets();
-            for &((lport, rip, rport), added) in &self.tuple_events {
-                f.update(regs, (rip.octets(), rport), (local, lport), added);
-            }
-        }
-        self.tuple_events.clear();
+        offload::setup::mark_tuples(
+            self.est_filter.as_ref(),
+            &mut self.tcp,
+            io.registers(),
+            self.local.octets(),
+            &mut self.tuple_events,
+        );
     }
 
-    /// The NIC's active opens: aborts of opens that ended on the host, new
-    /// requests issued (once their next hop is resolved), and timeout
-    /// checks, all through the queue's register path.
+    /// The NIC's active opens (`offload::connect::ActiveOpens`) through the
+    /// queue's register path, next hops resolved by this instance's
+    /// network layer (or another instance's, through the board).
     fn nic_opens<Q: QueueIo + ?Sized>(&mut self, io: &Q, now: Duration) {
-        if self.tcp.nic_opens() == 0 && self.nic_waiting.is_empty() {
-            return;
-        }
-        let Some(nic) = self.nic.take() else {
+        let Some(opens) = self.opens.as_mut() else {
             return;
         };
-        self.nic_opens_with(&nic, io, now);
-        self.nic = Some(nic);
-    }
-
-    fn nic_opens_with<Q: QueueIo + ?Sized>(&mut self, nic: &NicConnector, io: &Q, now: Duration) {
-        let regs = io.registers();
-        let mut aborts: Vec<NicAbort> = Vec::new();
-        self.tcp.take_nic_aborts(&mut aborts);
-        for a in aborts {
-            if a.issued {
-                if let Some(r) = regs {
-                    // Only a slot out of range fails, and slots come from
-                    // connect_slot.
-                    let _ = nic.abort(r, a.slot);
-                }
-            } else {
-                self.nic_waiting.retain(|(w, _)| w.handle != a.handle);
-            }
-            nic.slots().release(a.slot);
-        }
-        let mut fresh = Vec::new();
-        self.tcp.take_connect_requests(&mut fresh);
-        self.nic_waiting.extend(fresh.into_iter().map(|r| (r, now)));
-        let mut i = 0;
-        while i < self.nic_waiting.len() {
-            let (w, since) = self.nic_waiting[i];
-            let h = w.handle;
-            let Some(r) = regs else {
-                self.nic_waiting.swap_remove(i);
-                self.tcp.nic_connect_fallback(h, now);
-                continue;
-            };
-            let dst = Ipv4Address::from(w.req.syn.dst.0);
-            let mac = match self.host.net.resolve(dst, now) {
+        let (mac, timeout) = {
+            let c = self.host.net.config();
+            (c.mac.0, c.pending_timeout)
+        };
+        let (host, neighbours) = (&mut self.host, &self.neighbours);
+        let mut next_hop = |dst: [u8; 4]| {
+            let dst = Ipv4Address::from(dst);
+            let mac = match host.net.resolve(dst, now) {
                 Ok(Some(m)) => Some(m.0),
                 // Another instance may have learned it (ARP replies land
                 // on queue 0).
-                Ok(None) => self.board_lookup(dst, now),
+                Ok(None) => board_lookup(host, neighbours.as_ref(), dst, now),
                 Err(_) => None,
             };
             match mac {
-                Some(mac) => {
-                    self.nic_waiting.swap_remove(i);
-                    let mut req = w.req;
-                    req.syn.dst_mac = mac;
-                    req.syn.src_mac = self.host.net.config().mac.0;
-                    if nic.start(r, &req).is_err() {
-                        self.tcp.nic_connect_fallback(h, now);
-                    } else if !self.tcp.nic_connect_issued(h, now) {
-                        let _ = nic.abort(r, req.slot());
-                        nic.slots().release(req.slot());
-                    }
-                }
-                None if now.saturating_sub(since) >= self.host.net.config().pending_timeout
-                    || self.host.net.next_hop(dst).is_none() =>
-                {
-                    self.nic_waiting.swap_remove(i);
-                    self.tcp.nic_connect_fallback(h, now);
-                }
-                None => i += 1,
+                Some(mac) => NextHop::Resolved(mac),
+                None if host.net.next_hop(dst).is_none() => NextHop::NoRoute,
+                None => NextHop::Waiting,
             }
-        }
-        let mut checks = Vec::new();
-        self.tcp.take_nic_checks(&mut checks);
-        if !checks.is_empty() {
-            let (timed_out, pending) = match regs {
-                Some(r) => (nic.timed_out(r), nic.pending(r)),
-                // The NIC is closed: the open cannot complete.
-                None => (!0, 0),
-            };
-            for (h, slot) in checks {
-                let st = if timed_out >> slot & 1 == 1 {
-                    NicOpenStatus::TimedOut
-                } else if pending >> slot & 1 == 1 {
-                    NicOpenStatus::Pending
-                } else {
-                    NicOpenStatus::Idle
-                };
-                self.tcp.on_nic_check(h, st, now);
-            }
-        }
-    }
-
-    /// A neighbour another instance of the interface resolved.
-    fn board_lookup(&mut self, dst: Ipv4Address, now: Duration) -> Option<[u8; 6]> {
-        let hop = self.host.net.next_hop(dst)?;
-        let mac = *self.neighbours.as_ref()?.lock().get(&hop.octets())?;
-        self.host.net.learn(hop, EthernetAddress(mac), now);
-        Some(mac)
+        };
+        opens.run(
+            &mut self.tcp,
+            io.registers(),
+            mac,
+            timeout,
+            &mut next_hop,
+            now,
+        );
     }
 
     /// Segments out through the network layer and onto the TX ring.
@@ -1153,7 +1067,7 @@ impl Endpoint {
     /// When the stack next needs `poll` without new frames (a timer).
     pub fn poll_at(&self) -> Option<Duration> {
         let timeout = self.host.net.config().pending_timeout;
-        let arp = self.nic_waiting.iter().map(|(_, t)| *t + timeout).min();
+        let arp = self.opens.as_ref().and_then(|o| o.poll_at(timeout));
         match (self.tcp.poll_at(), arp) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -1170,6 +1084,19 @@ const _: () = {
     const fn send<T: Send>() {}
     send::<Endpoint>();
 };
+
+/// A neighbour another instance of the interface resolved.
+fn board_lookup(
+    host: &mut Host,
+    board: Option<&Neighbours>,
+    dst: Ipv4Address,
+    now: Duration,
+) -> Option<[u8; 6]> {
+    let hop = host.net.next_hop(dst)?;
+    let mac = *board?.lock().get(&hop.octets())?;
+    host.net.learn(hop, EthernetAddress(mac), now);
+    Some(mac)
+}
 
 fn stream(h: Handle, connecting: bool) -> Kind {
     Kind::Stream {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
 use toe_driver::net::NetConfig;
 use toe_driver::nic::{Nic, NicConfig};
-use toe_driver::setup::SetupParams;
+use toe_driver::offload::SetupParams;
 use toe_driver::socket::{ConnectOptions, Endpoint, EndpointConfig, Event, Neighbours, SockError};
 use toe_sim::wire;
 use toe_tests::peer::SmolPeer;

@@ -523,7 +523,7 @@ impl Bench {
         let seed = self.seed;
         let key: [u8; 16] =
             std::array::from_fn(|i| (seed as u8).wrapping_mul(31).wrapping_add(i as u8));
-        let mut p = toe_driver::setup::SetupParams::matching(&cfg, key)
+        let mut p = toe_driver::offload::SetupParams::matching(&cfg, key)
             .with_local(self.nic_mac, &[self.nic_ip.octets()]);
         if let Some(t) = ts_period {
             p.ts_period = t;

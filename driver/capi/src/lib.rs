@@ -106,7 +106,7 @@ pub struct ToeNic {
     id: u64,
     /// The NIC's active open, once toe_nic_connect_offload configured it;
     /// endpoints created afterwards get it.
-    connector: Option<toe_driver::setup::NicConnector>,
+    connector: Option<toe_driver::offload::NicConnector>,
     /// The setup offload as toe_nic_setup_offload asked for it and the
     /// endpoints' addresses it answers for.
     setup: std::sync::Mutex<CSetup>,
@@ -380,7 +380,7 @@ struct CSetup {
     want: Option<(u16, [u8; 16])>,
     on: bool,
     locals: Vec<([u8; 6], [u8; 4])>,
-    filter: Option<toe_driver::setup::EstFilter>,
+    filter: Option<toe_driver::offload::EstFilter>,
 }
 
 impl CSetup {
@@ -394,7 +394,7 @@ impl CSetup {
         let cfg = toe_driver::tcp::conn::Config::default();
         let ips: Vec<[u8; 4]> = self.locals.iter().map(|l| l.1).collect();
         d.setup_configure(
-            &toe_driver::setup::SetupParams::matching(&cfg, key).with_local(mac, &ips),
+            &toe_driver::offload::SetupParams::matching(&cfg, key).with_local(mac, &ips),
         )?;
         d.listen_offload(None, port, true)?;
         self.filter = Some(d.est_filter()?);
@@ -479,7 +479,7 @@ pub unsafe extern "C" fn toe_nic_connect_offload(
     let Some(n) = nic.as_mut() else {
         return EINVAL;
     };
-    if rto_ms == 0 || retries > toe_driver::setup::CONNECT_MAX_RETRIES {
+    if rto_ms == 0 || retries > toe_driver::offload::CONNECT_MAX_RETRIES {
         return EINVAL;
     }
     if let Some(why) = &n.broken {
@@ -491,7 +491,7 @@ pub unsafe extern "C" fn toe_nic_connect_offload(
         let r = (|| {
             if d.setup_ts_period()? == 0 {
                 // 1 ms ticks at the design's clock.
-                d.setup_set_ts_period((toe_driver::setup::CORE_CLOCK_HZ / 1000) as u32)?;
+                d.setup_set_ts_period((toe_driver::offload::CORE_CLOCK_HZ / 1000) as u32)?;
             }
             let tick = d.nic_connector()?.tick();
             let rto = Duration::from_millis(rto_ms as u64);

@@ -24,7 +24,11 @@ use super::rto::{Expiry, Rto, RtoConfig};
 use super::send::SendBuffer;
 use super::seq::Seq;
 use std::collections::VecDeque;
+use std::net::Ipv4Addr;
 use std::time::Duration;
+
+/// A connection: (local port, remote address, remote port).
+pub type Handle = (u16, Ipv4Addr, u16);
 
 /// RFC 9293 3.3.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

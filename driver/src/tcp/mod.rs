@@ -1,7 +1,8 @@
 //! The host TCP library's core (RFC 9293), with explicit time and no I/O:
 //! the connection state machine and its parts, each with unit tests.
-//! Sockets, the event loop, the C ABI and the wiring to the NIC are still
-//! to come.
+//! The socket layer (`socket.rs`) runs it over a queue pair; the NIC's
+//! offloads (`driver/src/offload/`) reach it only through the traits of
+//! [`offload`], so nothing here names a device type.
 //!
 //! * [`conn`]: one connection's state machine (tests in `conn_tests.rs`,
 //!   `TOE_TRACE_TCP=1` prints every segment of a test's exchange);
@@ -14,12 +15,16 @@
 //! * [`rto`]: the retransmission timer (RFC 6298);
 //! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
 //! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018);
-//! * [`send`]: bounded send buffer with a SACK scoreboard.
+//! * [`send`]: bounded send buffer with a SACK scoreboard;
+//! * [`stack`]: the endpoint (listeners, connection table, segment I/O);
+//! * [`offload`]: the core's side of the offload seam: the data and hooks
+//!   the NIC's offloads (`driver/src/offload/`) use, no device types.
 pub mod cc;
 pub mod checks;
 pub mod conn;
 pub mod cookie;
 pub mod isn;
+pub mod offload;
 pub mod options;
 pub mod recv;
 pub mod ring;

@@ -19,8 +19,11 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-/// A connection: (local port, remote address, remote port).
-pub type Handle = (u16, Ipv4Addr, u16);
+pub use super::conn::Handle;
+pub use super::offload::{
+    ActiveOpenHooks, NicAbort, NicConnectParams, NicConnectRequest, NicEstablished, SegmentInput,
+    SetupHooks,
+};
 
 /// A segment ready to go out: built into a frame by [`Outgoing::emit`]
 /// where the network layer wants it, without an intermediate buffer.
@@ -140,89 +143,10 @@ pub struct StackStats {
     pub rx_bad_options: u64,
 }
 
-/// What the stack needs for active opens by the NIC: the device's slot
-/// claims and its timing on the host's clock
-/// ([`crate::setup::NicConnector`]).
-#[derive(Clone, Debug)]
-pub struct NicConnectParams {
-    pub slots: crate::setup::ConnectSlots,
-    /// From the first SYN until the NIC gives up.
-    pub give_up: Duration,
-    /// The NIC's first SYN retransmission timeout.
-    pub first_rto: Duration,
-}
-
-impl NicConnectParams {
-    pub fn from_connector(c: &crate::setup::NicConnector) -> NicConnectParams {
-        NicConnectParams {
-            slots: c.slots(),
-            give_up: c.give_up(),
-            first_rto: c.first_rto(),
-        }
-    }
-    /// Slack on the deadline for the two clocks (the NIC's timestamp
-    /// clock and the host's) and the last answer's way to the host.
-    pub fn margin(&self) -> Duration {
-        self.give_up / 16 + Duration::from_millis(10)
-    }
-    /// How long to wait before asking the NIC again.
-    pub fn recheck(&self) -> Duration {
-        self.first_rto
-            .clamp(Duration::from_millis(10), Duration::from_secs(1))
-    }
-}
-
-/// An active open for the NIC to perform: the SYN as a control-frame
-/// record, MAC addresses still zero (the socket layer knows them), and the
-/// connection it belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NicConnectRequest {
-    pub handle: Handle,
-    pub req: toe_contract::setup::ConnectRequest,
-}
-
-/// A NIC open that ended on the host first: the NIC must forget slot
-/// `slot` (if `issued`), then the slot is released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NicAbort {
-    pub handle: Handle,
-    pub slot: usize,
-    /// The request reached the NIC (otherwise it is dropped wherever it
-    /// waits, and nothing is written).
-    pub issued: bool,
-}
-
 #[derive(Clone, Copy, Debug)]
 struct NicSlot {
     slot: usize,
     issued: bool,
-}
-
-/// What the NIC's "established" completion reports (toe_contract::setup):
-/// the options negotiated from its SYN cookie.  The ISNs and the window
-/// come from the segment itself (`seq - 1`, `ack - 1`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NicEstablished {
-    /// The client's MSS class value: the most we may send.
-    pub peer_mss: u16,
-    /// The client's window scale, when both sides scale.
-    pub peer_wscale: Option<u8>,
-    pub sack: bool,
-    /// (TSval, TSecr) of the final ACK, when timestamps are on.
-    pub ts: Option<(u32, u32)>,
-}
-
-impl NicEstablished {
-    pub fn from_completion(c: &toe_contract::desc::Completion) -> NicEstablished {
-        use toe_contract::desc as d;
-        let ts = c.opts & d::OPT_TS != 0;
-        NicEstablished {
-            peer_mss: c.mss,
-            peer_wscale: (c.wscale & d::WSCALE_PRESENT != 0).then_some(c.wscale & 0xF),
-            sack: c.opts & d::OPT_SACK_PERM != 0,
-            ts: ts.then_some((c.tsval, c.tsecr)),
-        }
-    }
 }
 
 struct Listener {
@@ -638,7 +562,7 @@ impl TcpStack {
     }
 
     /// NIC opens waiting for the socket layer to issue them (fill in the
-    /// MAC addresses, [`crate::setup::NicConnector::start`], then
+    /// MAC addresses, start it on the NIC (`offload/connect.rs`), then
     /// [`TcpStack::nic_connect_issued`] or
     /// [`TcpStack::nic_connect_fallback`]).
     pub fn take_connect_requests(&mut self, into: &mut Vec<NicConnectRequest>) {
@@ -692,7 +616,7 @@ impl TcpStack {
     /// NIC opens that ended on the host (the application aborted or
     /// closed them, or an ordinary segment moved them on): the caller
     /// writes `CONN_CMD_ABORT` for the issued ones, then releases their
-    /// slots ([`crate::setup::ConnectSlots::release`]).  Requests not yet
+    /// slots ([`ConnectSlots::release`](super::offload::ConnectSlots::release)).  Requests not yet
     /// taken are dropped here.
     pub fn take_nic_aborts(&mut self, into: &mut Vec<NicAbort>) {
         if self.nic_opens.is_empty() {
@@ -1408,5 +1332,74 @@ fn tcp_repr(sport: u16, dport: u16, seg: &Segment) -> TcpRepr<'_> {
         sack_ranges: sack,
         timestamp: seg.ts.map(|(v, e)| TcpTimestampRepr::new(v, e)),
         payload: &seg.payload,
+    }
+}
+
+// The TCP core's side of the offload seam (`super::offload`): the hooks
+// are the stack's own methods.
+impl SegmentInput for TcpStack {
+    fn on_segment(&mut self, src: Ipv4Addr, dst: Ipv4Addr, tcp: &[u8], ok: bool, now: Duration) {
+        self.on_packet_checked(src, dst, tcp, ok, now)
+    }
+    fn on_established(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        ok: bool,
+        nic: &NicEstablished,
+        now: Duration,
+    ) {
+        TcpStack::on_established(self, src, dst, tcp, ok, nic, now)
+    }
+    fn on_nic_connected(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        ok: bool,
+        now: Duration,
+    ) {
+        TcpStack::on_nic_connected(self, src, dst, tcp, ok, now)
+    }
+    fn on_nic_refused(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tcp: &[u8],
+        ok: bool,
+        now: Duration,
+    ) {
+        TcpStack::on_nic_refused(self, src, dst, tcp, ok, now)
+    }
+}
+
+impl ActiveOpenHooks for TcpStack {
+    fn nic_opens(&self) -> usize {
+        TcpStack::nic_opens(self)
+    }
+    fn take_nic_aborts(&mut self, into: &mut Vec<NicAbort>) {
+        TcpStack::take_nic_aborts(self, into)
+    }
+    fn take_connect_requests(&mut self, into: &mut Vec<NicConnectRequest>) {
+        TcpStack::take_connect_requests(self, into)
+    }
+    fn nic_connect_issued(&mut self, h: Handle, now: Duration) -> bool {
+        TcpStack::nic_connect_issued(self, h, now)
+    }
+    fn nic_connect_fallback(&mut self, h: Handle, now: Duration) {
+        TcpStack::nic_connect_fallback(self, h, now)
+    }
+    fn take_nic_checks(&mut self, into: &mut Vec<(Handle, usize)>) {
+        TcpStack::take_nic_checks(self, into)
+    }
+    fn on_nic_check(&mut self, h: Handle, st: NicOpenStatus, now: Duration) {
+        TcpStack::on_nic_check(self, h, st, now)
+    }
+}
+
+impl SetupHooks for TcpStack {
+    fn take_tuple_events(&mut self, into: &mut Vec<(Handle, bool)>) {
+        TcpStack::take_tuple_events(self, into)
     }
 }

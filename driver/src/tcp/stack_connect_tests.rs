@@ -5,8 +5,8 @@
 //! NIC's part is played here as `toe_contract::setup` defines it.
 use super::conn::{Closed, Config, NicOpenStatus, State};
 use super::isn::IsnGenerator;
+use super::offload::ConnectSlots;
 use super::stack::{NicAbort, NicConnectParams, NicConnectRequest, TcpStack};
-use crate::setup::ConnectSlots;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
 use std::net::Ipv4Addr;

@@ -73,7 +73,7 @@ pub fn run(transactions: usize, concurrency: usize) -> bool {
     }
     // The NIC answers the SYNs and hands the endpoints established
     // connections (docs/setup.md); a real server draws the key from getrandom.
-    let setup = toe_driver::setup::SetupParams::matching(
+    let setup = toe_driver::offload::SetupParams::matching(
         &toe_driver::tcp::conn::Config::default(),
         *b"demo-cookie-key!",
     )

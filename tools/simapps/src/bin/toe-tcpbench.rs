@@ -395,7 +395,7 @@ fn serve_toe(
         let d = nic.device();
         let key: [u8; 16] = *b"tcpbench-cookies";
         d.setup_configure(
-            &toe_driver::setup::SetupParams::matching(&cfg.tcp, key)
+            &toe_driver::offload::SetupParams::matching(&cfg.tcp, key)
                 .with_local(cfg.net.mac.0, &[cfg.net.ip.octets()]),
         )
         .map_err(|e| e.to_string())?;
