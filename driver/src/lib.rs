@@ -15,6 +15,11 @@
 //! register path of its own ([`Backend::lane`]), for one thread per queue
 //! pair with no lock shared on the fast path.
 //!
+//! What the NIC's offloads need beyond frames (completion-kind dispatch,
+//! the setup offload's commands, the NIC's active open) is in [`offload`];
+//! the host TCP library's core ([`tcp`]) reaches it only through the hook
+//! traits of [`tcp::offload`] (docs/offload_seam.md).
+//!
 //! Memory the device writes (completion rings, RX buffers) is only ever
 //! touched through raw pointers with volatile or atomic accesses, never
 //! through Rust references; a release fence precedes every doorbell.

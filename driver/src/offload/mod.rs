@@ -16,7 +16,7 @@
 //! register path ([`crate::backend::Registers`]).  The socket layer
 //! (`socket.rs`) wires them together once per poll.  Per-device state an
 //! offload shares between its handles lives in the device without the
-//! device knowing its type ([`crate::Device::offload_state`]).
+//! device knowing its type (`Device::offload_state`).
 //!
 //! Dependencies run one way: `socket` -> `offload` -> (`tcp`, `device`,
 //! `backend`); `nic` -> `offload::dispatch`; nothing here uses `socket` or

@@ -7,7 +7,7 @@
 //! For a listener entry with offload on, the NIC answers SYNs itself (SYN
 //! cookies, no state) and delivers the client's validated final ACK as a
 //! completion of kind `KIND_ESTABLISHED`; the host library
-//! ([`crate::tcp::TcpStack::on_established`]) creates the connection from
+//! ([`crate::tcp::stack::TcpStack::on_established`]) creates the connection from
 //! it directly in ESTABLISHED.  Listeners without an entry, or with offload
 //! off, keep the software handshake.
 use crate::backend::Registers;
