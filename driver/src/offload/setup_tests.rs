@@ -1,8 +1,7 @@
 //! Register sequences of the setup offload's commands and the active
 //! open, on a register file shaped like the NIC's (with lanes).
 use super::setup::*;
-use crate::backend::Registers;
-use crate::backend::{Backend, DmaRegion, Lane};
+use crate::backend::{Backend, DmaRegion, Lane, Registers};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
