@@ -9,6 +9,7 @@
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
 #![allow(unused_parens)] // the grant expressions of the read arbiter are written out in full
+use crate::common::reg_slice::RegSlice;
 use crate::cpl_coalesce::CplCoalesce;
 use crate::desc_fetch::DescFetch;
 use crate::regs::RegFile;
@@ -128,6 +129,17 @@ pub struct Toe {
     /// Source whose read address waits for arready (0 none, 1 RX fetch,
     /// 2 TX fetch, 3 TX data): it keeps the channel until accepted (AXI).
     ar_owner: DFF<Bits<2>>,
+    /// Register slices: every AXI master channel and the TX stream leave
+    /// (and the read data enters) through flip-flops, with no path from an
+    /// input port to an output port.  AR: id (75:72), len (71:64), address.
+    ar_slice: RegSlice<76>,
+    /// R: last (518), resp (517:516), id (515:512), data.
+    r_slice: RegSlice<519>,
+    /// AW: len (71:64), address.
+    aw_slice: RegSlice<72>,
+    /// W and the TX stream: last (576), strobe/keep (575:512), data.
+    w_slice: RegSlice<577>,
+    tx_slice: RegSlice<577>,
 }
 impl Logic for Toe {
     #[hdl_gen]
@@ -135,7 +147,7 @@ impl Logic for Toe {
         dff_setup!(self, clock, dma_err, ar_owner);
         clock!(
             self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, stx, arb,
-            conn, rarb
+            conn, rarb, ar_slice, r_slice, aw_slice, w_slice, tx_slice
         );
         self.regs.rst.next = self.rst.val();
         self.rx.rst.next = self.rst.val();
@@ -153,6 +165,11 @@ impl Logic for Toe {
         self.arb.rst.next = self.rst.val();
         self.conn.rst.next = self.rst.val();
         self.rarb.rst.next = self.rst.val();
+        self.ar_slice.rst.next = self.rst.val();
+        self.r_slice.rst.next = self.rst.val();
+        self.aw_slice.rst.next = self.rst.val();
+        self.w_slice.rst.next = self.rst.val();
+        self.tx_slice.rst.next = self.rst.val();
         // ------------------------------------------------ AXI4-Lite
         self.regs.awaddr.next = self.s_axil_awaddr.val();
         self.regs.awvalid.next = self.s_axil_awvalid.val();
@@ -340,54 +357,61 @@ impl Logic for Toe {
         self.rarb.b_rec.next = self.conn.q_rec.val();
         self.stx.rec_empty.next = self.rarb.o_empty.val();
         self.stx.rec.next = self.rarb.o_rec.val();
-        self.tx_tvalid.next = self.txc.o_valid.val();
-        self.tx_tdata.next = self.txc.o_data.val();
-        self.tx_tkeep.next = self.txc.o_keep.val();
-        self.tx_tlast.next = self.txc.o_last.val();
+        self.tx_slice.in_valid.next = self.txc.o_valid.val();
+        self.tx_slice.in_data.next = bit_cast::<577, 512>(self.txc.o_data.val())
+            | (bit_cast::<577, 64>(self.txc.o_keep.val()) << 512)
+            | (bit_cast::<577, 1>(self.txc.o_last.val().into()) << 576);
+        self.txc.o_ready.next = self.tx_slice.in_ready.val();
+        self.tx_tvalid.next = self.tx_slice.out_valid.val();
+        self.tx_tdata.next = self.tx_slice.out_data.val().get_bits::<512>(0);
+        self.tx_tkeep.next = self.tx_slice.out_data.val().get_bits::<64>(512);
+        self.tx_tlast.next = self.tx_slice.out_data.val().get_bit(576);
         self.tx_tuser.next = false;
-        self.txc.o_ready.next = self.tx_tready.val();
+        self.tx_slice.out_ready.next = self.tx_tready.val();
         // ------------------------------------------------ AXI read: fixed priority
         // RX descriptor fetch, then TX descriptor fetch, then TX data; a
         // request offered and not yet accepted keeps the channel.  The grants
         // are written out in each expression (no local signals), so that
         // Verilator sees no combinational loop through this block.
-        self.m_axi_arvalid.next =
+        self.ar_slice.in_valid.next =
             self.rxf.ar_valid.val() || self.txf.ar_valid.val() || self.txs.ar_valid.val();
-        self.m_axi_arid.next = 2.into();
-        self.m_axi_araddr.next = self.txs.ar_addr.val();
-        self.m_axi_arlen.next = self.txs.ar_len.val();
+        self.ar_slice.in_data.next = bit_cast::<76, 64>(self.txs.ar_addr.val())
+            | (bit_cast::<76, 8>(self.txs.ar_len.val()) << 64)
+            | (bit_cast::<76, 4>(2.into()) << 72);
         if ((self.ar_owner.q.val() == 2)
             || ((self.ar_owner.q.val() == 0)
                 && self.txf.ar_valid.val()
                 && !self.rxf.ar_valid.val()))
         {
-            self.m_axi_arid.next = 1.into();
-            self.m_axi_araddr.next = self.txf.ar_addr.val();
-            self.m_axi_arlen.next = 0.into();
+            self.ar_slice.in_data.next =
+                bit_cast::<76, 64>(self.txf.ar_addr.val()) | (bit_cast::<76, 4>(1.into()) << 72);
         }
         if ((self.ar_owner.q.val() == 1)
             || ((self.ar_owner.q.val() == 0) && self.rxf.ar_valid.val()))
         {
-            self.m_axi_arid.next = 0.into();
-            self.m_axi_araddr.next = self.rxf.ar_addr.val();
-            self.m_axi_arlen.next = 0.into();
+            self.ar_slice.in_data.next = bit_cast::<76, 64>(self.rxf.ar_addr.val());
         }
+        self.m_axi_arvalid.next = self.ar_slice.out_valid.val();
+        self.m_axi_araddr.next = self.ar_slice.out_data.val().get_bits::<64>(0);
+        self.m_axi_arlen.next = self.ar_slice.out_data.val().get_bits::<8>(64);
+        self.m_axi_arid.next = self.ar_slice.out_data.val().get_bits::<4>(72);
+        self.ar_slice.out_ready.next = self.m_axi_arready.val();
         self.m_axi_arsize.next = 6.into();
         self.m_axi_arburst.next = 1.into();
         // A source's ready never depends on its own valid (ready offered to
         // a source that is not asking is harmless), so no loop forms.
-        self.rxf.ar_ready.next = self.m_axi_arready.val()
+        self.rxf.ar_ready.next = self.ar_slice.in_ready.val()
             && ((self.ar_owner.q.val() == 1) || (self.ar_owner.q.val() == 0));
-        self.txf.ar_ready.next = self.m_axi_arready.val()
+        self.txf.ar_ready.next = self.ar_slice.in_ready.val()
             && ((self.ar_owner.q.val() == 2)
                 || ((self.ar_owner.q.val() == 0) && !self.rxf.ar_valid.val()));
-        self.txs.ar_ready.next = self.m_axi_arready.val()
+        self.txs.ar_ready.next = self.ar_slice.in_ready.val()
             && ((self.ar_owner.q.val() == 3)
                 || ((self.ar_owner.q.val() == 0)
                     && !self.rxf.ar_valid.val()
                     && !self.txf.ar_valid.val()));
         self.ar_owner.d.next = 0.into();
-        if !self.m_axi_arready.val() {
+        if !self.ar_slice.in_ready.val() {
             if ((self.ar_owner.q.val() == 3)
                 || ((self.ar_owner.q.val() == 0)
                     && self.txs.ar_valid.val()
@@ -409,46 +433,68 @@ impl Logic for Toe {
                 self.ar_owner.d.next = 1.into();
             }
         }
-        // R demultiplexed by ID.
-        self.rxf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 0);
-        self.txf.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 1);
-        self.txt.r_valid.next = self.m_axi_rvalid.val() && (self.m_axi_rid.val() == 2);
-        self.rxf.r_data.next = self.m_axi_rdata.val();
-        self.txf.r_data.next = self.m_axi_rdata.val();
-        self.txt.r_data.next = self.m_axi_rdata.val();
-        self.m_axi_rready.next = false;
-        if self.m_axi_rid.val() == 0 {
-            self.m_axi_rready.next = self.rxf.r_ready.val();
+        // R through its slice (m_axi_rready is a flip-flop), then
+        // demultiplexed by ID.
+        self.r_slice.in_valid.next = self.m_axi_rvalid.val();
+        self.r_slice.in_data.next = bit_cast::<519, 512>(self.m_axi_rdata.val())
+            | (bit_cast::<519, 4>(self.m_axi_rid.val()) << 512)
+            | (bit_cast::<519, 2>(self.m_axi_rresp.val()) << 516)
+            | (bit_cast::<519, 1>(self.m_axi_rlast.val().into()) << 518);
+        self.m_axi_rready.next = self.r_slice.in_ready.val();
+        self.rxf.r_valid.next =
+            self.r_slice.out_valid.val() && (self.r_slice.out_data.val().get_bits::<4>(512) == 0);
+        self.txf.r_valid.next =
+            self.r_slice.out_valid.val() && (self.r_slice.out_data.val().get_bits::<4>(512) == 1);
+        self.txt.r_valid.next =
+            self.r_slice.out_valid.val() && (self.r_slice.out_data.val().get_bits::<4>(512) == 2);
+        self.rxf.r_data.next = self.r_slice.out_data.val().get_bits::<512>(0);
+        self.txf.r_data.next = self.r_slice.out_data.val().get_bits::<512>(0);
+        self.txt.r_data.next = self.r_slice.out_data.val().get_bits::<512>(0);
+        // A beat of an ID nobody uses is taken and dropped (counted below).
+        self.r_slice.out_ready.next = true;
+        if self.r_slice.out_data.val().get_bits::<4>(512) == 0 {
+            self.r_slice.out_ready.next = self.rxf.r_ready.val();
         }
-        if self.m_axi_rid.val() == 1 {
-            self.m_axi_rready.next = self.txf.r_ready.val();
+        if self.r_slice.out_data.val().get_bits::<4>(512) == 1 {
+            self.r_slice.out_ready.next = self.txf.r_ready.val();
         }
-        if self.m_axi_rid.val() == 2 {
-            self.m_axi_rready.next = self.txt.r_ready.val();
+        if self.r_slice.out_data.val().get_bits::<4>(512) == 2 {
+            self.r_slice.out_ready.next = self.txt.r_ready.val();
         }
         // ------------------------------------------------ AXI write
+        self.aw_slice.in_valid.next = self.dmaa.aw_valid.val();
+        self.aw_slice.in_data.next = bit_cast::<72, 64>(self.dmaa.aw_addr.val())
+            | (bit_cast::<72, 8>(self.dmaa.aw_len.val()) << 64);
+        self.dmaa.aw_ready.next = self.aw_slice.in_ready.val();
         self.m_axi_awid.next = 0.into();
-        self.m_axi_awaddr.next = self.dmaa.aw_addr.val();
-        self.m_axi_awlen.next = self.dmaa.aw_len.val();
+        self.m_axi_awaddr.next = self.aw_slice.out_data.val().get_bits::<64>(0);
+        self.m_axi_awlen.next = self.aw_slice.out_data.val().get_bits::<8>(64);
         self.m_axi_awsize.next = 6.into();
         self.m_axi_awburst.next = 1.into();
-        self.m_axi_awvalid.next = self.dmaa.aw_valid.val();
-        self.dmaa.aw_ready.next = self.m_axi_awready.val();
-        self.m_axi_wdata.next = self.dmad.w_data.val();
-        self.m_axi_wstrb.next = self.dmad.w_strb.val();
-        self.m_axi_wlast.next = self.dmad.w_last.val();
-        self.m_axi_wvalid.next = self.dmad.w_valid.val();
-        self.dmad.w_ready.next = self.m_axi_wready.val();
+        self.m_axi_awvalid.next = self.aw_slice.out_valid.val();
+        self.aw_slice.out_ready.next = self.m_axi_awready.val();
+        self.w_slice.in_valid.next = self.dmad.w_valid.val();
+        self.w_slice.in_data.next = bit_cast::<577, 512>(self.dmad.w_data.val())
+            | (bit_cast::<577, 64>(self.dmad.w_strb.val()) << 512)
+            | (bit_cast::<577, 1>(self.dmad.w_last.val().into()) << 576);
+        self.dmad.w_ready.next = self.w_slice.in_ready.val();
+        self.m_axi_wdata.next = self.w_slice.out_data.val().get_bits::<512>(0);
+        self.m_axi_wstrb.next = self.w_slice.out_data.val().get_bits::<64>(512);
+        self.m_axi_wlast.next = self.w_slice.out_data.val().get_bit(576);
+        self.m_axi_wvalid.next = self.w_slice.out_valid.val();
+        self.w_slice.out_ready.next = self.m_axi_wready.val();
         self.m_axi_bready.next = true;
         // DMA error responses (SLVERR/DECERR) are counted.
         // Also counted: a B response for an ID never used (all writes use ID 0),
-        // or a descriptor read beat (IDs 0 and 1, always one beat) without RLAST.
+        // a descriptor read beat (IDs 0 and 1, always one beat) without RLAST,
+        // or a read beat for an ID never used (taken and dropped).
         self.dma_err.d.next = (self.m_axi_bvalid.val()
             && ((self.m_axi_bresp.val() != 0) || (self.m_axi_bid.val() != 0)))
             || (self.m_axi_rvalid.val()
                 && self.m_axi_rready.val()
                 && ((self.m_axi_rresp.val() != 0)
-                    || ((self.m_axi_rid.val() < 2) && !self.m_axi_rlast.val())));
+                    || ((self.m_axi_rid.val() < 2) && !self.m_axi_rlast.val())
+                    || (self.m_axi_rid.val() > 2)));
         // ------------------------------------------------ counters
         self.regs.cnt_inc.next = bit_cast::<24, 16>(self.dmaa.cnt_inc.val())
             | bit_cast::<24, 16>(self.txt.cnt_inc.val())
