@@ -1,14 +1,18 @@
-//! Full-chip tests of the TOE SmartNIC on the toe-sim harness: the host
-//! side of the rings (`host`) and helpers shared by the tests.  Set
-//! `TOE_FST=/path/wave.fst` or `TOE_PCAP=/path/mac.pcap` for a waveform or a
-//! capture of any test, `TOE_SEED=n` to replay a randomized one.
+//! Full-chip tests of the TOE SmartNIC on the toe-sim harness, and the
+//! rigs the test files share.  Set `TOE_FST=/path/wave.fst` or
+//! `TOE_PCAP=/path/mac.pcap` for a waveform or a capture of any test,
+//! `TOE_SEED=n` to replay a randomized one.
+//!
+//! What runs the simulated NIC (the ring host, the simulator thread, the
+//! smoltcp peer, network namespaces, register programming) lives in
+//! `toe-sim-support` (sim/support), shared with the tools; it is
+//! re-exported here so that tests name it `toe_tests::...`.
 pub mod faults;
-pub mod host;
-pub mod netns;
-pub mod peer;
 pub mod rawsock;
-pub mod simdev;
 
+pub use toe_sim_support::{counter, enable_rss, host, netns, peer, program_setup, set_est_filter, simdev};
+
+use std::collections::HashMap;
 use toe_sim::harness::Harness;
 
 /// The seed of a randomized test: `TOE_SEED` if set, else `default`;
@@ -22,17 +26,10 @@ pub fn seed(default: u64) -> u64 {
     s
 }
 
-/// Reads a 64-bit global counter (LO first, which latches HI).
-pub fn counter(h: &mut Harness, c: toe_contract::regs::Counter) -> u64 {
-    let a = toe_contract::regs::counter(c);
-    let lo = h.reg_read(a) as u64;
-    lo | (h.reg_read(a + 4) as u64) << 32
-}
-
 /// Checks every global counter but `TxFrames` (host frames are not
 /// modelled per test) against the counts the model expects (by counter
 /// index; absent: 0).
-pub fn check_counters(h: &mut Harness, want: &std::collections::HashMap<u32, u64>) {
+pub fn check_counters(h: &mut Harness, want: &HashMap<u32, u64>) {
     for c in toe_contract::regs::Counter::ALL {
         if c == toe_contract::regs::Counter::TxFrames {
             continue;
@@ -42,95 +39,3 @@ pub fn check_counters(h: &mut Harness, want: &std::collections::HashMap<u32, u64
     }
 }
 
-/// Enables RSS with a random key and a table spreading over the four
-/// queues, programs the NIC, and returns the model configuration to match.
-pub fn enable_rss(h: &mut Harness, rng: &mut impl rand::Rng) -> toe_model::nic::NicConfig {
-    use toe_contract::regs as r;
-    let mut cfg = toe_model::nic::NicConfig::all_queues_enabled();
-    cfg.rss_enable = true;
-    rng.fill(&mut cfg.rss_key[..]);
-    for i in 0..64 {
-        cfg.rss_table[i] = (i % 4) as u8;
-    }
-    for i in 0..10 {
-        let w = u32::from_be_bytes(cfg.rss_key[4 * i..4 * i + 4].try_into().unwrap());
-        h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
-    }
-    for i in 0..64u32 {
-        h.reg_write(
-            r::RSS_BASE + r::RSS_TABLE + 4 * i,
-            cfg.rss_table[i as usize] as u32,
-        );
-    }
-    h.reg_write(r::RSS_BASE + r::RSS_CTRL, r::RSS_CTRL_ENABLE);
-    cfg
-}
-
-/// Sets or clears one bit of the established-tuple filter.
-pub fn set_est_filter(h: &mut Harness, index: u16, value: bool) {
-    use toe_contract::regs as r;
-    let v = index as u32 | if value { r::EST_FILTER_SET } else { 0 };
-    h.reg_write(r::SETUP_BASE + r::SETUP_EST_FILTER, v);
-}
-
-/// Programs the setup offload's registers from the model's state (keys,
-/// clocks, what the SYN-ACK offers, the MSS table, every listener entry,
-/// then the control word).
-pub fn program_setup(h: &mut Harness, s: &toe_model::setup::SetupState) {
-    use toe_contract::regs as r;
-    let b = r::SETUP_BASE;
-    for (slot, base) in [(0, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
-        let words = r::setup_key_words(&s.cfg.keys[slot].unwrap_or([0; 16]));
-        for (i, w) in words.into_iter().enumerate() {
-            h.reg_write(b + base + 4 * i as u32, w);
-        }
-    }
-    h.reg_write(b + r::SETUP_MAX_AGE, s.cfg.max_age);
-    // Periods first, so that the clocks hold the values written next.
-    h.reg_write(b + r::SETUP_TS_PERIOD, s.ts_period);
-    h.reg_write(b + r::SETUP_COOKIE_PERIOD, s.cookie_period);
-    h.reg_write(b + r::SETUP_COOKIE_T, s.cookie_t);
-    h.reg_write(b + r::SETUP_TS_NOW, s.ts_now);
-    let m = s.local_mac;
-    h.reg_write(
-        b + r::SETUP_LOCAL_MAC_HI,
-        u16::from_be_bytes([m[0], m[1]]) as u32,
-    );
-    h.reg_write(
-        b + r::SETUP_LOCAL_MAC_LO,
-        u32::from_be_bytes([m[2], m[3], m[4], m[5]]),
-    );
-    for (i, ip) in s.local_ips.iter().enumerate() {
-        h.reg_write(
-            b + r::SETUP_LOCAL_IP + 4 * i as u32,
-            u32::from_be_bytes(*ip),
-        );
-    }
-    // Filter bits the state holds are set (bits it lacks are left as they
-    // are: clear them with `set_est_filter`).
-    for &i in &s.est_filter {
-        set_est_filter(h, i, true);
-    }
-    h.reg_write(
-        b + r::SETUP_OURS,
-        r::setup_ours(s.cfg.our_mss, s.cfg.our_wscale),
-    );
-    h.reg_write(b + r::SETUP_WINDOW, s.cfg.our_window as u32);
-    for (i, w) in r::setup_mss_table_words(&s.cfg.mss_table)
-        .into_iter()
-        .enumerate()
-    {
-        h.reg_write(b + r::SETUP_MSS_TABLE + 4 * i as u32, w);
-    }
-    for (i, l) in s.listeners.iter().enumerate() {
-        let (ip, w) = r::ListenEntry::words(*l);
-        h.reg_write(b + r::SETUP_LISTEN_INDEX, i as u32);
-        h.reg_write(b + r::SETUP_LISTEN_IP, ip);
-        h.reg_write(b + r::SETUP_LISTEN_PORT, w);
-    }
-    let valid = [s.cfg.keys[0].is_some(), s.cfg.keys[1].is_some()];
-    h.reg_write(
-        b + r::SETUP_CTRL,
-        r::setup_ctrl(s.enabled, s.cfg.current_slot, valid),
-    );
-}

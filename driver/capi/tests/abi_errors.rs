@@ -6,7 +6,7 @@ use std::ffi::{CStr, CString};
 use std::ptr::{null, null_mut};
 use toe::*;
 use toe_sim::wire::NullWire;
-use toe_tests::simdev::SimThread;
+use toe_sim_support::simdev::SimThread;
 
 fn last_error() -> String {
     unsafe { CStr::from_ptr(toe_last_error_message()) }

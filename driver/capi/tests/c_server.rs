@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use toe_contract::rss;
 use toe_driver::nic::DEFAULT_RSS_KEY;
 use toe_sim::wire;
-use toe_tests::peer::PortDevice;
-use toe_tests::simdev::SimThread;
+use toe_sim_support::peer::PortDevice;
+use toe_sim_support::simdev::SimThread;
 
 const PEER: [u8; 4] = [10, 7, 0, 1];
 const US: [u8; 4] = [10, 7, 0, 2];

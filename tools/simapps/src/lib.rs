@@ -18,4 +18,4 @@ pub fn tcp_frame(rng: &mut impl Rng, len: usize) -> Vec<u8> {
 }
 
 /// Programs a random RSS key and a table spreading over all four queues.
-pub use toe_tests::enable_rss;
+pub use toe_sim_support::enable_rss;

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use toe_driver::net::NetConfig;
 use toe_driver::nic::{Nic, NicConfig};
 use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours, Ready, SockError};
-use toe_tests::peer::PortDevice;
-use toe_tests::simdev::SimThread;
+use toe_sim_support::peer::PortDevice;
+use toe_sim_support::simdev::SimThread;
 
 const CLIENT: [u8; 4] = [10, 7, 0, 1];
 const SERVER: [u8; 4] = [10, 7, 0, 2];

@@ -141,7 +141,7 @@ fn in_process_peer_of_the_simulator_pings_the_host_library() {
         );
         std::thread::sleep(Duration::from_micros(200));
     }
-    toe_tests::simdev::settle(std::path::Path::new(&shm), 20_000);
+    toe_sim_support::simdev::settle(std::path::Path::new(&shm), 20_000);
     // For a failure: where frames stopped (host layer, NIC counters, TX
     // queue registers), read before the simulator is stopped.
     let diag = {

@@ -14,7 +14,7 @@ use std::time::Instant;
 use toe_sim::bfm::mac_source::MacFrame;
 use toe_sim::harness::{Harness, HarnessConfig};
 use toe_sim::speed::{measure_speed_with, SpeedOptions};
-use toe_tests::host::Host;
+use toe_sim_support::host::Host;
 
 const CLOCK_HZ: f64 = 250e6;
 const SIZES: [usize; 4] = [64, 128, 512, 1518];
@@ -152,7 +152,7 @@ fn syn_point(n: usize, full: bool, seed: u64) -> (Point, u64) {
         port: 80,
         offload: true,
     });
-    toe_tests::program_setup(&mut h, &st);
+    toe_sim_support::program_setup(&mut h, &st);
     let mut rng = StdRng::seed_from_u64(seed);
     let opts = if full {
         vec![
@@ -186,7 +186,7 @@ fn syn_point(n: usize, full: bool, seed: u64) -> (Point, u64) {
     h.run_until(10_000_000, |h| h.mac_tx.frames.len() >= n)
         .expect("SYN benchmark did not finish");
     let cycles = h.cycle() - start;
-    let answered = toe_tests::counter(&mut h, toe_contract::regs::Counter::SetupSynAck);
+    let answered = toe_sim_support::counter(&mut h, toe_contract::regs::Counter::SetupSynAck);
     (
         Point {
             size: len + 4,

@@ -22,7 +22,7 @@ use toe_contract::regs::{self as r, Counter};
 use toe_model::{csum, gen};
 use toe_sim::bfm::mac_source::MacFrame;
 use toe_sim::harness::{Harness, HarnessConfig};
-use toe_tests::host::Host;
+use toe_sim_support::host::Host;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -159,7 +159,7 @@ fn main() {
         .iter()
         .filter(|f| checksums_ok(&f.data))
         .count();
-    let c = |h: &mut Harness, k: Counter| toe_tests::counter(h, k);
+    let c = |h: &mut Harness, k: Counter| toe_sim_support::counter(h, k);
     println!("TOE SmartNIC demo: simulated NIC (Verilated RTL) serving mixed traffic");
     println!(
         "device {:#010x} (\"TOE1\"), hardware version {}.{}, 4 queue pairs, RSS on, seed {seed}\n",
@@ -235,8 +235,8 @@ fn driver_phase() -> bool {
     use std::time::Duration;
     use toe_driver::net::{Host, NetConfig, NetIf, Received};
     use toe_driver::nic::{Nic, NicConfig};
-    use toe_tests::peer::SmolPeer;
-    use toe_tests::simdev::SimThread;
+    use toe_sim_support::peer::SmolPeer;
+    use toe_sim_support::simdev::SimThread;
     const PEER: [u8; 4] = [10, 5, 0, 1];
     const US: [u8; 4] = [10, 5, 0, 2];
     println!("

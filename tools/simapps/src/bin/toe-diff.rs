@@ -35,7 +35,7 @@ use toe_model::setup::{Listener, SetupState};
 use toe_sim::bfm::mac_source::MacFrame;
 use toe_sim::bfm::pcap::{Direction, PcapCapture};
 use toe_sim::harness::{Harness, HarnessConfig};
-use toe_tests::host::Host;
+use toe_sim_support::host::Host;
 
 #[derive(Parser, Clone)]
 #[command(
@@ -173,7 +173,7 @@ impl Chip {
             },
         );
         h.reg_write(r::ID_BASE + r::ID_MAX_FRAME, cfg.max_frame as u32);
-        toe_tests::program_setup(h, &cfg.setup);
+        toe_sim_support::program_setup(h, &cfg.setup);
         for q in 0..4 {
             if cfg.queue_enabled[q] != self.cfg.queue_enabled[q] {
                 if cfg.queue_enabled[q] {
@@ -485,7 +485,7 @@ impl Chip {
             h.mem.free(b);
         }
         for c in Counter::ALL {
-            let v = toe_tests::counter(h, c);
+            let v = toe_sim_support::counter(h, c);
             let w = self.want.get(&(c as u32)).copied().unwrap_or(0);
             if v != w {
                 errs.push(format!("counter {c:?}: {v}, model {w}"));

@@ -90,7 +90,7 @@ fn run(a: Args) -> Result<(), String> {
                 .filter(|p| *p <= 32)
                 .ok_or(format!("--peer {spec}: bad prefix length"))?;
             let o = ip.octets();
-            Box::new(toe_tests::peer::SmolWire::new(
+            Box::new(toe_sim_support::peer::SmolWire::new(
                 [0x02, 0x00, 0x5e, o[1], o[2], o[3]],
                 o,
                 prefix,

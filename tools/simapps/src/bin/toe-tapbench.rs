@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use toe_driver::net::{Host, NetConfig, NetIf};
 use toe_driver::nic::{Nic, NicConfig};
 use toe_sim::wire::TapWire;
-use toe_tests::netns::{self, Netns};
-use toe_tests::simdev::SimThread;
+use toe_sim_support::netns::{self, Netns};
+use toe_sim_support::simdev::SimThread;
 
 fn main() {
     if let Err(e) = run() {

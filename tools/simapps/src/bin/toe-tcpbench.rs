@@ -162,7 +162,7 @@ fn peer(shm: &str, mode: Mode, n: usize, conc: usize, bytes: usize) -> Result<()
         .map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let c0 = sim_cycles(shm);
-    let mut phy = toe_tests::peer::PortDevice { port };
+    let mut phy = toe_sim_support::peer::PortDevice { port };
     let mut iface = Interface::new(
         IfConfig::new(HardwareAddress::Ethernet(EthernetAddress(CLIENT_MAC))),
         &mut phy,
