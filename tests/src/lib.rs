@@ -7,6 +7,7 @@
 //! smoltcp peer, network namespaces, register programming) lives in
 //! `toe-sim-support` (sim/support), shared with the tools; it is
 //! re-exported here so that tests name it `toe_tests::...`.
+pub mod chip_rig;
 pub mod faults;
 pub mod rawsock;
 

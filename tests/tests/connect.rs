@@ -5,18 +5,16 @@
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::HashMap;
-use toe_contract::desc::{Completion, KIND_RX};
+use toe_contract::desc::KIND_RX;
 use toe_contract::regs::{self as r, Counter};
 use toe_contract::setup::{
     connect_give_up_ticks, connect_slot, ConnectRequest, CtlRecord, KIND_CONNECTED,
     KIND_CONNECT_REFUSED, TCP_SYN,
 };
-use toe_model::connect::{record_frame, ConnectAction};
+use toe_model::connect::record_frame;
 use toe_model::gen::{self, TcpOpt, TcpSpec};
-use toe_model::nic::{self, NicConfig, RxVerdict};
-use toe_sim::harness::{Harness, HarnessConfig};
-use toe_tests::host::Host;
+use toe_sim::harness::HarnessConfig;
+use toe_tests::chip_rig::Chip;
 
 const US: [u8; 4] = [10, 0, 0, 1];
 const PEER: [u8; 4] = [10, 0, 0, 2];
@@ -45,140 +43,6 @@ fn request(local_port: u16, peer_port: u16, isn: u32, full: bool) -> ConnectRequ
             ts: full.then_some((0x0102_0304, 0)),
         },
         ack_window: 2048,
-    }
-}
-
-struct Chip {
-    h: Harness,
-    host: Host,
-    cfg: NicConfig,
-    want: HashMap<u32, u64>,
-}
-
-impl Chip {
-    fn new() -> Chip {
-        Chip::with(HarnessConfig::default())
-    }
-
-    fn with(hc: HarnessConfig) -> Chip {
-        let mut h = Harness::new(hc);
-        let mut host = Host::new(&mut h, 6, 9216);
-        host.post_rx(&mut h, 0, 32);
-        Chip {
-            h,
-            host,
-            cfg: NicConfig::all_queues_enabled(),
-            want: HashMap::new(),
-        }
-    }
-
-    fn count(&mut self, c: Counter, n: u64) {
-        *self.want.entry(c as u32).or_default() += n;
-    }
-
-    /// Stages and starts a request (as `toe_driver` does).
-    fn start(&mut self, req: &ConnectRequest) {
-        let b = r::SETUP_BASE;
-        for (i, w) in req.syn.words().into_iter().enumerate() {
-            self.h.reg_write(b + r::SETUP_CONN_REC + 4 * i as u32, w);
-        }
-        self.h
-            .reg_write(b + r::SETUP_CONN_ACK_WIN, req.ack_window as u32);
-        self.h
-            .reg_write(b + r::SETUP_CONN_CMD, r::CONN_CMD_START | req.slot() as u32);
-        self.cfg.setup.connect[req.slot()] = Some(*req);
-    }
-
-    fn abort(&mut self, slot: usize) {
-        self.h.reg_write(
-            r::SETUP_BASE + r::SETUP_CONN_CMD,
-            r::CONN_CMD_ABORT | slot as u32,
-        );
-        self.cfg.setup.connect[slot] = None;
-    }
-
-    fn pending(&mut self) -> u32 {
-        self.h.reg_read(r::SETUP_BASE + r::SETUP_CONN_PENDING)
-    }
-
-    fn timed_out(&mut self) -> u32 {
-        self.h.reg_read(r::SETUP_BASE + r::SETUP_CONN_TIMEDOUT)
-    }
-
-    fn model_pending(&self) -> u32 {
-        (0..16).fold(0, |m, i| {
-            m | (self.cfg.setup.connect[i].is_some() as u32) << i
-        })
-    }
-
-    /// Waits for `n` frames on the MAC and returns them.
-    fn sent(&mut self, n: usize) -> Vec<Vec<u8>> {
-        self.h
-            .run_until(20_000, |h| h.mac_tx.frames.len() >= n)
-            .expect("frames not sent");
-        self.h.run(200);
-        let v: Vec<_> = self.h.mac_tx.frames.drain(..).map(|f| f.data).collect();
-        assert_eq!(v.len(), n, "more frames sent than expected");
-        v
-    }
-
-    /// Sends one frame from the peer; checks the delivery and the ACK the
-    /// NIC sends (if any) against the model; returns the completion.
-    fn exchange(&mut self, frame: Vec<u8>) -> Option<Completion> {
-        let v = nic::predict_rx(&self.cfg, &frame, false);
-        let act = nic::predict_connect(&self.cfg, &frame);
-        self.count(Counter::RxFrames, 1);
-        for c in v.counters() {
-            self.count(*c, 1);
-        }
-        let want_ack = match &act {
-            ConnectAction::Connected { slot, ack } => {
-                self.cfg.setup.connect[*slot] = None;
-                Some(ack.clone())
-            }
-            ConnectAction::Refused { slot } => {
-                self.cfg.setup.connect[*slot] = None;
-                None
-            }
-            ConnectAction::None => None,
-        };
-        self.h.mac_rx.push_bytes(frame.clone());
-        let want_rx = matches!(v, RxVerdict::Deliver { .. });
-        let (host, h) = (&mut self.host, &mut self.h);
-        let mut got = None;
-        h.run_until(20_000, |h| {
-            if got.is_none() {
-                got = host.poll_rx(h, 0);
-            }
-            h.mac_rx.is_idle()
-                && (got.is_some() || !want_rx)
-                && (want_ack.is_none() || !h.mac_tx.frames.is_empty())
-        })
-        .expect("the frame's outcome did not appear");
-        h.run(300);
-        let ack = h.mac_tx.pop().map(|f| f.data);
-        assert!(h.mac_tx.pop().is_none(), "more than one frame sent");
-        assert_eq!(ack, want_ack, "handshake ACK differs from the model's");
-        let out = match (&v, got) {
-            (RxVerdict::Deliver { cpl, .. }, Some((c, data))) => {
-                assert_eq!(data, frame, "delivered bytes differ");
-                let mut e = *cpl;
-                e.index = c.index;
-                e.phase = c.phase;
-                assert_eq!(c, e, "completion differs from the model's");
-                host.post_rx(h, 0, 1);
-                Some(c)
-            }
-            (RxVerdict::Drop { .. }, None) => None,
-            (v, g) => panic!("model {v:?}, chip {g:?}"),
-        };
-        let want = self.model_pending();
-        assert_eq!(self.pending(), want, "pending slots");
-        out
-    }
-
-    fn check_counters(&mut self) {
-        toe_tests::check_counters(&mut self.h, &self.want);
     }
 }
 
@@ -267,7 +131,7 @@ fn syn_then_synack_completes_with_the_nics_ack() {
                 req.syn.seq.wrapping_add(1),
                 &opts,
             );
-            let cpl = c.exchange(sa).expect("SYN-ACK delivered");
+            let cpl = c.completion(sa).expect("SYN-ACK delivered");
             assert_eq!(cpl.kind, KIND_CONNECTED, "options {opts:?}");
             assert_eq!(c.pending(), 0);
             // A retransmitted SYN-ACK is an ordinary segment now.
@@ -277,7 +141,7 @@ fn syn_then_synack_completes_with_the_nics_ack() {
                 req.syn.seq.wrapping_add(1),
                 &opts,
             );
-            assert_eq!(c.exchange(again).expect("delivered").kind, KIND_RX);
+            assert_eq!(c.completion(again).expect("delivered").kind, KIND_RX);
         }
     }
     c.check_counters();
@@ -310,7 +174,7 @@ fn rst_refuses_and_other_frames_leave_the_open_pending() {
         answer(&req, sa | gen::FIN, isn1, &[]),
         answer(&req, sa | gen::RST, isn1, &[]),
     ] {
-        let cpl = c.exchange(f).expect("delivered");
+        let cpl = c.completion(f).expect("delivered");
         assert_eq!(cpl.kind, KIND_RX);
         assert_eq!(c.pending(), 1 << connect_slot(50003));
     }
@@ -319,11 +183,11 @@ fn rst_refuses_and_other_frames_leave_the_open_pending() {
     let n = bad.len();
     bad[n - 1] ^= 0xFF;
     bad[50] ^= 0x01;
-    let cpl = c.exchange(bad).expect("delivered");
+    let cpl = c.completion(bad).expect("delivered");
     assert_eq!(cpl.kind, KIND_RX);
     // The refusal.
     let cpl = c
-        .exchange(answer(&req, gen::RST | gen::ACK, isn1, &[]))
+        .completion(answer(&req, gen::RST | gen::ACK, isn1, &[]))
         .unwrap();
     assert_eq!(cpl.kind, KIND_CONNECT_REFUSED);
     assert_eq!(c.pending(), 0);
@@ -396,7 +260,7 @@ fn syn_retransmits_with_backoff_then_times_out() {
     c.count(Counter::ConnectTimeout, 1);
     // A late SYN-ACK is an ordinary segment; a new start clears the bit.
     let sa = answer(&req, gen::SYN | gen::ACK, 78, &[]);
-    assert_eq!(c.exchange(sa).unwrap().kind, KIND_RX);
+    assert_eq!(c.completion(sa).unwrap().kind, KIND_RX);
     c.h.reg_write(b + r::SETUP_CONN_RTO, 1000);
     c.start(&req);
     c.sent(1);
@@ -420,7 +284,7 @@ fn a_lost_syn_is_retransmitted_and_the_open_completes() {
     c.count(Counter::ConnectSyn, 2);
     let opts = &synack_opts()[2];
     let sa = answer(&req, gen::SYN | gen::ACK, 0xDEAD_BEF0, opts);
-    assert_eq!(c.exchange(sa).unwrap().kind, KIND_CONNECTED);
+    assert_eq!(c.completion(sa).unwrap().kind, KIND_CONNECTED);
     // No further SYN once connected.
     c.h.run(4 * 200 * 4);
     assert!(
@@ -440,14 +304,14 @@ fn abort_forgets_the_open() {
     c.abort(req.slot());
     assert_eq!(c.pending(), 0);
     let sa = answer(&req, gen::SYN | gen::ACK, 6, &[]);
-    assert_eq!(c.exchange(sa).unwrap().kind, KIND_RX);
+    assert_eq!(c.completion(sa).unwrap().kind, KIND_RX);
     // Restarting a slot with another request replaces it.
     let r2 = request(40002, 81, 500, true);
     c.start(&r2);
     assert_eq!(c.sent(1)[0], record_frame(&r2.syn));
     c.count(Counter::ConnectSyn, 1);
     let sa = answer(&r2, gen::SYN | gen::ACK, 501, &synack_opts()[2]);
-    assert_eq!(c.exchange(sa).unwrap().kind, KIND_CONNECTED);
+    assert_eq!(c.completion(sa).unwrap().kind, KIND_CONNECTED);
     c.check_counters();
 }
 
@@ -491,12 +355,12 @@ fn sixteen_opens_at_once_in_random_order() {
         for q in &order {
             if rng.gen_bool(0.3) {
                 let f = answer(q, gen::SYN | gen::ACK, q.syn.seq.wrapping_add(2), &[]);
-                c.exchange(f);
+                c.completion(f);
             }
             let opts = synack_opts();
             let o = &opts[rng.gen_range(0..opts.len())];
             let kind = if rng.gen_bool(0.2) {
-                c.exchange(answer(
+                c.completion(answer(
                     q,
                     gen::RST | gen::ACK,
                     q.syn.seq.wrapping_add(1),
@@ -505,7 +369,7 @@ fn sixteen_opens_at_once_in_random_order() {
                 .unwrap()
                 .kind
             } else {
-                c.exchange(answer(q, gen::SYN | gen::ACK, q.syn.seq.wrapping_add(1), o))
+                c.completion(answer(q, gen::SYN | gen::ACK, q.syn.seq.wrapping_add(1), o))
                     .unwrap()
                     .kind
             };

@@ -4,17 +4,15 @@
 //! offload must refuse.
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::HashMap;
-use toe_contract::desc::Completion;
 use toe_contract::regs::{self as r, Counter};
 use toe_contract::setup::KIND_ESTABLISHED;
 use toe_model::cookie::SetupConfig;
 use toe_model::gen::{self, TcpOpt, TcpSpec};
-use toe_model::nic::{self, NicConfig, RxVerdict};
+use toe_model::nic;
 use toe_model::setup::{Listener, SetupState};
 use toe_sim::harness::{Harness, HarnessConfig};
-use toe_tests::host::Host;
-use toe_tests::{counter, program_setup};
+use toe_tests::chip_rig::Chip;
+use toe_tests::counter;
 
 const SERVER: [u8; 4] = [10, 0, 0, 1];
 
@@ -60,88 +58,6 @@ fn state() -> SetupState {
         offload: false,
     });
     s
-}
-
-struct Chip {
-    h: Harness,
-    host: Host,
-    cfg: NicConfig,
-    /// Counters the model expects.
-    want: HashMap<u32, u64>,
-}
-
-impl Chip {
-    fn new(s: SetupState) -> Chip {
-        let mut h = Harness::new(HarnessConfig::default());
-        let mut host = Host::new(&mut h, 6, 9216);
-        host.post_rx(&mut h, 0, 32);
-        program_setup(&mut h, &s);
-        let cfg = NicConfig {
-            setup: s,
-            ..NicConfig::all_queues_enabled()
-        };
-        Chip {
-            h,
-            host,
-            cfg,
-            want: HashMap::new(),
-        }
-    }
-
-    fn set_state(&mut self, s: SetupState) {
-        program_setup(&mut self.h, &s);
-        self.cfg.setup = s;
-    }
-
-    /// Sends one frame; returns what the host received and what the MAC
-    /// sent, after checking both against the model.
-    fn exchange(&mut self, frame: Vec<u8>) -> (Option<(Completion, Vec<u8>)>, Option<Vec<u8>>) {
-        let v = nic::predict_rx(&self.cfg, &frame, false);
-        let synack = nic::predict_synack(&self.cfg, &frame);
-        *self.want.entry(Counter::RxFrames as u32).or_default() += 1;
-        for c in v.counters() {
-            *self.want.entry(*c as u32).or_default() += 1;
-        }
-        self.h.mac_rx.push_bytes(frame.clone());
-        let (host, h) = (&mut self.host, &mut self.h);
-        let mut got_rx = None;
-        let want_rx = matches!(v, RxVerdict::Deliver { .. });
-        h.run_until(20_000, |h| {
-            if got_rx.is_none() {
-                got_rx = host.poll_rx(h, 0);
-            }
-            h.mac_rx.is_idle()
-                && (got_rx.is_some() || !want_rx)
-                && (synack.is_none() || !h.mac_tx.frames.is_empty())
-        })
-        .expect("the frame's outcome did not appear");
-        h.run(600);
-        if got_rx.is_none() {
-            got_rx = host.poll_rx(h, 0);
-        }
-        let tx = h.mac_tx.pop().map(|f| f.data);
-        assert!(h.mac_tx.pop().is_none(), "more than one frame sent");
-        assert_eq!(tx, synack, "SYN-ACK differs from the model's");
-        match (&v, &got_rx) {
-            (RxVerdict::Deliver { cpl, .. }, Some((c, data))) => {
-                assert_eq!(data, &frame, "delivered bytes differ");
-                let mut e = *cpl;
-                e.index = c.index;
-                e.phase = c.phase;
-                assert_eq!(*c, e, "completion differs from the model's");
-            }
-            (RxVerdict::Drop { .. }, None) => {}
-            (v, g) => panic!("model {v:?}, chip {g:?}"),
-        }
-        if got_rx.is_some() {
-            host.post_rx(h, 0, 1);
-        }
-        (got_rx, tx)
-    }
-
-    fn check_counters(&mut self) {
-        toe_tests::check_counters(&mut self.h, &self.want);
-    }
 }
 
 fn syn(src_port: u16, dst_port: u16, isn: u32, opts: &[TcpOpt]) -> TcpSpec {
@@ -205,7 +121,7 @@ fn option_sets() -> Vec<Vec<TcpOpt>> {
 
 #[test]
 fn setup_block_is_discoverable_and_reads_back() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let h = &mut c.h;
     assert_eq!(h.reg_read(r::COUNTERS_BASE + r::BLK_NEXT), r::SETUP_BASE);
     assert_eq!(h.reg_read(r::SETUP_BASE + r::BLK_TYPE), r::TYPE_SETUP);
@@ -286,7 +202,7 @@ fn late_and_replayed_final_acks_are_refused_with_the_default_cookie_clock() {
     st.cookie_period = r::DEFAULT_COOKIE_PERIOD;
     st.cfg.max_age = r::DEFAULT_COOKIE_MAX_AGE;
     st.ts_period = TS_PERIOD;
-    let mut c = Chip::new(st);
+    let mut c = Chip::new().listening(st);
     let o = vec![TcpOpt::Mss(1460)];
     for (i, secs, ok) in [(0u16, 60u64, true), (1, 100, true), (2, 130, false)] {
         // Writing the clock restarts its period: the SYN-ACK is made at
@@ -341,7 +257,7 @@ fn program_rss_key(c: &mut Chip, key: [u8; 40]) {
 /// ordinary path (which drops them too).
 #[test]
 fn syns_not_for_this_host_are_never_answered() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let o = vec![TcpOpt::Mss(1460)];
     type Edit = fn(&mut TcpSpec);
     let cases: Vec<(&str, u16, Edit, bool)> = vec![
@@ -456,7 +372,7 @@ fn syns_not_for_this_host_are_never_answered() {
 #[test]
 fn syns_for_tuples_in_the_established_filter_go_to_the_host() {
     let mut rng = StdRng::seed_from_u64(seed());
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let mut key = [0u8; 40];
     rng.fill(&mut key[..]);
     program_rss_key(&mut c, key);
@@ -515,7 +431,7 @@ fn syns_for_tuples_in_the_established_filter_go_to_the_host() {
 /// model says.
 #[test]
 fn syns_with_a_tiny_mss_go_to_the_host_and_broken_options_are_answered_as_linux_does() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     for (i, mss) in [88u16, 1, 535].into_iter().enumerate() {
         let s = syn(49000 + i as u16, 80, 1, &[TcpOpt::Mss(mss)]);
         let (rx, tx) = c.exchange(gen::tcp_frame(&s));
@@ -549,7 +465,7 @@ fn syns_with_a_tiny_mss_go_to_the_host_and_broken_options_are_answered_as_linux_
 
 #[test]
 fn syns_are_answered_as_the_model_says_for_every_option_layout() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     for (i, opts) in option_sets().iter().enumerate() {
         for port in [80u16, 8080] {
             let mut s = syn(40000 + i as u16, port, 0x1000_0000 * i as u32 + 77, opts);
@@ -573,7 +489,7 @@ fn syns_are_answered_as_the_model_says_for_every_option_layout() {
 
 #[test]
 fn a_valid_final_ack_is_delivered_established_with_its_data() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     for (i, opts) in option_sets().iter().enumerate() {
         let s = syn(41000 + i as u16, 80, 0xFFFF_FFF0 + i as u32, opts);
         let (_, tx) = c.exchange(gen::tcp_frame(&s));
@@ -596,7 +512,7 @@ fn a_valid_final_ack_is_delivered_established_with_its_data() {
 #[test]
 fn forged_late_duplicate_and_foreign_acks_are_not_connections() {
     let mut rng = StdRng::seed_from_u64(seed());
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let opts = vec![TcpOpt::Mss(1460)];
     let s = syn(42000, 80, 5555, &opts);
     let synack = c.exchange(gen::tcp_frame(&s)).1.unwrap();
@@ -648,7 +564,7 @@ fn forged_late_duplicate_and_foreign_acks_are_not_connections() {
 
 #[test]
 fn syns_to_other_listeners_or_with_setup_off_reach_the_host() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let o = vec![TcpOpt::Mss(1460)];
     for (port, dst) in [
         (22u16, SERVER),
@@ -686,7 +602,7 @@ fn syns_to_other_listeners_or_with_setup_off_reach_the_host() {
 
 #[test]
 fn key_rotation_keeps_the_old_key_for_its_grace_period() {
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let o = vec![TcpOpt::Mss(1460)];
     let s0 = syn(44000, 80, 9, &o);
     let sa0 = c.exchange(gen::tcp_frame(&s0)).1.unwrap();
@@ -721,7 +637,7 @@ fn a_syn_flood_changes_no_state_and_a_real_client_still_connects() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let mut rng = StdRng::seed_from_u64(seed());
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     let regs_before: Vec<u32> = (0..0x70)
         .step_by(4)
         .map(|o| c.h.reg_read(r::SETUP_BASE + o))
@@ -828,7 +744,7 @@ fn a_syn_flood_changes_no_state_and_a_real_client_still_connects() {
 #[test]
 fn host_frames_and_synacks_share_the_mac_fairly() {
     let mut rng = StdRng::seed_from_u64(seed());
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     c.h.mac_tx.backpressure = 0.3;
     let mut host_frames = Vec::new();
     for i in 0..200usize {
@@ -911,7 +827,7 @@ fn random_segments_to_listeners_match_the_model() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1500);
     let mut rng = StdRng::seed_from_u64(seed());
-    let mut c = Chip::new(state());
+    let mut c = Chip::new().listening(state());
     // (SYN spec, SYN-ACK frame) of answered SYNs.
     let mut answered: Vec<(TcpSpec, Vec<u8>)> = Vec::new();
     let (mut syns, mut est) = (0, 0);
@@ -968,7 +884,7 @@ fn random_segments_to_listeners_match_the_model() {
 fn only_marked_tuples_go_to_the_host_with_many_marked() {
     let mut rng = StdRng::seed_from_u64(seed());
     for rss_on in [false, true] {
-        let mut c = Chip::new(state());
+        let mut c = Chip::new().listening(state());
         let mut key = [0u8; 40];
         rng.fill(&mut key[..]);
         program_rss_key(&mut c, key);
