@@ -9,6 +9,7 @@
 //! re-exported here so that tests name it `toe_tests::...`.
 pub mod chip_rig;
 pub mod faults;
+pub mod socket_rig;
 pub mod rawsock;
 
 pub use toe_sim_support::{counter, enable_rss, host, netns, peer, program_setup, set_est_filter, simdev};

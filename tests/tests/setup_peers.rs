@@ -3,100 +3,26 @@
 //! hands the host established connections (it never sees a SYN).
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
-use smoltcp::time::Instant as SmolInstant;
 use smoltcp::wire::{IpAddress, Ipv4Address};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
-use toe_driver::net::NetConfig;
-use toe_driver::nic::{Nic, NicConfig};
-use toe_driver::offload::SetupParams;
-use toe_driver::socket::{ConnectOptions, Endpoint, EndpointConfig, Event, Neighbours, SockError};
-use toe_sim::wire;
-use toe_tests::peer::SmolPeer;
-use toe_tests::simdev::SimThread;
+use toe_driver::socket::{ConnectOptions, SockError};
+use toe_tests::socket_rig::{self, SocketRig};
 
-const PEER: [u8; 4] = [10, 7, 0, 1];
-const US: [u8; 4] = [10, 7, 0, 2];
-
-struct Rig {
-    _sim: SimThread,
-    nic: Nic,
-    eps: Vec<Endpoint>,
-    peer: SmolPeer,
-    t0: Instant,
-}
-
-impl Rig {
-    fn new(tag: &str, offload: bool) -> Rig {
-        Rig::with(tag, offload, false)
-    }
-
-    /// With `nic_connect`, the endpoints can open connections by the NIC.
-    fn with(tag: &str, offload: bool, nic_connect: bool) -> Rig {
-        let (w, port) = wire::channel();
-        let sim = SimThread::start(tag, w, |_| {});
-        let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
-        sim.settle(2000);
-        let board = Neighbours::new();
-        let connector = nic_connect.then(|| {
-            let dev = nic.device();
-            dev.setup_set_ts_period(2500).expect("timestamp clock");
-            dev.connect_configure(40, 6).expect("active open timing");
-            dev.nic_connector().expect("active open")
-        });
-        let mut eps: Vec<Endpoint> = (0..nic.queue_pairs())
-            .map(|q| {
-                let mut cfg = EndpointConfig::new(q, NetConfig::new([2, 0, 0, 0, 7, 2], US, 24));
-                cfg.neighbours = Some(board.clone());
-                cfg.nic_connect = connector.clone();
-                Endpoint::new(cfg, &nic).expect("endpoint")
-            })
-            .collect();
-        if offload {
-            let cfg = toe_driver::tcp::conn::Config::default();
-            let dev = nic.device();
-            dev.setup_configure(
-                &SetupParams::matching(&cfg, *b"setup-offload-k1")
-                    .with_local([2, 0, 0, 0, 7, 2], &[US]),
-            )
-            .expect("setup offload");
-            dev.listen_offload(None, 80, true).expect("listener");
-            let filter = dev.est_filter().expect("filter");
-            for e in eps.iter_mut() {
-                e.set_est_filter(Some(filter.clone()));
-            }
-        }
-        let peer = SmolPeer::new(
-            port,
-            [2, 0, 0, 0, 7, 1],
-            PEER,
-            24,
-            SmolInstant::from_micros(0),
-        );
-        Rig {
-            _sim: sim,
-            nic,
-            eps,
-            peer,
-            t0: Instant::now(),
-        }
-    }
-
-    fn step(&mut self, events: &mut [Vec<Event>]) {
-        let t = self.t0.elapsed();
-        self.peer
-            .poll(SmolInstant::from_micros(t.as_micros() as i64));
-        for (ep, ev) in self.eps.iter_mut().zip(events.iter_mut()) {
-            ep.poll(&mut self.nic, t, ev);
-        }
-    }
-}
+const NET: u8 = 7;
+const PEER: [u8; 4] = socket_rig::peer_ip(NET);
+const US: [u8; 4] = socket_rig::our_ip(NET);
 
 /// `n` clients each send `len` bytes to an echo server on port 80 and read
 /// them back; returns (NIC counters SYN-ACK / established, host stats).
 fn echo(offload: bool, n: usize, len: usize) -> (u64, u64, u64, u64) {
-    let mut rig = Rig::new(if offload { "setupeco" } else { "setupsw" }, offload);
+    let tag = if offload { "setupeco" } else { "setupsw" };
+    let mut b = SocketRig::builder(tag, NET);
+    if offload {
+        b = b.setup_offload();
+    }
+    let mut rig = b.build();
     let ls: Vec<u32> = rig
         .eps
         .iter_mut()
@@ -206,7 +132,7 @@ fn the_software_handshake_stays_available() {
 #[test]
 fn our_nic_opens_to_a_smoltcp_server() {
     let (n, len) = (24usize, 2000usize);
-    let mut rig = Rig::with("aosmol", false, true);
+    let mut rig = SocketRig::builder("aosmol", NET).nic_connect().build();
     let servers: Vec<SocketHandle> = (0..n)
         .map(|_| {
             let mut s = tcp::Socket::new(
@@ -290,7 +216,7 @@ fn our_nic_opens_to_a_smoltcp_server() {
 /// smoltcp answers a NIC open to a closed port with RST: refused.
 #[test]
 fn smoltcp_refuses_a_nic_open_to_a_closed_port() {
-    let mut rig = Rig::with("aosmolrst", false, true);
+    let mut rig = SocketRig::builder("aosmolrst", NET).nic_connect().build();
     let t = rig.t0.elapsed();
     let s = rig.eps[1]
         .connect_with((Ipv4Addr::from(PEER), 9), t, ConnectOptions { nic: true })

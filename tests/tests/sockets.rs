@@ -9,99 +9,22 @@
 //!   handshake never completes), and the peer's MAC, resolved by the ARP
 //!   reply that lands on queue 0, reaches the others through `Neighbours`;
 //! * a connection to a port nobody listens on reports `Refused`.
-use smoltcp::iface::{Config as IfConfig, Interface, SocketHandle, SocketSet};
+use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
-use smoltcp::time::Instant as SmolInstant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address};
+use smoltcp::wire::{IpAddress, Ipv4Address};
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
-use toe_driver::net::NetConfig;
-use toe_driver::nic::{Nic, NicConfig};
-use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours, Ready, SockError};
-use toe_sim::wire;
-use toe_tests::peer::PortDevice;
-use toe_tests::simdev::SimThread;
+use std::time::Duration;
+use toe_driver::socket::{Ready, SockError};
+use toe_tests::socket_rig::{self, SocketRig};
 
-const PEER: [u8; 4] = [10, 6, 0, 1];
-const US: [u8; 4] = [10, 6, 0, 2];
-
-struct Rig {
-    sim: SimThread,
-    nic: Nic,
-    eps: Vec<Endpoint>,
-    dev: PortDevice,
-    iface: Interface,
-    socks: SocketSet<'static>,
-    t0: Instant,
-}
-
-impl Rig {
-    fn new(tag: &str) -> Rig {
-        let (w, port) = wire::channel();
-        let sim = SimThread::start(tag, w, |_| {});
-        let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
-        sim.settle(2000);
-        let board = Neighbours::new();
-        let eps = (0..nic.queue_pairs())
-            .map(|q| {
-                let mut cfg = EndpointConfig::new(q, NetConfig::new([2, 0, 0, 0, 6, 2], US, 24));
-                cfg.neighbours = Some(board.clone());
-                Endpoint::new(cfg, &nic).expect("endpoint")
-            })
-            .collect();
-        let t0 = Instant::now();
-        let mut dev = PortDevice { port };
-        let iface = {
-            let mut i = Interface::new(
-                IfConfig::new(HardwareAddress::Ethernet(EthernetAddress([
-                    2, 0, 0, 0, 6, 1,
-                ]))),
-                &mut dev,
-                SmolInstant::from_micros(0),
-            );
-            i.update_ip_addrs(|a| {
-                a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(PEER)), 24))
-                    .unwrap()
-            });
-            i
-        };
-        Rig {
-            sim,
-            nic,
-            eps,
-            dev,
-            iface,
-            socks: SocketSet::new(vec![]),
-            t0,
-        }
-    }
-
-    fn now(&self) -> Duration {
-        self.t0.elapsed()
-    }
-
-    fn smol_socket(&mut self) -> SocketHandle {
-        self.socks.add(tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; 16 * 1024]),
-            tcp::SocketBuffer::new(vec![0; 16 * 1024]),
-        ))
-    }
-
-    /// One round: the peer, then every instance.  Events per instance.
-    fn step(&mut self, events: &mut [Vec<Event>]) {
-        let now = SmolInstant::from_micros(self.now().as_micros() as i64);
-        self.iface.poll(now, &mut self.dev, &mut self.socks);
-        let t = self.now();
-        for (ep, ev) in self.eps.iter_mut().zip(events.iter_mut()) {
-            ep.poll(&mut self.nic, t, ev);
-        }
-    }
-}
+const NET: u8 = 6;
+const PEER: [u8; 4] = socket_rig::peer_ip(NET);
+const US: [u8; 4] = socket_rig::our_ip(NET);
 
 /// Echo on every instance; `n` smoltcp clients, `len` bytes each.
 #[test]
 fn echo_server_on_every_queue_serves_the_flows_rss_gives_it() {
-    let mut rig = Rig::new("sockecho");
+    let mut rig = SocketRig::new("sockecho", NET);
     let listeners: Vec<u32> = rig
         .eps
         .iter_mut()
@@ -117,8 +40,8 @@ fn echo_server_on_every_queue_serves_the_flows_rss_gives_it() {
     let mut clients = Vec::new();
     for i in 0..n {
         let h = rig.smol_socket();
-        let cx = rig.iface.context();
-        rig.socks
+        let cx = rig.peer.iface.context();
+        rig.peer.sockets
             .get_mut::<tcp::Socket>(h)
             .connect(
                 cx,
@@ -139,7 +62,7 @@ fn echo_server_on_every_queue_serves_the_flows_rss_gives_it() {
         rig.step(&mut events);
         // The clients.
         for (h, data, sent, got, done) in clients.iter_mut() {
-            let s = rig.socks.get_mut::<tcp::Socket>(*h);
+            let s = rig.peer.sockets.get_mut::<tcp::Socket>(*h);
             if s.can_send() && *sent < data.len() {
                 *sent += s.send_slice(&data[*sent..]).unwrap();
             }
@@ -232,12 +155,12 @@ fn echo_server_on_every_queue_serves_the_flows_rss_gives_it() {
 
 #[test]
 fn connect_from_every_queue_and_a_refused_port() {
-    let mut rig = Rig::new("sockconn");
+    let mut rig = SocketRig::new("sockconn", NET);
     // A smoltcp server per instance on port 9000 + q, answering "hello".
     let servers: Vec<SocketHandle> = (0..rig.eps.len())
         .map(|q| {
             let h = rig.smol_socket();
-            rig.socks
+            rig.peer.sockets
                 .get_mut::<tcp::Socket>(h)
                 .listen(9000 + q as u16)
                 .unwrap();
@@ -262,7 +185,7 @@ fn connect_from_every_queue_and_a_refused_port() {
     while rig.t0.elapsed() < Duration::from_secs(60) {
         rig.step(&mut events);
         for h in &servers {
-            let s = rig.socks.get_mut::<tcp::Socket>(*h);
+            let s = rig.peer.sockets.get_mut::<tcp::Socket>(*h);
             if s.may_send() && s.send_queue() == 0 && s.state() == tcp::State::Established {
                 s.send_slice(b"hello").unwrap();
                 s.close();

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use toe_driver::nic::{Nic, NicConfig};
 use toe_driver::shm::ShmBackend;
 use toe_sim::device::{DeviceConfig, DeviceStats, SimDevice};
 use toe_sim::wire::Wire;
@@ -50,6 +51,16 @@ impl SimThread {
             stop,
             handle: Some(handle),
         }
+    }
+
+    /// Starts a simulated device on `wire` and opens the driver on it
+    /// (default configuration), then lets the NIC fetch its RX buffers
+    /// (see [`SimThread::settle`]).
+    pub fn with_nic(tag: &str, wire: impl Wire + 'static) -> (SimThread, Nic) {
+        let sim = SimThread::start(tag, wire, |_| {});
+        let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("open the NIC");
+        sim.settle(2000);
+        (sim, nic)
     }
 
     /// Attaches a driver backend (waits for the device to appear).
