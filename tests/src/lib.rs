@@ -10,6 +10,7 @@
 pub mod chip_rig;
 pub mod faults;
 pub mod socket_rig;
+pub mod tap_bench;
 pub mod rawsock;
 
 pub use toe_sim_support::{counter, enable_rss, host, netns, peer, program_setup, set_est_filter, simdev};

@@ -24,10 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
 use toe_driver::net::{Host, NetConfig, NetIf, Received};
-use toe_driver::nic::{Nic, NicConfig};
-use toe_sim::wire::{TapWire, Wire};
-use toe_tests::netns::{self, Netns};
-use toe_tests::simdev::SimThread;
+use toe_sim::wire::Wire;
+use toe_tests::tap_bench::TapBench;
 
 /// Which way a recorded frame went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,66 +64,17 @@ impl<W: Wire> Wire for Recorded<W> {
     }
 }
 
-/// A NIC on a TAP device inside a fresh namespace, with the host layer on
-/// top.  Fields drop in order: driver, simulator (closes the TAP), namespace.
-struct Bench {
-    nic: Nic,
-    host: Host,
-    sim: SimThread,
-    ns: Netns,
-    log: Log,
-    tap: String,
-    /// The namespace's end (on the TAP device).
-    linux_ip: Ipv4Address,
-    /// The simulated NIC's host.
-    nic_ip: Ipv4Address,
-    nic_mac: EthernetAddress,
-}
-
-/// Sets up the bench, or returns None (reason printed) when TAP tests
-/// cannot run here.
-fn bench(tag: &str) -> Option<Bench> {
-    if !netns::tap_tests_enabled() {
-        return None;
-    }
-    let tap = netns::unique_tap_name();
-    let wire = TapWire::open(&tap).unwrap_or_else(|e| panic!("{e}"));
-    let ns = Netns::create().unwrap_or_else(|e| panic!("{e}"));
-    let sub = (ns.index() % 256) as u8;
-    let linux_ip = Ipv4Address::new(10, 77, sub, 1);
-    let nic_ip = Ipv4Address::new(10, 77, sub, 2);
-    // Locally administered unicast.
-    let mac = [0x02, 0x00, 0x5e, 0x77, 0x00, sub];
+/// The bench with the host layer on top and every frame on the wire
+/// recorded, or None (reason printed) when TAP tests cannot run here.
+fn bench(tag: &str) -> Option<(TapBench, Host, Log)> {
     let log = Log::default();
-    let sim = SimThread::start(
-        tag,
-        Recorded {
-            inner: wire,
-            log: log.clone(),
-        },
-        |_| {},
-    );
-    let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("open the NIC");
-    // The NIC fetches the posted RX descriptors by DMA after bring-up; a
-    // frame Linux sends as soon as the link is up (its first ARP request)
-    // would otherwise be dropped for want of a buffer (and counted: the
-    // ping test asserts that counter is 0) whenever the simulator thread
-    // runs late.
-    sim.settle(2000);
-    ns.adopt_link(&tap, &format!("{linux_ip}/24"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let host = Host::new(NetIf::new(NetConfig::new(mac, nic_ip.octets(), 24)));
-    Some(Bench {
-        nic,
-        host,
-        sim,
-        ns,
-        log,
-        tap,
-        linux_ip,
-        nic_ip,
-        nic_mac: EthernetAddress(mac),
-    })
+    let l = log.clone();
+    let b = TapBench::builder(tag, 77).build_with(|wire| Recorded {
+        inner: wire,
+        log: l,
+    })?;
+    let host = Host::new(NetIf::new(NetConfig::new(b.nic_mac, b.nic_ip.octets(), 24)));
+    Some((b, host, log))
 }
 
 /// A child process killed (and reaped) if the test ends before it does.
@@ -229,18 +178,20 @@ const SIZE: usize = 200;
 
 #[test]
 fn linux_ping_through_tap_is_answered() {
-    let Some(b) = bench("tap-ping") else { return };
-    let Bench {
+    let Some((b, mut host, log)) = bench("tap-ping") else {
+        return;
+    };
+    let TapBench {
         mut nic,
-        mut host,
         sim,
         ns,
-        log,
         tap,
         linux_ip,
         nic_ip,
         nic_mac,
+        ..
     } = b;
+    let nic_mac = EthernetAddress(nic_mac);
     let pattern: String = PATTERN.iter().map(|b| format!("{b:02x}")).collect();
     let (count, size) = (COUNT.to_string(), SIZE.to_string());
     let dst = nic_ip.to_string();
@@ -390,18 +341,20 @@ fn linux_ping_through_tap_is_answered() {
 
 #[test]
 fn host_layer_pings_linux_through_tap() {
-    let Some(b) = bench("tap-rping") else { return };
-    let Bench {
+    let Some((b, mut host, log)) = bench("tap-rping") else {
+        return;
+    };
+    let TapBench {
         mut nic,
-        mut host,
         sim,
         ns,
-        log,
         tap,
         linux_ip,
         nic_ip,
         nic_mac,
+        ..
     } = b;
+    let nic_mac = EthernetAddress(nic_mac);
     const IDENT: u16 = 0x7e57;
     let payload = |seq: u16| -> Vec<u8> {
         (0..64 + 97 * seq as usize)

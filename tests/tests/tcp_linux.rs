@@ -40,17 +40,15 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
-use toe_driver::net::NetConfig;
-use toe_driver::nic::{Nic, NicConfig};
 use toe_driver::socket::{
-    ConnectOptions, Endpoint, EndpointConfig, Event, Neighbours, Ready, Shutdown, SockError,
+    ConnectOptions, Endpoint, Event, Ready, Shutdown, SockError,
     SocketId,
 };
-use toe_sim::wire::TapWire;
 use toe_tests::faults::{self, Dir, FaultLog, Faults, Faulty};
-use toe_tests::netns::{self, Netns};
+use toe_tests::netns;
 use toe_tests::seed;
-use toe_tests::simdev::SimThread;
+use toe_tests::socket_rig::{enable_setup_offload, EndpointOpts};
+use toe_tests::tap_bench::TapBench;
 
 const MIB: usize = 1 << 20;
 /// The port of whichever side listens.
@@ -100,43 +98,6 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
 
 // ---------------------------------------------------------------------------
 // The Linux side: std::net sockets on a thread inside the namespace.
-
-/// Runs `f` on a new thread that has joined the network namespace `ns`
-/// (setns(2) moves only the calling thread; sockets it creates belong to
-/// the namespace for good).
-fn spawn_in_netns<T: Send + 'static>(
-    ns: &str,
-    name: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> JoinHandle<T> {
-    let ns = ns.to_string();
-    std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
-            enter_netns(&ns).unwrap_or_else(|e| panic!("{e}"));
-            f()
-        })
-        .expect("spawn a thread")
-}
-
-fn enter_netns(ns: &str) -> Result<(), String> {
-    // `ip netns add` bind-mounts the namespace here (/var/run is usually a
-    // link to /run).
-    let path = ["/run/netns", "/var/run/netns"]
-        .iter()
-        .map(|d| format!("{d}/{ns}"))
-        .find(|p| std::path::Path::new(p).exists())
-        .ok_or_else(|| format!("namespace {ns} not found under /run/netns or /var/run/netns"))?;
-    let f = std::fs::File::open(&path).map_err(|e| format!("open {path}: {e}"))?;
-    // SAFETY: setns(2) on a descriptor we own; it changes only this thread.
-    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-        return Err(format!(
-            "setns({path}, CLONE_NEWNET): {}",
-            io::Error::last_os_error()
-        ));
-    }
-    Ok(())
-}
 
 /// What the Linux side did and saw.
 struct LinuxReport {
@@ -293,22 +254,13 @@ struct LinuxSyn {
 // ---------------------------------------------------------------------------
 // Our side.
 
-/// A NIC on a TAP device inside a fresh namespace, one endpoint per queue
-/// pair.  Fields drop in order: endpoints, driver, simulator (closes the
-/// TAP), namespace.
+/// The TAP bench (tests/src/tap_bench.rs) with the fault injector between
+/// the TAP and the NIC, one endpoint per queue pair (TIME_WAIT shortened),
+/// and what the failure reports need.
 struct Bench {
-    eps: Vec<Endpoint>,
-    nic: Nic,
-    sim: SimThread,
-    ns: Netns,
+    rig: TapBench,
     faults: FaultLog,
     fault_cfg: Faults,
-    linux_ip: Ipv4Addr,
-    nic_ip: Ipv4Addr,
-    nic_mac: [u8; 6],
-    /// The TAP's name (inside the namespace).
-    tap: String,
-    t0: Instant,
     seed: u64,
 }
 
@@ -316,67 +268,29 @@ fn bench(tag: &str, faults: Faults, seed: u64) -> Option<Bench> {
     bench_with(tag, faults, seed, false)
 }
 
-/// NIC active open timing in the simulation: a timestamp tick of 2,500
-/// cycles (10 us of NIC time, a few ms of host time at simulation speed)
-/// and a first retransmission after 40 ticks.
-const SIM_TS_PERIOD: u32 = 2500;
-const SIM_CONNECT_RTO: u32 = 40;
-
 /// [`bench`], with the endpoints able to open connections by the NIC
 /// (`nic_connect`).
 fn bench_with(tag: &str, faults: Faults, seed: u64, nic_connect: bool) -> Option<Bench> {
-    if !netns::tap_tests_enabled() {
-        return None;
-    }
-    let tap = netns::unique_tap_name();
-    let wire = TapWire::open(&tap).unwrap_or_else(|e| panic!("{e}"));
-    let ns = Netns::create().unwrap_or_else(|e| panic!("{e}"));
-    let sub = (ns.index() % 256) as u8;
-    let linux_ip = Ipv4Addr::new(10, 78, sub, 1);
-    let nic_ip = Ipv4Addr::new(10, 78, sub, 2);
-    // Locally administered unicast.
-    let mac = [0x02, 0x00, 0x5e, 0x78, 0x00, sub];
-    let (wire, log) = Faulty::new(wire, faults, seed);
-    let sim = SimThread::start(tag, wire, |_| {});
-    let nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("open the NIC");
-    sim.settle(2000);
-    ns.adopt_link(&tap, &format!("{linux_ip}/24"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut log = None;
+    let opts = EndpointOpts {
+        nic_connect,
+        msl: Some(MSL),
+    };
     // Frames of at most 1514 bytes from Linux: the MTU of the TAP (1500 by
     // default; set to be sure).  No TSO/GSO reaches us either: a TAP
     // without IFF_VNET_HDR has no offloads, the kernel segments first.
-    ns.run(["ip", "link", "set", "dev", &tap, "mtu", "1500"])
-        .unwrap_or_else(|e| panic!("{e}"));
-    let board = Neighbours::new();
-    let connector = nic_connect.then(|| {
-        let dev = nic.device();
-        dev.setup_set_ts_period(SIM_TS_PERIOD)
-            .expect("timestamp clock");
-        dev.connect_configure(SIM_CONNECT_RTO, 6)
-            .expect("active open timing");
-        dev.nic_connector().expect("active open")
-    });
-    let eps = (0..nic.queue_pairs())
-        .map(|q| {
-            let mut cfg = EndpointConfig::new(q, NetConfig::new(mac, nic_ip.octets(), 24));
-            cfg.neighbours = Some(board.clone());
-            cfg.tcp.msl = MSL;
-            cfg.nic_connect = connector.clone();
-            Endpoint::new(cfg, &nic).expect("endpoint")
-        })
-        .collect();
+    let rig = TapBench::builder(tag, 78)
+        .mtu(1500)
+        .endpoints(opts)
+        .build_with(|tap| {
+            let (wire, l) = Faulty::new(tap, faults, seed);
+            log = Some(l);
+            wire
+        })?;
     Some(Bench {
-        eps,
-        nic,
-        sim,
-        ns,
-        faults: log,
+        rig,
+        faults: log.expect("the fault log"),
         fault_cfg: faults,
-        linux_ip,
-        nic_ip,
-        nic_mac: mac,
-        tap,
-        t0: Instant::now(),
         seed,
     })
 }
@@ -512,39 +426,26 @@ impl Ours {
 
 impl Bench {
     fn now(&self) -> Duration {
-        self.t0.elapsed()
+        self.rig.now()
     }
 
     /// Turns on the NIC's setup offload for PORT (our address only, a key
     /// from the seed, the established-tuple filter on every endpoint);
     /// `ts_period` speeds the NIC's clocks up (cycles per timestamp tick).
     fn setup_offload(&mut self, ts_period: Option<u32>) {
-        let cfg = toe_driver::tcp::conn::Config::default();
         let seed = self.seed;
         let key: [u8; 16] =
             std::array::from_fn(|i| (seed as u8).wrapping_mul(31).wrapping_add(i as u8));
-        let mut p = toe_driver::offload::SetupParams::matching(&cfg, key)
-            .with_local(self.nic_mac, &[self.nic_ip.octets()]);
-        if let Some(t) = ts_period {
-            p.ts_period = t;
-        }
-        let dev = self.nic.device();
-        dev.setup_configure(&p)
-            .expect("configure the setup offload");
-        dev.listen_offload(None, PORT, true)
-            .expect("offloaded listener");
-        let filter = dev.est_filter().expect("filter");
-        for ep in self.eps.iter_mut() {
-            ep.set_est_filter(Some(filter.clone()));
-        }
+        let local = (self.rig.nic_mac, self.rig.nic_ip.octets());
+        enable_setup_offload(&self.rig.nic, &mut self.rig.eps, local, PORT, key, ts_period);
     }
 
     /// Polls every endpoint once; returns the frames received.
     fn poll_all(&mut self, events: &mut [Vec<Event>]) -> usize {
         let now = self.now();
         let mut rx = 0;
-        for (ep, ev) in self.eps.iter_mut().zip(events.iter_mut()) {
-            let n = ep.poll(&mut self.nic, now, ev);
+        for (ep, ev) in self.rig.eps.iter_mut().zip(events.iter_mut()) {
+            let n = ep.poll(&mut self.rig.nic, now, ev);
             if n > 0 && faults::tracing() {
                 eprintln!(
                     "{:10.3} ms host: queue {} received {n} frames",
@@ -558,13 +459,13 @@ impl Bench {
     }
 
     fn connections(&self) -> Vec<usize> {
-        self.eps.iter().map(|e| e.connections()).collect()
+        self.rig.eps.iter().map(|e| e.connections()).collect()
     }
 
     /// Everything worth knowing when something went wrong.
     fn dump(&self, ours: Option<&Ours>) {
         eprintln!("==== state at {:?} (seed {}) ====", self.now(), self.seed);
-        let dev = self.nic.device();
+        let dev = self.rig.nic.device();
         eprintln!(
             "NIC counters: {:?}",
             dev.counters()
@@ -572,14 +473,14 @@ impl Bench {
                 .filter(|(_, v)| *v != 0)
                 .collect::<Vec<_>>()
         );
-        for q in 0..self.nic.queue_pairs() {
+        for q in 0..self.rig.nic.queue_pairs() {
             eprintln!(
                 "queue {q}: driver {:?}; device {:?}",
-                self.nic.stats(q),
+                self.rig.nic.stats(q),
                 dev.queue_counters(q)
             );
         }
-        for ep in &self.eps {
+        for ep in &self.rig.eps {
             eprintln!(
                 "endpoint {}: {} connections, {} sockets, {:?}, {:?}, {:?}",
                 ep.queue(),
@@ -591,7 +492,7 @@ impl Bench {
             );
         }
         if let Some(o) = ours {
-            eprintln!("our connection: {}", o.summary(&self.eps));
+            eprintln!("our connection: {}", o.summary(&self.rig.eps));
         }
         let f = self.faults.lock().unwrap().clone();
         eprintln!("injector {:?}", self.fault_cfg);
@@ -602,7 +503,7 @@ impl Bench {
         for e in f.recent.iter().skip(f.recent.len().saturating_sub(150)) {
             eprintln!("  {e}");
         }
-        match self.ns.exec(["ss", "-tino"]) {
+        match self.rig.ns.exec(["ss", "-tino"]) {
             Ok(o) => eprintln!(
                 "Linux's sockets (ss -tino):\n{}{}",
                 String::from_utf8_lossy(&o.stdout),
@@ -610,7 +511,7 @@ impl Bench {
             ),
             Err(e) => eprintln!("ss: {e}"),
         }
-        eprintln!("simulated cycles {}", self.sim.cycles());
+        eprintln!("simulated cycles {}", self.rig.sim.cycles());
     }
 
     fn fail(&self, ours: Option<&Ours>, msg: &str) -> ! {
@@ -625,7 +526,7 @@ impl Bench {
     /// connection finished its FIN exchange and TIME_WAIT).
     fn drain(&mut self, ours: &Ours) {
         let start = self.now();
-        let mut events = vec![Vec::new(); self.eps.len()];
+        let mut events = vec![Vec::new(); self.rig.eps.len()];
         while self.connections().iter().any(|&n| n > 0) {
             if self.now() - start > 2 * MSL + Duration::from_secs(30) {
                 let c = self.connections();
@@ -717,7 +618,7 @@ impl Bench {
         // 3. What every party counted.
         println!("injector wire>nic {:?}", f.to_nic);
         println!("injector nic>wire {:?}", f.from_nic);
-        let dev = self.nic.device();
+        let dev = self.rig.nic.device();
         let counters: Vec<_> = dev
             .counters()
             .into_iter()
@@ -725,7 +626,7 @@ impl Bench {
             .collect();
         println!("NIC counters: {counters:?}");
         let rx_frames = dev.counter(Counter::RxFrames);
-        for ep in &self.eps {
+        for ep in &self.rig.eps {
             println!(
                 "endpoint {}: {:?} {:?} {:?}",
                 ep.queue(),
@@ -767,7 +668,7 @@ impl Bench {
                 ),
             );
         }
-        for ep in &self.eps {
+        for ep in &self.rig.eps {
             let (net, tcp, st) = (ep.net().stats(), ep.tcp_stats(), ep.stats());
             let bad = net.drop_malformed
                 + net.drop_bad_checksum
@@ -800,9 +701,9 @@ impl Bench {
 
     /// Stops the simulator; it must have seen no protocol violation.
     fn finish(self) {
-        let Bench {
+        let TapBench {
             eps, nic, sim, ns, ..
-        } = self;
+        } = self.rig;
         drop(eps);
         drop(nic);
         let st = sim.stop();
@@ -865,28 +766,29 @@ fn linux_client_with(
             ("net.ipv4.tcp_sack", o.sack),
             ("net.ipv4.tcp_window_scaling", o.window_scaling),
         ] {
-            b.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
+            b.rig.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         b.setup_offload(None);
     }
     let no_faults = faults.loss == 0.0 && faults.duplicate == 0.0 && faults.reorder == 0.0;
     let listeners: Vec<SocketId> = b
+        .rig
         .eps
         .iter_mut()
         .map(|ep| ep.listen(PORT, 16).expect("listen"))
         .collect();
     let up = stream(seed, 1, len);
     let down = stream(seed, 2, len);
-    let target = SocketAddr::from((b.nic_ip, PORT));
+    let target = SocketAddr::from((b.rig.nic_ip, PORT));
     let start = b.now();
     let to_send = up.clone();
-    let mut linux = Some(spawn_in_netns(b.ns.name(), "linux-client", move || {
+    let mut linux = Some(b.rig.ns.thread("linux-client", move || {
         let s = TcpStream::connect_timeout(&target, Duration::from_secs(30))
             .map_err(|e| format!("Linux connect to {target}: {e}"))?;
         linux_transfer(s, to_send)
     }));
-    let mut events = vec![Vec::new(); b.eps.len()];
+    let mut events = vec![Vec::new(); b.rig.eps.len()];
     let mut ours: Option<Ours> = None;
     let mut buf = vec![0u8; 64 * 1024];
     let report = loop {
@@ -899,23 +801,23 @@ fn linux_client_with(
         let rx = b.poll_all(&mut events);
         let now = b.now();
         let mut moved = false;
-        for q in 0..b.eps.len() {
+        for q in 0..b.rig.eps.len() {
             for e in &events[q] {
                 if e.socket == listeners[q] {
-                    while let Ok(s) = b.eps[q].accept(listeners[q]) {
-                        let (lport, raddr, rport) = b.eps[q].peer(s).unwrap();
+                    while let Ok(s) = b.rig.eps[q].accept(listeners[q]) {
+                        let (lport, raddr, rport) = b.rig.eps[q].peer(s).unwrap();
                         if ours.is_some() {
                             let o = ours.as_ref();
                             b.fail(o, &format!("a second connection from {raddr}:{rport}"));
                         }
                         println!("accepted {raddr}:{rport} -> :{lport} on queue {q} at {now:?}");
                         let rss =
-                            b.nic
-                                .rx_queue_of(raddr.octets(), b.nic_ip.octets(), rport, lport);
+                            b.rig.nic
+                                .rx_queue_of(raddr.octets(), b.rig.nic_ip.octets(), rport, lport);
                         if rss != q as u32 {
                             b.fail(None, &format!("accepted on queue {q}, RSS says {rss}"));
                         }
-                        b.eps[q]
+                        b.rig.eps[q]
                             .set_interest(s, Ready::READABLE | Ready::WRITABLE)
                             .unwrap();
                         ours = Some(Ours::new(q, s, down.clone()));
@@ -924,7 +826,7 @@ fn linux_client_with(
                 }
                 let r = match ours.as_mut() {
                     Some(o) if o.q == q && o.s == e.socket => {
-                        o.on_event(&mut b.eps[q], e.ready, now, &mut buf)
+                        o.on_event(&mut b.rig.eps[q], e.ready, now, &mut buf)
                     }
                     _ => Err(format!("event for an unknown socket on queue {q}: {e:?}")),
                 };
@@ -954,12 +856,12 @@ fn linux_client_with(
     );
     b.verify(&ours, &report, &up, no_faults);
     if let Some(o) = offload {
-        let d = b.nic.device();
+        let d = b.rig.nic.device();
         let (synack, est) = (
             d.counter(Counter::SetupSynAck),
             d.counter(Counter::SetupEstablished),
         );
-        let host: u64 = b.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
+        let host: u64 = b.rig.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
         println!(
             "{o:?}: NIC sent {synack} SYN-ACK(s), validated {est} final ACK(s); {host} connection(s) from the NIC; Linux options {:#x}",
             report.options
@@ -1001,7 +903,7 @@ fn linux_done_early(
         let now = b.now();
         for e in &events[o.q] {
             if e.socket == o.s {
-                if let Err(msg) = o.on_event(&mut b.eps[o.q], e.ready, now, buf) {
+                if let Err(msg) = o.on_event(&mut b.rig.eps[o.q], e.ready, now, buf) {
                     b.fail(ours.as_ref(), &msg);
                 }
             }
@@ -1079,9 +981,9 @@ fn our_client_to_linux(tag: &str, len: usize, seed: u64, nic: Option<NicOpen>) {
     let down = stream(seed, 2, len);
     // Linux's server: listen, tell us, accept one connection, transfer.
     let (ready_tx, ready_rx) = mpsc::channel();
-    let bind = SocketAddr::from((b.linux_ip, PORT));
+    let bind = SocketAddr::from((b.rig.linux_ip, PORT));
     let to_send = down.clone();
-    let mut linux = Some(spawn_in_netns(b.ns.name(), "linux-server", move || {
+    let mut linux = Some(b.rig.ns.thread("linux-server", move || {
         let l = TcpListener::bind(bind).map_err(|e| format!("Linux bind {bind}: {e}"))?;
         l.set_nonblocking(true)
             .map_err(|e| format!("set_nonblocking: {e}"))?;
@@ -1114,15 +1016,15 @@ fn our_client_to_linux(tag: &str, len: usize, seed: u64, nic: Option<NicOpen>) {
     // this instance through the shared neighbour board.
     let q = if seed.is_multiple_of(2) { 3 } else { 1 };
     let start = b.now();
-    let s = b.eps[q]
+    let s = b.rig.eps[q]
         .connect_with(
-            (b.linux_ip, PORT),
+            (b.rig.linux_ip, PORT),
             start,
             ConnectOptions { nic: nic.is_some() },
         )
         .unwrap_or_else(|e| panic!("connect: {e}"));
     let mut ours = Ours::new(q, s, up.clone());
-    let mut events = vec![Vec::new(); b.eps.len()];
+    let mut events = vec![Vec::new(); b.rig.eps.len()];
     let mut buf = vec![0u8; 64 * 1024];
     let mut report = None;
     while report.is_none() || ours.closed.is_none() {
@@ -1143,7 +1045,7 @@ fn our_client_to_linux(tag: &str, len: usize, seed: u64, nic: Option<NicOpen>) {
                         &format!("event for an unknown socket on queue {eq}: {e:?}"),
                     );
                 }
-                match ours.on_event(&mut b.eps[q], e.ready, now, &mut buf) {
+                match ours.on_event(&mut b.rig.eps[q], e.ready, now, &mut buf) {
                     Ok(m) => moved |= m,
                     Err(msg) => b.fail(Some(&ours), &msg),
                 }
@@ -1166,8 +1068,9 @@ fn our_client_to_linux(tag: &str, len: usize, seed: u64, nic: Option<NicOpen>) {
         took.as_secs_f64()
     );
     let rss = b
+        .rig
         .nic
-        .rx_queue_of(b.linux_ip.octets(), b.nic_ip.octets(), PORT, lport);
+        .rx_queue_of(b.rig.linux_ip.octets(), b.rig.nic_ip.octets(), PORT, lport);
     if rss != q as u32 {
         b.fail(
             Some(&ours),
@@ -1176,12 +1079,12 @@ fn our_client_to_linux(tag: &str, len: usize, seed: u64, nic: Option<NicOpen>) {
     }
     b.verify(&ours, &report, &down, true);
     if let Some(n) = nic {
-        let d = b.nic.device();
+        let d = b.rig.nic.device();
         let (syns, est) = (
             d.counter(Counter::ConnectSyn),
             d.counter(Counter::ConnectEstablished),
         );
-        let st = b.eps[q].tcp_stats();
+        let st = b.rig.eps[q].tcp_stats();
         let lost = b.faults.lock().unwrap().from_nic.dropped;
         println!(
             "{n:?}: NIC sent {syns} SYN(s) ({lost} lost on the wire), completed {est} open(s); \
@@ -1215,7 +1118,7 @@ fn linux_syn_sysctls(b: &Bench, o: LinuxSyn) {
         ("net.ipv4.tcp_sack", o.sack),
         ("net.ipv4.tcp_window_scaling", o.window_scaling),
     ] {
-        b.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
+        b.rig.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }
@@ -1255,16 +1158,16 @@ fn our_nic_open_to_a_closed_linux_port_is_refused() {
     };
     let q = 2;
     let start = b.now();
-    let s = b.eps[q]
-        .connect_with((b.linux_ip, 9), start, ConnectOptions { nic: true })
+    let s = b.rig.eps[q]
+        .connect_with((b.rig.linux_ip, 9), start, ConnectOptions { nic: true })
         .unwrap_or_else(|e| panic!("connect: {e}"));
-    let mut events = vec![Vec::new(); b.eps.len()];
+    let mut events = vec![Vec::new(); b.rig.eps.len()];
     let err = loop {
         if b.now() - start > Duration::from_secs(30) {
             b.fail(None, "no answer to the connect within 30 s");
         }
         let rx = b.poll_all(&mut events);
-        if let Some(e) = b.eps[q].error(s) {
+        if let Some(e) = b.rig.eps[q].error(s) {
             break e;
         }
         if rx == 0 {
@@ -1272,8 +1175,8 @@ fn our_nic_open_to_a_closed_linux_port_is_refused() {
         }
     };
     assert_eq!(err, SockError::Refused);
-    let d = b.nic.device();
-    let st = b.eps[q].tcp_stats();
+    let d = b.rig.nic.device();
+    let st = b.rig.eps[q].tcp_stats();
     println!(
         "refused after {:?}: NIC SYNs {}, refusals {}; host refused {}",
         b.now() - start,
@@ -1348,6 +1251,7 @@ struct Echo {
 impl Echo {
     fn new(b: &mut Bench, backlog: usize) -> Echo {
         let listeners = b
+            .rig
             .eps
             .iter_mut()
             .map(|ep| ep.listen(PORT, backlog).expect("listen"))
@@ -1363,8 +1267,8 @@ impl Echo {
     /// the frames received.
     fn step(&mut self, b: &mut Bench, events: &mut [Vec<Event>], buf: &mut [u8]) -> usize {
         let rx = b.poll_all(events);
-        for q in 0..b.eps.len() {
-            let ep = &mut b.eps[q];
+        for q in 0..b.rig.eps.len() {
+            let ep = &mut b.rig.eps[q];
             for e in &events[q] {
                 if e.socket == self.listeners[q] {
                     while let Ok(s) = ep.accept(self.listeners[q]) {
@@ -1379,7 +1283,7 @@ impl Echo {
         let mut i = 0;
         while i < self.conns.len() {
             let (q, s, ref mut pending) = self.conns[i];
-            let ep = &mut b.eps[q];
+            let ep = &mut b.rig.eps[q];
             let mut done = false;
             loop {
                 match ep.read(s, buf) {
@@ -1422,7 +1326,7 @@ impl Echo {
         mut until: impl FnMut(&Bench) -> bool,
     ) {
         let start = b.now();
-        let mut events = vec![Vec::new(); b.eps.len()];
+        let mut events = vec![Vec::new(); b.rig.eps.len()];
         let mut buf = vec![0u8; 64 * 1024];
         while !until(b) {
             if b.now() - start > limit {
@@ -1552,9 +1456,9 @@ fn lost_state_reconnect(offload: bool) {
         b.setup_offload(None);
     }
     let mut echo = Echo::new(&mut b, 16);
-    let target = SocketAddr::from((b.nic_ip, PORT));
-    let local = SocketAddr::from((b.linux_ip, 40_123));
-    let client = spawn_in_netns(b.ns.name(), "lost-state", move || {
+    let target = SocketAddr::from((b.rig.nic_ip, PORT));
+    let local = SocketAddr::from((b.rig.linux_ip, 40_123));
+    let client = b.rig.ns.thread("lost-state", move || {
         let mut s = connect_from(local, target, Duration::from_secs(10))?;
         echo_check(&mut s, b"first connection")?;
         abort_linux(s);
@@ -1574,12 +1478,13 @@ fn lost_state_reconnect(offload: bool) {
         Err(_) => b.fail(None, "the Linux client panicked"),
     };
     let challenges: u64 = b
+        .rig
         .eps
         .iter()
         .map(|e| e.tcp_stats().challenge_acks_sent)
         .sum();
     let f = b.faults.lock().unwrap().clone();
-    let dev = b.nic.device();
+    let dev = b.rig.nic.device();
     let to_host = dev.counter(Counter::SetupSynToHost);
     println!(
         "offload {offload}: reconnected in {:.2} s; {challenges} challenge ACK(s); \
@@ -1620,7 +1525,7 @@ fn linux_client_that_lost_its_state_reconnects_to_the_software_listener() {
 /// The namespace side's MAC address of the TAP.
 fn linux_mac(b: &Bench) -> [u8; 6] {
     let s =
-        b.ns.run(["cat", &format!("/sys/class/net/{}/address", b.tap)])
+        b.rig.ns.run(["cat", &format!("/sys/class/net/{}/address", b.rig.tap)])
             .unwrap_or_else(|e| panic!("{e}"));
     let v: Vec<u8> = s
         .trim()
@@ -1644,9 +1549,9 @@ fn raw_syn(b: &Bench, from_mac: [u8; 6], src: ([u8; 4], u16), isn: u32) -> Vec<u
         ..gen::TcpSpec::default()
     };
     t.ip.src = src.0;
-    t.ip.dst = b.nic_ip.octets();
+    t.ip.dst = b.rig.nic_ip.octets();
     t.ip.src_mac = from_mac;
-    t.ip.dst_mac = b.nic_mac;
+    t.ip.dst_mac = b.rig.nic_mac;
     gen::tcp_frame(&t)
 }
 
@@ -1668,12 +1573,12 @@ fn syn_flood_with_real_clients(offload: bool) {
         b.setup_offload(None);
     }
     let mut echo = Echo::new(&mut b, 16);
-    let rx0 = b.nic.device().counter(Counter::RxFrames);
+    let rx0 = b.rig.nic.device().counter(Counter::RxFrames);
     // Frames the NIC has received, for the flood's pacing (the TAP drops
     // what its reader does not take in time).
     let nic_rx = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
-    let (tap, mac) = (b.tap.clone(), linux_mac(&b));
+    let (tap, mac) = (b.rig.tap.clone(), linux_mac(&b));
     let frames: Vec<Vec<u8>> = {
         let mut rng = StdRng::seed_from_u64(seed);
         (0..FLOOD)
@@ -1686,7 +1591,7 @@ fn syn_flood_with_real_clients(offload: bool) {
     };
     let flood = {
         let (nic_rx, sent) = (nic_rx.clone(), sent.clone());
-        spawn_in_netns(b.ns.name(), "syn-flood", move || {
+        b.rig.ns.thread("syn-flood", move || {
             let link = toe_tests::rawsock::RawLink::open(&tap)?;
             for f in &frames {
                 while sent.load(Ordering::Acquire) > nic_rx.load(Ordering::Acquire) + 256 {
@@ -1698,11 +1603,11 @@ fn syn_flood_with_real_clients(offload: bool) {
             Ok::<(), String>(())
         })
     };
-    let target = SocketAddr::from((b.nic_ip, PORT));
+    let target = SocketAddr::from((b.rig.nic_ip, PORT));
     let clients: Vec<JoinHandle<Result<Duration, String>>> = (0..CLIENTS)
         .map(|i| {
             let sent = sent.clone();
-            spawn_in_netns(b.ns.name(), "flood-client", move || {
+            b.rig.ns.thread("flood-client", move || {
                 // Connect in the thick of it.
                 while sent.load(Ordering::Acquire) < FLOOD / 4 + i as u64 * FLOOD / 10 {
                     std::thread::sleep(Duration::from_millis(1));
@@ -1719,7 +1624,7 @@ fn syn_flood_with_real_clients(offload: bool) {
     let mut last = Instant::now();
     echo.serve_until(&mut b, Duration::from_secs(120), |b| {
         if last.elapsed() > Duration::from_millis(5) {
-            let n = b.nic.device().counter(Counter::RxFrames) - rx0;
+            let n = b.rig.nic.device().counter(Counter::RxFrames) - rx0;
             nic_rx.store(n, Ordering::Release);
             last = Instant::now();
         }
@@ -1741,10 +1646,10 @@ fn syn_flood_with_real_clients(offload: bool) {
     // Let the last SYNs arrive before counting.
     let want = FLOOD;
     echo.serve_until(&mut b, Duration::from_secs(30), |b| {
-        b.nic.device().counter(Counter::RxFrames) - rx0 >= want
+        b.rig.nic.device().counter(Counter::RxFrames) - rx0 >= want
     });
-    let dev = b.nic.device();
-    let st: Vec<_> = b.eps.iter().map(|e| e.tcp_stats()).collect();
+    let dev = b.rig.nic.device();
+    let st: Vec<_> = b.rig.eps.iter().map(|e| e.tcp_stats()).collect();
     let sum = |f: fn(&toe_driver::tcp::stack::StackStats) -> u64| st.iter().map(f).sum::<u64>();
     println!(
         "offload {offload}: {} frames received by the NIC; NIC SYN-ACKs {}, SYN-ACK queue drops {}; \
@@ -1766,7 +1671,7 @@ fn syn_flood_with_real_clients(offload: bool) {
             &format!("{} connections accepted, want {CLIENTS}", echo.accepted),
         );
     }
-    let bound = (b.eps.len() * 16 + CLIENTS) as usize;
+    let bound = (b.rig.eps.len() * 16 + CLIENTS) as usize;
     let conns: usize = b.connections().iter().sum();
     if conns > bound {
         b.fail(
@@ -1804,12 +1709,12 @@ fn late_and_replayed_final_acks_are_refused_end_to_end() {
     };
     b.setup_offload(Some(TS_PERIOD));
     let mut echo = Echo::new(&mut b, 16);
-    let (tap, mac) = (b.tap.clone(), linux_mac(&b));
+    let (tap, mac) = (b.rig.tap.clone(), linux_mac(&b));
     let client_ip = {
-        let o = b.linux_ip.octets();
+        let o = b.rig.linux_ip.octets();
         [o[0], o[1], o[2], 77]
     };
-    let (nic_ip, nic_mac) = (b.nic_ip.octets(), b.nic_mac);
+    let (nic_ip, nic_mac) = (b.rig.nic_ip.octets(), b.rig.nic_mac);
     let syns: Vec<Vec<u8>> = [41_001u16, 41_002]
         .iter()
         .map(|&p| raw_syn(&b, mac, (client_ip, p), 1000 + p as u32))
@@ -1817,7 +1722,7 @@ fn late_and_replayed_final_acks_are_refused_end_to_end() {
     // (to the client) "SYN-ACKs seen"; (from the test) "130 s have passed".
     let (seen_tx, seen_rx) = channel::<()>();
     let (go_tx, go_rx) = channel::<()>();
-    let client = spawn_in_netns(b.ns.name(), "late-acks", move || {
+    let client = b.rig.ns.thread("late-acks", move || {
         let link = toe_tests::rawsock::RawLink::open(&tap)?;
         let synack = |port: u16| {
             move |f: &[u8]| {
@@ -1865,7 +1770,7 @@ fn late_and_replayed_final_acks_are_refused_end_to_end() {
         Ok::<(), String>(())
     });
     let mut ts0 = None;
-    let dev_ts = |b: &Bench| b.nic.device().setup_ts_now().expect("timestamp clock");
+    let dev_ts = |b: &Bench| b.rig.nic.device().setup_ts_now().expect("timestamp clock");
     echo.serve_until(&mut b, Duration::from_secs(120), |b| {
         if ts0.is_none() && seen_rx.try_recv().is_ok() {
             ts0 = Some(dev_ts(b));
@@ -1878,16 +1783,16 @@ fn late_and_replayed_final_acks_are_refused_end_to_end() {
             _ => client.is_finished(),
         }
     });
-    let before = b.nic.device().counter(Counter::SetupAckNotCookie);
+    let before = b.rig.nic.device().counter(Counter::SetupAckNotCookie);
     echo.serve_until(&mut b, Duration::from_secs(30), |b| {
-        client.is_finished() && b.nic.device().counter(Counter::SetupAckNotCookie) >= before + 2
+        client.is_finished() && b.rig.nic.device().counter(Counter::SetupAckNotCookie) >= before + 2
     });
     if let Err(e) = client.join().expect("client thread") {
         b.fail(None, &e);
     }
-    let dev = b.nic.device();
+    let dev = b.rig.nic.device();
     let est = dev.counter(Counter::SetupEstablished);
-    let host: u64 = b.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
+    let host: u64 = b.rig.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
     println!(
         "NIC: {est} final ACK(s) validated, {} refused; host: {host} connection(s) from the NIC",
         dev.counter(Counter::SetupAckNotCookie)

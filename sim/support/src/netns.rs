@@ -16,9 +16,11 @@
 //! tools are an error (CI runs as root and must really run these tests).
 use std::ffi::OsStr;
 use std::fs;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
 
 /// CAP_NET_ADMIN, bit 12 of the capability sets (linux/capability.h).
 const CAP_NET_ADMIN: u32 = 12;
@@ -209,6 +211,24 @@ impl Netns {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Runs `f` on a new thread named `name` that has joined this
+    /// namespace (see [`enter`]): sockets it creates belong to the
+    /// namespace, as those of a program run inside it.
+    pub fn thread<T: Send + 'static>(
+        &self,
+        name: &str,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> JoinHandle<T> {
+        let ns = self.name.clone();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                enter(&ns).unwrap_or_else(|e| panic!("{e}"));
+                f()
+            })
+            .expect("spawn a thread")
+    }
+
     /// Starts `argv` inside the namespace with stdout and stderr captured
     /// (read them with `wait_with_output`).  The caller owns the child:
     /// kill it before the namespace is dropped if it may still run.
@@ -225,6 +245,28 @@ impl Netns {
             .spawn()
             .map_err(|e| format!("cannot start `{line}`: {e}"))
     }
+}
+
+/// Moves the calling thread into the network namespace named `ns`
+/// (setns(2) moves only the calling thread; sockets it creates belong to
+/// the namespace for good).
+pub fn enter(ns: &str) -> Result<(), String> {
+    // `ip netns add` bind-mounts the namespace here (/var/run is usually a
+    // link to /run).
+    let path = ["/run/netns", "/var/run/netns"]
+        .iter()
+        .map(|d| format!("{d}/{ns}"))
+        .find(|p| Path::new(p).exists())
+        .ok_or_else(|| format!("namespace {ns} not found under /run/netns or /var/run/netns"))?;
+    let f = fs::File::open(&path).map_err(|e| format!("open {path}: {e}"))?;
+    // SAFETY: setns(2) on a descriptor we own; it changes only this thread.
+    if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(format!(
+            "setns({path}, CLONE_NEWNET): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 impl Drop for Netns {
