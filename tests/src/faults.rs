@@ -9,7 +9,8 @@
 //! then waits in a delay line (`delay` plus up to `jitter`, never passing
 //! the frame ahead of it, so only the explicit holds reorder).  Loss,
 //! duplication and reordering apply to TCP segments only (ARP and the rest
-//! are delayed, not damaged), SYN and FIN included.  What happened is
+//! are delayed, not damaged), SYN and FIN included; [`Faults::lossy`] is a
+//! link that loses and duplicates every frame, ARP included.  What happened is
 //! counted per direction in a [`FaultLog`] the test keeps a handle to, with
 //! the last events for failure reports; `TOE_TRACE_TCP=1` prints every TCP
 //! segment and its fate as it enters a lane and, when frames are delayed,
@@ -49,6 +50,9 @@ pub struct Faults {
     /// The first this many RSTs going to the NIC are lost: a peer that
     /// forgets a connection without the host learning of it.
     pub drop_first_rsts_to_nic: u32,
+    /// Loss and duplication hit every frame, not TCP segments only (ARP
+    /// requests and replies are lost too, as on a lossy link).
+    pub every_frame: bool,
 }
 
 impl Faults {
@@ -63,6 +67,19 @@ impl Faults {
             hold_limit: Duration::ZERO,
             drop_first_syns: 0,
             drop_first_rsts_to_nic: 0,
+            every_frame: false,
+        }
+    }
+
+    /// A lossy link: every frame, ARP included, is lost with probability
+    /// `loss` and arrives twice with probability `loss / 2`, each
+    /// direction; no delay.
+    pub fn lossy(loss: f64) -> Faults {
+        Faults {
+            loss,
+            duplicate: loss / 2.0,
+            every_frame: true,
+            ..Faults::none()
         }
     }
 }
@@ -98,7 +115,8 @@ pub struct LaneStats {
     pub syn_only: u64,
     pub fin: u64,
     pub rst: u64,
-    /// Segments lost (`loss`, `drop_first_syns`).
+    /// Segments (with `every_frame`, frames) lost (`loss`,
+    /// `drop_first_syns`, `drop_first_rsts_to_nic`).
     pub dropped: u64,
     pub duplicated: u64,
     /// Held frames that one or more later frames overtook.
@@ -273,7 +291,15 @@ impl<W: Wire> Faulty<W> {
         let st = log.lane_mut(dir);
         st.frames += 1;
         let Some(v) = view else {
-            // Not TCP: delayed only.
+            // Not TCP: delayed only, unless `every_frame`.
+            if cfg.every_frame && cfg.loss > 0.0 && rng.gen_bool(cfg.loss) {
+                log.lane_mut(dir).dropped += 1;
+                return;
+            }
+            if cfg.every_frame && cfg.duplicate > 0.0 && rng.gen_bool(cfg.duplicate) {
+                lane.enqueue(frame.clone(), now, &cfg, rng);
+                log.lane_mut(dir).duplicated += 1;
+            }
             lane.enqueue(frame, now, &cfg, rng);
             let q = lane.line.len() as u64;
             let st = log.lane_mut(dir);

@@ -2,103 +2,23 @@
 //! to the host TCP library (driver/src/tcp) through the Verilated NIC, the
 //! driver and the host network layer.  The library echoes; the client
 //! checks every byte, then both close.
-use smoltcp::iface::{Config as IfConfig, Interface, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant as SmolInstant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpProtocol, Ipv4Address};
+use smoltcp::wire::{IpAddress, IpProtocol, Ipv4Address};
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use toe_driver::net::{Host, NetConfig, NetIf, Received};
-use toe_driver::nic::{Nic, NicConfig};
 use toe_driver::tcp::conn::{Config, State};
 use toe_driver::tcp::isn::IsnGenerator;
 use toe_driver::tcp::stack::TcpStack;
 use toe_sim::wire;
-use toe_tests::peer::PortDevice;
+use toe_tests::faults::{Faults, Faulty};
+use toe_tests::peer::SmolPeer;
 use toe_tests::simdev::SimThread;
 
 const PEER: [u8; 4] = [10, 5, 0, 1];
 const US: [u8; 4] = [10, 5, 0, 2];
-
-/// A wire that loses (and duplicates) frames at random, seeded.
-struct Lossy {
-    inner: wire::ChannelWire,
-    rng: u64,
-    loss_per_mille: u64,
-    dup: Option<Vec<u8>>,
-    pub dropped: u64,
-}
-
-fn trace(dir: &str, f: &[u8], dropped: bool) {
-    use smoltcp::wire::{EthernetFrame, Ipv4Packet, TcpPacket};
-    if std::env::var_os("TOE_TRACE_TCP").is_none() {
-        return;
-    }
-    let Ok(e) = EthernetFrame::new_checked(f) else {
-        return;
-    };
-    let Ok(ip) = Ipv4Packet::new_checked(e.payload()) else {
-        return;
-    };
-    let Ok(t) = TcpPacket::new_checked(ip.payload()) else {
-        return;
-    };
-    eprintln!(
-        "{dir} seq {} ack {} len {} syn {} fin {} rst {} win {}{}",
-        t.seq_number().0 as u32,
-        t.ack_number().0 as u32,
-        t.payload().len(),
-        t.syn(),
-        t.fin(),
-        t.rst(),
-        t.window_len(),
-        if dropped { " DROPPED" } else { "" }
-    );
-}
-
-impl Lossy {
-    fn roll(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng % 1000
-    }
-}
-
-impl wire::Wire for Lossy {
-    fn recv(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        if let Some(f) = self.dup.take() {
-            return Ok(Some(f));
-        }
-        while let Some(f) = self.inner.recv()? {
-            let r = self.roll();
-            if r < self.loss_per_mille {
-                self.dropped += 1;
-                trace("client>lib", &f, true);
-                continue;
-            }
-            trace("client>lib", &f, false);
-            if r >= 1000 - self.loss_per_mille / 2 {
-                self.dup = Some(f.clone());
-            }
-            return Ok(Some(f));
-        }
-        Ok(None)
-    }
-    fn send(&mut self, frame: &[u8]) -> std::io::Result<()> {
-        if self.roll() < self.loss_per_mille {
-            self.dropped += 1;
-            trace("lib>client", frame, true);
-            return Ok(());
-        }
-        trace("lib>client", frame, false);
-        self.inner.send(frame)
-    }
-    fn describe(&self) -> String {
-        format!("lossy ({} per mille)", self.loss_per_mille)
-    }
-}
 
 #[test]
 fn smoltcp_client_and_the_host_tcp_library_echo_200_kb() {
@@ -124,16 +44,8 @@ fn echo_survives_loss_and_duplication() {
 
 fn echo(loss_per_mille: u64, seed: u64) {
     let (w, port) = wire::channel();
-    let lossy = Lossy {
-        inner: w,
-        rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
-        loss_per_mille,
-        dup: None,
-        dropped: 0,
-    };
-    let sim = SimThread::start("tcpecho", lossy, |_| {});
-    let mut nic = Nic::open(Box::new(sim.backend()), NicConfig::default()).expect("nic");
-    sim.settle(2000);
+    let (lossy, _) = Faulty::new(w, Faults::lossy(loss_per_mille as f64 / 1000.0), seed);
+    let (sim, mut nic) = SimThread::with_nic("tcpecho", lossy);
     let mut host = Host::new(NetIf::new(NetConfig::new([2, 0, 0, 0, 5, 2], US, 24)));
     let mut stack = TcpStack::new(
         Ipv4Addr::from(US),
@@ -145,28 +57,16 @@ fn echo(loss_per_mille: u64, seed: u64) {
     // The smoltcp client.
     let t0 = Instant::now();
     let now = || SmolInstant::from_micros(t0.elapsed().as_micros() as i64);
-    let mut dev = PortDevice { port };
-    let mut iface = Interface::new(
-        IfConfig::new(HardwareAddress::Ethernet(EthernetAddress([
-            2, 0, 0, 0, 5, 1,
-        ]))),
-        &mut dev,
-        now(),
-    );
-    iface.update_ip_addrs(|a| {
-        a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(PEER)), 24))
-            .unwrap()
-    });
-    let mut sockets = SocketSet::new(vec![]);
+    let mut peer = SmolPeer::new(port, [2, 0, 0, 0, 5, 1], PEER, 24, now());
     let sock = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0; 32 * 1024]),
         tcp::SocketBuffer::new(vec![0; 32 * 1024]),
     );
-    let h = sockets.add(sock);
-    sockets
+    let h = peer.sockets.add(sock);
+    peer.sockets
         .get_mut::<tcp::Socket>(h)
         .connect(
-            iface.context(),
+            peer.iface.context(),
             (IpAddress::Ipv4(Ipv4Address::from(US)), 7),
             40000,
         )
@@ -183,8 +83,8 @@ fn echo(loss_per_mille: u64, seed: u64) {
         .unwrap_or(120);
     while t0.elapsed() < Duration::from_secs(limit) {
         // Client side.
-        iface.poll(now(), &mut dev, &mut sockets);
-        let s = sockets.get_mut::<tcp::Socket>(h);
+        peer.poll(now());
+        let s = peer.sockets.get_mut::<tcp::Socket>(h);
         if s.can_send() && sent < data.len() {
             sent += s.send_slice(&data[sent..]).unwrap();
         }
@@ -254,7 +154,7 @@ fn echo(loss_per_mille: u64, seed: u64) {
         host.flush(&mut nic);
     }
     {
-        let s = sockets.get_mut::<tcp::Socket>(h);
+        let s = peer.sockets.get_mut::<tcp::Socket>(h);
         let srv = server.and_then(|sv| {
             stack.conn(sv).map(|c| {
                 (
