@@ -9,11 +9,13 @@
 //! re-exported here so that tests name it `toe_tests::...`.
 pub mod chip_rig;
 pub mod faults;
+pub mod rawsock;
 pub mod socket_rig;
 pub mod tap_bench;
-pub mod rawsock;
 
-pub use toe_sim_support::{counter, enable_rss, host, netns, peer, program_setup, set_est_filter, simdev};
+pub use toe_sim_support::{
+    counter, enable_rss, host, netns, peer, program_rss, program_setup, set_est_filter, simdev,
+};
 
 use std::collections::HashMap;
 use toe_sim::harness::Harness;
@@ -41,4 +43,3 @@ pub fn check_counters(h: &mut Harness, want: &HashMap<u32, u64>) {
         assert_eq!(counter(h, c), w, "counter {c:?}");
     }
 }
-

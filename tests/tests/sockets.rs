@@ -41,7 +41,8 @@ fn echo_server_on_every_queue_serves_the_flows_rss_gives_it() {
     for i in 0..n {
         let h = rig.smol_socket();
         let cx = rig.peer.iface.context();
-        rig.peer.sockets
+        rig.peer
+            .sockets
             .get_mut::<tcp::Socket>(h)
             .connect(
                 cx,
@@ -160,7 +161,8 @@ fn connect_from_every_queue_and_a_refused_port() {
     let servers: Vec<SocketHandle> = (0..rig.eps.len())
         .map(|q| {
             let h = rig.smol_socket();
-            rig.peer.sockets
+            rig.peer
+                .sockets
                 .get_mut::<tcp::Socket>(h)
                 .listen(9000 + q as u16)
                 .unwrap();

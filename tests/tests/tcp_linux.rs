@@ -40,10 +40,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
-use toe_driver::socket::{
-    ConnectOptions, Endpoint, Event, Ready, Shutdown, SockError,
-    SocketId,
-};
+use toe_driver::socket::{ConnectOptions, Endpoint, Event, Ready, Shutdown, SockError, SocketId};
 use toe_tests::faults::{self, Dir, FaultLog, Faults, Faulty};
 use toe_tests::netns;
 use toe_tests::seed;
@@ -437,7 +434,14 @@ impl Bench {
         let key: [u8; 16] =
             std::array::from_fn(|i| (seed as u8).wrapping_mul(31).wrapping_add(i as u8));
         let local = (self.rig.nic_mac, self.rig.nic_ip.octets());
-        enable_setup_offload(&self.rig.nic, &mut self.rig.eps, local, PORT, key, ts_period);
+        enable_setup_offload(
+            &self.rig.nic,
+            &mut self.rig.eps,
+            local,
+            PORT,
+            key,
+            ts_period,
+        );
     }
 
     /// Polls every endpoint once; returns the frames received.
@@ -766,7 +770,9 @@ fn linux_client_with(
             ("net.ipv4.tcp_sack", o.sack),
             ("net.ipv4.tcp_window_scaling", o.window_scaling),
         ] {
-            b.rig.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
+            b.rig
+                .ns
+                .run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         b.setup_offload(None);
@@ -811,9 +817,12 @@ fn linux_client_with(
                             b.fail(o, &format!("a second connection from {raddr}:{rport}"));
                         }
                         println!("accepted {raddr}:{rport} -> :{lport} on queue {q} at {now:?}");
-                        let rss =
-                            b.rig.nic
-                                .rx_queue_of(raddr.octets(), b.rig.nic_ip.octets(), rport, lport);
+                        let rss = b.rig.nic.rx_queue_of(
+                            raddr.octets(),
+                            b.rig.nic_ip.octets(),
+                            rport,
+                            lport,
+                        );
                         if rss != q as u32 {
                             b.fail(None, &format!("accepted on queue {q}, RSS says {rss}"));
                         }
@@ -861,7 +870,12 @@ fn linux_client_with(
             d.counter(Counter::SetupSynAck),
             d.counter(Counter::SetupEstablished),
         );
-        let host: u64 = b.rig.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
+        let host: u64 = b
+            .rig
+            .eps
+            .iter()
+            .map(|e| e.tcp_stats().nic_established)
+            .sum();
         println!(
             "{o:?}: NIC sent {synack} SYN-ACK(s), validated {est} final ACK(s); {host} connection(s) from the NIC; Linux options {:#x}",
             report.options
@@ -1118,7 +1132,9 @@ fn linux_syn_sysctls(b: &Bench, o: LinuxSyn) {
         ("net.ipv4.tcp_sack", o.sack),
         ("net.ipv4.tcp_window_scaling", o.window_scaling),
     ] {
-        b.rig.ns.run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
+        b.rig
+            .ns
+            .run(["sysctl", "-qw", &format!("{name}={}", on as u8)])
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }
@@ -1524,9 +1540,11 @@ fn linux_client_that_lost_its_state_reconnects_to_the_software_listener() {
 
 /// The namespace side's MAC address of the TAP.
 fn linux_mac(b: &Bench) -> [u8; 6] {
-    let s =
-        b.rig.ns.run(["cat", &format!("/sys/class/net/{}/address", b.rig.tap)])
-            .unwrap_or_else(|e| panic!("{e}"));
+    let s = b
+        .rig
+        .ns
+        .run(["cat", &format!("/sys/class/net/{}/address", b.rig.tap)])
+        .unwrap_or_else(|e| panic!("{e}"));
     let v: Vec<u8> = s
         .trim()
         .split(':')
@@ -1792,7 +1810,12 @@ fn late_and_replayed_final_acks_are_refused_end_to_end() {
     }
     let dev = b.rig.nic.device();
     let est = dev.counter(Counter::SetupEstablished);
-    let host: u64 = b.rig.eps.iter().map(|e| e.tcp_stats().nic_established).sum();
+    let host: u64 = b
+        .rig
+        .eps
+        .iter()
+        .map(|e| e.tcp_stats().nic_established)
+        .sum();
     println!(
         "NIC: {est} final ACK(s) validated, {} refused; host: {host} connection(s) from the NIC",
         dev.counter(Counter::SetupAckNotCookie)

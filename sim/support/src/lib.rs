@@ -8,7 +8,7 @@
 //! * [`peer`]: smoltcp as an in-process peer on the simulated wire;
 //! * [`netns`]: Linux network namespaces for benches on a TAP device;
 //! * register programming on the harness: [`counter`], [`enable_rss`],
-//!   [`set_est_filter`], [`program_setup`].
+//!   [`program_rss`], [`set_est_filter`], [`program_setup`].
 pub mod host;
 pub mod netns;
 pub mod peer;
@@ -26,13 +26,20 @@ pub fn counter(h: &mut Harness, c: toe_contract::regs::Counter) -> u64 {
 /// Enables RSS with a random key and a table spreading over the four
 /// queues, programs the NIC, and returns the model configuration to match.
 pub fn enable_rss(h: &mut Harness, rng: &mut impl rand::Rng) -> toe_model::nic::NicConfig {
-    use toe_contract::regs as r;
     let mut cfg = toe_model::nic::NicConfig::all_queues_enabled();
     cfg.rss_enable = true;
     rng.fill(&mut cfg.rss_key[..]);
     for i in 0..64 {
         cfg.rss_table[i] = (i % 4) as u8;
     }
+    program_rss(h, &cfg);
+    cfg
+}
+
+/// Programs the RSS block from `cfg`: key, indirection table, then the
+/// enable bit.
+pub fn program_rss(h: &mut Harness, cfg: &toe_model::nic::NicConfig) {
+    use toe_contract::regs as r;
     for i in 0..10 {
         let w = u32::from_be_bytes(cfg.rss_key[4 * i..4 * i + 4].try_into().unwrap());
         h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
@@ -43,8 +50,12 @@ pub fn enable_rss(h: &mut Harness, rng: &mut impl rand::Rng) -> toe_model::nic::
             cfg.rss_table[i as usize] as u32,
         );
     }
-    h.reg_write(r::RSS_BASE + r::RSS_CTRL, r::RSS_CTRL_ENABLE);
-    cfg
+    let ctrl = if cfg.rss_enable {
+        r::RSS_CTRL_ENABLE
+    } else {
+        0
+    };
+    h.reg_write(r::RSS_BASE + r::RSS_CTRL, ctrl);
 }
 
 /// Sets or clears one bit of the established-tuple filter.

@@ -146,24 +146,7 @@ impl Chip {
     /// Programs every register the model depends on from `cfg`.
     fn apply(&mut self, cfg: &NicConfig) {
         let h = &mut self.h;
-        for i in 0..10 {
-            let w = u32::from_be_bytes(cfg.rss_key[4 * i..4 * i + 4].try_into().unwrap());
-            h.reg_write(r::RSS_BASE + r::RSS_KEY + 4 * i as u32, w);
-        }
-        for i in 0..64u32 {
-            h.reg_write(
-                r::RSS_BASE + r::RSS_TABLE + 4 * i,
-                cfg.rss_table[i as usize] as u32,
-            );
-        }
-        h.reg_write(
-            r::RSS_BASE + r::RSS_CTRL,
-            if cfg.rss_enable {
-                r::RSS_CTRL_ENABLE
-            } else {
-                0
-            },
-        );
+        toe_sim_support::program_rss(h, cfg);
         h.reg_write(
             r::ID_BASE + r::ID_CTRL,
             if cfg.drop_bad_csum {
