@@ -105,7 +105,7 @@ impl TapBenchBuilder {
         let nic_ip = Ipv4Addr::new(10, self.net, sub, 2);
         // Locally administered unicast, `net` in it as it reads in the
         // address (77 as 0x77).
-        let bcd = (self.net / 10) << 4 | self.net % 10;
+        let bcd = ((self.net / 10) << 4) | (self.net % 10);
         let nic_mac = [0x02, 0x00, 0x5e, bcd, 0x00, sub];
         // The NIC fetches the posted RX descriptors by DMA after bring-up;
         // a frame Linux sends as soon as the link is up (its first ARP

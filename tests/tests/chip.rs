@@ -88,9 +88,9 @@ fn rx_check(h: &mut Harness, host: &mut Host, cfg: &NicConfig, frames: Vec<(Vec<
     let mut got: Vec<Vec<(Vec<u8>, d::Completion)>> = vec![vec![]; 4];
     let mut n = 0;
     h.run_until(2_000_000, |h| {
-        for q in 0..4 {
+        for (q, g) in got.iter_mut().enumerate() {
             while let Some((c, data)) = host.poll_rx(h, q) {
-                got[q].push((data, c));
+                g.push((data, c));
                 n += 1;
             }
         }
@@ -327,10 +327,10 @@ fn rx_sustained_traffic_ring_wraparound() {
                 || h.mac_rx.pending() < 64
         })
         .ok();
-        for q in 0..4 {
+        for (q, exp) in expected.iter_mut().enumerate() {
             while host.poll_tx(&h, q).is_some() {}
             while let Some((c, data)) = host.poll_rx(&h, q) {
-                let want = expected[q].pop_front().expect("unexpected delivery");
+                let want = exp.pop_front().expect("unexpected delivery");
                 assert_eq!(data, want, "queue {q} completion {}: bytes differ", c.index);
                 got += 1;
                 host.post_rx(&mut h, q, 1);

@@ -453,7 +453,7 @@ fn syns_with_a_tiny_mss_go_to_the_host_and_broken_options_are_answered_as_linux_
     for (i, bytes) in broken.into_iter().enumerate() {
         let mut s = syn(49020 + i as u16, 80, 1, &[]);
         s.options = bytes;
-        while s.options.len() % 4 != 0 {
+        while !s.options.len().is_multiple_of(4) {
             s.options.push(0);
         }
         let (rx, tx) = c.exchange(gen::tcp_frame(&s));
@@ -689,7 +689,6 @@ fn a_syn_flood_changes_no_state_and_a_real_client_still_connects() {
     c.h.mac_tx.backpressure = 0.0;
     c.h.run(2000);
     take(&mut c.h);
-    drop(take);
     let answered = counter(&mut c.h, Counter::SetupSynAck);
     let dropped = counter(&mut c.h, Counter::SetupSynDropped);
     println!("{n} flood SYNs + 1: {answered} answered, {dropped} dropped (queue full), {synacks} SYN-ACKs seen");
@@ -759,7 +758,7 @@ fn host_frames_and_synacks_share_the_mac_fairly() {
         t.ip.src = SERVER;
         t.ip.dst = [10, 0, 0, 50];
         let f = gen::tcp_frame(&t);
-        c.host.send(&mut c.h, (i % 4) as usize, &f, 0);
+        c.host.send(&mut c.h, i % 4, &f, 0);
         host_frames.push(f);
     }
     let n_syn = 3000usize;

@@ -144,7 +144,9 @@ fn our_nic_opens_to_a_smoltcp_server() {
         })
         .collect();
     let t = rig.t0.elapsed();
-    let mut ours: Vec<(usize, u32, Vec<u8>, usize, Vec<u8>)> = (0..n)
+    // (queue, socket, data to send, bytes sent, bytes received)
+    type Client = (usize, u32, Vec<u8>, usize, Vec<u8>);
+    let mut ours: Vec<Client> = (0..n)
         .map(|i| {
             let q = i % rig.eps.len();
             let s = rig.eps[q]

@@ -230,8 +230,8 @@ fn connect_from_every_queue_and_a_refused_port() {
         assert_eq!(g, b"hello", "queue {q} received");
     }
     assert_eq!(refused_seen, Some(SockError::Refused));
-    for q in 0..rig.eps.len() {
-        rig.eps[q].close(conns[q]).unwrap();
+    for (ep, &s) in rig.eps.iter_mut().zip(&conns) {
+        ep.close(s).unwrap();
     }
     assert_eq!(rig.eps[0].close(conns[0]), Err(SockError::BadSocket));
     drop(rig.nic);

@@ -218,6 +218,8 @@ fn linux_ping_through_tap_is_answered() {
             std::thread::sleep(Duration::from_micros(100));
         }
     };
+    // Reaped: `try_wait` returned its status above.
+    #[allow(clippy::zombie_processes)]
     let mut c = child.0.take().unwrap();
     let (mut out, mut err) = (String::new(), String::new());
     c.stdout.take().unwrap().read_to_string(&mut out).unwrap();

@@ -96,11 +96,12 @@ fn echo(loss_per_mille: u64, seed: u64) {
             s.close();
             client_closed = true;
         }
-        if client_closed && s.state() == tcp::State::Closed || s.state() == tcp::State::TimeWait {
-            if server.is_some_and(|sv| stack.conn(sv).map_or(true, |c| c.state() == State::Closed))
-            {
-                break;
-            }
+        let client_done =
+            client_closed && s.state() == tcp::State::Closed || s.state() == tcp::State::TimeWait;
+        if client_done
+            && server.is_some_and(|sv| stack.conn(sv).is_none_or(|c| c.state() == State::Closed))
+        {
+            break;
         }
         // Library side: frames in, TCP in, echo, TCP out, frames out.
         let el = t0.elapsed();

@@ -1283,9 +1283,8 @@ impl Echo {
     /// the frames received.
     fn step(&mut self, b: &mut Bench, events: &mut [Vec<Event>], buf: &mut [u8]) -> usize {
         let rx = b.poll_all(events);
-        for q in 0..b.rig.eps.len() {
-            let ep = &mut b.rig.eps[q];
-            for e in &events[q] {
+        for (q, (ep, evs)) in b.rig.eps.iter_mut().zip(events.iter()).enumerate() {
+            for e in evs {
                 if e.socket == self.listeners[q] {
                     while let Ok(s) = ep.accept(self.listeners[q]) {
                         ep.set_interest(s, Ready::READABLE | Ready::WRITABLE)
@@ -1689,7 +1688,7 @@ fn syn_flood_with_real_clients(offload: bool) {
             &format!("{} connections accepted, want {CLIENTS}", echo.accepted),
         );
     }
-    let bound = (b.rig.eps.len() * 16 + CLIENTS) as usize;
+    let bound = b.rig.eps.len() * 16 + CLIENTS;
     let conns: usize = b.connections().iter().sum();
     if conns > bound {
         b.fail(
