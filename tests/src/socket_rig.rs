@@ -16,6 +16,7 @@ use crate::simdev::SimThread;
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant as SmolInstant;
+use smoltcp::wire::{IpAddress, Ipv4Address};
 use std::time::{Duration, Instant};
 use toe_driver::net::NetConfig;
 use toe_driver::nic::Nic;
@@ -114,6 +115,7 @@ pub struct SocketRig {
     pub eps: Vec<Endpoint>,
     pub peer: SmolPeer,
     pub t0: Instant,
+    net: u8,
 }
 
 /// What [`SocketRig::builder`] returns.
@@ -150,6 +152,20 @@ impl SocketRig {
             tcp::SocketBuffer::new(vec![0; 16 * 1024]),
             tcp::SocketBuffer::new(vec![0; 16 * 1024]),
         ))
+    }
+
+    /// A smoltcp TCP socket on the peer (as [`SocketRig::smol_socket`])
+    /// connecting from `local_port` to our `port`.
+    pub fn smol_connect(&mut self, port: u16, local_port: u16) -> SocketHandle {
+        let h = self.smol_socket();
+        let cx = self.peer.iface.context();
+        let us = IpAddress::Ipv4(Ipv4Address::from(our_ip(self.net)));
+        self.peer
+            .sockets
+            .get_mut::<tcp::Socket>(h)
+            .connect(cx, (us, port), local_port)
+            .expect("smoltcp connect");
+        h
     }
 
     /// One round: the peer, then every endpoint.  Events per endpoint.
@@ -203,6 +219,7 @@ impl SocketRigBuilder {
             eps,
             peer,
             t0: Instant::now(),
+            net: self.net,
         }
     }
 }

@@ -3,7 +3,6 @@
 //! hands the host established connections (it never sees a SYN).
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
-use smoltcp::wire::{IpAddress, Ipv4Address};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use toe_contract::regs::Counter;
@@ -12,7 +11,6 @@ use toe_tests::socket_rig::{self, SocketRig};
 
 const NET: u8 = 7;
 const PEER: [u8; 4] = socket_rig::peer_ip(NET);
-const US: [u8; 4] = socket_rig::our_ip(NET);
 
 /// `n` clients each send `len` bytes to an echo server on port 80 and read
 /// them back; returns (NIC counters SYN-ACK / established, host stats).
@@ -30,20 +28,7 @@ fn echo(offload: bool, n: usize, len: usize) -> (u64, u64, u64, u64) {
         .collect();
     let mut clients: Vec<(SocketHandle, Vec<u8>, Vec<u8>)> = Vec::new();
     for i in 0..n {
-        let h = rig.peer.sockets.add(tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; 16 * 1024]),
-            tcp::SocketBuffer::new(vec![0; 16 * 1024]),
-        ));
-        let cx = rig.peer.iface.context();
-        rig.peer
-            .sockets
-            .get_mut::<tcp::Socket>(h)
-            .connect(
-                cx,
-                (IpAddress::Ipv4(Ipv4Address::from(US)), 80),
-                50000 + i as u16,
-            )
-            .unwrap();
+        let h = rig.smol_connect(80, 50000 + i as u16);
         let data: Vec<u8> = (0..len).map(|b| (b * 31 + i * 7) as u8).collect();
         clients.push((h, data, Vec::new()));
     }

@@ -11,7 +11,6 @@
 //! * a connection to a port nobody listens on reports `Refused`.
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
-use smoltcp::wire::{IpAddress, Ipv4Address};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use toe_driver::socket::{Ready, SockError};
@@ -39,17 +38,7 @@ fn echo_server_on_every_queue_serves_the_flows_rss_gives_it() {
     let len = 20_000usize;
     let mut clients = Vec::new();
     for i in 0..n {
-        let h = rig.smol_socket();
-        let cx = rig.peer.iface.context();
-        rig.peer
-            .sockets
-            .get_mut::<tcp::Socket>(h)
-            .connect(
-                cx,
-                (IpAddress::Ipv4(Ipv4Address::from(US)), 7),
-                41000 + i as u16,
-            )
-            .unwrap();
+        let h = rig.smol_connect(7, 41000 + i as u16);
         let data: Vec<u8> = (0..len).map(|j| (j * 7 + i * 13) as u8).collect();
         clients.push((h, data, 0usize, Vec::new(), false));
     }
