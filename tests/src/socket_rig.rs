@@ -20,7 +20,7 @@ use smoltcp::wire::{IpAddress, Ipv4Address};
 use std::time::{Duration, Instant};
 use toe_driver::net::NetConfig;
 use toe_driver::nic::Nic;
-use toe_driver::setup::SetupParams;
+use toe_driver::offload::SetupParams;
 use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours};
 use toe_sim::wire;
 
