@@ -85,7 +85,7 @@ fn table_val(table: &[u8; RSS_TABLE_ENTRIES]) -> Val {
 
 fn random_val(rng: &mut StdRng, bits: usize) -> Val {
     let mut limbs: Vec<u64> = (0..bits.div_ceil(64)).map(|_| rng.gen()).collect();
-    if bits % 64 != 0 {
+    if !bits.is_multiple_of(64) {
         *limbs.last_mut().unwrap() &= (1u64 << (bits % 64)) - 1;
     }
     Val(limbs)
@@ -180,7 +180,7 @@ fn random_config(rng: &mut StdRng, n: usize) -> NicConfig {
         _ => {}
     }
     NicConfig {
-        rss_enable: n % 3 != 2,
+        rss_enable: n % 4 != 3,
         rss_key: key,
         rss_table: table,
         ..NicConfig::all_queues_enabled()
@@ -209,7 +209,7 @@ fn rss_verilated_matches_model() {
         while n < FRAMES_PER_CONFIG {
             let r = rng.gen_range(0..1000);
             let rst = r < 4;
-            let frame = if r < 2 || (r >= 4 && r < 150) {
+            let frame = if r < 2 || (4..150).contains(&r) {
                 None
             } else {
                 n += 1;
@@ -273,10 +273,11 @@ fn rss_verilated_matches_model() {
             .and_then(|s| rows[s].frame.as_ref())
         {
             if f.hkind != 0 {
-                assert_eq!(
+                assert!(
+                    out[6].u64() == u64::from(f.raw_hash),
+                    "cycle {m}: out_hash {:08x}, model {:08x}, of the {} of cycle {}",
                     out[6].u64(),
-                    u64::from(f.raw_hash),
-                    "cycle {m}: out_hash of the {} of cycle {}",
+                    f.raw_hash,
                     f.desc,
                     m - HASH_LATENCY
                 );
@@ -299,10 +300,11 @@ fn rss_verilated_matches_model() {
         assert!(out[0].bit(), "{ctx}: out_valid low");
         let mut want_cpl = f.cpl.clone();
         want_cpl.0[d::CPL_HASH_BIT / 64] |= u64::from(f.hash) << (d::CPL_HASH_BIT % 64);
-        assert_eq!(
-            out[1].field(d::CPL_HASH_BIT, 32),
-            u64::from(f.hash),
-            "{ctx}: completion hash (Toeplitz {:08x})",
+        let got_hash = out[1].field(d::CPL_HASH_BIT, 32);
+        assert!(
+            got_hash == u64::from(f.hash),
+            "{ctx}: completion hash {got_hash:08x}, model {:08x} (Toeplitz {:08x})",
+            f.hash,
             f.raw_hash
         );
         assert_eq!(out[1], want_cpl, "{ctx}: completion");

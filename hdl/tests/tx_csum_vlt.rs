@@ -119,7 +119,7 @@ struct Bench {
 
 fn random_val(rng: &mut StdRng, bits: usize) -> Val {
     let mut limbs: Vec<u64> = (0..bits.div_ceil(64)).map(|_| rng.gen()).collect();
-    if bits % 64 != 0 {
+    if !bits.is_multiple_of(64) {
         *limbs.last_mut().unwrap() &= (1u64 << (bits % 64)) - 1;
     }
     Val(limbs)
