@@ -8,6 +8,11 @@
 //! doorbell; cycles from the doorbell to the last beat on the MAC.  Both with
 //! the DMA model's read latency (default 250 cycles = 1 us, PCIe-like) and
 //! one data beat per cycle per direction.
+//!
+//! Every point is also run with half the frames: the difference is the
+//! steady-state cycles per packet (`steady`), free of the pipeline's fixed
+//! latency, which the plain ratio (`cyc/pkt`) spreads over the run; the
+//! rest is that fixed latency (`fixed cy`).
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::time::Instant;
@@ -23,6 +28,30 @@ struct Point {
     size: usize,
     frames: usize,
     cycles: u64,
+}
+
+/// A point and the same run with half the frames.
+struct Measured {
+    full: Point,
+    half: Point,
+}
+
+impl Measured {
+    fn new(run: impl Fn(usize) -> Point, frames: usize) -> Measured {
+        Measured {
+            full: run(frames),
+            half: run(frames / 2),
+        }
+    }
+    /// Cycles per packet in steady state.
+    fn steady(&self) -> f64 {
+        (self.full.cycles as f64 - self.half.cycles as f64)
+            / (self.full.frames - self.half.frames) as f64
+    }
+    /// Cycles of the run not explained by the steady rate.
+    fn fixed(&self) -> f64 {
+        self.full.cycles as f64 - self.steady() * self.full.frames as f64
+    }
 }
 
 impl Point {
@@ -212,15 +241,18 @@ fn main() {
     for latency in [250u64, 50] {
         for size in SIZES {
             let n = if size >= 1518 { 600 } else { frames };
-            rows.push(("rx", latency, rx_point(size, n, latency, seed)));
-            rows.push(("tx", latency, tx_point(size, n, latency, seed)));
+            let rx = Measured::new(|n| rx_point(size, n, latency, seed), n);
+            rows.push(("rx", latency, rx));
+            let tx = Measured::new(|n| tx_point(size, n, latency, seed), n);
+            rows.push(("tx", latency, tx));
         }
     }
-    let syns: Vec<(bool, Point, u64)> = [false, true]
+    let syns: Vec<(bool, Measured, u64)> = [false, true]
         .into_iter()
         .map(|full| {
             let (p, a) = syn_point(frames, full, seed);
-            (full, p, a)
+            let (half, _) = syn_point(frames / 2, full, seed);
+            (full, Measured { full: p, half }, a)
         })
         .collect();
     let idle = measure_speed_with(1_000_000, &SpeedOptions::default());
@@ -234,20 +266,22 @@ fn main() {
     if json {
         let pts: Vec<String> = rows
             .iter()
-            .map(|(dir, lat, p)| {
+            .map(|(dir, lat, m)| {
+                let p = &m.full;
                 format!(
-                    "{{\"dir\":\"{dir}\",\"read_latency_cycles\":{lat},\"frame_bytes\":{},\"frames\":{},\"cycles\":{},\"cycles_per_packet\":{:.3},\"mpps\":{:.2},\"gbps\":{:.2}}}",
-                    p.size, p.frames, p.cycles, p.cpp(), p.mpps(), p.gbps()
+                    "{{\"dir\":\"{dir}\",\"read_latency_cycles\":{lat},\"frame_bytes\":{},\"frames\":{},\"cycles\":{},\"cycles_per_packet\":{:.3},\"steady_cycles_per_packet\":{:.3},\"fixed_cycles\":{:.0},\"mpps\":{:.2},\"gbps\":{:.2}}}",
+                    p.size, p.frames, p.cycles, p.cpp(), m.steady(), m.fixed(), p.mpps(), p.gbps()
                 )
             })
             .collect();
         let syn: Vec<String> = syns
             .iter()
-            .map(|(full, p, a)| {
+            .map(|(full, m, a)| {
+                let p = &m.full;
                 format!(
-                    "{{\"syn_options\":\"{}\",\"syn_bytes\":{},\"syns\":{},\"answered\":{a},\"cycles\":{},\"cycles_per_syn\":{:.3},\"mpps\":{:.2}}}",
+                    "{{\"syn_options\":\"{}\",\"syn_bytes\":{},\"syns\":{},\"answered\":{a},\"cycles\":{},\"cycles_per_syn\":{:.3},\"steady_cycles_per_syn\":{:.3},\"fixed_cycles\":{:.0},\"mpps\":{:.2}}}",
                     if *full { "mss,sack,ts,ws" } else { "mss" },
-                    p.size, p.frames, p.cycles, p.cpp(), p.mpps()
+                    p.size, p.frames, p.cycles, p.cpp(), m.steady(), m.fixed(), p.mpps()
                 )
             })
             .collect();
@@ -265,17 +299,20 @@ fn main() {
     );
     println!("frame bytes include the FCS; Gbps counts preamble and inter-frame gap (frame + 20 bytes)\n");
     println!(
-        "{:<4} {:>12} {:>7} {:>7} {:>10} {:>9} {:>9}",
-        "dir", "DMA latency", "bytes", "frames", "cyc/pkt", "Mpps", "Gbps"
+        "{:<4} {:>12} {:>7} {:>7} {:>10} {:>8} {:>9} {:>9} {:>9}",
+        "dir", "DMA latency", "bytes", "frames", "cyc/pkt", "steady", "fixed cy", "Mpps", "Gbps"
     );
-    for (dir, lat, p) in &rows {
+    for (dir, lat, m) in &rows {
+        let p = &m.full;
         println!(
-            "{:<4} {:>9} cy {:>7} {:>7} {:>10.3} {:>9.2} {:>9.2}",
+            "{:<4} {:>9} cy {:>7} {:>7} {:>10.3} {:>8.3} {:>9.0} {:>9.2} {:>9.2}",
             dir,
             lat,
             p.size,
             p.frames,
             p.cpp(),
+            m.steady(),
+            m.fixed(),
             p.mpps(),
             p.gbps()
         );
@@ -286,17 +323,20 @@ fn main() {
     println!("\nsetup offload: back-to-back SYNs from the MAC to one offloaded listener, cycles from the");
     println!("first SYN offered to the last SYN-ACK on the MAC (target <= 2 cycles per SYN)");
     println!(
-        "{:<16} {:>9} {:>7} {:>9} {:>10} {:>9}",
-        "SYN options", "bytes", "SYNs", "answered", "cyc/SYN", "M SYN/s"
+        "{:<16} {:>9} {:>7} {:>9} {:>10} {:>8} {:>9} {:>9}",
+        "SYN options", "bytes", "SYNs", "answered", "cyc/SYN", "steady", "fixed cy", "M SYN/s"
     );
-    for (full, p, a) in &syns {
+    for (full, m, a) in &syns {
+        let p = &m.full;
         println!(
-            "{:<16} {:>9} {:>7} {:>9} {:>10.3} {:>9.2}",
+            "{:<16} {:>9} {:>7} {:>9} {:>10.3} {:>8.3} {:>9.0} {:>9.2}",
             if *full { "mss,sack,ts,ws" } else { "mss" },
             p.size,
             p.frames,
             a,
             p.cpp(),
+            m.steady(),
+            m.fixed(),
             p.mpps()
         );
     }
