@@ -19,9 +19,15 @@ fn main() {
         "opt_walk" => render::<toe_hdl::rx::opt_walk::OptWalk>(),
         "rx_parse" => render::<toe_hdl::rx::parse::RxParse>(),
         "dma_addr" => render::<toe_hdl::rx::dma_addr::DmaAddr>(),
+        "frame_arb2" => render::<toe_hdl::common::frame_arb::FrameArb<2>>(),
+        "frame_arb4" => render::<toe_hdl::common::frame_arb::FrameArb<4>>(),
+        "frame_arb8" => render::<toe_hdl::common::frame_arb::FrameArb<8>>(),
+        "rec_arb2" => render::<toe_hdl::common::rec_arb::RecArbN<2, 368>>(),
+        "rec_arb4" => render::<toe_hdl::common::rec_arb::RecArbN<4, 368>>(),
+        "rec_arb8" => render::<toe_hdl::common::rec_arb::RecArbN<8, 368>>(),
         "top" => toe_hdl::verilog(),
         other => {
-            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, opt_walk, rx_parse, dma_addr, top");
+            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, opt_walk, rx_parse, dma_addr, frame_arb2/4/8, rec_arb2/4/8, top");
             std::process::exit(2);
         }
     };
