@@ -9,6 +9,8 @@
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
 #![allow(unused_parens)] // the grant expressions of the read arbiter are written out in full
+use crate::common::frame_arb::FrameArb;
+use crate::common::rec_arb::RecArbN;
 use crate::common::reg_slice::RegSlice;
 use crate::cpl_coalesce::CplCoalesce;
 use crate::desc_fetch::DescFetch;
@@ -18,10 +20,8 @@ use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
 use crate::setup::connect::Connect;
 use crate::setup::inject::SynAckTx;
-use crate::setup::rec_arb::RecArb;
 use crate::setup::regs::SetupRegs;
 use crate::setup::rx::SetupRx;
-use crate::tx::arb::TxArb;
 use crate::tx::csum::TxCsum;
 use crate::tx::sched::TxSched;
 use crate::tx::stream::TxStream;
@@ -122,9 +122,11 @@ pub struct Toe {
     sregs: SetupRegs,
     srx: SetupRx,
     stx: SynAckTx,
-    arb: TxArb,
+    /// TX frames: 0 the host's (TxStream), 1 the NIC's (SynAckTx).
+    arb: FrameArb<2>,
     conn: Connect,
-    rarb: RecArb,
+    /// Control-frame records: 0 SYN-ACKs (SetupRx), 1 SYNs and ACKs (Connect).
+    rarb: RecArbN<2, 368>,
     dma_err: DFF<Bit>,
     /// Source whose read address waits for arready (0 none, 1 RX fetch,
     /// 2 TX fetch, 3 TX data): it keeps the channel until accepted (AXI).
@@ -253,18 +255,18 @@ impl Logic for Toe {
         self.txs.tag_full.next = self.txt.tag_full.val();
         // Host frames and the setup offload's SYN-ACKs share the checksum
         // inserter and the MAC.
-        self.arb.a_valid.next = self.txt.o_valid.val();
-        self.arb.a_data.next = self.txt.o_data.val();
-        self.arb.a_keep.next = self.txt.o_keep.val();
-        self.arb.a_last.next = self.txt.o_last.val();
-        self.arb.a_flags.next = self.txt.o_flags.val();
-        self.txt.o_ready.next = self.arb.a_ready.val();
-        self.arb.b_valid.next = self.stx.o_valid.val();
-        self.arb.b_data.next = self.stx.o_data.val();
-        self.arb.b_keep.next = self.stx.o_keep.val();
-        self.arb.b_last.next = self.stx.o_last.val();
-        self.arb.b_flags.next = self.stx.o_flags.val();
-        self.stx.o_ready.next = self.arb.b_ready.val();
+        self.arb.i_valid[0].next = self.txt.o_valid.val();
+        self.arb.i_data[0].next = self.txt.o_data.val();
+        self.arb.i_keep[0].next = self.txt.o_keep.val();
+        self.arb.i_last[0].next = self.txt.o_last.val();
+        self.arb.i_flags[0].next = self.txt.o_flags.val();
+        self.txt.o_ready.next = self.arb.i_ready[0].val();
+        self.arb.i_valid[1].next = self.stx.o_valid.val();
+        self.arb.i_data[1].next = self.stx.o_data.val();
+        self.arb.i_keep[1].next = self.stx.o_keep.val();
+        self.arb.i_last[1].next = self.stx.o_last.val();
+        self.arb.i_flags[1].next = self.stx.o_flags.val();
+        self.stx.o_ready.next = self.arb.i_ready[1].val();
         self.txc.i_valid.next = self.arb.o_valid.val();
         self.txc.i_data.next = self.arb.o_data.val();
         self.txc.i_keep.next = self.arb.o_keep.val();
@@ -348,13 +350,13 @@ impl Logic for Toe {
         self.rx.l_refused.next = self.conn.l_refused.val();
         // SYN-ACKs (A) and the active open's SYNs and ACKs (B) share the
         // control-frame builder.
-        self.rarb.a_empty.next = self.srx.q_empty.val();
-        self.rarb.b_empty.next = self.conn.q_empty.val();
-        self.srx.q_pop.next = self.rarb.a_pop.val();
-        self.conn.q_pop.next = self.rarb.b_pop.val();
+        self.rarb.i_empty[0].next = self.srx.q_empty.val();
+        self.rarb.i_empty[1].next = self.conn.q_empty.val();
+        self.srx.q_pop.next = self.rarb.i_pop[0].val();
+        self.conn.q_pop.next = self.rarb.i_pop[1].val();
         self.rarb.o_pop.next = self.stx.rec_pop.val();
-        self.rarb.a_rec.next = self.srx.q_rec.val();
-        self.rarb.b_rec.next = self.conn.q_rec.val();
+        self.rarb.i_rec[0].next = self.srx.q_rec.val();
+        self.rarb.i_rec[1].next = self.conn.q_rec.val();
         self.stx.rec_empty.next = self.rarb.o_empty.val();
         self.stx.rec.next = self.rarb.o_rec.val();
         self.tx_slice.in_valid.next = self.txc.o_valid.val();

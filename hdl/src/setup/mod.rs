@@ -25,10 +25,11 @@
 //! | [`inject`] | control-frame records (SYN-ACKs, and the active open's SYNs and ACKs: any flags, any option set) to Ethernet/IPv4/TCP frames of 60 to 74 bytes | stream |
 //! | [`regs`] | the SETUP register block (keys, clocks, offer, MSS table, listener port) | - |
 //! | [`connect`] | active open: 16 slots, SYN send and backoff, SYN-ACK/RST match at P + 1, the ACK record at P + 12 | - |
-//! | [`rec_arb`] | merges the SYN-ACK records with the active open's SYNs and ACKs | - |
 //!
-//! `crate::tx::arb` merges the SYN-ACKs with the host's frames ahead of
-//! the checksum inserter (frame-level round robin); `crate::rx::path` marks
+//! In `crate::top`, `crate::common::rec_arb::RecArbN` merges the SYN-ACK
+//! records with the active open's SYNs and ACKs (round robin), and
+//! `crate::common::frame_arb::FrameArb` merges the SYN-ACKs with the host's
+//! frames ahead of the checksum inserter (frame-level round robin); `crate::rx::path` marks
 //! candidates, consumes answered SYNs and rewrites a valid final ACK's
 //! completion in its merge stage.
 //!
@@ -39,7 +40,6 @@ pub mod ack;
 pub mod connect;
 pub mod inject;
 pub mod listen;
-pub mod rec_arb;
 pub mod regs;
 pub mod rx;
 pub mod siphash;
