@@ -8,7 +8,8 @@
 //! source's beats come out in order, none lost or repeated (all frames
 //! out at the end); an offered output beat stays until taken; fairness: a
 //! source waiting with a frame sees at most `N - 1` frames of other sources
-//! end before its first beat goes; and with every source always busy and
+//! end before its first beat goes, and between frames the output is idle
+//! at most one cycle while a source waits; and with every source always busy and
 //! the output always ready a beat moves every cycle.  Seeded: `TOE_SEED=n`
 //! replays a run.
 mod common;
@@ -118,6 +119,7 @@ fn run<const N: usize>(name: &str) {
     // The source of the frame in progress at the output.
     let mut out_frame: Option<usize> = None;
     let mut offered: Option<Vec<Val>> = None;
+    let mut idle_run = 0usize;
     let (mut moved, mut cycles, mut frames_out, mut worst_wait) = (0usize, 0usize, 0usize, 0usize);
     for phase in 0..6 {
         let full = phase % 2 == 1;
@@ -175,6 +177,17 @@ fn run<const N: usize>(name: &str) {
             let c = cycles;
             cycles += 1;
             let o_valid = post[N].bit();
+            // Between frames, with a source waiting, the output is idle at
+            // most one cycle (while the grant moves).
+            if out_frame.is_none() && !o_valid && src.iter().any(|s| s.on) {
+                idle_run += 1;
+                assert!(
+                    idle_run <= 1,
+                    "cycle {c}: idle {idle_run} cycles while a source waits"
+                );
+            } else {
+                idle_run = 0;
+            }
             let outv = post[N..].to_vec();
             if let Some(w) = &offered {
                 assert_eq!(
