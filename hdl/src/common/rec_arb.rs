@@ -12,6 +12,10 @@
 //! order (round robin).  So a waiting queue is served after at most `N - 1`
 //! other records, and a lone busy queue is served back to back.  With
 //! `N = 2` this is the former two-input `RecArb` exactly.
+//!
+//! Depth (`cargo xtask depth`, the block alone, W = 368): N = 2: 1 LUT
+//! level; N = 4: 4 into `sel`, 2 to the outputs; N = 8: 4 (+ 2 carry
+//! cells) into `sel`, 3 to `o_rec`.
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
