@@ -217,8 +217,7 @@ impl Logic for CplCoalesce {
         // A request (alternating when both wait) while the ready queue has
         // room for everything picked and not yet merged.
         self.use_tx.next = !self.txf.empty.val() && (self.rxf.empty.val() || self.rr.q.val());
-        self.pick.next =
-            (!self.txf.empty.val() || !self.rxf.empty.val()) && !self.no_room.q.val();
+        self.pick.next = (!self.txf.empty.val() || !self.rxf.empty.val()) && !self.no_room.q.val();
         self.rxf.read.next = self.pick.val() && !self.use_tx.val();
         self.txf.read.next = self.pick.val() && self.use_tx.val();
         self.s1_valid.d.next = self.pick.val();
@@ -281,8 +280,7 @@ impl Logic for CplCoalesce {
         self.fits_st.next = self.h_same.val()
             && ((self.h_half.val() && !self.st_hi.q.val())
                 || (!self.h_half.val() && !self.st_lo.q.val()));
-        self.accept.next =
-            !self.ready.empty.val() && (!self.stv.val() || self.fits_st.val());
+        self.accept.next = !self.ready.empty.val() && (!self.stv.val() || self.fits_st.val());
         self.ready.read.next = self.accept.val();
         if self.line_take.val() {
             self.st_valid.d.next = false;
@@ -293,8 +291,8 @@ impl Logic for CplCoalesce {
             if self.stv.val() {
                 // Joins: the other half is filled already.
                 if self.h_half.val() {
-                    self.st_data.d.next = self.st_data.q.val()
-                        | (bit_cast::<512, 256>(self.h_rec.val()) << 256);
+                    self.st_data.d.next =
+                        self.st_data.q.val() | (bit_cast::<512, 256>(self.h_rec.val()) << 256);
                     self.st_hi.d.next = true;
                 } else {
                     self.st_data.d.next =

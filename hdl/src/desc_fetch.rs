@@ -256,17 +256,18 @@ impl Logic for DescFetch {
             if self.lo33.val().get_bit(32) {
                 self.hi.next = self.hi_inc.val();
             }
-            self.p_addr[q].d.next =
-                bit_cast::<64, 33>(self.lo33.val() & 0xFFFF_FFFF_u64) | (bit_cast::<64, 32>(self.hi.val()) << 32);
+            self.p_addr[q].d.next = bit_cast::<64, 33>(self.lo33.val() & 0xFFFF_FFFF_u64)
+                | (bit_cast::<64, 32>(self.hi.val()) << 32);
             self.p_cnt[q].d.next = self.cnt.val();
-            self.p_tag[q].d.next = (bit_cast::<7, 3>(self.cnt.val()) << 4)
-                | (bit_cast::<7, 3>(self.first.val()) << 2);
+            self.p_tag[q].d.next =
+                (bit_cast::<7, 3>(self.cnt.val()) << 4) | (bit_cast::<7, 3>(self.first.val()) << 2);
         }
         self.p_want.d.next = self.want.val();
         // ------------------------------------------------ 2: grant
         // Eligible: prepared, not granted in the last two cycles (its
         // prepared read is stale until then), not draining or resetting.
-        self.elig.next = self.p_want.q.val() & !self.g1.q.val() & !self.g2.q.val() & !self.qreset.val();
+        self.elig.next =
+            self.p_want.q.val() & !self.g1.q.val() & !self.g2.q.val() & !self.qreset.val();
         for q in 0..4 {
             if self.drain[q].q.val() {
                 self.elig.next = self.elig.val().replace_bit(q, false);

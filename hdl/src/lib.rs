@@ -6,7 +6,6 @@
 pub mod common;
 pub mod cpl_coalesce;
 pub mod desc_fetch;
-pub mod fifo;
 pub mod frame_sum;
 pub mod regs;
 pub mod rx;

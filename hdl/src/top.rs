@@ -9,6 +9,7 @@
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
 #![allow(unused_parens)] // the grant expressions of the read arbiter are written out in full
+use crate::common::ctl_frame_tx::CtlFrameTx;
 use crate::common::frame_arb::FrameArb;
 use crate::common::rec_arb::RecArbN;
 use crate::common::reg_slice::RegSlice;
@@ -19,7 +20,6 @@ use crate::rx::dma_addr::DmaAddr;
 use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
 use crate::setup::connect::Connect;
-use crate::setup::inject::SynAckTx;
 use crate::setup::regs::SetupRegs;
 use crate::setup::rx::SetupRx;
 use crate::tx::csum::TxCsum;
@@ -121,8 +121,8 @@ pub struct Toe {
     txc: TxCsum,
     sregs: SetupRegs,
     srx: SetupRx,
-    stx: SynAckTx,
-    /// TX frames: 0 the host's (TxStream), 1 the NIC's (SynAckTx).
+    ctl_tx: CtlFrameTx,
+    /// TX frames: 0 the host's (TxStream), 1 the NIC's (CtlFrameTx).
     arb: FrameArb<2>,
     conn: Connect,
     /// Control-frame records: 0 SYN-ACKs (SetupRx), 1 SYNs and ACKs (Connect).
@@ -148,8 +148,8 @@ impl Logic for Toe {
     fn update(&mut self) {
         dff_setup!(self, clock, dma_err, ar_owner);
         clock!(
-            self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, stx, arb,
-            conn, rarb, ar_slice, r_slice, aw_slice, w_slice, tx_slice
+            self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, ctl_tx,
+            arb, conn, rarb, ar_slice, r_slice, aw_slice, w_slice, tx_slice
         );
         self.regs.rst.next = self.rst.val();
         self.rx.rst.next = self.rst.val();
@@ -163,7 +163,7 @@ impl Logic for Toe {
         self.txc.rst.next = self.rst.val();
         self.sregs.rst.next = self.rst.val();
         self.srx.rst.next = self.rst.val();
-        self.stx.rst.next = self.rst.val();
+        self.ctl_tx.rst.next = self.rst.val();
         self.arb.rst.next = self.rst.val();
         self.conn.rst.next = self.rst.val();
         self.rarb.rst.next = self.rst.val();
@@ -261,12 +261,12 @@ impl Logic for Toe {
         self.arb.i_last[0].next = self.txt.o_last.val();
         self.arb.i_flags[0].next = self.txt.o_flags.val();
         self.txt.o_ready.next = self.arb.i_ready[0].val();
-        self.arb.i_valid[1].next = self.stx.o_valid.val();
-        self.arb.i_data[1].next = self.stx.o_data.val();
-        self.arb.i_keep[1].next = self.stx.o_keep.val();
-        self.arb.i_last[1].next = self.stx.o_last.val();
-        self.arb.i_flags[1].next = self.stx.o_flags.val();
-        self.stx.o_ready.next = self.arb.i_ready[1].val();
+        self.arb.i_valid[1].next = self.ctl_tx.o_valid.val();
+        self.arb.i_data[1].next = self.ctl_tx.o_data.val();
+        self.arb.i_keep[1].next = self.ctl_tx.o_keep.val();
+        self.arb.i_last[1].next = self.ctl_tx.o_last.val();
+        self.arb.i_flags[1].next = self.ctl_tx.o_flags.val();
+        self.ctl_tx.o_ready.next = self.arb.i_ready[1].val();
         self.txc.i_valid.next = self.arb.o_valid.val();
         self.txc.i_data.next = self.arb.o_data.val();
         self.txc.i_keep.next = self.arb.o_keep.val();
@@ -354,11 +354,11 @@ impl Logic for Toe {
         self.rarb.i_empty[1].next = self.conn.q_empty.val();
         self.srx.q_pop.next = self.rarb.i_pop[0].val();
         self.conn.q_pop.next = self.rarb.i_pop[1].val();
-        self.rarb.o_pop.next = self.stx.rec_pop.val();
+        self.rarb.o_pop.next = self.ctl_tx.rec_pop.val();
         self.rarb.i_rec[0].next = self.srx.q_rec.val();
         self.rarb.i_rec[1].next = self.conn.q_rec.val();
-        self.stx.rec_empty.next = self.rarb.o_empty.val();
-        self.stx.rec.next = self.rarb.o_rec.val();
+        self.ctl_tx.rec_empty.next = self.rarb.o_empty.val();
+        self.ctl_tx.rec.next = self.rarb.o_rec.val();
         self.tx_slice.in_valid.next = self.txc.o_valid.val();
         self.tx_slice.in_data.next = bit_cast::<577, 512>(self.txc.o_data.val())
             | (bit_cast::<577, 64>(self.txc.o_keep.val()) << 512)

@@ -1,4 +1,4 @@
-//! The FIFO with registered flags (`toe_hdl::fifo::ClearFifo`) in
+//! The FIFO with registered flags (`toe_hdl::common::fifo::ClearFifo`) in
 //! Verilator against a queue model, every output checked every cycle:
 //! random writes, reads (also while empty and while full) and clears, in
 //! phases that fill, drain and mix; entries become visible two edges after
@@ -65,7 +65,11 @@ fn clear_fifo_verilated_matches_a_queue() {
         if n > 0 {
             assert_eq!(out[0].bit(), q.is_empty(), "cycle {n}: empty");
             assert_eq!(out[1].bit(), total == SIZE, "cycle {n}: full");
-            assert_eq!(out[2].bit(), total >= SIZE - BLOCK, "cycle {n}: almost_full");
+            assert_eq!(
+                out[2].bit(),
+                total >= SIZE - BLOCK,
+                "cycle {n}: almost_full"
+            );
             assert_eq!(out[3].u64() as usize, total, "cycle {n}: level");
             if let Some(&h) = q.front() {
                 assert_eq!(out[4].u64(), h, "cycle {n}: data_out");

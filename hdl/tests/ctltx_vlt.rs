@@ -1,4 +1,4 @@
-//! The control-frame builder (`toe_hdl::setup::inject::SynAckTx`) in
+//! The control-frame builder (`toe_hdl::common::ctl_frame_tx::CtlFrameTx`) in
 //! Verilator: random records (random flags, every combination of MSS,
 //! SACK-permitted, timestamps and window scale, random fields) with random
 //! backpressure from the sink; every frame it emits, byte for byte, is the
@@ -12,13 +12,13 @@ mod seed;
 use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
-use toe_hdl::setup::inject::{SynAckTx, REC_BITS};
+use toe_hdl::common::ctl_frame_tx::{CtlFrameTx, REC_BITS};
 use toe_model::setup::{ctl_frame, Ctl};
 
 const FRAMES: usize = 3000;
 
 fn block() -> VltBlock {
-    let mut uut = SynAckTx::default();
+    let mut uut = CtlFrameTx::default();
     uut.connect_all();
     VltBlock::new("ctltx", generate_verilog(&uut), "top")
         .clock("clock")

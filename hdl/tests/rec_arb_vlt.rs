@@ -2,7 +2,7 @@
 //! Verilator with 2, 4 and 8 queues of 368-bit records, stepped cycle by
 //! cycle: first-word-fall-through queues that fill at random, a consumer
 //! that pops the offered record at random (or holds it, reading it over
-//! several cycles as `SynAckTx` does).  Checked every cycle: the offered
+//! several cycles as `CtlFrameTx` does).  Checked every cycle: the offered
 //! record and empty flag are the head of one queue, the pop goes to that
 //! queue only (so records leave each queue in order, none lost or
 //! repeated), the offer does not move while a record is held unpopped, an

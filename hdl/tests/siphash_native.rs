@@ -1,5 +1,5 @@
 //! RustHDL-native simulation of the pipelined SipHash-2-4 block
-//! (`toe_hdl::setup::siphash`) against the `siphasher` crate: random keys,
+//! (`toe_hdl::common::siphash`) against the `siphasher` crate: random keys,
 //! messages and tags back to back with some idle cycles, every output
 //! checked every cycle at exactly `SIPHASH_LATENCY`, then a reset with
 //! messages in flight.  Seeded: `TOE_SEED=n` replays a run.
@@ -10,7 +10,7 @@
 use rust_hdl::prelude::*;
 use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
-use toe_hdl::setup::siphash::{SipHash24, SIPHASH_LATENCY};
+use toe_hdl::common::siphash::{SipHash24, SIPHASH_LATENCY};
 
 type S = Sim<SipHash24>;
 

@@ -1,4 +1,4 @@
-//! The pipelined SipHash-2-4 block (`toe_hdl::setup::siphash`) in
+//! The pipelined SipHash-2-4 block (`toe_hdl::common::siphash`) in
 //! Verilator: a few thousand random messages back to back, with idle
 //! cycles, against the `siphasher` crate at exactly `SIPHASH_LATENCY`; and
 //! `verilator --lint-only -Wall` of its Verilog with the project's waivers
@@ -9,7 +9,7 @@ use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
 use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
-use toe_hdl::setup::siphash::{SipHash24, SIPHASH_LATENCY, SIPHASH_TAG_BITS};
+use toe_hdl::common::siphash::{SipHash24, SIPHASH_LATENCY, SIPHASH_TAG_BITS};
 
 const VECTORS: usize = 4000;
 

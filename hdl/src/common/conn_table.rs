@@ -38,7 +38,7 @@
 //! * Keyed hash: SipHash-2-4 (J.-P. Aumasson, D. J. Bernstein, "SipHash: a
 //!   fast short-input PRF", INDOCRYPT 2012) under a 128-bit key the host
 //!   draws at random ([`ConnTable::hash_k0`], `hash_k1`), the pipelined block
-//!   `setup::siphash::SipHash24` reused by composition (one instance for the
+//!   `common::siphash::SipHash24` reused by composition (one instance for the
 //!   lookups, one for the engine).  The message is the key with a domain
 //!   word ("conn") so that a key shared with the SYN cookies gives unrelated
 //!   values.  A PRF's output is unpredictable without its key, so a remote

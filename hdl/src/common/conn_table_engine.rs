@@ -38,7 +38,7 @@
 //! or twice because of a move.
 use super::conn_table::*;
 use super::key_chunk_eq::{KeyChunkEq, KEY_CHUNKS};
-use crate::setup::siphash::SipHash24;
+use crate::common::siphash::SipHash24;
 use rust_hdl::prelude::*;
 
 // Kernels cannot name Rust constants (a path becomes a Verilog signal

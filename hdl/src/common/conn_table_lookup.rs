@@ -16,7 +16,7 @@
 //! A lookup whose snapshot falls in a clear sweep misses.
 use super::conn_table::*;
 use super::key_chunk_eq::{KeyChunkEq, KEY_CHUNKS};
-use crate::setup::siphash::{SipHash24, SIPHASH_LATENCY};
+use crate::common::siphash::{SipHash24, SIPHASH_LATENCY};
 use rust_hdl::prelude::*;
 
 /// Candidates of a lookup: 8 slots, the stash, the carry.

@@ -1,6 +1,6 @@
 //! Round-robin merge of `N` record queues (first word fall through: a head
 //! record `i_rec` and `i_empty`, popped by `i_pop`) of `W`-bit records into
-//! one such queue.  Used to merge the control-frame records that `SynAckTx`
+//! one such queue.  Used to merge the control-frame records that `CtlFrameTx`
 //! reads: the setup offload's SYN-ACKs and the active open's SYNs and ACKs.
 //!
 //! The choice is a register (`sel`, one-hot), so the record and its empty

@@ -11,7 +11,7 @@
 //! expected MAC, the class and the "slot valid and young enough" bit ride
 //! in the SipHash tag.  Configuration is sampled with the ACK, except the
 //! MSS table, which is read at the output.
-use super::siphash::{SipHash24, SIPHASH_LATENCY};
+use crate::common::siphash::{SipHash24, SIPHASH_LATENCY};
 use rust_hdl::prelude::*;
 
 /// Cycles from an ACK on the inputs to its verdict on the outputs.

@@ -17,12 +17,12 @@
 //!
 //! | block | what | latency |
 //! |-------|------|---------|
-//! | [`siphash`] | SipHash-2-4 of the cookie's 24-byte message | 12 |
+//! | [`siphash`](crate::common::siphash) | SipHash-2-4 of the cookie's 24-byte message | 12 |
 //! | [`listen`] | listener table: 64 entries, parallel lookup, exact beats any-IP | 2 |
 //! | [`synack`] | a SYN's fields to the SYN-ACK's (MSS class, cookie, TSval encoding) | 12 |
 //! | [`ack`] | final-ACK validation (fields, age, key, re-hash, compare) | 13 |
 //! | [`rx`] | the above beside the RX pipeline: taps at the parser (P) and the option walker (P + 12), verdicts and the generator's input at P + 13, SYN-ACK records at P + 25 into a 16-deep queue | - |
-//! | [`inject`] | control-frame records (SYN-ACKs, and the active open's SYNs and ACKs: any flags, any option set) to Ethernet/IPv4/TCP frames of 60 to 74 bytes | stream |
+//! | [`ctl_frame_tx`](crate::common::ctl_frame_tx) | control-frame records (SYN-ACKs, and the active open's SYNs and ACKs: any flags, any option set) to Ethernet/IPv4/TCP frames of 60 to 74 bytes | stream |
 //! | [`regs`] | the SETUP register block (keys, clocks, offer, MSS table, listener port) | - |
 //! | [`connect`] | active open: 16 slots, SYN send and backoff, SYN-ACK/RST match at P + 1, the ACK record at P + 12 | - |
 //!
@@ -38,9 +38,7 @@
 //! `toe_model::cookie` and `toe_model::setup`.
 pub mod ack;
 pub mod connect;
-pub mod inject;
 pub mod listen;
 pub mod regs;
 pub mod rx;
-pub mod siphash;
 pub mod synack;

@@ -41,9 +41,9 @@
 //! options parsed before the bad one, as Linux's `tcp_parse_options` does.  SYNs
 //! failing the address checks are consumed and counted `SetupSynMartian`.
 use super::ack::AckCheck;
-use super::inject::REC_BITS;
 use super::listen::ListenTable;
 use super::synack::SynAckGen;
+use crate::common::ctl_frame_tx::REC_BITS;
 use rust_hdl::prelude::*;
 
 crate::declare_clear_fifo!(SynFifo, Bits<224>, 32, 1);

@@ -49,7 +49,7 @@
 //! `in_tag` rides in the SipHash block's tag.  `rst` (synchronous) clears
 //! every register; a reset in cycle `r` drops the SYNs of cycles `r - 11`
 //! to `r`.
-use super::siphash::{SipHash24, SIPHASH_LATENCY, SIPHASH_TAG_BITS};
+use crate::common::siphash::{SipHash24, SIPHASH_LATENCY, SIPHASH_TAG_BITS};
 use rust_hdl::prelude::*;
 
 /// Cycles from a SYN on the inputs to its SYN-ACK fields on the outputs.

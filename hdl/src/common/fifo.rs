@@ -27,8 +27,12 @@ use rust_hdl::prelude::*;
 #[macro_export]
 macro_rules! declare_clear_fifo {
     ($name: ident, $kind: ty, $count: expr, $block: expr) => {
-        pub type $name =
-            $crate::fifo::ClearFifo<$kind, { clog2($count) }, { clog2($count) + 1 }, $block>;
+        pub type $name = $crate::common::fifo::ClearFifo<
+            $kind,
+            { clog2($count) },
+            { clog2($count) + 1 },
+            $block,
+        >;
     };
 }
 

@@ -39,7 +39,7 @@ fn bytes(list: &[(usize, u8)]) -> Constant<Bits<1024>> {
 }
 
 #[derive(LogicBlock)]
-pub struct SynAckTx {
+pub struct CtlFrameTx {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
     /// The record queue (first word fall through).
@@ -74,7 +74,7 @@ pub struct SynAckTx {
     c_base: Constant<Bits<1024>>,
 }
 
-impl Default for SynAckTx {
+impl Default for CtlFrameTx {
     fn default() -> Self {
         Self {
             clock: Default::default(),
@@ -112,7 +112,7 @@ impl Default for SynAckTx {
     }
 }
 
-impl Logic for SynAckTx {
+impl Logic for CtlFrameTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, second);
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn setup_inject_generates_verilog() {
-        let mut uut = SynAckTx::default();
+        let mut uut = CtlFrameTx::default();
         uut.connect_all();
         let v = generate_verilog(&uut);
         assert!(v.contains("module top("));
