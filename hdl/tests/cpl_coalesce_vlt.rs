@@ -178,14 +178,24 @@ fn cpl_coalesce_verilated_matches_reference() {
         let checking = t > 0;
         if checking {
             let v = pre[O_VALID].bit();
-            assert!(!pre[O_URGENT].bit() || v, "cycle {t}: line_urgent without a line");
-            assert!(!pre[O_AGED].bit() || v, "cycle {t}: line_aged without a line");
+            assert!(
+                !pre[O_URGENT].bit() || v,
+                "cycle {t}: line_urgent without a line"
+            );
+            assert!(
+                !pre[O_AGED].bit() || v,
+                "cycle {t}: line_aged without a line"
+            );
             if v && pre[O_STRB].u64() == u64::MAX {
                 assert!(pre[O_URGENT].bit(), "cycle {t}: a full line not urgent");
             }
             let level = pre[O_RX_LEVEL].u64();
             assert!(level <= 32, "cycle {t}: rx_level {level}");
-            assert_eq!(pre[O_RX_FULL].bit(), level >= 30, "cycle {t}: rx_full at level {level}");
+            assert_eq!(
+                pre[O_RX_FULL].bit(),
+                level >= 30,
+                "cycle {t}: rx_full at level {level}"
+            );
         }
         // ------------------------------------------------ engines
         let mut rx_req = None;
@@ -246,7 +256,12 @@ fn cpl_coalesce_verilated_matches_reference() {
         // ------------------------------------------------ the cycle
         let post = st.step(&inp);
         for (i, (a, b)) in pre.iter().zip(&post).enumerate() {
-            assert_eq!(a, b, "cycle {t}: output {} changed with this cycle's inputs", name(i));
+            assert_eq!(
+                a,
+                b,
+                "cycle {t}: output {} changed with this cycle's inputs",
+                name(i)
+            );
         }
         if checking && take {
             chk.take(pre[O_ADDR].u64(), &pre[O_DATA].0, pre[O_STRB].u64())

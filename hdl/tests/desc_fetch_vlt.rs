@@ -263,7 +263,12 @@ fn desc_fetch_verilated_matches_reference() {
         // ------------------------------------------------ the cycle
         let post = st.step(&inp);
         for (i, (a, b)) in pre.iter().zip(&post).enumerate() {
-            assert_eq!(a, b, "cycle {t}: output {} changed with this cycle's inputs", b_name(i));
+            assert_eq!(
+                a,
+                b,
+                "cycle {t}: output {} changed with this cycle's inputs",
+                b_name(i)
+            );
         }
         if !in_reset {
             // AR: held until taken, with the same address.
@@ -294,7 +299,11 @@ fn desc_fetch_verilated_matches_reference() {
                     last_beat[q] = Some(slot);
                     // Answered in order, 1 to 80 cycles later (4 in the
                     // bulk phase).
-                    let lat = if phase == Phase::Random { 1 + rnd() % 80 } else { 4 };
+                    let lat = if phase == Phase::Random {
+                        1 + rnd() % 80
+                    } else {
+                        4
+                    };
                     let due = (t + lat).max(pending.back().map_or(0, |p| p.0));
                     pending.push_back((due, host.mem.beat(a)));
                     reads += 1;

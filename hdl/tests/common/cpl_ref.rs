@@ -77,7 +77,11 @@ impl Checker {
                     half,
                     rec: data[4 * half..4 * half + 4].try_into().unwrap(),
                 }),
-                _ => return Err(format!("strobes {strb:#018x}: a record half written in part")),
+                _ => {
+                    return Err(format!(
+                        "strobes {strb:#018x}: a record half written in part"
+                    ))
+                }
             }
         }
         if got.is_empty() {

@@ -128,7 +128,9 @@ impl Host {
     pub fn consume(&mut self, q: usize, got: u128) -> Result<(), String> {
         let r = &mut self.rings[q];
         if r.outstanding() == 0 {
-            return Err(format!("queue {q}: a descriptor popped with none posted: {got:032x}"));
+            return Err(format!(
+                "queue {q}: a descriptor popped with none posted: {got:032x}"
+            ));
         }
         let want = desc(q, r.epoch, r.next);
         if got != want {
