@@ -120,45 +120,79 @@ fn control_frames_verilated_match_model() {
             f
         })
         .collect();
-    // Inputs: two reset cycles, then the records in order, each held until
-    // its last beat is taken; random backpressure.
-    let mut rows: Vec<Vec<Val>> = vec![];
+    // Closed loop: the queue offers records in order (with random gaps),
+    // the sink takes beats under random backpressure; a record leaves the
+    // queue when `rec_pop` says so.
+    let b = block();
+    let mut st = b.start();
     let empty = Val(vec![0]);
     for _ in 0..2 {
-        rows.push(vec![true.into(), true.into(), empty.clone(), false.into()]);
+        st.step(&[true.into(), true.into(), empty.clone(), false.into()]);
     }
-    for (k, r) in recs.iter().enumerate() {
-        let beats = if expect[k].len() > 64 { 2 } else { 1 };
-        let enc = encode(r);
-        let mut taken = 0;
-        while taken < beats {
-            let ready = rnd() % 4 != 0;
-            rows.push(vec![false.into(), false.into(), enc.clone(), ready.into()]);
-            taken += ready as usize;
-        }
-    }
-    for _ in 0..4 {
-        rows.push(vec![false.into(), true.into(), empty.clone(), true.into()]);
-    }
-    let b = block();
-    b.build();
-    let out = b.run(&rows);
     let mut frames: Vec<Vec<u8>> = vec![];
     let mut cur: Vec<u8> = vec![];
-    let mut pops = 0;
-    for (n, o) in out.iter().enumerate().skip(2) {
-        let ready = rows[n][3].bit();
+    let mut next = 0;
+    let mut cycles = 0u64;
+    while frames.len() < FRAMES {
+        cycles += 1;
+        assert!(
+            cycles < 20 * FRAMES as u64,
+            "stalled after {} frames",
+            frames.len()
+        );
+        let offer = next < FRAMES && rnd() % 8 != 0;
+        let ready = rnd() % 4 != 0;
+        let rec = if offer {
+            encode(&recs[next])
+        } else {
+            empty.clone()
+        };
+        let o = st.step(&[false.into(), (!offer).into(), rec, ready.into()]);
+        if o[0].bit() {
+            assert!(offer, "cycle {cycles}: popped an empty queue");
+            next += 1;
+        }
         if o[1].bit() && ready {
-            assert_eq!(o[5].u64(), 3, "o_flags in cycle {n}");
+            assert_eq!(o[5].u64(), 3, "o_flags in cycle {cycles}");
             cur.extend(bytes_of(&o[2], o[3].u64()));
             if o[4].bit() {
                 frames.push(std::mem::take(&mut cur));
             }
         }
-        pops += o[0].bit() as usize;
     }
-    assert_eq!(pops, FRAMES, "records popped");
-    assert_eq!(frames.len(), FRAMES, "frames emitted");
+    assert_eq!(next, FRAMES, "records popped");
+    // Full rate: with records always waiting and the sink always ready,
+    // single-beat frames leave one per cycle, two-beat frames one per two.
+    let beats: u64 = expect[..200]
+        .iter()
+        .map(|f| 1 + (f.len() > 64) as u64)
+        .sum();
+    let mut start = None;
+    let mut done = 0;
+    let mut k = 0;
+    let mut c = 0u64;
+    while done < 200 {
+        c += 1;
+        assert!(c < 1000, "full-rate run stalled");
+        let rec = if k < 200 {
+            encode(&recs[k])
+        } else {
+            empty.clone()
+        };
+        let o = st.step(&[false.into(), (k >= 200).into(), rec, true.into()]);
+        if o[0].bit() {
+            k += 1;
+        }
+        if o[1].bit() {
+            start.get_or_insert(c);
+            if o[4].bit() {
+                done += 1;
+            }
+        }
+    }
+    let took = c + 1 - start.unwrap();
+    println!("200 frames, {beats} beats, in {took} cycles at full rate");
+    assert_eq!(took, beats, "beats per cycle at full rate");
     let mut lens = std::collections::BTreeMap::new();
     for (k, (got, want)) in frames.iter().zip(&expect).enumerate() {
         assert_eq!(got, want, "frame {k}: {:?}", recs[k].c);
