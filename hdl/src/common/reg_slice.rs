@@ -11,6 +11,11 @@
 //! one transfer accepted while the output stalls (`in_ready` is registered,
 //! so it can only fall a cycle later).  `in_ready` is high exactly while
 //! the skid register is empty.
+//!
+//! `next_valid`/`next_data` show the word that `out_data` will hold after
+//! the current one is taken (the skid word, else the input): a consumer
+//! that registers its `out_ready` (takes a word, pops it a cycle later)
+//! reads the following word from them in the cycle between.
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -23,6 +28,8 @@ pub struct RegSlice<const W: usize> {
     pub out_valid: Signal<Out, Bit>,
     pub out_data: Signal<Out, Bits<W>>,
     pub out_ready: Signal<In, Bit>,
+    pub next_valid: Signal<Out, Bit>,
+    pub next_data: Signal<Out, Bits<W>>,
     out_full: DFF<Bit>,
     out_word: DFF<Bits<W>>,
     skid_full: DFF<Bit>,
@@ -40,6 +47,8 @@ impl<const W: usize> Default for RegSlice<W> {
             out_valid: Default::default(),
             out_data: Default::default(),
             out_ready: Default::default(),
+            next_valid: Default::default(),
+            next_data: Default::default(),
             out_full: Default::default(),
             out_word: Default::default(),
             skid_full: Default::default(),
@@ -55,6 +64,11 @@ impl<const W: usize> Logic for RegSlice<W> {
         self.in_ready.next = !self.skid_full.q.val();
         self.out_valid.next = self.out_full.q.val();
         self.out_data.next = self.out_word.q.val();
+        self.next_valid.next = self.skid_full.q.val() || self.in_valid.val();
+        self.next_data.next = self.in_data.val();
+        if self.skid_full.q.val() {
+            self.next_data.next = self.skid_word.q.val();
+        }
         if self.out_ready.val() || !self.out_full.q.val() {
             // The output register moves on: it takes the skid word, else
             // this cycle's input (accepted: the skid register is empty).

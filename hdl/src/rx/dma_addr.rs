@@ -6,11 +6,29 @@
 //! while the previous frame's data is still moving, so frames of one beat
 //! move at one per cycle between completion lines.
 //!
+//! Three steps, each starting at flip-flops (docs/timing.md):
+//!
+//! 1. **Windows.**  The head of the metadata FIFO and the head descriptor
+//!    of each RX queue's cache are taken into register slices
+//!    ([`RegSlice`]), so the FIFOs' pops depend on the slices' registered
+//!    `in_ready` only.
+//! 2. **Decide.**  The frame at the head of the metadata window is decided
+//!    (deliver to its queue's head buffer, wait for a buffer that is being
+//!    fetched, or drop and count) and taken into the issue register `r_*`
+//!    with everything the issue step needs.  The windows are popped one
+//!    cycle later from registers (`pop_meta`, `pop_desc`); in between, the
+//!    decision reads the word after the taken one (`next_data`), so frames
+//!    are still decided at one per cycle.
+//! 3. **Issue.**  The frame in the issue register (or the rest of a frame
+//!    that crosses 4 KiB, or a completion line) gets its AXI write address
+//!    and job.
+//!
 //! Job (`JOB_BITS`): kind (1:0: 0 frame burst, 1 drop, 2 completion line),
 //! last burst of the frame (2), beats of this burst (11:3), last-beat strobe
 //! (75:12), completion request for the coalescer (350:76), queue (352:351),
 //! length (368:353), line data (880:369).  A completion line job carries its
 //! strobe in the strobe field.
+use crate::common::reg_slice::RegSlice;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 use toe_contract::regs::Counter;
@@ -27,9 +45,11 @@ pub struct DmaAddr {
     pub rst: Signal<In, Bit>,
     pub meta_empty: Signal<In, Bit>,
     pub meta: Signal<In, Bits<262>>,
+    /// The metadata FIFO's head is taken into the window (the FIFO pops).
     pub meta_pop: Signal<Out, Bit>,
     pub desc: Signal<In, Bits<512>>,
     pub desc_valid: Signal<In, Bits<4>>,
+    /// A queue's head descriptor is taken into its window (the cache pops).
     pub desc_pop: Signal<Out, Bits<4>>,
     /// RX queue control, 8 bits per queue (bit 4 enable).
     pub qctl: Signal<In, Bits<32>>,
@@ -59,44 +79,76 @@ pub struct DmaAddr {
     pub cpl_level: Signal<In, Bits<6>>,
     pub cpl_req: Signal<In, Bit>,
     pub cnt_inc: Signal<Out, Bits<16>>,
-    // Current multi-burst frame
+    /// Step 1: the windows onto the metadata FIFO and the descriptor caches.
+    meta_win: RegSlice<262>,
+    desc_win: [RegSlice<128>; 4],
+    /// Pops of the windows, registered (taken in the cycle before).
+    pop_meta: DFF<Bit>,
+    pop_desc: DFF<Bits<4>>,
+    /// Step 2 -> 3: the decided frame.  `r_job` is its job less the burst
+    /// fields (beats, last burst): strobe, completion request, queue,
+    /// length.  `r_to4k` is the beats from its buffer address to the next
+    /// 4 KiB boundary.
+    r_valid: DFF<Bit>,
+    r_deliver: DFF<Bit>,
+    r_addr: DFF<Bits<64>>,
+    r_beats: DFF<Bits<16>>,
+    r_to4k: DFF<Bits<16>>,
+    r_job: DFF<Bits<369>>,
+    /// Descriptors consumed per queue (the completion's ring index).
+    qcons: [DFF<Bits<16>>; 4],
+    /// Delivered frames whose completion request the data stage has not
+    /// made yet.  A frame is only delivered while the coalescer has room
+    /// for its completion on top of all of these, so the data stage never
+    /// waits for the coalescer (which drains through this same job FIFO:
+    /// waiting there could deadlock).  `took` and `cancel` are this
+    /// count's increments and decrements from the cycle before; `room` is
+    /// registered, compared one lower than the limit since one more frame
+    /// may be taken meanwhile.
+    inflight: DFF<Bits<6>>,
+    took: DFF<Bit>,
+    cancel: DFF<Bit>,
+    room: DFF<Bit>,
+    outstanding: Signal<Local, Bits<7>>,
+    /// Counter increments, registered.
+    cnt_r: DFF<Bits<16>>,
+    // Step 3: the current multi-burst frame.
     busy: DFF<Bit>,
     /// An address offered and not yet accepted must stay (AXI): what it was
     /// (0 none, 1 frame, 2 completion line, 3 further burst).
     hold: DFF<Bits<2>>,
     cur_addr: DFF<Bits<64>>,
     rem: DFF<Bits<16>>,
-    cur_job: DFF<Bits<881>>,
-    qcons: [DFF<Bits<16>>; 4],
-    /// Delivered frames whose completion request the data stage has not
-    /// made yet.  A frame is only started while the coalescer has room for
-    /// its completion on top of all of these, so the data stage never
-    /// waits for the coalescer (which drains through this same job FIFO:
-    /// waiting there could deadlock).
-    inflight: DFF<Bits<6>>,
-    cpl_room: Signal<Local, Bit>,
-    fstart: Signal<Local, Bit>,
-    // scratch
+    cur_job: DFF<Bits<369>>,
+    // Step 2 scratch: the frame at the head of the metadata window and the
+    // head descriptor of its queue.
+    m_valid: Signal<Local, Bit>,
+    m_meta: Signal<Local, Bits<262>>,
     mq: Signal<Local, Bits<2>>,
     mlen: Signal<Local, Bits<16>>,
     mreason: Signal<Local, Bits<4>>,
     mdesc: Signal<Local, Bits<128>>,
-    beats: Signal<Local, Bits<16>>,
+    m_dvalid: Signal<Local, Bit>,
+    m_enabled: Signal<Local, Bit>,
+    mprod: Signal<Local, Bits<16>>,
+    idx: Signal<Local, Bits<16>>,
+    strb: Signal<Local, Bits<64>>,
+    req: Signal<Local, Bits<275>>,
+    deliver: Signal<Local, Bit>,
+    /// The head frame's buffer is posted but its descriptor not yet fetched:
+    /// the frame waits (in the RX FIFO) instead of being dropped.
+    buf_wait: Signal<Local, Bit>,
+    r_free: Signal<Local, Bit>,
+    take: Signal<Local, Bit>,
+    inc: Signal<Local, Bits<16>>,
+    // Step 3 scratch.
+    r_done: Signal<Local, Bit>,
     addr: Signal<Local, Bits<64>>,
     left: Signal<Local, Bits<16>>,
     to4k: Signal<Local, Bits<16>>,
     blen: Signal<Local, Bits<16>>,
-    strb: Signal<Local, Bits<64>>,
-    idx: Signal<Local, Bits<16>>,
-    req: Signal<Local, Bits<275>>,
-    deliver: Signal<Local, Bit>,
-    inc: Signal<Local, Bits<16>>,
     go: Signal<Local, Bit>,
     kind: Signal<Local, Bits<2>>,
-    /// The head frame's buffer is posted but its descriptor not yet fetched:
-    /// the frame waits (in the RX FIFO) instead of being dropped.
-    buf_wait: Signal<Local, Bit>,
-    mprod: Signal<Local, Bits<16>>,
     c_cpljob: Constant<Bits<881>>,
     c_len: Constant<Bits<16>>,
     c_flags: Constant<Bits<16>>,
@@ -146,34 +198,53 @@ impl Default for DmaAddr {
             line_aged: Default::default(),
             cpl_level: Default::default(),
             cpl_req: Default::default(),
-            inflight: Default::default(),
-            cpl_room: Default::default(),
-            fstart: Default::default(),
             cnt_inc: Default::default(),
+            meta_win: Default::default(),
+            desc_win: array_init::array_init(|_| Default::default()),
+            pop_meta: Default::default(),
+            pop_desc: Default::default(),
+            r_valid: Default::default(),
+            r_deliver: Default::default(),
+            r_addr: Default::default(),
+            r_beats: Default::default(),
+            r_to4k: Default::default(),
+            r_job: Default::default(),
+            qcons: array_init::array_init(|_| Default::default()),
+            inflight: Default::default(),
+            took: Default::default(),
+            cancel: Default::default(),
+            room: Default::default(),
+            outstanding: Default::default(),
+            cnt_r: Default::default(),
             busy: Default::default(),
             hold: Default::default(),
             cur_addr: Default::default(),
             rem: Default::default(),
             cur_job: Default::default(),
-            qcons: array_init::array_init(|_| Default::default()),
+            m_valid: Default::default(),
+            m_meta: Default::default(),
             mq: Default::default(),
             mlen: Default::default(),
             mreason: Default::default(),
             mdesc: Default::default(),
-            beats: Default::default(),
+            m_dvalid: Default::default(),
+            m_enabled: Default::default(),
+            mprod: Default::default(),
+            idx: Default::default(),
+            strb: Default::default(),
+            req: Default::default(),
+            deliver: Default::default(),
+            buf_wait: Default::default(),
+            r_free: Default::default(),
+            take: Default::default(),
+            inc: Default::default(),
+            r_done: Default::default(),
             addr: Default::default(),
             left: Default::default(),
             to4k: Default::default(),
             blen: Default::default(),
-            strb: Default::default(),
-            idx: Default::default(),
-            req: Default::default(),
-            deliver: Default::default(),
-            inc: Default::default(),
             go: Default::default(),
             kind: Default::default(),
-            buf_wait: Default::default(),
-            mprod: Default::default(),
             // Completion line job: kind 2, one beat.
             c_cpljob: Constant::new((2u64 | 1 << 3).into()),
             c_len: k(d::CPL_LEN_BIT as u64),
@@ -199,69 +270,51 @@ impl Default for DmaAddr {
 impl Logic for DmaAddr {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, busy, hold, cur_addr, rem, cur_job, inflight);
+        dff_setup!(
+            self, clock, pop_meta, pop_desc, r_valid, r_deliver, r_addr, r_beats, r_to4k, r_job,
+            inflight, took, cancel, room, cnt_r, busy, hold, cur_addr, rem, cur_job
+        );
+        clock!(self, clock, meta_win);
         for q in 0..4 {
             self.qcons[q].clock.next = self.clock.val();
             self.qcons[q].d.next = self.qcons[q].q.val();
+            self.desc_win[q].clock.next = self.clock.val();
         }
-        self.meta_pop.next = false;
+        // ------------------------------------------------ 1: windows
+        self.meta_win.rst.next = self.rst.val();
+        self.meta_win.in_valid.next = !self.meta_empty.val();
+        self.meta_win.in_data.next = self.meta.val();
+        self.meta_pop.next = !self.meta_empty.val() && self.meta_win.in_ready.val();
+        self.meta_win.out_ready.next = self.pop_meta.q.val();
         self.desc_pop.next = 0.into();
+        for q in 0..4 {
+            // A queue reset empties its window (its cache empties too).
+            self.desc_win[q].rst.next = self.rst.val() || self.qreset.val().get_bit(q);
+            self.desc_win[q].in_valid.next = self.desc_valid.val().get_bit(q);
+            self.desc_win[q].in_data.next = self.desc.val().get_bits::<128>(128 * q);
+            self.desc_pop.next = self.desc_pop.val().replace_bit(
+                q,
+                self.desc_valid.val().get_bit(q) && self.desc_win[q].in_ready.val(),
+            );
+            self.desc_win[q].out_ready.next = self.pop_desc.q.val().get_bit(q);
+        }
+        // ------------------------------------------------ 3: issue (first: the
+        // decision reads whether the issue register frees)
         self.line_take.next = false;
         self.job_write.next = false;
-        self.inc.next = 0.into();
-        // The head of the metadata FIFO and the buffer it would get.
-        self.mq.next = bit_cast::<2, 262>(self.meta.val() >> 260);
-        self.mreason.next = bit_cast::<4, 262>(self.meta.val() >> 256);
-        self.mlen.next = bit_cast::<16, 262>(self.meta.val() >> self.c_len.val());
-        self.mdesc.next =
-            bit_cast::<128, 512>(self.desc.val() >> (bit_cast::<10, 2>(self.mq.val()) << 7));
-        self.beats.next = (self.mlen.val() + 63) >> 6;
-        self.idx.next = 0.into();
-        for q in 0..4 {
-            if self.mq.val().index() == q {
-                self.idx.next = self.qcons[q].q.val();
-            }
-        }
-        self.strb.next = self.c_ones64.val();
-        if (self.mlen.val() & 63) != 0 {
-            self.strb.next = (self.c_one64.val() << (self.mlen.val() & 63)) - 1;
-        }
-        self.req.next = bit_cast::<275, 256>(bit_cast::<256, 262>(self.meta.val()))
-            | (bit_cast::<275, 2>(self.mq.val()) << 256)
-            | self.c_rxring.val()
-            | (bit_cast::<275, 16>(self.idx.val()) << 259);
-        self.deliver.next = (self.mreason.val() == 0)
-            && self
-                .qctl
-                .val()
-                .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
-            && self.desc_valid.val().get_bit(self.mq.val().index())
-            && (bit_cast::<32, 128>(self.mdesc.val() >> 64) >= bit_cast::<32, 16>(self.mlen.val()));
-        // A frame that will be delivered once its queue's descriptor cache
-        // catches up with the host's doorbell waits for it (about one host
-        // memory read) rather than being dropped for want of a buffer.
-        self.mprod.next = self.prod.val().get_bits::<16>(0);
-        for q in 1..4 {
-            if self.mq.val().index() == q {
-                self.mprod.next = self.prod.val().get_bits::<16>(16 * q);
-            }
-        }
-        self.buf_wait.next = (self.mreason.val() == 0)
-            && self
-                .qctl
-                .val()
-                .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
-            && !self.desc_valid.val().get_bit(self.mq.val().index())
-            && (self.mprod.val() != self.idx.val());
-        // The burst to issue: the rest of the current frame, or the first
-        // burst of the frame at the head of the metadata FIFO.
-        self.addr.next = bit_cast::<64, 128>(self.mdesc.val());
-        self.left.next = self.beats.val();
+        self.r_done.next = false;
+        self.cancel.d.next = false;
+        // The burst to issue: the rest of the current frame (it starts on
+        // a 4 KiB boundary, or its frame fits below the next one), or the
+        // first burst of the decided frame.
+        self.addr.next = self.r_addr.q.val();
+        self.left.next = self.r_beats.q.val();
+        self.to4k.next = self.r_to4k.q.val();
         if self.busy.q.val() {
             self.addr.next = self.cur_addr.q.val();
             self.left.next = self.rem.q.val();
+            self.to4k.next = (4096 - bit_cast::<16, 64>(self.cur_addr.q.val() & 4095)) >> 6;
         }
-        self.to4k.next = (4096 - bit_cast::<16, 64>(self.addr.val() & 4095)) >> 6;
         self.blen.next = self.left.val();
         if self.to4k.val() < self.left.val() {
             self.blen.next = self.to4k.val();
@@ -269,23 +322,18 @@ impl Logic for DmaAddr {
         self.aw_valid.next = false;
         self.aw_addr.next = self.addr.val();
         self.aw_len.next = bit_cast::<8, 16>(self.blen.val() - 1);
-        self.job.next = self.cur_job.q.val();
+        self.job.next = bit_cast::<881, 369>(self.cur_job.q.val());
         self.go.next = false;
-        self.fstart.next = false;
-        self.cpl_room.next =
-            (bit_cast::<7, 6>(self.cpl_level.val()) + bit_cast::<7, 6>(self.inflight.q.val())) < 28;
         // What to do this cycle (held while an offered address waits).
         self.kind.next = 0.into();
         if !self.job_full.val() {
             if self.busy.q.val() {
                 self.kind.next = 3.into();
             } else if self.line_valid.val()
-                && (self.line_urgent.val()
-                    || ((self.meta_empty.val() || self.buf_wait.val() || !self.cpl_room.val())
-                        && self.line_aged.val()))
+                && (self.line_urgent.val() || (!self.r_valid.q.val() && self.line_aged.val()))
             {
                 self.kind.next = 2.into();
-            } else if !self.meta_empty.val() && !self.buf_wait.val() && self.cpl_room.val() {
+            } else if self.r_valid.q.val() {
                 self.kind.next = 1.into();
             }
         }
@@ -300,18 +348,10 @@ impl Logic for DmaAddr {
             if !self.aw_ready.val() {
                 self.hold.d.next = 3.into();
             }
-            self.job.next = (self.cur_job.q.val() & !bit_cast::<881, 16>(0x0FFF.into()))
+            self.job.next = bit_cast::<881, 369>(self.cur_job.q.val())
                 | bit_cast::<881, 16>(self.blen.val() << 3);
             if self.blen.val() == self.left.val() {
                 self.job.next = self.job.val() | 4;
-            }
-            if self.go.val() {
-                self.job_write.next = true;
-                self.cur_addr.d.next = self.addr.val() + (bit_cast::<64, 16>(self.blen.val()) << 6);
-                self.rem.d.next = self.left.val() - self.blen.val();
-                if self.blen.val() == self.left.val() {
-                    self.busy.d.next = false;
-                }
             }
         } else if self.kind.val() == 2 {
             // A completion line: one beat.
@@ -328,81 +368,164 @@ impl Logic for DmaAddr {
                 self.hold.d.next = 2.into();
             }
         } else if self.kind.val() == 1 {
+            if self.r_deliver.q.val() {
+                self.aw_valid.next = true;
+                self.go.next = self.aw_ready.val();
+                self.r_done.next = self.aw_ready.val();
+                self.job.next = bit_cast::<881, 369>(self.r_job.q.val())
+                    | bit_cast::<881, 16>(self.blen.val() << 3);
+                if self.blen.val() == self.left.val() {
+                    self.job.next = self.job.val() | 4;
+                }
+                if !self.aw_ready.val() {
+                    self.hold.d.next = 1.into();
+                }
+            } else {
+                // Dropped: the data stage discards the frame's beats.
+                self.job.next = 1.into();
+                self.job_write.next = true;
+                self.r_done.next = true;
+            }
+        }
+        if self.go.val() {
+            self.job_write.next = true;
+            self.busy.d.next = self.blen.val() != self.left.val();
+            self.cur_addr.d.next = self.addr.val() + (bit_cast::<64, 16>(self.blen.val()) << 6);
+            self.rem.d.next = self.left.val() - self.blen.val();
+            if !self.busy.q.val() {
+                self.cur_job.d.next = self.r_job.q.val();
+            }
+        }
+        // ------------------------------------------------ 2: decide
+        // The frame at the head of the metadata window (the one after the
+        // frame taken in the cycle before, if that one is still shown).
+        self.m_valid.next = self.meta_win.out_valid.val();
+        self.m_meta.next = self.meta_win.out_data.val();
+        if self.pop_meta.q.val() {
+            self.m_valid.next = self.meta_win.next_valid.val();
+            self.m_meta.next = self.meta_win.next_data.val();
+        }
+        self.mq.next = self.m_meta.val().get_bits::<2>(260);
+        self.mreason.next = self.m_meta.val().get_bits::<4>(256);
+        self.mlen.next = bit_cast::<16, 262>(self.m_meta.val() >> self.c_len.val());
+        // Its queue's head descriptor, likewise, and the queue's state.
+        self.mdesc.next = 0.into();
+        self.m_dvalid.next = false;
+        self.idx.next = 0.into();
+        self.mprod.next = 0.into();
+        self.m_enabled.next = false;
+        for q in 0..4 {
+            if self.mq.val().index() == q {
+                self.mdesc.next = self.desc_win[q].out_data.val();
+                self.m_dvalid.next = self.desc_win[q].out_valid.val();
+                if self.pop_desc.q.val().get_bit(q) {
+                    self.mdesc.next = self.desc_win[q].next_data.val();
+                    self.m_dvalid.next = self.desc_win[q].next_valid.val();
+                }
+                self.idx.next = self.qcons[q].q.val();
+                self.mprod.next = self.prod.val().get_bits::<16>(16 * q);
+                // A queue being reset this cycle takes no frame.
+                self.m_enabled.next =
+                    self.qctl.val().get_bit(8 * q + 4) && !self.qreset.val().get_bit(q);
+            }
+        }
+        self.strb.next = self.c_ones64.val();
+        if (self.mlen.val() & 63) != 0 {
+            self.strb.next = (self.c_one64.val() << (self.mlen.val() & 63)) - 1;
+        }
+        self.req.next = bit_cast::<275, 256>(self.m_meta.val().get_bits::<256>(0))
+            | (bit_cast::<275, 2>(self.mq.val()) << 256)
+            | self.c_rxring.val()
+            | (bit_cast::<275, 16>(self.idx.val()) << 259);
+        self.deliver.next = (self.mreason.val() == 0)
+            && self.m_enabled.val()
+            && self.m_dvalid.val()
+            && (self.mdesc.val().get_bits::<32>(64) >= bit_cast::<32, 16>(self.mlen.val()));
+        // A frame that will be delivered once its queue's descriptor cache
+        // catches up with the host's doorbell waits for it (about one host
+        // memory read) rather than being dropped for want of a buffer.
+        self.buf_wait.next = (self.mreason.val() == 0)
+            && self.m_enabled.val()
+            && !self.m_dvalid.val()
+            && (self.mprod.val() != self.idx.val());
+        // The issue register is free, or frees in this cycle (step 3).
+        self.r_free.next = !self.r_valid.q.val() || self.r_done.val();
+        self.take.next =
+            self.r_free.val() && self.m_valid.val() && !self.buf_wait.val() && self.room.q.val();
+        self.pop_meta.d.next = self.take.val();
+        self.pop_desc.d.next = 0.into();
+        self.inc.next = 0.into();
+        if self.take.val() {
+            self.r_valid.d.next = true;
+            self.r_deliver.d.next = self.deliver.val();
+            self.r_addr.d.next = self.mdesc.val().get_bits::<64>(0);
+            self.r_beats.d.next = (self.mlen.val() + 63) >> 6;
+            self.r_to4k.d.next =
+                (4096 - bit_cast::<16, 64>(self.mdesc.val().get_bits::<64>(0) & 4095)) >> 6;
+            self.r_job.d.next = (bit_cast::<369, 64>(self.strb.val()) << 12)
+                | (bit_cast::<369, 275>(self.req.val()) << 76)
+                | (bit_cast::<369, 2>(self.mq.val()) << 351)
+                | (bit_cast::<369, 16>(self.mlen.val()) << 353);
             // Count checksum verdicts (a frame dropped for an earlier
             // malformed header does not count).
             if (self.mreason.val() == 0)
                 || (self.mreason.val() == self.r_csum.val())
                 || (self.mreason.val() == self.r_l4.val())
             {
-                if (bit_cast::<16, 262>(self.meta.val() >> self.c_flags.val()) & self.f_ipbad.val())
+                if (bit_cast::<16, 262>(self.m_meta.val() >> self.c_flags.val())
+                    & self.f_ipbad.val())
                     != 0
                 {
                     self.inc.next = self.inc.val() | self.n_ipbad.val();
                 }
             }
             if (self.mreason.val() == 0) || (self.mreason.val() == self.r_csum.val()) {
-                if (bit_cast::<16, 262>(self.meta.val() >> self.c_flags.val())
+                if (bit_cast::<16, 262>(self.m_meta.val() >> self.c_flags.val())
                     & self.f_tcpbad.val())
                     != 0
                 {
                     self.inc.next = self.inc.val() | self.n_tcpbad.val();
                 }
             }
-            self.job.next = 1.into();
             if self.deliver.val() {
-                self.aw_valid.next = true;
-                self.job.next = bit_cast::<881, 16>(self.blen.val() << 3)
-                    | (bit_cast::<881, 64>(self.strb.val()) << 12)
-                    | (bit_cast::<881, 275>(self.req.val()) << 76)
-                    | (bit_cast::<881, 2>(self.mq.val()) << 351)
-                    | (bit_cast::<881, 16>(self.mlen.val()) << 353);
-                if self.blen.val() == self.left.val() {
-                    self.job.next = self.job.val() | 4;
-                }
-                if self.aw_ready.val() {
-                    self.job_write.next = true;
-                    self.meta_pop.next = true;
-                    self.fstart.next = true;
-                    self.desc_pop.next = bit_cast::<4, 2>(1.into()) << self.mq.val();
-                    for q in 0..4 {
-                        if self.mq.val().index() == q {
-                            self.qcons[q].d.next = self.qcons[q].q.val() + 1;
-                        }
+                self.pop_desc.d.next = bit_cast::<4, 2>(1.into()) << self.mq.val();
+                for q in 0..4 {
+                    if self.mq.val().index() == q {
+                        self.qcons[q].d.next = self.qcons[q].q.val() + 1;
                     }
-                    if self.blen.val() != self.left.val() {
-                        self.busy.d.next = true;
-                        self.cur_addr.d.next =
-                            self.addr.val() + (bit_cast::<64, 16>(self.blen.val()) << 6);
-                        self.rem.d.next = self.left.val() - self.blen.val();
-                        self.cur_job.d.next = self.job.val() & !bit_cast::<881, 8>(4.into());
-                    }
-                } else {
-                    // Wait for the address channel; count nothing yet.
-                    self.inc.next = 0.into();
-                    self.hold.d.next = 1.into();
                 }
-            } else {
+            } else if self.mreason.val() != 0 {
                 // Dropped: the data stage discards the frame's beats.
-                self.job_write.next = true;
-                self.meta_pop.next = true;
-                if self.mreason.val() != 0 {
-                    if self.mreason.val() != self.r_csum.val() {
-                        self.inc.next = self.inc.val() | (self.c_one16.val() << self.mreason.val());
-                    }
-                } else if !self
-                    .qctl
-                    .val()
-                    .get_bit(bit_cast::<8, 2>(self.mq.val()).index() * 8 + 4)
-                {
-                    self.inc.next = self.inc.val() | self.n_disabled.val();
-                } else if !self.desc_valid.val().get_bit(self.mq.val().index()) {
-                    self.inc.next = self.inc.val() | self.n_nobuf.val();
-                } else {
-                    self.inc.next = self.inc.val() | self.n_small.val();
+                if self.mreason.val() != self.r_csum.val() {
+                    self.inc.next = self.inc.val() | (self.c_one16.val() << self.mreason.val());
                 }
+            } else if !self.m_enabled.val() {
+                self.inc.next = self.inc.val() | self.n_disabled.val();
+            } else if !self.m_dvalid.val() {
+                self.inc.next = self.inc.val() | self.n_nobuf.val();
+            } else {
+                self.inc.next = self.inc.val() | self.n_small.val();
             }
+        } else if self.r_done.val() {
+            self.r_valid.d.next = false;
         }
-        self.cnt_inc.next = self.inc.val();
+        self.took.d.next = self.take.val() && self.deliver.val();
+        // A queue reset before its decided frame's address is offered turns
+        // the frame into a drop (its buffer belongs to the reset queue).
+        if self.r_valid.q.val()
+            && self.r_deliver.q.val()
+            && (self.kind.val() != 1)
+            && self
+                .qreset
+                .val()
+                .get_bit(self.r_job.q.val().get_bits::<2>(351).index())
+        {
+            self.r_deliver.d.next = false;
+            self.cancel.d.next = true;
+            self.inc.next = self.inc.val() | self.n_disabled.val();
+        }
+        self.cnt_r.d.next = self.inc.val();
+        self.cnt_inc.next = self.cnt_r.q.val();
         self.cons.next = bit_cast::<64, 16>(self.qcons[0].q.val())
             | (bit_cast::<64, 16>(self.qcons[1].q.val()) << 16)
             | (bit_cast::<64, 16>(self.qcons[2].q.val()) << 32)
@@ -412,14 +535,33 @@ impl Logic for DmaAddr {
                 self.qcons[q].d.next = 0.into();
             }
         }
-        if self.fstart.val() && !self.cpl_req.val() {
+        // The count of delivered frames without a completion request
+        // (`took`/`cancel` from the cycle before; `took` and `cancel` never
+        // come together), and the room for one more.
+        if self.took.q.val() && !self.cpl_req.val() {
             self.inflight.d.next = self.inflight.q.val() + 1;
         }
-        if !self.fstart.val() && self.cpl_req.val() {
+        if !self.took.q.val() && self.cancel.q.val() && self.cpl_req.val() {
+            self.inflight.d.next = self.inflight.q.val() - 2;
+        }
+        if !self.took.q.val() && (self.cancel.q.val() != self.cpl_req.val()) {
             self.inflight.d.next = self.inflight.q.val() - 1;
         }
+        self.outstanding.next =
+            bit_cast::<7, 6>(self.cpl_level.val()) + bit_cast::<7, 6>(self.inflight.q.val());
+        if self.took.q.val() {
+            self.outstanding.next = self.outstanding.val() + 1;
+        }
+        self.room.d.next = self.outstanding.val() < 27;
         if self.rst.val() {
+            self.pop_meta.d.next = false;
+            self.pop_desc.d.next = 0.into();
+            self.r_valid.d.next = false;
             self.inflight.d.next = 0.into();
+            self.took.d.next = false;
+            self.cancel.d.next = false;
+            self.room.d.next = false;
+            self.cnt_r.d.next = 0.into();
             self.busy.d.next = false;
             self.hold.d.next = 0.into();
             for q in 0..4 {
