@@ -20,6 +20,7 @@ fn main() {
         "rx_parse" => render::<toe_hdl::rx::parse::RxParse>(),
         "dma_addr" => render::<toe_hdl::rx::dma_addr::DmaAddr>(),
         "ctl_frame_tx" => render::<toe_hdl::common::ctl_frame_tx::CtlFrameTx>(),
+        "listen" => render::<toe_hdl::setup::listen::ListenTable>(),
         "frame_arb2" => render::<toe_hdl::common::frame_arb::FrameArb<2>>(),
         "frame_arb4" => render::<toe_hdl::common::frame_arb::FrameArb<4>>(),
         "frame_arb8" => render::<toe_hdl::common::frame_arb::FrameArb<8>>(),
@@ -28,7 +29,7 @@ fn main() {
         "rec_arb8" => render::<toe_hdl::common::rec_arb::RecArbN<8, 368>>(),
         "top" => toe_hdl::verilog(),
         other => {
-            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, opt_walk, rx_parse, dma_addr, ctl_frame_tx, frame_arb2/4/8, rec_arb2/4/8, top");
+            eprintln!("unknown block '{other}': regs, rx_path, tx_sched, tx_csum, connect, opt_walk, rx_parse, dma_addr, ctl_frame_tx, listen, frame_arb2/4/8, rec_arb2/4/8, top");
             std::process::exit(2);
         }
     };

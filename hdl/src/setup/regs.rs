@@ -90,6 +90,14 @@ pub struct SetupRegs {
     local_mac_r: DFF<Bits<48>>,
     local_ip_r: [DFF<Bits<32>>; 4],
     we_prev: DFF<Bit>,
+    we_prev2: DFF<Bit>,
+    /// A listener-table write, registered (decode and data) so that the
+    /// table's 64-way write starts at flip-flops: it lands one cycle after
+    /// the register write.
+    lt_we_r: DFF<Bit>,
+    lt_word_r: DFF<Bits<32>>,
+    lt_index_r: DFF<Bits<6>>,
+    lt_ip_r: DFF<Bits<32>>,
     /// The timestamp clock ticks this cycle.
     ts_tick: Signal<Local, Bit>,
     wo: Signal<Local, Bits<8>>,
@@ -188,6 +196,11 @@ impl Default for SetupRegs {
             local_mac_r: Default::default(),
             local_ip_r: Default::default(),
             we_prev: Default::default(),
+            we_prev2: Default::default(),
+            lt_we_r: Default::default(),
+            lt_word_r: Default::default(),
+            lt_index_r: Default::default(),
+            lt_ip_r: Default::default(),
             ts_tick: Default::default(),
             wo: Default::default(),
             ro: Default::default(),
@@ -245,14 +258,23 @@ impl Logic for SetupRegs {
             lidx,
             lip,
             local_mac_r,
-            we_prev
+            we_prev,
+            we_prev2,
+            lt_we_r,
+            lt_word_r,
+            lt_index_r,
+            lt_ip_r
         );
         for i in 0..4 {
             self.local_ip_r[i].clock.next = self.clock.val();
             self.local_ip_r[i].d.next = self.local_ip_r[i].q.val();
         }
         self.we_prev.d.next = self.we.val();
-        self.lt_rd_en.next = self.we.val() || self.we_prev.q.val() || self.rst.val();
+        self.we_prev2.d.next = self.we_prev.q.val();
+        // (a listener write lands a cycle after its register write, and
+        // the read-back loads the cycle after that)
+        self.lt_rd_en.next =
+            self.we.val() || self.we_prev.q.val() || self.we_prev2.q.val() || self.rst.val();
         // ------------------------------------------------------ clocks
         self.ts_tick.next = false;
         self.ts_cnt.d.next = self.ts_cnt.q.val() + 1;
@@ -278,7 +300,7 @@ impl Logic for SetupRegs {
         }
         // ------------------------------------------------------ writes
         self.wo.next = bit_cast::<8, 16>(self.waddr.val());
-        self.lt_wr_en.next = false;
+        self.lt_we_r.d.next = false;
         self.ef_wr_en.next = false;
         self.ef_clear.next = false;
         if self.we.val() && (self.waddr.val() < 256) {
@@ -396,15 +418,19 @@ impl Logic for SetupRegs {
                 self.lip.d.next = self.wdata.val();
             }
             if self.wo.val() == self.c_lport.val() {
-                self.lt_wr_en.next = true;
+                self.lt_we_r.d.next = true;
             }
         }
-        self.lt_index.next = self.lidx.q.val();
-        self.lt_wr_valid.next = self.wdata.val().get_bit(16);
-        self.lt_wr_any_ip.next = self.wdata.val().get_bit(17);
-        self.lt_wr_offload.next = self.wdata.val().get_bit(18);
-        self.lt_wr_port.next = bit_cast::<16, 32>(self.wdata.val());
-        self.lt_wr_ip.next = self.lip.q.val();
+        self.lt_word_r.d.next = self.wdata.val();
+        self.lt_index_r.d.next = self.lidx.q.val();
+        self.lt_ip_r.d.next = self.lip.q.val();
+        self.lt_wr_en.next = self.lt_we_r.q.val();
+        self.lt_index.next = self.lt_index_r.q.val();
+        self.lt_wr_valid.next = self.lt_word_r.q.val().get_bit(16);
+        self.lt_wr_any_ip.next = self.lt_word_r.q.val().get_bit(17);
+        self.lt_wr_offload.next = self.lt_word_r.q.val().get_bit(18);
+        self.lt_wr_port.next = bit_cast::<16, 32>(self.lt_word_r.q.val());
+        self.lt_wr_ip.next = self.lt_ip_r.q.val();
         self.ef_wr_index.next = bit_cast::<16, 32>(self.wdata.val());
         self.ef_wr_value.next = self.wdata.val().get_bit(16);
         // ------------------------------------------------------ reads
@@ -505,6 +531,12 @@ impl Logic for SetupRegs {
             | (bit_cast::<128, 32>(self.local_ip_r[2].q.val()) << 64)
             | (bit_cast::<128, 32>(self.local_ip_r[3].q.val()) << 96);
         if self.rst.val() {
+            self.lt_we_r.d.next = false;
+            self.lt_word_r.d.next = 0.into();
+            self.lt_index_r.d.next = 0.into();
+            self.lt_ip_r.d.next = 0.into();
+            self.we_prev.d.next = false;
+            self.we_prev2.d.next = false;
             self.local_mac_r.d.next = 0.into();
             for i in 0..4 {
                 self.local_ip_r[i].d.next = 0.into();
