@@ -197,6 +197,16 @@ pub struct RegFile {
     s_hi: DFF<Bits<32>>,
     s_latch: DFF<Bit>,
     s_hihit: DFF<Bit>,
+    /// Counter events from the other blocks, registered before the 64-bit
+    /// counters (an event is counted one cycle later; the blocks' event
+    /// logic and the counters' adders are not one path).
+    ev_inc: DFF<Bits<24>>,
+    ev_rx: DFF<Bit>,
+    ev_rx_id: DFF<Bits<2>>,
+    ev_rx_len: DFF<Bits<16>>,
+    ev_tx: DFF<Bit>,
+    ev_tx_id: DFF<Bits<2>>,
+    ev_tx_len: DFF<Bits<16>>,
     // ------------------------------------------------------------ scratch
     fire: Signal<Local, Bit>,
     wok: Signal<Local, Bit>,
@@ -397,6 +407,13 @@ impl Default for RegFile {
             s_hi: Default::default(),
             s_latch: Default::default(),
             s_hihit: Default::default(),
+            ev_inc: Default::default(),
+            ev_rx: Default::default(),
+            ev_rx_id: Default::default(),
+            ev_rx_len: Default::default(),
+            ev_tx: Default::default(),
+            ev_tx_id: Default::default(),
+            ev_tx_len: Default::default(),
             fire: Default::default(),
             wok: Default::default(),
             wa: Default::default(),
@@ -558,28 +575,42 @@ impl Logic for RegFile {
             s_lo,
             s_hi,
             s_latch,
-            s_hihit
+            s_hihit,
+            ev_inc,
+            ev_rx,
+            ev_rx_id,
+            ev_rx_len,
+            ev_tx,
+            ev_tx_id,
+            ev_tx_len
         );
         for i in 0..NUM_CNT {
             self.cnt[i].clock.next = self.clock.val();
             self.cnt[i].d.next = self.cnt[i].q.val();
         }
-        // Counter events.
+        // Counter events, registered, then counted.
+        self.ev_inc.d.next = self.cnt_inc.val();
+        self.ev_rx.d.next = self.rxq_evt.val();
+        self.ev_rx_id.d.next = self.rxq_id.val();
+        self.ev_rx_len.d.next = self.rxq_len.val();
+        self.ev_tx.d.next = self.txq_evt.val();
+        self.ev_tx_id.d.next = self.txq_id.val();
+        self.ev_tx_len.d.next = self.txq_len.val();
         for i in 0..24 {
-            if self.cnt_inc.val().get_bit(i) {
+            if self.ev_inc.q.val().get_bit(i) {
                 self.cnt[i].d.next = self.cnt[i].q.val() + 1;
             }
         }
         for q in 0..4 {
-            if self.rxq_evt.val() && (self.rxq_id.val().index() == q) {
+            if self.ev_rx.q.val() && (self.ev_rx_id.q.val().index() == q) {
                 self.cnt[24 + 2 * q].d.next = self.cnt[24 + 2 * q].q.val() + 1;
                 self.cnt[25 + 2 * q].d.next =
-                    self.cnt[25 + 2 * q].q.val() + bit_cast::<64, 16>(self.rxq_len.val());
+                    self.cnt[25 + 2 * q].q.val() + bit_cast::<64, 16>(self.ev_rx_len.q.val());
             }
-            if self.txq_evt.val() && (self.txq_id.val().index() == q) {
+            if self.ev_tx.q.val() && (self.ev_tx_id.q.val().index() == q) {
                 self.cnt[32 + 2 * q].d.next = self.cnt[32 + 2 * q].q.val() + 1;
                 self.cnt[33 + 2 * q].d.next =
-                    self.cnt[33 + 2 * q].q.val() + bit_cast::<64, 16>(self.txq_len.val());
+                    self.cnt[33 + 2 * q].q.val() + bit_cast::<64, 16>(self.ev_tx_len.q.val());
             }
         }
         // ================================================== writes
@@ -1046,6 +1077,9 @@ impl Logic for RegFile {
             for i in 0..NUM_CNT {
                 self.cnt[i].d.next = 0.into();
             }
+            self.ev_inc.d.next = 0.into();
+            self.ev_rx.d.next = false;
+            self.ev_tx.d.next = false;
             self.hi_snap.d.next = 0.into();
             self.aw_full.d.next = false;
             self.w_full.d.next = false;

@@ -19,7 +19,9 @@
 //!   response of a write in its range, with its offset and data;
 //! * that no output changes with the inputs of its own cycle (the outputs
 //!   before and after the inputs are applied are equal);
-//! * 64-bit counters read LO then HI against the value at the LO read.
+//! * 64-bit counters read LO then HI against the value at the LO read;
+//!   an event is counted in the cycle after it is presented (the events
+//!   are registered before the counters' adders).
 //!
 //! A directed sequence comes first, then random traffic with a reset in
 //! the middle; then `verilator --lint-only -Wall`.  `TOE_SEED=n` replays.
@@ -285,6 +287,7 @@ fn regs_verilated_matches_reference() {
     let addrs = addresses();
     let mut ops: VecDeque<Op> = directed().into();
     let mut reference = RegsRef::new();
+    let mut pending_events = None;
     // Master state: writes not yet fully handed over (with the cycles of
     // their address and data handshakes), reads not yet offered, the
     // request on each channel.
@@ -626,8 +629,12 @@ fn regs_verilated_matches_reference() {
                 }
             }
         }
-        reference.count(cnt_inc, rx_ev, tx_ev);
+        // Events are registered before the counters: counted a cycle later.
+        if let Some((i, r, x)) = pending_events.replace((cnt_inc, rx_ev, tx_ev)) {
+            reference.count(i, r, x);
+        }
         if rst {
+            pending_events = None;
             reference = RegsRef::new();
             aw_cur = None;
             w_cur = None;
