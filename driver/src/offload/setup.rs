@@ -88,6 +88,21 @@ impl SetupParams {
         self
     }
 
+    /// The registers these parameters set (`check` them first).
+    pub fn regs(&self) -> s::SetupRegs<'_> {
+        s::SetupRegs {
+            keys: self.keys,
+            current_slot: self.current_slot,
+            max_age: self.max_age,
+            mss_table: self.mss_table,
+            our_mss: self.our_mss,
+            our_wscale: self.our_wscale,
+            our_window: self.our_window,
+            local_mac: self.local_mac,
+            local_ips: &self.local_ips,
+        }
+    }
+
     /// Why these parameters cannot be programmed, if they cannot.
     pub fn check(&self) -> std::result::Result<(), String> {
         if self.current_slot > 1 || self.keys[self.current_slot as usize].is_none() {
@@ -168,28 +183,10 @@ impl Device {
             .map_err(|why| Error::Config(format!("setup offload: {why}")))?;
         // Disable while the keys change, so no SYN-ACK mixes two states.
         self.setup_enable(false)?;
-        for (slot, off) in [(0usize, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
-            let words = r::setup_key_words(&p.keys[slot].unwrap_or([0; 16]));
-            for (i, w) in words.into_iter().enumerate() {
-                self.write32(b + off + 4 * i as u32, w);
-            }
-        }
-        self.write32(b + r::SETUP_MAX_AGE, p.max_age);
+        let regs = p.regs();
+        regs.write(|off, v| self.write32(b + off, v));
         self.write32(b + r::SETUP_COOKIE_PERIOD, p.cookie_period);
         self.write32(b + r::SETUP_TS_PERIOD, p.ts_period);
-        let m = p.local_mac;
-        self.write32(
-            b + r::SETUP_LOCAL_MAC_HI,
-            u16::from_be_bytes([m[0], m[1]]) as u32,
-        );
-        self.write32(
-            b + r::SETUP_LOCAL_MAC_LO,
-            u32::from_be_bytes([m[2], m[3], m[4], m[5]]),
-        );
-        for i in 0..r::LOCAL_IPS as usize {
-            let ip = p.local_ips.get(i).copied().unwrap_or([0; 4]);
-            self.write32(b + r::SETUP_LOCAL_IP + 4 * i as u32, u32::from_be_bytes(ip));
-        }
         // The established-tuple filter is indexed by the Toeplitz hash under
         // the RSS key.  With RSS off and no key programmed every tuple would
         // hash to 0 and share one bit: give the hash a secret key of its own,
@@ -211,19 +208,7 @@ impl Device {
             }
         }
         self.est_filter_clear_all()?;
-        self.write32(b + r::SETUP_OURS, r::setup_ours(p.our_mss, p.our_wscale));
-        self.write32(b + r::SETUP_WINDOW, p.our_window as u32);
-        for (i, w) in r::setup_mss_table_words(&p.mss_table)
-            .into_iter()
-            .enumerate()
-        {
-            self.write32(b + r::SETUP_MSS_TABLE + 4 * i as u32, w);
-        }
-        let valid = [p.keys[0].is_some(), p.keys[1].is_some()];
-        self.write32(
-            b + r::SETUP_CTRL,
-            r::setup_ctrl(true, p.current_slot, valid),
-        );
+        self.write32(b + r::SETUP_CTRL, regs.ctrl(true));
         Ok(())
     }
 
@@ -233,16 +218,10 @@ impl Device {
     pub fn setup_add_local(&self, mac: [u8; 6], ip: [u8; 4]) -> Result<()> {
         let b = self.setup_base()?;
         let bad = |why: String| Err(Error::Config(format!("setup offload: {why}")));
-        let hi = self.read32(b + r::SETUP_LOCAL_MAC_HI);
-        let lo = self.read32(b + r::SETUP_LOCAL_MAC_LO);
-        let have = [
-            (hi >> 8) as u8,
-            hi as u8,
-            (lo >> 24) as u8,
-            (lo >> 16) as u8,
-            (lo >> 8) as u8,
-            lo as u8,
-        ];
+        let have = r::setup_local_mac(
+            self.read32(b + r::SETUP_LOCAL_MAC_HI),
+            self.read32(b + r::SETUP_LOCAL_MAC_LO),
+        );
         if have != mac {
             return bad(format!("MAC {mac:02x?} is not the device's {have:02x?}"));
         }
@@ -252,7 +231,7 @@ impl Device {
         let mut free = None;
         for i in 0..r::LOCAL_IPS {
             let w = self.read32(b + r::SETUP_LOCAL_IP + 4 * i);
-            if w == u32::from_be_bytes(ip) {
+            if w == r::setup_local_ip_word(ip) {
                 return Ok(());
             }
             if w == 0 && free.is_none() {
@@ -261,7 +240,7 @@ impl Device {
         }
         match free {
             Some(i) => {
-                self.write32(b + r::SETUP_LOCAL_IP + 4 * i, u32::from_be_bytes(ip));
+                self.write32(b + r::SETUP_LOCAL_IP + 4 * i, r::setup_local_ip_word(ip));
                 Ok(())
             }
             None => bad(format!(

@@ -255,6 +255,27 @@ pub fn setup_key_words(key: &[u8; 16]) -> [u32; 4] {
     })
 }
 
+/// `SETUP_LOCAL_MAC_HI` and `SETUP_LOCAL_MAC_LO` of a MAC address (bytes 0
+/// and 1 in HI bits 15:8 and 7:0, bytes 2..5 in LO from bit 31 down).
+pub fn setup_local_mac_words(mac: [u8; 6]) -> [u32; 2] {
+    [
+        u16::from_be_bytes([mac[0], mac[1]]) as u32,
+        u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]),
+    ]
+}
+
+/// The MAC address `SETUP_LOCAL_MAC_HI` and `SETUP_LOCAL_MAC_LO` hold.
+pub fn setup_local_mac(hi: u32, lo: u32) -> [u8; 6] {
+    let [_, _, h0, h1] = hi.to_be_bytes();
+    let [l0, l1, l2, l3] = lo.to_be_bytes();
+    [h0, h1, l0, l1, l2, l3]
+}
+
+/// A `SETUP_LOCAL_IP` word (first byte in bits 31:24; 0 is empty).
+pub fn setup_local_ip_word(ip: [u8; 4]) -> u32 {
+    u32::from_be_bytes(ip)
+}
+
 /// The two `SETUP_MSS_TABLE` words.
 pub fn setup_mss_table_words(t: &[u16; 4]) -> [u32; 2] {
     [
@@ -514,5 +535,16 @@ mod setup_encoding_tests {
             SETUP_CTRL_ENABLE | SETUP_CTRL_SLOT | SETUP_CTRL_KEY1_VALID
         );
         assert_eq!(setup_key_valid_bit(0), SETUP_CTRL_KEY0_VALID);
+    }
+
+    #[test]
+    fn local_address_words() {
+        let mac = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
+        let [hi, lo] = setup_local_mac_words(mac);
+        assert_eq!((hi, lo), (0x0211, 0x2233_4455));
+        assert_eq!(setup_local_mac(hi, lo), mac);
+        // Bits above 15 of HI are not part of the address.
+        assert_eq!(setup_local_mac(hi | 0xFFFF_0000, lo), mac);
+        assert_eq!(setup_local_ip_word([10, 0, 0, 9]), 0x0A00_0009);
     }
 }

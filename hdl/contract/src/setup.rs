@@ -303,6 +303,67 @@ pub fn ts_decode(tsecr: u32) -> (Option<u8>, bool) {
     )
 }
 
+/// The passive-open configuration of the setup block (`regs::SETUP_*`) as
+/// its registers hold it: the one encoding into register writes of both
+/// the driver's parameters and the simulator model's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetupRegs<'a> {
+    /// Key slots 0 and 1 (`None`: not valid; written as zeros).
+    pub keys: [Option<[u8; 16]>; 2],
+    pub current_slot: u8,
+    pub max_age: u32,
+    pub mss_table: [u16; 4],
+    /// What the SYN-ACK offers.
+    pub our_mss: u16,
+    pub our_wscale: u8,
+    pub our_window: u16,
+    /// This host's MAC and unicast addresses; of the `LOCAL_IPS` address
+    /// registers those past `local_ips` are written empty (0), and
+    /// addresses past `LOCAL_IPS` are not written.
+    pub local_mac: [u8; 6],
+    pub local_ips: &'a [[u8; 4]],
+}
+
+impl SetupRegs<'_> {
+    /// Calls `w(offset, value)` for each register this configuration
+    /// sets, offsets within the setup block: both key slots, the maximum
+    /// age, the local MAC and addresses, what the SYN-ACK offers, the MSS
+    /// table.  Not the clocks, the listener table, the established-tuple
+    /// filter, nor `SETUP_CTRL`, which goes last ([`SetupRegs::ctrl`]).
+    pub fn write(&self, mut w: impl FnMut(u32, u32)) {
+        use crate::regs as r;
+        for (slot, base) in [(0, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
+            let words = r::setup_key_words(&self.keys[slot].unwrap_or([0; 16]));
+            for (i, v) in words.into_iter().enumerate() {
+                w(base + 4 * i as u32, v);
+            }
+        }
+        w(r::SETUP_MAX_AGE, self.max_age);
+        let [hi, lo] = r::setup_local_mac_words(self.local_mac);
+        w(r::SETUP_LOCAL_MAC_HI, hi);
+        w(r::SETUP_LOCAL_MAC_LO, lo);
+        for i in 0..r::LOCAL_IPS as usize {
+            let ip = self.local_ips.get(i).copied().unwrap_or([0; 4]);
+            w(r::SETUP_LOCAL_IP + 4 * i as u32, r::setup_local_ip_word(ip));
+        }
+        w(r::SETUP_OURS, r::setup_ours(self.our_mss, self.our_wscale));
+        w(r::SETUP_WINDOW, self.our_window as u32);
+        for (i, v) in r::setup_mss_table_words(&self.mss_table)
+            .into_iter()
+            .enumerate()
+        {
+            w(r::SETUP_MSS_TABLE + 4 * i as u32, v);
+        }
+    }
+
+    /// `SETUP_CTRL` for this configuration: the current slot, the slots
+    /// holding keys valid, the offload on or off.
+    pub fn ctrl(&self, enable: bool) -> u32 {
+        let valid = [self.keys[0].is_some(), self.keys[1].is_some()];
+        crate::regs::setup_ctrl(enable, self.current_slot, valid)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +444,44 @@ mod tests {
             ..r
         };
         assert_eq!(CtlRecord::from_words(&bare.words()), bare);
+    }
+
+    #[test]
+    fn setup_regs_write_every_configured_register_once() {
+        use crate::regs as r;
+        use std::collections::BTreeMap;
+        let ips = [[10, 0, 0, 1], [10, 0, 0, 9]];
+        let c = SetupRegs {
+            keys: [None, Some(core::array::from_fn(|i| i as u8))],
+            current_slot: 1,
+            max_age: 3,
+            mss_table: DEFAULT_MSS_TABLE,
+            our_mss: 1460,
+            our_wscale: 7,
+            our_window: 65535,
+            local_mac: [0x02, 0, 0, 0, 0, 0x01],
+            local_ips: &ips,
+        };
+        let mut m = BTreeMap::new();
+        c.write(|a, v| assert!(m.insert(a, v).is_none(), "{a:#x} written twice"));
+        assert_eq!(m.len(), 8 + 1 + 2 + r::LOCAL_IPS as usize + 2 + 2);
+        assert_eq!(m[&r::SETUP_KEY0], 0);
+        assert_eq!(m[&(r::SETUP_KEY1 + 4)], 0x0706_0504);
+        assert_eq!(m[&r::SETUP_MAX_AGE], 3);
+        assert_eq!(m[&r::SETUP_LOCAL_MAC_HI], 0x0200);
+        assert_eq!(m[&r::SETUP_LOCAL_MAC_LO], 0x0000_0001);
+        assert_eq!(m[&r::SETUP_LOCAL_IP], 0x0A00_0001);
+        assert_eq!(m[&(r::SETUP_LOCAL_IP + 4)], 0x0A00_0009);
+        assert_eq!(m[&(r::SETUP_LOCAL_IP + 8)], 0);
+        assert_eq!(m[&(r::SETUP_LOCAL_IP + 12)], 0);
+        assert_eq!(m[&r::SETUP_OURS], 1460 | 7 << 16);
+        assert_eq!(m[&r::SETUP_WINDOW], 65535);
+        assert_eq!(m[&r::SETUP_MSS_TABLE], 536 | 1300 << 16);
+        assert_eq!(
+            c.ctrl(true),
+            r::SETUP_CTRL_ENABLE | r::SETUP_CTRL_SLOT | r::SETUP_CTRL_KEY1_VALID
+        );
+        assert_eq!(c.ctrl(false) & r::SETUP_CTRL_ENABLE, 0);
     }
 
     #[test]

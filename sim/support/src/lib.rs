@@ -71,48 +71,27 @@ pub fn set_est_filter(h: &mut Harness, index: u16, value: bool) {
 pub fn program_setup(h: &mut Harness, s: &toe_model::setup::SetupState) {
     use toe_contract::regs as r;
     let b = r::SETUP_BASE;
-    for (slot, base) in [(0, r::SETUP_KEY0), (1, r::SETUP_KEY1)] {
-        let words = r::setup_key_words(&s.cfg.keys[slot].unwrap_or([0; 16]));
-        for (i, w) in words.into_iter().enumerate() {
-            h.reg_write(b + base + 4 * i as u32, w);
-        }
-    }
-    h.reg_write(b + r::SETUP_MAX_AGE, s.cfg.max_age);
+    let regs = toe_contract::setup::SetupRegs {
+        keys: s.cfg.keys,
+        current_slot: s.cfg.current_slot,
+        max_age: s.cfg.max_age,
+        mss_table: s.cfg.mss_table,
+        our_mss: s.cfg.our_mss,
+        our_wscale: s.cfg.our_wscale,
+        our_window: s.cfg.our_window,
+        local_mac: s.local_mac,
+        local_ips: &s.local_ips,
+    };
+    regs.write(|off, v| h.reg_write(b + off, v));
     // Periods first, so that the clocks hold the values written next.
     h.reg_write(b + r::SETUP_TS_PERIOD, s.ts_period);
     h.reg_write(b + r::SETUP_COOKIE_PERIOD, s.cookie_period);
     h.reg_write(b + r::SETUP_COOKIE_T, s.cookie_t);
     h.reg_write(b + r::SETUP_TS_NOW, s.ts_now);
-    let m = s.local_mac;
-    h.reg_write(
-        b + r::SETUP_LOCAL_MAC_HI,
-        u16::from_be_bytes([m[0], m[1]]) as u32,
-    );
-    h.reg_write(
-        b + r::SETUP_LOCAL_MAC_LO,
-        u32::from_be_bytes([m[2], m[3], m[4], m[5]]),
-    );
-    for (i, ip) in s.local_ips.iter().enumerate() {
-        h.reg_write(
-            b + r::SETUP_LOCAL_IP + 4 * i as u32,
-            u32::from_be_bytes(*ip),
-        );
-    }
     // Filter bits the state holds are set (bits it lacks are left as they
     // are: clear them with `set_est_filter`).
     for &i in &s.est_filter {
         set_est_filter(h, i, true);
-    }
-    h.reg_write(
-        b + r::SETUP_OURS,
-        r::setup_ours(s.cfg.our_mss, s.cfg.our_wscale),
-    );
-    h.reg_write(b + r::SETUP_WINDOW, s.cfg.our_window as u32);
-    for (i, w) in r::setup_mss_table_words(&s.cfg.mss_table)
-        .into_iter()
-        .enumerate()
-    {
-        h.reg_write(b + r::SETUP_MSS_TABLE + 4 * i as u32, w);
     }
     for (i, l) in s.listeners.iter().enumerate() {
         let (ip, w) = r::ListenEntry::words(*l);
@@ -120,9 +99,5 @@ pub fn program_setup(h: &mut Harness, s: &toe_model::setup::SetupState) {
         h.reg_write(b + r::SETUP_LISTEN_IP, ip);
         h.reg_write(b + r::SETUP_LISTEN_PORT, w);
     }
-    let valid = [s.cfg.keys[0].is_some(), s.cfg.keys[1].is_some()];
-    h.reg_write(
-        b + r::SETUP_CTRL,
-        r::setup_ctrl(s.enabled, s.cfg.current_slot, valid),
-    );
+    h.reg_write(b + r::SETUP_CTRL, regs.ctrl(s.enabled));
 }
