@@ -10,12 +10,16 @@
 //! source waiting with a frame sees at most `N - 1` frames of other sources
 //! end before its first beat goes, and between frames the output is idle
 //! at most one cycle while a source waits; and with every source always busy and
-//! the output always ready a beat moves every cycle.  Seeded: `TOE_SEED=n`
-//! replays a run.
+//! the output always ready a beat moves every cycle.  The order, fairness
+//! and drain bookkeeping is `common/arb_check.rs`, shared with
+//! `rec_arb_vlt`.  Seeded: `TOE_SEED=n` replays a run.
+#[path = "common/arb_check.rs"]
+mod arb_check;
 mod common;
 #[path = "common/seed.rs"]
 mod seed;
 
+use arb_check::{assert_full_rate, drain, Fairness, Ledger};
 use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
@@ -81,10 +85,28 @@ struct Source {
     beats: VecDeque<Beat>,
     /// The head is offered (valid); held until taken.
     on: bool,
-    /// The expected next beat out, by order.
-    expect: VecDeque<Beat>,
-    /// Waiting with a first beat: frames of others ended since.
-    waited: Option<usize>,
+}
+
+impl Source {
+    /// The source's inputs: its head beat while offered, else all 0.
+    fn inputs(&self) -> [Val; 5] {
+        match (self.on, self.beats.front()) {
+            (true, Some(b)) => [
+                true.into(),
+                b.data(),
+                b.keep.into(),
+                b.last.into(),
+                b.flags.into(),
+            ],
+            _ => [
+                false.into(),
+                0u64.into(),
+                0u64.into(),
+                false.into(),
+                0u64.into(),
+            ],
+        }
+    }
 }
 
 fn run<const N: usize>(name: &str) {
@@ -112,15 +134,15 @@ fn run<const N: usize>(name: &str) {
             frames: 0,
             beats: VecDeque::new(),
             on: false,
-            expect: VecDeque::new(),
-            waited: None,
         })
         .collect();
     // The source of the frame in progress at the output.
     let mut out_frame: Option<usize> = None;
     let mut offered: Option<Vec<Val>> = None;
     let mut idle_run = 0usize;
-    let (mut moved, mut cycles, mut frames_out, mut worst_wait) = (0usize, 0usize, 0usize, 0usize);
+    let (mut moved, mut cycles, mut frames_out) = (0usize, 0usize, 0usize);
+    let mut ledger = Ledger::new(N);
+    let mut fair = Fairness::new(N);
     for phase in 0..6 {
         let full = phase % 2 == 1;
         let (phase_moved, phase_start) = (moved, cycles);
@@ -141,36 +163,21 @@ fn run<const N: usize>(name: &str) {
                             flags,
                         };
                         s.beats.push_back(b);
-                        s.expect.push_back(b);
+                        ledger.sent(i, b);
                     }
                     s.frames += 1;
                 }
                 if !s.on && !s.beats.is_empty() {
                     s.on = full || rnd() % 3 != 0;
                 }
-                if s.on && s.beats.front().unwrap().idx == 0 && s.waited.is_none() {
-                    s.waited = Some(0);
+                if s.on && s.beats.front().unwrap().idx == 0 {
+                    fair.waits(i);
                 }
             }
             let o_ready = full || rnd() % 3 != 0;
             let mut ins: Vec<Val> = vec![false.into()];
             for s in &src {
-                match (s.on, s.beats.front()) {
-                    (true, Some(b)) => ins.extend([
-                        true.into(),
-                        b.data(),
-                        b.keep.into(),
-                        b.last.into(),
-                        b.flags.into(),
-                    ]),
-                    _ => ins.extend([
-                        false.into(),
-                        0u64.into(),
-                        0u64.into(),
-                        false.into(),
-                        0u64.into(),
-                    ]),
-                }
+                ins.extend(s.inputs());
             }
             ins.push(o_ready.into());
             let post = st.step(&ins);
@@ -221,85 +228,49 @@ fn run<const N: usize>(name: &str) {
             assert_eq!(post[N + 2].u64(), b.keep, "cycle {c}: keep of {b:?}");
             assert_eq!(post[N + 3].bit(), b.last, "cycle {c}: last of {b:?}");
             assert_eq!(post[N + 4].u64(), b.flags, "cycle {c}: flags of {b:?}");
-            let want = src[b.src].expect.pop_front();
-            assert_eq!(want, Some(b), "cycle {c}: out of order, lost or repeated");
+            ledger.came_out(b.src, b, c);
             match out_frame {
                 Some(f) => assert_eq!(f, b.src, "cycle {c}: frames interleave: {b:?}"),
                 None => assert_eq!(b.idx, 0, "cycle {c}: a frame starts mid-way"),
             }
             out_frame = if b.last { None } else { Some(b.src) };
             if b.idx == 0 {
-                src[b.src].waited = None;
+                fair.served(b.src);
             }
             if b.last {
                 frames_out += 1;
-                for (i, s) in src.iter_mut().enumerate() {
-                    if i != b.src {
-                        if let Some(w) = s.waited.as_mut() {
-                            *w += 1;
-                            worst_wait = worst_wait.max(*w);
-                            assert!(
-                                *w < N,
-                                "cycle {c}: source {i} waited {w} frames of others (N = {N})"
-                            );
-                        }
-                    }
-                }
+                fair.grant_ended(b.src, c);
             }
             moved += 1;
         }
         if full {
-            let (n, c) = (moved - phase_moved, cycles - phase_start);
-            println!("N = {N}, all busy: {n} beats in {c} cycles");
-            assert!(n + 2 >= c, "{n} beats in {c} cycles with every source busy");
+            assert_full_rate(N, moved - phase_moved, cycles - phase_start, "beats");
         }
     }
-    // Drain.
-    for _ in 0..20_000 {
-        if src.iter().all(|s| s.expect.is_empty()) {
-            break;
-        }
+    // Drain: every source offers what it has left, the output is ready.
+    drain(&mut ledger, 20_000, |ledger, c| {
         let mut ins: Vec<Val> = vec![false.into()];
         for s in src.iter_mut() {
             s.on = !s.beats.is_empty();
-            match s.beats.front() {
-                Some(b) => ins.extend([
-                    true.into(),
-                    b.data(),
-                    b.keep.into(),
-                    b.last.into(),
-                    b.flags.into(),
-                ]),
-                None => ins.extend([
-                    false.into(),
-                    0u64.into(),
-                    0u64.into(),
-                    false.into(),
-                    0u64.into(),
-                ]),
-            }
+            ins.extend(s.inputs());
         }
         ins.push(true.into());
         let post = st.step(&ins);
         for (i, s) in src.iter_mut().enumerate() {
             if s.on && post[i].bit() {
                 let b = s.beats.pop_front().unwrap();
-                assert_eq!(s.expect.pop_front(), Some(b), "drain: out of order");
-                assert_eq!(post[N + 1], b.data(), "drain: data");
+                assert_eq!(post[N + 1], b.data(), "drain cycle {c}: data");
+                ledger.came_out(i, b, c);
                 if b.last {
                     frames_out += 1;
                 }
             }
         }
-    }
-    for (i, s) in src.iter().enumerate() {
-        assert!(
-            s.expect.is_empty(),
-            "source {i}: {} beats never came out",
-            s.expect.len()
-        );
-    }
-    println!("N = {N}: {moved} beats, {frames_out} frames in {cycles} cycles; worst wait {worst_wait} frames");
+    });
+    println!(
+        "N = {N}: {moved} beats, {frames_out} frames in {cycles} cycles; worst wait {} frames",
+        fair.worst
+    );
     assert!(frames_out > 2000);
 }
 

@@ -9,11 +9,16 @@
 //! empty offer moves to a queue with a record within a cycle, fairness (a
 //! queue with a record sees at most `N - 1` pops of others before its own),
 //! and with every queue busy and the consumer always popping one record
-//! per cycle.  Seeded: `TOE_SEED=n` replays a run.
+//! per cycle; at the end every record comes out (a drain).  The order,
+//! fairness and drain bookkeeping is `common/arb_check.rs`, shared with
+//! `frame_arb_vlt`.  Seeded: `TOE_SEED=n` replays a run.
+#[path = "common/arb_check.rs"]
+mod arb_check;
 mod common;
 #[path = "common/seed.rs"]
 mod seed;
 
+use arb_check::{assert_full_rate, drain, Fairness, Ledger};
 use common::vlt_block::{Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
@@ -61,6 +66,22 @@ fn queue_of(v: &Val) -> usize {
     (v.u64() >> 32) as usize
 }
 
+/// What queue `q` shows: its head record, or the empty marker.
+fn head(qs: &[VecDeque<u64>], q: usize) -> Val {
+    rec(q, qs[q].front().copied().unwrap_or(u32::MAX as u64))
+}
+
+/// The block's inputs for queues `qs` and the consumer's `pop`.
+fn inputs(qs: &[VecDeque<u64>], pop: bool) -> Vec<Val> {
+    let mut ins: Vec<Val> = vec![false.into()];
+    for (i, q) in qs.iter().enumerate() {
+        ins.push(q.is_empty().into());
+        ins.push(head(qs, i));
+    }
+    ins.push(pop.into());
+    ins
+}
+
 fn run<const N: usize>(name: &str) {
     let mut rnd = seeded_rng();
     let mut st = block::<N>(name).start();
@@ -74,12 +95,12 @@ fn run<const N: usize>(name: &str) {
     }
     let mut qs: Vec<VecDeque<u64>> = vec![VecDeque::new(); N];
     let mut next_seq = vec![0u64; N];
-    let mut popped_seq = vec![0u64; N];
-    let mut waited: Vec<Option<usize>> = vec![None; N];
+    let mut ledger = Ledger::new(N);
+    let mut fair = Fairness::new(N);
     // The offer of the previous cycle: (queue, held unpopped with a record,
     // empty while another queue had a record).
     let mut prev: Option<(usize, bool, bool)> = None;
-    let (mut pops, mut cycles, mut worst_wait) = (0usize, 0usize, 0usize);
+    let (mut pops, mut cycles) = (0usize, 0usize);
     for phase in 0..6 {
         let full = phase % 2 == 1;
         let (phase_pops, phase_start) = (pops, cycles);
@@ -88,6 +109,7 @@ fn run<const N: usize>(name: &str) {
             for (i, q) in qs.iter_mut().enumerate() {
                 while q.len() < 4 && (full || rnd() % 10 < fill) {
                     q.push_back(next_seq[i]);
+                    ledger.sent(i, next_seq[i]);
                     next_seq[i] += 1;
                     if !full {
                         break;
@@ -115,41 +137,26 @@ fn run<const N: usize>(name: &str) {
                 .enumerate()
                 .any(|(i, q)| i != sel && !q.is_empty());
             let pop = !qs[sel].is_empty() && (full || rnd() % 3 != 0);
-            let mut ins: Vec<Val> = vec![false.into()];
-            for (i, q) in qs.iter().enumerate() {
-                ins.push(q.is_empty().into());
-                ins.push(rec(i, q.front().copied().unwrap_or(u32::MAX as u64)));
-            }
-            ins.push(pop.into());
-            let post = st.step(&ins);
+            let post = st.step(&inputs(&qs, pop));
             assert_eq!(post[N].bit(), qs[sel].is_empty(), "cycle {c}: o_empty");
-            let want = rec(sel, qs[sel].front().copied().unwrap_or(u32::MAX as u64));
             assert_eq!(
                 post[N + 1],
-                want,
+                head(&qs, sel),
                 "cycle {c}: o_rec is not queue {sel}'s head"
             );
             for i in 0..N {
                 assert_eq!(post[i].bit(), pop && i == sel, "cycle {c}: i_pop_{i}");
             }
             for (i, q) in qs.iter().enumerate() {
-                if !q.is_empty() && waited[i].is_none() {
-                    waited[i] = Some(0);
+                if !q.is_empty() {
+                    fair.waits(i);
                 }
             }
             if pop {
-                let s = qs[sel].pop_front().unwrap();
-                assert_eq!(s, popped_seq[sel], "cycle {c}: queue {sel} out of order");
-                popped_seq[sel] += 1;
+                ledger.came_out(sel, qs[sel].pop_front().unwrap(), c);
                 pops += 1;
-                waited[sel] = None;
-                for (i, w) in waited.iter_mut().enumerate() {
-                    if let (true, Some(w)) = (i != sel, w.as_mut()) {
-                        *w += 1;
-                        worst_wait = worst_wait.max(*w);
-                        assert!(*w < N, "cycle {c}: queue {i} waited {w} pops of others");
-                    }
-                }
+                fair.served(sel);
+                fair.grant_ended(sel, c);
             }
             prev = Some((
                 sel,
@@ -158,12 +165,26 @@ fn run<const N: usize>(name: &str) {
             ));
         }
         if full {
-            let (n, c) = (pops - phase_pops, cycles - phase_start);
-            println!("N = {N}, all busy: {n} pops in {c} cycles");
-            assert!(n + 2 >= c, "{n} pops in {c} cycles with every queue busy");
+            assert_full_rate(N, pops - phase_pops, cycles - phase_start, "pops");
         }
     }
-    println!("N = {N}: {pops} pops in {cycles} cycles; worst wait {worst_wait} pops");
+    // Drain: no new records, the consumer pops whatever is offered.
+    drain(&mut ledger, 1000, |ledger, c| {
+        let sel = queue_of(&st.peek()[N + 1]);
+        let pop = !qs[sel].is_empty();
+        let post = st.step(&inputs(&qs, pop));
+        assert_eq!(post[N + 1], head(&qs, sel), "drain cycle {c}: o_rec");
+        for i in 0..N {
+            assert_eq!(post[i].bit(), pop && i == sel, "drain cycle {c}: i_pop_{i}");
+        }
+        if pop {
+            ledger.came_out(sel, qs[sel].pop_front().unwrap(), c);
+        }
+    });
+    println!(
+        "N = {N}: {pops} pops in {cycles} cycles; worst wait {} pops",
+        fair.worst
+    );
     assert!(pops > 10_000);
 }
 

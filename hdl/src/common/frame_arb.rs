@@ -14,16 +14,15 @@
 //! `N - 1` other frames, and a lone busy source is served back to back.
 //! With `N = 2` this is the former two-input `TxArb` exactly.
 //!
-//! The next grant: `above` marks the sources after the granted one
-//! (`!(g | (g - 1))` of the one-hot grant `g`), the first waiting source
-//! among them is the lowest set bit of `waiting & above` (`x & -x`), else
-//! the lowest waiting source overall (the wrap).
+//! The next grant is `RoundRobinNext`'s (`common::round_robin_next`), as in
+//! `RecArbN`.
 //!
 //! Depth (`cargo xtask depth`, UltraScale+ mapping, the block alone,
 //! 2026-12-07): N = 2: 1 LUT level everywhere; N = 4: 4 into `grant`, 2 to
 //! the outputs; N = 8: 4 LUT levels (+ 2 carry cells) into `grant`, 3 to
 //! `o_data`, 1 to each `i_ready`.  Data path: one multiplexer level of
 //! `N` inputs (no register; put a `RegSlice` after it if a path needs one).
+use super::round_robin_next::RoundRobinNext;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -50,15 +49,8 @@ pub struct FrameArb<const N: usize> {
     busy: DFF<Bit>,
     /// The valids, packed.
     req: Signal<Local, Bits<N>>,
-    /// Waiting sources other than the granted one.
-    others: Signal<Local, Bits<N>>,
-    gm1: Signal<Local, Bits<N>>,
-    above: Signal<Local, Bits<N>>,
-    after: Signal<Local, Bits<N>>,
-    after_neg: Signal<Local, Bits<N>>,
-    others_neg: Signal<Local, Bits<N>>,
-    /// The next grant (one-hot), when `others` is not empty.
-    pick: Signal<Local, Bits<N>>,
+    /// The next grant: the first waiting source after the granted one.
+    rr: RoundRobinNext<N>,
     mine: Signal<Local, Bit>,
     lst: Signal<Local, Bit>,
     hs: Signal<Local, Bit>,
@@ -85,13 +77,7 @@ impl<const N: usize> Default for FrameArb<N> {
             grant: Default::default(),
             busy: Default::default(),
             req: Default::default(),
-            others: Default::default(),
-            gm1: Default::default(),
-            above: Default::default(),
-            after: Default::default(),
-            after_neg: Default::default(),
-            others_neg: Default::default(),
-            pick: Default::default(),
+            rr: Default::default(),
             mine: Default::default(),
             lst: Default::default(),
             hs: Default::default(),
@@ -130,24 +116,16 @@ impl<const N: usize> Logic for FrameArb<N> {
                 self.lst.next = self.i_last[i].val();
             }
         }
-        self.others.next = self.req.val() & !self.grant.q.val();
-        self.gm1.next = self.grant.q.val() - 1;
-        self.above.next = !(self.grant.q.val() | self.gm1.val());
-        self.after.next = self.others.val() & self.above.val();
-        self.after_neg.next = !self.after.val() + 1;
-        self.others_neg.next = !self.others.val() + 1;
-        self.pick.next = self.others.val() & self.others_neg.val();
-        if self.after.val().any() {
-            self.pick.next = self.after.val() & self.after_neg.val();
-        }
+        self.rr.grant.next = self.grant.q.val();
+        self.rr.req.next = self.req.val();
         self.hs.next = self.mine.val() && self.o_ready.val();
         if self.hs.val() {
             self.busy.d.next = !self.lst.val();
         }
         if ((self.hs.val() && self.lst.val()) || (!self.busy.q.val() && !self.mine.val()))
-            && self.others.val().any()
+            && self.rr.any.val()
         {
-            self.grant.d.next = self.pick.val();
+            self.grant.d.next = self.rr.pick.val();
         }
         if self.rst.val() {
             self.grant.d.next = 1.into();

@@ -6,6 +6,8 @@
 //! * [`frame_arb`]: a round-robin arbiter of `N` AXI-stream frame sources
 //!   (whole frames, one beat per cycle).
 //! * [`rec_arb`]: a round-robin arbiter of `N` record queues (FIFO heads).
+//! * [`round_robin_next`]: the next grant of both arbiters (the first
+//!   requester after the current grant).
 //! * [`siphash`]: the pipelined SipHash-2-4 (SYN cookies, the connection
 //!   table's keyed hash).
 //! * [`fifo`]: the FIFO with registered flags (`ClearFifo`,
@@ -23,4 +25,5 @@ pub mod frame_arb;
 pub mod key_chunk_eq;
 pub mod rec_arb;
 pub mod reg_slice;
+pub mod round_robin_next;
 pub mod siphash;

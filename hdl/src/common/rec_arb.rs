@@ -11,11 +11,13 @@
 //! that has a record: the first such queue after the chosen one in cyclic
 //! order (round robin).  So a waiting queue is served after at most `N - 1`
 //! other records, and a lone busy queue is served back to back.  With
-//! `N = 2` this is the former two-input `RecArb` exactly.
+//! `N = 2` this is the former two-input `RecArb` exactly.  The next choice
+//! is `RoundRobinNext`'s (`common::round_robin_next`), as in `FrameArb`.
 //!
 //! Depth (`cargo xtask depth`, the block alone, W = 368): N = 2: 1 LUT
 //! level; N = 4: 4 into `sel`, 2 to the outputs; N = 8: 4 (+ 2 carry
 //! cells) into `sel`, 3 to `o_rec`.
+use super::round_robin_next::RoundRobinNext;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -33,15 +35,8 @@ pub struct RecArbN<const N: usize, const W: usize> {
     sel: DFF<Bits<N>>,
     /// Queues with a record, packed.
     req: Signal<Local, Bits<N>>,
-    /// Queues with a record other than the offered one.
-    others: Signal<Local, Bits<N>>,
-    gm1: Signal<Local, Bits<N>>,
-    above: Signal<Local, Bits<N>>,
-    after: Signal<Local, Bits<N>>,
-    after_neg: Signal<Local, Bits<N>>,
-    others_neg: Signal<Local, Bits<N>>,
-    /// The next choice (one-hot), when `others` is not empty.
-    pick: Signal<Local, Bits<N>>,
+    /// The next choice: the first queue with a record after the offered one.
+    rr: RoundRobinNext<N>,
     /// The offered queue is empty.
     cur_empty: Signal<Local, Bit>,
 }
@@ -60,13 +55,7 @@ impl<const N: usize, const W: usize> Default for RecArbN<N, W> {
             o_pop: Default::default(),
             sel: Default::default(),
             req: Default::default(),
-            others: Default::default(),
-            gm1: Default::default(),
-            above: Default::default(),
-            after: Default::default(),
-            after_neg: Default::default(),
-            others_neg: Default::default(),
-            pick: Default::default(),
+            rr: Default::default(),
             cur_empty: Default::default(),
         }
     }
@@ -96,18 +85,10 @@ impl<const N: usize, const W: usize> Logic for RecArbN<N, W> {
                 self.cur_empty.next = self.i_empty[i].val();
             }
         }
-        self.others.next = self.req.val() & !self.sel.q.val();
-        self.gm1.next = self.sel.q.val() - 1;
-        self.above.next = !(self.sel.q.val() | self.gm1.val());
-        self.after.next = self.others.val() & self.above.val();
-        self.after_neg.next = !self.after.val() + 1;
-        self.others_neg.next = !self.others.val() + 1;
-        self.pick.next = self.others.val() & self.others_neg.val();
-        if self.after.val().any() {
-            self.pick.next = self.after.val() & self.after_neg.val();
-        }
-        if (self.o_pop.val() || self.cur_empty.val()) && self.others.val().any() {
-            self.sel.d.next = self.pick.val();
+        self.rr.grant.next = self.sel.q.val();
+        self.rr.req.next = self.req.val();
+        if (self.o_pop.val() || self.cur_empty.val()) && self.rr.any.val() {
+            self.sel.d.next = self.rr.pick.val();
         }
         if self.rst.val() {
             self.sel.d.next = 1.into();
