@@ -18,9 +18,10 @@
 //! `RecArbN`.
 //!
 //! Depth (`cargo xtask depth`, UltraScale+ mapping, the block alone,
-//! 2026-12-07): N = 2: 1 LUT level everywhere; N = 4: 4 into `grant`, 2 to
-//! the outputs; N = 8: 4 LUT levels (+ 2 carry cells) into `grant`, 3 to
-//! `o_data`, 1 to each `i_ready`.  Data path: one multiplexer level of
+//! 2026-12-07, with `RoundRobinNext`): N = 2: 1 LUT level everywhere;
+//! N = 4: 3 LUT levels (+ 2 carry cells) into `grant`, 2 to the outputs;
+//! N = 8: 4 LUT levels (+ 2 carry cells) into `grant`, 3 to `o_data`, 1 to
+//! each `i_ready`.  Data path: one multiplexer level of
 //! `N` inputs (no register; put a `RegSlice` after it if a path needs one).
 use super::round_robin_next::RoundRobinNext;
 use rust_hdl::prelude::*;

@@ -14,9 +14,10 @@
 //! `N = 2` this is the former two-input `RecArb` exactly.  The next choice
 //! is `RoundRobinNext`'s (`common::round_robin_next`), as in `FrameArb`.
 //!
-//! Depth (`cargo xtask depth`, the block alone, W = 368): N = 2: 1 LUT
-//! level; N = 4: 4 into `sel`, 2 to the outputs; N = 8: 4 (+ 2 carry
-//! cells) into `sel`, 3 to `o_rec`.
+//! Depth (`cargo xtask depth`, the block alone, W = 368, with
+//! `RoundRobinNext`): N = 2: 1 LUT level; N = 4: 3 (+ 2 carry cells) into
+//! `sel`, 2 to `o_rec`; N = 8: 4 (+ 2 carry cells) into `sel`, 3 to
+//! `o_rec`.
 use super::round_robin_next::RoundRobinNext;
 use rust_hdl::prelude::*;
 
