@@ -66,7 +66,7 @@
 //! |---|---|---|
 //! | T | per position: kind classes, length decoder, next-position row, a well-formed MSS/WS/SACK-permitted/SACK/timestamps option here; `olen` thermometer | `s1_row[p]`, option flags, `p < olen` |
 //! | T+1 | reach sets per block; per position: the walk ends here, ends malformed here | `s2_reach[i]`, end flags |
-//! | T+2 .. T+6 | the walk, blocks 0-1, 2-3, 4-5, 6-7, 8-9 | visited set, reach sets still ahead |
+//! | T+2 .. T+6 | the walk, blocks 0-1, 2-3, 4-5, 6-7, 8-9 (five `OptWalkStage`s, `rx::opt_walk_stage`) | visited set, reach sets still ahead |
 //! | T+7 | done, bad; visited positions with a well-formed option, per kind; SACK-permitted, timestamps and window scale seen | per-kind masks |
 //! | T+8 | last visited position per kind (one-hot, from a suffix OR) | selects |
 //! | T+9 | values from the option bytes (AND-OR), window scale clamp, byte order | outputs |
@@ -92,6 +92,7 @@
 //! width of `x`, and a `!` in `v` (also `!y.any()`, rendered `~|y`) is
 //! then taken at that width in Verilator, setting every bit above `i`;
 //! the flags below use `== 0` instead.
+use super::opt_walk_stage::OptWalkStage;
 use rust_hdl::prelude::*;
 
 /// Cycles from a frame's inputs to its results.
@@ -153,42 +154,13 @@ pub struct OptWalk {
     s2_end: DFF<Bits<82>>,
     s2_ok: DFF<Bits<200>>,
     // ------------------------------------------------ stages 3-7: the walk
-    c1_valid: DFF<Bit>,
-    c1_pay: DFF<Bits<262>>,
-    c1_opts: DFF<Bits<320>>,
-    /// Reach sets of the blocks still ahead, without the positions
-    /// already behind (always 0): entries 8.. from position 8 on, and so on.
-    c1_reach: [DFF<Bits<33>>; 32],
-    c1_end: DFF<Bits<82>>,
-    c1_ok: DFF<Bits<200>>,
-    c1_visited: DFF<Bits<41>>,
-    c2_valid: DFF<Bit>,
-    c2_pay: DFF<Bits<262>>,
-    c2_opts: DFF<Bits<320>>,
-    c2_reach: [DFF<Bits<25>>; 24],
-    c2_end: DFF<Bits<82>>,
-    c2_ok: DFF<Bits<200>>,
-    c2_visited: DFF<Bits<41>>,
-    c3_valid: DFF<Bit>,
-    c3_pay: DFF<Bits<262>>,
-    c3_opts: DFF<Bits<320>>,
-    c3_reach: [DFF<Bits<17>>; 16],
-    c3_end: DFF<Bits<82>>,
-    c3_ok: DFF<Bits<200>>,
-    c3_visited: DFF<Bits<41>>,
-    c4_valid: DFF<Bit>,
-    c4_pay: DFF<Bits<262>>,
-    c4_opts: DFF<Bits<320>>,
-    c4_reach: [DFF<Bits<9>>; 8],
-    c4_end: DFF<Bits<82>>,
-    c4_ok: DFF<Bits<200>>,
-    c4_visited: DFF<Bits<41>>,
-    c5_valid: DFF<Bit>,
-    c5_pay: DFF<Bits<262>>,
-    c5_opts: DFF<Bits<320>>,
-    c5_end: DFF<Bits<82>>,
-    c5_ok: DFF<Bits<200>>,
-    c5_visited: DFF<Bits<41>>,
+    /// Blocks 0-1, 2-3, 4-5, 6-7, 8-9 (`OptWalkStage`: positions from P
+    /// on, the reach sets of those still ahead).
+    c1: OptWalkStage<0, 40, 41, 32, 33>,
+    c2: OptWalkStage<8, 32, 33, 24, 25>,
+    c3: OptWalkStage<16, 24, 25, 16, 17>,
+    c4: OptWalkStage<24, 16, 17, 8, 9>,
+    c5: OptWalkStage<32, 8, 9, 0, 1>,
     // ------------------------------------------------ stages 8-10: results
     f1_valid: DFF<Bit>,
     f1_pay: DFF<Bits<262>>,
@@ -252,14 +224,6 @@ pub struct OptWalk {
     reach3: Signal<Local, Bits<41>>,
     ends: Signal<Local, Bits<41>>,
     bads: Signal<Local, Bits<41>>,
-    visited: Signal<Local, Bits<41>>,
-    /// A carried reach set (positions from 8, 16, 24, 32 on).
-    reach33: Signal<Local, Bits<33>>,
-    reach25: Signal<Local, Bits<25>>,
-    reach17: Signal<Local, Bits<17>>,
-    reach9: Signal<Local, Bits<9>>,
-    /// `visited` as the block's walk starts (its entry position).
-    entry: Signal<Local, Bits<41>>,
     seen_at: Signal<Local, Bits<40>>,
     found_mss: Signal<Local, Bits<40>>,
     found_ws: Signal<Local, Bits<40>>,
@@ -311,40 +275,11 @@ impl Default for OptWalk {
             s2_reach: array_init::array_init(|_| Default::default()),
             s2_end: Default::default(),
             s2_ok: Default::default(),
-            c1_valid: Default::default(),
-            c1_pay: Default::default(),
-            c1_opts: Default::default(),
-            c1_reach: array_init::array_init(|_| Default::default()),
-            c1_end: Default::default(),
-            c1_ok: Default::default(),
-            c1_visited: Default::default(),
-            c2_valid: Default::default(),
-            c2_pay: Default::default(),
-            c2_opts: Default::default(),
-            c2_reach: array_init::array_init(|_| Default::default()),
-            c2_end: Default::default(),
-            c2_ok: Default::default(),
-            c2_visited: Default::default(),
-            c3_valid: Default::default(),
-            c3_pay: Default::default(),
-            c3_opts: Default::default(),
-            c3_reach: array_init::array_init(|_| Default::default()),
-            c3_end: Default::default(),
-            c3_ok: Default::default(),
-            c3_visited: Default::default(),
-            c4_valid: Default::default(),
-            c4_pay: Default::default(),
-            c4_opts: Default::default(),
-            c4_reach: array_init::array_init(|_| Default::default()),
-            c4_end: Default::default(),
-            c4_ok: Default::default(),
-            c4_visited: Default::default(),
-            c5_valid: Default::default(),
-            c5_pay: Default::default(),
-            c5_opts: Default::default(),
-            c5_end: Default::default(),
-            c5_ok: Default::default(),
-            c5_visited: Default::default(),
+            c1: Default::default(),
+            c2: Default::default(),
+            c3: Default::default(),
+            c4: Default::default(),
+            c5: Default::default(),
             f1_valid: Default::default(),
             f1_pay: Default::default(),
             f1_opts: Default::default(),
@@ -393,12 +328,6 @@ impl Default for OptWalk {
             reach3: Default::default(),
             ends: Default::default(),
             bads: Default::default(),
-            visited: Default::default(),
-            reach33: Default::default(),
-            reach25: Default::default(),
-            reach17: Default::default(),
-            reach9: Default::default(),
-            entry: Default::default(),
             seen_at: Default::default(),
             found_mss: Default::default(),
             found_ws: Default::default(),
@@ -435,36 +364,6 @@ impl Logic for OptWalk {
             s2_opts,
             s2_end,
             s2_ok,
-            c1_valid,
-            c1_pay,
-            c1_opts,
-            c1_end,
-            c1_ok,
-            c1_visited,
-            c2_valid,
-            c2_pay,
-            c2_opts,
-            c2_end,
-            c2_ok,
-            c2_visited,
-            c3_valid,
-            c3_pay,
-            c3_opts,
-            c3_end,
-            c3_ok,
-            c3_visited,
-            c4_valid,
-            c4_pay,
-            c4_opts,
-            c4_end,
-            c4_ok,
-            c4_visited,
-            c5_valid,
-            c5_pay,
-            c5_opts,
-            c5_end,
-            c5_ok,
-            c5_visited,
             f1_valid,
             f1_pay,
             f1_opts,
@@ -494,18 +393,6 @@ impl Logic for OptWalk {
             self.s2_reach[i].d.next = 0.into();
             self.rel[i].next = 0.into();
         }
-        for i in 0..32 {
-            self.c1_reach[i].clock.next = self.clock.val();
-        }
-        for i in 0..24 {
-            self.c2_reach[i].clock.next = self.clock.val();
-        }
-        for i in 0..16 {
-            self.c3_reach[i].clock.next = self.clock.val();
-        }
-        for i in 0..8 {
-            self.c4_reach[i].clock.next = self.clock.val();
-        }
         // Scratch defaults (every local is assigned on every path).
         self.opt_bytes.next = 0.into();
         self.in_area.next = 0.into();
@@ -528,12 +415,6 @@ impl Logic for OptWalk {
         self.reach3.next = 0.into();
         self.ends.next = 0.into();
         self.bads.next = 0.into();
-        self.visited.next = 0.into();
-        self.reach33.next = 0.into();
-        self.reach25.next = 0.into();
-        self.reach17.next = 0.into();
-        self.reach9.next = 0.into();
-        self.entry.next = 0.into();
         self.seen_at.next = 0.into();
         self.found_mss.next = 0.into();
         self.found_ws.next = 0.into();
@@ -699,159 +580,104 @@ impl Logic for OptWalk {
 
         // ---------------------------------------------- stages 3-7: the walk
         // Per block: the position of the block already visited (at most
-        // one: where the walk enters it) adds its reach set.
-        self.c1_valid.d.next = self.s2_valid.q.val();
-        self.c1_pay.d.next = self.s2_pay.q.val();
-        self.c1_opts.d.next = self.s2_opts.q.val();
-        self.c1_end.d.next = self.s2_end.q.val();
-        self.c1_ok.d.next = self.s2_ok.q.val();
-        for i in 8..40 {
-            self.c1_reach[i - 8].d.next = self.s2_reach[i].q.val().get_bits::<33>(8);
+        // one: where the walk enters it) adds its reach set.  The walk
+        // starts at position 0.
+        self.c1.clock.next = self.clock.val();
+        self.c1.rst.next = self.rst.val();
+        self.c1.in_valid.next = self.s2_valid.q.val();
+        self.c1.in_pay.next = self.s2_pay.q.val();
+        self.c1.in_opts.next = self.s2_opts.q.val();
+        self.c1.in_end.next = self.s2_end.q.val();
+        self.c1.in_ok.next = self.s2_ok.q.val();
+        self.c1.in_visited.next = self.c_one.val();
+        for i in 0..40 {
+            self.c1.in_reach[i].next = self.s2_reach[i].q.val();
         }
-        self.c1_visited.d.next = 0.into();
-        if self.s2_valid.q.val() {
-            // The walk starts at position 0.
-            self.visited.next = self.c_one.val();
-            for b in 0..2 {
-                self.entry.next = self.visited.val();
-                for e in 0..4 {
-                    if self.entry.val().get_bit(4 * b + e) {
-                        self.visited.next = self.visited.val() | self.s2_reach[4 * b + e].q.val();
-                    }
-                }
-            }
-            self.c1_visited.d.next = self.visited.val();
+        self.c2.clock.next = self.clock.val();
+        self.c2.rst.next = self.rst.val();
+        self.c2.in_valid.next = self.c1.out_valid.val();
+        self.c2.in_pay.next = self.c1.out_pay.val();
+        self.c2.in_opts.next = self.c1.out_opts.val();
+        self.c2.in_end.next = self.c1.out_end.val();
+        self.c2.in_ok.next = self.c1.out_ok.val();
+        self.c2.in_visited.next = self.c1.out_visited.val();
+        for i in 0..32 {
+            self.c2.in_reach[i].next = self.c1.out_reach[i].val();
         }
-        self.c2_valid.d.next = self.c1_valid.q.val();
-        self.c2_pay.d.next = self.c1_pay.q.val();
-        self.c2_opts.d.next = self.c1_opts.q.val();
-        self.c2_end.d.next = self.c1_end.q.val();
-        self.c2_ok.d.next = self.c1_ok.q.val();
-        for i in 16..40 {
-            self.c2_reach[i - 16].d.next = self.c1_reach[i - 8].q.val().get_bits::<25>(8);
+        self.c3.clock.next = self.clock.val();
+        self.c3.rst.next = self.rst.val();
+        self.c3.in_valid.next = self.c2.out_valid.val();
+        self.c3.in_pay.next = self.c2.out_pay.val();
+        self.c3.in_opts.next = self.c2.out_opts.val();
+        self.c3.in_end.next = self.c2.out_end.val();
+        self.c3.in_ok.next = self.c2.out_ok.val();
+        self.c3.in_visited.next = self.c2.out_visited.val();
+        for i in 0..24 {
+            self.c3.in_reach[i].next = self.c2.out_reach[i].val();
         }
-        self.c2_visited.d.next = 0.into();
-        if self.c1_valid.q.val() {
-            self.visited.next = self.c1_visited.q.val();
-            for b in 2..4 {
-                self.entry.next = self.visited.val();
-                for e in 0..4 {
-                    if self.entry.val().get_bit(4 * b + e) {
-                        self.reach33.next = self.c1_reach[4 * b + e - 8].q.val();
-                        self.visited.next =
-                            self.visited.val() | (bit_cast::<41, 33>(self.reach33.val()) << 8);
-                    }
-                }
-            }
-            self.c2_visited.d.next = self.visited.val();
+        self.c4.clock.next = self.clock.val();
+        self.c4.rst.next = self.rst.val();
+        self.c4.in_valid.next = self.c3.out_valid.val();
+        self.c4.in_pay.next = self.c3.out_pay.val();
+        self.c4.in_opts.next = self.c3.out_opts.val();
+        self.c4.in_end.next = self.c3.out_end.val();
+        self.c4.in_ok.next = self.c3.out_ok.val();
+        self.c4.in_visited.next = self.c3.out_visited.val();
+        for i in 0..16 {
+            self.c4.in_reach[i].next = self.c3.out_reach[i].val();
         }
-        self.c3_valid.d.next = self.c2_valid.q.val();
-        self.c3_pay.d.next = self.c2_pay.q.val();
-        self.c3_opts.d.next = self.c2_opts.q.val();
-        self.c3_end.d.next = self.c2_end.q.val();
-        self.c3_ok.d.next = self.c2_ok.q.val();
-        for i in 24..40 {
-            self.c3_reach[i - 24].d.next = self.c2_reach[i - 16].q.val().get_bits::<17>(8);
-        }
-        self.c3_visited.d.next = 0.into();
-        if self.c2_valid.q.val() {
-            self.visited.next = self.c2_visited.q.val();
-            for b in 4..6 {
-                self.entry.next = self.visited.val();
-                for e in 0..4 {
-                    if self.entry.val().get_bit(4 * b + e) {
-                        self.reach25.next = self.c2_reach[4 * b + e - 16].q.val();
-                        self.visited.next =
-                            self.visited.val() | (bit_cast::<41, 25>(self.reach25.val()) << 16);
-                    }
-                }
-            }
-            self.c3_visited.d.next = self.visited.val();
-        }
-        self.c4_valid.d.next = self.c3_valid.q.val();
-        self.c4_pay.d.next = self.c3_pay.q.val();
-        self.c4_opts.d.next = self.c3_opts.q.val();
-        self.c4_end.d.next = self.c3_end.q.val();
-        self.c4_ok.d.next = self.c3_ok.q.val();
-        for i in 32..40 {
-            self.c4_reach[i - 32].d.next = self.c3_reach[i - 24].q.val().get_bits::<9>(8);
-        }
-        self.c4_visited.d.next = 0.into();
-        if self.c3_valid.q.val() {
-            self.visited.next = self.c3_visited.q.val();
-            for b in 6..8 {
-                self.entry.next = self.visited.val();
-                for e in 0..4 {
-                    if self.entry.val().get_bit(4 * b + e) {
-                        self.reach17.next = self.c3_reach[4 * b + e - 24].q.val();
-                        self.visited.next =
-                            self.visited.val() | (bit_cast::<41, 17>(self.reach17.val()) << 24);
-                    }
-                }
-            }
-            self.c4_visited.d.next = self.visited.val();
-        }
-        self.c5_valid.d.next = self.c4_valid.q.val();
-        self.c5_pay.d.next = self.c4_pay.q.val();
-        self.c5_opts.d.next = self.c4_opts.q.val();
-        self.c5_end.d.next = self.c4_end.q.val();
-        self.c5_ok.d.next = self.c4_ok.q.val();
-        self.c5_visited.d.next = 0.into();
-        if self.c4_valid.q.val() {
-            self.visited.next = self.c4_visited.q.val();
-            for b in 8..10 {
-                self.entry.next = self.visited.val();
-                for e in 0..4 {
-                    if self.entry.val().get_bit(4 * b + e) {
-                        self.reach9.next = self.c4_reach[4 * b + e - 32].q.val();
-                        self.visited.next =
-                            self.visited.val() | (bit_cast::<41, 9>(self.reach9.val()) << 32);
-                    }
-                }
-            }
-            self.c5_visited.d.next = self.visited.val();
+        self.c5.clock.next = self.clock.val();
+        self.c5.rst.next = self.rst.val();
+        self.c5.in_valid.next = self.c4.out_valid.val();
+        self.c5.in_pay.next = self.c4.out_pay.val();
+        self.c5.in_opts.next = self.c4.out_opts.val();
+        self.c5.in_end.next = self.c4.out_end.val();
+        self.c5.in_ok.next = self.c4.out_ok.val();
+        self.c5.in_visited.next = self.c4.out_visited.val();
+        for i in 0..8 {
+            self.c5.in_reach[i].next = self.c4.out_reach[i].val();
         }
 
         // ---------------------------------------------- stage 8 (T+7)
-        self.f1_valid.d.next = self.c5_valid.q.val();
-        self.f1_pay.d.next = self.c5_pay.q.val();
-        self.f1_opts.d.next = self.c5_opts.q.val();
+        self.f1_valid.d.next = self.c5.out_valid.val();
+        self.f1_pay.d.next = self.c5.out_pay.val();
+        self.f1_opts.d.next = self.c5.out_opts.val();
         self.f1_found.d.next = 0.into();
         self.f1_seen.d.next = 0.into();
-        if self.c5_valid.q.val() {
-            self.seen_at.next = bit_cast::<40, 41>(self.c5_visited.q.val());
+        if self.c5.out_valid.val() {
+            self.seen_at.next = bit_cast::<40, 41>(self.c5.out_visited.val());
             self.f1_found.d.next =
-                bit_cast::<160, 40>(self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(0))
+                bit_cast::<160, 40>(self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(0))
                     | (bit_cast::<160, 40>(
-                        self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(40),
+                        self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(40),
                     ) << 40)
                     | (bit_cast::<160, 40>(
-                        self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(120),
+                        self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(120),
                     ) << 80)
                     | (bit_cast::<160, 40>(
-                        self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(160),
+                        self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(160),
                     ) << 120);
             self.f1_seen.d.next = bit_cast::<5, 1>(
-                (self.c5_visited.q.val() & self.c5_end.q.val().get_bits::<41>(0))
+                (self.c5.out_visited.val() & self.c5.out_end.val().get_bits::<41>(0))
                     .any()
                     .into(),
             ) | (bit_cast::<5, 1>(
-                (self.c5_visited.q.val() & self.c5_end.q.val().get_bits::<41>(41))
+                (self.c5.out_visited.val() & self.c5.out_end.val().get_bits::<41>(41))
                     .any()
                     .into(),
             ) << 1)
                 | (bit_cast::<5, 1>(
-                    (self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(80))
+                    (self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(80))
                         .any()
                         .into(),
                 ) << 2)
                 | (bit_cast::<5, 1>(
-                    (self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(160))
+                    (self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(160))
                         .any()
                         .into(),
                 ) << 3)
                 | (bit_cast::<5, 1>(
-                    (self.seen_at.val() & self.c5_ok.q.val().get_bits::<40>(40))
+                    (self.seen_at.val() & self.c5.out_ok.val().get_bits::<40>(40))
                         .any()
                         .into(),
                 ) << 4);
@@ -990,11 +816,6 @@ impl Logic for OptWalk {
         if self.rst.val() {
             self.s1_valid.d.next = false;
             self.s2_valid.d.next = false;
-            self.c1_valid.d.next = false;
-            self.c2_valid.d.next = false;
-            self.c3_valid.d.next = false;
-            self.c4_valid.d.next = false;
-            self.c5_valid.d.next = false;
             self.f1_valid.d.next = false;
             self.f2_valid.d.next = false;
             self.r_valid.d.next = false;
