@@ -72,13 +72,13 @@ impl DmaRegion {
     }
     /// Volatile 64-bit load at `off` (8-byte aligned).
     pub fn read_u64(&self, off: usize) -> u64 {
-        assert!(off % 8 == 0 && off + 8 <= self.len);
+        assert!(off.is_multiple_of(8) && off + 8 <= self.len);
         // SAFETY: aligned and in bounds.
         unsafe { std::ptr::read_volatile(self.vaddr.add(off) as *const u64) }
     }
     /// Volatile 64-bit store at `off` (8-byte aligned).
     pub fn write_u64(&self, off: usize, v: u64) {
-        assert!(off % 8 == 0 && off + 8 <= self.len);
+        assert!(off.is_multiple_of(8) && off + 8 <= self.len);
         // SAFETY: aligned and in bounds.
         unsafe { std::ptr::write_volatile(self.vaddr.add(off) as *mut u64, v) }
     }

@@ -284,7 +284,7 @@ pub fn walk_blocks(b: &dyn Backend) -> Result<Vec<BlockInfo>> {
     let mut blocks = Vec::new();
     let mut off = 0u32;
     loop {
-        if off % 4 != 0 || off > 0xfff0 {
+        if !off.is_multiple_of(4) || off > 0xfff0 {
             return Err(Error::BadBlockList {
                 offset: off,
                 why: "block pointer misaligned or beyond BAR0".into(),

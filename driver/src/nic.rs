@@ -387,7 +387,7 @@ impl Nic {
                 toe_contract::MAX_LOG2_RING
             )));
         }
-        if cfg.buf_size % 64 != 0 || cfg.buf_size < 64 || cfg.buf_size > 65536 {
+        if !cfg.buf_size.is_multiple_of(64) || cfg.buf_size < 64 || cfg.buf_size > 65536 {
             return Err(Error::Config(format!(
                 "buffer size {} must be a multiple of 64 between 64 and 65536",
                 cfg.buf_size

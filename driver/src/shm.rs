@@ -89,7 +89,7 @@ impl Mapping {
                 continue;
             }
             std::thread::yield_now();
-            if spins % 64 != 0 {
+            if !spins.is_multiple_of(64) {
                 continue;
             }
             if self.u32_at(shm::STATE_OFF).load(Ordering::Acquire) != shm::STATE_RUNNING {
@@ -740,7 +740,7 @@ mod tests {
         let t = Instant::now();
         assert_eq!(b.read32(0x14), !0);
         assert!(t.elapsed() < STALL_LIMIT, "{:?}", t.elapsed());
-        let e = b.check().err().expect("device gone").to_string();
+        let e = b.check().expect_err("device gone").to_string();
         assert!(
             e.contains("request 0 of mailbox lane 0 not performed")
                 && e.contains("stopped serving the mailbox"),

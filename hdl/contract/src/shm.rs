@@ -175,7 +175,7 @@ impl View {
     /// The u32 header or mailbox word at byte offset `off`.
     pub fn u32_at(&self, off: usize) -> &core::sync::atomic::AtomicU32 {
         assert!(
-            off % 4 == 0 && off + 4 <= self.len,
+            off.is_multiple_of(4) && off + 4 <= self.len,
             "u32 at {off:#x} outside the file"
         );
         // SAFETY: aligned and in bounds of the mapping (see `new`).
@@ -185,7 +185,7 @@ impl View {
     /// The u64 header word at byte offset `off`.
     pub fn u64_at(&self, off: usize) -> &core::sync::atomic::AtomicU64 {
         assert!(
-            off % 8 == 0 && off + 8 <= self.len,
+            off.is_multiple_of(8) && off + 8 <= self.len,
             "u64 at {off:#x} outside the file"
         );
         // SAFETY: as above.
@@ -261,7 +261,7 @@ mod tests {
         assert!(words
             .iter()
             .all(|&w| w >= HEAD_OFF && w + 8 <= HEADER_BYTES));
-        assert!(LANES_OFF + 4 <= HEAD_OFF && CYCLE_OFF + 8 <= LANES_OFF);
+        const { assert!(LANES_OFF + 4 <= HEAD_OFF && CYCLE_OFF + 8 <= LANES_OFF) };
         // Lane 0 is where version 1 had its single mailbox.
         assert_eq!(
             (head_off(0), tail_off(0), mailbox_off(0)),

@@ -66,7 +66,7 @@ impl<const P: usize, const R: usize, const W: usize, const RN: usize, const WN: 
     for OptWalkStage<P, R, W, RN, WN>
 {
     fn default() -> Self {
-        assert!(P % 8 == 0 && P + 8 <= 40, "stage start {P}");
+        assert!(P.is_multiple_of(8) && P + 8 <= 40, "stage start {P}");
         assert_eq!((R, W), (40 - P, 41 - P), "input reach sets of stage {P}");
         if P + 8 < 40 {
             assert_eq!((RN, WN), (R - 8, W - 8), "output reach sets of stage {P}");
