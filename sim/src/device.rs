@@ -205,7 +205,7 @@ impl SimDevice {
                 ),
             ));
         }
-        if cfg.window_len == 0 || cfg.window_len % 4096 != 0 {
+        if cfg.window_len == 0 || !cfg.window_len.is_multiple_of(4096) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
@@ -329,7 +329,7 @@ impl SimDevice {
             .map
             .slot(lane, next, shm::SLOT_DATA)
             .load(Ordering::Relaxed);
-        let addr_ok = addr % 4 == 0 && addr <= 0xfffc;
+        let addr_ok = addr.is_multiple_of(4) && addr <= 0xfffc;
         let ticket = match op {
             shm::OP_READ if addr_ok => {
                 self.stats.register_reads += 1;
@@ -453,7 +453,7 @@ impl SimDevice {
             }
             let mut busy = self.take_requests();
             // Feed the MAC from the wire while it has little queued.
-            if self.h.mac_rx.pending() < 2 && (quiet > 0 || self.h.cycle() % 16 == 0) {
+            if self.h.mac_rx.pending() < 2 && (quiet > 0 || self.h.cycle().is_multiple_of(16)) {
                 match self.wire.recv() {
                     Ok(Some(mut f)) => {
                         // The MAC pads runts to the Ethernet minimum, as a
@@ -484,7 +484,7 @@ impl SimDevice {
                 break Err(e);
             }
             let cycle = self.h.cycle();
-            if cycle % 1024 == 0 {
+            if cycle.is_multiple_of(1024) {
                 self.map
                     .u64_at(shm::CYCLE_OFF)
                     .store(cycle, Ordering::Relaxed);
@@ -500,7 +500,7 @@ impl SimDevice {
             } else {
                 quiet += 1;
                 // Nothing moved for a while: nap between polls.
-                if quiet >= 4096 && quiet % 256 == 0 {
+                if quiet >= 4096 && quiet.is_multiple_of(256) {
                     std::thread::sleep(Duration::from_micros(20));
                 }
             }

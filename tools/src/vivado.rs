@@ -148,8 +148,7 @@ pub fn module_ports(v: &str, name: &str) -> Result<BTreeSet<String>> {
         .split(',')
         .filter_map(|item| {
             item.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .filter(|w| !w.is_empty())
-                .last()
+                .rfind(|w| !w.is_empty())
                 .map(str::to_string)
         })
         .collect())

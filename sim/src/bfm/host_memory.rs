@@ -56,7 +56,7 @@ impl HostMemory {
             self.regions
                 .range(..end)
                 .next_back()
-                .map_or(true, |(&s, v)| s + v.len() as u64 <= base),
+                .is_none_or(|(&s, v)| s + v.len() as u64 <= base),
             "window {base:#x}+{len} overlaps a posted region"
         );
         self.window = Some(Window { base, ptr, len });
@@ -276,7 +276,7 @@ impl HostMemory {
     /// not posted are dropped; returns the first such address, if any.
     pub fn dma_write_line(&mut self, addr: u64, data: &[u8; 64], strb: u64) -> Option<u64> {
         if let Some(p) = self.in_window(addr, 64) {
-            if strb == !0 && p as usize % 8 == 0 {
+            if strb == !0 && (p as usize).is_multiple_of(8) {
                 // Ascending 8-byte stores: on x86 (TSO) another core sees
                 // them in this order, so a driver that sees a completion's
                 // phase bit (in its last byte) also sees the bytes before

@@ -129,9 +129,9 @@ fn main() {
             offered += 1;
         }
         h.tick();
-        for q in 0..4 {
+        for (q, delivered_q) in delivered.iter_mut().enumerate() {
             while let Some((c, data)) = host.poll_rx(&h, q) {
-                delivered[q] += 1;
+                *delivered_q += 1;
                 last_progress = h.cycle();
                 if c.len as usize != data.len() {
                     wrong += 1;

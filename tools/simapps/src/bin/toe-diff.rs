@@ -460,9 +460,8 @@ impl Chip {
             ));
         }
         let delivered: usize = got_rx.iter().map(|v| v.len()).sum();
-        for q in 0..4 {
-            let n = got_rx[q].len();
-            host.post_rx(h, q, n);
+        for (q, rx) in got_rx.iter().enumerate() {
+            host.post_rx(h, q, rx.len());
         }
         for b in bufs {
             h.mem.free(b);

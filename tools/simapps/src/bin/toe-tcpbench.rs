@@ -423,7 +423,7 @@ fn serve_toe(
             ));
         }
         // The gate: one volatile load, plus the timer deadline.
-        if !nic.rx_ready(0) && !s.ep.poll_at().is_some_and(|t| t <= now) {
+        if !nic.rx_ready(0) && s.ep.poll_at().is_none_or(|t| t > now) {
             std::hint::spin_loop();
             continue;
         }
