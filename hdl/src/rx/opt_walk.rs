@@ -81,7 +81,8 @@
 //! positions already behind them (always 0).
 //!
 //! Measured with `cargo xtask depth --module 'top$rx$walk'` (docs/timing.md):
-//! at most 4 LUT levels and no carry chain per stage.
+//! at most 4 LUT levels and no carry chain per stage (3 in each walk stage).
+//! The walk stages are one block (`OptWalkStage`) placed five times.
 //!
 //! For simulation speed every per-position vector is at most 64 bits wide
 //! (one machine word in Verilator): positions are moved with slices of
