@@ -82,6 +82,21 @@ fn inputs(qs: &[VecDeque<u64>], pop: bool) -> Vec<Val> {
     ins
 }
 
+/// The outputs after a step: queue `sel`'s head offered (and its empty
+/// flag), the consumer's `pop` passed to that queue alone.
+fn check_outputs(post: &[Val], qs: &[VecDeque<u64>], sel: usize, pop: bool, at: &str) {
+    let n = qs.len();
+    assert_eq!(post[n].bit(), qs[sel].is_empty(), "{at}: o_empty");
+    assert_eq!(
+        post[n + 1],
+        head(qs, sel),
+        "{at}: o_rec is not queue {sel}'s head"
+    );
+    for (i, p) in post[..n].iter().enumerate() {
+        assert_eq!(p.bit(), pop && i == sel, "{at}: i_pop_{i}");
+    }
+}
+
 fn run<const N: usize>(name: &str) {
     let mut rnd = seeded_rng();
     let mut st = block::<N>(name).start();
@@ -138,15 +153,7 @@ fn run<const N: usize>(name: &str) {
                 .any(|(i, q)| i != sel && !q.is_empty());
             let pop = !qs[sel].is_empty() && (full || rnd() % 3 != 0);
             let post = st.step(&inputs(&qs, pop));
-            assert_eq!(post[N].bit(), qs[sel].is_empty(), "cycle {c}: o_empty");
-            assert_eq!(
-                post[N + 1],
-                head(&qs, sel),
-                "cycle {c}: o_rec is not queue {sel}'s head"
-            );
-            for i in 0..N {
-                assert_eq!(post[i].bit(), pop && i == sel, "cycle {c}: i_pop_{i}");
-            }
+            check_outputs(&post, &qs, sel, pop, &format!("cycle {c}"));
             for (i, q) in qs.iter().enumerate() {
                 if !q.is_empty() {
                     fair.waits(i);
@@ -173,10 +180,7 @@ fn run<const N: usize>(name: &str) {
         let sel = queue_of(&st.peek()[N + 1]);
         let pop = !qs[sel].is_empty();
         let post = st.step(&inputs(&qs, pop));
-        assert_eq!(post[N + 1], head(&qs, sel), "drain cycle {c}: o_rec");
-        for i in 0..N {
-            assert_eq!(post[i].bit(), pop && i == sel, "drain cycle {c}: i_pop_{i}");
-        }
+        check_outputs(&post, &qs, sel, pop, &format!("drain cycle {c}"));
         if pop {
             ledger.came_out(sel, qs[sel].pop_front().unwrap(), c);
         }
