@@ -4,7 +4,8 @@
 //! every output is registered (the same before and after the cycle's inputs
 //! are applied), words come out in order with none lost or repeated, an
 //! offered word stays until taken (AXI), and with the output always ready a
-//! word moves every cycle.  Seeded: `TOE_SEED=n` replays a run.
+//! word moves every cycle; `next_valid`/`next_data` show the word that
+//! follows the one taken.  Seeded: `TOE_SEED=n` replays a run.
 mod common;
 #[path = "common/seed.rs"]
 mod seed;
@@ -29,6 +30,8 @@ fn block() -> VltBlock {
         .output("in_ready", 1)
         .output("out_valid", 1)
         .output("out_data", W)
+        .output("next_valid", 1)
+        .output("next_data", W)
 }
 
 fn word(n: u64) -> Val {
@@ -66,7 +69,23 @@ fn reg_slice_in_order_registered_full_rate() {
             let in_valid = full_rate || rnd() % 3 != 0;
             let out_ready = full_rate || rnd() % 3 != 0;
             let post = st.step(&[rst.into(), in_valid.into(), word(next_in), out_ready.into()]);
-            assert_eq!(post, pre, "cycle {cycles}: an output follows an input");
+            assert_eq!(
+                post[..3],
+                pre[..3],
+                "cycle {cycles}: an output follows an input"
+            );
+            // The word after the one taken: the next in order, if any
+            // (held in the slice, or this cycle's input).
+            if !rst && out_valid && out_ready {
+                let after = match inflight.get(1) {
+                    Some(&n) => Some(n),
+                    None => in_valid.then_some(next_in),
+                };
+                assert_eq!(post[3].bit(), after.is_some(), "cycle {cycles}: next_valid");
+                if let Some(n) = after {
+                    assert_eq!(post[4], word(n), "cycle {cycles}: next_data");
+                }
+            }
             cycles += 1;
             if rst {
                 inflight.clear();
