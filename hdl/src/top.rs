@@ -142,6 +142,10 @@ pub struct Toe {
     /// W and the TX stream: last (576), strobe/keep (575:512), data.
     w_slice: RegSlice<577>,
     tx_slice: RegSlice<577>,
+    /// Between the TX arbiter and the checksum inserter: the arbiter's
+    /// grant (from the sources' valid) and the inserter's first stage are
+    /// not one path.
+    arb_slice: RegSlice<579>,
 }
 impl Logic for Toe {
     #[hdl_gen]
@@ -149,7 +153,7 @@ impl Logic for Toe {
         dff_setup!(self, clock, dma_err, ar_owner);
         clock!(
             self, clock, regs, rx, dmaa, dmad, rxf, txf, coal, txs, txt, txc, sregs, srx, ctl_tx,
-            arb, conn, rarb, ar_slice, r_slice, aw_slice, w_slice, tx_slice
+            arb, conn, rarb, ar_slice, r_slice, aw_slice, w_slice, tx_slice, arb_slice
         );
         self.regs.rst.next = self.rst.val();
         self.rx.rst.next = self.rst.val();
@@ -172,6 +176,7 @@ impl Logic for Toe {
         self.aw_slice.rst.next = self.rst.val();
         self.w_slice.rst.next = self.rst.val();
         self.tx_slice.rst.next = self.rst.val();
+        self.arb_slice.rst.next = self.rst.val();
         // ------------------------------------------------ AXI4-Lite
         self.regs.awaddr.next = self.s_axil_awaddr.val();
         self.regs.awvalid.next = self.s_axil_awvalid.val();
@@ -267,12 +272,18 @@ impl Logic for Toe {
         self.arb.i_last[1].next = self.ctl_tx.o_last.val();
         self.arb.i_flags[1].next = self.ctl_tx.o_flags.val();
         self.ctl_tx.o_ready.next = self.arb.i_ready[1].val();
-        self.txc.i_valid.next = self.arb.o_valid.val();
-        self.txc.i_data.next = self.arb.o_data.val();
-        self.txc.i_keep.next = self.arb.o_keep.val();
-        self.txc.i_last.next = self.arb.o_last.val();
-        self.txc.i_flags.next = self.arb.o_flags.val();
-        self.arb.o_ready.next = self.txc.i_ready.val();
+        self.arb_slice.in_valid.next = self.arb.o_valid.val();
+        self.arb_slice.in_data.next = bit_cast::<579, 512>(self.arb.o_data.val())
+            | (bit_cast::<579, 64>(self.arb.o_keep.val()) << 512)
+            | (bit_cast::<579, 1>(self.arb.o_last.val().into()) << 576)
+            | (bit_cast::<579, 2>(self.arb.o_flags.val()) << 577);
+        self.arb.o_ready.next = self.arb_slice.in_ready.val();
+        self.txc.i_valid.next = self.arb_slice.out_valid.val();
+        self.txc.i_data.next = self.arb_slice.out_data.val().get_bits::<512>(0);
+        self.txc.i_keep.next = self.arb_slice.out_data.val().get_bits::<64>(512);
+        self.txc.i_last.next = self.arb_slice.out_data.val().get_bit(576);
+        self.txc.i_flags.next = self.arb_slice.out_data.val().get_bits::<2>(577);
+        self.arb_slice.out_ready.next = self.txc.i_ready.val();
         // ------------------------------------------------ setup offload
         self.sregs.we.next = self.regs.ext_we.val();
         self.sregs.waddr.next = self.regs.ext_waddr.val();
