@@ -53,7 +53,7 @@ fn build() -> Result<std::path::PathBuf> {
     if !st.success() {
         bail!("building the benchmark programs failed ({st})");
     }
-    Ok(crate::deps::workspace_root().join("target/release"))
+    Ok(crate::deps::target_dir().join("release"))
 }
 
 /// A child process stopped (SIGINT, then killed) when dropped.

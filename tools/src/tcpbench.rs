@@ -35,7 +35,7 @@ fn build() -> Result<std::path::PathBuf> {
     if !st.success() {
         bail!("building toe-tcpbench failed ({st})");
     }
-    Ok(crate::deps::workspace_root().join("target/release/toe-tcpbench"))
+    Ok(crate::deps::target_dir().join("release/toe-tcpbench"))
 }
 
 /// A child stopped when dropped (after a failure).
