@@ -47,11 +47,12 @@ use crate::net::{Host, NetConfig, NetIf, Received, SendError};
 use crate::nic::{Nic, NicQueue, QueueIo};
 use crate::offload::{self, ActiveOpens, EstFilter, NextHop, NicConnector};
 use crate::tcp::conn::{Closed, Config, State};
+use crate::tcp::handles::{self, HandleMap, HandleSet};
 use crate::tcp::isn::IsnGenerator;
 use crate::tcp::offload::NicConnectParams;
 use crate::tcp::stack::{Handle, Outgoing, StackStats, TcpStack};
 use smoltcp::wire::{EthernetAddress, IpProtocol, Ipv4Address};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -324,10 +325,10 @@ pub struct Endpoint {
     sockets: Vec<Option<Socket>>,
     free: Vec<SocketId>,
     max_sockets: usize,
-    by_handle: HashMap<Handle, SocketId>,
-    listeners: HashMap<u16, SocketId>,
+    by_handle: HandleMap<SocketId>,
+    listeners: HashMap<u16, SocketId, ahash::RandomState>,
     /// Closed by the application, still finishing (FIN, TIME_WAIT).
-    orphans: HashSet<Handle>,
+    orphans: HandleSet,
     listed: Vec<SocketId>,
     touched: Vec<Handle>,
     out: VecDeque<Outgoing>,
@@ -404,9 +405,9 @@ impl Endpoint {
             sockets: Vec::new(),
             free: Vec::new(),
             max_sockets: cfg.max_sockets,
-            by_handle: HashMap::new(),
-            listeners: HashMap::new(),
-            orphans: HashSet::new(),
+            by_handle: HandleMap::new(),
+            listeners: HashMap::default(),
+            orphans: HandleSet::new(),
             listed: Vec::new(),
             touched: Vec::new(),
             out: VecDeque::new(),
@@ -935,8 +936,7 @@ impl Endpoint {
     /// Readiness and orphan handling for the connections touched.
     fn settle_touched(&mut self) {
         let mut touched = std::mem::take(&mut self.touched);
-        touched.sort_unstable();
-        touched.dedup();
+        handles::sort_dedup(&mut touched);
         for h in touched.drain(..) {
             if let Some(&s) = self.by_handle.get(&h) {
                 self.settle_stream(s, h);

@@ -16,6 +16,7 @@
 //! * [`cc`]: congestion control, NewReno (RFC 5681, 6582) or CUBIC (RFC 9438);
 //! * [`recv`]: bounded receive buffer with reassembly and SACK blocks (RFC 2018);
 //! * [`send`]: bounded send buffer with a SACK scoreboard;
+//! * [`handles`]: maps, sets and sorting keyed by the 4-tuple, one hash each;
 //! * [`stack`]: the endpoint (listeners, connection table, segment I/O);
 //! * [`offload`]: the core's side of the offload seam: the data and hooks
 //!   the NIC's offloads (`driver/src/offload/`) use, no device types.
@@ -23,6 +24,7 @@ pub mod cc;
 pub mod checks;
 pub mod conn;
 pub mod cookie;
+pub mod handles;
 pub mod isn;
 pub mod offload;
 pub mod options;

@@ -9,13 +9,14 @@
 //! dropped and counted.  See docs/tcp.md, "Hostile peers".
 use super::conn::{Closed, Config, Conn, Handshake, NicOpenStatus, Segment, State};
 use super::cookie::CookieJar;
+use super::handles::{self, HandleMap, HandleSet};
 use super::isn::IsnGenerator;
 use super::options::SynOptions;
 use super::seq::Seq;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -186,15 +187,15 @@ pub struct TcpStack {
     cfg: Config,
     isn: IsnGenerator,
     listeners: Map<u16, Listener>,
-    conns: Map<Handle, Conn>,
+    conns: HandleMap<Conn>,
     /// Which listener a connection came from, until accepted, and whether
     /// it is still half-open (counted in the listener's `half_open`).
-    pending: Map<Handle, (u16, bool)>,
+    pending: HandleMap<(u16, bool)>,
     cookies: CookieJar,
     /// Passive-tuple events, when asked for ([`TcpStack::set_tuple_events`]).
     tuple_events: Option<Vec<(Handle, bool)>>,
     /// Passive connections whose addition was recorded.
-    passive: HashSet<Handle, ahash::RandomState>,
+    passive: HandleSet,
     out: VecDeque<Outgoing>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
@@ -208,7 +209,7 @@ pub struct TcpStack {
     /// deadline moves; stale ones are skipped (each connection's current
     /// deadline is pushed whenever it is dirty), and the heap is rebuilt
     /// when stale entries outnumber the connections.
-    timers: BinaryHeap<Reverse<(Duration, Handle)>>,
+    timers: BinaryHeap<Reverse<(Duration, u64)>>,
     /// Connections found CLOSED by dispatch, removed by `reap`.
     closed: Vec<Handle>,
     max_conns: usize,
@@ -219,7 +220,7 @@ pub struct TcpStack {
     /// Active opens by the NIC, when configured.
     nic: Option<NicConnectParams>,
     /// NIC opens whose slot this stack holds (at most one per slot).
-    nic_opens: Map<Handle, NicSlot>,
+    nic_opens: HandleMap<NicSlot>,
     /// Requests not yet taken by the socket layer.
     nic_requests: VecDeque<NicConnectRequest>,
     /// NIC opens whose timeout check is due.
@@ -246,13 +247,13 @@ impl TcpStack {
         TcpStack {
             cookies: CookieJar::new(cfg.syn_cookies, key),
             tuple_events: None,
-            passive: HashSet::default(),
+            passive: HandleSet::default(),
             ip,
             cfg,
             isn,
             listeners: Map::default(),
-            conns: Map::default(),
-            pending: Map::default(),
+            conns: HandleMap::default(),
+            pending: HandleMap::default(),
             out: VecDeque::new(),
             touched: Vec::new(),
             dirty: Vec::new(),
@@ -263,7 +264,7 @@ impl TcpStack {
             stats: StackStats::default(),
             tx_offload: false,
             nic: None,
-            nic_opens: Map::default(),
+            nic_opens: HandleMap::default(),
             nic_requests: VecDeque::new(),
             nic_checks: Vec::new(),
         }
@@ -379,7 +380,7 @@ impl TcpStack {
             .pending
             .iter()
             .filter(|(_, p)| p.0 == port)
-            .map(|(h, _)| *h)
+            .map(|(h, _)| h)
             .collect();
         for h in orphans {
             self.pending.remove(&h);
@@ -624,11 +625,11 @@ impl TcpStack {
         }
         let conns = &self.conns;
         let mut ended = Vec::new();
-        for (h, e) in &self.nic_opens {
-            match conns.get(h) {
+        for (h, e) in self.nic_opens.iter() {
+            match conns.get(&h) {
                 Some(c) if c.nic_pending() => {}
-                Some(c) if c.nic_freed() => ended.push((*h, *e, false)),
-                _ => ended.push((*h, *e, true)),
+                Some(c) if c.nic_freed() => ended.push((h, *e, false)),
+                _ => ended.push((h, *e, true)),
             }
         }
         for (h, e, abort) in ended {
@@ -1141,11 +1142,12 @@ impl TcpStack {
 
     /// Timers due at `now`.
     pub fn on_timer(&mut self, now: Duration) {
-        while let Some(Reverse((t, h))) = self.timers.peek().copied() {
+        while let Some(Reverse((t, k))) = self.timers.peek().copied() {
             if t > now {
                 break;
             }
             self.timers.pop();
+            let h = handles::handle(k);
             if let Some(c) = self.conns.get_mut(&h) {
                 // A stale entry (the deadline moved) is skipped: the
                 // current one is in the heap too.
@@ -1182,8 +1184,7 @@ impl TcpStack {
         v.extend(self.out.drain(..));
         let (ip, offload) = (self.ip, self.tx_offload);
         let mut dirty = std::mem::take(&mut self.dirty);
-        dirty.sort_unstable();
-        dirty.dedup();
+        handles::sort_dedup(&mut dirty);
         for &h in &dirty {
             let Some(c) = self.conns.get_mut(&h) else {
                 continue;
@@ -1199,7 +1200,7 @@ impl TcpStack {
                 }));
             }
             if let Some(t) = c.poll_at() {
-                self.timers.push(Reverse((t, h)));
+                self.timers.push(Reverse((t, handles::key(h))));
             }
             if c.state() == State::Closed {
                 self.closed.push(h);
@@ -1231,7 +1232,7 @@ impl TcpStack {
         self.timers = self
             .conns
             .iter()
-            .filter_map(|(h, c)| c.poll_at().map(|t| Reverse((t, *h))))
+            .filter_map(|(h, c)| c.poll_at().map(|t| Reverse((t, handles::key(h)))))
             .collect();
     }
 }
