@@ -5,8 +5,11 @@ use crate::error::Result;
 ///
 /// The region is owned by the backend that allocated it and stays valid
 /// while that backend, or any lane it handed out ([`Backend::lane`]),
-/// lives.  It hands out raw pointers only: the device
-/// may write any byte at any time, so no Rust reference into it may exist.
+/// lives.  It hands out raw pointers, and slices only through the unsafe
+/// [`DmaRegion::slice`] / [`DmaRegion::slice_mut`]: the device may write
+/// any byte it was given at any time, so a Rust reference may exist only
+/// into bytes the device cannot write now (a buffer whose completion was
+/// consumed, or one never posted).
 #[derive(Debug)]
 pub struct DmaRegion {
     vaddr: *mut u8,
@@ -69,6 +72,37 @@ impl DmaRegion {
         );
         // SAFETY: bounds checked; raw copy, no reference into the region.
         unsafe { std::ptr::copy_nonoverlapping(self.vaddr.add(off), dst.as_mut_ptr(), dst.len()) }
+    }
+    /// The bytes `off..off + len` in place, for reading.
+    ///
+    /// # Safety
+    /// While the slice lives, neither the device nor anything else may
+    /// write these bytes: they lie in a buffer the caller owns, which the
+    /// device has finished with (its completion was observed with an
+    /// acquire) or was never given.
+    pub unsafe fn slice(&self, off: usize, len: usize) -> &[u8] {
+        assert!(
+            off + len <= self.len,
+            "slice of {len} bytes at {off} beyond DMA region of {}",
+            self.len
+        );
+        // SAFETY: bounds checked; exclusivity is the caller's contract.
+        unsafe { std::slice::from_raw_parts(self.vaddr.add(off), len) }
+    }
+    /// The bytes `off..off + len` in place, for writing.
+    ///
+    /// # Safety
+    /// As [`DmaRegion::slice`], and no other reference to these bytes may
+    /// exist while the slice lives (the caller holds the buffer mutably).
+    #[allow(clippy::mut_from_ref)] // the region hands out raw memory; exclusivity is the contract above
+    pub unsafe fn slice_mut(&self, off: usize, len: usize) -> &mut [u8] {
+        assert!(
+            off + len <= self.len,
+            "slice of {len} bytes at {off} beyond DMA region of {}",
+            self.len
+        );
+        // SAFETY: bounds checked; exclusivity is the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.vaddr.add(off), len) }
     }
     /// Volatile 64-bit load at `off` (8-byte aligned).
     pub fn read_u64(&self, off: usize) -> u64 {

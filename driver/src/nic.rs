@@ -159,6 +159,24 @@ pub trait QueueIo {
     fn read(&self, p: &Packet, at: usize, dst: &mut [u8]);
     /// Copies `src` into the packet at `at` and extends its length.
     fn write(&self, p: &mut Packet, at: usize, src: &[u8]);
+    /// Calls `f` with the packet's bytes (zero-copy on the device's
+    /// queues: in place in the buffer, which the device no longer writes
+    /// once its completion was consumed; the default copies them out).
+    fn with_bytes(&self, p: &Packet, f: &mut dyn FnMut(&[u8])) {
+        let mut v = vec![0; p.len];
+        self.read(p, 0, &mut v);
+        f(&v)
+    }
+    /// Sets the packet's length to `len` and calls `f` to write those
+    /// bytes (zero-copy on the device's queues: in place in the buffer,
+    /// which the device reads only once the packet is sent; the default
+    /// writes through a copy).  `len` must fit the buffer.
+    fn fill(&self, p: &mut Packet, len: usize, f: &mut dyn FnMut(&mut [u8])) {
+        let mut v = vec![0; len];
+        f(&mut v);
+        p.len = 0;
+        self.write(p, 0, &v)
+    }
     /// Sends from the front of `pkts` while the TX ring has room (one
     /// doorbell); returns how many were sent.
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize;
@@ -565,6 +583,23 @@ impl Nic {
         self.qs[p.q as usize].write(p, at, src)
     }
 
+    /// The packet's bytes in place, without a copy: a received frame
+    /// (whose completion `rx_burst` has consumed, so the device no longer
+    /// writes it) or one being built.  The slice borrows the packet, so
+    /// the packet cannot be freed or sent while it lives; the buffer goes
+    /// back to the pool with [`Nic::free`] (or [`Nic::tx_burst`]).
+    pub fn bytes<'a>(&'a self, p: &'a Packet) -> &'a [u8] {
+        self.qs[p.q as usize].bytes(p)
+    }
+
+    /// The packet's first `len` bytes in place, to build a frame to send
+    /// straight into its DMA buffer (no copy); the packet's length becomes
+    /// `len`.  The device reads the buffer only after [`Nic::tx_burst`],
+    /// which takes the packet.  Panics when `len` exceeds the buffer size.
+    pub fn bytes_mut<'a>(&'a self, p: &'a mut Packet, len: usize) -> &'a mut [u8] {
+        self.qs[p.q as usize].bytes_mut(p, len)
+    }
+
     /// The RX queue the NIC delivers a TCP segment from `src:sport` to
     /// `dst:dport` to (the RSS hash and indirection table the driver
     /// programmed; queue 0 without RSS).  A stack that opens connections
@@ -683,6 +718,14 @@ impl NicQueue {
     pub fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
         self.core.write(p, at, src)
     }
+    /// As [`Nic::bytes`]; panics on a packet of another queue's pool.
+    pub fn bytes<'a>(&'a self, p: &'a Packet) -> &'a [u8] {
+        self.core.bytes(p)
+    }
+    /// As [`Nic::bytes_mut`]; panics on a packet of another queue's pool.
+    pub fn bytes_mut<'a>(&'a self, p: &'a mut Packet, len: usize) -> &'a mut [u8] {
+        self.core.bytes_mut(p, len)
+    }
     /// As [`Nic::tx_burst`]; sends nothing once closed.
     pub fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
         self.core.tx_burst(&*self.lane, pkts)
@@ -726,6 +769,12 @@ impl QueueIo for NicQueue {
     fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
         NicQueue::write(self, p, at, src)
     }
+    fn with_bytes(&self, p: &Packet, f: &mut dyn FnMut(&[u8])) {
+        f(self.core.bytes(p))
+    }
+    fn fill(&self, p: &mut Packet, len: usize, f: &mut dyn FnMut(&mut [u8])) {
+        f(self.core.bytes_mut(p, len))
+    }
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
         NicQueue::tx_burst(self, pkts)
     }
@@ -762,6 +811,12 @@ impl QueueIo for QueueRef<'_> {
     }
     fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {
         self.core.write(p, at, src)
+    }
+    fn with_bytes(&self, p: &Packet, f: &mut dyn FnMut(&[u8])) {
+        f(self.core.bytes(p))
+    }
+    fn fill(&self, p: &mut Packet, len: usize, f: &mut dyn FnMut(&mut [u8])) {
+        f(self.core.bytes_mut(p, len))
     }
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
         self.core.tx_burst(self.dev, pkts)
@@ -847,6 +902,34 @@ impl Queue {
         self.own(p, "read on");
         assert!(at + dst.len() <= p.len, "read beyond the packet");
         self.pool.read(p.buf, at, dst)
+    }
+
+    /// The packet's bytes in place.  Sound because a `Packet` is the only
+    /// handle to its buffer: `rx_burst` makes one only after the
+    /// completion was consumed (acquire), `alloc` only for a buffer no
+    /// ring holds, and the device gets the buffer back only through
+    /// `tx_burst` or `free`, which take the packet, so not while the
+    /// borrow lives.
+    fn bytes<'a>(&'a self, p: &'a Packet) -> &'a [u8] {
+        self.own(p, "read on");
+        // SAFETY: see above: nobody writes the buffer while `p` is
+        // borrowed.
+        unsafe { self.pool.bytes(p.buf, p.len) }
+    }
+
+    /// The packet's first `len` bytes in place, for writing; its length
+    /// becomes `len`.  Sound as [`Queue::bytes`], and `p` is borrowed
+    /// mutably, so this is the only reference into the buffer.
+    fn bytes_mut<'a>(&'a self, p: &'a mut Packet, len: usize) -> &'a mut [u8] {
+        self.own(p, "written on");
+        assert!(
+            len <= self.pool.buf_size(),
+            "{len} bytes do not fit a buffer of {}",
+            self.pool.buf_size()
+        );
+        p.len = len;
+        // SAFETY: as above, with the packet held mutably.
+        unsafe { self.pool.bytes_mut(p.buf, len) }
     }
 
     fn write(&self, p: &mut Packet, at: usize, src: &[u8]) {

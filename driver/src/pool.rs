@@ -74,6 +74,30 @@ impl Pool {
         self.region.write(self.off(id, at, src.len()), src)
     }
 
+    /// The first `len` bytes of buffer `id` in place.
+    ///
+    /// # Safety
+    /// As [`DmaRegion::slice`]: the caller owns buffer `id` (allocated, or
+    /// received with its completion consumed) and neither it nor the
+    /// device writes it while the slice lives.
+    pub unsafe fn bytes(&self, id: BufId, len: usize) -> &[u8] {
+        let off = self.off(id, 0, len);
+        // SAFETY: in the buffer's bounds; exclusivity is the caller's.
+        unsafe { self.region.slice(off, len) }
+    }
+
+    /// The first `len` bytes of buffer `id` in place, for writing.
+    ///
+    /// # Safety
+    /// As [`Pool::bytes`], and no other reference into the buffer exists
+    /// while the slice lives.
+    #[allow(clippy::mut_from_ref)] // exclusivity is the contract above
+    pub unsafe fn bytes_mut(&self, id: BufId, len: usize) -> &mut [u8] {
+        let off = self.off(id, 0, len);
+        // SAFETY: in the buffer's bounds; exclusivity is the caller's.
+        unsafe { self.region.slice_mut(off, len) }
+    }
+
     /// Copies bytes of buffer `id` from `at` into `dst`.
     pub fn read(&self, id: BufId, at: usize, dst: &mut [u8]) {
         self.region.read(self.off(id, at, dst.len()), dst)

@@ -910,11 +910,11 @@ impl Endpoint {
         self.tcp.take_touched(&mut self.touched);
         self.settle_touched();
         while let Some(o) = self.out.pop_front() {
-            // The TCP packet is built straight into the frame.
+            // The TCP packet is built straight into the frame, in a TX DMA
+            // buffer when nothing waits before it.
             match self
                 .host
-                .net
-                .send_ipv4_with(o.dst, IpProtocol::Tcp, o.len(), now, |b| o.emit(b))
+                .send_ipv4_on(io, o.dst, IpProtocol::Tcp, o.len(), now, |b| o.emit(b))
             {
                 Ok(()) => {}
                 Err(SendError::WouldBlock) => {
@@ -926,7 +926,7 @@ impl Endpoint {
                 // peer is the peer's connection timing out.
                 Err(_) => {}
             }
-            if self.host.net.tx_queued() >= 64 {
+            if self.host.tx_pending() >= 64 {
                 self.host.flush_on(io);
             }
         }

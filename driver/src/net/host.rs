@@ -4,9 +4,13 @@
 //! The per-queue calls ([`Host::receive_on`], [`Host::flush_on`]) work on
 //! any [`QueueIo`]: queue `q` of a [`Nic`] used from one thread, or a
 //! [`crate::nic::NicQueue`] owned by the thread that runs it.
-use super::{NetIf, Received};
+use super::{NetIf, Received, Route, SendError};
 use crate::nic::{Nic, Packet, QueueIo};
+use smoltcp::wire::{IpProtocol, Ipv4Address};
 use std::time::Duration;
+
+/// Frames held in TX buffers before a doorbell at most.
+const TX_BATCH: usize = 64;
 
 /// Per-call counts of [`Host::poll`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,7 +23,6 @@ pub struct Host {
     pub net: NetIf,
     rx: Vec<Packet>,
     tx: Vec<Packet>,
-    frame: Vec<u8>,
     /// Queue pair used for transmission.
     pub tx_queue: u32,
     /// Frames per RX burst.
@@ -32,7 +35,6 @@ impl Host {
             net,
             rx: Vec::with_capacity(64),
             tx: Vec::with_capacity(64),
-            frame: Vec::with_capacity(2048),
             tx_queue: 0,
             burst: 32,
         }
@@ -81,21 +83,72 @@ impl Host {
     ) -> usize {
         let n = io.rx_burst(&mut self.rx, self.burst);
         for p in self.rx.drain(..) {
-            self.frame.resize(p.len, 0);
-            io.read(&p, 0, &mut self.frame);
             let cpl = p.cpl;
             let f = cpl.flags;
-            io.free(p);
             let checks = super::RxChecks {
                 ip_ok: f & toe_contract::desc::CPL_IP_CSUM_OK != 0,
                 l4_ok: f & toe_contract::desc::CPL_TCP_CSUM_OK != 0,
             };
-            match self.net.receive_checked(&self.frame, now, checks) {
-                r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r, &cpl),
-                Received::Handled | Received::Dropped => {}
-            }
+            // Parsed in place in the RX buffer (its completion consumed:
+            // the device no longer writes it); the buffer goes back to the
+            // pool once the layers above are done with the frame.
+            let net = &mut self.net;
+            io.with_bytes(
+                &p,
+                &mut |frame| match net.receive_checked(frame, now, checks) {
+                    r @ (Received::EchoReply { .. } | Received::Ipv4 { .. }) => deliver(r, &cpl),
+                    Received::Handled | Received::Dropped => {}
+                },
+            );
+            io.free(p);
         }
         n
+    }
+
+    /// Frames built but not yet on the TX ring, in TX buffers or queued in
+    /// the network layer.
+    pub fn tx_pending(&self) -> usize {
+        self.tx.len() + self.net.tx_queued()
+    }
+
+    /// [`NetIf::send_ipv4_with`] on queue handle `io`: when nothing waits
+    /// in the network layer's queue (so order is kept) and the next hop is
+    /// resolved, the frame is built straight into a TX DMA buffer of `io`
+    /// (the payload written in place by `fill_payload`, no copy), sent
+    /// by the next [`Host::flush_on`].  Otherwise it takes the queued
+    /// path.
+    pub fn send_ipv4_on<Q: QueueIo + ?Sized>(
+        &mut self,
+        io: &mut Q,
+        dst: Ipv4Address,
+        protocol: IpProtocol,
+        len: usize,
+        now: Duration,
+        fill_payload: impl FnOnce(&mut [u8]),
+    ) -> Result<(), SendError> {
+        if self.net.tx_queued() > 0 || self.tx.len() >= TX_BATCH {
+            return self
+                .net
+                .send_ipv4_with(dst, protocol, len, now, fill_payload);
+        }
+        let r = self.net.route_ipv4(dst, protocol, len, now)?;
+        let f = match r {
+            Route::Resolved(f) if f.len() <= io.buf_size() => f,
+            r => return self.net.send_routed(r, now, fill_payload),
+        };
+        let Some(mut p) = io.alloc() else {
+            return self.net.send_routed(r, now, fill_payload);
+        };
+        let mut fill = Some(fill_payload);
+        io.fill(&mut p, f.len(), &mut |b| {
+            if let Some(fill) = fill.take() {
+                f.emit(b, fill)
+            }
+        });
+        p.tx_flags = f.tx_flags;
+        self.net.count_sent();
+        self.tx.push(p);
+        Ok(())
     }
 
     /// Moves queued frames into TX buffers and sends them on queue
@@ -110,7 +163,7 @@ impl Host {
     /// Frames waiting in TX buffers (backpressure) belong to the queue they
     /// were allocated on: keep flushing on that one.
     pub fn flush_on<Q: QueueIo + ?Sized>(&mut self, io: &mut Q) -> usize {
-        while self.tx.len() < 64 {
+        while self.tx.len() < TX_BATCH {
             let Some(f) = self.net.poll_transmit() else {
                 break;
             };

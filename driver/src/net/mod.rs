@@ -162,6 +162,75 @@ impl AsRef<[u8]> for Frame {
     }
 }
 
+/// Where an IPv4 packet goes ([`NetIf::route_ipv4`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Route {
+    /// The next hop's MAC address is known: the frame can be built.
+    Resolved(Ipv4Frame),
+    /// The next hop needs ARP first ([`NetIf::send_routed`] queues it).
+    Unresolved {
+        frame: Ipv4Frame,
+        next_hop: Ipv4Address,
+    },
+}
+
+/// The headers of one Ethernet frame carrying an IPv4 packet, ready to be
+/// written wherever the frame goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv4Frame {
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    repr: Ipv4Repr,
+    ident: u16,
+    offload: bool,
+    /// The TX offloads the frame asks for (`desc::TXF_*`).
+    pub tx_flags: u16,
+}
+
+impl Ipv4Frame {
+    /// Bytes of the frame (Ethernet and IPv4 headers and the payload).
+    pub fn len(&self) -> usize {
+        EthernetFrame::<&[u8]>::header_len() + self.repr.buffer_len() + self.repr.payload_len
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Writes the frame into `buf` (exactly [`Ipv4Frame::len`] bytes),
+    /// the payload by `fill_payload`.
+    pub fn emit(&self, buf: &mut [u8], fill_payload: impl FnOnce(&mut [u8])) {
+        let eth = EthernetRepr {
+            src_addr: self.src_mac,
+            dst_addr: self.dst_mac,
+            ethertype: EthernetProtocol::Ipv4,
+        };
+        let mut f = EthernetFrame::new_unchecked(buf);
+        eth.emit(&mut f);
+        self.emit_ip(f.payload_mut(), fill_payload)
+    }
+
+    /// Writes the IPv4 packet alone into `buf`.
+    fn emit_ip(&self, buf: &mut [u8], fill_payload: impl FnOnce(&mut [u8])) {
+        let mut p = Ipv4Packet::new_unchecked(buf);
+        let caps = if self.offload {
+            ChecksumCapabilities::ignored()
+        } else {
+            csum()
+        };
+        self.repr.emit(&mut p, &caps);
+        // Identification distinguishes our datagrams (RFC 6864 allows
+        // any value for atomic datagrams; a counter is conventional).
+        p.set_ident(self.ident);
+        p.set_dont_frag(true);
+        if self.offload {
+            p.set_checksum(0);
+        } else {
+            p.fill_checksum();
+        }
+        fill_payload(p.payload_mut());
+    }
+}
+
 /// Largest IPv4 packet sent (Ethernet MTU).
 pub const MTU: usize = 1500;
 
@@ -548,6 +617,23 @@ impl NetIf {
         now: Duration,
         fill_payload: impl FnOnce(&mut [u8]),
     ) -> Result<(), SendError> {
+        let r = self.route_ipv4(dst, protocol, len, now)?;
+        self.send_routed(r, now, fill_payload)
+    }
+
+    /// The first half of a send: checks (size, route, room in the TX
+    /// queue), the IPv4 header's fields (the identification is taken) and
+    /// the next hop's MAC address when the ARP cache has it.  The caller
+    /// either builds the frame itself ([`Ipv4Frame::emit`], e.g. straight
+    /// into a TX DMA buffer, then [`NetIf::count_sent`]) or hands the
+    /// route to [`NetIf::send_routed`].
+    pub fn route_ipv4(
+        &mut self,
+        dst: Ipv4Address,
+        protocol: IpProtocol,
+        len: usize,
+        now: Duration,
+    ) -> Result<Route, SendError> {
         let repr = Ipv4Repr {
             src_addr: self.cfg.ip,
             dst_addr: dst,
@@ -568,7 +654,6 @@ impl NetIf {
         }
         let ident = self.ident;
         self.ident = self.ident.wrapping_add(1);
-        let total = repr.buffer_len() + len;
         let offload = self.cfg.checksum_offload;
         let tx_flags = if !offload {
             0
@@ -577,43 +662,62 @@ impl NetIf {
         } else {
             toe_contract::desc::TXF_CSUM_IP
         };
-        let fill = |b: &mut [u8]| {
-            let mut p = Ipv4Packet::new_unchecked(b);
-            repr.emit(&mut p, &csum());
-            // Identification distinguishes our datagrams (RFC 6864 allows
-            // any value for atomic datagrams; a counter is conventional).
-            p.set_ident(ident);
-            p.set_dont_frag(true);
-            if offload {
-                p.set_checksum(0);
-            } else {
-                p.fill_checksum();
-            }
-            fill_payload(p.payload_mut());
-        };
         let dst_mac = if dst.is_broadcast() || dst == self.broadcast() {
             Some(EthernetAddress::BROADCAST)
         } else {
             self.arp.lookup(next_hop, now)
         };
-        match dst_mac {
+        let frame = Ipv4Frame {
+            src_mac: self.cfg.mac,
+            dst_mac: dst_mac.unwrap_or(EthernetAddress::BROADCAST),
+            repr,
+            ident,
+            offload,
+            tx_flags,
+        };
+        Ok(match dst_mac {
+            Some(_) => Route::Resolved(frame),
+            None => Route::Unresolved { frame, next_hop },
+        })
+    }
+
+    /// The second half of [`NetIf::send_ipv4_with`]: the frame is built
+    /// into a buffer of its own and queued for [`NetIf::poll_transmit`],
+    /// or, with the next hop unresolved, the packet waits for ARP.
+    pub fn send_routed(
+        &mut self,
+        r: Route,
+        now: Duration,
+        fill_payload: impl FnOnce(&mut [u8]),
+    ) -> Result<(), SendError> {
+        match r {
             // Built in place in the frame: one buffer, one copy of the
             // payload.
-            Some(mac) => {
-                let f = self.eth_frame(mac, EthernetProtocol::Ipv4, total, fill);
-                self.out.push_back(Frame { bytes: f, tx_flags });
+            Route::Resolved(f) => {
+                let mut bytes = vec![0u8; f.len()];
+                f.emit(&mut bytes, fill_payload);
+                self.out.push_back(Frame {
+                    bytes,
+                    tx_flags: f.tx_flags,
+                });
             }
-            None => {
+            Route::Unresolved { frame, next_hop } => {
                 if self.pending.len() >= self.cfg.pending_capacity {
                     return Err(SendError::WouldBlock);
                 }
-                let mut ip = vec![0u8; total];
-                fill(&mut ip);
-                self.pending.push_back((next_hop, ip, tx_flags, now));
+                let mut ip = vec![0u8; frame.repr.buffer_len() + frame.repr.payload_len];
+                frame.emit_ip(&mut ip, fill_payload);
+                self.pending.push_back((next_hop, ip, frame.tx_flags, now));
                 self.request(next_hop, now);
             }
         }
         Ok(())
+    }
+
+    /// Counts a frame built with [`Ipv4Frame::emit`] and sent by the
+    /// caller (as [`NetIf::poll_transmit`] counts the queued ones).
+    pub fn count_sent(&mut self) {
+        self.stats.tx_frames += 1;
     }
 
     /// The MAC address of the next hop towards `dst` (the gateway for a

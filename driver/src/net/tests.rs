@@ -487,3 +487,132 @@ fn martian_tcp_segments_are_dropped_and_counted() {
     );
     assert!(matches!(n.receive(&f, T0), Received::Ipv4 { .. }));
 }
+
+/// A queue pair in memory for [`Host`]: buffers in a map, sent frames in
+/// order, and a count of frames written in place ([`QueueIo::fill`]).
+#[derive(Default)]
+struct MemQueue {
+    bufs: std::cell::RefCell<std::collections::HashMap<u32, Vec<u8>>>,
+    next: u32,
+    fills: std::cell::Cell<usize>,
+    sent: Vec<Vec<u8>>,
+}
+
+impl crate::nic::QueueIo for MemQueue {
+    fn index(&self) -> u32 {
+        0
+    }
+    fn rx_burst(&mut self, _: &mut Vec<crate::nic::Packet>, _: usize) -> usize {
+        0
+    }
+    fn rx_ready(&self) -> bool {
+        false
+    }
+    fn alloc(&mut self) -> Option<crate::nic::Packet> {
+        self.next += 1;
+        self.bufs.get_mut().insert(self.next, Vec::new());
+        Some(crate::nic::Packet::for_test(
+            self.next,
+            0,
+            0,
+            Default::default(),
+        ))
+    }
+    fn free(&mut self, p: crate::nic::Packet) {
+        self.bufs.get_mut().remove(&p.test_buf());
+    }
+    fn read(&self, p: &crate::nic::Packet, at: usize, dst: &mut [u8]) {
+        dst.copy_from_slice(&self.bufs.borrow()[&p.test_buf()][at..at + dst.len()]);
+    }
+    fn write(&self, p: &mut crate::nic::Packet, at: usize, src: &[u8]) {
+        let mut bufs = self.bufs.borrow_mut();
+        let b = bufs.get_mut(&p.test_buf()).unwrap();
+        b.resize(b.len().max(at + src.len()), 0);
+        b[at..at + src.len()].copy_from_slice(src);
+        p.len = p.len.max(at + src.len());
+    }
+    fn fill(&self, p: &mut crate::nic::Packet, len: usize, f: &mut dyn FnMut(&mut [u8])) {
+        self.fills.set(self.fills.get() + 1);
+        let mut bufs = self.bufs.borrow_mut();
+        let b = bufs.get_mut(&p.test_buf()).unwrap();
+        b.clear();
+        b.resize(len, 0);
+        f(b);
+        p.len = len;
+    }
+    fn tx_burst(&mut self, pkts: &mut Vec<crate::nic::Packet>) -> usize {
+        let n = pkts.len();
+        for p in pkts.drain(..) {
+            let mut b = self.bufs.get_mut().remove(&p.test_buf()).unwrap();
+            b.truncate(p.len);
+            self.sent.push(b);
+        }
+        n
+    }
+    fn buf_size(&self) -> usize {
+        2048
+    }
+}
+
+fn udp_to_peer(host: &mut Host, q: &mut MemQueue, byte: u8) -> Result<(), SendError> {
+    host.send_ipv4_on(q, PEER, IpProtocol::Udp, 8, T0, |b| b.fill(byte))
+}
+
+/// With the next hop resolved and nothing queued, a frame is built in a
+/// TX buffer (one `fill`, nothing in the network layer's queue), byte for
+/// byte the frame the queued path builds.
+#[test]
+fn frames_are_built_in_place_in_tx_buffers() {
+    let mut host = Host::new(netif());
+    host.net.learn(PEER, PEER_MAC, T0);
+    let mut q = MemQueue::default();
+    udp_to_peer(&mut host, &mut q, 0xab).unwrap();
+    assert_eq!(q.fills.get(), 1);
+    assert_eq!(host.net.tx_queued(), 0);
+    assert_eq!(host.tx_pending(), 1);
+    assert_eq!(host.net.stats().tx_frames, 1);
+    assert_eq!(host.flush_on(&mut q), 1);
+
+    let mut queued = netif();
+    queued.learn(PEER, PEER_MAC, T0);
+    queued
+        .send_ipv4_with(PEER, IpProtocol::Udp, 8, T0, |b| b.fill(0xab))
+        .unwrap();
+    assert_eq!(q.sent, vec![queued.poll_transmit().unwrap().bytes]);
+}
+
+/// A frame waiting in the network layer's queue (the TX ring was full)
+/// keeps its place: later frames queue behind it instead of jumping ahead
+/// in TX buffers.
+#[test]
+fn frames_built_in_place_never_overtake_queued_ones() {
+    let mut host = Host::new(netif());
+    host.net.learn(PEER, PEER_MAC, T0);
+    let mut q = MemQueue::default();
+    host.net
+        .send_ipv4_with(PEER, IpProtocol::Udp, 8, T0, |b| b.fill(1))
+        .unwrap();
+    udp_to_peer(&mut host, &mut q, 2).unwrap();
+    assert_eq!(q.fills.get(), 0, "built in place ahead of a queued frame");
+    assert_eq!(host.flush_on(&mut q), 2);
+    let last: Vec<u8> = q.sent.iter().map(|f| f[f.len() - 1]).collect();
+    assert_eq!(last, vec![1, 2]);
+}
+
+/// An unresolved next hop: the packet waits for ARP, no TX buffer is
+/// taken, and the ARP request goes out.
+#[test]
+fn unresolved_frames_wait_for_arp_without_a_tx_buffer() {
+    let mut host = Host::new(netif());
+    let mut q = MemQueue::default();
+    udp_to_peer(&mut host, &mut q, 3).unwrap();
+    assert_eq!(q.fills.get(), 0);
+    assert_eq!(host.flush_on(&mut q), 1);
+    assert_eq!(
+        EthernetFrame::new_checked(&q.sent[0][..])
+            .unwrap()
+            .ethertype(),
+        EthernetProtocol::Arp
+    );
+    assert_eq!(host.net.unresolved(), vec![PEER]);
+}
