@@ -511,7 +511,7 @@ impl Endpoint {
             Ready::READABLE | Ready::CLOSED | Ready::ERROR,
         )?;
         self.by_handle.insert(h, id);
-        self.touched.push(h);
+        handles::push_once(&mut self.touched, h);
         self.stats.accepted += 1;
         Ok(id)
     }
@@ -558,7 +558,7 @@ impl Endpoint {
             Ready::READABLE | Ready::WRITABLE | Ready::CLOSED | Ready::ERROR,
         )?;
         self.by_handle.insert(h, id);
-        self.touched.push(h);
+        handles::push_once(&mut self.touched, h);
         self.stats.connects += 1;
         Ok(id)
     }
@@ -594,7 +594,7 @@ impl Endpoint {
             return failed.map_or(Ok(0), Err);
         };
         let n = c.read(buf);
-        self.touched.push(h);
+        handles::push_once(&mut self.touched, h);
         if n > 0 || buf.is_empty() || c.read_closed() {
             return Ok(n);
         }
@@ -623,7 +623,7 @@ impl Endpoint {
             return Err(failed);
         }
         let n = c.write(data);
-        self.touched.push(h);
+        handles::push_once(&mut self.touched, h);
         if n == 0 && !data.is_empty() {
             return match c.state() {
                 State::SynSent | State::SynReceived | State::Established | State::CloseWait => {
@@ -657,7 +657,7 @@ impl Endpoint {
                 c.close();
             }
         }
-        self.touched.push(h);
+        handles::push_once(&mut self.touched, h);
         Ok(())
     }
 
@@ -942,7 +942,7 @@ impl Endpoint {
                 self.settle_stream(s, h);
                 self.relist(s);
             } else if self.orphans.contains(&h) {
-                match self.tcp.conn(h) {
+                match self.tcp.conn_ref(h) {
                     None => {
                         self.orphans.remove(&h);
                     }
@@ -984,10 +984,12 @@ impl Endpoint {
         else {
             return;
         };
-        let Some(c) = self.tcp.conn(h) else {
-            return;
-        };
-        if *rd_shut {
+        // Looked at, not written (which would mark it for output), unless
+        // there are bytes to discard.
+        if *rd_shut && self.tcp.conn_ref(h).is_some_and(|c| c.readable() > 0) {
+            let Some(c) = self.tcp.conn(h) else {
+                return;
+            };
             loop {
                 let n = c.read(scratch);
                 if n == 0 {
@@ -996,6 +998,9 @@ impl Endpoint {
                 self.stats.discarded_bytes += n as u64;
             }
         }
+        let Some(c) = self.tcp.conn_ref(h) else {
+            return;
+        };
         if *connecting && !matches!(c.state(), State::SynSent) {
             *connecting = false;
             *was_connecting = c.state() == State::Closed;

@@ -248,6 +248,10 @@ pub struct Conn {
     peer_syn: Option<SynOptions>,
     /// The peer's SYN announced an MSS below `min_peer_mss`: refused.
     mss_refused: bool,
+    /// The deadline the stack last entered in its timer heap for this
+    /// connection (still there, unless popped): the stack enters a
+    /// deadline only when it differs, not on every dispatch.
+    pub(super) timer_entered: Option<Duration>,
 }
 
 /// The host's side of an active open the NIC performs.
@@ -355,6 +359,7 @@ impl Conn {
             challenges_suppressed: 0,
             peer_syn: None,
             mss_refused: false,
+            timer_entered: None,
         }
     }
 

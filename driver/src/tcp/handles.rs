@@ -64,6 +64,10 @@ impl<V> HandleMap<V> {
     pub fn iter(&self) -> impl Iterator<Item = (Handle, &V)> {
         self.0.iter().map(|(k, v)| (handle(*k), v))
     }
+    /// Every entry, mutably, in no particular order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Handle, &mut V)> {
+        self.0.iter_mut().map(|(k, v)| (handle(*k), v))
+    }
 }
 
 /// A set of handles.
@@ -93,6 +97,16 @@ impl HandleSet {
     }
     pub fn clear(&mut self) {
         self.0.clear()
+    }
+}
+
+/// Appends `h` unless it is the last entry already: a connection touched
+/// several times in a row (a segment, then the application's read, write
+/// and close) is listed once, so the list stays short before
+/// [`sort_dedup`].
+pub fn push_once(v: &mut Vec<Handle>, h: Handle) {
+    if v.last() != Some(&h) {
+        v.push(h);
     }
 }
 

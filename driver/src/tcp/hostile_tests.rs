@@ -775,3 +775,32 @@ fn a_syn_ack_with_a_tiny_mss_resets_the_active_open() {
     );
     assert_eq!(s.stats().syn_mss_refused, 1);
 }
+
+/// An application that pokes a connection on every poll (reads that find
+/// nothing, writes that do not change the deadline) does not fill the
+/// timer heap: a deadline is entered once, not on every dispatch (the
+/// heap grew by one entry per dispatch and was rebuilt from the whole
+/// table every 64 or so).
+#[test]
+fn the_timer_heap_holds_a_deadline_once_however_often_it_is_dispatched() {
+    let mut s = stack(Config::default(), 8, 64);
+    let (h, _) = handshake(&mut s, 40000, T0);
+    s.conn(h).unwrap().write(b"request");
+    assert_eq!(sent(&mut s, T0).len(), 1);
+    let entries = s.timer_entries();
+    assert!(entries <= 2, "{entries} entries after the first data");
+    for i in 1..=200 {
+        let mut buf = [0u8; 16];
+        assert_eq!(s.conn(h).unwrap().read(&mut buf), 0);
+        assert!(sent(&mut s, T0 + ms(i)).is_empty());
+        assert!(
+            s.timer_entries() <= entries,
+            "{} timer entries after {i} dispatches",
+            s.timer_entries()
+        );
+    }
+    // The deadline still fires: the data is retransmitted after the RTO.
+    s.on_timer(T0 + Duration::from_secs(2));
+    let out = sent(&mut s, T0 + Duration::from_secs(2));
+    assert_eq!(out.iter().map(|o| o.len).collect::<Vec<_>>(), vec![7]);
+}

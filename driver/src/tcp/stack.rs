@@ -197,6 +197,8 @@ pub struct TcpStack {
     /// Passive connections whose addition was recorded.
     passive: HandleSet,
     out: VecDeque<Outgoing>,
+    /// The buffer received payloads are parsed into, kept between segments.
+    rx_payload: Vec<u8>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
     /// handshake completed), so a socket layer recomputes readiness for
@@ -255,6 +257,7 @@ impl TcpStack {
             conns: HandleMap::default(),
             pending: HandleMap::default(),
             out: VecDeque::new(),
+            rx_payload: Vec::new(),
             touched: Vec::new(),
             dirty: Vec::new(),
             timers: BinaryHeap::new(),
@@ -479,7 +482,7 @@ impl TcpStack {
                 let iss = self.isn.isn((self.ip, port), remote, now);
                 self.conns
                     .insert(h, Conn::connect(self.cfg.clone(), iss, now));
-                self.dirty.push(h);
+                handles::push_once(&mut self.dirty, h);
                 return Some(h);
             }
         }
@@ -553,7 +556,7 @@ impl TcpStack {
                 );
                 self.nic_requests
                     .push_back(NicConnectRequest { handle: h, req });
-                self.dirty.push(h);
+                handles::push_once(&mut self.dirty, h);
                 return Some(h);
             }
             port = next;
@@ -587,7 +590,7 @@ impl TcpStack {
         e.issued = true;
         c.nic_issued(now, p.give_up, p.first_rto, p.margin());
         self.stats.nic_connect_requested += 1;
-        self.dirty.push(h);
+        handles::push_once(&mut self.dirty, h);
         true
     }
 
@@ -609,8 +612,8 @@ impl TcpStack {
         if let Some(c) = self.conns.get_mut(&h) {
             c.nic_fallback(now);
             self.stats.nic_connect_fallback += 1;
-            self.touched.push(h);
-            self.dirty.push(h);
+            handles::push_once(&mut self.touched, h);
+            handles::push_once(&mut self.dirty, h);
         }
     }
 
@@ -669,8 +672,8 @@ impl TcpStack {
             return;
         }
         c.on_nic_status(st, now + p.recheck());
-        self.touched.push(h);
-        self.dirty.push(h);
+        handles::push_once(&mut self.touched, h);
+        handles::push_once(&mut self.dirty, h);
         if c.nic_pending() {
             return;
         }
@@ -740,7 +743,8 @@ impl TcpStack {
         let pending = self.conns.get(&h).is_some_and(|c| c.nic_pending());
         if !pending {
             self.stats.nic_connect_unexpected += 1;
-            return self.on_segment_parsed(src, dst, ports, seg, now);
+            self.on_segment_parsed(src, dst, ports, &seg, now);
+            return self.recycle(seg);
         }
         let before = self.challenges_of(h);
         if let Some(c) = self.conns.get_mut(&h) {
@@ -766,15 +770,15 @@ impl TcpStack {
                 p.slots.release(e.slot);
             }
         }
-        self.touched.push(h);
-        self.dirty.push(h);
+        handles::push_once(&mut self.touched, h);
+        handles::push_once(&mut self.dirty, h);
     }
 
     /// The connection, for the application (it may write, read or close:
     /// the connection is visited by the next dispatch).
     pub fn conn(&mut self, h: Handle) -> Option<&mut Conn> {
         let c = self.conns.get_mut(&h)?;
-        self.dirty.push(h);
+        handles::push_once(&mut self.dirty, h);
         Some(c)
     }
 
@@ -784,8 +788,9 @@ impl TcpStack {
 
     /// Forgets connections that have ended (found by the last dispatch).
     pub fn reap(&mut self) {
-        for h in std::mem::take(&mut self.closed) {
-            let Some(closed) = self
+        let mut closed = std::mem::take(&mut self.closed);
+        for h in closed.drain(..) {
+            let Some(how) = self
                 .conns
                 .get(&h)
                 .filter(|c| c.state() == State::Closed)
@@ -794,10 +799,12 @@ impl TcpStack {
                 continue;
             };
             self.remove_conn(h);
-            if self.forget_pending(h) && closed == Some(Closed::TimedOut) {
+            if self.forget_pending(h) && how == Some(Closed::TimedOut) {
                 self.stats.synack_timeouts += 1;
             }
         }
+        // The list keeps its memory for the next dispatch.
+        self.closed = closed;
     }
 
     /// Connections in the table (any state but CLOSED, until reaped).
@@ -839,7 +846,8 @@ impl TcpStack {
             Some(a) if !seg.syn && !seg.rst && !self.conns.contains_key(&h) => a,
             _ => {
                 self.stats.nic_established_dup += 1;
-                return self.on_segment_parsed(src, dst, ports, seg, now);
+                self.on_segment_parsed(src, dst, ports, &seg, now);
+                return self.recycle(seg);
             }
         };
         let Some(l) = self.listeners.get(&dport) else {
@@ -878,6 +886,7 @@ impl TcpStack {
         };
         self.stats.nic_established += 1;
         self.create_established(h, &hs, &seg, now);
+        self.recycle(seg);
     }
 
     /// A connection whose handshake completed without a SYN-RECEIVED entry
@@ -894,8 +903,8 @@ impl TcpStack {
         self.conns.insert(h, c);
         self.pending.insert(h, (h.0, false));
         self.note_added(h);
-        self.touched.push(h);
-        self.dirty.push(h);
+        handles::push_once(&mut self.touched, h);
+        handles::push_once(&mut self.dirty, h);
     }
 
     /// [`TcpStack::on_packet`] for a segment whose checksum the NIC has
@@ -913,7 +922,8 @@ impl TcpStack {
             self.stats.rx_bad += 1;
             return;
         };
-        self.on_segment_parsed(src, dst, ports, seg, now)
+        self.on_segment_parsed(src, dst, ports, &seg, now);
+        self.recycle(seg);
     }
 
     /// [`parse_segment`], counting malformed options.
@@ -924,9 +934,18 @@ impl TcpStack {
         tcp: &[u8],
         verified: bool,
     ) -> Option<(Ports, Segment)> {
-        let (ports, seg, malformed) = parse_segment(src, dst, tcp, verified)?;
+        let buf = std::mem::take(&mut self.rx_payload);
+        let (ports, seg, malformed) = parse_segment(src, dst, tcp, verified, buf)?;
         self.stats.rx_bad_options += malformed as u64;
         Some((ports, seg))
+    }
+
+    /// Keeps a received segment's payload buffer for the next one (no
+    /// allocation per segment).
+    fn recycle(&mut self, seg: Segment) {
+        let mut buf = seg.payload;
+        buf.clear();
+        self.rx_payload = buf;
     }
 
     /// A parsed segment from `src`: to its connection, or to LISTEN/CLOSED.
@@ -935,20 +954,20 @@ impl TcpStack {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         ports: Ports,
-        seg: Segment,
+        seg: &Segment,
         now: Duration,
     ) {
         let h = (ports.dst, src, ports.src);
         let before = self.challenges_of(h);
         if let Some(c) = self.conns.get_mut(&h) {
             let refused = c.mss_refused();
-            c.on_segment(&seg, now);
+            c.on_segment(seg, now);
             if !refused && c.mss_refused() {
                 self.stats.syn_mss_refused += 1;
             }
             self.count_challenges(h, before);
-            self.touched.push(h);
-            self.dirty.push(h);
+            handles::push_once(&mut self.touched, h);
+            handles::push_once(&mut self.dirty, h);
             return;
         }
         // LISTEN (3.10.7.2).
@@ -956,7 +975,7 @@ impl TcpStack {
             return;
         }
         if let Some(ack) = seg.ack {
-            if !seg.syn && self.cookie_ack(src, dst, ports, &seg, ack, now) {
+            if !seg.syn && self.cookie_ack(src, dst, ports, seg, ack, now) {
                 return;
             }
             self.rst(src, ports, ack, None);
@@ -983,16 +1002,16 @@ impl TcpStack {
             return;
         }
         if l.half_open >= l.backlog || self.conns.len() >= self.max_conns {
-            return self.syn_cookie(src, dst, ports, &seg, now);
+            return self.syn_cookie(src, dst, ports, seg, now);
         }
         let iss = self.isn.isn((dst, ports.dst), (src, ports.src), now);
-        if let Some(c) = Conn::accept(self.cfg.clone(), &seg, iss, now) {
+        if let Some(c) = Conn::accept(self.cfg.clone(), seg, iss, now) {
             l.pending += 1;
             l.half_open += 1;
             self.conns.insert(h, c);
             self.pending.insert(h, (ports.dst, true));
             self.note_added(h);
-            self.dirty.push(h);
+            handles::push_once(&mut self.dirty, h);
         }
     }
 
@@ -1149,6 +1168,9 @@ impl TcpStack {
             self.timers.pop();
             let h = handles::handle(k);
             if let Some(c) = self.conns.get_mut(&h) {
+                if c.timer_entered == Some(t) {
+                    c.timer_entered = None;
+                }
                 // A stale entry (the deadline moved) is skipped: the
                 // current one is in the heap too.
                 if c.poll_at().is_some_and(|d| d <= now) {
@@ -1158,11 +1180,17 @@ impl TcpStack {
                             self.nic_checks.push((h, e.slot));
                         }
                     }
-                    self.touched.push(h);
-                    self.dirty.push(h);
+                    handles::push_once(&mut self.touched, h);
+                    handles::push_once(&mut self.dirty, h);
                 }
             }
         }
+    }
+
+    /// Entries in the timer heap, stale ones included (deadlines that
+    /// moved): about one per connection with a deadline.
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
     }
 
     /// The earliest deadline (possibly one that has since moved later:
@@ -1199,7 +1227,10 @@ impl TcpStack {
                     offload,
                 }));
             }
-            if let Some(t) = c.poll_at() {
+            // A deadline already in the heap is not entered again (the
+            // heap would fill with duplicates on every dispatch).
+            if let Some(t) = c.poll_at().filter(|t| c.timer_entered != Some(*t)) {
+                c.timer_entered = Some(t);
                 self.timers.push(Reverse((t, handles::key(h))));
             }
             if c.state() == State::Closed {
@@ -1215,7 +1246,7 @@ impl TcpStack {
                         }
                         if !l.ready.contains(&h) {
                             l.ready.push_back(h);
-                            self.touched.push(h);
+                            handles::push_once(&mut self.touched, h);
                         }
                     }
                 }
@@ -1234,6 +1265,9 @@ impl TcpStack {
             .iter()
             .filter_map(|(h, c)| c.poll_at().map(|t| Reverse((t, handles::key(h)))))
             .collect();
+        for (_, c) in self.conns.iter_mut() {
+            c.timer_entered = c.poll_at();
+        }
     }
 }
 
@@ -1257,6 +1291,7 @@ fn parse_segment(
     dst: Ipv4Addr,
     tcp: &[u8],
     verified: bool,
+    mut payload: Vec<u8>,
 ) -> Option<(Ports, Segment, bool)> {
     let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
     let pkt = TcpPacket::new_checked(tcp).ok()?;
@@ -1281,7 +1316,11 @@ fn parse_segment(
         syn_opts: o.syn,
         sack: o.sack,
         ts: o.ts,
-        payload: pkt.payload().to_vec(),
+        payload: {
+            payload.clear();
+            payload.extend_from_slice(pkt.payload());
+            payload
+        },
     };
     let ports = Ports {
         src: pkt.src_port(),
