@@ -616,7 +616,7 @@ impl Endpoint {
             return Err(SockError::Shutdown);
         }
         let failed = self.error(s).unwrap_or(SockError::Shutdown);
-        let Some(c) = self.tcp.conn(h) else {
+        let Some(c) = self.tcp.conn_to_write(h) else {
             return Err(failed);
         };
         if c.closed().is_some() {
@@ -736,7 +736,7 @@ impl Endpoint {
         };
         match sock.kind {
             Kind::Listener { port } => {
-                if self.tcp.acceptable(port) > 0 {
+                if self.tcp.has_acceptable(port) {
                     Ready::ACCEPTABLE
                 } else {
                     Ready::NONE
@@ -912,9 +912,10 @@ impl Endpoint {
         while let Some(o) = self.out.pop_front() {
             // The TCP packet is built straight into the frame, in a TX DMA
             // buffer when nothing waits before it.
+            let (len, emit) = o.prepare();
             match self
                 .host
-                .send_ipv4_on(io, o.dst, IpProtocol::Tcp, o.len(), now, |b| o.emit(b))
+                .send_ipv4_on(io, o.dst, IpProtocol::Tcp, len, now, emit)
             {
                 Ok(()) => {}
                 Err(SendError::WouldBlock) => {

@@ -28,6 +28,9 @@ pub struct ArpCache {
     capacity: usize,
     /// Inserts so far: lets a caller notice new entries without a scan.
     generation: u64,
+    /// When [`ArpCache::expire`] next sweeps (lookups check expiry
+    /// themselves; the sweep frees the room).
+    next_sweep: Duration,
 }
 
 impl ArpCache {
@@ -38,6 +41,7 @@ impl ArpCache {
             requested: Map::default(),
             capacity,
             generation: 0,
+            next_sweep: Duration::ZERO,
         }
     }
 
@@ -119,7 +123,13 @@ impl ArpCache {
     }
 
     /// Drops expired entries.
+    /// Sweeps at most once per [`REQUEST_INTERVAL`], not on every poll
+    /// (an expired entry is never returned by a lookup meanwhile).
     pub fn expire(&mut self, now: Duration) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now + REQUEST_INTERVAL;
         self.entries.retain(|_, e| e.expires > now);
         self.requested.retain(|_, t| now < *t + REQUEST_INTERVAL);
     }

@@ -826,13 +826,15 @@ impl NetIf {
     /// Timers: drops packets whose resolution timed out, repeats requests
     /// for the others, expires cache entries.
     pub fn poll(&mut self, now: Duration) {
-        let timeout = self.cfg.pending_timeout;
-        let before = self.pending.len();
-        self.pending.retain(|(_, _, _, t)| now < *t + timeout);
-        self.stats.drop_unresolved += (before - self.pending.len()) as u64;
-        let hops: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _, _)| *h).collect();
-        for h in hops {
-            self.request(h, now);
+        if !self.pending.is_empty() {
+            let timeout = self.cfg.pending_timeout;
+            let before = self.pending.len();
+            self.pending.retain(|(_, _, _, t)| now < *t + timeout);
+            self.stats.drop_unresolved += (before - self.pending.len()) as u64;
+            let hops: Vec<Ipv4Address> = self.pending.iter().map(|(h, _, _, _)| *h).collect();
+            for h in hops {
+                self.request(h, now);
+            }
         }
         self.arp.expire(now);
     }

@@ -818,6 +818,47 @@ impl Conn {
         }
     }
 
+    /// Bytes of memory the send and receive buffers hold now: none until
+    /// data moves (they grow on demand up to their capacities).
+    pub fn buffer_memory(&self) -> usize {
+        self.snd.allocated() + self.rcv.as_ref().map_or(0, |r| r.allocated())
+    }
+
+    /// Gives the receive buffer (`recv`) and the send buffer (`send`) a
+    /// first allocation from `spare` when they have none yet: the stack
+    /// does this just before data arrives or is written, so connections
+    /// stay without buffers until then, and a buffer a finished
+    /// connection gave back ([`Conn::give_back_memory`]) is used again
+    /// instead of a fresh allocation.
+    pub(super) fn lend_memory(&mut self, spare: &mut Vec<Vec<u8>>, recv: bool, send: bool) {
+        if recv {
+            if let (Some(r), Some(m)) = (self.rcv.as_mut(), spare.pop()) {
+                if let Err(m) = r.adopt(m) {
+                    spare.push(m);
+                }
+            }
+        }
+        if send {
+            if let Some(m) = spare.pop() {
+                if let Err(m) = self.snd.adopt(m) {
+                    spare.push(m);
+                }
+            }
+        }
+    }
+
+    /// Puts the buffers' first allocations (zeroed) into `spare`, up to
+    /// `max` buffers there, for [`Conn::lend_memory`]; for a connection
+    /// leaving the table.
+    pub(super) fn give_back_memory(&mut self, spare: &mut Vec<Vec<u8>>, max: usize) {
+        let rcv = self.rcv.as_mut().and_then(|r| r.give_back());
+        for m in [self.snd.give_back(), rcv].into_iter().flatten() {
+            if spare.len() < max {
+                spare.push(m);
+            }
+        }
+    }
+
     /// Internal state for diagnostics.
     pub fn debug_summary(&self) -> String {
         format!(
@@ -1355,9 +1396,7 @@ impl Conn {
     }
 
     fn has_holes(&self) -> bool {
-        self.rcv
-            .as_ref()
-            .is_some_and(|r| !r.sack_blocks(1).is_empty())
+        self.rcv.as_ref().is_some_and(|r| r.has_holes())
     }
 
     fn enter_time_wait(&mut self, now: Duration) {

@@ -804,3 +804,69 @@ fn the_timer_heap_holds_a_deadline_once_however_often_it_is_dispatched() {
     let out = sent(&mut s, T0 + Duration::from_secs(2));
     assert_eq!(out.iter().map(|o| o.len).collect::<Vec<_>>(), vec![7]);
 }
+
+/// One short transaction on connection `sport`: the client sends
+/// `request`, we answer `reply` and close after the client's FIN; the
+/// connection is gone from the table afterwards.
+fn transaction(s: &mut TcpStack, sport: u16, request: &[u8], reply: &[u8], now: Duration) {
+    let (h, iss) = handshake(s, sport, now);
+    assert_eq!(
+        s.conn_ref(h).unwrap().buffer_memory(),
+        0,
+        "light until data moves"
+    );
+    Seg {
+        payload: request.to_vec(),
+        ..Seg::ack(sport, CISN + 1, iss + 1)
+    }
+    .to(s, now);
+    let mut buf = [0u8; 64];
+    assert_eq!(s.conn(h).unwrap().read(&mut buf), request.len());
+    assert_eq!(s.conn_to_write(h).unwrap().write(reply), reply.len());
+    let out = sent(s, now);
+    assert_eq!(out.iter().map(|o| o.len).sum::<usize>(), reply.len());
+    let cseq = CISN + 1 + request.len() as u32;
+    let sseq = iss + 1 + reply.len() as u32;
+    Seg {
+        ctl: TcpControl::Fin,
+        ..Seg::ack(sport, cseq, sseq)
+    }
+    .to(s, now);
+    s.conn(h).unwrap().close();
+    let fin = sent(s, now);
+    assert!(fin.iter().any(|o| o.fin), "{fin:?}");
+    Seg::ack(sport, cseq + 1, sseq + 1).to(s, now);
+    assert!(sent(s, now).is_empty());
+    s.reap();
+    assert!(s.conn_ref(h).is_none(), "the connection is reaped");
+}
+
+/// Short connections reuse the buffers finished ones gave back (zeroed)
+/// instead of allocating: a connection starts without buffers, takes a
+/// spare one for the request and another for the reply, and gives both
+/// back when it leaves the table.
+#[test]
+fn finished_connections_lend_their_buffers_to_the_next() {
+    let mut s = stack(Config::default(), 8, 64);
+    assert_eq!(s.spare_buffers(), 0);
+    transaction(&mut s, 40000, b"ping", b"pong", T0);
+    assert_eq!(s.spare_buffers(), 2, "both buffers given back");
+    let (h, iss) = handshake(&mut s, 40001, T0);
+    assert_eq!(s.conn_ref(h).unwrap().buffer_memory(), 0);
+    assert_eq!(s.spare_buffers(), 2, "nothing lent before data moves");
+    Seg {
+        payload: b"abc".to_vec(),
+        ..Seg::ack(40001, CISN + 1, iss + 1)
+    }
+    .to(&mut s, T0);
+    assert_eq!(s.spare_buffers(), 1, "the receive buffer took a spare one");
+    let mut buf = [0u8; 8];
+    assert_eq!(s.conn(h).unwrap().read(&mut buf), 3);
+    assert_eq!(&buf[..3], b"abc");
+    s.conn_to_write(h).unwrap().write(b"xyz");
+    assert_eq!(s.spare_buffers(), 0, "the send buffer took the other");
+    assert_eq!(s.conn_ref(h).unwrap().buffer_memory(), 1024);
+    let out = sent(&mut s, T0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].len, 3);
+}

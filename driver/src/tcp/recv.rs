@@ -66,6 +66,14 @@ impl RecvBuffer {
     pub fn allocated(&self) -> usize {
         self.buf.allocated()
     }
+    /// See [`ByteRing::adopt`].
+    pub fn adopt(&mut self, mem: Vec<u8>) -> Result<(), Vec<u8>> {
+        self.buf.adopt(mem)
+    }
+    /// See [`ByteRing::give_back`].
+    pub fn give_back(&mut self) -> Option<Vec<u8>> {
+        self.buf.give_back()
+    }
 
     /// Stores a segment's payload starting at `seq`; returns how many bytes
     /// became readable.  Bytes before RCV.NXT (already received) and beyond
@@ -156,6 +164,11 @@ impl RecvBuffer {
             .filter_map(|k| self.ranges.iter().find(|(a, _)| a == k).copied())
             .take(max)
             .collect()
+    }
+
+    /// Whether out-of-order data waits beyond a hole.
+    pub fn has_holes(&self) -> bool {
+        !self.ranges.is_empty()
     }
 
     /// Copies in-order bytes to `dst`; returns how many.

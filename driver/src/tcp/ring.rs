@@ -34,6 +34,32 @@ impl ByteRing {
         self.mem.len()
     }
 
+    /// Takes `mem` (a buffer of [`FIRST_ALLOC`] bytes another ring gave
+    /// back, see [`ByteRing::give_back`]) as this ring's first memory, when
+    /// it has none yet; otherwise hands it back.
+    pub fn adopt(&mut self, mem: Vec<u8>) -> Result<(), Vec<u8>> {
+        if !self.mem.is_empty() || mem.len() != FIRST_ALLOC.min(self.capacity) {
+            return Err(mem);
+        }
+        self.mem = mem;
+        self.start = 0;
+        Ok(())
+    }
+
+    /// The ring's memory, zeroed (nothing of this connection's data stays
+    /// in it), if it is still the first allocation: for another ring to
+    /// [`ByteRing::adopt`].  The ring is empty afterwards; call it only
+    /// when the ring's contents are no longer needed.
+    pub fn give_back(&mut self) -> Option<Vec<u8>> {
+        if self.mem.is_empty() || self.mem.len() != FIRST_ALLOC.min(self.capacity) {
+            return None;
+        }
+        let mut mem = std::mem::take(&mut self.mem);
+        mem.fill(0);
+        self.start = 0;
+        Some(mem)
+    }
+
     /// Makes logical offsets `0..end` addressable; `live` bytes from
     /// offset 0 hold data and move with the growth.
     fn reserve(&mut self, end: usize, live: usize) {
@@ -111,6 +137,31 @@ mod tests {
         let mut b = [0u8; 3];
         r.read(0, &mut b);
         assert_eq!(&b, b"abc");
+    }
+
+    /// Memory given back is zeroed (nothing of one connection's data
+    /// reaches another), and only a first allocation moves between rings.
+    #[test]
+    fn memory_given_back_is_zeroed_and_only_first_allocations_move() {
+        let mut a = ByteRing::new(4096);
+        a.write(0, &[0xee; 100], 0);
+        let m = a.give_back().unwrap();
+        assert_eq!(m.len(), FIRST_ALLOC);
+        assert!(m.iter().all(|b| *b == 0));
+        assert_eq!(a.allocated(), 0);
+        let mut b = ByteRing::new(4096);
+        b.adopt(m).unwrap();
+        assert_eq!(b.allocated(), FIRST_ALLOC);
+        b.write(0, b"xyz", 0);
+        let mut out = [0u8; 3];
+        b.read(0, &mut out);
+        assert_eq!(&out, b"xyz");
+        // A ring that has memory keeps it; a grown one gives none back.
+        assert!(b.adopt(vec![0; FIRST_ALLOC]).is_err());
+        b.write(0, &[1; 2000], 0);
+        assert!(b.give_back().is_none());
+        // A small ring's first allocation is its capacity: no 512 bytes.
+        assert!(ByteRing::new(100).adopt(vec![0; FIRST_ALLOC]).is_err());
     }
 
     /// Against a plain model: a VecDeque of the live bytes.

@@ -39,6 +39,19 @@ impl SendBuffer {
         }
     }
 
+    /// Bytes of memory the buffer uses now (it grows up to its capacity).
+    pub fn allocated(&self) -> usize {
+        self.buf.allocated()
+    }
+    /// See [`ByteRing::adopt`].
+    pub fn adopt(&mut self, mem: Vec<u8>) -> Result<(), Vec<u8>> {
+        self.buf.adopt(mem)
+    }
+    /// See [`ByteRing::give_back`].
+    pub fn give_back(&mut self) -> Option<Vec<u8>> {
+        self.buf.give_back()
+    }
+
     pub fn una(&self) -> Seq {
         self.una
     }

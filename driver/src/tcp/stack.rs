@@ -57,6 +57,22 @@ impl Outgoing {
             &caps,
         );
     }
+    /// [`Outgoing::len`] and [`Outgoing::emit`] from one header layout
+    /// (computed once, not once for each).
+    pub fn prepare(&self) -> (usize, impl FnOnce(&mut [u8]) + '_) {
+        let repr = tcp_repr(self.sport, self.dport, &self.seg);
+        let len = repr.buffer_len();
+        let emit = move |buf: &mut [u8]| {
+            let caps = if self.offload { no_csum() } else { csum() };
+            repr.emit(
+                &mut TcpPacket::new_unchecked(buf),
+                &IpAddress::Ipv4(self.src),
+                &IpAddress::Ipv4(self.dst),
+                &caps,
+            )
+        };
+        (len, emit)
+    }
     /// The TCP packet as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = vec![0u8; self.len()];
@@ -173,6 +189,9 @@ impl Listener {
     }
 }
 
+/// Buffers kept in `TcpStack::spare` at most (512 bytes each: 128 KiB).
+const SPARE_BUFFERS: usize = 256;
+
 /// Hash maps keyed by what peers choose (addresses, ports): a keyed hash
 /// with a per-process random key (so a peer cannot aim for collisions)
 /// that is much cheaper than SipHash for 8-byte keys.
@@ -199,6 +218,11 @@ pub struct TcpStack {
     out: VecDeque<Outgoing>,
     /// The buffer received payloads are parsed into, kept between segments.
     rx_payload: Vec<u8>,
+    /// First allocations of send and receive buffers that finished
+    /// connections gave back (zeroed), lent to connections when data
+    /// first moves: short connections cost no allocation (at most
+    /// `SPARE_BUFFERS`).
+    spare: Vec<Vec<u8>>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
     /// handshake completed), so a socket layer recomputes readiness for
@@ -258,6 +282,7 @@ impl TcpStack {
             pending: HandleMap::default(),
             out: VecDeque::new(),
             rx_payload: Vec::new(),
+            spare: Vec::new(),
             touched: Vec::new(),
             dirty: Vec::new(),
             timers: BinaryHeap::new(),
@@ -389,6 +414,15 @@ impl TcpStack {
             self.pending.remove(&h);
             self.abort(h);
         }
+    }
+
+    /// Whether a connection waits in the accept queue of the listener on
+    /// `port` (stops at the first live one: the socket layer asks on every
+    /// poll while the listener is ready).
+    pub fn has_acceptable(&self, port: u16) -> bool {
+        self.listeners
+            .get(&port)
+            .is_some_and(|l| l.ready.iter().any(|h| self.conns.contains_key(h)))
     }
 
     /// Connections waiting in the accept queue of the listener on `port`.
@@ -774,6 +808,15 @@ impl TcpStack {
         handles::push_once(&mut self.dirty, h);
     }
 
+    /// [`TcpStack::conn`] for a write: the send buffer gets its first
+    /// memory (a spare one when there is one) if it has none yet.
+    pub fn conn_to_write(&mut self, h: Handle) -> Option<&mut Conn> {
+        let c = self.conns.get_mut(&h)?;
+        c.lend_memory(&mut self.spare, false, true);
+        handles::push_once(&mut self.dirty, h);
+        Some(c)
+    }
+
     /// The connection, for the application (it may write, read or close:
     /// the connection is visited by the next dispatch).
     pub fn conn(&mut self, h: Handle) -> Option<&mut Conn> {
@@ -798,7 +841,9 @@ impl TcpStack {
             else {
                 continue;
             };
-            self.remove_conn(h);
+            if let Some(mut c) = self.remove_conn(h) {
+                c.give_back_memory(&mut self.spare, SPARE_BUFFERS);
+            }
             if self.forget_pending(h) && how == Some(Closed::TimedOut) {
                 self.stats.synack_timeouts += 1;
             }
@@ -895,6 +940,7 @@ impl TcpStack {
     fn create_established(&mut self, h: Handle, hs: &Handshake, seg: &Segment, now: Duration) {
         let mut c = Conn::established(self.cfg.clone(), hs, now);
         if !seg.is_empty() {
+            c.lend_memory(&mut self.spare, !seg.payload.is_empty(), false);
             c.on_segment(seg, now);
         }
         if let Some(l) = self.listeners.get_mut(&h.0) {
@@ -961,6 +1007,7 @@ impl TcpStack {
         let before = self.challenges_of(h);
         if let Some(c) = self.conns.get_mut(&h) {
             let refused = c.mss_refused();
+            c.lend_memory(&mut self.spare, !seg.payload.is_empty(), false);
             c.on_segment(seg, now);
             if !refused && c.mss_refused() {
                 self.stats.syn_mss_refused += 1;
@@ -1185,6 +1232,12 @@ impl TcpStack {
                 }
             }
         }
+    }
+
+    /// Buffers finished connections gave back, waiting to be lent (see
+    /// `spare`).
+    pub fn spare_buffers(&self) -> usize {
+        self.spare.len()
     }
 
     /// Entries in the timer heap, stale ones included (deadlines that
