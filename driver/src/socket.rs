@@ -604,6 +604,90 @@ impl Endpoint {
         }
     }
 
+    /// [`Endpoint::read`] without the copy: `f` gets the received bytes in
+    /// place in the connection's receive buffer (the first contiguous
+    /// piece of what waits; call again for the rest) and returns how many
+    /// it consumed.  The slice is valid only inside `f`.  Returns
+    /// `Ok(consumed)`, `Ok(0)` without calling `f` at the end of the
+    /// stream, or the errors of `read` (`f` is not called then either).
+    pub fn read_with(
+        &mut self,
+        s: SocketId,
+        f: impl FnOnce(&[u8]) -> usize,
+    ) -> std::result::Result<usize, SockError> {
+        let (h, rd_shut, _) = self.stream_of(s)?;
+        if rd_shut {
+            return Ok(0);
+        }
+        let failed = self.error(s);
+        let Some(c) = self.tcp.conn(h) else {
+            return failed.map_or(Ok(0), Err);
+        };
+        handles::push_once(&mut self.touched, h);
+        if c.readable() > 0 {
+            return Ok(c.read_with(f));
+        }
+        if c.read_closed() {
+            return Ok(0);
+        }
+        match c.closed() {
+            Some(_) => failed.map_or(Ok(0), Err),
+            None => Err(SockError::WouldBlock),
+        }
+    }
+
+    /// [`Endpoint::write`] without the copy: `f` writes up to `max` bytes
+    /// straight into the connection's send buffer (the first contiguous
+    /// piece of its free room, possibly less than `max`; call again for
+    /// more) and returns how many it wrote, which are queued.  Returns
+    /// `Ok(written)` or the errors of `write` (WouldBlock when there is no
+    /// room; `f` is not called on an error).
+    pub fn write_with(
+        &mut self,
+        s: SocketId,
+        max: usize,
+        f: impl FnOnce(&mut [u8]) -> usize,
+    ) -> std::result::Result<usize, SockError> {
+        let (h, _, _) = self.stream_of(s)?;
+        if let Ok(Socket {
+            kind: Kind::Stream { wr_shut: true, .. },
+            ..
+        }) = self.sock(s)
+        {
+            return Err(SockError::Shutdown);
+        }
+        let failed = self.error(s).unwrap_or(SockError::Shutdown);
+        let Some(c) = self.tcp.conn_to_write(h) else {
+            return Err(failed);
+        };
+        if c.closed().is_some() {
+            return Err(failed);
+        }
+        handles::push_once(&mut self.touched, h);
+        let open = matches!(
+            c.state(),
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+        );
+        if max == 0 {
+            return if open {
+                Ok(0)
+            } else {
+                Err(SockError::Shutdown)
+            };
+        }
+        if c.send_room() == 0 {
+            return Err(if open {
+                SockError::WouldBlock
+            } else {
+                SockError::Shutdown
+            });
+        }
+        match c.write_with(max, f) {
+            0 if !open => Err(SockError::Shutdown),
+            n => Ok(n),
+        }
+    }
+
     /// Queues data to send; returns how much was taken (flow control and
     /// the bounded send buffer: WouldBlock when none fits).
     pub fn write(&mut self, s: SocketId, data: &[u8]) -> std::result::Result<usize, SockError> {

@@ -10,7 +10,10 @@
  * receives, keeping per connection what a write did not take (up to 64 KiB;
  * when that is full it stops reading until the peer reads).  A connection
  * is closed once its peer has closed its side and everything has been
- * echoed.  After CONNECTIONS connections the server
+ * echoed.  With TOE_ECHO_IN_PLACE set it moves bytes with the zero-copy
+ * calls (toe_read_in_place, toe_write_in_place: the library's buffers are
+ * read and written in place by a callback) instead of toe_read/toe_write.
+ * After CONNECTIONS connections the server
  * waits for them to finish closing, prints one summary line on stdout and
  * exits 0.  Any unexpected error is reported on stderr and exits 1.
  *
@@ -57,6 +60,31 @@ static const char *prog = "echo_server";
 /* Backpressure seen: writes that took less than offered (or nothing), and
  * times a connection's buffer was full so that reading had to wait. */
 static uint64_t short_writes, full_buffers;
+
+/* TOE_ECHO_IN_PLACE: the zero-copy calls. */
+static int in_place;
+
+/* toe_read_in_place's callback: takes what fits into the connection's
+ * pending bytes. */
+static size_t take_in(void *ctx, const uint8_t *data, size_t len) {
+    struct conn *c = ctx;
+    size_t n = BUF_BYTES - c->tail;
+    if (n > len)
+        n = len;
+    memcpy(c->buf + c->tail, data, n);
+    c->tail += n;
+    return n;
+}
+
+/* toe_write_in_place's callback: writes pending bytes into the room. */
+static size_t give_out(void *ctx, uint8_t *buf, size_t room) {
+    struct conn *c = ctx;
+    size_t n = c->tail - c->head;
+    if (n > room)
+        n = room;
+    memcpy(buf, c->buf + c->head, n);
+    return n;
+}
 
 static void die(const char *what, int code) {
     fprintf(stderr, "%s: %s: %s (%d)\n", prog, what, toe_strerror(code), code);
@@ -165,10 +193,12 @@ static uint64_t service(struct queue *q, struct conn *c, int *closed) {
     uint32_t want;
     *closed = 0;
     while (!c->eof && c->tail < BUF_BYTES) {
-        int64_t n = toe_read(q->ep, c->sock, c->buf + c->tail, BUF_BYTES - c->tail);
-        if (n > 0)
-            c->tail += (size_t)n;
-        else if (n == 0)
+        int64_t n = in_place ? toe_read_in_place(q->ep, c->sock, take_in, c)
+                             : toe_read(q->ep, c->sock, c->buf + c->tail, BUF_BYTES - c->tail);
+        if (n > 0) {
+            if (!in_place)
+                c->tail += (size_t)n;
+        } else if (n == 0)
             c->eof = 1;
         else if (n == TOE_EAGAIN)
             break;
@@ -177,7 +207,8 @@ static uint64_t service(struct queue *q, struct conn *c, int *closed) {
     }
     while (c->head < c->tail) {
         size_t offered = c->tail - c->head;
-        int64_t n = toe_write(q->ep, c->sock, c->buf + c->head, offered);
+        int64_t n = in_place ? toe_write_in_place(q->ep, c->sock, offered, give_out, c)
+                             : toe_write(q->ep, c->sock, c->buf + c->head, offered);
         if (n > 0) {
             c->head += (size_t)n;
             echoed += (uint64_t)n;
@@ -253,6 +284,7 @@ int main(int argc, char **argv) {
     nic = toe_nic_open(argv[1], (uint32_t)nq);
     if (nic == NULL)
         die_msg("cannot open the NIC");
+    in_place = getenv("TOE_ECHO_IN_PLACE") != NULL;
     if (getenv("TOE_ECHO_SETUP_OFFLOAD") != NULL) {
         /* A real server takes its key from getrandom(2). */
         static const uint8_t key[16] = {0x3a, 0x91, 0x5c, 0x07, 0xe2, 0x48, 0xbd, 0x16,

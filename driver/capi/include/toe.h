@@ -390,6 +390,43 @@ int64_t toe_read(toe_endpoint *ep, int socket, uint8_t *buf, size_t len);
 int64_t toe_write(toe_endpoint *ep, int socket, const uint8_t *buf, size_t len);
 
 /**
+ * Reads without a copy: `consume(ctx, data, len)` is called once with the
+ * received bytes in place in the connection's receive buffer (the first
+ * contiguous piece of what waits, `len` > 0; call again for the rest) and
+ * returns how many of them it consumed (at most `len`; more counts as
+ * `len`).  `data` is valid only during the callback, which must not call
+ * back into this endpoint.  Returns the count consumed, 0 at the end of
+ * the stream (the callback is not called), or the errors of `toe_read`.
+ *
+ * # Safety
+ * `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed;
+ * `consume` is NULL or a function that reads at most `len` bytes at `data`.
+ */
+int64_t toe_read_in_place(toe_endpoint *ep, int socket, size_t (*consume)(void *ctx,
+                                                                          const uint8_t *data,
+                                                                          size_t len), void *ctx);
+
+/**
+ * Writes without a copy: `fill(ctx, buf, room)` is called once with up to
+ * `max` bytes of free room in the connection's send buffer (the first
+ * contiguous piece, `room` > 0; call again for more) and returns how many
+ * bytes it wrote at the start of `buf` (at most `room`; more counts as
+ * `room`), which are queued for sending.  `buf` is valid only during the
+ * callback, which must not call back into this endpoint.  Returns the
+ * count queued, 0 for `max` 0, or the errors of `toe_write` (the callback
+ * is not called then).
+ *
+ * # Safety
+ * `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed;
+ * `fill` is NULL or a function that writes at most `room` bytes at `buf`.
+ */
+int64_t toe_write_in_place(toe_endpoint *ep,
+                           int socket,
+                           size_t max,
+                           size_t (*fill)(void *ctx, uint8_t *buf, size_t room),
+                           void *ctx);
+
+/**
  * Closes one direction or both (`how`: TOE_SHUT_RD, TOE_SHUT_WR,
  * TOE_SHUT_RDWR); the socket stays open until `toe_close`.  Returns 0, or
  * TOE_EBADF, TOE_EINVAL (bad `how`, or a listener).

@@ -17,7 +17,7 @@
 //!   `toe_nic_close` / `toe_endpoint_free`.
 use std::any::Any;
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -792,6 +792,82 @@ pub unsafe extern "C" fn toe_write(
             std::slice::from_raw_parts(buf, len)
         };
         match e.ep.write(s, src) {
+            Ok(n) => n as i64,
+            Err(err) => error_code(err) as i64,
+        }
+    })
+}
+
+/// Reads without a copy: `consume(ctx, data, len)` is called once with the
+/// received bytes in place in the connection's receive buffer (the first
+/// contiguous piece of what waits, `len` > 0; call again for the rest) and
+/// returns how many of them it consumed (at most `len`; more counts as
+/// `len`).  `data` is valid only during the callback, which must not call
+/// back into this endpoint.  Returns the count consumed, 0 at the end of
+/// the stream (the callback is not called), or the errors of `toe_read`.
+///
+/// # Safety
+/// `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed;
+/// `consume` is NULL or a function that reads at most `len` bytes at `data`.
+#[no_mangle]
+pub unsafe extern "C" fn toe_read_in_place(
+    ep: *mut ToeEndpoint,
+    socket: c_int,
+    consume: Option<unsafe extern "C" fn(ctx: *mut c_void, data: *const u8, len: usize) -> usize>,
+    ctx: *mut c_void,
+) -> i64 {
+    with_ep(ep, "toe_read_in_place", |e| {
+        let s = match socket_id(socket) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        let Some(consume) = consume else {
+            return EINVAL as i64;
+        };
+        // SAFETY: `b` lives for the call; the caller's contract above.
+        match e
+            .ep
+            .read_with(s, |b| unsafe { consume(ctx, b.as_ptr(), b.len()) })
+        {
+            Ok(n) => n as i64,
+            Err(err) => error_code(err) as i64,
+        }
+    })
+}
+
+/// Writes without a copy: `fill(ctx, buf, room)` is called once with up to
+/// `max` bytes of free room in the connection's send buffer (the first
+/// contiguous piece, `room` > 0; call again for more) and returns how many
+/// bytes it wrote at the start of `buf` (at most `room`; more counts as
+/// `room`), which are queued for sending.  `buf` is valid only during the
+/// callback, which must not call back into this endpoint.  Returns the
+/// count queued, 0 for `max` 0, or the errors of `toe_write` (the callback
+/// is not called then).
+///
+/// # Safety
+/// `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed;
+/// `fill` is NULL or a function that writes at most `room` bytes at `buf`.
+#[no_mangle]
+pub unsafe extern "C" fn toe_write_in_place(
+    ep: *mut ToeEndpoint,
+    socket: c_int,
+    max: usize,
+    fill: Option<unsafe extern "C" fn(ctx: *mut c_void, buf: *mut u8, room: usize) -> usize>,
+    ctx: *mut c_void,
+) -> i64 {
+    with_ep(ep, "toe_write_in_place", |e| {
+        let s = match socket_id(socket) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        let Some(fill) = fill else {
+            return EINVAL as i64;
+        };
+        // SAFETY: `b` lives for the call; the caller's contract above.
+        match e
+            .ep
+            .write_with(s, max, |b| unsafe { fill(ctx, b.as_mut_ptr(), b.len()) })
+        {
             Ok(n) => n as i64,
             Err(err) => error_code(err) as i64,
         }

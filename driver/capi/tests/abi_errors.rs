@@ -2,7 +2,7 @@
 //! buffers, bad socket ids, wrong kinds of socket, arguments out of range,
 //! devices that cannot be opened.  Every failure must be a code (or NULL
 //! with a message naming the cause), never a crash.
-use std::ffi::{CStr, CString};
+use std::ffi::{c_void, CStr, CString};
 use std::ptr::{null, null_mut};
 use toe::*;
 use toe_sim::wire::NullWire;
@@ -192,6 +192,32 @@ fn socket_calls_on_a_real_endpoint_return_the_documented_codes() {
         assert_eq!(toe_read(ep, c, null_mut(), 10), EINVAL as i64);
         assert_eq!(toe_write(ep, c, null(), 10), EINVAL as i64);
         assert_eq!(toe_read(ep, c, null_mut(), 0), 0, "empty read");
+        // The zero-copy calls: no callback, a listener, nothing to read;
+        // the callback is not called on an error.
+        unsafe extern "C" fn never_in(_: *mut c_void, _: *const u8, _: usize) -> usize {
+            panic!("called on an error")
+        }
+        unsafe extern "C" fn never_out(_: *mut c_void, _: *mut u8, _: usize) -> usize {
+            panic!("called on an error")
+        }
+        assert_eq!(toe_read_in_place(ep, c, None, null_mut()), EINVAL as i64);
+        assert_eq!(
+            toe_write_in_place(ep, c, 10, None, null_mut()),
+            EINVAL as i64
+        );
+        assert_eq!(
+            toe_read_in_place(ep, l, Some(never_in), null_mut()),
+            EINVAL as i64
+        );
+        assert_eq!(
+            toe_write_in_place(ep, l, 10, Some(never_out), null_mut()),
+            EINVAL as i64
+        );
+        assert_eq!(
+            toe_read_in_place(ep, c, Some(never_in), null_mut()),
+            EAGAIN as i64
+        );
+        assert_eq!(toe_write_in_place(ep, c, 0, Some(never_out), null_mut()), 0);
         assert_eq!(toe_read(ep, c, buf.as_mut_ptr(), buf.len()), EAGAIN as i64);
         assert_eq!(toe_shutdown(ep, c, 3), EINVAL);
         assert_eq!(toe_shutdown(ep, c, -1), EINVAL);
@@ -203,6 +229,14 @@ fn socket_calls_on_a_real_endpoint_return_the_documented_codes() {
         for s in [-1, -1000, 12345, i32::MAX] {
             assert_eq!(toe_read(ep, s, buf.as_mut_ptr(), buf.len()), EBADF as i64);
             assert_eq!(toe_write(ep, s, buf.as_ptr(), buf.len()), EBADF as i64);
+            assert_eq!(
+                toe_read_in_place(ep, s, Some(never_in), null_mut()),
+                EBADF as i64
+            );
+            assert_eq!(
+                toe_write_in_place(ep, s, 1, Some(never_out), null_mut()),
+                EBADF as i64
+            );
             assert_eq!(toe_close(ep, s), EBADF);
             assert_eq!(toe_abort(ep, s), EBADF);
             assert_eq!(toe_shutdown(ep, s, SHUT_RD), EBADF);

@@ -1,7 +1,9 @@
 //! The C ABI from C: examples/echo_server.c is compiled with the system C
-//! compiler against the generated header, once with the static library and
-//! once with the shared one, and each build serves smoltcp clients through
-//! the simulated NIC.
+//! compiler against the generated header, once with the static library
+//! (run moving bytes with the zero-copy calls, `toe_read_in_place` and
+//! `toe_write_in_place`) and once with the shared one (run with
+//! `toe_read`/`toe_write` and the NIC's setup offload), and each build
+//! serves smoltcp clients through the simulated NIC.
 //!
 //! The simulator runs in a thread of this process (the device); the C
 //! program is the driver, in its own process, attached through the shared
@@ -161,6 +163,10 @@ impl Server {
             cmd.env("LD_LIBRARY_PATH", p);
             // The shared-library run has the NIC complete the handshakes.
             cmd.env("TOE_ECHO_SETUP_OFFLOAD", "1");
+        } else {
+            // The static run moves bytes with the zero-copy calls
+            // (toe_read_in_place, toe_write_in_place).
+            cmd.env("TOE_ECHO_IN_PLACE", "1");
         }
         let mut child = cmd
             .spawn()

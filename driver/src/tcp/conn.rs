@@ -891,6 +891,41 @@ impl Conn {
         n
     }
 
+    /// Reads in place: `f` gets the in-order bytes waiting (the first
+    /// contiguous piece of the receive buffer, possibly empty) and returns
+    /// how many it consumed; returns that count.  No copy.
+    pub fn read_with(&mut self, f: impl FnOnce(&[u8]) -> usize) -> usize {
+        let before = self.rcv_window_field(false);
+        let n = match self.rcv.as_mut() {
+            Some(r) => {
+                let n = f(r.peek()).min(r.readable());
+                r.consume(n);
+                n
+            }
+            None => f(&[]).min(0),
+        };
+        if n > 0 && before == 0 {
+            // The window reopened: tell the peer (RFC 9293 3.8.6.2.2).
+            self.ack_now = true;
+        }
+        n
+    }
+
+    /// Writes in place: `f` writes up to `max` bytes straight into the send
+    /// buffer's free room and returns how many it wrote; those are queued
+    /// (as [`Conn::write`] would: 0 once the sending side is closed, and
+    /// then `f` is not called).  No copy.
+    pub fn write_with(&mut self, max: usize, f: impl FnOnce(&mut [u8]) -> usize) -> usize {
+        match self.state {
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+                if !self.fin_wanted =>
+            {
+                self.snd.write_with(max, f)
+            }
+            _ => 0,
+        }
+    }
+
     /// Closes our direction: a FIN follows the queued data (3.10.4).
     pub fn close(&mut self) {
         match self.state {

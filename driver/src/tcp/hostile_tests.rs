@@ -870,3 +870,45 @@ fn finished_connections_lend_their_buffers_to_the_next() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].len, 3);
 }
+
+/// Zero-copy socket calls: `read_with` shows the received bytes in place
+/// and drops only what the reader consumed; `write_with` lets the writer
+/// fill the send buffer in place, and exactly what it wrote is sent.
+#[test]
+fn read_and_write_in_place_move_exactly_what_the_caller_consumed_or_wrote() {
+    let mut s = stack(Config::default(), 8, 64);
+    let (h, iss) = handshake(&mut s, 40002, T0);
+    Seg {
+        payload: b"GET /x".to_vec(),
+        ..Seg::ack(40002, CISN + 1, iss + 1)
+    }
+    .to(&mut s, T0);
+    let mut seen = Vec::new();
+    let n = s.conn(h).unwrap().read_with(|b| {
+        seen.extend_from_slice(b);
+        4
+    });
+    assert_eq!((n, &seen[..]), (4, &b"GET /x"[..]));
+    let mut rest = Vec::new();
+    assert_eq!(
+        s.conn(h).unwrap().read_with(|b| {
+            rest.extend_from_slice(b);
+            b.len()
+        }),
+        2
+    );
+    assert_eq!(rest, b"/x");
+    assert_eq!(s.conn(h).unwrap().read_with(|b| b.len()), 0);
+    // A writer that is offered 100 bytes and writes 5 of them.
+    let w = s.conn_to_write(h).unwrap().write_with(100, |room| {
+        assert!(room.len() == 100, "{} bytes of room", room.len());
+        room[..5].copy_from_slice(b"hello");
+        5
+    });
+    assert_eq!(w, 5);
+    // A writer claiming more than it was given is held to the room.
+    let w = s.conn_to_write(h).unwrap().write_with(3, |_| 1000);
+    assert_eq!(w, 3);
+    let out = sent(&mut s, T0);
+    assert_eq!(out.iter().map(|o| o.len).sum::<usize>(), 8);
+}

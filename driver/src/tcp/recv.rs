@@ -171,6 +171,19 @@ impl RecvBuffer {
         !self.ranges.is_empty()
     }
 
+    /// In-order bytes in place (the first contiguous piece of them); see
+    /// [`RecvBuffer::consume`].
+    pub fn peek(&self) -> &[u8] {
+        self.buf.slice(0, self.readable)
+    }
+
+    /// Drops `n` in-order bytes (read in place with [`RecvBuffer::peek`]).
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.readable);
+        self.buf.advance(n);
+        self.readable -= n;
+    }
+
     /// Copies in-order bytes to `dst`; returns how many.
     pub fn read(&mut self, dst: &mut [u8]) -> usize {
         let n = dst.len().min(self.readable);

@@ -112,6 +112,31 @@ impl ByteRing {
         dst[first..].copy_from_slice(&self.mem[..rest]);
     }
 
+    /// The bytes from logical offset `at`, up to `len` of them, in place:
+    /// the first contiguous piece (shorter when the span wraps).
+    pub fn slice(&self, at: usize, len: usize) -> &[u8] {
+        if len == 0 {
+            return &[];
+        }
+        let n = self.mem.len();
+        assert!(at + len <= n, "ring slice beyond what was written");
+        let i = (self.start + at) % n;
+        &self.mem[i..i + len.min(n - i)]
+    }
+
+    /// Room for up to `len` bytes at logical offset `at`, in place (the
+    /// first contiguous piece; memory grows as for [`ByteRing::write`],
+    /// `live` bytes from offset 0 surviving).
+    pub fn slice_mut(&mut self, at: usize, len: usize, live: usize) -> &mut [u8] {
+        if len == 0 {
+            return &mut [];
+        }
+        self.reserve(at + len, live.max(at));
+        let n = self.mem.len();
+        let i = (self.start + at) % n;
+        &mut self.mem[i..i + len.min(n - i)]
+    }
+
     /// Drops `n` bytes from the front: logical offset `n` becomes 0.
     pub fn advance(&mut self, n: usize) {
         if !self.mem.is_empty() {

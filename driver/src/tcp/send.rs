@@ -86,6 +86,17 @@ impl SendBuffer {
         n
     }
 
+    /// Lets `fill` write up to `max` bytes straight into the buffer's free
+    /// room (the first contiguous piece of it) and queues the `k` bytes it
+    /// says it wrote (at most the room it was given); returns `k`.
+    pub fn write_with(&mut self, max: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> usize {
+        let n = max.min(self.free());
+        let room = self.buf.slice_mut(self.len, n, self.len);
+        let k = fill(room).min(room.len());
+        self.len += k;
+        k
+    }
+
     fn copy(&self, from: Seq, n: usize) -> Vec<u8> {
         let off = (from - self.una) as usize;
         let mut v = vec![0u8; n];
