@@ -1413,7 +1413,18 @@ impl Conn {
             let fin_at = seg.seq + seg.payload.len() as u32;
             if self.rcv.as_ref().is_some_and(|r| r.rcv_nxt() == fin_at) {
                 self.fin_received = true;
-                self.ack_now = true;
+                match (self.state, self.cfg.delayed_ack) {
+                    // A FIN that closes the peer's side of an established
+                    // connection is acknowledged like in-order data
+                    // (delayed ACK, RFC 1122 4.2.3.2; Linux does so in its
+                    // interactive mode): an application that closes at
+                    // once sends its FIN with the ACK, one segment instead
+                    // of two.
+                    (State::Established, Some(d)) if !self.has_holes() => {
+                        self.delack_deadline.get_or_insert(now + d);
+                    }
+                    _ => self.ack_now = true,
+                }
                 match self.state {
                     State::SynReceived | State::Established => self.state = State::CloseWait,
                     State::FinWait1 => {

@@ -1051,6 +1051,10 @@ fn in_state(state: State, cfg: Config) -> Conn {
         S::TimeWait => c.on_segment(&fin(peer(R + 1, L + 2)), T0),
         _ => {}
     }
+    if state == S::CloseWait {
+        // The FIN's delayed ACK goes out.
+        c.on_timer(T0 + ms(40));
+    }
     drain(&mut c, T0);
     if state == S::LastAck {
         c.close();
@@ -1085,6 +1089,7 @@ fn transition_table() {
     let (none, reset, normally) = (None, Some(Closed::Reset), Some(Closed::Normally));
     let (syn_timer, fin_timer) = (Some(T0 + secs(1)), Some(T0 + secs(1)));
     let (rto, two_msl) = (Some(T1 + secs(1)), Some(T1 + secs(60)));
+    let delack = Some(T1 + ms(40));
     let rst_ack = |seq, ack| Segment {
         ack: Some(ack),
         ..rst(seq)
@@ -1108,13 +1113,14 @@ fn transition_table() {
         // SYN-RECEIVED: an unacceptable ACK draws <SEQ=SEG.ACK><CTL=RST>.
         (S::SynReceived, Seg(peer(R + 1, L + 5)),
             vec![rst(L + 5)], S::SynReceived, none, syn_timer),
-        // The handshake's ACK with a FIN: ESTABLISHED, then CLOSE-WAIT.
+        // The handshake's ACK with a FIN: ESTABLISHED, then CLOSE-WAIT; the
+        // FIN's ACK is delayed like data's (our FIN may carry it).
         (S::SynReceived, Seg(fin(peer(R + 1, L + 1))),
-            vec![us(L + 1, R + 2)], S::CloseWait, none, None),
+            vec![], S::CloseWait, none, delack),
         // ESTABLISHED: close, nothing queued: the FIN at once.
         (S::Established, Close, vec![fin(us(L + 1, R + 1))], S::FinWait1, none, rto),
         (S::Established, Seg(fin(peer(R + 1, L + 1))),
-            vec![us(L + 1, R + 2)], S::CloseWait, none, None),
+            vec![], S::CloseWait, none, delack),
         // FIN-WAIT-1: our FIN acknowledged; the peer's FIN alone; both at once.
         (S::FinWait1, Seg(peer(R + 1, L + 2)), vec![], S::FinWait2, none, None),
         (S::FinWait1, Seg(fin(peer(R + 1, L + 1))),
@@ -1746,4 +1752,26 @@ fn an_ack_of_new_data_updates_the_window_whatever_its_sequence_number() {
             "sent up to byte {end}, beyond the window the peer offered"
         );
     }
+}
+
+/// The peer's FIN in ESTABLISHED is acknowledged like in-order data
+/// (delayed ACK, RFC 1122 4.2.3.2, as Linux does in interactive mode): an
+/// application that closes at once sends one segment, its FIN carrying the
+/// ACK of the peer's, instead of an ACK and then a FIN; one that does not
+/// close still ACKs when the delayed-ACK timer fires.
+#[test]
+fn the_fin_of_a_passive_close_rides_with_the_ack_of_the_peers_fin() {
+    let mut c = in_state(S::Established, quiet());
+    c.on_segment(&fin(peer(R + 1, L + 1)), T1);
+    assert_eq!(c.state(), S::CloseWait);
+    assert_eq!(drain(&mut c, T1), vec![], "no ACK before the application");
+    c.close();
+    assert_eq!(drain(&mut c, T1), vec![fin(us(L + 1, R + 2))]);
+    assert_eq!(c.state(), S::LastAck);
+
+    let mut c = in_state(S::Established, quiet());
+    c.on_segment(&fin(peer(R + 1, L + 1)), T1);
+    assert_eq!(c.poll_at(), Some(T1 + ms(40)));
+    c.on_timer(T1 + ms(40));
+    assert_eq!(drain(&mut c, T1 + ms(40)), vec![us(L + 1, R + 2)]);
 }

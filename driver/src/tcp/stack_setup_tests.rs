@@ -88,6 +88,8 @@ fn a_report_becomes_an_accepted_established_connection_with_the_nic_options() {
     let h = s.accept(80).expect("acceptable");
     let c = s.conn(h).unwrap();
     assert_eq!(c.state(), State::Established);
+    // A light connection: no send or receive buffer memory until data.
+    assert_eq!(c.buffer_memory(), 0);
     let n = *c.negotiated().unwrap();
     assert_eq!(n.send_mss, 1300);
     assert_eq!(n.snd_wscale, 9);
