@@ -311,6 +311,11 @@ struct Socket {
     interest: Ready,
     /// In `listed` (reported by `poll` until its readiness clears).
     listed: bool,
+    /// Its readiness when last computed ([`Endpoint::relist`]): a socket's
+    /// readiness changes only with its connection (input, timers, the
+    /// application's calls), and every such change touches the connection,
+    /// so `report` uses this instead of computing it again.
+    ready: Ready,
 }
 
 pub struct Endpoint {
@@ -447,6 +452,7 @@ impl Endpoint {
             kind,
             interest,
             listed: false,
+            ready: Ready::NONE,
         };
         if let Some(id) = self.free.pop() {
             self.sockets[id as usize] = Some(s);
@@ -506,6 +512,8 @@ impl Endpoint {
             return Err(SockError::NoResources);
         }
         let h = self.tcp.accept(port).ok_or(SockError::WouldBlock)?;
+        // The accept queue shrank: the listener's readiness changes.
+        self.relist(l);
         let id = self.add(
             stream(h, false),
             Ready::READABLE | Ready::CLOSED | Ready::ERROR,
@@ -868,6 +876,7 @@ impl Endpoint {
     fn relist(&mut self, s: SocketId) {
         let r = self.readiness(s);
         if let Some(Some(sock)) = self.sockets.get_mut(s as usize) {
+            sock.ready = r;
             if !sock.listed && (r & sock.interest).0 != 0 {
                 sock.listed = true;
                 self.listed.push(s);
@@ -1101,12 +1110,11 @@ impl Endpoint {
         let mut i = 0;
         while i < self.listed.len() {
             let s = self.listed[i];
-            let r = self.readiness(s);
             match self.sockets.get_mut(s as usize) {
-                Some(Some(sock)) if (r & sock.interest).0 != 0 => {
+                Some(Some(sock)) if (sock.ready & sock.interest).0 != 0 => {
                     events.push(Event {
                         socket: s,
-                        ready: r & sock.interest,
+                        ready: sock.ready & sock.interest,
                     });
                     i += 1;
                 }
