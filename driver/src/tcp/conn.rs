@@ -252,6 +252,8 @@ pub struct Conn {
     /// connection (still there, unless popped): the stack enters a
     /// deadline only when it differs, not on every dispatch.
     pub(super) timer_entered: Option<Duration>,
+    /// In the stack's list of connections to visit at the next dispatch.
+    pub(super) in_dirty: bool,
 }
 
 /// The host's side of an active open the NIC performs.
@@ -360,6 +362,7 @@ impl Conn {
             peer_syn: None,
             mss_refused: false,
             timer_entered: None,
+            in_dirty: false,
         }
     }
 

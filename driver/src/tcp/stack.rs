@@ -189,6 +189,15 @@ impl Listener {
     }
 }
 
+/// Lists connection `h` (`c`) for the next dispatch, once: its
+/// `in_dirty` flag stands for its place in the list.
+fn mark_dirty(dirty: &mut Vec<Handle>, c: &mut Conn, h: Handle) {
+    if !c.in_dirty {
+        c.in_dirty = true;
+        dirty.push(h);
+    }
+}
+
 /// Buffers kept in `TcpStack::spare` at most (512 bytes each: 128 KiB).
 const SPARE_BUFFERS: usize = 256;
 
@@ -514,9 +523,9 @@ impl TcpStack {
                 && accept_port(port)
             {
                 let iss = self.isn.isn((self.ip, port), remote, now);
-                self.conns
-                    .insert(h, Conn::connect(self.cfg.clone(), iss, now));
-                handles::push_once(&mut self.dirty, h);
+                let mut c = Conn::connect(self.cfg.clone(), iss, now);
+                mark_dirty(&mut self.dirty, &mut c, h);
+                self.conns.insert(h, c);
                 return Some(h);
             }
         }
@@ -561,7 +570,8 @@ impl TcpStack {
             {
                 self.next_port = next;
                 let iss = self.isn.isn((self.ip, port), remote, now);
-                let (c, syn, ack_window) = Conn::connect_by_nic(self.cfg.clone(), iss, now);
+                let (mut c, syn, ack_window) = Conn::connect_by_nic(self.cfg.clone(), iss, now);
+                mark_dirty(&mut self.dirty, &mut c, h);
                 let o = syn.syn_opts;
                 let req = s::ConnectRequest {
                     syn: s::CtlRecord {
@@ -590,7 +600,6 @@ impl TcpStack {
                 );
                 self.nic_requests
                     .push_back(NicConnectRequest { handle: h, req });
-                handles::push_once(&mut self.dirty, h);
                 return Some(h);
             }
             port = next;
@@ -624,7 +633,7 @@ impl TcpStack {
         e.issued = true;
         c.nic_issued(now, p.give_up, p.first_rto, p.margin());
         self.stats.nic_connect_requested += 1;
-        handles::push_once(&mut self.dirty, h);
+        mark_dirty(&mut self.dirty, c, h);
         true
     }
 
@@ -647,7 +656,7 @@ impl TcpStack {
             c.nic_fallback(now);
             self.stats.nic_connect_fallback += 1;
             handles::push_once(&mut self.touched, h);
-            handles::push_once(&mut self.dirty, h);
+            mark_dirty(&mut self.dirty, c, h);
         }
     }
 
@@ -707,7 +716,7 @@ impl TcpStack {
         }
         c.on_nic_status(st, now + p.recheck());
         handles::push_once(&mut self.touched, h);
-        handles::push_once(&mut self.dirty, h);
+        mark_dirty(&mut self.dirty, c, h);
         if c.nic_pending() {
             return;
         }
@@ -805,7 +814,9 @@ impl TcpStack {
             }
         }
         handles::push_once(&mut self.touched, h);
-        handles::push_once(&mut self.dirty, h);
+        if let Some(c) = self.conns.get_mut(&h) {
+            mark_dirty(&mut self.dirty, c, h);
+        }
     }
 
     /// [`TcpStack::conn`] for a write: the send buffer gets its first
@@ -813,7 +824,7 @@ impl TcpStack {
     pub fn conn_to_write(&mut self, h: Handle) -> Option<&mut Conn> {
         let c = self.conns.get_mut(&h)?;
         c.lend_memory(&mut self.spare, false, true);
-        handles::push_once(&mut self.dirty, h);
+        mark_dirty(&mut self.dirty, c, h);
         Some(c)
     }
 
@@ -821,7 +832,7 @@ impl TcpStack {
     /// the connection is visited by the next dispatch).
     pub fn conn(&mut self, h: Handle) -> Option<&mut Conn> {
         let c = self.conns.get_mut(&h)?;
-        handles::push_once(&mut self.dirty, h);
+        mark_dirty(&mut self.dirty, c, h);
         Some(c)
     }
 
@@ -946,11 +957,11 @@ impl TcpStack {
         if let Some(l) = self.listeners.get_mut(&h.0) {
             l.pending += 1;
         }
+        mark_dirty(&mut self.dirty, &mut c, h);
         self.conns.insert(h, c);
         self.pending.insert(h, (h.0, false));
         self.note_added(h);
         handles::push_once(&mut self.touched, h);
-        handles::push_once(&mut self.dirty, h);
     }
 
     /// [`TcpStack::on_packet`] for a segment whose checksum the NIC has
@@ -1012,9 +1023,9 @@ impl TcpStack {
             if !refused && c.mss_refused() {
                 self.stats.syn_mss_refused += 1;
             }
+            mark_dirty(&mut self.dirty, c, h);
             self.count_challenges(h, before);
             handles::push_once(&mut self.touched, h);
-            handles::push_once(&mut self.dirty, h);
             return;
         }
         // LISTEN (3.10.7.2).
@@ -1052,13 +1063,13 @@ impl TcpStack {
             return self.syn_cookie(src, dst, ports, seg, now);
         }
         let iss = self.isn.isn((dst, ports.dst), (src, ports.src), now);
-        if let Some(c) = Conn::accept(self.cfg.clone(), seg, iss, now) {
+        if let Some(mut c) = Conn::accept(self.cfg.clone(), seg, iss, now) {
             l.pending += 1;
             l.half_open += 1;
+            mark_dirty(&mut self.dirty, &mut c, h);
             self.conns.insert(h, c);
             self.pending.insert(h, (ports.dst, true));
             self.note_added(h);
-            handles::push_once(&mut self.dirty, h);
         }
     }
 
@@ -1228,7 +1239,7 @@ impl TcpStack {
                         }
                     }
                     handles::push_once(&mut self.touched, h);
-                    handles::push_once(&mut self.dirty, h);
+                    mark_dirty(&mut self.dirty, c, h);
                 }
             }
         }
@@ -1264,12 +1275,14 @@ impl TcpStack {
     pub fn dispatch_into(&mut self, now: Duration, v: &mut impl Extend<Outgoing>) {
         v.extend(self.out.drain(..));
         let (ip, offload) = (self.ip, self.tx_offload);
+        // Each connection is listed once (its `in_dirty` flag), in the
+        // order it was touched.
         let mut dirty = std::mem::take(&mut self.dirty);
-        handles::sort_dedup(&mut dirty);
         for &h in &dirty {
             let Some(c) = self.conns.get_mut(&h) else {
                 continue;
             };
+            c.in_dirty = false;
             while let Some(seg) = c.dispatch(now) {
                 v.extend(Some(Outgoing {
                     dst: h.1,
