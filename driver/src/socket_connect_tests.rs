@@ -463,13 +463,13 @@ fn a_plain_connect_stays_in_software_even_with_a_connector() {
 }
 
 /// What an idle established connection costs in memory, in bytes (docs/
-/// tcp.md, "Light connections"): its `Conn` in the stack's table (with the
-/// table's key and control byte), its socket slot and the socket layer's
-/// handle-to-socket entry, and no buffer memory until data moves.
+/// tcp.md, "Light connections"): its boxed `Conn` and the stack's table
+/// entry (key, box pointer, control byte), its socket slot and the socket
+/// layer's handle-to-socket entry, and no buffer memory until data moves.
 #[test]
 fn an_idle_established_connection_costs_about_a_kilobyte() {
     use crate::tcp::conn::Conn;
-    let conn = std::mem::size_of::<Conn>() + 8 + 1;
+    let conn = std::mem::size_of::<Conn>() + 8 + std::mem::size_of::<Box<Conn>>() + 1;
     let socket = std::mem::size_of::<Option<Socket>>() + 8 + std::mem::size_of::<SocketId>() + 1;
     eprintln!(
         "idle established connection: Conn {} B, table entry {conn} B, socket {socket} B, total {} B",

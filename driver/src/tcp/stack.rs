@@ -198,6 +198,20 @@ fn mark_dirty(dirty: &mut Vec<Handle>, c: &mut Conn, h: Handle) {
     }
 }
 
+/// `c` in a box, a spare one when there is one.
+fn boxed(spare: &mut Vec<Box<Conn>>, c: Conn) -> Box<Conn> {
+    match spare.pop() {
+        Some(mut b) => {
+            *b = c;
+            b
+        }
+        None => Box::new(c),
+    }
+}
+
+/// Connection boxes kept in `TcpStack::spare_conns` at most.
+const SPARE_CONNS: usize = 64;
+
 /// Buffers kept in `TcpStack::spare` at most (512 bytes each: 128 KiB).
 const SPARE_BUFFERS: usize = 256;
 
@@ -215,7 +229,7 @@ pub struct TcpStack {
     cfg: Config,
     isn: IsnGenerator,
     listeners: Map<u16, Listener>,
-    conns: HandleMap<Conn>,
+    conns: HandleMap<Box<Conn>>,
     /// Which listener a connection came from, until accepted, and whether
     /// it is still half-open (counted in the listener's `half_open`).
     pending: HandleMap<(u16, bool)>,
@@ -232,6 +246,11 @@ pub struct TcpStack {
     /// first moves: short connections cost no allocation (at most
     /// `SPARE_BUFFERS`).
     spare: Vec<Vec<u8>>,
+    /// Boxes of connections that left the table (at most `SPARE_CONNS`),
+    /// for new ones: the table holds boxes, so that a 1 KiB `Conn` is not
+    /// copied on insertion and removal, and a box is not allocated per
+    /// connection.
+    spare_conns: Vec<Box<Conn>>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
     /// handshake completed), so a socket layer recomputes readiness for
@@ -292,6 +311,7 @@ impl TcpStack {
             out: VecDeque::new(),
             rx_payload: Vec::new(),
             spare: Vec::new(),
+            spare_conns: Vec::new(),
             touched: Vec::new(),
             dirty: Vec::new(),
             timers: BinaryHeap::new(),
@@ -371,7 +391,7 @@ impl TcpStack {
     }
 
     /// Every removal from `conns` goes through here (tuple events).
-    fn remove_conn(&mut self, h: Handle) -> Option<Conn> {
+    fn remove_conn(&mut self, h: Handle) -> Option<Box<Conn>> {
         let c = self.conns.remove(&h)?;
         if self.passive.remove(&h) {
             if let Some(ev) = self.tuple_events.as_mut() {
@@ -525,7 +545,7 @@ impl TcpStack {
                 let iss = self.isn.isn((self.ip, port), remote, now);
                 let mut c = Conn::connect(self.cfg.clone(), iss, now);
                 mark_dirty(&mut self.dirty, &mut c, h);
-                self.conns.insert(h, c);
+                self.conns.insert(h, boxed(&mut self.spare_conns, c));
                 return Some(h);
             }
         }
@@ -590,7 +610,7 @@ impl TcpStack {
                     },
                     ack_window,
                 };
-                self.conns.insert(h, c);
+                self.conns.insert(h, boxed(&mut self.spare_conns, c));
                 self.nic_opens.insert(
                     h,
                     NicSlot {
@@ -837,7 +857,7 @@ impl TcpStack {
     }
 
     pub fn conn_ref(&self, h: Handle) -> Option<&Conn> {
-        self.conns.get(&h)
+        self.conns.get(&h).map(|c| &**c)
     }
 
     /// Forgets connections that have ended (found by the last dispatch).
@@ -854,6 +874,9 @@ impl TcpStack {
             };
             if let Some(mut c) = self.remove_conn(h) {
                 c.give_back_memory(&mut self.spare, SPARE_BUFFERS);
+                if self.spare_conns.len() < SPARE_CONNS {
+                    self.spare_conns.push(c);
+                }
             }
             if self.forget_pending(h) && how == Some(Closed::TimedOut) {
                 self.stats.synack_timeouts += 1;
@@ -958,7 +981,7 @@ impl TcpStack {
             l.pending += 1;
         }
         mark_dirty(&mut self.dirty, &mut c, h);
-        self.conns.insert(h, c);
+        self.conns.insert(h, boxed(&mut self.spare_conns, c));
         self.pending.insert(h, (h.0, false));
         self.note_added(h);
         handles::push_once(&mut self.touched, h);
@@ -1067,7 +1090,7 @@ impl TcpStack {
             l.pending += 1;
             l.half_open += 1;
             mark_dirty(&mut self.dirty, &mut c, h);
-            self.conns.insert(h, c);
+            self.conns.insert(h, boxed(&mut self.spare_conns, c));
             self.pending.insert(h, (ports.dst, true));
             self.note_added(h);
         }
