@@ -46,7 +46,7 @@ use crate::error::{Error, Result};
 use crate::net::{Host, NetConfig, NetIf, Received, SendError};
 use crate::nic::{Nic, NicQueue, QueueIo};
 use crate::offload::{self, ActiveOpens, EstFilter, NextHop, NicConnector};
-use crate::tcp::conn::{Closed, Config, State};
+use crate::tcp::conn::{Closed, Config, Conn, State};
 use crate::tcp::handles::{self, HandleMap, HandleSet};
 use crate::tcp::isn::IsnGenerator;
 use crate::tcp::offload::NicConnectParams;
@@ -840,36 +840,7 @@ impl Endpoint {
                 wr_shut,
                 end,
                 ..
-            } => {
-                let Some(c) = self.tcp.conn_ref(h) else {
-                    return match end {
-                        Some(Closed::Normally) | None => Ready::CLOSED | Ready::READABLE,
-                        Some(_) => Ready::CLOSED | Ready::ERROR | Ready::READABLE,
-                    };
-                };
-                let mut r = Ready::NONE;
-                if rd_shut || c.readable() > 0 || c.read_closed() {
-                    r |= Ready::READABLE;
-                }
-                if !wr_shut
-                    && matches!(c.state(), State::Established | State::CloseWait)
-                    && c.send_room() > 0
-                {
-                    r |= Ready::WRITABLE;
-                }
-                match c.closed() {
-                    Some(Closed::Normally) => r |= Ready::CLOSED | Ready::READABLE,
-                    Some(_) => r |= Ready::CLOSED | Ready::ERROR | Ready::READABLE,
-                    None => {
-                        if c.state() == State::TimeWait
-                            || (c.read_closed() && wr_shut && c.state() != State::CloseWait)
-                        {
-                            r |= Ready::CLOSED;
-                        }
-                    }
-                }
-                r
-            }
+            } => stream_readiness(self.tcp.conn_ref(h), rd_shut, wr_shut, end),
         }
     }
 
@@ -1034,7 +1005,6 @@ impl Endpoint {
         for h in touched.drain(..) {
             if let Some(&s) = self.by_handle.get(&h) {
                 self.settle_stream(s, h);
-                self.relist(s);
             } else if self.orphans.contains(&h) {
                 match self.tcp.conn_ref(h) {
                     None => {
@@ -1061,19 +1031,23 @@ impl Endpoint {
     }
 
     /// Keeps what a socket needs after its connection leaves the table,
-    /// and discards data after `shutdown(Read)`.
+    /// discards data after `shutdown(Read)`, and relists the socket with
+    /// its readiness.
     fn settle_stream(&mut self, s: SocketId, h: Handle) {
         let scratch = &mut self.scratch;
         let Some(Some(Socket {
             kind:
                 Kind::Stream {
                     rd_shut,
+                    wr_shut,
                     connecting,
                     end,
                     was_connecting,
                     ..
                 },
-            ..
+            interest,
+            listed,
+            ready,
         })) = self.sockets.get_mut(s as usize)
         else {
             return;
@@ -1092,15 +1066,21 @@ impl Endpoint {
                 self.stats.discarded_bytes += n as u64;
             }
         }
-        let Some(c) = self.tcp.conn_ref(h) else {
-            return;
-        };
-        if *connecting && !matches!(c.state(), State::SynSent) {
-            *connecting = false;
-            *was_connecting = c.state() == State::Closed;
+        let c = self.tcp.conn_ref(h);
+        if let Some(c) = c {
+            if *connecting && !matches!(c.state(), State::SynSent) {
+                *connecting = false;
+                *was_connecting = c.state() == State::Closed;
+            }
+            if let Some(e) = c.closed() {
+                *end = Some(e);
+            }
         }
-        if let Some(e) = c.closed() {
-            *end = Some(e);
+        // Relisted with the connection looked up once (as `relist`).
+        *ready = stream_readiness(c, *rd_shut, *wr_shut, *end);
+        if !*listed && (*ready & *interest).0 != 0 {
+            *listed = true;
+            self.listed.push(s);
         }
     }
 
@@ -1194,6 +1174,37 @@ fn board_lookup(
     let mac = *board?.lock().get(&hop.octets())?;
     host.net.learn(hop, EthernetAddress(mac), now);
     Some(mac)
+}
+
+/// What a stream socket is ready for (all conditions, before the
+/// interest), from its connection (`None`: it left the table, ending as
+/// `end`) and its shutdown flags.
+fn stream_readiness(c: Option<&Conn>, rd_shut: bool, wr_shut: bool, end: Option<Closed>) -> Ready {
+    let Some(c) = c else {
+        return match end {
+            Some(Closed::Normally) | None => Ready::CLOSED | Ready::READABLE,
+            Some(_) => Ready::CLOSED | Ready::ERROR | Ready::READABLE,
+        };
+    };
+    let mut r = Ready::NONE;
+    if rd_shut || c.readable() > 0 || c.read_closed() {
+        r |= Ready::READABLE;
+    }
+    if !wr_shut && matches!(c.state(), State::Established | State::CloseWait) && c.send_room() > 0 {
+        r |= Ready::WRITABLE;
+    }
+    match c.closed() {
+        Some(Closed::Normally) => r |= Ready::CLOSED | Ready::READABLE,
+        Some(_) => r |= Ready::CLOSED | Ready::ERROR | Ready::READABLE,
+        None => {
+            if c.state() == State::TimeWait
+                || (c.read_closed() && wr_shut && c.state() != State::CloseWait)
+            {
+                r |= Ready::CLOSED;
+            }
+        }
+    }
+    r
 }
 
 fn stream(h: Handle, connecting: bool) -> Kind {

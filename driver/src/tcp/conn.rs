@@ -978,8 +978,10 @@ impl Conn {
 
     /// When [`Conn::on_timer`] must next be called.
     pub fn poll_at(&self) -> Option<Duration> {
-        [
-            self.rtx_deadline,
+        // The earliest of the deadlines set (a plain loop: the stack asks
+        // for it on every dispatch of the connection).
+        let mut t = self.rtx_deadline;
+        for d in [
             self.time_wait_deadline,
             self.delack_deadline,
             self.keepalive_deadline,
@@ -987,7 +989,12 @@ impl Conn {
         ]
         .into_iter()
         .flatten()
-        .min()
+        {
+            if t.is_none_or(|x| d < x) {
+                t = Some(d);
+            }
+        }
+        t
     }
 
     /// Runs the timers due at `now`.
