@@ -912,3 +912,45 @@ fn read_and_write_in_place_move_exactly_what_the_caller_consumed_or_wrote() {
     let out = sent(&mut s, T0);
     assert_eq!(out.iter().map(|o| o.len).sum::<usize>(), 8);
 }
+
+/// A deadline that moves later is still met (its entry pops early and is
+/// entered again for the new time) and one that moves earlier is met at
+/// the earlier time, with one heap entry per connection throughout.
+#[test]
+fn deadlines_that_move_later_or_earlier_are_met() {
+    let mut s = stack(Config::default(), 8, 64);
+    let (h, iss) = handshake(&mut s, 40003, T0);
+    // Data: the RTO runs (1 s).
+    s.conn(h).unwrap().write(b"a");
+    assert_eq!(sent(&mut s, T0).len(), 1);
+    // Acknowledged at 0.5 s, more data: the RTO restarts, 1.5 s.
+    Seg::ack(40003, CISN + 1, iss + 2).to(&mut s, T0 + ms(500));
+    s.conn(h).unwrap().write(b"b");
+    assert_eq!(sent(&mut s, T0 + ms(500)).len(), 1);
+    assert!(s.timer_entries() <= 2, "{}", s.timer_entries());
+    // At 1 s the first entry pops: nothing is due, nothing is sent.
+    s.on_timer(T0 + ms(1000));
+    assert!(sent(&mut s, T0 + ms(1000)).is_empty());
+    // After the (RTT-updated) RTO the data is retransmitted.
+    let rto = s.conn_ref(h).unwrap().poll_at().unwrap();
+    assert!(rto > T0 + ms(1000), "{rto:?}");
+    s.on_timer(rto);
+    let out = sent(&mut s, rto);
+    assert_eq!(
+        out.iter().map(|o| (o.seq, o.len)).collect::<Vec<_>>(),
+        vec![(iss + 2, 1)]
+    );
+    // A delayed ACK (40 ms) is earlier than the RTO entered: met on time.
+    Seg {
+        payload: b"x".to_vec(),
+        ..Seg::ack(40003, CISN + 1, iss + 2)
+    }
+    .to(&mut s, rto);
+    assert!(sent(&mut s, rto).is_empty());
+    s.on_timer(rto + ms(40));
+    let out = sent(&mut s, rto + ms(40));
+    assert_eq!(
+        out.iter().map(|o| o.ack).collect::<Vec<_>>(),
+        vec![Some(CISN + 2)]
+    );
+}

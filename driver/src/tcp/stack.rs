@@ -259,10 +259,11 @@ pub struct TcpStack {
     /// Connections that may have output or a new deadline since the last
     /// dispatch (touched by input, a timer, or the application).
     dirty: Vec<Handle>,
-    /// Deadlines, earliest first.  Entries go stale when a connection's
-    /// deadline moves; stale ones are skipped (each connection's current
-    /// deadline is pushed whenever it is dirty), and the heap is rebuilt
-    /// when stale entries outnumber the connections.
+    /// Deadlines, earliest first: per connection one entry at or before
+    /// its earliest deadline (`Conn::timer_entered`), re-entered for the
+    /// new deadline when it pops early; entries of connections that went
+    /// or that an earlier entry replaced are skipped, and the heap is
+    /// rebuilt when they outnumber the connections.
     timers: BinaryHeap<Reverse<(Duration, u64)>>,
     /// Connections found CLOSED by dispatch, removed by `reap`.
     closed: Vec<Handle>,
@@ -1249,21 +1250,30 @@ impl TcpStack {
             self.timers.pop();
             let h = handles::handle(k);
             if let Some(c) = self.conns.get_mut(&h) {
-                if c.timer_entered == Some(t) {
-                    c.timer_entered = None;
+                if c.timer_entered != Some(t) {
+                    // A stale entry: an earlier one was entered since.
+                    continue;
                 }
-                // A stale entry (the deadline moved) is skipped: the
-                // current one is in the heap too.
-                if c.poll_at().is_some_and(|d| d <= now) {
-                    c.on_timer(now);
-                    if c.take_nic_check() {
-                        if let Some(e) = self.nic_opens.get(&h) {
-                            self.nic_checks.push((h, e.slot));
-                        }
+                c.timer_entered = None;
+                match c.poll_at() {
+                    // The deadline moved later since this entry: it is
+                    // entered now (one entry per connection at a time).
+                    Some(d) if d > now => {
+                        c.timer_entered = Some(d);
+                        self.timers.push(Reverse((d, k)));
+                        continue;
                     }
-                    handles::push_once(&mut self.touched, h);
-                    mark_dirty(&mut self.dirty, c, h);
+                    None => continue,
+                    Some(_) => {}
                 }
+                c.on_timer(now);
+                if c.take_nic_check() {
+                    if let Some(e) = self.nic_opens.get(&h) {
+                        self.nic_checks.push((h, e.slot));
+                    }
+                }
+                handles::push_once(&mut self.touched, h);
+                mark_dirty(&mut self.dirty, c, h);
             }
         }
     }
@@ -1316,9 +1326,15 @@ impl TcpStack {
                     offload,
                 }));
             }
-            // A deadline already in the heap is not entered again (the
-            // heap would fill with duplicates on every dispatch).
-            if let Some(t) = c.poll_at().filter(|t| c.timer_entered != Some(*t)) {
+            // A connection has one entry in the heap, for its earliest
+            // deadline known: a deadline is entered only when it comes
+            // before the entered one (a later one is entered when that
+            // entry pops, `on_timer`), so the heap does not fill with an
+            // entry per deadline change.
+            if let Some(t) = c
+                .poll_at()
+                .filter(|t| c.timer_entered.is_none_or(|e| *t < e))
+            {
                 c.timer_entered = Some(t);
                 self.timers.push(Reverse((t, handles::key(h))));
             }
