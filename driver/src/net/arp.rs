@@ -31,6 +31,10 @@ pub struct ArpCache {
     /// When [`ArpCache::expire`] next sweeps (lookups check expiry
     /// themselves; the sweep frees the room).
     next_sweep: Duration,
+    /// The entry inserted last, as it is in `entries`: a host talks to
+    /// one next hop (its peer on the link, or the gateway) most of the
+    /// time, and this spares the hash lookup of every frame in and out.
+    last: Option<(Ipv4Address, Entry)>,
 }
 
 impl ArpCache {
@@ -42,6 +46,7 @@ impl ArpCache {
             capacity,
             generation: 0,
             next_sweep: Duration::ZERO,
+            last: None,
         }
     }
 
@@ -64,13 +69,12 @@ impl ArpCache {
                 self.entries.remove(&victim);
             }
         }
-        self.entries.insert(
-            ip,
-            Entry {
-                mac,
-                expires: now + ENTRY_LIFETIME,
-            },
-        );
+        let e = Entry {
+            mac,
+            expires: now + ENTRY_LIFETIME,
+        };
+        self.entries.insert(ip, e);
+        self.last = Some((ip, e));
         self.requested.remove(&ip);
         self.generation += 1;
     }
@@ -98,10 +102,11 @@ impl ArpCache {
     }
 
     pub fn lookup(&self, ip: Ipv4Address, now: Duration) -> Option<EthernetAddress> {
-        self.entries
-            .get(&ip)
-            .filter(|e| e.expires > now)
-            .map(|e| e.mac)
+        let e = match self.last {
+            Some((last, e)) if last == ip => Some(e),
+            _ => self.entries.get(&ip).copied(),
+        };
+        e.filter(|e| e.expires > now).map(|e| e.mac)
     }
 
     /// Whether a request for `ip` should go out now (rate limited), and
@@ -131,6 +136,9 @@ impl ArpCache {
         }
         self.next_sweep = now + REQUEST_INTERVAL;
         self.entries.retain(|_, e| e.expires > now);
+        if self.last.is_some_and(|(_, e)| e.expires <= now) {
+            self.last = None;
+        }
         self.requested.retain(|_, t| now < *t + REQUEST_INTERVAL);
     }
 }
@@ -143,6 +151,24 @@ mod tests {
         Ipv4Address::new(10, 0, 0, n)
     }
     const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+
+    /// The memo of the last entry answers as the table would: replaced
+    /// entries, other addresses and expired entries included.
+    #[test]
+    fn the_last_entry_memo_answers_as_the_table() {
+        let mut c = ArpCache::new(1);
+        c.insert(ip(1), MAC, Duration::ZERO);
+        assert_eq!(c.lookup(ip(1), Duration::ZERO), Some(MAC));
+        let other = EthernetAddress([2, 0, 0, 0, 0, 2]);
+        c.insert(ip(2), other, Duration::from_secs(1));
+        assert_eq!(c.lookup(ip(1), Duration::from_secs(1)), None, "evicted");
+        assert_eq!(c.lookup(ip(2), Duration::from_secs(1)), Some(other));
+        let later = Duration::from_secs(1) + ENTRY_LIFETIME;
+        assert_eq!(c.lookup(ip(2), later), None, "expired");
+        c.expire(later);
+        assert!(c.is_empty());
+        assert_eq!(c.lookup(ip(2), Duration::from_secs(1)), None, "swept");
+    }
 
     #[test]
     fn entries_expire() {
