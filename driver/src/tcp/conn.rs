@@ -197,6 +197,9 @@ pub struct Conn {
     /// TS.Recent and Last.ACK.sent (RFC 7323 4.3).
     ts_recent: Option<u32>,
     last_ack_sent: Seq,
+    /// The window (in bytes) our last segment with an ACK advertised: with
+    /// `last_ack_sent`, the right edge the peer knows.
+    last_wnd_sent: u32,
     /// Full-sized segments received since our last ACK.
     unacked_full: u32,
     /// Last time anything was heard from the peer, and keepalive probes
@@ -338,6 +341,7 @@ impl Conn {
             delack_deadline: None,
             ts_recent: None,
             last_ack_sent: Seq(0),
+            last_wnd_sent: 0,
             unacked_full: 0,
             last_heard: Duration::ZERO,
             keepalive_sent: 0,
@@ -887,11 +891,44 @@ impl Conn {
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
         let before = self.rcv_window_field(false);
         let n = self.rcv.as_mut().map_or(0, |r| r.read(buf));
-        if n > 0 && before == 0 {
+        self.after_read(n, before);
+        n
+    }
+
+    /// After the application took `n` bytes (the window field was
+    /// `before`): a window update goes out when the window reopened from
+    /// zero, or when the right edge the peer knows can move by at least
+    /// min(half the buffer, one MSS) (receiver-side silly window syndrome
+    /// avoidance, RFC 9293 3.8.6.2.2, RFC 1122 4.2.3.3), so a sender that
+    /// filled the window does not wait for our delayed ACK.
+    fn after_read(&mut self, n: usize, before: u16) {
+        if n == 0 {
+            return;
+        }
+        if before == 0 {
             // The window reopened: tell the peer (RFC 9293 3.8.6.2.2).
             self.ack_now = true;
+            return;
         }
-        n
+        let Some(r) = self.rcv.as_ref() else {
+            return;
+        };
+        if self.fin_received
+            || !matches!(
+                self.state,
+                State::Established | State::FinWait1 | State::FinWait2
+            )
+        {
+            return;
+        }
+        let shift = self.neg.map_or(0, |n| n.rcv_wscale);
+        let wnd = (self.rcv_window_field(false) as u32) << shift;
+        let right = r.rcv_nxt() + wnd;
+        let known = self.last_ack_sent + self.last_wnd_sent;
+        let step = (self.cfg.recv_buffer as u32 / 2).min(self.cfg.mss as u32);
+        if right > known && right - known >= step {
+            self.ack_now = true;
+        }
     }
 
     /// Reads in place: `f` gets the in-order bytes waiting (the first
@@ -907,10 +944,7 @@ impl Conn {
             }
             None => f(&[]).min(0),
         };
-        if n > 0 && before == 0 {
-            // The window reopened: tell the peer (RFC 9293 3.8.6.2.2).
-            self.ack_now = true;
-        }
+        self.after_read(n, before);
         n
     }
 
@@ -1474,6 +1508,12 @@ impl Conn {
             }
             if let Some(a) = s.ack {
                 self.last_ack_sent = a;
+                let shift = if s.syn {
+                    0
+                } else {
+                    self.neg.map_or(0, |n| n.rcv_wscale)
+                };
+                self.last_wnd_sent = (s.window as u32) << shift;
             }
         }
         if seg.as_ref().is_some_and(|s| s.ack.is_some()) {

@@ -1775,3 +1775,34 @@ fn the_fin_of_a_passive_close_rides_with_the_ack_of_the_peers_fin() {
     c.on_timer(T1 + ms(40));
     assert_eq!(drain(&mut c, T1 + ms(40)), vec![us(L + 1, R + 2)]);
 }
+
+/// Receiver-side window updates (RFC 9293 3.8.6.2.2, RFC 1122 4.2.3.3):
+/// once the application has read enough that the right edge the peer knows
+/// can move by min(half the buffer, one MSS), an ACK with the new window
+/// goes out at once instead of waiting for the next data or delayed ACK (a
+/// sender with a full window would stall); reading less sends nothing.
+#[test]
+fn reading_a_full_segment_or_more_sends_a_window_update() {
+    let mut c = in_state(S::Established, quiet());
+    let seg = |seq: Seq| Segment {
+        payload: vec![7; 1460],
+        ..peer(seq, L + 1)
+    };
+    // Two full segments: ACKed at once (every second full segment).
+    c.on_segment(&seg(R + 1), T1);
+    c.on_segment(&seg(R + 1 + 1460), T1);
+    let acks = drain(&mut c, T1);
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    let wnd = acks[0].window;
+    // Reading a little does not move the edge enough: nothing.
+    let mut buf = vec![0u8; 4096];
+    assert_eq!(c.read(&mut buf[..100]), 100);
+    assert_eq!(drain(&mut c, T1), vec![]);
+    // Reading the rest does: one pure ACK with the larger window.
+    assert_eq!(c.read(&mut buf), 2820);
+    let out = drain(&mut c, T1);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].ack, Some(R + 1 + 2920));
+    assert!(out[0].payload.is_empty());
+    assert!(out[0].window > wnd, "{} after {wnd}", out[0].window);
+}
