@@ -114,8 +114,6 @@ pub struct DmaAddr {
     cnt_r: DFF<Bits<16>>,
     // Step 3: the current multi-burst frame.
     busy: DFF<Bit>,
-    /// The staged completion line goes next (chosen in the cycle before).
-    line_sel: DFF<Bit>,
     /// An address offered and not yet accepted must stay (AXI): what it was
     /// (0 none, 1 frame, 2 completion line, 3 further burst).
     hold: DFF<Bits<2>>,
@@ -219,7 +217,6 @@ impl Default for DmaAddr {
             outstanding: Default::default(),
             cnt_r: Default::default(),
             busy: Default::default(),
-            line_sel: Default::default(),
             hold: Default::default(),
             cur_addr: Default::default(),
             rem: Default::default(),
@@ -275,7 +272,7 @@ impl Logic for DmaAddr {
     fn update(&mut self) {
         dff_setup!(
             self, clock, pop_meta, pop_desc, r_valid, r_deliver, r_addr, r_beats, r_to4k, r_job,
-            inflight, took, cancel, room, cnt_r, busy, line_sel, hold, cur_addr, rem, cur_job
+            inflight, took, cancel, room, cnt_r, busy, hold, cur_addr, rem, cur_job
         );
         clock!(self, clock, meta_win);
         for q in 0..4 {
@@ -329,15 +326,19 @@ impl Logic for DmaAddr {
         self.go.next = false;
         // What to do this cycle (held while an offered address waits).
         // A completion line goes when it is urgent (full, or in the way of
-        // a request), or aged with no frame waiting; it is chosen a cycle
-        // ahead (`line_sel`), so that its take, which the coalescer acts
-        // on, depends on flip-flops and the address channel only.
+        // a request), or aged with no frame waiting.  (Choosing it a cycle
+        // ahead from registers would cut the path from here through the
+        // coalescer's accept into its ready FIFO, but a full line would
+        // then wait a cycle: one line per three cycles, 1.5 cycles per TX
+        // frame; docs/timing.md.)
         self.kind.next = 0.into();
         if !self.job_full.val() {
-            if self.line_sel.q.val() && self.line_valid.val() {
-                self.kind.next = 2.into();
-            } else if self.busy.q.val() {
+            if self.busy.q.val() {
                 self.kind.next = 3.into();
+            } else if self.line_valid.val()
+                && (self.line_urgent.val() || (!self.r_valid.q.val() && self.line_aged.val()))
+            {
+                self.kind.next = 2.into();
             } else if self.r_valid.q.val() {
                 self.kind.next = 1.into();
             }
@@ -529,9 +530,6 @@ impl Logic for DmaAddr {
             self.cancel.d.next = true;
             self.inc.next = self.inc.val() | self.n_disabled.val();
         }
-        self.line_sel.d.next = self.line_valid.val()
-            && !self.line_take.val()
-            && (self.line_urgent.val() || (self.line_aged.val() && !self.r_valid.q.val()));
         self.cnt_r.d.next = self.inc.val();
         self.cnt_inc.next = self.cnt_r.q.val();
         self.cons.next = bit_cast::<64, 16>(self.qcons[0].q.val())
@@ -571,7 +569,6 @@ impl Logic for DmaAddr {
             self.room.d.next = false;
             self.cnt_r.d.next = 0.into();
             self.busy.d.next = false;
-            self.line_sel.d.next = false;
             self.hold.d.next = 0.into();
             for q in 0..4 {
                 self.qcons[q].d.next = 0.into();
