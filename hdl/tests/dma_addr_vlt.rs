@@ -227,6 +227,7 @@ struct Rig {
     cycle: u64,
 }
 
+#[derive(Default)]
 struct Seen {
     jobs: Vec<(Val, Option<(u64, u64)>)>,
     lines: Vec<(Val, (u64, u64))>,
@@ -237,6 +238,23 @@ struct Seen {
 }
 
 impl Rig {
+    fn new(st: Stepper, metas: &[Meta], prod: [u64; 4], qctl: u64) -> Rig {
+        Rig {
+            st,
+            metas: metas.iter().cloned().collect(),
+            caches: std::array::from_fn(|_| VecDeque::new()),
+            prod,
+            qctl,
+            lines: VecDeque::new(),
+            owed: VecDeque::new(),
+            delivered_open: 0,
+            max_open: 0,
+            in_frame: false,
+            offered: None,
+            cycle: 0,
+        }
+    }
+
     /// One cycle with the given gap/backpressure choices.
     #[allow(clippy::too_many_arguments)]
     fn step(
@@ -431,33 +449,19 @@ fn dma_addr_decides_and_issues_as_the_reference() {
             st.step(&row);
         }
         let qctl = (0..4).fold(0u64, |a, q| a | (enabled[q] as u64) << (8 * q + 4));
-        let mut rig = Rig {
+        let mut rig = Rig::new(
             st,
-            metas: metas.iter().cloned().collect(),
-            caches: std::array::from_fn(|_| VecDeque::new()),
-            prod: std::array::from_fn(|q| descs[q].len() as u64),
+            &metas,
+            std::array::from_fn(|q| descs[q].len() as u64),
             qctl,
-            lines: (0..200)
-                .map(|_| (rnd() & !63, std::array::from_fn(|_| rnd()), rnd()))
-                .collect(),
-            owed: VecDeque::new(),
-            delivered_open: 0,
-            max_open: 0,
-            in_frame: false,
-            offered: None,
-            cycle: 0,
-        };
+        );
+        rig.lines = (0..200)
+            .map(|_| (rnd() & !63, std::array::from_fn(|_| rnd()), rnd()))
+            .collect();
         // The caches fill over time (a buffer posted but not yet fetched
         // must make its frame wait).
         let mut fetched = [0usize; 4];
-        let mut seen = Seen {
-            jobs: vec![],
-            lines: vec![],
-            counts: [0; 16],
-            cons: Val(vec![0]),
-            first_job: None,
-            last_job: 0,
-        };
+        let mut seen = Seen::default();
         let total_jobs = expect.jobs.len();
         let mut idle = 0;
         while seen.jobs.len() < total_jobs || !rig.lines.is_empty() {
@@ -576,29 +580,9 @@ fn dma_addr_one_frame_per_cycle() {
     row[0] = true.into();
     st.step(&row);
     st.step(&row);
-    let mut rig = Rig {
-        st,
-        metas: metas.iter().cloned().collect(),
-        caches: std::array::from_fn(|_| VecDeque::new()),
-        prod: [300, 0, 0, 0],
-        qctl: 1 << 4,
-        lines: VecDeque::new(),
-        owed: VecDeque::new(),
-        delivered_open: 0,
-        max_open: 0,
-        in_frame: false,
-        offered: None,
-        cycle: 0,
-    };
+    let mut rig = Rig::new(st, &metas, [300, 0, 0, 0], 1 << 4);
     rig.caches[0] = descs.iter().copied().collect();
-    let mut seen = Seen {
-        jobs: vec![],
-        lines: vec![],
-        counts: [0; 16],
-        cons: Val(vec![0]),
-        first_job: None,
-        last_job: 0,
-    };
+    let mut seen = Seen::default();
     while seen.jobs.len() < 300 {
         rig.step(&mut seen, false, 0, true, false, false, false, true);
         assert!(rig.cycle < 2000, "stalled after {} jobs", seen.jobs.len());
