@@ -140,8 +140,8 @@ fn control_frames_verilated_match_model() {
             "stalled after {} frames",
             frames.len()
         );
-        let offer = next < FRAMES && rnd() % 8 != 0;
-        let ready = rnd() % 4 != 0;
+        let offer = next < FRAMES && !rnd().is_multiple_of(8);
+        let ready = !rnd().is_multiple_of(4);
         let rec = if offer {
             encode(&recs[next])
         } else {

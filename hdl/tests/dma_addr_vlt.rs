@@ -139,11 +139,12 @@ fn reference(metas: &[Meta], descs: &[Vec<Desc>; 4], enabled: [bool; 4]) -> Expe
     for m in metas {
         let q = m.q;
         let len = m.len();
-        if m.reason == 0 || m.reason == REASON_CSUM || m.reason == Counter::RxDropMalformedL4 as u64
+        if (m.reason == 0
+            || m.reason == REASON_CSUM
+            || m.reason == Counter::RxDropMalformedL4 as u64)
+            && m.flags() & d::CPL_IP_CSUM_BAD as u64 != 0
         {
-            if m.flags() & d::CPL_IP_CSUM_BAD as u64 != 0 {
-                e.counts[bit(Counter::RxBadIpCsum)] += 1;
-            }
+            e.counts[bit(Counter::RxBadIpCsum)] += 1;
         }
         if (m.reason == 0 || m.reason == REASON_CSUM) && m.flags() & d::CPL_TCP_CSUM_BAD as u64 != 0
         {
@@ -436,7 +437,11 @@ fn dma_addr_decides_and_issues_as_the_reference() {
             (0..300 + 30 * q)
                 .map(|_| Desc {
                     addr: (rnd() & 0xFFFF_FFFF_FFC0) | (rnd() % 64 * 64),
-                    len: if rnd() % 20 == 0 { rnd() % 2000 } else { 9216 },
+                    len: if rnd().is_multiple_of(20) {
+                        rnd() % 2000
+                    } else {
+                        9216
+                    },
                 })
                 .collect()
         });
@@ -466,7 +471,10 @@ fn dma_addr_decides_and_issues_as_the_reference() {
         let mut idle = 0;
         while seen.jobs.len() < total_jobs || !rig.lines.is_empty() {
             for q in 0..4 {
-                if fetched[q] < descs[q].len() && rig.caches[q].len() < 8 && rnd() % 3 != 0 {
+                if fetched[q] < descs[q].len()
+                    && rig.caches[q].len() < 8
+                    && !rnd().is_multiple_of(3)
+                {
                     rig.caches[q].push_back(descs[q][fetched[q]]);
                     fetched[q] += 1;
                 }
@@ -475,16 +483,16 @@ fn dma_addr_decides_and_issues_as_the_reference() {
             let r = rnd();
             rig.step(
                 &mut seen,
-                r % 7 == 0,
+                r.is_multiple_of(7),
                 (r >> 8) & (r >> 12) & 15,
-                (r >> 16) % 4 != 0,
-                (r >> 20) % 9 == 0,
-                (r >> 24) % 50 == 0,
-                (r >> 28) % 3 == 0,
+                !(r >> 16).is_multiple_of(4),
+                (r >> 20).is_multiple_of(9),
+                (r >> 24).is_multiple_of(50),
+                (r >> 28).is_multiple_of(3),
                 if round == 2 {
-                    (r >> 32) % 12 == 0
+                    (r >> 32).is_multiple_of(12)
                 } else {
-                    (r >> 32) % 3 != 0
+                    !(r >> 32).is_multiple_of(3)
                 },
             );
             idle = if seen.jobs.len() + seen.lines.len() == before {
