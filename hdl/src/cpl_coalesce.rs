@@ -2,8 +2,9 @@
 //! engines, fills in the phase bit and ring address, and packs consecutive
 //! completions of one ring into a 64-byte line (two 32-byte records), so one
 //! W beat can carry two completions.  The DMA write engine takes a line when
-//! it is `urgent` (full, or a request waits that cannot join it) or when it
-//! has nothing else to write, so an idle NIC writes completions at once.
+//! it is `urgent` (full, a request could not join it, or a second line waits)
+//! or when it has nothing else to write, so an idle NIC writes completions
+//! at once.
 //!
 //! Pipelined for timing (docs/timing.md), every path a few LUTs deep and
 //! carry chains of at most 32 bits:
@@ -20,11 +21,21 @@
 //! 4. Merge: the ready queue's head joins the staged line (the other half
 //!    of the line of the request before it, that line still staged) or
 //!    starts a new one.
+//! 5. Out: the staged line moves into an output register slice (`line_out`,
+//!    a `RegSlice`: two lines) when it is full, when the head cannot join
+//!    it, or when it has waited `AGE` cycles; the DMA write engine takes
+//!    lines from there.  The merge decides from registered state only (the
+//!    slice's registered `in_ready`), so the engine's take, itself decided
+//!    from the coalescer's outputs, reaches nothing but the slice
+//!    (docs/timing.md: the take used to reach the ready queue's read
+//!    pointer through the merge, 9 LUT levels).
 //!
 //! A request reaches the staged line six cycles after its write (two in the
-//! old single-stage design); throughput stays one request per cycle.  The
-//! FIFOs have registered flags (`ClearFifo`); every output comes from a
-//! register.
+//! old single-stage design) and the engine a cycle after the line is
+//! complete; throughput stays one request per cycle and one line per two
+//! cycles.  The FIFOs have registered flags (`ClearFifo`); every output
+//! comes from a register.
+use crate::common::reg_slice::RegSlice;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
@@ -44,6 +55,12 @@ pub const READY_BITS: usize = 316;
 /// Entries of the ready queue (requests between the pick and the merge).
 pub const READY_ENTRIES: u32 = 16;
 crate::declare_clear_fifo!(CplReadyFifo, Bits<316>, 16, 1);
+/// A line in the output slice: data (511:0), line address bits 63:6
+/// (569:512), low half filled (570), high half filled (571), urgent (572:
+/// full, or it left because a request could not join it).
+pub const LINE_BITS: usize = 573;
+/// Cycles a staged line waits for its other half before it moves out.
+pub const AGE: u64 = 4;
 
 #[derive(LogicBlock)]
 pub struct CplCoalesce {
@@ -63,7 +80,9 @@ pub struct CplCoalesce {
     pub tx_full: Signal<Out, Bit>,
     pub line_valid: Signal<Out, Bit>,
     pub line_urgent: Signal<Out, Bit>,
-    /// The staged line has waited `AGE_FLUSH` cycles: an idle NIC writes it.
+    /// A line is offered that an idle engine should write: every offered
+    /// line (a half-filled one leaves the staging register after `AGE`
+    /// cycles).
     pub line_aged: Signal<Out, Bit>,
     pub line_addr: Signal<Out, Bits<64>>,
     pub line_data: Signal<Out, Bits<512>>,
@@ -72,6 +91,7 @@ pub struct CplCoalesce {
     rxf: CplReqFifo,
     txf: CplReqFifo,
     ready: CplReadyFifo,
+    line_out: RegSlice<LINE_BITS>,
     /// Requests picked and not yet merged (stages 1 to 3 and the ready
     /// queue), and whether the ready queue is full with them.
     used: DFF<Bits<5>>,
@@ -93,7 +113,6 @@ pub struct CplCoalesce {
     st_data: DFF<Bits<512>>,
     st_lo: DFF<Bit>,
     st_hi: DFF<Bit>,
-    urgent: DFF<Bit>,
     age: DFF<Bits<3>>,
     // scratch
     use_tx: Signal<Local, Bit>,
@@ -115,13 +134,19 @@ pub struct CplCoalesce {
     h_line: Signal<Local, Bits<58>>,
     h_same: Signal<Local, Bit>,
     fits_st: Signal<Local, Bit>,
+    head: Signal<Local, Bit>,
+    st_full: Signal<Local, Bit>,
+    st_aged: Signal<Local, Bit>,
+    push: Signal<Local, Bit>,
     stv: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
+    out_word: Signal<Local, Bits<LINE_BITS>>,
     c_index: Constant<Bits<16>>,
     c_phase: Constant<Bits<256>>,
     c_one: Constant<Bits<16>>,
     c_room_m1: Constant<Bits<5>>,
     c_room: Constant<Bits<5>>,
+    c_age: Constant<Bits<3>>,
 }
 
 impl Default for CplCoalesce {
@@ -148,6 +173,7 @@ impl Default for CplCoalesce {
             rxf: Default::default(),
             txf: Default::default(),
             ready: Default::default(),
+            line_out: Default::default(),
             used: Default::default(),
             no_room: Default::default(),
             rr: Default::default(),
@@ -163,7 +189,6 @@ impl Default for CplCoalesce {
             st_data: Default::default(),
             st_lo: Default::default(),
             st_hi: Default::default(),
-            urgent: Default::default(),
             age: Default::default(),
             use_tx: Default::default(),
             pick: Default::default(),
@@ -184,13 +209,19 @@ impl Default for CplCoalesce {
             h_line: Default::default(),
             h_same: Default::default(),
             fits_st: Default::default(),
+            head: Default::default(),
+            st_full: Default::default(),
+            st_aged: Default::default(),
+            push: Default::default(),
             stv: Default::default(),
             accept: Default::default(),
+            out_word: Default::default(),
             c_index: Constant::new((d::CPL_INDEX_BIT as u64).into()),
             c_phase: Constant::new(Bits::<256>::from(1u64) << (d::CPL_PHASE_BIT as u64)),
             c_one: Constant::new(1u64.into()),
             c_room_m1: Constant::new(((READY_ENTRIES - 1) as u64).into()),
             c_room: Constant::new((READY_ENTRIES as u64).into()),
+            c_age: Constant::new(AGE.into()),
         }
     }
 }
@@ -200,9 +231,10 @@ impl Logic for CplCoalesce {
     fn update(&mut self) {
         dff_setup!(
             self, clock, used, no_room, rr, s1_valid, s1_req, s2_valid, s2_rec, s2_lo, s2_hi,
-            last_line, st_valid, st_line, st_data, st_lo, st_hi, urgent, age
+            last_line, st_valid, st_line, st_data, st_lo, st_hi, age
         );
-        clock!(self, clock, rxf, txf, ready);
+        clock!(self, clock, rxf, txf, ready, line_out);
+        self.line_out.rst.next = self.rst.val();
         self.rxf.clear.next = self.rst.val();
         self.txf.clear.next = self.rst.val();
         self.ready.clear.next = self.rst.val();
@@ -272,17 +304,40 @@ impl Logic for CplCoalesce {
         self.h_half.next = self.ready.data_out.val().get_bit(256);
         self.h_line.next = bit_cast::<58, 316>(self.ready.data_out.val() >> 257);
         self.h_same.next = self.ready.data_out.val().get_bit(315);
-        // The staged line after a possible take this cycle.
-        self.stv.next = self.st_valid.q.val() && !self.line_take.val();
+        self.head.next = !self.ready.empty.val();
         // The head joins the staged line if it is the other half of it: the
         // staged line is the line of the request merged before (registered
         // state only).
         self.fits_st.next = self.h_same.val()
             && ((self.h_half.val() && !self.st_hi.q.val())
                 || (!self.h_half.val() && !self.st_lo.q.val()));
-        self.accept.next = !self.ready.empty.val() && (!self.stv.val() || self.fits_st.val());
+        self.st_full.next = self.st_lo.q.val() && self.st_hi.q.val();
+        self.st_aged.next = self.age.q.val() >= self.c_age.val();
+        // ------------------------------------------------ 5: out
+        // The staged line moves out when the output slice has room and it
+        // is full, in the way of the head, or aged with no head to join it.
+        // A full line never fits a head, so a head that fits always joins.
+        self.push.next = self.st_valid.q.val() && self.line_out.in_ready.val();
+        if self.head.val() {
+            self.push.next = self.push.val() && !self.fits_st.val();
+        } else {
+            self.push.next = self.push.val() && (self.st_full.val() || self.st_aged.val());
+        }
+        // The staged line after a possible move out this cycle.
+        self.stv.next = self.st_valid.q.val() && !self.push.val();
+        self.accept.next = self.head.val()
+            && (!self.st_valid.q.val() || self.fits_st.val() || self.line_out.in_ready.val());
         self.ready.read.next = self.accept.val();
-        if self.line_take.val() {
+        self.line_out.in_valid.next = self.push.val();
+        self.line_out.in_data.next = bit_cast::<LINE_BITS, 512>(self.st_data.q.val())
+            | (bit_cast::<LINE_BITS, 58>(self.st_line.q.val()) << 512)
+            | (bit_cast::<LINE_BITS, 1>(self.st_lo.q.val().into()) << 570)
+            | (bit_cast::<LINE_BITS, 1>(self.st_hi.q.val().into()) << 571);
+        if self.st_full.val() || self.head.val() {
+            self.line_out.in_data.next =
+                self.line_out.in_data.val() | (bit_cast::<LINE_BITS, 1>(true.into()) << 572);
+        }
+        if self.push.val() {
             self.st_valid.d.next = false;
         }
         if self.accept.val() {
@@ -325,26 +380,6 @@ impl Logic for CplCoalesce {
         if self.pick.val() {
             self.no_room.d.next = self.used.q.val() >= self.c_room_m1.val();
         }
-        self.line_valid.next = self.st_valid.q.val();
-        self.line_addr.next = bit_cast::<64, 58>(self.st_line.q.val()) << 6;
-        self.line_data.next = self.st_data.q.val();
-        self.line_strb.next = 0.into();
-        if self.st_lo.q.val() {
-            self.line_strb.next = 0xFFFF_FFFF_u64.into();
-        }
-        if self.st_hi.q.val() {
-            self.line_strb.next = self.line_strb.val() | 0xFFFF_FFFF_0000_0000_u64;
-        }
-        // Urgency is a registered hint (one cycle late), so the take -> urgent
-        // path forms no combinational loop with the DMA engine; a line flushed
-        // half full is still correct (the other half is written later).
-        self.urgent.d.next = self.st_valid.q.val()
-            && ((self.st_lo.q.val() && self.st_hi.q.val())
-                || (!self.ready.empty.val() && !self.fits_st.val()));
-        if self.line_take.val() {
-            // The hint described the line just taken, not the next one.
-            self.urgent.d.next = false;
-        }
         // Age of the staged line, restarted when a new line is staged.
         if self.st_valid.q.val() && (self.age.q.val() != 7) {
             self.age.d.next = self.age.q.val() + 1;
@@ -352,17 +387,30 @@ impl Logic for CplCoalesce {
         if self.accept.val() && !self.stv.val() {
             self.age.d.next = 0.into();
         }
-        self.line_aged.next = self.st_valid.q.val() && (self.age.q.val() >= 4);
-        // A full line is urgent at once (registered state only); a line that
-        // blocks a waiting request becomes urgent one cycle later.
-        self.line_urgent.next = self.st_valid.q.val()
-            && (self.urgent.q.val() || (self.st_lo.q.val() && self.st_hi.q.val()));
+        // The engine's side: every line in the slice is due (it left the
+        // staging register full, pushed out, or aged).  Urgent: full, or it
+        // was in a request's way, or a second line waits behind it.
+        self.line_out.out_ready.next = self.line_take.val();
+        self.out_word.next = self.line_out.out_data.val();
+        self.line_valid.next = self.line_out.out_valid.val();
+        self.line_aged.next = self.line_out.out_valid.val();
+        self.line_urgent.next = self.line_out.out_valid.val()
+            && (self.out_word.val().get_bit(572) || !self.line_out.in_ready.val());
+        self.line_addr.next =
+            bit_cast::<64, 58>(bit_cast::<58, LINE_BITS>(self.out_word.val() >> 512)) << 6;
+        self.line_data.next = bit_cast::<512, LINE_BITS>(self.out_word.val());
+        self.line_strb.next = 0.into();
+        if self.out_word.val().get_bit(570) {
+            self.line_strb.next = 0xFFFF_FFFF_u64.into();
+        }
+        if self.out_word.val().get_bit(571) {
+            self.line_strb.next = self.line_strb.val() | 0xFFFF_FFFF_0000_0000_u64;
+        }
         if self.rst.val() {
             self.age.d.next = 0.into();
             self.st_valid.d.next = false;
             self.st_lo.d.next = false;
             self.st_hi.d.next = false;
-            self.urgent.d.next = false;
             self.rr.d.next = false;
             self.s1_valid.d.next = false;
             self.s2_valid.d.next = false;

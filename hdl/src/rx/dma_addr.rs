@@ -146,6 +146,7 @@ pub struct DmaAddr {
     addr: Signal<Local, Bits<64>>,
     left: Signal<Local, Bits<16>>,
     to4k: Signal<Local, Bits<16>>,
+    split: Signal<Local, Bit>,
     blen: Signal<Local, Bits<16>>,
     go: Signal<Local, Bit>,
     kind: Signal<Local, Bits<2>>,
@@ -154,6 +155,8 @@ pub struct DmaAddr {
     c_flags: Constant<Bits<16>>,
     c_one64: Constant<Bits<64>>,
     c_one16: Constant<Bits<16>>,
+    /// Beats in a 4 KiB page.
+    c_page: Constant<Bits<16>>,
     c_ones64: Constant<Bits<64>>,
     c_rxring: Constant<Bits<275>>,
     r_csum: Constant<Bits<4>>,
@@ -242,6 +245,7 @@ impl Default for DmaAddr {
             addr: Default::default(),
             left: Default::default(),
             to4k: Default::default(),
+            split: Default::default(),
             blen: Default::default(),
             go: Default::default(),
             kind: Default::default(),
@@ -251,6 +255,7 @@ impl Default for DmaAddr {
             c_flags: k(d::CPL_FLAGS_BIT as u64),
             c_one64: k(1),
             c_one16: k(1),
+            c_page: k(4096 / 64),
             c_ones64: k(u64::MAX),
             // RX rings are coalescer rings 4..7.
             c_rxring: Constant::new(Bits::<275>::from(1u64) << 258u64),
@@ -307,16 +312,23 @@ impl Logic for DmaAddr {
         // The burst to issue: the rest of the current frame (it starts on
         // a 4 KiB boundary, or its frame fits below the next one), or the
         // first burst of the decided frame.
+        // `split`: the burst ends at a 4 KiB boundary and more follow.  A
+        // further burst starts on a boundary (the one before ended there;
+        // buffers are BUF_ALIGN aligned), so it has a whole page before the
+        // next: compared with registered counts only, not through the
+        // current address.
         self.addr.next = self.r_addr.q.val();
         self.left.next = self.r_beats.q.val();
         self.to4k.next = self.r_to4k.q.val();
+        self.split.next = self.r_to4k.q.val() < self.r_beats.q.val();
         if self.busy.q.val() {
             self.addr.next = self.cur_addr.q.val();
             self.left.next = self.rem.q.val();
-            self.to4k.next = (4096 - bit_cast::<16, 64>(self.cur_addr.q.val() & 4095)) >> 6;
+            self.to4k.next = self.c_page.val();
+            self.split.next = self.rem.q.val() > self.c_page.val();
         }
         self.blen.next = self.left.val();
-        if self.to4k.val() < self.left.val() {
+        if self.split.val() {
             self.blen.next = self.to4k.val();
         }
         self.aw_valid.next = false;
@@ -325,12 +337,10 @@ impl Logic for DmaAddr {
         self.job.next = bit_cast::<881, 369>(self.cur_job.q.val());
         self.go.next = false;
         // What to do this cycle (held while an offered address waits).
-        // A completion line goes when it is urgent (full, or in the way of
-        // a request), or aged with no frame waiting.  (Choosing it a cycle
-        // ahead from registers would cut the path from here through the
-        // coalescer's accept into its ready FIFO, but a full line would
-        // then wait a cycle: one line per three cycles, 1.5 cycles per TX
-        // frame; docs/timing.md.)
+        // A completion line goes when it is urgent (full, in the way of a
+        // request, or another waits behind it), or with no frame waiting.
+        // The coalescer offers its lines from a register slice, so the take
+        // decided here reaches only that slice.
         self.kind.next = 0.into();
         if !self.job_full.val() {
             if self.busy.q.val() {
@@ -356,7 +366,7 @@ impl Logic for DmaAddr {
             }
             self.job.next = bit_cast::<881, 369>(self.cur_job.q.val())
                 | bit_cast::<881, 16>(self.blen.val() << 3);
-            if self.blen.val() == self.left.val() {
+            if !self.split.val() {
                 self.job.next = self.job.val() | 4;
             }
         } else if self.kind.val() == 2 {
@@ -380,7 +390,7 @@ impl Logic for DmaAddr {
                 self.r_done.next = self.aw_ready.val();
                 self.job.next = bit_cast::<881, 369>(self.r_job.q.val())
                     | bit_cast::<881, 16>(self.blen.val() << 3);
-                if self.blen.val() == self.left.val() {
+                if !self.split.val() {
                     self.job.next = self.job.val() | 4;
                 }
                 if !self.aw_ready.val() {
@@ -395,9 +405,11 @@ impl Logic for DmaAddr {
         }
         if self.go.val() {
             self.job_write.next = true;
-            self.busy.d.next = self.blen.val() != self.left.val();
-            self.cur_addr.d.next = self.addr.val() + (bit_cast::<64, 16>(self.blen.val()) << 6);
-            self.rem.d.next = self.left.val() - self.blen.val();
+            // Read only while busy, that is after a split burst: the next
+            // page and what is left after it.
+            self.busy.d.next = self.split.val();
+            self.cur_addr.d.next = ((self.addr.val() >> 12) + 1) << 12;
+            self.rem.d.next = self.left.val() - self.to4k.val();
             if !self.busy.q.val() {
                 self.cur_job.d.next = self.r_job.q.val();
             }
