@@ -314,27 +314,25 @@ impl Logic for ListenTable {
         // Bit j of the query selects, for all entries at once, those whose
         // bit j agrees: valid entries with the query's port (`pm`), then
         // any-IP ones (`ma`) and exact ones that also have its address (`mx`).
-        self.pm.next = 0.into();
-        self.mx.next = 0.into();
-        self.ma.next = 0.into();
-        // Only for a query (the comparisons cost simulation time).
-        if self.in_valid.val() {
-            self.pm.next = self.e_valid.q.val();
-            for j in 0..16 {
-                if self.in_port.val().get_bit(j) {
-                    self.pm.next = self.pm.val() & self.e_portb[j].q.val();
-                } else {
-                    self.pm.next = self.pm.val() & !self.e_portb[j].q.val();
-                }
+        // Every cycle, not only for a query: gating the comparison with
+        // `in_valid` put the RX parser's SYN decision in front of this
+        // 50-input AND (8 LUT levels in the whole design); `s1_valid`
+        // says whether the result counts.
+        self.pm.next = self.e_valid.q.val();
+        for j in 0..16 {
+            if self.in_port.val().get_bit(j) {
+                self.pm.next = self.pm.val() & self.e_portb[j].q.val();
+            } else {
+                self.pm.next = self.pm.val() & !self.e_portb[j].q.val();
             }
-            self.ma.next = self.pm.val() & self.e_any.q.val();
-            self.mx.next = self.pm.val() & !self.e_any.q.val();
-            for j in 0..32 {
-                if self.in_ip.val().get_bit(j) {
-                    self.mx.next = self.mx.val() & self.e_ipb[j].q.val();
-                } else {
-                    self.mx.next = self.mx.val() & !self.e_ipb[j].q.val();
-                }
+        }
+        self.ma.next = self.pm.val() & self.e_any.q.val();
+        self.mx.next = self.pm.val() & !self.e_any.q.val();
+        for j in 0..32 {
+            if self.in_ip.val().get_bit(j) {
+                self.mx.next = self.mx.val() & self.e_ipb[j].q.val();
+            } else {
+                self.mx.next = self.mx.val() & !self.e_ipb[j].q.val();
             }
         }
         self.s1_valid.d.next = self.in_valid.val();
@@ -372,10 +370,17 @@ impl Logic for ListenTable {
         }
         self.s2_valid.d.next = self.s1_valid.q.val();
         self.s2_tag.d.next = self.s1_tag.q.val();
-        self.s2_hit.d.next = self.hx.val() || self.s1_ma.q.val().any();
-        self.s2_exact.d.next = self.hx.val();
-        self.s2_off.d.next = (self.oh.val() & self.s1_off.q.val()).any();
-        self.s2_index.d.next = self.idx.val();
+        // Answers only for a query (stage 1 compares every cycle).
+        self.s2_hit.d.next = false;
+        self.s2_exact.d.next = false;
+        self.s2_off.d.next = false;
+        self.s2_index.d.next = 0.into();
+        if self.s1_valid.q.val() {
+            self.s2_hit.d.next = self.hx.val() || self.s1_ma.q.val().any();
+            self.s2_exact.d.next = self.hx.val();
+            self.s2_off.d.next = (self.oh.val() & self.s1_off.q.val()).any();
+            self.s2_index.d.next = self.idx.val();
+        }
         self.out_valid.next = self.s2_valid.q.val();
         self.out_tag.next = self.s2_tag.q.val();
         self.out_hit.next = self.s2_hit.q.val();
