@@ -18,9 +18,9 @@
 //! retransmits (deadline `now + rto << n` after the n-th SYN) or, after
 //! `retries` retransmissions, gives up (`timedout`).  Only this sweep writes
 //! `tram`, so no two writers meet.  A SYN is queued only while the record
-//! queue holds fewer than 8 records; handshake ACKs always find room (at
-//! most one per slot waits, since a slot's next ACK needs its next SYN to
-//! leave first: 16 ACKs + 9 SYNs < 32).
+//! queue holds fewer than 8 records and no ACK waits in its register;
+//! handshake ACKs always find room (at most one per slot waits, since a
+//! slot's next ACK needs its next SYN to leave first: 16 ACKs + 9 SYNs < 32).
 //!
 //! ## Matching (beside the RX pipeline, never stalling it)
 //! * **P**: a SYN-ACK or RST+ACK candidate reads `mram` at its destination
@@ -29,9 +29,10 @@
 //!   and the ACK number is ISN + 1.  A hit frees the slot.  Every
 //!   candidate's verdict and the ACK's fields enter `vfifo`.
 //! * **P + 12 (late tap)**: the verdict is popped: `l_conn` / `l_refused`
-//!   tell the RX path the completion kind, and a SYN-ACK hit queues the
+//!   tell the RX path the completion kind, and a SYN-ACK hit builds the
 //!   ACK (timestamps if the SYN-ACK has them: TSval the SYN's, TSecr the
-//!   peer's TSval; the scaled window if the SYN-ACK has a window scale).
+//!   peer's TSval; the scaled window if the SYN-ACK has a window scale)
+//!   into a register, queued from there a cycle later.
 use super::regs::c8;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
@@ -101,6 +102,10 @@ pub struct Connect {
     // Registers
     srec: DFF<Bits<368>>,
     sackwin: DFF<Bits<16>>,
+    /// The handshake ACK of a hit, registered before it enters the record
+    /// queue (so the RX path's late tap reaches no FIFO pointer).
+    ack_v: DFF<Bit>,
+    ack_rec: DFF<Bits<368>>,
     rto: DFF<Bits<32>>,
     retries: DFF<Bits<4>>,
     pending: DFF<Bits<16>>,
@@ -206,6 +211,8 @@ impl Default for Connect {
             cfifo: Default::default(),
             srec: Default::default(),
             sackwin: Default::default(),
+            ack_v: Default::default(),
+            ack_rec: Default::default(),
             rto: Default::default(),
             retries: Default::default(),
             pending: Default::default(),
@@ -277,9 +284,9 @@ impl Logic for Connect {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, srec, sackwin, rto, retries, pending, kick, timedout, st_d, st_slot,
-            sweep_slot, sweep_prev, x_sa, x_rst, x_tuple, x_seq, x_ackn, wr_valid, wr_offset,
-            wr_data
+            self, clock, srec, sackwin, ack_v, ack_rec, rto, retries, pending, kick, timedout,
+            st_d, st_slot, sweep_slot, sweep_prev, x_sa, x_rst, x_tuple, x_seq, x_ackn, wr_valid,
+            wr_offset, wr_data
         );
         clock!(self, clock, vfifo, cfifo);
         self.mram.read_clock.next = self.clock.val();
@@ -403,11 +410,23 @@ impl Logic for Connect {
             && !self.vfifo.data_out.val().get_bit(1);
         self.l_conn.next = self.conn_v.val();
         self.l_refused.next = self.refused_v.val();
-        self.ack_push.next = self.conn_v.val() && !self.cfifo.full.val();
         self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 258);
         if self.l_ws_present.val() {
             self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 274);
         }
+        // The ACK: MACs and tuple, seq, ack, window; timestamps as the
+        // SYN-ACK has them; flags ACK; no MSS, SACK-permitted or window
+        // scale.  Queued a cycle later (`ack_push`).
+        self.ack_v.d.next = self.conn_v.val();
+        self.ack_rec.d.next =
+            bit_cast::<368, 256>(bit_cast::<256, 322>(self.vfifo.data_out.val() >> 2))
+                | (bit_cast::<368, 16>(self.ackwin.val()) << 256)
+                | (bit_cast::<368, 1>(self.l_ts.val().into()) << 294)
+                | (bit_cast::<368, 32>(bit_cast::<32, 322>(self.vfifo.data_out.val() >> 290))
+                    << 295)
+                | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
+                | (bit_cast::<368, 8>(0x10.into()) << 359);
+        self.ack_push.next = self.ack_v.q.val() && !self.cfifo.full.val();
         // ------------------------------------------------------ timer sweep
         self.tram.read_address.next = self.sweep_slot.q.val();
         self.rram.read_address.next = self.sweep_slot.q.val();
@@ -435,7 +454,7 @@ impl Logic for Connect {
             self.stries.next = bit_cast::<4, 36>(self.tram.read_data.val() >> 32);
             self.sdiff.next = self.ts_now.val() - self.sdl.val();
             self.sdue.next = !self.sdiff.val().get_bit(31);
-            self.sroom.next = (self.cfifo.level.val() < 8) && !self.ack_push.val();
+            self.sroom.next = (self.cfifo.level.val() < 8) && !self.ack_v.q.val();
             // The slot's RAMs were read while a start wrote them: next round.
             self.sfresh.next =
                 self.st_d.q.val() && (self.st_slot.q.val() == self.sweep_prev.q.val());
@@ -475,16 +494,7 @@ impl Logic for Connect {
             self.cfifo.data_in.next = self.rram.read_data.val();
         }
         if self.ack_push.val() {
-            // MACs and tuple, seq, ack, window; timestamps as the SYN-ACK
-            // has them; flags ACK; no MSS, SACK-permitted or window scale.
-            self.cfifo.data_in.next =
-                bit_cast::<368, 256>(bit_cast::<256, 322>(self.vfifo.data_out.val() >> 2))
-                    | (bit_cast::<368, 16>(self.ackwin.val()) << 256)
-                    | (bit_cast::<368, 1>(self.l_ts.val().into()) << 294)
-                    | (bit_cast::<368, 32>(bit_cast::<32, 322>(self.vfifo.data_out.val() >> 290))
-                        << 295)
-                    | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
-                    | (bit_cast::<368, 8>(0x10.into()) << 359);
+            self.cfifo.data_in.next = self.ack_rec.q.val();
         }
         self.cfifo.read.next = self.q_pop.val();
         self.q_empty.next = self.cfifo.empty.val();
@@ -536,6 +546,8 @@ impl Logic for Connect {
         if self.rst.val() {
             self.srec.d.next = 0.into();
             self.sackwin.d.next = 0.into();
+            self.ack_v.d.next = false;
+            self.ack_rec.d.next = 0.into();
             self.rto.d.next = 1000.into();
             self.retries.d.next = 6.into();
             self.pending.d.next = 0.into();
