@@ -41,6 +41,11 @@ pub struct TxStream {
     pub cons: Signal<Out, Bits<64>>,
     tags: TxTagFifo,
     bcnt: DFF<Bits<16>>,
+    /// The completion request, registered (the coalescer's request FIFO is
+    /// written a cycle after the frame's last beat; its almost-full margin
+    /// of two covers the request held here).
+    req_v: DFF<Bit>,
+    req_word: DFF<Bits<275>>,
     qcons: [DFF<Bits<16>>; 4],
     tag: Signal<Local, Bits<51>>,
     err: Signal<Local, Bit>,
@@ -49,6 +54,7 @@ pub struct TxStream {
     is_last: Signal<Local, Bit>,
     hs: Signal<Local, Bit>,
     done: Signal<Local, Bit>,
+    rword: Signal<Local, Bits<275>>,
     c_one64: Constant<Bits<64>>,
     c_ones64: Constant<Bits<64>>,
     c_kind: Constant<Bits<256>>,
@@ -86,6 +92,8 @@ impl Default for TxStream {
             cons: Default::default(),
             tags: Default::default(),
             bcnt: Default::default(),
+            req_v: Default::default(),
+            req_word: Default::default(),
             qcons: array_init::array_init(|_| Default::default()),
             tag: Default::default(),
             err: Default::default(),
@@ -94,6 +102,7 @@ impl Default for TxStream {
             is_last: Default::default(),
             hs: Default::default(),
             done: Default::default(),
+            rword: Default::default(),
             c_one64: k(1),
             c_ones64: k(u64::MAX),
             c_kind: Constant::new(Bits::<256>::from(d::KIND_TX as u64) << (d::CPL_KIND_BIT as u64)),
@@ -110,7 +119,7 @@ impl Default for TxStream {
 impl Logic for TxStream {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, bcnt);
+        dff_setup!(self, clock, bcnt, req_v, req_word);
         clock!(self, clock, tags);
         self.tags.clear.next = self.rst.val();
         for q in 0..4 {
@@ -153,14 +162,17 @@ impl Logic for TxStream {
         self.done.next = (self.hs.val() && self.is_last.val())
             || (!self.tags.empty.val() && self.err.val() && !self.req_full.val());
         self.tags.read.next = self.done.val();
-        self.req.next = self.done.val();
-        self.req_data.next = bit_cast::<275, 256>(
+        self.req_v.d.next = self.done.val();
+        self.rword.next = bit_cast::<275, 256>(
             (bit_cast::<256, 16>(self.len.val()) << self.c_len.val()) | self.c_kind.val(),
         ) | (bit_cast::<275, 2>(self.tq.val()) << 256)
             | (bit_cast::<275, 16>(bit_cast::<16, 51>(self.tag.val() >> 2)) << 259);
         if self.err.val() {
-            self.req_data.next = self.req_data.val() | bit_cast::<275, 256>(self.c_err.val());
+            self.rword.next = self.rword.val() | bit_cast::<275, 256>(self.c_err.val());
         }
+        self.req_word.d.next = self.rword.val();
+        self.req.next = self.req_v.q.val();
+        self.req_data.next = self.req_word.q.val();
         self.cnt_inc.next = 0.into();
         self.q_evt.next = false;
         self.q_id.next = self.tq.val();
@@ -190,6 +202,8 @@ impl Logic for TxStream {
         }
         if self.rst.val() {
             self.bcnt.d.next = 0.into();
+            self.req_v.d.next = false;
+            self.req_word.d.next = 0.into();
             for q in 0..4 {
                 self.qcons[q].d.next = 0.into();
             }
