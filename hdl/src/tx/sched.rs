@@ -110,6 +110,7 @@ pub struct TxSched {
     to4k_m1: Signal<Local, Bits<16>>,
     first_arlen: Signal<Local, Bits<16>>,
     first_left: Signal<Local, Bits<16>>,
+    split: Signal<Local, Bit>,
     // issue
     entry: Signal<Local, Bits<135>>,
     entry_queue: Signal<Local, Bits<2>>,
@@ -209,11 +210,15 @@ impl Logic for TxSched {
         // 4 KiB boundary less one (63 - address bits 11:6).
         self.beats_m1.next = (self.pick_len.q.val() - 1) >> 6;
         self.to4k_m1.next = bit_cast::<16, 64>((!self.pick_addr.q.val() >> 6) & 0x3F);
+        // Split at the boundary: the first burst runs to it, the rest is
+        // left (computed beside the comparison, not after it).
+        self.split.next = self.to4k_m1.val() < self.beats_m1.val();
         self.first_arlen.next = self.beats_m1.val();
-        if self.to4k_m1.val() < self.beats_m1.val() {
+        self.first_left.next = 0.into();
+        if self.split.val() {
             self.first_arlen.next = self.to4k_m1.val();
+            self.first_left.next = self.beats_m1.val() - self.to4k_m1.val();
         }
-        self.first_left.next = self.beats_m1.val() - self.first_arlen.val();
         self.decoded.write.next = self.pick_valid.q.val();
         self.decoded.data_in.next = bit_cast::<135, 2>(self.pick_queue.q.val())
             | (bit_cast::<135, 16>(self.pick_index.q.val()) << 2)
@@ -224,7 +229,7 @@ impl Logic for TxSched {
             | (bit_cast::<135, 64>(self.pick_addr.q.val()) << 54)
             | (bit_cast::<135, 8>(bit_cast::<8, 16>(self.first_arlen.val())) << 118)
             | (bit_cast::<135, 8>(bit_cast::<8, 16>(self.first_left.val())) << 126)
-            | (bit_cast::<135, 1>((self.first_left.val() == 0).into()) << 134);
+            | (bit_cast::<135, 1>((!self.split.val()).into()) << 134);
         // ------------------------------------------------------ 3. issue
         self.ar_valid.next = self.cur_offer.q.val();
         self.ar_addr.next = self.cur_addr.q.val();
