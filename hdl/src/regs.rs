@@ -193,6 +193,9 @@ pub struct RegFile {
     /// Groups read in the cycle after the handshake (0 when not selected).
     s_misc: DFF<Bits<32>>,
     s_q: DFF<Bits<32>>,
+    /// The setup block's read data, its own group (so its read decode does
+    /// not feed the queue-window multiplexer).
+    s_ext: DFF<Bits<32>>,
     s_lo: DFF<Bits<32>>,
     s_hi: DFF<Bits<32>>,
     s_latch: DFF<Bit>,
@@ -403,6 +406,7 @@ impl Default for RegFile {
             ext_raddr_r: Default::default(),
             s_misc: Default::default(),
             s_q: Default::default(),
+            s_ext: Default::default(),
             s_lo: Default::default(),
             s_hi: Default::default(),
             s_latch: Default::default(),
@@ -572,6 +576,7 @@ impl Logic for RegFile {
             ext_raddr_r,
             s_misc,
             s_q,
+            s_ext,
             s_lo,
             s_hi,
             s_latch,
@@ -1017,10 +1022,11 @@ impl Logic for RegFile {
                 (self.cons.val() >> (bit_cast::<7, 3>(self.rq_q.q.val()) << 4)) & 0xFFFF,
             );
         }
-        if self.rx_hit.q.val() {
-            self.q1.next = self.ext_rdata.val();
-        }
         self.s_q.d.next = self.q1.val();
+        self.s_ext.d.next = 0.into();
+        if self.rx_hit.q.val() {
+            self.s_ext.d.next = self.ext_rdata.val();
+        }
         self.cacc.next = 0.into();
         for k in 0..NUM_CNT {
             if self.rn_sel.q.val().get_bit(k) {
@@ -1035,7 +1041,8 @@ impl Logic for RegFile {
         // latches its HI word.
         if self.rs2.q.val() {
             self.rvalid_r.d.next = true;
-            self.rdata_r.d.next = self.s_misc.q.val() | self.s_q.q.val() | self.s_lo.q.val();
+            self.rdata_r.d.next =
+                self.s_misc.q.val() | self.s_q.q.val() | self.s_ext.q.val() | self.s_lo.q.val();
             if self.s_hihit.q.val() {
                 self.rdata_r.d.next = self.hi_snap.q.val();
             }
