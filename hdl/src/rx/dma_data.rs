@@ -4,6 +4,11 @@
 //! discarded), or the one beat of a completion line.  When a frame's last
 //! beat goes out, its completion request goes to the coalescer; all writes
 //! use one AXI ID, so the host sees the data before the completion.
+//!
+//! A job is registered (`in_valid`, `in_job`) before it enters the job FIFO,
+//! so the address stage's decision does not reach the FIFO's pointers and
+//! its first-word register (7 LUT levels in the whole design); the FIFO's
+//! almost-full margin of four covers the job held there.
 use super::dma_addr::JOB_BITS;
 use rust_hdl::prelude::*;
 
@@ -32,6 +37,8 @@ pub struct DmaData {
     pub q_id: Signal<Out, Bits<2>>,
     pub q_len: Signal<Out, Bits<16>>,
     jobs: JobFifo,
+    in_valid: DFF<Bit>,
+    in_job: DFF<Bits<881>>,
     bc: DFF<Bits<16>>,
     head: Signal<Local, Bits<881>>,
     beats: Signal<Local, Bits<16>>,
@@ -43,11 +50,13 @@ pub struct DmaData {
 impl Logic for DmaData {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, bc);
+        dff_setup!(self, clock, in_valid, in_job, bc);
         clock!(self, clock, jobs);
         self.jobs.clear.next = self.rst.val();
-        self.jobs.write.next = self.job_write.val();
-        self.jobs.data_in.next = self.job.val();
+        self.in_valid.d.next = self.job_write.val();
+        self.in_job.d.next = self.job.val();
+        self.jobs.write.next = self.in_valid.q.val();
+        self.jobs.data_in.next = self.in_job.q.val();
         self.job_full.next = self.jobs.almost_full.val();
         self.head.next = self.jobs.data_out.val();
         self.beats.next = bit_cast::<16, 881>((self.head.val() >> 3) & 0x1FF);
@@ -108,6 +117,8 @@ impl Logic for DmaData {
         }
         if self.rst.val() {
             self.bc.d.next = 0.into();
+            self.in_valid.d.next = false;
+            self.in_job.d.next = 0.into();
         }
     }
 }
