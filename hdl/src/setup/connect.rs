@@ -20,7 +20,8 @@
 //! `tram`, so no two writers meet.  A SYN is queued only while the record
 //! queue holds fewer than 8 records and no ACK waits in its register;
 //! handshake ACKs always find room (at most one per slot waits, since a
-//! slot's next ACK needs its next SYN to leave first: 16 ACKs + 9 SYNs < 32).
+//! slot's next ACK needs its next SYN to leave first: 16 ACKs + 9 SYNs + the
+//! record in the queue's write register < 32).
 //!
 //! ## Matching (beside the RX pipeline, never stalling it)
 //! * **P**: a SYN-ACK or RST+ACK candidate reads `mram` at its destination
@@ -106,6 +107,10 @@ pub struct Connect {
     /// queue (so the RX path's late tap reaches no FIFO pointer).
     ack_v: DFF<Bit>,
     ack_rec: DFF<Bits<368>>,
+    /// The record queue's write, registered (the timer sweep's SYN decision
+    /// reached the queue's first-word register: 7 LUT levels).
+    wr_v: DFF<Bit>,
+    wr_rec: DFF<Bits<368>>,
     rto: DFF<Bits<32>>,
     retries: DFF<Bits<4>>,
     pending: DFF<Bits<16>>,
@@ -213,6 +218,8 @@ impl Default for Connect {
             sackwin: Default::default(),
             ack_v: Default::default(),
             ack_rec: Default::default(),
+            wr_v: Default::default(),
+            wr_rec: Default::default(),
             rto: Default::default(),
             retries: Default::default(),
             pending: Default::default(),
@@ -284,9 +291,9 @@ impl Logic for Connect {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, srec, sackwin, ack_v, ack_rec, rto, retries, pending, kick, timedout,
-            st_d, st_slot, sweep_slot, sweep_prev, x_sa, x_rst, x_tuple, x_seq, x_ackn, wr_valid,
-            wr_offset, wr_data
+            self, clock, srec, sackwin, ack_v, ack_rec, wr_v, wr_rec, rto, retries, pending, kick,
+            timedout, st_d, st_slot, sweep_slot, sweep_prev, x_sa, x_rst, x_tuple, x_seq, x_ackn,
+            wr_valid, wr_offset, wr_data
         );
         clock!(self, clock, vfifo, cfifo);
         self.mram.read_clock.next = self.clock.val();
@@ -488,14 +495,13 @@ impl Logic for Connect {
         // The timer is written exactly when a SYN is queued.
         self.tram.write_enable.next = self.send.val();
         // ------------------------------------------------------ records
-        self.cfifo.write.next = self.ack_push.val() || self.send.val();
-        self.cfifo.data_in.next = 0.into();
-        if self.send.val() {
-            self.cfifo.data_in.next = self.rram.read_data.val();
-        }
+        self.wr_v.d.next = self.ack_push.val() || self.send.val();
+        self.wr_rec.d.next = self.rram.read_data.val();
         if self.ack_push.val() {
-            self.cfifo.data_in.next = self.ack_rec.q.val();
+            self.wr_rec.d.next = self.ack_rec.q.val();
         }
+        self.cfifo.write.next = self.wr_v.q.val();
+        self.cfifo.data_in.next = self.wr_rec.q.val();
         self.cfifo.read.next = self.q_pop.val();
         self.q_empty.next = self.cfifo.empty.val();
         self.q_rec.next = self.cfifo.data_out.val();
@@ -548,6 +554,8 @@ impl Logic for Connect {
             self.sackwin.d.next = 0.into();
             self.ack_v.d.next = false;
             self.ack_rec.d.next = 0.into();
+            self.wr_v.d.next = false;
+            self.wr_rec.d.next = 0.into();
             self.rto.d.next = 1000.into();
             self.retries.d.next = 6.into();
             self.pending.d.next = 0.into();
