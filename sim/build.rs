@@ -290,7 +290,10 @@ fn build_pgo(
     pgo: &Pgo,
 ) -> Result<(), String> {
     let profdata = if cxx.clang {
-        Some(cxx.profdata().ok_or("llvm-profdata not found (Debian: llvm)")?)
+        Some(
+            cxx.profdata()
+                .ok_or("llvm-profdata not found (Debian: llvm)")?,
+        )
     } else {
         None
     };

@@ -57,7 +57,13 @@ pub const ALL: &[Tool] = &[
 /// CAP_NET_ADMIN (see [`can_admin_net`]), so only then are these required.
 pub const NET: &[Tool] = &[Tool::Ip, Tool::Ping];
 /// What building and running the Verilated model needs.
-pub const SIM: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Clang, Tool::Make, Tool::Zlib];
+pub const SIM: &[Tool] = &[
+    Tool::Verilator,
+    Tool::Cxx,
+    Tool::Clang,
+    Tool::Make,
+    Tool::Zlib,
+];
 
 impl Tool {
     pub fn name(self) -> &'static str {
