@@ -735,63 +735,72 @@ impl Logic for RegFile {
         if self.wd_misc.q.val().get_bit(3) {
             self.rssctl.d.next = self.wd_data.q.val().get_bit(0);
         }
+        // The word selects below (wd_key .. wd_qrst) are zero unless wd_go
+        // is set (all are registered from `wok`, which implies `fire`, and
+        // cleared by reset), so their loops run only under wd_go: the same
+        // function, and the Verilated model skips about 110 per-bit tests
+        // in every cycle without a register write (`cargo xtask depth
+        // --module 'top$regs'`: still at most 6 LUT levels).
         // Key word i holds key bits 288 - 32i .. 319 - 32i.
         self.key_n.next = self.key.q.val();
-        for i in 0..10 {
-            if ((self.wd_key.q.val() >> i) & 1) == 1 {
-                self.key_n.next = (self.key_n.val()
-                    & !(bit_cast::<320, 32>(self.c_ones32.val()) << (288 - 32 * i)))
-                    | (bit_cast::<320, 32>(self.wd_data.q.val()) << (288 - 32 * i));
-            }
-        }
-        self.key.d.next = self.key_n.val();
         self.tbl_n.next = self.ind_tbl.q.val();
-        for i in 0..64 {
-            if ((self.wd_tbl.q.val() >> i) & 1) == 1 {
-                self.tbl_n.next = (self.tbl_n.val() & !(bit_cast::<128, 2>(3.into()) << (2 * i)))
-                    | (bit_cast::<128, 32>(self.wd_data.q.val() & 3) << (2 * i));
-            }
-        }
-        self.ind_tbl.d.next = self.tbl_n.val();
         // Ring bases: word 2q (LO) and 2q + 1 (HI) of queue q.
         self.dbase_n.next = self.dbase.q.val();
         self.cbase_n.next = self.cbase.q.val();
-        for w in 0..16 {
-            if ((self.wd_dbase.q.val() >> w) & 1) == 1 {
-                self.dbase_n.next = (self.dbase_n.val()
-                    & !(bit_cast::<512, 32>(self.c_ones32.val()) << (32 * w)))
-                    | (bit_cast::<512, 32>(self.wd_data.q.val()) << (32 * w));
-            }
-            if ((self.wd_cbase.q.val() >> w) & 1) == 1 {
-                self.cbase_n.next = (self.cbase_n.val()
-                    & !(bit_cast::<512, 32>(self.c_ones32.val()) << (32 * w)))
-                    | (bit_cast::<512, 32>(self.wd_data.q.val()) << (32 * w));
-            }
-        }
-        self.dbase.d.next = self.dbase_n.val();
-        self.cbase.d.next = self.cbase_n.val();
         // Queue control (bits 3:0 log2 size, bit 4 enable from bit 31) and
         // producer index; enabling a queue clears its producer index.
         self.qbyte.next =
             bit_cast::<8, 32>((self.wd_data.q.val() & 0xF) | ((self.wd_data.q.val() >> 27) & 0x10));
         self.qctl_n.next = self.qctl.q.val();
         self.qprod_n.next = self.qprod.q.val();
-        for q in 0..8 {
-            if ((self.wd_qctl.q.val() >> q) & 1) == 1 {
-                self.qctl_n.next = (self.qctl_n.val()
-                    & !(bit_cast::<64, 8>(self.c_ones8.val()) << (8 * q)))
-                    | (bit_cast::<64, 8>(self.qbyte.val()) << (8 * q));
+        if self.wd_go.q.val() {
+            for i in 0..10 {
+                if ((self.wd_key.q.val() >> i) & 1) == 1 {
+                    self.key_n.next = (self.key_n.val()
+                        & !(bit_cast::<320, 32>(self.c_ones32.val()) << (288 - 32 * i)))
+                        | (bit_cast::<320, 32>(self.wd_data.q.val()) << (288 - 32 * i));
+                }
             }
-            if ((self.wd_qprod.q.val() >> q) & 1) == 1 {
-                self.qprod_n.next = (self.qprod_n.val()
-                    & !(bit_cast::<128, 16>(self.c_ones16.val()) << (16 * q)))
-                    | (bit_cast::<128, 32>(self.wd_data.q.val() & 0xFFFF) << (16 * q));
+            for i in 0..64 {
+                if ((self.wd_tbl.q.val() >> i) & 1) == 1 {
+                    self.tbl_n.next = (self.tbl_n.val()
+                        & !(bit_cast::<128, 2>(3.into()) << (2 * i)))
+                        | (bit_cast::<128, 32>(self.wd_data.q.val() & 3) << (2 * i));
+                }
             }
-            if ((self.wd_qrst.q.val() >> q) & 1) == 1 {
-                self.qprod_n.next =
-                    self.qprod_n.val() & !(bit_cast::<128, 16>(self.c_ones16.val()) << (16 * q));
+            for w in 0..16 {
+                if ((self.wd_dbase.q.val() >> w) & 1) == 1 {
+                    self.dbase_n.next = (self.dbase_n.val()
+                        & !(bit_cast::<512, 32>(self.c_ones32.val()) << (32 * w)))
+                        | (bit_cast::<512, 32>(self.wd_data.q.val()) << (32 * w));
+                }
+                if ((self.wd_cbase.q.val() >> w) & 1) == 1 {
+                    self.cbase_n.next = (self.cbase_n.val()
+                        & !(bit_cast::<512, 32>(self.c_ones32.val()) << (32 * w)))
+                        | (bit_cast::<512, 32>(self.wd_data.q.val()) << (32 * w));
+                }
+            }
+            for q in 0..8 {
+                if ((self.wd_qctl.q.val() >> q) & 1) == 1 {
+                    self.qctl_n.next = (self.qctl_n.val()
+                        & !(bit_cast::<64, 8>(self.c_ones8.val()) << (8 * q)))
+                        | (bit_cast::<64, 8>(self.qbyte.val()) << (8 * q));
+                }
+                if ((self.wd_qprod.q.val() >> q) & 1) == 1 {
+                    self.qprod_n.next = (self.qprod_n.val()
+                        & !(bit_cast::<128, 16>(self.c_ones16.val()) << (16 * q)))
+                        | (bit_cast::<128, 32>(self.wd_data.q.val() & 0xFFFF) << (16 * q));
+                }
+                if ((self.wd_qrst.q.val() >> q) & 1) == 1 {
+                    self.qprod_n.next = self.qprod_n.val()
+                        & !(bit_cast::<128, 16>(self.c_ones16.val()) << (16 * q));
+                }
             }
         }
+        self.key.d.next = self.key_n.val();
+        self.ind_tbl.d.next = self.tbl_n.val();
+        self.dbase.d.next = self.dbase_n.val();
+        self.cbase.d.next = self.cbase_n.val();
         self.qctl.d.next = self.qctl_n.val();
         self.qprod.d.next = self.qprod_n.val();
         self.qrst.d.next = self.wd_qrst.q.val();
@@ -1027,15 +1036,21 @@ impl Logic for RegFile {
         if self.rx_hit.q.val() {
             self.s_ext.d.next = self.ext_rdata.val();
         }
+        // The counter read (s_lo, s_hi, s_latch) is only used at rs2, one
+        // edge after rs1: it is taken at rs1 and held otherwise (a clock
+        // enable), so the simulation skips the 40-way select when no
+        // register is read.
         self.cacc.next = 0.into();
-        for k in 0..NUM_CNT {
-            if self.rn_sel.q.val().get_bit(k) {
-                self.cacc.next = self.cacc.val() | self.cnt[k].q.val();
+        if self.rs1.q.val() {
+            for k in 0..NUM_CNT {
+                if self.rn_sel.q.val().get_bit(k) {
+                    self.cacc.next = self.cacc.val() | self.cnt[k].q.val();
+                }
             }
+            self.s_lo.d.next = bit_cast::<32, 64>(self.cacc.val());
+            self.s_hi.d.next = bit_cast::<32, 64>(self.cacc.val() >> 32);
+            self.s_latch.d.next = self.rn_sel.q.val().any();
         }
-        self.s_lo.d.next = bit_cast::<32, 64>(self.cacc.val());
-        self.s_hi.d.next = bit_cast::<32, 64>(self.cacc.val() >> 32);
-        self.s_latch.d.next = self.rn_sel.q.val().any();
         self.s_hihit.d.next = self.rh_hit.q.val();
         // Stage 2: the groups ORed into the response; a LO counter read
         // latches its HI word.

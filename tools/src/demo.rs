@@ -2,7 +2,7 @@
 //! summary.  No privileges, no hardware.
 //!
 //! Hook for the RTL/sim engineer: fill in [`run`].  The CLI has already run
-//! `deps::ensure(deps::SIM)` (Verilator, g++, make, zlib headers) when `run`
+//! `deps::ensure(deps::SIM)` (Verilator, g++, clang, make, zlib headers) when `run`
 //! is called.
 //!
 //! Bootstrap constraint: toe-tools must build on a machine without Verilator

@@ -20,6 +20,10 @@ pub enum Tool {
     Verilator,
     /// C++ compiler and make: Verilator compiles its model with them.
     Cxx,
+    /// clang++ (with llvm-profdata, for profile-guided builds): sim/build.rs
+    /// compiles the Verilated model with it when present (faster model than
+    /// g++'s); g++ still builds everything else.
+    Clang,
     Make,
     /// zlib headers: Verilator's FST waveform writer links against zlib.
     Zlib,
@@ -42,6 +46,7 @@ pub enum Tool {
 pub const ALL: &[Tool] = &[
     Tool::Verilator,
     Tool::Cxx,
+    Tool::Clang,
     Tool::Make,
     Tool::Zlib,
     Tool::Yosys,
@@ -52,13 +57,20 @@ pub const ALL: &[Tool] = &[
 /// CAP_NET_ADMIN (see [`can_admin_net`]), so only then are these required.
 pub const NET: &[Tool] = &[Tool::Ip, Tool::Ping];
 /// What building and running the Verilated model needs.
-pub const SIM: &[Tool] = &[Tool::Verilator, Tool::Cxx, Tool::Make, Tool::Zlib];
+pub const SIM: &[Tool] = &[
+    Tool::Verilator,
+    Tool::Cxx,
+    Tool::Clang,
+    Tool::Make,
+    Tool::Zlib,
+];
 
 impl Tool {
     pub fn name(self) -> &'static str {
         match self {
             Tool::Verilator => "verilator",
             Tool::Cxx => "g++",
+            Tool::Clang => "clang++",
             Tool::Make => "make",
             Tool::Zlib => "zlib headers",
             Tool::Yosys => "yosys",
@@ -75,6 +87,7 @@ impl Tool {
         match self {
             Tool::Verilator => "verilator",
             Tool::Cxx => "g++",
+            Tool::Clang => "clang",
             Tool::Make => "make",
             Tool::Zlib => "zlib1g-dev",
             Tool::Yosys => "yosys",
@@ -90,6 +103,7 @@ impl Tool {
         match self {
             Tool::Verilator => runs("verilator", &["--version"]),
             Tool::Cxx => runs("g++", &["--version"]),
+            Tool::Clang => runs("clang++", &["--version"]),
             Tool::Make => runs("make", &["--version"]),
             Tool::Zlib => {
                 ["/usr/include/zlib.h", "/usr/local/include/zlib.h"]
@@ -409,6 +423,7 @@ pub fn report(tools: &[Tool]) -> String {
         let version = match t {
             Tool::Verilator => first_line("verilator", &["--version"]),
             Tool::Cxx => first_line("g++", &["--version"]),
+            Tool::Clang => first_line("clang++", &["--version"]),
             Tool::Make => first_line("make", &["--version"]),
             Tool::Python3 => first_line("python3", &["--version"]),
             Tool::Valgrind => first_line("valgrind", &["--version"]),
