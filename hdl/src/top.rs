@@ -12,6 +12,7 @@
 use crate::common::ctl_frame_tx::CtlFrameTx;
 use crate::common::frame_arb::FrameArb;
 use crate::common::rec_arb::RecArbN;
+use crate::common::reg_port::RegHost;
 use crate::common::reg_slice::RegSlice;
 use crate::cpl_coalesce::CplCoalesce;
 use crate::desc_fetch::DescFetch;
@@ -40,6 +41,9 @@ const _: () = {
     assert!(Counter::ConnectRefused as u32 == 20);
     assert!(Counter::ConnectTimeout as u32 == 21);
     assert!(toe_contract::regs::SETUP_BASE == 0x600);
+    // The register ports joined below, by their literal index.
+    assert!(crate::regs::PORT_SETUP_REGS == 0 && crate::regs::PORT_CONNECT == 1);
+    assert!(crate::regs::EXT_PORTS == 2);
 };
 
 #[derive(LogicBlock, Default)]
@@ -285,12 +289,9 @@ impl Logic for Toe {
         self.txc.i_flags.next = self.arb_slice.out_data.val().get_bits::<2>(577);
         self.arb_slice.out_ready.next = self.txc.i_ready.val();
         // ------------------------------------------------ setup offload
-        self.sregs.we.next = self.regs.ext_we.val();
-        self.sregs.waddr.next = self.regs.ext_waddr.val();
-        self.sregs.wdata.next = self.regs.ext_wdata.val();
-        // Reads of the setup block: the register file's registered offset.
-        self.sregs.raddr.next = self.regs.ext_raddr.val();
-        self.regs.ext_rdata.next = self.sregs.rdata.val() | self.conn.rdata.val();
+        // Register ports, by the register-block table (regs::EXT_PORT_BLOCK).
+        RegHost::join(&mut self.regs.ext[0], &mut self.sregs.regs);
+        RegHost::join(&mut self.regs.ext[1], &mut self.conn.regs);
         self.srx.enable.next = self.sregs.enable.val();
         self.srx.slot.next = self.sregs.slot.val();
         self.srx.key_valid.next = self.sregs.key_valid.val();
@@ -343,10 +344,6 @@ impl Logic for Toe {
         self.rx.a_ok.next = self.srx.a_ok.val();
         self.rx.a_mss.next = self.srx.a_mss.val();
         // ------------------------------------------------ active open
-        self.conn.we.next = self.regs.ext_we.val();
-        self.conn.waddr.next = self.regs.ext_waddr.val();
-        self.conn.wdata.next = self.regs.ext_wdata.val();
-        self.conn.raddr.next = self.regs.ext_raddr.val();
         self.conn.ts_now.next = self.sregs.ts_now.val();
         self.conn.e_sa.next = self.rx.e_sa.val();
         self.conn.e_rst.next = self.rx.e_rst.val();

@@ -33,6 +33,7 @@
 //!   ACK (timestamps if the SYN-ACK has them: TSval the SYN's, TSecr the
 //!   peer's TSval; the scaled window if the SYN-ACK has a window scale).
 use super::regs::c8;
+use crate::common::reg_port::RegPort;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -61,13 +62,10 @@ crate::declare_clear_fifo!(CtlRecFifo, Bits<368>, 32, 1);
 pub struct Connect {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    // Register port (offsets in the setup block, as `SetupRegs` gets them)
-    pub we: Signal<In, Bit>,
-    pub waddr: Signal<In, Bits<16>>,
-    pub wdata: Signal<In, Bits<32>>,
-    pub raddr: Signal<In, Bits<16>>,
-    /// Zero outside this block's registers (OR-ed with the setup block's).
-    pub rdata: Signal<Out, Bits<32>>,
+    /// Register port (`regs::PORT_CONNECT`): offsets in the setup block, as
+    /// `SetupRegs` gets them; `rdata` is zero outside this block's registers
+    /// (ORed with `SetupRegs`' by the register file).
+    pub regs: RegPort,
     /// The timestamp clock (`SETUP_TS_NOW`): timer ticks.
     pub ts_now: Signal<In, Bits<32>>,
     // Early tap (P)
@@ -175,11 +173,7 @@ impl Default for Connect {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            we: Default::default(),
-            waddr: Default::default(),
-            wdata: Default::default(),
-            raddr: Default::default(),
-            rdata: Default::default(),
+            regs: Default::default(),
             ts_now: Default::default(),
             e_sa: Default::default(),
             e_rst: Default::default(),
@@ -293,9 +287,9 @@ impl Logic for Connect {
         // ------------------------------------------------------ registers
         // Register writes take effect a cycle after the port (registered
         // first: the decode below starts at flip-flops).
-        self.wr_valid.d.next = self.we.val() && (self.waddr.val() < 256);
-        self.wr_offset.d.next = bit_cast::<8, 16>(self.waddr.val());
-        self.wr_data.d.next = self.wdata.val();
+        self.wr_valid.d.next = self.regs.we.val() && (self.regs.waddr.val() < 256);
+        self.wr_offset.d.next = bit_cast::<8, 16>(self.regs.waddr.val());
+        self.wr_data.d.next = self.regs.wdata.val();
         self.rsub.next = 0.into();
         self.rbit.next = 0.into();
         self.start.next = false;
@@ -511,26 +505,26 @@ impl Logic for Connect {
         self.cnt_refused.next = self.refused_v.val();
         self.cnt_timeout.next = self.set_to.val() != 0;
         // ------------------------------------------------------ reads
-        self.ro.next = bit_cast::<8, 16>(self.raddr.val());
-        self.rdata.next = 0.into();
-        if self.raddr.val() < 256 {
+        self.ro.next = bit_cast::<8, 16>(self.regs.raddr.val());
+        self.regs.rdata.next = 0.into();
+        if self.regs.raddr.val() < 256 {
             if self.ro.val() == self.c_ackwin.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.sackwin.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.sackwin.q.val());
             }
             if self.ro.val() == self.c_rto.val() {
-                self.rdata.next = self.rto.q.val();
+                self.regs.rdata.next = self.rto.q.val();
             }
             if self.ro.val() == self.c_retries.val() {
-                self.rdata.next = bit_cast::<32, 4>(self.retries.q.val());
+                self.regs.rdata.next = bit_cast::<32, 4>(self.retries.q.val());
             }
             if self.ro.val() == self.c_pending.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.pending.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.pending.q.val());
             }
             if self.ro.val() == self.c_timedout.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.timedout.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.timedout.q.val());
             }
             if self.ro.val() == self.c_slots.val() {
-                self.rdata.next = 16.into();
+                self.regs.rdata.next = 16.into();
             }
         }
         if self.rst.val() {
