@@ -24,7 +24,7 @@ mod common;
 #[path = "common/seed.rs"]
 mod seed;
 
-use common::vlt_block::{Stepper, Val, VltBlock};
+use common::vlt_block::{bundle_ports, Stepper, Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
 use std::collections::VecDeque;
@@ -36,12 +36,12 @@ use toe_hdl::rx::parse::REASON_CSUM;
 fn block(name: &str) -> VltBlock {
     let mut uut = DmaAddr::default();
     uut.connect_all();
-    VltBlock::new(name, generate_verilog(&uut), "top")
+    VltBlock::new(name, bundle_ports(&generate_verilog(&uut), &["meta", "desc", "job"]), "top")
         .clock("clock")
         .input("rst", 1)
         .input("meta_empty", 1)
-        .input("meta", 262)
-        .input("desc", 512)
+        .input("meta_data", 262)
+        .input("desc_data", 512)
         .input("desc_valid", 4)
         .input("qctl", 32)
         .input("prod", 64)
@@ -64,7 +64,7 @@ fn block(name: &str) -> VltBlock {
         .output("aw_addr", 64)
         .output("aw_len", 8)
         .output("job_write", 1)
-        .output("job", 881)
+        .output("job_data", 881)
         .output("cnt_inc", 16)
 }
 

@@ -11,6 +11,7 @@ use super::opt_walk::{OptWalk, OPT_WALK_LATENCY};
 use super::parse::RxParse;
 use super::rss::Rss;
 use crate::frame_sum::FrameSum;
+use crate::common::stream::FifoOut;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
@@ -59,14 +60,10 @@ pub struct RxPath {
     pub tready: Signal<Out, Bit>,
     /// One pulse per frame received from the MAC.
     pub frame_in: Signal<Out, Bit>,
-    // Metadata FIFO (first word fall through)
-    pub meta_empty: Signal<Out, Bit>,
-    pub meta: Signal<Out, Bits<262>>,
-    pub meta_pop: Signal<In, Bit>,
-    // Data FIFO: bit 512 is the last-beat flag
-    pub data_empty: Signal<Out, Bit>,
-    pub data: Signal<Out, Bits<513>>,
-    pub data_pop: Signal<In, Bit>,
+    /// Metadata FIFO (first word fall through): frame metadata, to `DmaAddr`.
+    pub meta: FifoOut<262>,
+    /// Data FIFO (bit 512 the last-beat flag): frame beats, to `DmaData`.
+    pub data: FifoOut<513>,
     // Setup offload taps (see crate::setup::rx): early (parser output, P)
     pub e_syn: Signal<Out, Bit>,
     pub e_ack: Signal<Out, Bit>,
@@ -152,12 +149,8 @@ impl Default for RxPath {
             tuser: Default::default(),
             tready: Default::default(),
             frame_in: Default::default(),
-            meta_empty: Default::default(),
             meta: Default::default(),
-            meta_pop: Default::default(),
-            data_empty: Default::default(),
             data: Default::default(),
-            data_pop: Default::default(),
             e_syn: Default::default(),
             e_ack: Default::default(),
             e_tuple: Default::default(),
@@ -388,17 +381,17 @@ impl Logic for RxPath {
         self.mfifo.write.next = self.m_valid.q.val();
         self.mfifo.data_in.next = self.fin.val();
         // Outputs
-        self.meta_empty.next = self.mfifo.empty.val();
-        self.meta.next = self.mfifo.data_out.val();
-        self.mfifo.read.next = self.meta_pop.val();
-        self.data_empty.next = self.dfifo.empty.val();
-        self.data.next = self.dfifo.data_out.val();
-        self.dfifo.read.next = self.data_pop.val();
+        self.meta.empty.next = self.mfifo.empty.val();
+        self.meta.data.next = self.mfifo.data_out.val();
+        self.mfifo.read.next = self.meta.pop.val();
+        self.data.empty.next = self.dfifo.empty.val();
+        self.data.data.next = self.dfifo.data_out.val();
+        self.dfifo.read.next = self.data.pop.val();
         // Frames between the MAC and the metadata FIFO's consumer.
-        if self.frame_in.val() && !(self.meta_pop.val() && !self.mfifo.empty.val()) {
+        if self.frame_in.val() && !(self.meta.pop.val() && !self.mfifo.empty.val()) {
             self.inflight.d.next = self.inflight.q.val() + 1;
         }
-        if !self.frame_in.val() && (self.meta_pop.val() && !self.mfifo.empty.val()) {
+        if !self.frame_in.val() && (self.meta.pop.val() && !self.mfifo.empty.val()) {
             self.inflight.d.next = self.inflight.q.val() - 1;
         }
         if self.rst.val() {

@@ -34,6 +34,7 @@
 //!   peer's TSval; the scaled window if the SYN-ACK has a window scale).
 use super::regs::c8;
 use crate::common::reg_port::RegPort;
+use crate::common::stream::FifoOut;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -82,10 +83,8 @@ pub struct Connect {
     pub l_tsval: Signal<In, Bits<32>>,
     pub l_conn: Signal<Out, Bit>,
     pub l_refused: Signal<Out, Bit>,
-    // Control-frame records (SYNs and ACKs) for the TX side
-    pub q_empty: Signal<Out, Bit>,
-    pub q_rec: Signal<Out, Bits<368>>,
-    pub q_pop: Signal<In, Bit>,
+    /// Control-frame records for the TX side: the SYN and ACK records, to the record arbiter.
+    pub q: FifoOut<368>,
     /// Counter pulses.
     pub cnt_syn: Signal<Out, Bit>,
     pub cnt_est: Signal<Out, Bit>,
@@ -186,9 +185,7 @@ impl Default for Connect {
             l_tsval: Default::default(),
             l_conn: Default::default(),
             l_refused: Default::default(),
-            q_empty: Default::default(),
-            q_rec: Default::default(),
-            q_pop: Default::default(),
+            q: Default::default(),
             cnt_syn: Default::default(),
             cnt_est: Default::default(),
             cnt_refused: Default::default(),
@@ -480,9 +477,9 @@ impl Logic for Connect {
                     | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
                     | (bit_cast::<368, 8>(0x10.into()) << 359);
         }
-        self.cfifo.read.next = self.q_pop.val();
-        self.q_empty.next = self.cfifo.empty.val();
-        self.q_rec.next = self.cfifo.data_out.val();
+        self.cfifo.read.next = self.q.pop.val();
+        self.q.empty.next = self.cfifo.empty.val();
+        self.q.data.next = self.cfifo.data_out.val();
         // ------------------------------------------------------ slot bits
         self.pend_n.next = self.pending.q.val() & !self.clr.val() & !self.set_to.val();
         self.kick_n.next = self.kick.q.val() & !self.clr.val() & !self.unkick.val();

@@ -22,12 +22,12 @@ pub(crate) fn c8(v: u32) -> Constant<Bits<8>> {
     Constant::new((v as u64).into())
 }
 
-#[derive(LogicBlock)]
-pub struct SetupRegs {
-    pub clock: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    /// Register port (`regs::PORT_SETUP_REGS`): offsets in the setup block.
-    pub regs: RegPort,
+/// The setup block's configuration, from `SetupRegs` to `SetupRx` (and the
+/// listener table's read-back and the filter's state back): `SetupRegs`'
+/// side.  The parent joins them: `SetupCfg::join(&mut regs.cfg, &mut rx.cfg)`.
+#[derive(LogicInterface, Default)]
+#[join = "SetupCfgIn"]
+pub struct SetupCfg {
     // Configuration
     pub enable: Signal<Out, Bit>,
     pub slot: Signal<Out, Bit>,
@@ -72,6 +72,66 @@ pub struct SetupRegs {
     pub ef_clear: Signal<Out, Bit>,
     /// A clear-all is running.
     pub ef_clearing: Signal<In, Bit>,
+}
+
+/// The setup block's configuration, `SetupRx`'s side.
+#[derive(LogicInterface, Default)]
+#[join = "SetupCfg"]
+pub struct SetupCfgIn {
+    // Configuration
+    pub enable: Signal<In, Bit>,
+    pub slot: Signal<In, Bit>,
+    pub key_valid: Signal<In, Bits<2>>,
+    /// Key slot k as two little-endian 64-bit halves.
+    pub key0_lo: Signal<In, Bits<64>>,
+    pub key0_hi: Signal<In, Bits<64>>,
+    pub key1_lo: Signal<In, Bits<64>>,
+    pub key1_hi: Signal<In, Bits<64>>,
+    pub max_age: Signal<In, Bits<3>>,
+    pub cookie_t: Signal<In, Bits<32>>,
+    pub ts_now: Signal<In, Bits<32>>,
+    pub our_mss: Signal<In, Bits<16>>,
+    pub our_ws: Signal<In, Bits<4>>,
+    pub our_window: Signal<In, Bits<16>>,
+    pub mss_table: Signal<In, Bits<64>>,
+    // Listener table write port and read-back
+    pub lt_wr_en: Signal<In, Bit>,
+    pub lt_index: Signal<In, Bits<6>>,
+    pub lt_wr_valid: Signal<In, Bit>,
+    pub lt_wr_any_ip: Signal<In, Bit>,
+    pub lt_wr_ip: Signal<In, Bits<32>>,
+    pub lt_wr_port: Signal<In, Bits<16>>,
+    pub lt_wr_offload: Signal<In, Bit>,
+    /// Listener read-back load enable: any write to the block, this cycle
+    /// or the last (index and entries change only by writes).
+    pub lt_rd_en: Signal<In, Bit>,
+    pub lt_rd_valid: Signal<Out, Bit>,
+    pub lt_rd_any_ip: Signal<Out, Bit>,
+    pub lt_rd_ip: Signal<Out, Bits<32>>,
+    pub lt_rd_port: Signal<Out, Bits<16>>,
+    pub lt_rd_offload: Signal<Out, Bit>,
+    /// This host's MAC, first byte in bits 47:40.
+    pub local_mac: Signal<In, Bits<48>>,
+    /// This host's unicast addresses: entry i in bits 32i+31:32i (0: empty).
+    pub local_ips: Signal<In, Bits<128>>,
+    // Established-tuple filter write port (see SetupRx)
+    pub ef_wr_en: Signal<In, Bit>,
+    pub ef_wr_index: Signal<In, Bits<16>>,
+    pub ef_wr_value: Signal<In, Bit>,
+    /// Pulse: clear every filter bit.
+    pub ef_clear: Signal<In, Bit>,
+    /// A clear-all is running.
+    pub ef_clearing: Signal<Out, Bit>,
+}
+
+#[derive(LogicBlock)]
+pub struct SetupRegs {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    /// Register port (`regs::PORT_SETUP_REGS`): offsets in the setup block.
+    pub regs: RegPort,
+    /// Configuration to `SetupRx`, and its state back.
+    pub cfg: SetupCfg,
     ctrl: DFF<Bits<4>>,
     age: DFF<Bits<3>>,
     ct: DFF<Bits<32>>,
@@ -138,40 +198,7 @@ impl Default for SetupRegs {
             clock: Default::default(),
             rst: Default::default(),
             regs: Default::default(),
-            enable: Default::default(),
-            slot: Default::default(),
-            key_valid: Default::default(),
-            key0_lo: Default::default(),
-            key0_hi: Default::default(),
-            key1_lo: Default::default(),
-            key1_hi: Default::default(),
-            max_age: Default::default(),
-            cookie_t: Default::default(),
-            ts_now: Default::default(),
-            our_mss: Default::default(),
-            our_ws: Default::default(),
-            our_window: Default::default(),
-            mss_table: Default::default(),
-            lt_wr_en: Default::default(),
-            lt_index: Default::default(),
-            lt_wr_valid: Default::default(),
-            lt_wr_any_ip: Default::default(),
-            lt_wr_ip: Default::default(),
-            lt_wr_port: Default::default(),
-            lt_wr_offload: Default::default(),
-            lt_rd_en: Default::default(),
-            lt_rd_valid: Default::default(),
-            lt_rd_any_ip: Default::default(),
-            lt_rd_ip: Default::default(),
-            lt_rd_port: Default::default(),
-            lt_rd_offload: Default::default(),
-            local_mac: Default::default(),
-            local_ips: Default::default(),
-            ef_wr_en: Default::default(),
-            ef_wr_index: Default::default(),
-            ef_wr_value: Default::default(),
-            ef_clear: Default::default(),
-            ef_clearing: Default::default(),
+            cfg: Default::default(),
             ctrl: Default::default(),
             age: Default::default(),
             ct: Default::default(),
@@ -265,7 +292,7 @@ impl Logic for SetupRegs {
         self.we_prev2.d.next = self.we_prev.q.val();
         // (a listener write lands a cycle after its register write, and
         // the read-back loads the cycle after that)
-        self.lt_rd_en.next =
+        self.cfg.lt_rd_en.next =
             self.regs.we.val() || self.we_prev.q.val() || self.we_prev2.q.val() || self.rst.val();
         // ------------------------------------------------------ clocks
         self.ts_tick.next = false;
@@ -293,8 +320,8 @@ impl Logic for SetupRegs {
         // ------------------------------------------------------ writes
         self.wo.next = bit_cast::<8, 16>(self.regs.waddr.val());
         self.lt_we_r.d.next = false;
-        self.ef_wr_en.next = false;
-        self.ef_clear.next = false;
+        self.cfg.ef_wr_en.next = false;
+        self.cfg.ef_clear.next = false;
         if self.regs.we.val() && (self.regs.waddr.val() < 256) {
             if self.wo.val() == self.c_lmac_hi.val() {
                 self.local_mac_r.d.next = (self.local_mac_r.q.val() & 0xFFFF_FFFF_u64)
@@ -318,9 +345,9 @@ impl Logic for SetupRegs {
             }
             if self.wo.val() == self.c_efilter.val() {
                 if self.regs.wdata.val().get_bit(31) {
-                    self.ef_clear.next = true;
+                    self.cfg.ef_clear.next = true;
                 } else {
-                    self.ef_wr_en.next = !self.ef_clearing.val();
+                    self.cfg.ef_wr_en.next = !self.cfg.ef_clearing.val();
                 }
             }
             if self.wo.val() == self.c_ctrl.val() {
@@ -416,15 +443,15 @@ impl Logic for SetupRegs {
         self.lt_word_r.d.next = self.regs.wdata.val();
         self.lt_index_r.d.next = self.lidx.q.val();
         self.lt_ip_r.d.next = self.lip.q.val();
-        self.lt_wr_en.next = self.lt_we_r.q.val();
-        self.lt_index.next = self.lt_index_r.q.val();
-        self.lt_wr_valid.next = self.lt_word_r.q.val().get_bit(16);
-        self.lt_wr_any_ip.next = self.lt_word_r.q.val().get_bit(17);
-        self.lt_wr_offload.next = self.lt_word_r.q.val().get_bit(18);
-        self.lt_wr_port.next = bit_cast::<16, 32>(self.lt_word_r.q.val());
-        self.lt_wr_ip.next = self.lt_ip_r.q.val();
-        self.ef_wr_index.next = bit_cast::<16, 32>(self.regs.wdata.val());
-        self.ef_wr_value.next = self.regs.wdata.val().get_bit(16);
+        self.cfg.lt_wr_en.next = self.lt_we_r.q.val();
+        self.cfg.lt_index.next = self.lt_index_r.q.val();
+        self.cfg.lt_wr_valid.next = self.lt_word_r.q.val().get_bit(16);
+        self.cfg.lt_wr_any_ip.next = self.lt_word_r.q.val().get_bit(17);
+        self.cfg.lt_wr_offload.next = self.lt_word_r.q.val().get_bit(18);
+        self.cfg.lt_wr_port.next = bit_cast::<16, 32>(self.lt_word_r.q.val());
+        self.cfg.lt_wr_ip.next = self.lt_ip_r.q.val();
+        self.cfg.ef_wr_index.next = bit_cast::<16, 32>(self.regs.wdata.val());
+        self.cfg.ef_wr_value.next = self.regs.wdata.val().get_bit(16);
         // ------------------------------------------------------ reads
         self.ro.next = bit_cast::<8, 16>(self.regs.raddr.val());
         self.regs.rdata.next = 0.into();
@@ -463,13 +490,13 @@ impl Logic for SetupRegs {
                 self.regs.rdata.next = bit_cast::<32, 6>(self.lidx.q.val());
             }
             if self.ro.val() == self.c_lip.val() {
-                self.regs.rdata.next = self.lt_rd_ip.val();
+                self.regs.rdata.next = self.cfg.lt_rd_ip.val();
             }
             if self.ro.val() == self.c_lport.val() {
-                self.regs.rdata.next = bit_cast::<32, 16>(self.lt_rd_port.val())
-                    | (bit_cast::<32, 1>(self.lt_rd_valid.val().into()) << 16)
-                    | (bit_cast::<32, 1>(self.lt_rd_any_ip.val().into()) << 17)
-                    | (bit_cast::<32, 1>(self.lt_rd_offload.val().into()) << 18);
+                self.regs.rdata.next = bit_cast::<32, 16>(self.cfg.lt_rd_port.val())
+                    | (bit_cast::<32, 1>(self.cfg.lt_rd_valid.val().into()) << 16)
+                    | (bit_cast::<32, 1>(self.cfg.lt_rd_any_ip.val().into()) << 17)
+                    | (bit_cast::<32, 1>(self.cfg.lt_rd_offload.val().into()) << 18);
             }
             if self.ro.val() == self.c_lcount.val() {
                 self.regs.rdata.next = 64.into();
@@ -493,26 +520,26 @@ impl Logic for SetupRegs {
                 self.regs.rdata.next = self.local_ip_r[3].q.val();
             }
             if self.ro.val() == self.c_efilter.val() {
-                self.regs.rdata.next = bit_cast::<32, 1>(self.ef_clearing.val().into()) << 31;
+                self.regs.rdata.next = bit_cast::<32, 1>(self.cfg.ef_clearing.val().into()) << 31;
             }
         }
         // ------------------------------------------------------ outputs
-        self.enable.next = self.ctrl.q.val().get_bit(0);
-        self.slot.next = self.ctrl.q.val().get_bit(1);
-        self.key_valid.next = bit_cast::<2, 4>(self.ctrl.q.val() >> 2);
-        self.key0_lo.next = bit_cast::<64, 128>(self.key0.q.val());
-        self.key0_hi.next = bit_cast::<64, 128>(self.key0.q.val() >> 64);
-        self.key1_lo.next = bit_cast::<64, 128>(self.key1.q.val());
-        self.key1_hi.next = bit_cast::<64, 128>(self.key1.q.val() >> 64);
-        self.max_age.next = self.age.q.val();
-        self.cookie_t.next = self.ct.q.val();
-        self.ts_now.next = self.ts.q.val();
-        self.our_mss.next = bit_cast::<16, 20>(self.ours.q.val());
-        self.our_ws.next = bit_cast::<4, 20>(self.ours.q.val() >> 16);
-        self.our_window.next = self.win.q.val();
-        self.mss_table.next = self.mtab.q.val();
-        self.local_mac.next = self.local_mac_r.q.val();
-        self.local_ips.next = bit_cast::<128, 32>(self.local_ip_r[0].q.val())
+        self.cfg.enable.next = self.ctrl.q.val().get_bit(0);
+        self.cfg.slot.next = self.ctrl.q.val().get_bit(1);
+        self.cfg.key_valid.next = bit_cast::<2, 4>(self.ctrl.q.val() >> 2);
+        self.cfg.key0_lo.next = bit_cast::<64, 128>(self.key0.q.val());
+        self.cfg.key0_hi.next = bit_cast::<64, 128>(self.key0.q.val() >> 64);
+        self.cfg.key1_lo.next = bit_cast::<64, 128>(self.key1.q.val());
+        self.cfg.key1_hi.next = bit_cast::<64, 128>(self.key1.q.val() >> 64);
+        self.cfg.max_age.next = self.age.q.val();
+        self.cfg.cookie_t.next = self.ct.q.val();
+        self.cfg.ts_now.next = self.ts.q.val();
+        self.cfg.our_mss.next = bit_cast::<16, 20>(self.ours.q.val());
+        self.cfg.our_ws.next = bit_cast::<4, 20>(self.ours.q.val() >> 16);
+        self.cfg.our_window.next = self.win.q.val();
+        self.cfg.mss_table.next = self.mtab.q.val();
+        self.cfg.local_mac.next = self.local_mac_r.q.val();
+        self.cfg.local_ips.next = bit_cast::<128, 32>(self.local_ip_r[0].q.val())
             | (bit_cast::<128, 32>(self.local_ip_r[1].q.val()) << 32)
             | (bit_cast::<128, 32>(self.local_ip_r[2].q.val()) << 64)
             | (bit_cast::<128, 32>(self.local_ip_r[3].q.val()) << 96);
@@ -527,8 +554,8 @@ impl Logic for SetupRegs {
             for i in 0..4 {
                 self.local_ip_r[i].d.next = 0.into();
             }
-            self.ef_wr_en.next = false;
-            self.ef_clear.next = false;
+            self.cfg.ef_wr_en.next = false;
+            self.cfg.ef_clear.next = false;
             self.ctrl.d.next = 0.into();
             self.age.d.next = self.c_age_reset.val();
             self.ct.d.next = 0.into();
@@ -544,7 +571,7 @@ impl Logic for SetupRegs {
             self.key1.d.next = 0.into();
             self.lidx.d.next = 0.into();
             self.lip.d.next = 0.into();
-            self.lt_wr_en.next = false;
+            self.cfg.lt_wr_en.next = false;
         }
     }
 }
