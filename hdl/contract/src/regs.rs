@@ -404,10 +404,9 @@ pub const fn offload_next(i: usize) -> u32 {
 }
 
 /// The counter block's `BLK_NEXT`: the first offload block (0 when none).
-pub const COUNTERS_NEXT: u32 = if OFFLOAD_BLOCKS.is_empty() {
-    0
-} else {
-    OFFLOAD_BLOCKS[0].base
+pub const COUNTERS_NEXT: u32 = match OFFLOAD_BLOCKS.first() {
+    Some(b) => b.base,
+    None => 0,
 };
 
 const fn offload_blocks_ok() -> bool {

@@ -55,12 +55,43 @@ crate::declare_clear_fifo!(RecFifo, Bits<368>, 16, 1);
 /// Cycles from the early tap to the late tap (RSS 2 + option walker 10).
 pub const LATE_TAP: usize = 12;
 
-#[derive(LogicBlock, Default)]
-pub struct SetupRx {
-    pub clock: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    /// The setup block's configuration (`SetupRegs`), and state back.
-    pub cfg: SetupCfgIn,
+/// The RX path's taps for the setup offload and the verdicts back:
+/// `RxPath`'s side (`rx.tap`).  The parent joins it to `SetupRx::tap`:
+/// `SetupTap::join(&mut rx.tap, &mut srx.tap)`.
+#[derive(LogicInterface, Default)]
+#[join = "SetupTapIn"]
+pub struct SetupTap {
+    // Early tap (P)
+    pub e_syn: Signal<Out, Bit>,
+    pub e_ack: Signal<Out, Bit>,
+    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
+    pub e_tuple: Signal<Out, Bits<96>>,
+    pub e_seq: Signal<Out, Bits<32>>,
+    pub e_ackn: Signal<Out, Bits<32>>,
+    /// Destination MAC (95:48), source MAC (47:0), first byte most significant.
+    pub e_macs: Signal<Out, Bits<96>>,
+    /// The early tap's Toeplitz hash, at P + 1.
+    pub e_hash: Signal<Out, Bits<32>>,
+    // Late tap (P + 12)
+    pub l_syn: Signal<Out, Bit>,
+    pub l_mss: Signal<Out, Bits<16>>,
+    /// Completion format: bit 7 present, bits 3:0 the shift.
+    pub l_ws: Signal<Out, Bits<8>>,
+    pub l_sackp: Signal<Out, Bit>,
+    pub l_ts: Signal<Out, Bit>,
+    pub l_tsval: Signal<Out, Bits<32>>,
+    /// The SYN of the late tap is answered (and consumed).
+    pub l_answer: Signal<In, Bit>,
+    // ACK verdict (P + 13): offloaded listener and setup enabled (`a_hit`).
+    pub a_hit: Signal<In, Bit>,
+    pub a_ok: Signal<In, Bit>,
+    pub a_mss: Signal<In, Bits<16>>,
+}
+
+/// The RX path's taps, `SetupRx`'s side.
+#[derive(LogicInterface, Default)]
+#[join = "SetupTap"]
+pub struct SetupTapIn {
     // Early tap (P)
     pub e_syn: Signal<In, Bit>,
     pub e_ack: Signal<In, Bit>,
@@ -82,12 +113,22 @@ pub struct SetupRx {
     pub l_tsval: Signal<In, Bits<32>>,
     /// The SYN of the late tap is answered (and consumed).
     pub l_answer: Signal<Out, Bit>,
-    // ACK verdict (P + 13)
-    pub a_cand: Signal<Out, Bit>,
-    /// Offloaded listener and setup enabled.
+    // ACK verdict (P + 13): offloaded listener and setup enabled (`a_hit`).
     pub a_hit: Signal<Out, Bit>,
     pub a_ok: Signal<Out, Bit>,
     pub a_mss: Signal<Out, Bits<16>>,
+}
+
+#[derive(LogicBlock, Default)]
+pub struct SetupRx {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    /// The setup block's configuration (`SetupRegs`), and state back.
+    pub cfg: SetupCfgIn,
+    /// The RX path's taps and the verdicts back (`RxPath::tap`).
+    pub tap: SetupTapIn,
+    /// ACK verdict (P + 13): the ACK checker's output is valid.
+    pub a_cand: Signal<Out, Bit>,
     // SYN-ACK records for the TX side
     /// The SYN-ACK records, to the record arbiter.
     pub q: FifoOut<REC_BITS>,
@@ -186,12 +227,12 @@ impl Logic for SetupRx {
         self.est_filter.read_clock.next = self.clock.val();
         self.est_filter.write_clock.next = self.clock.val();
         // ------------------------------------------------------ ownership
-        self.src_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 64);
-        self.dst_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
+        self.src_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 64);
+        self.dst_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
         self.martian.next = false;
         self.dst_local.next = false;
-        if self.e_syn.val() || self.e_ack.val() {
-            self.martian.next = (bit_cast::<48, 96>(self.e_macs.val() >> 48)
+        if self.tap.e_syn.val() || self.tap.e_ack.val() {
+            self.martian.next = (bit_cast::<48, 96>(self.tap.e_macs.val() >> 48)
                 != self.cfg.local_mac.val())
                 || ((self.src_ip.val() >> 24) == 0)
                 || ((self.src_ip.val() >> 24) == 127)
@@ -217,7 +258,7 @@ impl Logic for SetupRx {
         self.dst_local_d[1].d.next = self.dst_local_d[0].q.val();
         // ------------------------------------------------------ tuple filter
         // Read at P + 1 with the hash, the bit at P + 2.
-        self.est_filter.read_address.next = bit_cast::<16, 32>(self.e_hash.val() >> 16);
+        self.est_filter.read_address.next = bit_cast::<16, 32>(self.tap.e_hash.val() >> 16);
         self.est_d[0].d.next = self.est_filter.read_data.val();
         for i in 1..10 {
             self.est_d[i].d.next = self.est_d[i - 1].q.val();
@@ -257,9 +298,9 @@ impl Logic for SetupRx {
         self.cfg.lt_rd_ip.next = self.lt.rd_ip.val();
         self.cfg.lt_rd_port.next = self.lt.rd_port.val();
         self.cfg.lt_rd_offload.next = self.lt.rd_offload.val();
-        self.lt.in_valid.next = self.e_syn.val() || self.e_ack.val();
-        self.lt.in_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
-        self.lt.in_port.next = bit_cast::<16, 96>(self.e_tuple.val());
+        self.lt.in_valid.next = self.tap.e_syn.val() || self.tap.e_ack.val();
+        self.lt.in_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
+        self.lt.in_port.next = bit_cast::<16, 96>(self.tap.e_tuple.val());
         self.lt.in_tag.next = 0.into();
         // An any-IP entry answers only for our own addresses.
         self.hd[0].d.next = self.lt.out_valid.val()
@@ -270,13 +311,13 @@ impl Logic for SetupRx {
             self.hd[i].d.next = self.hd[i - 1].q.val();
         }
         // ------------------------------------------------------ ACKs
-        self.ack.in_valid.next = self.e_ack.val();
-        self.ack.in_cip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 64);
-        self.ack.in_sip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
-        self.ack.in_cport.next = bit_cast::<16, 96>(self.e_tuple.val() >> 16);
-        self.ack.in_sport.next = bit_cast::<16, 96>(self.e_tuple.val());
-        self.ack.in_seq.next = self.e_seq.val();
-        self.ack.in_ack.next = self.e_ackn.val();
+        self.ack.in_valid.next = self.tap.e_ack.val();
+        self.ack.in_cip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 64);
+        self.ack.in_sip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
+        self.ack.in_cport.next = bit_cast::<16, 96>(self.tap.e_tuple.val() >> 16);
+        self.ack.in_sport.next = bit_cast::<16, 96>(self.tap.e_tuple.val());
+        self.ack.in_seq.next = self.tap.e_seq.val();
+        self.ack.in_ack.next = self.tap.e_ackn.val();
         self.ack.in_tag.next = 0.into();
         self.ack.now.next = self.cfg.cookie_t.val();
         self.ack.max_age.next = self.cfg.max_age.val();
@@ -287,20 +328,20 @@ impl Logic for SetupRx {
         self.ack.key1_hi.next = self.cfg.key1_hi.val();
         self.ack.mss_table.next = self.cfg.mss_table.val();
         self.a_cand.next = self.ack.out_valid.val();
-        self.a_hit.next = self.hd[10].q.val() && self.cfg.enable.val() && !self.martian_d[12].q.val();
-        self.a_ok.next = self.ack.out_ok.val();
-        self.a_mss.next = self.ack.out_mss.val();
+        self.tap.a_hit.next = self.hd[10].q.val() && self.cfg.enable.val() && !self.martian_d[12].q.val();
+        self.tap.a_ok.next = self.ack.out_ok.val();
+        self.tap.a_mss.next = self.ack.out_mss.val();
         // ------------------------------------------------------ SYNs
         // Early: tuple (223:128), ISN (127:96), MACs (95:0).
-        self.sfifo.write.next = self.e_syn.val();
+        self.sfifo.write.next = self.tap.e_syn.val();
         // FIFO words are only assembled when written (simulation time).
         self.sfifo.data_in.next = 0.into();
-        if self.e_syn.val() {
-            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.e_tuple.val()) << 128)
-                | (bit_cast::<224, 32>(self.e_seq.val()) << 96)
-                | bit_cast::<224, 96>(self.e_macs.val());
+        if self.tap.e_syn.val() {
+            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.tap.e_tuple.val()) << 128)
+                | (bit_cast::<224, 32>(self.tap.e_seq.val()) << 96)
+                | bit_cast::<224, 96>(self.tap.e_macs.val());
         }
-        self.sfifo.read.next = self.l_syn.val();
+        self.sfifo.read.next = self.tap.l_syn.val();
         // The client's MSS (536 without the option) below every table entry:
         // one comparison per entry against the option's value, the no-option
         // case from a register.
@@ -308,14 +349,14 @@ impl Logic for SetupRx {
             && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > 536)
             && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > 536)
             && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > 536);
-        self.mss_low.next = (bit_cast::<16, 64>(self.cfg.mss_table.val()) > self.l_mss.val())
-            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > self.l_mss.val())
-            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > self.l_mss.val())
-            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > self.l_mss.val());
-        if self.l_mss.val() == 0 {
+        self.mss_low.next = (bit_cast::<16, 64>(self.cfg.mss_table.val()) > self.tap.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > self.tap.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > self.tap.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > self.tap.l_mss.val());
+        if self.tap.l_mss.val() == 0 {
             self.mss_low.next = self.default_mss_low.q.val();
         }
-        self.syn_base.next = self.l_syn.val() && self.hd[9].q.val() && self.cfg.enable.val();
+        self.syn_base.next = self.tap.l_syn.val() && self.hd[9].q.val() && self.cfg.enable.val();
         self.syn_drop.next = self.syn_base.val() && self.martian_d[11].q.val();
         self.answer.next = self.syn_base.val()
             && !self.martian_d[11].q.val()
@@ -324,19 +365,19 @@ impl Logic for SetupRx {
             && ((!self.cfg.slot.val() && self.cfg.key_valid.val().get_bit(0))
                 || (self.cfg.slot.val() && self.cfg.key_valid.val().get_bit(1)));
         // Answered or dropped: either way not delivered.
-        self.l_answer.next = self.answer.val() || self.syn_drop.val();
+        self.tap.l_answer.next = self.answer.val() || self.syn_drop.val();
         self.cnt_syn_martian.next = self.syn_drop.val();
         self.cnt_syn_to_host.next =
             self.syn_base.val() && !self.syn_drop.val() && !self.answer.val();
         // Into the generator a cycle later, everything it takes registered.
         self.gen_valid.d.next = self.answer.val();
         self.gen_syn.d.next = self.sfifo.data_out.val();
-        self.gen_mss.d.next = self.l_mss.val();
-        self.gen_mss_present.d.next = self.l_mss.val() != 0;
-        self.gen_ws.d.next = self.l_ws.val();
-        self.gen_sackp.d.next = self.l_sackp.val();
-        self.gen_ts.d.next = self.l_ts.val();
-        self.gen_tsval.d.next = self.l_tsval.val();
+        self.gen_mss.d.next = self.tap.l_mss.val();
+        self.gen_mss_present.d.next = self.tap.l_mss.val() != 0;
+        self.gen_ws.d.next = self.tap.l_ws.val();
+        self.gen_sackp.d.next = self.tap.l_sackp.val();
+        self.gen_ts.d.next = self.tap.l_ts.val();
+        self.gen_tsval.d.next = self.tap.l_tsval.val();
         self.gen_cookie_t.d.next = self.cfg.cookie_t.val();
         self.gen_ts_now.d.next = self.cfg.ts_now.val();
         self.gen_slot.d.next = self.cfg.slot.val();
