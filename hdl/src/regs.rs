@@ -531,7 +531,8 @@ impl Default for RegFile {
             c_txq: c16(r::TXQ_BASE),
             c_rxq: c16(r::RXQ_BASE),
             c_hdr_a: array_init::array_init(|h| {
-                c16(r::OFFLOAD_BLOCKS[h / 3].base + [r::BLK_TYPE, r::BLK_VERSION, r::BLK_NEXT][h % 3])
+                c16(r::OFFLOAD_BLOCKS[h / 3].base
+                    + [r::BLK_TYPE, r::BLK_VERSION, r::BLK_NEXT][h % 3])
             }),
             c_hdr_v: array_init::array_init(|h| {
                 let b = r::OFFLOAD_BLOCKS[h / 3];

@@ -20,18 +20,22 @@ const FRAMES: usize = 3000;
 fn block() -> VltBlock {
     let mut uut = CtlFrameTx::default();
     uut.connect_all();
-    VltBlock::new("ctltx", bundle_ports(&generate_verilog(&uut), &["rec", "o"]), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("rec_empty", 1)
-        .input("rec_data", REC_BITS)
-        .input("o_ready", 1)
-        .output("rec_pop", 1)
-        .output("o_valid", 1)
-        .output("o_data", 512)
-        .output("o_keep", 64)
-        .output("o_last", 1)
-        .output("o_flags", 2)
+    VltBlock::new(
+        "ctltx",
+        bundle_ports(&generate_verilog(&uut), &["rec", "o"]),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("rec_empty", 1)
+    .input("rec_data", REC_BITS)
+    .input("o_ready", 1)
+    .output("rec_pop", 1)
+    .output("o_valid", 1)
+    .output("o_data", 512)
+    .output("o_keep", 64)
+    .output("o_last", 1)
+    .output("o_flags", 2)
 }
 
 struct Rec {

@@ -422,7 +422,10 @@ const fn offload_blocks_ok() -> bool {
     }
     end <= OFFLOAD_SPACE.end
 }
-const _: () = assert!(offload_blocks_ok(), "OFFLOAD_BLOCKS overlap or leave OFFLOAD_SPACE");
+const _: () = assert!(
+    offload_blocks_ok(),
+    "OFFLOAD_BLOCKS overlap or leave OFFLOAD_SPACE"
+);
 /// Control: bit 0 enable (SYNs and ACKs to offloaded listeners are handled
 /// by the NIC), bit 1 the key slot new SYN-ACKs use, bits 3:2 key slot 0/1
 /// valid (a cookie naming an invalid slot is rejected).

@@ -10,8 +10,8 @@
 use super::opt_walk::{OptWalk, OPT_WALK_LATENCY};
 use super::parse::RxParse;
 use super::rss::Rss;
-use crate::frame_sum::FrameSum;
 use crate::common::stream::FifoOut;
+use crate::frame_sum::FrameSum;
 use crate::setup::rx::SetupTap;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;

@@ -42,8 +42,8 @@
 //! failing the address checks are consumed and counted `SetupSynMartian`.
 use super::ack::AckCheck;
 use super::listen::ListenTable;
-use super::synack::SynAckGen;
 use super::regs::SetupCfgIn;
+use super::synack::SynAckGen;
 use crate::common::ctl_frame_tx::REC_BITS;
 use crate::common::stream::FifoOut;
 use rust_hdl::prelude::*;
@@ -245,7 +245,8 @@ impl Logic for SetupRx {
                 || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 32))
                 || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 64))
                 || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 96));
-            self.dst_local.next = (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val()))
+            self.dst_local.next = (self.dst_ip.val()
+                == bit_cast::<32, 128>(self.cfg.local_ips.val()))
                 || (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 32))
                 || (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 64))
                 || (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 96));
@@ -328,7 +329,8 @@ impl Logic for SetupRx {
         self.ack.key1_hi.next = self.cfg.key1_hi.val();
         self.ack.mss_table.next = self.cfg.mss_table.val();
         self.a_cand.next = self.ack.out_valid.val();
-        self.tap.a_hit.next = self.hd[10].q.val() && self.cfg.enable.val() && !self.martian_d[12].q.val();
+        self.tap.a_hit.next =
+            self.hd[10].q.val() && self.cfg.enable.val() && !self.martian_d[12].q.val();
         self.tap.a_ok.next = self.ack.out_ok.val();
         self.tap.a_mss.next = self.ack.out_mss.val();
         // ------------------------------------------------------ SYNs
