@@ -414,7 +414,11 @@ const fn offload_blocks_ok() -> bool {
     let mut end = OFFLOAD_SPACE.start;
     while i < OFFLOAD_BLOCKS.len() {
         let b = OFFLOAD_BLOCKS[i];
-        if b.base < end || b.base % 4 != 0 || b.size <= BLK_FIRST || b.size % 4 != 0 {
+        if b.base < end
+            || !b.base.is_multiple_of(4)
+            || b.size <= BLK_FIRST
+            || !b.size.is_multiple_of(4)
+        {
             return false;
         }
         end = b.base + b.size;
