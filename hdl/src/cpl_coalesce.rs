@@ -36,6 +36,7 @@
 //! cycles.  The FIFOs have registered flags (`ClearFifo`); every output
 //! comes from a register.
 use crate::common::reg_slice::RegSlice;
+use crate::common::stream::PushIn;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
@@ -70,14 +71,12 @@ pub struct CplCoalesce {
     pub cpl_base: Signal<In, Bits<512>>,
     /// Queue control, 8 bits per ring: 3:0 log2 size.
     pub qctl: Signal<In, Bits<64>>,
-    pub rx_req: Signal<In, Bit>,
-    pub rx_data: Signal<In, Bits<275>>,
-    pub rx_full: Signal<Out, Bit>,
+    /// RX completion requests (`DmaData`).
+    pub rx: PushIn<275>,
     /// Requests held in the RX request FIFO.
     pub rx_level: Signal<Out, Bits<6>>,
-    pub tx_req: Signal<In, Bit>,
-    pub tx_data: Signal<In, Bits<275>>,
-    pub tx_full: Signal<Out, Bit>,
+    /// TX completion requests (`TxStream`).
+    pub tx: PushIn<275>,
     pub line_valid: Signal<Out, Bit>,
     pub line_urgent: Signal<Out, Bit>,
     /// A line is offered that an idle engine should write: every offered
@@ -156,13 +155,9 @@ impl Default for CplCoalesce {
             rst: Default::default(),
             cpl_base: Default::default(),
             qctl: Default::default(),
-            rx_req: Default::default(),
-            rx_data: Default::default(),
-            rx_full: Default::default(),
+            rx: Default::default(),
             rx_level: Default::default(),
-            tx_req: Default::default(),
-            tx_data: Default::default(),
-            tx_full: Default::default(),
+            tx: Default::default(),
             line_valid: Default::default(),
             line_urgent: Default::default(),
             line_aged: Default::default(),
@@ -238,13 +233,13 @@ impl Logic for CplCoalesce {
         self.rxf.clear.next = self.rst.val();
         self.txf.clear.next = self.rst.val();
         self.ready.clear.next = self.rst.val();
-        self.rxf.write.next = self.rx_req.val();
-        self.rxf.data_in.next = self.rx_data.val();
-        self.rx_full.next = self.rxf.almost_full.val();
+        self.rxf.write.next = self.rx.write.val();
+        self.rxf.data_in.next = self.rx.data.val();
+        self.rx.full.next = self.rxf.almost_full.val();
         self.rx_level.next = self.rxf.level.val();
-        self.txf.write.next = self.tx_req.val();
-        self.txf.data_in.next = self.tx_data.val();
-        self.tx_full.next = self.txf.almost_full.val();
+        self.txf.write.next = self.tx.write.val();
+        self.txf.data_in.next = self.tx.data.val();
+        self.tx.full.next = self.txf.almost_full.val();
         // ------------------------------------------------ 1: pick
         // A request (alternating when both wait) while the ready queue has
         // room for everything picked and not yet merged.

@@ -26,6 +26,7 @@
 //!
 //! The FIFOs have registered flags (`ClearFifo`); `r_ready` is a register's
 //! output; no output depends on an input of the same cycle.
+use crate::common::stream::HeadsOut;
 use rust_hdl::prelude::*;
 
 /// Cached descriptors per queue.
@@ -56,10 +57,8 @@ pub struct DescFetch {
     pub r_valid: Signal<In, Bit>,
     pub r_data: Signal<In, Bits<512>>,
     pub r_ready: Signal<Out, Bit>,
-    // Cached descriptors: head of each queue
-    pub head: Signal<Out, Bits<512>>,
-    pub head_valid: Signal<Out, Bits<4>>,
-    pub pop: Signal<In, Bits<4>>,
+    /// Cached descriptors: the head of each queue (128 bits each).
+    pub head: HeadsOut<4, 512>,
     cache: [DescCache; 4],
     tags: FetchTags,
     beats: FetchBeats,
@@ -135,8 +134,6 @@ impl Default for DescFetch {
             r_data: Default::default(),
             r_ready: Default::default(),
             head: Default::default(),
-            head_valid: Default::default(),
-            pop: Default::default(),
             cache: array_init::array_init(|_| Default::default()),
             tags: Default::default(),
             beats: Default::default(),
@@ -370,24 +367,24 @@ impl Logic for DescFetch {
         self.beats.read.next = self.leave.val();
         // ------------------------------------------------ heads, credits
         for q in 0..4 {
-            self.cache[q].read.next = self.pop.val().get_bit(q);
+            self.cache[q].read.next = self.head.pop.val().get_bit(q);
         }
-        self.head.next = bit_cast::<512, 128>(self.cache[0].data_out.val())
+        self.head.data.next = bit_cast::<512, 128>(self.cache[0].data_out.val())
             | (bit_cast::<512, 128>(self.cache[1].data_out.val()) << 128)
             | (bit_cast::<512, 128>(self.cache[2].data_out.val()) << 256)
             | (bit_cast::<512, 128>(self.cache[3].data_out.val()) << 384);
         // (Built bit by bit: `~x` inside a wider Verilog expression would be
         // inverted at the wider width.)
-        self.head_valid.next = 0.into();
+        self.head.valid.next = 0.into();
         for q in 0..4 {
             if !self.cache[q].empty.val() {
-                self.head_valid.next = self.head_valid.val() | (1 << q);
+                self.head.valid.next = self.head.valid.val() | (1 << q);
             }
         }
         for q in 0..4 {
             // Credits: the count granted a cycle ago is taken, a pop gives
             // one back.
-            self.popped.next = self.pop.val().get_bit(q) && !self.cache[q].empty.val();
+            self.popped.next = self.head.pop.val().get_bit(q) && !self.cache[q].empty.val();
             if self.g1.q.val().get_bit(q) {
                 self.credits[q].d.next =
                     self.credits[q].q.val() - bit_cast::<10, 3>(self.g1_cnt.q.val());

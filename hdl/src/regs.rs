@@ -16,15 +16,27 @@
 //!   a partial write is answered with SLVERR and changes nothing.
 //! * Reads: one at a time.  The cycle of the address handshake decodes the
 //!   address into registered selects; the next cycle reads every group of
-//!   registers (constants, RSS, counters, queue windows, the setup block's
-//!   `ext_rdata`) into registers, sampling the register state of that cycle
+//!   registers (constants, RSS, counters, queue windows, the offload
+//!   blocks' `ext[p].rdata`) into registers, sampling the register state of that cycle
 //!   (the cycle after the handshake); the third cycle ORs the groups into
 //!   `rdata`, which is offered with `rvalid` [`READ_LATENCY`] cycles after
 //!   the handshake and held until taken.
 //! * Unknown addresses read 0 and ignore writes.
+//! * Offload blocks come from one table, `toe_contract::regs::OFFLOAD_BLOCKS`
+//!   (type, version, base, size), with [`EXT_PORT_BLOCK`] naming the block
+//!   each register port `ext[p]` serves (a block served by several modules
+//!   has several ports).  From the table this file generates each block's
+//!   header words (type, version, next; the counter block's next points at
+//!   the first offload block) and each port's decode: a write in the
+//!   block's range is passed on (`ext[p].we` for one cycle, the cycle
+//!   before `bvalid` rises, with `waddr` the offset in the block); a read of
+//!   the block's own registers (from `BLK_FIRST`) returns the ports'
+//!   `rdata` ORed, each a function of its `raddr` (the offset, from a
+//!   register) sampled in the cycle after the address handshake.
 //! * 64-bit counters: reading a LO word (a global counter or a queue's
 //!   packet or byte counter) latches the HI word of the same value, which
 //!   every HI address reads until the next LO read.
+use crate::common::reg_port::RegHost;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::{MAX_FRAME, NUM_QUEUES};
@@ -45,6 +57,29 @@ const _: () = assert!(r::Q_DESC_LO == 0x00 && r::Q_CPL_LO == 0x08);
 const _: () = assert!(r::Q_PKTS_LO == 0x20 && r::Q_PKTS_HI == 0x24);
 const _: () = assert!(r::Q_BYTES_LO == 0x28 && r::Q_BYTES_HI == 0x2C);
 const _: () = assert!(r::CNT_FIRST % 8 == 0 && r::COUNTERS_BASE % 8 == 0);
+
+/// Number of offload register blocks (`toe_contract::regs::OFFLOAD_BLOCKS`).
+pub const NUM_BLOCKS: usize = r::OFFLOAD_BLOCKS.len();
+/// Header words of the offload blocks (3 each).
+pub const NUM_HDR: usize = 3 * NUM_BLOCKS;
+/// The register-port table: port `p` (`RegFile::ext[p]`) serves offload
+/// block `EXT_PORT_BLOCK[p]`.  A new offload module adds its port here
+/// (and a `PORT_` name below), and top.rs joins `regs.ext[p]` to its
+/// `RegPort`.
+pub const EXT_PORT_BLOCK: [usize; 2] = [0, 0];
+/// The setup block's registers (`crate::setup::regs::SetupRegs`).
+pub const PORT_SETUP_REGS: usize = 0;
+/// The active open's registers in the setup block (`crate::setup::connect::Connect`).
+pub const PORT_CONNECT: usize = 1;
+pub const EXT_PORTS: usize = EXT_PORT_BLOCK.len();
+const _: () = {
+    let mut p = 0;
+    while p < EXT_PORTS {
+        assert!(EXT_PORT_BLOCK[p] < NUM_BLOCKS);
+        p += 1;
+    }
+    assert!(PORT_SETUP_REGS < EXT_PORTS && PORT_CONNECT < EXT_PORTS);
+};
 
 /// Cycles from a read's address handshake to `rvalid`.
 pub const READ_LATENCY: usize = 3;
@@ -110,16 +145,8 @@ pub struct RegFile {
     pub txq_evt: Signal<In, Bit>,
     pub txq_id: Signal<In, Bits<2>>,
     pub txq_len: Signal<In, Bits<16>>,
-    // The setup block (its own modules): writes in its address range are
-    // passed on (`ext_we` for one cycle, the cycle before `bvalid` rises);
-    // reads in it return `ext_rdata`, a function of `ext_raddr` (the
-    // address less the block's base, from a register), sampled in the
-    // cycle after the address handshake.
-    pub ext_we: Signal<Out, Bit>,
-    pub ext_waddr: Signal<Out, Bits<16>>,
-    pub ext_wdata: Signal<Out, Bits<32>>,
-    pub ext_raddr: Signal<Out, Bits<16>>,
-    pub ext_rdata: Signal<In, Bits<32>>,
+    /// The offload blocks' register ports (module docs, [`EXT_PORT_BLOCK`]).
+    pub ext: [RegHost; EXT_PORTS],
     // ------------------------------------------------------------ registers
     ctrl: DFF<Bits<32>>,
     maxf: DFF<Bits<16>>,
@@ -157,8 +184,8 @@ pub struct RegFile {
     wd_qctl: DFF<Bits<8>>,
     wd_qprod: DFF<Bits<8>>,
     wd_qrst: DFF<Bits<8>>,
-    ext_we_r: DFF<Bit>,
-    ext_waddr_r: DFF<Bits<16>>,
+    ext_we_r: [DFF<Bit>; EXT_PORTS],
+    ext_waddr_r: [DFF<Bits<16>>; EXT_PORTS],
     ext_wdata_r: DFF<Bits<32>>,
     bvalid_r: DFF<Bit>,
     bresp_r: DFF<Bits<2>>,
@@ -175,9 +202,10 @@ pub struct RegFile {
     /// RSS key word (index from the top: 9 - word); a table entry; a
     /// counter LO word (one-hot over the 40 counters); a HI word; a queue
     /// window register (one-hot desc, cpl, ctrl, prod, cons), its 32-bit
-    /// ring-base word (2q + hi) and queue (TX 0..3, RX 4..7); the setup
-    /// block.
+    /// ring-base word (2q + hi) and queue (TX 0..3, RX 4..7); an offload
+    /// block's header word; per register port, a hit and the offset.
     rc_const: DFF<Bits<32>>,
+    rc_hdr: DFF<Bits<32>>,
     rc_var: DFF<Bits<4>>,
     rk_hit: DFF<Bit>,
     rk_j: DFF<Bits<4>>,
@@ -188,8 +216,8 @@ pub struct RegFile {
     rq_kind: DFF<Bits<5>>,
     rq_w: DFF<Bits<4>>,
     rq_q: DFF<Bits<3>>,
-    rx_hit: DFF<Bit>,
-    ext_raddr_r: DFF<Bits<16>>,
+    ext_hit: [DFF<Bit>; EXT_PORTS],
+    ext_raddr_r: [DFF<Bits<16>>; EXT_PORTS],
     /// Groups read in the cycle after the handshake (0 when not selected).
     s_misc: DFF<Bits<32>>,
     s_q: DFF<Bits<32>>,
@@ -235,8 +263,10 @@ pub struct RegFile {
     r_idx: Signal<Local, Bits<16>>,
     r_cq: Signal<Local, Bits<6>>,
     cconst: Signal<Local, Bits<32>>,
+    hconst: Signal<Local, Bits<32>>,
     m1: Signal<Local, Bits<32>>,
     q1: Signal<Local, Bits<32>>,
+    ext_or: Signal<Local, Bits<32>>,
     qcb: Signal<Local, Bits<8>>,
     cacc: Signal<Local, Bits<64>>,
     c_one8: Constant<Bits<8>>,
@@ -265,7 +295,7 @@ pub struct RegFile {
     c_n_rss: Constant<Bits<32>>,
     c_n_q: Constant<Bits<32>>,
     c_n_cnt: Constant<Bits<32>>,
-    c_n_setup: Constant<Bits<32>>,
+    c_n_cnt_next: Constant<Bits<32>>,
     c_maxframe: Constant<Bits<16>>,
     c_a_type: Constant<Bits<16>>,
     c_a_version: Constant<Bits<16>>,
@@ -293,8 +323,14 @@ pub struct RegFile {
     c_q_count: Constant<Bits<16>>,
     c_txq: Constant<Bits<16>>,
     c_rxq: Constant<Bits<16>>,
-    c_setup_base: Constant<Bits<16>>,
-    c_setup_end: Constant<Bits<16>>,
+    /// Offload blocks, from the table: header word addresses (type,
+    /// version, next of block b at 3b..3b+2) and their values; per port,
+    /// its block's base, first own register and end.
+    c_hdr_a: [Constant<Bits<16>>; NUM_HDR],
+    c_hdr_v: [Constant<Bits<32>>; NUM_HDR],
+    c_ext_base: [Constant<Bits<16>>; EXT_PORTS],
+    c_ext_first: [Constant<Bits<16>>; EXT_PORTS],
+    c_ext_end: [Constant<Bits<16>>; EXT_PORTS],
     c_q_ctrl: Constant<Bits<6>>,
     c_q_prod: Constant<Bits<6>>,
     c_q_cons: Constant<Bits<6>>,
@@ -347,11 +383,7 @@ impl Default for RegFile {
             txq_evt: Default::default(),
             txq_id: Default::default(),
             txq_len: Default::default(),
-            ext_we: Default::default(),
-            ext_waddr: Default::default(),
-            ext_wdata: Default::default(),
-            ext_raddr: Default::default(),
-            ext_rdata: Default::default(),
+            ext: Default::default(),
             ctrl: Default::default(),
             maxf: Default::default(),
             scratch: Default::default(),
@@ -392,6 +424,7 @@ impl Default for RegFile {
             rvalid_r: Default::default(),
             rdata_r: Default::default(),
             rc_const: Default::default(),
+            rc_hdr: Default::default(),
             rc_var: Default::default(),
             rk_hit: Default::default(),
             rk_j: Default::default(),
@@ -402,7 +435,7 @@ impl Default for RegFile {
             rq_kind: Default::default(),
             rq_w: Default::default(),
             rq_q: Default::default(),
-            rx_hit: Default::default(),
+            ext_hit: Default::default(),
             ext_raddr_r: Default::default(),
             s_misc: Default::default(),
             s_q: Default::default(),
@@ -442,8 +475,10 @@ impl Default for RegFile {
             r_idx: Default::default(),
             r_cq: Default::default(),
             cconst: Default::default(),
+            hconst: Default::default(),
             m1: Default::default(),
             q1: Default::default(),
+            ext_or: Default::default(),
             qcb: Default::default(),
             cacc: Default::default(),
             c_one8: Constant::new(1u64.into()),
@@ -471,7 +506,7 @@ impl Default for RegFile {
             c_n_rss: c32(r::RSS_BASE),
             c_n_q: c32(r::QUEUES_BASE),
             c_n_cnt: c32(r::COUNTERS_BASE),
-            c_n_setup: c32(r::SETUP_BASE),
+            c_n_cnt_next: c32(r::COUNTERS_NEXT),
             c_maxframe: c16(MAX_FRAME as u32),
             c_a_type: c16(r::ID_BASE + r::BLK_TYPE),
             c_a_version: c16(r::ID_BASE + r::BLK_VERSION),
@@ -501,8 +536,22 @@ impl Default for RegFile {
             c_q_count: c16(r::QUEUES_BASE + r::QUEUES_COUNT),
             c_txq: c16(r::TXQ_BASE),
             c_rxq: c16(r::RXQ_BASE),
-            c_setup_base: c16(r::SETUP_BASE),
-            c_setup_end: c16(r::SETUP_BASE + 0x100),
+            c_hdr_a: array_init::array_init(|h| {
+                c16(r::OFFLOAD_BLOCKS[h / 3].base
+                    + [r::BLK_TYPE, r::BLK_VERSION, r::BLK_NEXT][h % 3])
+            }),
+            c_hdr_v: array_init::array_init(|h| {
+                let b = r::OFFLOAD_BLOCKS[h / 3];
+                c32([b.type_id, b.version, r::offload_next(h / 3)][h % 3])
+            }),
+            c_ext_base: array_init::array_init(|p| c16(r::OFFLOAD_BLOCKS[EXT_PORT_BLOCK[p]].base)),
+            c_ext_first: array_init::array_init(|p| {
+                c16(r::OFFLOAD_BLOCKS[EXT_PORT_BLOCK[p]].base + r::BLK_FIRST)
+            }),
+            c_ext_end: array_init::array_init(|p| {
+                let b = r::OFFLOAD_BLOCKS[EXT_PORT_BLOCK[p]];
+                c16(b.base + b.size)
+            }),
             c_q_ctrl: Constant::new((r::Q_CTRL as u64).into()),
             c_q_prod: Constant::new((r::Q_PROD as u64).into()),
             c_q_cons: Constant::new((r::Q_CONS as u64).into()),
@@ -551,8 +600,6 @@ impl Logic for RegFile {
             wd_qctl,
             wd_qprod,
             wd_qrst,
-            ext_we_r,
-            ext_waddr_r,
             ext_wdata_r,
             bvalid_r,
             bresp_r,
@@ -562,6 +609,7 @@ impl Logic for RegFile {
             rvalid_r,
             rdata_r,
             rc_const,
+            rc_hdr,
             rc_var,
             rk_hit,
             rk_j,
@@ -572,8 +620,6 @@ impl Logic for RegFile {
             rq_kind,
             rq_w,
             rq_q,
-            rx_hit,
-            ext_raddr_r,
             s_misc,
             s_q,
             s_ext,
@@ -592,6 +638,16 @@ impl Logic for RegFile {
         for i in 0..NUM_CNT {
             self.cnt[i].clock.next = self.clock.val();
             self.cnt[i].d.next = self.cnt[i].q.val();
+        }
+        for p in 0..EXT_PORTS {
+            self.ext_we_r[p].clock.next = self.clock.val();
+            self.ext_waddr_r[p].clock.next = self.clock.val();
+            self.ext_hit[p].clock.next = self.clock.val();
+            self.ext_raddr_r[p].clock.next = self.clock.val();
+            self.ext_waddr_r[p].d.next = self.ext_waddr_r[p].q.val();
+            self.ext_hit[p].d.next = self.ext_hit[p].q.val();
+            self.ext_raddr_r[p].d.next = self.ext_raddr_r[p].q.val();
+            self.ext_we_r[p].d.next = false;
         }
         // Counter events, registered, then counted.
         self.ev_inc.d.next = self.cnt_inc.val();
@@ -658,7 +714,6 @@ impl Logic for RegFile {
         self.wd_qctl.d.next = 0.into();
         self.wd_qprod.d.next = 0.into();
         self.wd_qrst.d.next = 0.into();
-        self.ext_we_r.d.next = false;
         if self.fire.val() {
             self.aw_full.d.next = false;
             self.w_full.d.next = false;
@@ -667,12 +722,16 @@ impl Logic for RegFile {
             if self.w_strb_r.q.val() != 15 {
                 self.wd_resp.d.next = 2.into();
             }
-            self.ext_waddr_r.d.next = self.wa.val() - self.c_setup_base.val();
+            for p in 0..EXT_PORTS {
+                self.ext_waddr_r[p].d.next = self.wa.val() - self.c_ext_base[p].val();
+            }
             self.ext_wdata_r.d.next = self.w_data_r.q.val();
         }
         if self.wok.val() {
-            self.ext_we_r.d.next = (self.wa.val() >= self.c_setup_base.val())
-                && (self.wa.val() < self.c_setup_end.val());
+            for p in 0..EXT_PORTS {
+                self.ext_we_r[p].d.next = (self.wa.val() >= self.c_ext_base[p].val())
+                    && (self.wa.val() < self.c_ext_end[p].val());
+            }
             if self.wa.val() == self.c_id_ctrl.val() {
                 self.wd_misc.d.next = 1.into();
             }
@@ -813,9 +872,11 @@ impl Logic for RegFile {
         }
         self.bvalid.next = self.bvalid_r.q.val();
         self.bresp.next = self.bresp_r.q.val();
-        self.ext_we.next = self.ext_we_r.q.val();
-        self.ext_waddr.next = self.ext_waddr_r.q.val();
-        self.ext_wdata.next = self.ext_wdata_r.q.val();
+        for p in 0..EXT_PORTS {
+            self.ext[p].we.next = self.ext_we_r[p].q.val();
+            self.ext[p].waddr.next = self.ext_waddr_r[p].q.val();
+            self.ext[p].wdata.next = self.ext_wdata_r.q.val();
+        }
         // ================================================== reads
         // Stage 0, the address handshake: decode into selects.
         self.arready.next = !self.rd_busy.q.val();
@@ -863,7 +924,7 @@ impl Logic for RegFile {
             self.cconst.next = self.c_v_cnt.val();
         }
         if self.ra.val() == self.c_a_cnt_next.val() {
-            self.cconst.next = self.c_n_setup.val();
+            self.cconst.next = self.c_n_cnt_next.val();
         }
         if self.ra.val() == self.c_id_device.val() {
             self.cconst.next = self.c_device.val();
@@ -880,6 +941,13 @@ impl Logic for RegFile {
         if self.ra.val() == self.c_cnt_count.val() {
             self.cconst.next = self.c_ncnt.val();
         }
+        // Offload blocks' headers, from the table (a group of their own).
+        self.hconst.next = 0.into();
+        for h in 0..NUM_HDR {
+            if self.ra.val() == self.c_hdr_a[h].val() {
+                self.hconst.next = self.c_hdr_v[h].val();
+            }
+        }
         self.r_off.next = 0.into();
         self.r_idx.next = 0.into();
         // Counter index of a queue window's LO word: TX q packets 32 + 2q,
@@ -894,6 +962,7 @@ impl Logic for RegFile {
         if self.ar_take.val() {
             self.rd_busy.d.next = true;
             self.rc_const.d.next = self.cconst.val();
+            self.rc_hdr.d.next = self.hconst.val();
             self.rc_var.d.next = 0.into();
             if self.ra.val() == self.c_id_ctrl.val() {
                 self.rc_var.d.next = 1.into();
@@ -970,15 +1039,19 @@ impl Logic for RegFile {
                 self.rq_w.d.next =
                     bit_cast::<4, 16>(((self.ra.val() >> 5) & 6) | ((self.ra.val() >> 2) & 1) | 8);
             }
-            // The setup block.
-            self.rx_hit.d.next = (self.ra.val() >= self.c_setup_base.val())
-                && (self.ra.val() < self.c_setup_end.val());
-            self.ext_raddr_r.d.next = self.ra.val() - self.c_setup_base.val();
+            // Offload blocks: their own registers, past the header.
+            for p in 0..EXT_PORTS {
+                self.ext_hit[p].d.next = (self.ra.val() >= self.c_ext_first[p].val())
+                    && (self.ra.val() < self.c_ext_end[p].val());
+                self.ext_raddr_r[p].d.next = self.ra.val() - self.c_ext_base[p].val();
+            }
         }
-        self.ext_raddr.next = self.ext_raddr_r.q.val();
+        for p in 0..EXT_PORTS {
+            self.ext[p].raddr.next = self.ext_raddr_r[p].q.val();
+        }
         // Stage 1 (every cycle; meaningful in the cycle after a handshake):
         // read each group into a register.
-        self.m1.next = self.rc_const.q.val();
+        self.m1.next = self.rc_const.q.val() | self.rc_hdr.q.val();
         if self.rc_var.q.val().get_bit(0) {
             self.m1.next = self.m1.val() | self.ctrl.q.val();
         }
@@ -1032,10 +1105,16 @@ impl Logic for RegFile {
             );
         }
         self.s_q.d.next = self.q1.val();
-        self.s_ext.d.next = 0.into();
-        if self.rx_hit.q.val() {
-            self.s_ext.d.next = self.ext_rdata.val();
+        // The offload blocks' read data is its own group, ORed in at the
+        // last stage (their read multiplexers do not feed the queue-window
+        // group's).
+        self.ext_or.next = 0.into();
+        for p in 0..EXT_PORTS {
+            if self.ext_hit[p].q.val() {
+                self.ext_or.next = self.ext_or.val() | self.ext[p].rdata.val();
+            }
         }
+        self.s_ext.d.next = self.ext_or.val();
         // The counter read (s_lo, s_hi, s_latch) is only used at rs2, one
         // edge after rs1: it is taken at rs1 and held otherwise (a clock
         // enable), so the simulation skips the 40-way select when no
@@ -1114,7 +1193,10 @@ impl Logic for RegFile {
             self.wd_qctl.d.next = 0.into();
             self.wd_qprod.d.next = 0.into();
             self.wd_qrst.d.next = 0.into();
-            self.ext_we_r.d.next = false;
+            for p in 0..EXT_PORTS {
+                self.ext_we_r[p].d.next = false;
+                self.ext_hit[p].d.next = false;
+            }
             self.bvalid_r.d.next = false;
             self.bresp_r.d.next = 0.into();
             self.rd_busy.d.next = false;
@@ -1126,10 +1208,10 @@ impl Logic for RegFile {
             self.rh_hit.d.next = false;
             self.rc_var.d.next = 0.into();
             self.rc_const.d.next = 0.into();
+            self.rc_hdr.d.next = 0.into();
             self.rk_hit.d.next = false;
             self.rt_hit.d.next = false;
             self.rq_kind.d.next = 0.into();
-            self.rx_hit.d.next = false;
         }
     }
 }

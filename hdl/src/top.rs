@@ -9,21 +9,23 @@
 //! AXI read IDs: 0 RX descriptor fetch, 1 TX descriptor fetch, 2 TX data.
 //! All writes use ID 0, so the host sees data before its completion.
 #![allow(unused_parens)] // the grant expressions of the read arbiter are written out in full
-use crate::common::ctl_frame_tx::CtlFrameTx;
+use crate::common::ctl_frame_tx::{CtlFrameTx, REC_BITS};
 use crate::common::frame_arb::FrameArb;
 use crate::common::rec_arb::RecArbN;
+use crate::common::reg_port::RegHost;
 use crate::common::reg_slice::RegSlice;
+use crate::common::stream::{FifoOut, FrameOut, HeadsOut, PushOut};
 use crate::cpl_coalesce::CplCoalesce;
 use crate::desc_fetch::DescFetch;
 use crate::regs::RegFile;
-use crate::rx::dma_addr::DmaAddr;
+use crate::rx::dma_addr::{DmaAddr, JOB_BITS};
 use crate::rx::dma_data::DmaData;
 use crate::rx::path::RxPath;
 use crate::setup::connect::Connect;
-use crate::setup::regs::SetupRegs;
-use crate::setup::rx::SetupRx;
+use crate::setup::regs::{SetupCfg, SetupRegs};
+use crate::setup::rx::{SetupRx, SetupTap};
 use crate::tx::csum::TxCsum;
-use crate::tx::sched::TxSched;
+use crate::tx::sched::{TxSched, TAG_BITS};
 use crate::tx::stream::TxStream;
 use rust_hdl::prelude::*;
 
@@ -40,6 +42,9 @@ const _: () = {
     assert!(Counter::ConnectRefused as u32 == 20);
     assert!(Counter::ConnectTimeout as u32 == 21);
     assert!(toe_contract::regs::SETUP_BASE == 0x600);
+    // The register ports joined below, by their literal index.
+    assert!(crate::regs::PORT_SETUP_REGS == 0 && crate::regs::PORT_CONNECT == 1);
+    assert!(crate::regs::EXT_PORTS == 2);
 };
 
 #[derive(LogicBlock, Default)]
@@ -211,35 +216,23 @@ impl Logic for Toe {
         self.rxf.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
         self.rxf.prod.next = bit_cast::<64, 128>(self.regs.prod.val() >> 64);
         self.rxf.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
-        self.rxf.pop.next = self.dmaa.desc_pop.val();
-        self.dmaa.meta_empty.next = self.rx.meta_empty.val();
-        self.dmaa.meta.next = self.rx.meta.val();
-        self.rx.meta_pop.next = self.dmaa.meta_pop.val();
-        self.dmaa.desc.next = self.rxf.head.val();
-        self.dmaa.desc_valid.next = self.rxf.head_valid.val();
+        FifoOut::<262>::join(&mut self.rx.meta, &mut self.dmaa.meta);
+        HeadsOut::<4, 512>::join(&mut self.rxf.head, &mut self.dmaa.desc);
         self.dmaa.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val() >> 32);
         self.dmaa.prod.next = bit_cast::<64, 128>(self.regs.prod.val() >> 64);
         self.dmaa.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
-        self.dmad.job_write.next = self.dmaa.job_write.val();
-        self.dmad.job.next = self.dmaa.job.val();
-        self.dmaa.job_full.next = self.dmad.job_full.val();
-        self.dmad.data_empty.next = self.rx.data_empty.val();
-        self.dmad.data.next = self.rx.data.val();
-        self.rx.data_pop.next = self.dmad.data_pop.val();
+        PushOut::<JOB_BITS>::join(&mut self.dmaa.job, &mut self.dmad.job);
+        FifoOut::<513>::join(&mut self.rx.data, &mut self.dmad.data);
         // ------------------------------------------------ completions
         self.coal.cpl_base.next = self.regs.cpl_base.val();
         self.coal.qctl.next = self.regs.qctl_out.val();
-        self.coal.rx_req.next = self.dmad.req.val();
-        self.coal.rx_data.next = self.dmad.req_data.val();
-        self.dmad.req_full.next = self.coal.rx_full.val();
-        self.coal.tx_req.next = self.txt.req.val();
-        self.coal.tx_data.next = self.txt.req_data.val();
-        self.txt.req_full.next = self.coal.tx_full.val();
+        PushOut::<275>::join(&mut self.dmad.req, &mut self.coal.rx);
+        PushOut::<275>::join(&mut self.txt.req, &mut self.coal.tx);
         self.dmaa.line_valid.next = self.coal.line_valid.val();
         self.dmaa.line_urgent.next = self.coal.line_urgent.val();
         self.dmaa.line_aged.next = self.coal.line_aged.val();
         self.dmaa.cpl_level.next = self.coal.rx_level.val();
-        self.dmaa.cpl_req.next = self.dmad.req.val();
+        self.dmaa.cpl_req.next = self.dmad.req.write.val();
         self.dmaa.line_addr.next = self.coal.line_addr.val();
         self.dmaa.line_data.next = self.coal.line_data.val();
         self.dmaa.line_strb.next = self.coal.line_strb.val();
@@ -249,35 +242,21 @@ impl Logic for Toe {
         self.txf.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val());
         self.txf.prod.next = bit_cast::<64, 128>(self.regs.prod.val());
         self.txf.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
-        self.txf.pop.next = self.txs.desc_pop.val();
-        self.txs.desc.next = self.txf.head.val();
-        self.txs.desc_valid.next = self.txf.head_valid.val();
+        HeadsOut::<4, 512>::join(&mut self.txf.head, &mut self.txs.desc);
         self.txs.qctl.next = bit_cast::<32, 64>(self.regs.qctl_out.val());
         self.txs.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
         self.txt.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
-        self.txt.tag_write.next = self.txs.tag_write.val();
-        self.txt.tag_data.next = self.txs.tag_data.val();
-        self.txs.tag_full.next = self.txt.tag_full.val();
+        PushOut::<TAG_BITS>::join(&mut self.txs.tag, &mut self.txt.tag_in);
         // Host frames and the setup offload's SYN-ACKs share the checksum
         // inserter and the MAC.
-        self.arb.i_valid[0].next = self.txt.o_valid.val();
-        self.arb.i_data[0].next = self.txt.o_data.val();
-        self.arb.i_keep[0].next = self.txt.o_keep.val();
-        self.arb.i_last[0].next = self.txt.o_last.val();
-        self.arb.i_flags[0].next = self.txt.o_flags.val();
-        self.txt.o_ready.next = self.arb.i_ready[0].val();
-        self.arb.i_valid[1].next = self.ctl_tx.o_valid.val();
-        self.arb.i_data[1].next = self.ctl_tx.o_data.val();
-        self.arb.i_keep[1].next = self.ctl_tx.o_keep.val();
-        self.arb.i_last[1].next = self.ctl_tx.o_last.val();
-        self.arb.i_flags[1].next = self.ctl_tx.o_flags.val();
-        self.ctl_tx.o_ready.next = self.arb.i_ready[1].val();
-        self.arb_slice.in_valid.next = self.arb.o_valid.val();
-        self.arb_slice.in_data.next = bit_cast::<579, 512>(self.arb.o_data.val())
-            | (bit_cast::<579, 64>(self.arb.o_keep.val()) << 512)
-            | (bit_cast::<579, 1>(self.arb.o_last.val().into()) << 576)
-            | (bit_cast::<579, 2>(self.arb.o_flags.val()) << 577);
-        self.arb.o_ready.next = self.arb_slice.in_ready.val();
+        FrameOut::join(&mut self.txt.o, &mut self.arb.i[0]);
+        FrameOut::join(&mut self.ctl_tx.o, &mut self.arb.i[1]);
+        self.arb_slice.in_valid.next = self.arb.o.valid.val();
+        self.arb_slice.in_data.next = bit_cast::<579, 512>(self.arb.o.data.val())
+            | (bit_cast::<579, 64>(self.arb.o.keep.val()) << 512)
+            | (bit_cast::<579, 1>(self.arb.o.last.val().into()) << 576)
+            | (bit_cast::<579, 2>(self.arb.o.flags.val()) << 577);
+        self.arb.o.ready.next = self.arb_slice.in_ready.val();
         self.txc.i_valid.next = self.arb_slice.out_valid.val();
         self.txc.i_data.next = self.arb_slice.out_data.val().get_bits::<512>(0);
         self.txc.i_keep.next = self.arb_slice.out_data.val().get_bits::<64>(512);
@@ -285,91 +264,29 @@ impl Logic for Toe {
         self.txc.i_flags.next = self.arb_slice.out_data.val().get_bits::<2>(577);
         self.arb_slice.out_ready.next = self.txc.i_ready.val();
         // ------------------------------------------------ setup offload
-        self.sregs.we.next = self.regs.ext_we.val();
-        self.sregs.waddr.next = self.regs.ext_waddr.val();
-        self.sregs.wdata.next = self.regs.ext_wdata.val();
-        // Reads of the setup block: the register file's registered offset.
-        self.sregs.raddr.next = self.regs.ext_raddr.val();
-        self.regs.ext_rdata.next = self.sregs.rdata.val() | self.conn.rdata.val();
-        self.srx.enable.next = self.sregs.enable.val();
-        self.srx.slot.next = self.sregs.slot.val();
-        self.srx.key_valid.next = self.sregs.key_valid.val();
-        self.srx.key0_lo.next = self.sregs.key0_lo.val();
-        self.srx.key0_hi.next = self.sregs.key0_hi.val();
-        self.srx.key1_lo.next = self.sregs.key1_lo.val();
-        self.srx.key1_hi.next = self.sregs.key1_hi.val();
-        self.srx.max_age.next = self.sregs.max_age.val();
-        self.srx.cookie_t.next = self.sregs.cookie_t.val();
-        self.srx.ts_now.next = self.sregs.ts_now.val();
-        self.srx.our_mss.next = self.sregs.our_mss.val();
-        self.srx.our_ws.next = self.sregs.our_ws.val();
-        self.srx.our_window.next = self.sregs.our_window.val();
-        self.srx.mss_table.next = self.sregs.mss_table.val();
-        self.srx.local_mac.next = self.sregs.local_mac.val();
-        self.srx.local_ips.next = self.sregs.local_ips.val();
-        self.srx.ef_wr_en.next = self.sregs.ef_wr_en.val();
-        self.srx.ef_wr_index.next = self.sregs.ef_wr_index.val();
-        self.srx.ef_wr_value.next = self.sregs.ef_wr_value.val();
-        self.srx.ef_clear.next = self.sregs.ef_clear.val();
-        self.sregs.ef_clearing.next = self.srx.ef_clearing.val();
-        self.srx.e_hash.next = self.rx.e_hash.val();
-        self.srx.lt_wr_en.next = self.sregs.lt_wr_en.val();
-        self.srx.lt_index.next = self.sregs.lt_index.val();
-        self.srx.lt_wr_valid.next = self.sregs.lt_wr_valid.val();
-        self.srx.lt_wr_any_ip.next = self.sregs.lt_wr_any_ip.val();
-        self.srx.lt_wr_ip.next = self.sregs.lt_wr_ip.val();
-        self.srx.lt_wr_port.next = self.sregs.lt_wr_port.val();
-        self.srx.lt_wr_offload.next = self.sregs.lt_wr_offload.val();
-        self.srx.lt_rd_en.next = self.sregs.lt_rd_en.val();
-        self.sregs.lt_rd_valid.next = self.srx.lt_rd_valid.val();
-        self.sregs.lt_rd_any_ip.next = self.srx.lt_rd_any_ip.val();
-        self.sregs.lt_rd_ip.next = self.srx.lt_rd_ip.val();
-        self.sregs.lt_rd_port.next = self.srx.lt_rd_port.val();
-        self.sregs.lt_rd_offload.next = self.srx.lt_rd_offload.val();
-        self.srx.e_syn.next = self.rx.e_syn.val();
-        self.srx.e_ack.next = self.rx.e_ack.val();
-        self.srx.e_tuple.next = self.rx.e_tuple.val();
-        self.srx.e_seq.next = self.rx.e_seq.val();
-        self.srx.e_ackn.next = self.rx.e_ackn.val();
-        self.srx.e_macs.next = self.rx.e_macs.val();
-        self.srx.l_syn.next = self.rx.l_syn.val();
-        self.srx.l_mss.next = self.rx.l_mss.val();
-        self.srx.l_ws.next = self.rx.l_ws.val();
-        self.srx.l_sackp.next = self.rx.l_sackp.val();
-        self.srx.l_ts.next = self.rx.l_ts.val();
-        self.srx.l_tsval.next = self.rx.l_tsval.val();
-        self.rx.l_answer.next = self.srx.l_answer.val();
-        self.rx.a_hit.next = self.srx.a_hit.val();
-        self.rx.a_ok.next = self.srx.a_ok.val();
-        self.rx.a_mss.next = self.srx.a_mss.val();
+        // Register ports, by the register-block table (regs::EXT_PORT_BLOCK).
+        RegHost::join(&mut self.regs.ext[0], &mut self.sregs.regs);
+        RegHost::join(&mut self.regs.ext[1], &mut self.conn.regs);
+        SetupCfg::join(&mut self.sregs.cfg, &mut self.srx.cfg);
+        SetupTap::join(&mut self.rx.tap, &mut self.srx.tap);
         // ------------------------------------------------ active open
-        self.conn.we.next = self.regs.ext_we.val();
-        self.conn.waddr.next = self.regs.ext_waddr.val();
-        self.conn.wdata.next = self.regs.ext_wdata.val();
-        self.conn.raddr.next = self.regs.ext_raddr.val();
-        self.conn.ts_now.next = self.sregs.ts_now.val();
+        self.conn.ts_now.next = self.sregs.cfg.ts_now.val();
         self.conn.e_sa.next = self.rx.e_sa.val();
         self.conn.e_rst.next = self.rx.e_rst.val();
-        self.conn.e_tuple.next = self.rx.e_tuple.val();
-        self.conn.e_seq.next = self.rx.e_seq.val();
-        self.conn.e_ackn.next = self.rx.e_ackn.val();
+        self.conn.e_tuple.next = self.rx.tap.e_tuple.val();
+        self.conn.e_seq.next = self.rx.tap.e_seq.val();
+        self.conn.e_ackn.next = self.rx.tap.e_ackn.val();
         self.conn.l_cand.next = self.rx.l_cand.val();
-        self.conn.l_ws_present.next = self.rx.l_ws.val().get_bit(7);
-        self.conn.l_ts.next = self.rx.l_ts.val();
-        self.conn.l_tsval.next = self.rx.l_tsval.val();
+        self.conn.l_ws_present.next = self.rx.tap.l_ws.val().get_bit(7);
+        self.conn.l_ts.next = self.rx.tap.l_ts.val();
+        self.conn.l_tsval.next = self.rx.tap.l_tsval.val();
         self.rx.l_conn.next = self.conn.l_conn.val();
         self.rx.l_refused.next = self.conn.l_refused.val();
         // SYN-ACKs (A) and the active open's SYNs and ACKs (B) share the
         // control-frame builder.
-        self.rarb.i_empty[0].next = self.srx.q_empty.val();
-        self.rarb.i_empty[1].next = self.conn.q_empty.val();
-        self.srx.q_pop.next = self.rarb.i_pop[0].val();
-        self.conn.q_pop.next = self.rarb.i_pop[1].val();
-        self.rarb.o_pop.next = self.ctl_tx.rec_pop.val();
-        self.rarb.i_rec[0].next = self.srx.q_rec.val();
-        self.rarb.i_rec[1].next = self.conn.q_rec.val();
-        self.ctl_tx.rec_empty.next = self.rarb.o_empty.val();
-        self.ctl_tx.rec.next = self.rarb.o_rec.val();
+        FifoOut::<REC_BITS>::join(&mut self.srx.q, &mut self.rarb.i[0]);
+        FifoOut::<REC_BITS>::join(&mut self.conn.q, &mut self.rarb.i[1]);
+        FifoOut::<REC_BITS>::join(&mut self.rarb.o, &mut self.ctl_tx.rec);
         self.tx_slice.in_valid.next = self.txc.o_valid.val();
         self.tx_slice.in_data.next = bit_cast::<577, 512>(self.txc.o_data.val())
             | (bit_cast::<577, 64>(self.txc.o_keep.val()) << 512)

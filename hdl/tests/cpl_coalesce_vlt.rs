@@ -22,7 +22,7 @@ mod cpl_ref;
 #[path = "common/seed.rs"]
 mod seed;
 
-use common::vlt_block::{Val, VltBlock};
+use common::vlt_block::{bundle_ports, Val, VltBlock};
 use cpl_ref::{place, Checker, Req};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
@@ -51,25 +51,29 @@ const O_STRB: usize = 8;
 fn block() -> VltBlock {
     let mut uut = CplCoalesce::default();
     uut.connect_all();
-    VltBlock::new("cpl_coalesce", generate_verilog(&uut), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("cpl_base", 512)
-        .input("qctl", 64)
-        .input("rx_req", 1)
-        .input("rx_data", 275)
-        .input("tx_req", 1)
-        .input("tx_data", 275)
-        .input("line_take", 1)
-        .output("rx_full", 1)
-        .output("rx_level", 6)
-        .output("tx_full", 1)
-        .output("line_valid", 1)
-        .output("line_urgent", 1)
-        .output("line_aged", 1)
-        .output("line_addr", 64)
-        .output("line_data", 512)
-        .output("line_strb", 64)
+    VltBlock::new(
+        "cpl_coalesce",
+        bundle_ports(&generate_verilog(&uut), &["rx", "tx"]),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("cpl_base", 512)
+    .input("qctl", 64)
+    .input("rx_write", 1)
+    .input("rx_data", 275)
+    .input("tx_write", 1)
+    .input("tx_data", 275)
+    .input("line_take", 1)
+    .output("rx_full", 1)
+    .output("rx_level", 6)
+    .output("tx_full", 1)
+    .output("line_valid", 1)
+    .output("line_urgent", 1)
+    .output("line_aged", 1)
+    .output("line_addr", 64)
+    .output("line_data", 512)
+    .output("line_strb", 64)
 }
 
 struct Config {

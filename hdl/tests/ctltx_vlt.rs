@@ -9,7 +9,7 @@ mod common;
 #[path = "common/seed.rs"]
 mod seed;
 
-use common::vlt_block::{Val, VltBlock};
+use common::vlt_block::{bundle_ports, Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
 use toe_hdl::common::ctl_frame_tx::{CtlFrameTx, REC_BITS};
@@ -20,18 +20,22 @@ const FRAMES: usize = 3000;
 fn block() -> VltBlock {
     let mut uut = CtlFrameTx::default();
     uut.connect_all();
-    VltBlock::new("ctltx", generate_verilog(&uut), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("rec_empty", 1)
-        .input("rec", REC_BITS)
-        .input("o_ready", 1)
-        .output("rec_pop", 1)
-        .output("o_valid", 1)
-        .output("o_data", 512)
-        .output("o_keep", 64)
-        .output("o_last", 1)
-        .output("o_flags", 2)
+    VltBlock::new(
+        "ctltx",
+        bundle_ports(&generate_verilog(&uut), &["rec", "o"]),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("rec_empty", 1)
+    .input("rec_data", REC_BITS)
+    .input("o_ready", 1)
+    .output("rec_pop", 1)
+    .output("o_valid", 1)
+    .output("o_data", 512)
+    .output("o_keep", 64)
+    .output("o_last", 1)
+    .output("o_flags", 2)
 }
 
 struct Rec {

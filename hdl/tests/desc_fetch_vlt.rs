@@ -22,7 +22,7 @@ mod desc_ref;
 #[path = "common/seed.rs"]
 mod seed;
 
-use common::vlt_block::{Val, VltBlock};
+use common::vlt_block::{bundle_ports, Val, VltBlock};
 use desc_ref::{Host, Ring};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
@@ -49,22 +49,26 @@ const O_HEAD_VALID: usize = 4;
 fn block() -> VltBlock {
     let mut uut = DescFetch::default();
     uut.connect_all();
-    VltBlock::new("desc_fetch", generate_verilog(&uut), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("base", 256)
-        .input("qctl", 32)
-        .input("prod", 64)
-        .input("qreset", 4)
-        .input("ar_ready", 1)
-        .input("r_valid", 1)
-        .input("r_data", 512)
-        .input("pop", 4)
-        .output("ar_valid", 1)
-        .output("ar_addr", 64)
-        .output("r_ready", 1)
-        .output("head", 512)
-        .output("head_valid", 4)
+    VltBlock::new(
+        "desc_fetch",
+        bundle_ports(&generate_verilog(&uut), &["head"]),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("base", 256)
+    .input("qctl", 32)
+    .input("prod", 64)
+    .input("qreset", 4)
+    .input("ar_ready", 1)
+    .input("r_valid", 1)
+    .input("r_data", 512)
+    .input("head_pop", 4)
+    .output("ar_valid", 1)
+    .output("ar_addr", 64)
+    .output("r_ready", 1)
+    .output("head_data", 512)
+    .output("head_valid", 4)
 }
 
 fn head_of(v: &Val, q: usize) -> u128 {

@@ -24,7 +24,7 @@ mod common;
 #[path = "common/seed.rs"]
 mod seed;
 
-use common::vlt_block::{Stepper, Val, VltBlock};
+use common::vlt_block::{bundle_ports, Stepper, Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
 use std::collections::VecDeque;
@@ -36,36 +36,40 @@ use toe_hdl::rx::parse::REASON_CSUM;
 fn block(name: &str) -> VltBlock {
     let mut uut = DmaAddr::default();
     uut.connect_all();
-    VltBlock::new(name, generate_verilog(&uut), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("meta_empty", 1)
-        .input("meta", 262)
-        .input("desc", 512)
-        .input("desc_valid", 4)
-        .input("qctl", 32)
-        .input("prod", 64)
-        .input("qreset", 4)
-        .input("line_valid", 1)
-        .input("line_urgent", 1)
-        .input("line_addr", 64)
-        .input("line_data", 512)
-        .input("line_strb", 64)
-        .input("aw_ready", 1)
-        .input("job_full", 1)
-        .input("line_aged", 1)
-        .input("cpl_level", 6)
-        .input("cpl_req", 1)
-        .output("meta_pop", 1)
-        .output("desc_pop", 4)
-        .output("cons", 64)
-        .output("line_take", 1)
-        .output("aw_valid", 1)
-        .output("aw_addr", 64)
-        .output("aw_len", 8)
-        .output("job_write", 1)
-        .output("job", 881)
-        .output("cnt_inc", 16)
+    VltBlock::new(
+        name,
+        bundle_ports(&generate_verilog(&uut), &["meta", "desc", "job"]),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("meta_empty", 1)
+    .input("meta_data", 262)
+    .input("desc_data", 512)
+    .input("desc_valid", 4)
+    .input("qctl", 32)
+    .input("prod", 64)
+    .input("qreset", 4)
+    .input("line_valid", 1)
+    .input("line_urgent", 1)
+    .input("line_addr", 64)
+    .input("line_data", 512)
+    .input("line_strb", 64)
+    .input("aw_ready", 1)
+    .input("job_full", 1)
+    .input("line_aged", 1)
+    .input("cpl_level", 6)
+    .input("cpl_req", 1)
+    .output("meta_pop", 1)
+    .output("desc_pop", 4)
+    .output("cons", 64)
+    .output("line_take", 1)
+    .output("aw_valid", 1)
+    .output("aw_addr", 64)
+    .output("aw_len", 8)
+    .output("job_write", 1)
+    .output("job_data", 881)
+    .output("cnt_inc", 16)
 }
 
 /// Sets `width` bits of `v` at bit `at` of a little-endian limb vector.

@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use toe_hdl::common::frame_arb::FrameArb;
 
 /// The block's Verilog with `$` in names (rust-hdl's array ports such as
-/// `i_valid$0`) turned into `_`, which C++ accepts.
+/// `i$0$valid`) turned into `_`, which C++ accepts.
 fn block<const N: usize>(name: &str) -> VltBlock {
     let mut uut = FrameArb::<N>::default();
     uut.connect_all();
@@ -36,15 +36,15 @@ fn block<const N: usize>(name: &str) -> VltBlock {
         .input("rst", 1);
     for i in 0..N {
         b = b
-            .input(&format!("i_valid_{i}"), 1)
-            .input(&format!("i_data_{i}"), 512)
-            .input(&format!("i_keep_{i}"), 64)
-            .input(&format!("i_last_{i}"), 1)
-            .input(&format!("i_flags_{i}"), 2);
+            .input(&format!("i_{i}_valid"), 1)
+            .input(&format!("i_{i}_data"), 512)
+            .input(&format!("i_{i}_keep"), 64)
+            .input(&format!("i_{i}_last"), 1)
+            .input(&format!("i_{i}_flags"), 2);
     }
     b = b.input("o_ready", 1);
     for i in 0..N {
-        b = b.output(&format!("i_ready_{i}"), 1);
+        b = b.output(&format!("i_{i}_ready"), 1);
     }
     b.output("o_valid", 1)
         .output("o_data", 512)

@@ -37,14 +37,14 @@ fn block<const N: usize>(name: &str) -> VltBlock {
         .input("rst", 1);
     for i in 0..N {
         b = b
-            .input(&format!("i_empty_{i}"), 1)
-            .input(&format!("i_rec_{i}"), W);
+            .input(&format!("i_{i}_empty"), 1)
+            .input(&format!("i_{i}_data"), W);
     }
     b = b.input("o_pop", 1);
     for i in 0..N {
-        b = b.output(&format!("i_pop_{i}"), 1);
+        b = b.output(&format!("i_{i}_pop"), 1);
     }
-    b.output("o_empty", 1).output("o_rec", W)
+    b.output("o_empty", 1).output("o_data", W)
 }
 
 /// Record `seq` of queue `q` (`seq = u32::MAX`: what an empty queue shows).

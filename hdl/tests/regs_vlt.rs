@@ -7,7 +7,7 @@
 //! against a plain Rust reference (common/regs_ref.rs), every cycle:
 //!
 //! * every response: its data (reads sample the registers in the cycle
-//!   after the address handshake, the setup block's `ext_rdata` included),
+//!   after the address handshake, the offload ports' `ext_p_rdata` included),
 //!   its AXI response, its exact cycle (`READ_LATENCY` after the address
 //!   handshake; `WRITE_LATENCY` after the later of a write's handshakes or
 //!   after the previous response was taken), and that it stays unchanged
@@ -61,7 +61,9 @@ const I_TXQ_EVT: usize = 15;
 const I_TXQ_ID: usize = 16;
 const I_TXQ_LEN: usize = 17;
 const I_EXT_RDATA: usize = 18;
-const INPUTS: usize = 19;
+/// The second register port's `rdata` (kept 0: the first answers for the block).
+const I_EXT1_RDATA: usize = 19;
+const INPUTS: usize = 20;
 // Outputs.
 const O_AWREADY: usize = 0;
 const O_WREADY: usize = 1;
@@ -84,7 +86,7 @@ const O_EXT_RADDR: usize = 21;
 fn block() -> VltBlock {
     let mut uut = RegFile::default();
     uut.connect_all();
-    let b = VltBlock::new("regs", generate_verilog(&uut), "top")
+    let b = VltBlock::new("regs", generate_verilog(&uut).replace('$', "_"), "top")
         .clock("clock")
         .input("rst", 1)
         .input("awaddr", 16)
@@ -104,7 +106,8 @@ fn block() -> VltBlock {
         .input("txq_evt", 1)
         .input("txq_id", 2)
         .input("txq_len", 16)
-        .input("ext_rdata", 32);
+        .input("ext_0_rdata", 32)
+        .input("ext_1_rdata", 32);
     assert_eq!(b.inputs.len(), INPUTS);
     b.output("awready", 1)
         .output("wready", 1)
@@ -124,10 +127,10 @@ fn block() -> VltBlock {
         .output("qctl_out", 64)
         .output("prod", 128)
         .output("qreset", 8)
-        .output("ext_we", 1)
-        .output("ext_waddr", 16)
-        .output("ext_wdata", 32)
-        .output("ext_raddr", 16)
+        .output("ext_0_we", 1)
+        .output("ext_0_waddr", 16)
+        .output("ext_0_wdata", 32)
+        .output("ext_0_raddr", 16)
 }
 
 /// What the setup block answers for offset `off` in cycle `t`: changes
@@ -414,6 +417,7 @@ fn regs_verilated_matches_reference() {
         }
         inp[I_CONS] = Val(cons_v);
         inp[I_EXT_RDATA] = (ext_value(pre[O_EXT_RADDR].u64() as u16, t) as u64).into();
+        inp[I_EXT1_RDATA] = 0u64.into();
         if !in_reset {
             // -------------------------------------------- read samples
             while let Some(&(a, hs)) = ar_hs.front() {

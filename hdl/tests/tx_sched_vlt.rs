@@ -16,7 +16,7 @@ mod seed;
 #[path = "common/tx_sched_ref.rs"]
 mod tx_sched_ref;
 
-use common::vlt_block::{Stepper, Val, VltBlock};
+use common::vlt_block::{bundle_ports, Stepper, Val, VltBlock};
 use rust_hdl::prelude::*;
 use seed::seeded_rng;
 use std::collections::VecDeque;
@@ -28,21 +28,25 @@ use tx_sched_ref::{tag_fields, Desc};
 fn block(name: &str) -> VltBlock {
     let mut uut = TxSched::default();
     uut.connect_all();
-    VltBlock::new(name, generate_verilog(&uut), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("desc", 512)
-        .input("desc_valid", 4)
-        .input("qctl", 32)
-        .input("qreset", 4)
-        .input("ar_ready", 1)
-        .input("tag_full", 1)
-        .output("desc_pop", 4)
-        .output("ar_valid", 1)
-        .output("ar_addr", 64)
-        .output("ar_len", 8)
-        .output("tag_write", 1)
-        .output("tag_data", 51)
+    VltBlock::new(
+        name,
+        bundle_ports(&generate_verilog(&uut), &["tag", "desc"]),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("desc_data", 512)
+    .input("desc_valid", 4)
+    .input("qctl", 32)
+    .input("qreset", 4)
+    .input("ar_ready", 1)
+    .input("tag_full", 1)
+    .output("desc_pop", 4)
+    .output("ar_valid", 1)
+    .output("ar_addr", 64)
+    .output("ar_len", 8)
+    .output("tag_write", 1)
+    .output("tag_data", 51)
 }
 
 /// A picked descriptor waiting for its tag.

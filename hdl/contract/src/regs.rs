@@ -353,9 +353,83 @@ impl ListenEntry {
 /// Global counter slots in the counter block (the rest read 0).
 pub const COUNTER_SLOTS: u32 = 24;
 
-// ---------------------------------------------------------------- setup block
+// ---------------------------------------------------------------- offload blocks
+/// A register block an offload declares: its header words (`BLK_TYPE`,
+/// `BLK_VERSION`) and its address range `base..base + size`.
+///
+/// [`OFFLOAD_BLOCKS`] lists them; the block list's `BLK_NEXT` words follow
+/// it (the counter block's points at the first entry, each entry's at the
+/// next, the last's is 0).  The RTL register file serves the three header
+/// words of every entry itself and decodes its range from this table
+/// (`toe_hdl::regs`): writes in the range are passed on to the offload's
+/// module(s) with the offset in the block, reads of the rest of the range
+/// return what the module answers for the offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegBlock {
+    pub type_id: u32,
+    pub version: u32,
+    pub base: u32,
+    /// Bytes; the block's own registers are at offsets `BLK_FIRST..size`.
+    pub size: u32,
+}
+
+/// First offset after the three header words.
+pub const BLK_FIRST: u32 = 0x0C;
+/// Where offload blocks may live: after the counter block, before the
+/// queue windows.
+pub const OFFLOAD_SPACE: core::ops::Range<u32> = 0x0600..0x1000;
+
 /// Connection-setup offload (see `crate::setup` for the cookie design).
 pub const SETUP_BASE: u32 = 0x0600;
+pub const SETUP_SIZE: u32 = 0x0100;
+pub const SETUP_BLOCK: RegBlock = RegBlock {
+    type_id: TYPE_SETUP,
+    version: VERSION_SETUP,
+    base: SETUP_BASE,
+    size: SETUP_SIZE,
+};
+
+/// The offload register blocks, in list order (ascending addresses).  A
+/// new offload adds its `RegBlock` here (and its `TYPE_`/`VERSION_`
+/// constants above); the checks below keep the table well formed.
+pub const OFFLOAD_BLOCKS: [RegBlock; 1] = [SETUP_BLOCK];
+
+/// The `BLK_NEXT` word of offload block `i`.
+pub const fn offload_next(i: usize) -> u32 {
+    if i + 1 < OFFLOAD_BLOCKS.len() {
+        OFFLOAD_BLOCKS[i + 1].base
+    } else {
+        0
+    }
+}
+
+/// The counter block's `BLK_NEXT`: the first offload block (0 when none).
+pub const COUNTERS_NEXT: u32 = match OFFLOAD_BLOCKS.first() {
+    Some(b) => b.base,
+    None => 0,
+};
+
+const fn offload_blocks_ok() -> bool {
+    let mut i = 0;
+    let mut end = OFFLOAD_SPACE.start;
+    while i < OFFLOAD_BLOCKS.len() {
+        let b = OFFLOAD_BLOCKS[i];
+        if b.base < end
+            || !b.base.is_multiple_of(4)
+            || b.size <= BLK_FIRST
+            || !b.size.is_multiple_of(4)
+        {
+            return false;
+        }
+        end = b.base + b.size;
+        i += 1;
+    }
+    end <= OFFLOAD_SPACE.end
+}
+const _: () = assert!(
+    offload_blocks_ok(),
+    "OFFLOAD_BLOCKS overlap or leave OFFLOAD_SPACE"
+);
 /// Control: bit 0 enable (SYNs and ACKs to offloaded listeners are handled
 /// by the NIC), bit 1 the key slot new SYN-ACKs use, bits 3:2 key slot 0/1
 /// valid (a cookie naming an invalid slot is rejected).
@@ -493,8 +567,8 @@ pub const fn counter(c: Counter) -> u32 {
 const _: () = assert!(RSS_BASE + RSS_TABLE + 4 * crate::RSS_TABLE_ENTRIES as u32 <= QUEUES_BASE);
 const _: () = assert!(QUEUES_BASE + QUEUES_COUNT + 4 <= COUNTERS_BASE);
 const _: () = assert!(NUM_COUNTERS <= COUNTER_SLOTS);
-const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * COUNTER_SLOTS <= SETUP_BASE);
-const _: () = assert!(SETUP_BASE + SETUP_EST_FILTER + 4 <= TXQ_BASE);
+const _: () = assert!(COUNTERS_BASE + CNT_FIRST + 8 * COUNTER_SLOTS <= OFFLOAD_SPACE.start);
+const _: () = assert!(SETUP_EST_FILTER + 4 <= SETUP_SIZE && OFFLOAD_SPACE.end <= TXQ_BASE);
 const _: () = assert!(SETUP_LOCAL_IP + 4 * LOCAL_IPS <= SETUP_EST_FILTER);
 const _: () = assert!(SETUP_EST_FILTER < 0x100);
 const _: () = assert!(SETUP_CONN_REC + 4 * SETUP_CONN_REC_WORDS <= SETUP_CONN_ACK_WIN);

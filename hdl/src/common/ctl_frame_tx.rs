@@ -1,7 +1,7 @@
 //! TCP control frames (the setup offload's SYN-ACKs, the active open's
 //! SYNs and ACKs): Ethernet/IPv4/TCP bytes from a queued record, as an AXI4-Stream
 //! source of one or two 64-byte beats that the TX arbiter merges with the
-//! host's frames ahead of the checksum inserter (`o_flags` asks for both
+//! host's frames ahead of the checksum inserter (`o.flags` asks for both
 //! checksums).
 //!
 //! Layout (Linux's order): Ethernet, IPv4 (ID 0, DF, TTL 64, checksum left
@@ -33,6 +33,7 @@
 //! | 326:295, 358:327 | TSval, TSecr |
 //! | 366:359 | TCP flags |
 //! | 367 | MSS option present |
+use crate::common::stream::{FifoIn, FrameOut};
 use rust_hdl::prelude::*;
 
 /// Width of a queued control-frame record.
@@ -50,16 +51,10 @@ fn bytes(list: &[(usize, u8)]) -> Constant<Bits<1024>> {
 pub struct CtlFrameTx {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    /// The record queue (first word fall through).
-    pub rec_empty: Signal<In, Bit>,
-    pub rec: Signal<In, Bits<REC_BITS>>,
-    pub rec_pop: Signal<Out, Bit>,
-    pub o_valid: Signal<Out, Bit>,
-    pub o_data: Signal<Out, Bits<512>>,
-    pub o_keep: Signal<Out, Bits<64>>,
-    pub o_last: Signal<Out, Bit>,
-    pub o_flags: Signal<Out, Bits<2>>,
-    pub o_ready: Signal<In, Bit>,
+    /// The record queue (first word fall through), from the record arbiter.
+    pub rec: FifoIn<REC_BITS>,
+    /// The frames built, to the TX arbiter.
+    pub o: FrameOut,
     second: DFF<Bit>,
     /// The record being sent, taken from the queue into this register
     /// (every frame field starts at a flip-flop), and whether it holds one.
@@ -99,15 +94,8 @@ impl Default for CtlFrameTx {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            rec_empty: Default::default(),
             rec: Default::default(),
-            rec_pop: Default::default(),
-            o_valid: Default::default(),
-            o_data: Default::default(),
-            o_keep: Default::default(),
-            o_last: Default::default(),
-            o_flags: Default::default(),
-            o_ready: Default::default(),
+            o: Default::default(),
             second: Default::default(),
             rec_r: Default::default(),
             held: Default::default(),
@@ -156,19 +144,19 @@ impl Logic for CtlFrameTx {
         // they are widened (a wider Verilog context would not wrap; see
         // tests/kernel_pitfalls.rs).
         self.mss_len.next = 0.into();
-        if self.rec.val().get_bit(367) {
+        if self.rec.data.val().get_bit(367) {
             self.mss_len.next = 4.into();
         }
         self.st_len.next = 0.into();
-        if self.rec.val().get_bit(293) {
+        if self.rec.data.val().get_bit(293) {
             self.st_len.next = 4.into();
         }
-        if self.rec.val().get_bit(294) {
+        if self.rec.data.val().get_bit(294) {
             self.st_len.next = 12.into();
         }
         self.ws_off.next = self.mss_len.val() + self.st_len.val();
         self.olen.next = self.ws_off.val();
-        if self.rec.val().get_bit(288) {
+        if self.rec.data.val().get_bit(288) {
             self.olen.next = self.ws_off.val() + 4;
         }
         self.ip_len.next = self.olen.val() + 40;
@@ -269,42 +257,42 @@ impl Logic for CtlFrameTx {
                 | (bit_cast::<1024, 368>((self.rec_r.q.val() >> 256) & 0xFF) << 392);
         }
         // Beats: up to 64 bytes in one (padded to 60), else two.
-        self.o_valid.next = self.held.q.val();
-        self.o_flags.next = 3.into();
-        self.o_data.next = bit_cast::<512, 1024>(self.fr.val());
+        self.o.valid.next = self.held.q.val();
+        self.o.flags.next = 3.into();
+        self.o.data.next = bit_cast::<512, 1024>(self.fr.val());
         self.lastb.next = self.one_beat.val() || self.second.q.val();
-        self.o_last.next = self.lastb.val();
-        self.o_keep.next = 0xFFFF_FFFF_FFFF_FFFF_u64.into();
+        self.o.last.next = self.lastb.val();
+        self.o.keep.next = 0xFFFF_FFFF_FFFF_FFFF_u64.into();
         if (self.blocks.val() == 0) || (self.blocks.val() == 1) {
-            self.o_keep.next = 0x0FFF_FFFF_FFFF_FFFF_u64.into();
+            self.o.keep.next = 0x0FFF_FFFF_FFFF_FFFF_u64.into();
         }
         if self.blocks.val() == 2 {
-            self.o_keep.next = 0x3FFF_FFFF_FFFF_FFFF_u64.into();
+            self.o.keep.next = 0x3FFF_FFFF_FFFF_FFFF_u64.into();
         }
         if self.second.q.val() {
-            self.o_data.next = bit_cast::<512, 1024>(self.fr.val() >> 512);
-            self.o_keep.next = 0x3FF.into();
+            self.o.data.next = bit_cast::<512, 1024>(self.fr.val() >> 512);
+            self.o.keep.next = 0x3FF.into();
             if self.blocks.val() == 3 {
-                self.o_keep.next = 0x3.into();
+                self.o.keep.next = 0x3.into();
             }
             if self.blocks.val() == 4 {
-                self.o_keep.next = 0x3F.into();
+                self.o.keep.next = 0x3F.into();
             }
         }
         // The holding stage is free for the next record when it is empty
         // or its last beat leaves in this cycle; the pop depends on
         // registers and the sink's ready only.
-        self.frees.next = self.held.q.val() && self.o_ready.val() && self.lastb.val();
-        self.rec_pop.next = !self.rec_empty.val() && (!self.held.q.val() || self.frees.val());
-        if self.held.q.val() && self.o_ready.val() {
+        self.frees.next = self.held.q.val() && self.o.ready.val() && self.lastb.val();
+        self.rec.pop.next = !self.rec.empty.val() && (!self.held.q.val() || self.frees.val());
+        if self.held.q.val() && self.o.ready.val() {
             self.second.d.next = !self.lastb.val();
         }
         if self.frees.val() {
             self.held.d.next = false;
         }
-        if self.rec_pop.val() {
+        if self.rec.pop.val() {
             self.held.d.next = true;
-            self.rec_r.d.next = self.rec.val();
+            self.rec_r.d.next = self.rec.data.val();
             self.olen_r.d.next = self.olen.val();
             self.ws_off_r.d.next = self.ws_off.val();
             self.ip_len_r.d.next = self.ip_len.val();

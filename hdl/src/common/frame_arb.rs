@@ -21,9 +21,10 @@
 //! 2026-12-07, with `RoundRobinNext`): N = 2: 1 LUT level everywhere;
 //! N = 4: 3 LUT levels (+ 2 carry cells) into `grant`, 2 to the outputs;
 //! N = 8: 4 LUT levels (+ 2 carry cells) into `grant`, 3 to `o_data`, 1 to
-//! each `i_ready`.  Data path: one multiplexer level of
+//! each `i[k].ready`.  Data path: one multiplexer level of
 //! `N` inputs (no register; put a `RegSlice` after it if a path needs one).
 use super::round_robin_next::RoundRobinNext;
+use super::stream::{FrameIn, FrameOut};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -31,19 +32,11 @@ pub struct FrameArb<const N: usize> {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
     // Inputs
-    pub i_valid: [Signal<In, Bit>; N],
-    pub i_data: [Signal<In, Bits<512>>; N],
-    pub i_keep: [Signal<In, Bits<64>>; N],
-    pub i_last: [Signal<In, Bit>; N],
-    pub i_flags: [Signal<In, Bits<2>>; N],
-    pub i_ready: [Signal<Out, Bit>; N],
+    /// The sources.
+    pub i: [FrameIn; N],
     // Output
-    pub o_valid: Signal<Out, Bit>,
-    pub o_data: Signal<Out, Bits<512>>,
-    pub o_keep: Signal<Out, Bits<64>>,
-    pub o_last: Signal<Out, Bit>,
-    pub o_flags: Signal<Out, Bits<2>>,
-    pub o_ready: Signal<In, Bit>,
+    /// The merged stream.
+    pub o: FrameOut,
     /// The granted source (one-hot).
     grant: DFF<Bits<N>>,
     /// Inside a frame of the granted source.
@@ -63,18 +56,8 @@ impl<const N: usize> Default for FrameArb<N> {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            i_valid: core::array::from_fn(|_| Default::default()),
-            i_data: core::array::from_fn(|_| Default::default()),
-            i_keep: core::array::from_fn(|_| Default::default()),
-            i_last: core::array::from_fn(|_| Default::default()),
-            i_flags: core::array::from_fn(|_| Default::default()),
-            i_ready: core::array::from_fn(|_| Default::default()),
-            o_valid: Default::default(),
-            o_data: Default::default(),
-            o_keep: Default::default(),
-            o_last: Default::default(),
-            o_flags: Default::default(),
-            o_ready: Default::default(),
+            i: core::array::from_fn(|_| Default::default()),
+            o: Default::default(),
             grant: Default::default(),
             busy: Default::default(),
             req: Default::default(),
@@ -91,35 +74,35 @@ impl<const N: usize> Logic for FrameArb<N> {
     fn update(&mut self) {
         dff_setup!(self, clock, grant, busy);
         // Output: the granted input (reads registers and inputs only).
-        self.o_valid.next = false;
-        self.o_data.next = 0.into();
-        self.o_keep.next = 0.into();
-        self.o_last.next = false;
-        self.o_flags.next = 0.into();
+        self.o.valid.next = false;
+        self.o.data.next = 0.into();
+        self.o.keep.next = 0.into();
+        self.o.last.next = false;
+        self.o.flags.next = 0.into();
         for i in 0..N {
             if self.grant.q.val().get_bit(i) {
-                self.o_valid.next = self.i_valid[i].val();
-                self.o_data.next = self.i_data[i].val();
-                self.o_keep.next = self.i_keep[i].val();
-                self.o_last.next = self.i_last[i].val();
-                self.o_flags.next = self.i_flags[i].val();
+                self.o.valid.next = self.i[i].valid.val();
+                self.o.data.next = self.i[i].data.val();
+                self.o.keep.next = self.i[i].keep.val();
+                self.o.last.next = self.i[i].last.val();
+                self.o.flags.next = self.i[i].flags.val();
             }
-            self.i_ready[i].next = self.o_ready.val() && self.grant.q.val().get_bit(i);
+            self.i[i].ready.next = self.o.ready.val() && self.grant.q.val().get_bit(i);
         }
         // State, from the inputs (outputs are not read back).
         self.req.next = 0.into();
         self.mine.next = false;
         self.lst.next = false;
         for i in 0..N {
-            self.req.next = self.req.val().replace_bit(i, self.i_valid[i].val());
+            self.req.next = self.req.val().replace_bit(i, self.i[i].valid.val());
             if self.grant.q.val().get_bit(i) {
-                self.mine.next = self.i_valid[i].val();
-                self.lst.next = self.i_last[i].val();
+                self.mine.next = self.i[i].valid.val();
+                self.lst.next = self.i[i].last.val();
             }
         }
         self.rr.grant.next = self.grant.q.val();
         self.rr.req.next = self.req.val();
-        self.hs.next = self.mine.val() && self.o_ready.val();
+        self.hs.next = self.mine.val() && self.o.ready.val();
         if self.hs.val() {
             self.busy.d.next = !self.lst.val();
         }

@@ -15,6 +15,9 @@
 //! * [`ctl_frame_tx`]: the control-frame builder (`CtlFrameTx`): TCP control
 //!   frames (SYN-ACKs, SYNs, ACKs) from queued records.
 //! * [`reg_slice`]: a register slice (skid buffer) for a valid/ready channel.
+//! * [`stream`]: stream bundles (`FrameOut`/`FrameIn`, `FifoOut`/`FifoIn`).
+//! * [`reg_port`]: the register port bundle (`RegPort`, `RegHost`) between
+//!   the register file and an offload's module.
 pub mod conn_table;
 pub mod conn_table_engine;
 pub mod conn_table_lookup;
@@ -24,6 +27,8 @@ pub mod fifo;
 pub mod frame_arb;
 pub mod key_chunk_eq;
 pub mod rec_arb;
+pub mod reg_port;
 pub mod reg_slice;
 pub mod round_robin_next;
 pub mod siphash;
+pub mod stream;

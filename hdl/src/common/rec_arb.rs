@@ -1,5 +1,5 @@
 //! Round-robin merge of `N` record queues (first word fall through: a head
-//! record `i_rec` and `i_empty`, popped by `i_pop`) of `W`-bit records into
+//! record `i[k].data` and `i[k].empty`, popped by `i[k].pop`: `FifoIn` bundles) of `W`-bit records into
 //! one such queue.  Used to merge the control-frame records that `CtlFrameTx`
 //! reads: the setup offload's SYN-ACKs and the active open's SYNs and ACKs.
 //!
@@ -16,22 +16,20 @@
 //!
 //! Depth (`cargo xtask depth`, the block alone, W = 368, with
 //! `RoundRobinNext`): N = 2: 1 LUT level; N = 4: 3 (+ 2 carry cells) into
-//! `sel`, 2 to `o_rec`; N = 8: 4 (+ 2 carry cells) into `sel`, 3 to
-//! `o_rec`.
+//! `sel`, 2 to `o.data`; N = 8: 4 (+ 2 carry cells) into `sel`, 3 to
+//! `o.data`.
 use super::round_robin_next::RoundRobinNext;
+use super::stream::{FifoIn, FifoOut};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
 pub struct RecArbN<const N: usize, const W: usize> {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    pub i_empty: [Signal<In, Bit>; N],
-    pub i_rec: [Signal<In, Bits<W>>; N],
-    pub i_pop: [Signal<Out, Bit>; N],
-    pub o_empty: Signal<Out, Bit>,
-    pub o_rec: Signal<Out, Bits<W>>,
-    /// The consumer pops the offered record.
-    pub o_pop: Signal<In, Bit>,
+    /// The record queues' heads.
+    pub i: [FifoIn<W>; N],
+    /// The merged head.
+    pub o: FifoOut<W>,
     /// The offered queue (one-hot).
     sel: DFF<Bits<N>>,
     /// Queues with a record, packed.
@@ -48,12 +46,8 @@ impl<const N: usize, const W: usize> Default for RecArbN<N, W> {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            i_empty: core::array::from_fn(|_| Default::default()),
-            i_rec: core::array::from_fn(|_| Default::default()),
-            i_pop: core::array::from_fn(|_| Default::default()),
-            o_empty: Default::default(),
-            o_rec: Default::default(),
-            o_pop: Default::default(),
+            i: core::array::from_fn(|_| Default::default()),
+            o: Default::default(),
             sel: Default::default(),
             req: Default::default(),
             rr: Default::default(),
@@ -68,27 +62,27 @@ impl<const N: usize, const W: usize> Logic for RecArbN<N, W> {
         dff_setup!(self, clock, sel);
         // Output: the offered queue (reads registers and inputs only, no
         // pop: the consumer's pop may depend on the record).
-        self.o_empty.next = true;
-        self.o_rec.next = 0.into();
+        self.o.empty.next = true;
+        self.o.data.next = 0.into();
         for i in 0..N {
             if self.sel.q.val().get_bit(i) {
-                self.o_empty.next = self.i_empty[i].val();
-                self.o_rec.next = self.i_rec[i].val();
+                self.o.empty.next = self.i[i].empty.val();
+                self.o.data.next = self.i[i].data.val();
             }
-            self.i_pop[i].next = self.o_pop.val() && self.sel.q.val().get_bit(i);
+            self.i[i].pop.next = self.o.pop.val() && self.sel.q.val().get_bit(i);
         }
         // The choice.
         self.req.next = 0.into();
         self.cur_empty.next = true;
         for i in 0..N {
-            self.req.next = self.req.val().replace_bit(i, !self.i_empty[i].val());
+            self.req.next = self.req.val().replace_bit(i, !self.i[i].empty.val());
             if self.sel.q.val().get_bit(i) {
-                self.cur_empty.next = self.i_empty[i].val();
+                self.cur_empty.next = self.i[i].empty.val();
             }
         }
         self.rr.grant.next = self.sel.q.val();
         self.rr.req.next = self.req.val();
-        if (self.o_pop.val() || self.cur_empty.val()) && self.rr.any.val() {
+        if (self.o.pop.val() || self.cur_empty.val()) && self.rr.any.val() {
             self.sel.d.next = self.rr.pick.val();
         }
         if self.rst.val() {

@@ -29,6 +29,7 @@
 //! length (368:353), line data (880:369).  A completion line job carries its
 //! strobe in the strobe field.
 use crate::common::reg_slice::RegSlice;
+use crate::common::stream::{FifoIn, HeadsIn, PushOut};
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 use toe_contract::regs::Counter;
@@ -43,14 +44,12 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
 pub struct DmaAddr {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    pub meta_empty: Signal<In, Bit>,
-    pub meta: Signal<In, Bits<262>>,
-    /// The metadata FIFO's head is taken into the window (the FIFO pops).
-    pub meta_pop: Signal<Out, Bit>,
-    pub desc: Signal<In, Bits<512>>,
-    pub desc_valid: Signal<In, Bits<4>>,
-    /// A queue's head descriptor is taken into its window (the cache pops).
-    pub desc_pop: Signal<Out, Bits<4>>,
+    /// Frame metadata from `RxPath`; its head is taken into the window
+    /// (`meta.pop`).
+    pub meta: FifoIn<262>,
+    /// The RX descriptor caches' heads (`DescFetch`); a queue's head
+    /// descriptor is taken into its window (`desc.pop`).
+    pub desc: HeadsIn<4, 512>,
     /// RX queue control, 8 bits per queue (bit 4 enable).
     pub qctl: Signal<In, Bits<32>>,
     /// RX producer indices (the host's doorbells), 16 bits per queue.
@@ -68,9 +67,8 @@ pub struct DmaAddr {
     pub aw_addr: Signal<Out, Bits<64>>,
     pub aw_len: Signal<Out, Bits<8>>,
     pub aw_ready: Signal<In, Bit>,
-    pub job_write: Signal<Out, Bit>,
-    pub job: Signal<Out, Bits<881>>,
-    pub job_full: Signal<In, Bit>,
+    /// Write jobs, to `DmaData`.
+    pub job: PushOut<881>,
     /// The staged completion line has waited a few cycles: with no metadata
     /// pending it is written even if only half full (latency at idle).
     pub line_aged: Signal<In, Bit>,
@@ -175,12 +173,8 @@ impl Default for DmaAddr {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            meta_empty: Default::default(),
             meta: Default::default(),
-            meta_pop: Default::default(),
             desc: Default::default(),
-            desc_valid: Default::default(),
-            desc_pop: Default::default(),
             qctl: Default::default(),
             prod: Default::default(),
             qreset: Default::default(),
@@ -195,9 +189,7 @@ impl Default for DmaAddr {
             aw_addr: Default::default(),
             aw_len: Default::default(),
             aw_ready: Default::default(),
-            job_write: Default::default(),
             job: Default::default(),
-            job_full: Default::default(),
             line_aged: Default::default(),
             cpl_level: Default::default(),
             cpl_req: Default::default(),
@@ -287,26 +279,26 @@ impl Logic for DmaAddr {
         }
         // ------------------------------------------------ 1: windows
         self.meta_win.rst.next = self.rst.val();
-        self.meta_win.in_valid.next = !self.meta_empty.val();
-        self.meta_win.in_data.next = self.meta.val();
-        self.meta_pop.next = !self.meta_empty.val() && self.meta_win.in_ready.val();
+        self.meta_win.in_valid.next = !self.meta.empty.val();
+        self.meta_win.in_data.next = self.meta.data.val();
+        self.meta.pop.next = !self.meta.empty.val() && self.meta_win.in_ready.val();
         self.meta_win.out_ready.next = self.pop_meta.q.val();
-        self.desc_pop.next = 0.into();
+        self.desc.pop.next = 0.into();
         for q in 0..4 {
             // A queue reset empties its window (its cache empties too).
             self.desc_win[q].rst.next = self.rst.val() || self.qreset.val().get_bit(q);
-            self.desc_win[q].in_valid.next = self.desc_valid.val().get_bit(q);
-            self.desc_win[q].in_data.next = self.desc.val().get_bits::<128>(128 * q);
-            self.desc_pop.next = self.desc_pop.val().replace_bit(
+            self.desc_win[q].in_valid.next = self.desc.valid.val().get_bit(q);
+            self.desc_win[q].in_data.next = self.desc.data.val().get_bits::<128>(128 * q);
+            self.desc.pop.next = self.desc.pop.val().replace_bit(
                 q,
-                self.desc_valid.val().get_bit(q) && self.desc_win[q].in_ready.val(),
+                self.desc.valid.val().get_bit(q) && self.desc_win[q].in_ready.val(),
             );
             self.desc_win[q].out_ready.next = self.pop_desc.q.val().get_bit(q);
         }
         // ------------------------------------------------ 3: issue (first: the
         // decision reads whether the issue register frees)
         self.line_take.next = false;
-        self.job_write.next = false;
+        self.job.write.next = false;
         self.r_done.next = false;
         self.cancel.d.next = false;
         // The burst to issue: the rest of the current frame (it starts on
@@ -334,7 +326,7 @@ impl Logic for DmaAddr {
         self.aw_valid.next = false;
         self.aw_addr.next = self.addr.val();
         self.aw_len.next = bit_cast::<8, 16>(self.blen.val() - 1);
-        self.job.next = bit_cast::<881, 369>(self.cur_job.q.val());
+        self.job.data.next = bit_cast::<881, 369>(self.cur_job.q.val());
         self.go.next = false;
         // What to do this cycle (held while an offered address waits).
         // A completion line goes when it is urgent (full, in the way of a
@@ -342,7 +334,7 @@ impl Logic for DmaAddr {
         // The coalescer offers its lines from a register slice, so the take
         // decided here reaches only that slice.
         self.kind.next = 0.into();
-        if !self.job_full.val() {
+        if !self.job.full.val() {
             if self.busy.q.val() {
                 self.kind.next = 3.into();
             } else if self.line_valid.val()
@@ -364,21 +356,21 @@ impl Logic for DmaAddr {
             if !self.aw_ready.val() {
                 self.hold.d.next = 3.into();
             }
-            self.job.next = bit_cast::<881, 369>(self.cur_job.q.val())
+            self.job.data.next = bit_cast::<881, 369>(self.cur_job.q.val())
                 | bit_cast::<881, 16>(self.blen.val() << 3);
             if !self.split.val() {
-                self.job.next = self.job.val() | 4;
+                self.job.data.next = self.job.data.val() | 4;
             }
         } else if self.kind.val() == 2 {
             // A completion line: one beat.
             self.aw_valid.next = true;
             self.aw_addr.next = self.line_addr.val();
             self.aw_len.next = 0.into();
-            self.job.next = self.c_cpljob.val()
+            self.job.data.next = self.c_cpljob.val()
                 | (bit_cast::<881, 64>(self.line_strb.val()) << 12)
                 | (bit_cast::<881, 512>(self.line_data.val()) << 369);
             if self.aw_ready.val() {
-                self.job_write.next = true;
+                self.job.write.next = true;
                 self.line_take.next = true;
             } else {
                 self.hold.d.next = 2.into();
@@ -388,23 +380,23 @@ impl Logic for DmaAddr {
                 self.aw_valid.next = true;
                 self.go.next = self.aw_ready.val();
                 self.r_done.next = self.aw_ready.val();
-                self.job.next = bit_cast::<881, 369>(self.r_job.q.val())
+                self.job.data.next = bit_cast::<881, 369>(self.r_job.q.val())
                     | bit_cast::<881, 16>(self.blen.val() << 3);
                 if !self.split.val() {
-                    self.job.next = self.job.val() | 4;
+                    self.job.data.next = self.job.data.val() | 4;
                 }
                 if !self.aw_ready.val() {
                     self.hold.d.next = 1.into();
                 }
             } else {
                 // Dropped: the data stage discards the frame's beats.
-                self.job.next = 1.into();
-                self.job_write.next = true;
+                self.job.data.next = 1.into();
+                self.job.write.next = true;
                 self.r_done.next = true;
             }
         }
         if self.go.val() {
-            self.job_write.next = true;
+            self.job.write.next = true;
             // Read only while busy, that is after a split burst: the next
             // page and what is left after it.
             self.busy.d.next = self.split.val();

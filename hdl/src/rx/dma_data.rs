@@ -10,6 +10,7 @@
 //! its first-word register (7 LUT levels in the whole design); the FIFO's
 //! almost-full margin of four covers the job held there.
 use super::dma_addr::JOB_BITS;
+use crate::common::stream::{FifoIn, PushIn, PushOut};
 use rust_hdl::prelude::*;
 
 crate::declare_clear_fifo!(JobFifo, Bits<881>, 16, 4);
@@ -19,20 +20,17 @@ const _: () = assert!(JOB_BITS == 881);
 pub struct DmaData {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    pub job_write: Signal<In, Bit>,
-    pub job: Signal<In, Bits<881>>,
-    pub job_full: Signal<Out, Bit>,
-    pub data_empty: Signal<In, Bit>,
-    pub data: Signal<In, Bits<513>>,
-    pub data_pop: Signal<Out, Bit>,
+    /// Write jobs from `DmaAddr`.
+    pub job: PushIn<881>,
+    /// Frame beats from `RxPath`.
+    pub data: FifoIn<513>,
     pub w_valid: Signal<Out, Bit>,
     pub w_data: Signal<Out, Bits<512>>,
     pub w_strb: Signal<Out, Bits<64>>,
     pub w_last: Signal<Out, Bit>,
     pub w_ready: Signal<In, Bit>,
-    pub req: Signal<Out, Bit>,
-    pub req_data: Signal<Out, Bits<275>>,
-    pub req_full: Signal<In, Bit>,
+    /// Completion requests, to the coalescer.
+    pub req: PushOut<275>,
     pub q_evt: Signal<Out, Bit>,
     pub q_id: Signal<Out, Bits<2>>,
     pub q_len: Signal<Out, Bits<16>>,
@@ -53,23 +51,23 @@ impl Logic for DmaData {
         dff_setup!(self, clock, in_valid, in_job, bc);
         clock!(self, clock, jobs);
         self.jobs.clear.next = self.rst.val();
-        self.in_valid.d.next = self.job_write.val();
-        self.in_job.d.next = self.job.val();
+        self.in_valid.d.next = self.job.write.val();
+        self.in_job.d.next = self.job.data.val();
         self.jobs.write.next = self.in_valid.q.val();
         self.jobs.data_in.next = self.in_job.q.val();
-        self.job_full.next = self.jobs.almost_full.val();
+        self.job.full.next = self.jobs.almost_full.val();
         self.head.next = self.jobs.data_out.val();
         self.beats.next = bit_cast::<16, 881>((self.head.val() >> 3) & 0x1FF);
         self.last_beat.next = self.bc.q.val() + 1 == self.beats.val();
         self.frame_end.next = self.last_beat.val() && self.head.val().get_bit(2);
         self.w_valid.next = false;
-        self.w_data.next = bit_cast::<512, 513>(self.data.val());
+        self.w_data.next = bit_cast::<512, 513>(self.data.data.val());
         self.w_strb.next = bit_cast::<64, 881>(self.head.val() >> 12);
         self.w_last.next = self.last_beat.val();
-        self.data_pop.next = false;
+        self.data.pop.next = false;
         self.jobs.read.next = false;
-        self.req.next = false;
-        self.req_data.next = bit_cast::<275, 881>(self.head.val() >> 76);
+        self.req.write.next = false;
+        self.req.data.next = bit_cast::<275, 881>(self.head.val() >> 76);
         self.q_evt.next = false;
         self.q_id.next = bit_cast::<2, 881>(self.head.val() >> 351);
         self.q_len.next = bit_cast::<16, 881>(self.head.val() >> 353);
@@ -78,30 +76,30 @@ impl Logic for DmaData {
             if (self.head.val() & 3) == 0 {
                 // Frame burst.
                 self.w_valid.next =
-                    !self.data_empty.val() && !(self.frame_end.val() && self.req_full.val());
+                    !self.data.empty.val() && !(self.frame_end.val() && self.req.full.val());
                 if !self.frame_end.val() {
                     self.w_strb.next = 0xFFFF_FFFF_FFFF_FFFF_u64.into();
                 }
-                self.hs.next = !self.data_empty.val()
-                    && !(self.frame_end.val() && self.req_full.val())
+                self.hs.next = !self.data.empty.val()
+                    && !(self.frame_end.val() && self.req.full.val())
                     && self.w_ready.val();
                 if self.hs.val() {
-                    self.data_pop.next = true;
+                    self.data.pop.next = true;
                     self.bc.d.next = self.bc.q.val() + 1;
                     if self.last_beat.val() {
                         self.bc.d.next = 0.into();
                         self.jobs.read.next = true;
                     }
                     if self.frame_end.val() {
-                        self.req.next = true;
+                        self.req.write.next = true;
                         self.q_evt.next = true;
                     }
                 }
             }
             if (self.head.val() & 3) == 1 {
                 // Dropped frame: discard its beats.
-                self.data_pop.next = !self.data_empty.val();
-                if !self.data_empty.val() && self.data.val().get_bit(512) {
+                self.data.pop.next = !self.data.empty.val();
+                if !self.data.empty.val() && self.data.data.val().get_bit(512) {
                     self.jobs.read.next = true;
                 }
             }

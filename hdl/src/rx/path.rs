@@ -10,7 +10,9 @@
 use super::opt_walk::{OptWalk, OPT_WALK_LATENCY};
 use super::parse::RxParse;
 use super::rss::Rss;
+use crate::common::stream::FifoOut;
 use crate::frame_sum::FrameSum;
+use crate::setup::rx::SetupTap;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
@@ -59,44 +61,24 @@ pub struct RxPath {
     pub tready: Signal<Out, Bit>,
     /// One pulse per frame received from the MAC.
     pub frame_in: Signal<Out, Bit>,
-    // Metadata FIFO (first word fall through)
-    pub meta_empty: Signal<Out, Bit>,
-    pub meta: Signal<Out, Bits<262>>,
-    pub meta_pop: Signal<In, Bit>,
-    // Data FIFO: bit 512 is the last-beat flag
-    pub data_empty: Signal<Out, Bit>,
-    pub data: Signal<Out, Bits<513>>,
-    pub data_pop: Signal<In, Bit>,
-    // Setup offload taps (see crate::setup::rx): early (parser output, P)
-    pub e_syn: Signal<Out, Bit>,
-    pub e_ack: Signal<Out, Bit>,
-    pub e_tuple: Signal<Out, Bits<96>>,
-    pub e_seq: Signal<Out, Bits<32>>,
-    pub e_ackn: Signal<Out, Bits<32>>,
-    pub e_macs: Signal<Out, Bits<96>>,
-    /// The early tap's Toeplitz hash, one cycle after the tap (P + 1).
-    pub e_hash: Signal<Out, Bits<32>>,
+    /// Metadata FIFO (first word fall through): frame metadata, to `DmaAddr`.
+    pub meta: FifoOut<262>,
+    /// Data FIFO (bit 512 the last-beat flag): frame beats, to `DmaData`.
+    pub data: FifoOut<513>,
+    /// Setup offload taps (see crate::setup::rx): early (parser output, P;
+    /// its Toeplitz hash `e_hash` at P + 1), late (option walker output,
+    /// P + 12), and the verdicts back (`l_answer`: the late tap's SYN was
+    /// answered by the NIC, consume it; the ACK verdict `a_*` at P + 13,
+    /// the merge stage).  The active open reads `tap.e_*`/`tap.l_*` too.
+    pub tap: SetupTap,
     /// Active-open candidates: SYN-ACK (no RST/FIN), RST with ACK (no SYN).
     pub e_sa: Signal<Out, Bit>,
     pub e_rst: Signal<Out, Bit>,
-    // late (option walker output, P + 12)
-    pub l_syn: Signal<Out, Bit>,
-    pub l_mss: Signal<Out, Bits<16>>,
-    pub l_ws: Signal<Out, Bits<8>>,
-    pub l_sackp: Signal<Out, Bit>,
-    pub l_ts: Signal<Out, Bit>,
-    pub l_tsval: Signal<Out, Bits<32>>,
-    /// The late tap's SYN was answered by the NIC: consume it.
-    pub l_answer: Signal<In, Bit>,
     /// Late tap of an active-open candidate, and the verdict (kind
     /// connected / connect refused) for its completion.
     pub l_cand: Signal<Out, Bit>,
     pub l_conn: Signal<In, Bit>,
     pub l_refused: Signal<In, Bit>,
-    // ACK verdict (P + 13, the merge stage)
-    pub a_hit: Signal<In, Bit>,
-    pub a_ok: Signal<In, Bit>,
-    pub a_mss: Signal<In, Bits<16>>,
     /// Counter pulses: ACK delivered as "established"; ACK to an offloaded
     /// listener that is not a valid cookie.
     pub cnt_est: Signal<Out, Bit>,
@@ -152,34 +134,14 @@ impl Default for RxPath {
             tuser: Default::default(),
             tready: Default::default(),
             frame_in: Default::default(),
-            meta_empty: Default::default(),
             meta: Default::default(),
-            meta_pop: Default::default(),
-            data_empty: Default::default(),
             data: Default::default(),
-            data_pop: Default::default(),
-            e_syn: Default::default(),
-            e_ack: Default::default(),
-            e_tuple: Default::default(),
-            e_seq: Default::default(),
-            e_ackn: Default::default(),
-            e_macs: Default::default(),
-            e_hash: Default::default(),
+            tap: Default::default(),
             e_sa: Default::default(),
             e_rst: Default::default(),
-            l_syn: Default::default(),
-            l_mss: Default::default(),
-            l_ws: Default::default(),
-            l_sackp: Default::default(),
-            l_ts: Default::default(),
-            l_tsval: Default::default(),
-            l_answer: Default::default(),
             l_cand: Default::default(),
             l_conn: Default::default(),
             l_refused: Default::default(),
-            a_hit: Default::default(),
-            a_ok: Default::default(),
-            a_mss: Default::default(),
             cnt_est: Default::default(),
             cnt_not_cookie: Default::default(),
             fsum: Default::default(),
@@ -283,21 +245,21 @@ impl Logic for RxPath {
             && (self.parse.out_reason.val() == 0)
             && self.parse.out_cpl.val().get_bit(66)
             && self.parse.out_cpl.val().get_bit(68);
-        self.e_syn.next =
+        self.tap.e_syn.next =
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x02);
-        self.e_ack.next =
+        self.tap.e_ack.next =
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x16) == 0x10);
         self.e_sa.next = self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x12);
         self.e_rst.next =
             self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x14);
-        self.e_tuple.next = self.parse.out_tuple.val();
-        self.e_seq.next = self.parse.out_seq.val();
-        self.e_ackn.next = self.parse.out_ackn.val();
-        self.e_macs.next = self.parse.out_macs.val();
-        self.e_hash.next = self.rss.out_hash.val();
+        self.tap.e_tuple.next = self.parse.out_tuple.val();
+        self.tap.e_seq.next = self.parse.out_seq.val();
+        self.tap.e_ackn.next = self.parse.out_ackn.val();
+        self.tap.e_macs.next = self.parse.out_macs.val();
+        self.tap.e_hash.next = self.rss.out_hash.val();
         self.rss.in_cpl.next = self.parse.out_cpl.val()
-            | (bit_cast::<256, 1>(self.e_syn.val().into()) << 224)
-            | (bit_cast::<256, 1>(self.e_ack.val().into()) << 225)
+            | (bit_cast::<256, 1>(self.tap.e_syn.val().into()) << 224)
+            | (bit_cast::<256, 1>(self.tap.e_ack.val().into()) << 225)
             | (bit_cast::<256, 1>((self.e_sa.val() || self.e_rst.val()).into()) << 226);
         self.rss.in_reason.next = self.parse.out_reason.val();
         self.rss.in_opts.next = self.parse.out_opts.val();
@@ -327,12 +289,12 @@ impl Logic for RxPath {
         }
         // Late setup tap: a SYN the NIC answers is consumed here (drop
         // reason 15: not delivered, counted by the setup block).
-        self.l_syn.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(224);
-        self.l_mss.next = self.walk.out_mss.val();
-        self.l_ws.next = self.walk.out_ws.val();
-        self.l_sackp.next = self.walk.out_sackp.val();
-        self.l_ts.next = self.walk.out_ts.val();
-        self.l_tsval.next = self.walk.out_tsval.val();
+        self.tap.l_syn.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(224);
+        self.tap.l_mss.next = self.walk.out_mss.val();
+        self.tap.l_ws.next = self.walk.out_ws.val();
+        self.tap.l_sackp.next = self.walk.out_sackp.val();
+        self.tap.l_ts.next = self.walk.out_ts.val();
+        self.tap.l_tsval.next = self.walk.out_tsval.val();
         // Active open: the verdict for a SYN-ACK or RST candidate.
         self.l_cand.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(226);
         if self.l_conn.val() {
@@ -343,7 +305,7 @@ impl Logic for RxPath {
             self.merged.next =
                 (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_refused.val();
         }
-        if self.l_answer.val() {
+        if self.tap.l_answer.val() {
             self.merged.next =
                 (self.merged.val() & !self.c_reason_mask.val()) | self.c_reason_consumed.val();
         }
@@ -355,13 +317,13 @@ impl Logic for RxPath {
         self.m_meta.d.next = self.merged.val();
         self.est.next = self.m_valid.q.val()
             && self.m_meta.q.val().get_bit(225)
-            && self.a_hit.val()
-            && self.a_ok.val()
+            && self.tap.a_hit.val()
+            && self.tap.a_ok.val()
             && !self.m_meta.q.val().get_bit(71);
         self.cnt_est.next = self.est.val();
         self.cnt_not_cookie.next = self.m_valid.q.val()
             && self.m_meta.q.val().get_bit(225)
-            && self.a_hit.val()
+            && self.tap.a_hit.val()
             && !self.est.val();
         self.fin.next = 0.into();
         self.ecr_ws.next = 0.into();
@@ -380,7 +342,7 @@ impl Logic for RxPath {
             if self.est.val() {
                 self.fin.next = (self.fin.val() & !self.c_est_mask.val())
                     | self.c_kind_est.val()
-                    | (bit_cast::<262, 16>(self.a_mss.val()) << 112)
+                    | (bit_cast::<262, 16>(self.tap.a_mss.val()) << 112)
                     | (bit_cast::<262, 8>(self.ecr_ws.val()) << 128)
                     | (bit_cast::<262, 1>(self.est_sack.val().into()) << 136);
             }
@@ -388,17 +350,17 @@ impl Logic for RxPath {
         self.mfifo.write.next = self.m_valid.q.val();
         self.mfifo.data_in.next = self.fin.val();
         // Outputs
-        self.meta_empty.next = self.mfifo.empty.val();
-        self.meta.next = self.mfifo.data_out.val();
-        self.mfifo.read.next = self.meta_pop.val();
-        self.data_empty.next = self.dfifo.empty.val();
-        self.data.next = self.dfifo.data_out.val();
-        self.dfifo.read.next = self.data_pop.val();
+        self.meta.empty.next = self.mfifo.empty.val();
+        self.meta.data.next = self.mfifo.data_out.val();
+        self.mfifo.read.next = self.meta.pop.val();
+        self.data.empty.next = self.dfifo.empty.val();
+        self.data.data.next = self.dfifo.data_out.val();
+        self.dfifo.read.next = self.data.pop.val();
         // Frames between the MAC and the metadata FIFO's consumer.
-        if self.frame_in.val() && !(self.meta_pop.val() && !self.mfifo.empty.val()) {
+        if self.frame_in.val() && !(self.meta.pop.val() && !self.mfifo.empty.val()) {
             self.inflight.d.next = self.inflight.q.val() + 1;
         }
-        if !self.frame_in.val() && (self.meta_pop.val() && !self.mfifo.empty.val()) {
+        if !self.frame_in.val() && (self.meta.pop.val() && !self.mfifo.empty.val()) {
             self.inflight.d.next = self.inflight.q.val() - 1;
         }
         if self.rst.val() {

@@ -35,6 +35,8 @@
 //!   peer's TSval; the scaled window if the SYN-ACK has a window scale)
 //!   into a register, queued from there a cycle later.
 use super::regs::c8;
+use crate::common::reg_port::RegPort;
+use crate::common::stream::FifoOut;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -63,13 +65,10 @@ crate::declare_clear_fifo!(CtlRecFifo, Bits<368>, 32, 1);
 pub struct Connect {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    // Register port (offsets in the setup block, as `SetupRegs` gets them)
-    pub we: Signal<In, Bit>,
-    pub waddr: Signal<In, Bits<16>>,
-    pub wdata: Signal<In, Bits<32>>,
-    pub raddr: Signal<In, Bits<16>>,
-    /// Zero outside this block's registers (OR-ed with the setup block's).
-    pub rdata: Signal<Out, Bits<32>>,
+    /// Register port (`regs::PORT_CONNECT`): offsets in the setup block, as
+    /// `SetupRegs` gets them; `rdata` is zero outside this block's registers
+    /// (ORed with `SetupRegs`' by the register file).
+    pub regs: RegPort,
     /// The timestamp clock (`SETUP_TS_NOW`): timer ticks.
     pub ts_now: Signal<In, Bits<32>>,
     // Early tap (P)
@@ -86,10 +85,8 @@ pub struct Connect {
     pub l_tsval: Signal<In, Bits<32>>,
     pub l_conn: Signal<Out, Bit>,
     pub l_refused: Signal<Out, Bit>,
-    // Control-frame records (SYNs and ACKs) for the TX side
-    pub q_empty: Signal<Out, Bit>,
-    pub q_rec: Signal<Out, Bits<368>>,
-    pub q_pop: Signal<In, Bit>,
+    /// Control-frame records for the TX side: the SYN and ACK records, to the record arbiter.
+    pub q: FifoOut<368>,
     /// Counter pulses.
     pub cnt_syn: Signal<Out, Bit>,
     pub cnt_est: Signal<Out, Bit>,
@@ -185,11 +182,7 @@ impl Default for Connect {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            we: Default::default(),
-            waddr: Default::default(),
-            wdata: Default::default(),
-            raddr: Default::default(),
-            rdata: Default::default(),
+            regs: Default::default(),
             ts_now: Default::default(),
             e_sa: Default::default(),
             e_rst: Default::default(),
@@ -202,9 +195,7 @@ impl Default for Connect {
             l_tsval: Default::default(),
             l_conn: Default::default(),
             l_refused: Default::default(),
-            q_empty: Default::default(),
-            q_rec: Default::default(),
-            q_pop: Default::default(),
+            q: Default::default(),
             cnt_syn: Default::default(),
             cnt_est: Default::default(),
             cnt_refused: Default::default(),
@@ -307,9 +298,9 @@ impl Logic for Connect {
         // ------------------------------------------------------ registers
         // Register writes take effect a cycle after the port (registered
         // first: the decode below starts at flip-flops).
-        self.wr_valid.d.next = self.we.val() && (self.waddr.val() < 256);
-        self.wr_offset.d.next = bit_cast::<8, 16>(self.waddr.val());
-        self.wr_data.d.next = self.wdata.val();
+        self.wr_valid.d.next = self.regs.we.val() && (self.regs.waddr.val() < 256);
+        self.wr_offset.d.next = bit_cast::<8, 16>(self.regs.waddr.val());
+        self.wr_data.d.next = self.regs.wdata.val();
         self.rsub.next = 0.into();
         self.rbit.next = 0.into();
         self.start.next = false;
@@ -502,9 +493,9 @@ impl Logic for Connect {
         }
         self.cfifo.write.next = self.wr_v.q.val();
         self.cfifo.data_in.next = self.wr_rec.q.val();
-        self.cfifo.read.next = self.q_pop.val();
-        self.q_empty.next = self.cfifo.empty.val();
-        self.q_rec.next = self.cfifo.data_out.val();
+        self.cfifo.read.next = self.q.pop.val();
+        self.q.empty.next = self.cfifo.empty.val();
+        self.q.data.next = self.cfifo.data_out.val();
         // ------------------------------------------------------ slot bits
         self.pend_n.next = self.pending.q.val() & !self.clr.val() & !self.set_to.val();
         self.kick_n.next = self.kick.q.val() & !self.clr.val() & !self.unkick.val();
@@ -527,26 +518,26 @@ impl Logic for Connect {
         self.cnt_refused.next = self.refused_v.val();
         self.cnt_timeout.next = self.set_to.val() != 0;
         // ------------------------------------------------------ reads
-        self.ro.next = bit_cast::<8, 16>(self.raddr.val());
-        self.rdata.next = 0.into();
-        if self.raddr.val() < 256 {
+        self.ro.next = bit_cast::<8, 16>(self.regs.raddr.val());
+        self.regs.rdata.next = 0.into();
+        if self.regs.raddr.val() < 256 {
             if self.ro.val() == self.c_ackwin.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.sackwin.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.sackwin.q.val());
             }
             if self.ro.val() == self.c_rto.val() {
-                self.rdata.next = self.rto.q.val();
+                self.regs.rdata.next = self.rto.q.val();
             }
             if self.ro.val() == self.c_retries.val() {
-                self.rdata.next = bit_cast::<32, 4>(self.retries.q.val());
+                self.regs.rdata.next = bit_cast::<32, 4>(self.retries.q.val());
             }
             if self.ro.val() == self.c_pending.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.pending.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.pending.q.val());
             }
             if self.ro.val() == self.c_timedout.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.timedout.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.timedout.q.val());
             }
             if self.ro.val() == self.c_slots.val() {
-                self.rdata.next = 16.into();
+                self.regs.rdata.next = 16.into();
             }
         }
         if self.rst.val() {

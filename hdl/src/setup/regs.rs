@@ -2,14 +2,17 @@
 //! enable, key slots, cookie and timestamp clocks, what the SYN-ACK offers,
 //! the MSS table, and the listener table's write and read-back port.
 //!
-//! The main register file passes writes in the block's range on
-//! (`we`, `waddr` as an offset in the block, `wdata`) and returns `rdata`
-//! (a function of `raddr`, an offset) for reads in it.  Every register has
+//! The main register file passes writes in the block's range on through
+//! the register port `regs` (`we`, `waddr` as an offset in the block,
+//! `wdata`) and returns `rdata` (a function of `raddr`, an offset) for
+//! reads in it; it serves the block's header words (type, version, next)
+//! itself, from the register-block table.  Every register has
 //! a reset value.  The timestamp clock ticks every `SETUP_TS_PERIOD` core
 //! cycles and the cookie clock every `SETUP_COOKIE_PERIOD` timestamp ticks
 //! (0: only host writes move them); both run from reset.  Also here: the
 //! host's MAC and unicast addresses (what the NIC may answer for) and the
 //! write port of the established-tuple filter.
+use crate::common::reg_port::RegPort;
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -19,15 +22,12 @@ pub(crate) fn c8(v: u32) -> Constant<Bits<8>> {
     Constant::new((v as u64).into())
 }
 
-#[derive(LogicBlock)]
-pub struct SetupRegs {
-    pub clock: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub we: Signal<In, Bit>,
-    pub waddr: Signal<In, Bits<16>>,
-    pub wdata: Signal<In, Bits<32>>,
-    pub raddr: Signal<In, Bits<16>>,
-    pub rdata: Signal<Out, Bits<32>>,
+/// The setup block's configuration, from `SetupRegs` to `SetupRx` (and the
+/// listener table's read-back and the filter's state back): `SetupRegs`'
+/// side.  The parent joins them: `SetupCfg::join(&mut regs.cfg, &mut rx.cfg)`.
+#[derive(LogicInterface, Default)]
+#[join = "SetupCfgIn"]
+pub struct SetupCfg {
     // Configuration
     pub enable: Signal<Out, Bit>,
     pub slot: Signal<Out, Bit>,
@@ -72,6 +72,66 @@ pub struct SetupRegs {
     pub ef_clear: Signal<Out, Bit>,
     /// A clear-all is running.
     pub ef_clearing: Signal<In, Bit>,
+}
+
+/// The setup block's configuration, `SetupRx`'s side.
+#[derive(LogicInterface, Default)]
+#[join = "SetupCfg"]
+pub struct SetupCfgIn {
+    // Configuration
+    pub enable: Signal<In, Bit>,
+    pub slot: Signal<In, Bit>,
+    pub key_valid: Signal<In, Bits<2>>,
+    /// Key slot k as two little-endian 64-bit halves.
+    pub key0_lo: Signal<In, Bits<64>>,
+    pub key0_hi: Signal<In, Bits<64>>,
+    pub key1_lo: Signal<In, Bits<64>>,
+    pub key1_hi: Signal<In, Bits<64>>,
+    pub max_age: Signal<In, Bits<3>>,
+    pub cookie_t: Signal<In, Bits<32>>,
+    pub ts_now: Signal<In, Bits<32>>,
+    pub our_mss: Signal<In, Bits<16>>,
+    pub our_ws: Signal<In, Bits<4>>,
+    pub our_window: Signal<In, Bits<16>>,
+    pub mss_table: Signal<In, Bits<64>>,
+    // Listener table write port and read-back
+    pub lt_wr_en: Signal<In, Bit>,
+    pub lt_index: Signal<In, Bits<6>>,
+    pub lt_wr_valid: Signal<In, Bit>,
+    pub lt_wr_any_ip: Signal<In, Bit>,
+    pub lt_wr_ip: Signal<In, Bits<32>>,
+    pub lt_wr_port: Signal<In, Bits<16>>,
+    pub lt_wr_offload: Signal<In, Bit>,
+    /// Listener read-back load enable: any write to the block, this cycle
+    /// or the last (index and entries change only by writes).
+    pub lt_rd_en: Signal<In, Bit>,
+    pub lt_rd_valid: Signal<Out, Bit>,
+    pub lt_rd_any_ip: Signal<Out, Bit>,
+    pub lt_rd_ip: Signal<Out, Bits<32>>,
+    pub lt_rd_port: Signal<Out, Bits<16>>,
+    pub lt_rd_offload: Signal<Out, Bit>,
+    /// This host's MAC, first byte in bits 47:40.
+    pub local_mac: Signal<In, Bits<48>>,
+    /// This host's unicast addresses: entry i in bits 32i+31:32i (0: empty).
+    pub local_ips: Signal<In, Bits<128>>,
+    // Established-tuple filter write port (see SetupRx)
+    pub ef_wr_en: Signal<In, Bit>,
+    pub ef_wr_index: Signal<In, Bits<16>>,
+    pub ef_wr_value: Signal<In, Bit>,
+    /// Pulse: clear every filter bit.
+    pub ef_clear: Signal<In, Bit>,
+    /// A clear-all is running.
+    pub ef_clearing: Signal<Out, Bit>,
+}
+
+#[derive(LogicBlock)]
+pub struct SetupRegs {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    /// Register port (`regs::PORT_SETUP_REGS`): offsets in the setup block.
+    pub regs: RegPort,
+    /// Configuration to `SetupRx`, and its state back.
+    pub cfg: SetupCfg,
     ctrl: DFF<Bits<4>>,
     age: DFF<Bits<3>>,
     ct: DFF<Bits<32>>,
@@ -102,8 +162,6 @@ pub struct SetupRegs {
     ts_tick: Signal<Local, Bit>,
     wo: Signal<Local, Bits<8>>,
     ro: Signal<Local, Bits<8>>,
-    c_type: Constant<Bits<32>>,
-    c_version: Constant<Bits<32>>,
     c_ctrl: Constant<Bits<8>>,
     c_age: Constant<Bits<8>>,
     c_ct: Constant<Bits<8>>,
@@ -139,45 +197,8 @@ impl Default for SetupRegs {
         Self {
             clock: Default::default(),
             rst: Default::default(),
-            we: Default::default(),
-            waddr: Default::default(),
-            wdata: Default::default(),
-            raddr: Default::default(),
-            rdata: Default::default(),
-            enable: Default::default(),
-            slot: Default::default(),
-            key_valid: Default::default(),
-            key0_lo: Default::default(),
-            key0_hi: Default::default(),
-            key1_lo: Default::default(),
-            key1_hi: Default::default(),
-            max_age: Default::default(),
-            cookie_t: Default::default(),
-            ts_now: Default::default(),
-            our_mss: Default::default(),
-            our_ws: Default::default(),
-            our_window: Default::default(),
-            mss_table: Default::default(),
-            lt_wr_en: Default::default(),
-            lt_index: Default::default(),
-            lt_wr_valid: Default::default(),
-            lt_wr_any_ip: Default::default(),
-            lt_wr_ip: Default::default(),
-            lt_wr_port: Default::default(),
-            lt_wr_offload: Default::default(),
-            lt_rd_en: Default::default(),
-            lt_rd_valid: Default::default(),
-            lt_rd_any_ip: Default::default(),
-            lt_rd_ip: Default::default(),
-            lt_rd_port: Default::default(),
-            lt_rd_offload: Default::default(),
-            local_mac: Default::default(),
-            local_ips: Default::default(),
-            ef_wr_en: Default::default(),
-            ef_wr_index: Default::default(),
-            ef_wr_value: Default::default(),
-            ef_clear: Default::default(),
-            ef_clearing: Default::default(),
+            regs: Default::default(),
+            cfg: Default::default(),
             ctrl: Default::default(),
             age: Default::default(),
             ct: Default::default(),
@@ -204,8 +225,6 @@ impl Default for SetupRegs {
             ts_tick: Default::default(),
             wo: Default::default(),
             ro: Default::default(),
-            c_type: Constant::new((r::TYPE_SETUP as u64).into()),
-            c_version: Constant::new((r::VERSION_SETUP as u64).into()),
             c_ctrl: c8(r::SETUP_CTRL),
             c_age: c8(r::SETUP_MAX_AGE),
             c_ct: c8(r::SETUP_COOKIE_T),
@@ -269,12 +288,12 @@ impl Logic for SetupRegs {
             self.local_ip_r[i].clock.next = self.clock.val();
             self.local_ip_r[i].d.next = self.local_ip_r[i].q.val();
         }
-        self.we_prev.d.next = self.we.val();
+        self.we_prev.d.next = self.regs.we.val();
         self.we_prev2.d.next = self.we_prev.q.val();
         // (a listener write lands a cycle after its register write, and
         // the read-back loads the cycle after that)
-        self.lt_rd_en.next =
-            self.we.val() || self.we_prev.q.val() || self.we_prev2.q.val() || self.rst.val();
+        self.cfg.lt_rd_en.next =
+            self.regs.we.val() || self.we_prev.q.val() || self.we_prev2.q.val() || self.rst.val();
         // ------------------------------------------------------ clocks
         self.ts_tick.next = false;
         self.ts_cnt.d.next = self.ts_cnt.q.val() + 1;
@@ -299,234 +318,228 @@ impl Logic for SetupRegs {
             self.ct_cnt.d.next = 0.into();
         }
         // ------------------------------------------------------ writes
-        self.wo.next = bit_cast::<8, 16>(self.waddr.val());
+        self.wo.next = bit_cast::<8, 16>(self.regs.waddr.val());
         self.lt_we_r.d.next = false;
-        self.ef_wr_en.next = false;
-        self.ef_clear.next = false;
-        if self.we.val() && (self.waddr.val() < 256) {
+        self.cfg.ef_wr_en.next = false;
+        self.cfg.ef_clear.next = false;
+        if self.regs.we.val() && (self.regs.waddr.val() < 256) {
             if self.wo.val() == self.c_lmac_hi.val() {
                 self.local_mac_r.d.next = (self.local_mac_r.q.val() & 0xFFFF_FFFF_u64)
-                    | (bit_cast::<48, 32>(self.wdata.val() & 0xFFFF) << 32);
+                    | (bit_cast::<48, 32>(self.regs.wdata.val() & 0xFFFF) << 32);
             }
             if self.wo.val() == self.c_lmac_lo.val() {
                 self.local_mac_r.d.next = (self.local_mac_r.q.val() & 0xFFFF_0000_0000_u64)
-                    | bit_cast::<48, 32>(self.wdata.val());
+                    | bit_cast::<48, 32>(self.regs.wdata.val());
             }
             if self.wo.val() == self.c_lip0.val() + 0 {
-                self.local_ip_r[0].d.next = self.wdata.val();
+                self.local_ip_r[0].d.next = self.regs.wdata.val();
             }
             if self.wo.val() == self.c_lip0.val() + 4 {
-                self.local_ip_r[1].d.next = self.wdata.val();
+                self.local_ip_r[1].d.next = self.regs.wdata.val();
             }
             if self.wo.val() == self.c_lip0.val() + 8 {
-                self.local_ip_r[2].d.next = self.wdata.val();
+                self.local_ip_r[2].d.next = self.regs.wdata.val();
             }
             if self.wo.val() == self.c_lip0.val() + 12 {
-                self.local_ip_r[3].d.next = self.wdata.val();
+                self.local_ip_r[3].d.next = self.regs.wdata.val();
             }
             if self.wo.val() == self.c_efilter.val() {
-                if self.wdata.val().get_bit(31) {
-                    self.ef_clear.next = true;
+                if self.regs.wdata.val().get_bit(31) {
+                    self.cfg.ef_clear.next = true;
                 } else {
-                    self.ef_wr_en.next = !self.ef_clearing.val();
+                    self.cfg.ef_wr_en.next = !self.cfg.ef_clearing.val();
                 }
             }
             if self.wo.val() == self.c_ctrl.val() {
-                self.ctrl.d.next = bit_cast::<4, 32>(self.wdata.val());
+                self.ctrl.d.next = bit_cast::<4, 32>(self.regs.wdata.val());
             }
             if self.wo.val() == self.c_age.val() {
-                self.age.d.next = bit_cast::<3, 32>(self.wdata.val());
+                self.age.d.next = bit_cast::<3, 32>(self.regs.wdata.val());
             }
             if self.wo.val() == self.c_ct.val() {
-                self.ct.d.next = self.wdata.val();
+                self.ct.d.next = self.regs.wdata.val();
                 self.ct_cnt.d.next = 0.into();
             }
             if self.wo.val() == self.c_ct_period.val() {
-                self.ct_period.d.next = self.wdata.val();
+                self.ct_period.d.next = self.regs.wdata.val();
                 self.ct_cnt.d.next = 0.into();
             }
             if self.wo.val() == self.c_ts.val() {
-                self.ts.d.next = self.wdata.val();
+                self.ts.d.next = self.regs.wdata.val();
                 self.ts_cnt.d.next = 0.into();
             }
             if self.wo.val() == self.c_ts_period.val() {
-                self.ts_period.d.next = self.wdata.val();
+                self.ts_period.d.next = self.regs.wdata.val();
                 self.ts_cnt.d.next = 0.into();
             }
             if self.wo.val() == self.c_ours.val() {
-                self.ours.d.next = bit_cast::<20, 32>(self.wdata.val());
-                if ((self.wdata.val() >> 16) & 0xF) > 14 {
+                self.ours.d.next = bit_cast::<20, 32>(self.regs.wdata.val());
+                if ((self.regs.wdata.val() >> 16) & 0xF) > 14 {
                     self.ours.d.next =
-                        bit_cast::<20, 32>(self.wdata.val() & 0xFFFF) | self.c_ws14.val();
+                        bit_cast::<20, 32>(self.regs.wdata.val() & 0xFFFF) | self.c_ws14.val();
                 }
             }
             if self.wo.val() == self.c_win.val() {
-                self.win.d.next = bit_cast::<16, 32>(self.wdata.val());
+                self.win.d.next = bit_cast::<16, 32>(self.regs.wdata.val());
             }
             if self.wo.val() == self.c_mtab.val() {
                 self.mtab.d.next = (self.mtab.q.val() & 0xFFFF_FFFF_0000_0000_u64)
-                    | bit_cast::<64, 32>(self.wdata.val());
+                    | bit_cast::<64, 32>(self.regs.wdata.val());
             }
             if self.wo.val() == self.c_mtab.val() + 4 {
                 self.mtab.d.next = (self.mtab.q.val() & 0xFFFF_FFFF_u64)
-                    | (bit_cast::<64, 32>(self.wdata.val()) << 32);
+                    | (bit_cast::<64, 32>(self.regs.wdata.val()) << 32);
             }
             if self.wo.val() == self.c_key0.val() + 0 {
                 self.key0.d.next = (self.key0.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 0))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 0);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 0);
             }
             if self.wo.val() == self.c_key0.val() + 4 {
                 self.key0.d.next = (self.key0.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 32))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 32);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 32);
             }
             if self.wo.val() == self.c_key0.val() + 8 {
                 self.key0.d.next = (self.key0.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 64))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 64);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 64);
             }
             if self.wo.val() == self.c_key0.val() + 12 {
                 self.key0.d.next = (self.key0.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 96))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 96);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 96);
             }
             if self.wo.val() == self.c_key1.val() + 0 {
                 self.key1.d.next = (self.key1.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 0))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 0);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 0);
             }
             if self.wo.val() == self.c_key1.val() + 4 {
                 self.key1.d.next = (self.key1.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 32))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 32);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 32);
             }
             if self.wo.val() == self.c_key1.val() + 8 {
                 self.key1.d.next = (self.key1.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 64))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 64);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 64);
             }
             if self.wo.val() == self.c_key1.val() + 12 {
                 self.key1.d.next = (self.key1.q.val()
                     & !(bit_cast::<128, 32>(self.c_ones32.val()) << 96))
-                    | (bit_cast::<128, 32>(self.wdata.val()) << 96);
+                    | (bit_cast::<128, 32>(self.regs.wdata.val()) << 96);
             }
             if self.wo.val() == self.c_lidx.val() {
-                self.lidx.d.next = bit_cast::<6, 32>(self.wdata.val());
+                self.lidx.d.next = bit_cast::<6, 32>(self.regs.wdata.val());
             }
             if self.wo.val() == self.c_lip.val() {
-                self.lip.d.next = self.wdata.val();
+                self.lip.d.next = self.regs.wdata.val();
             }
             if self.wo.val() == self.c_lport.val() {
                 self.lt_we_r.d.next = true;
             }
         }
-        self.lt_word_r.d.next = self.wdata.val();
+        self.lt_word_r.d.next = self.regs.wdata.val();
         self.lt_index_r.d.next = self.lidx.q.val();
         self.lt_ip_r.d.next = self.lip.q.val();
-        self.lt_wr_en.next = self.lt_we_r.q.val();
-        self.lt_index.next = self.lt_index_r.q.val();
-        self.lt_wr_valid.next = self.lt_word_r.q.val().get_bit(16);
-        self.lt_wr_any_ip.next = self.lt_word_r.q.val().get_bit(17);
-        self.lt_wr_offload.next = self.lt_word_r.q.val().get_bit(18);
-        self.lt_wr_port.next = bit_cast::<16, 32>(self.lt_word_r.q.val());
-        self.lt_wr_ip.next = self.lt_ip_r.q.val();
-        self.ef_wr_index.next = bit_cast::<16, 32>(self.wdata.val());
-        self.ef_wr_value.next = self.wdata.val().get_bit(16);
+        self.cfg.lt_wr_en.next = self.lt_we_r.q.val();
+        self.cfg.lt_index.next = self.lt_index_r.q.val();
+        self.cfg.lt_wr_valid.next = self.lt_word_r.q.val().get_bit(16);
+        self.cfg.lt_wr_any_ip.next = self.lt_word_r.q.val().get_bit(17);
+        self.cfg.lt_wr_offload.next = self.lt_word_r.q.val().get_bit(18);
+        self.cfg.lt_wr_port.next = bit_cast::<16, 32>(self.lt_word_r.q.val());
+        self.cfg.lt_wr_ip.next = self.lt_ip_r.q.val();
+        self.cfg.ef_wr_index.next = bit_cast::<16, 32>(self.regs.wdata.val());
+        self.cfg.ef_wr_value.next = self.regs.wdata.val().get_bit(16);
         // ------------------------------------------------------ reads
-        self.ro.next = bit_cast::<8, 16>(self.raddr.val());
-        self.rdata.next = 0.into();
-        if self.raddr.val() < 256 {
-            if self.ro.val() == 0 {
-                self.rdata.next = self.c_type.val();
-            }
-            if self.ro.val() == 4 {
-                self.rdata.next = self.c_version.val();
-            }
+        self.ro.next = bit_cast::<8, 16>(self.regs.raddr.val());
+        self.regs.rdata.next = 0.into();
+        if self.regs.raddr.val() < 256 {
             if self.ro.val() == self.c_ctrl.val() {
-                self.rdata.next = bit_cast::<32, 4>(self.ctrl.q.val());
+                self.regs.rdata.next = bit_cast::<32, 4>(self.ctrl.q.val());
             }
             if self.ro.val() == self.c_age.val() {
-                self.rdata.next = bit_cast::<32, 3>(self.age.q.val());
+                self.regs.rdata.next = bit_cast::<32, 3>(self.age.q.val());
             }
             if self.ro.val() == self.c_ct.val() {
-                self.rdata.next = self.ct.q.val();
+                self.regs.rdata.next = self.ct.q.val();
             }
             if self.ro.val() == self.c_ct_period.val() {
-                self.rdata.next = self.ct_period.q.val();
+                self.regs.rdata.next = self.ct_period.q.val();
             }
             if self.ro.val() == self.c_ts.val() {
-                self.rdata.next = self.ts.q.val();
+                self.regs.rdata.next = self.ts.q.val();
             }
             if self.ro.val() == self.c_ts_period.val() {
-                self.rdata.next = self.ts_period.q.val();
+                self.regs.rdata.next = self.ts_period.q.val();
             }
             if self.ro.val() == self.c_ours.val() {
-                self.rdata.next = bit_cast::<32, 20>(self.ours.q.val());
+                self.regs.rdata.next = bit_cast::<32, 20>(self.ours.q.val());
             }
             if self.ro.val() == self.c_win.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.win.q.val());
+                self.regs.rdata.next = bit_cast::<32, 16>(self.win.q.val());
             }
             if self.ro.val() == self.c_mtab.val() {
-                self.rdata.next = bit_cast::<32, 64>(self.mtab.q.val());
+                self.regs.rdata.next = bit_cast::<32, 64>(self.mtab.q.val());
             }
             if self.ro.val() == self.c_mtab.val() + 4 {
-                self.rdata.next = bit_cast::<32, 64>(self.mtab.q.val() >> 32);
+                self.regs.rdata.next = bit_cast::<32, 64>(self.mtab.q.val() >> 32);
             }
             if self.ro.val() == self.c_lidx.val() {
-                self.rdata.next = bit_cast::<32, 6>(self.lidx.q.val());
+                self.regs.rdata.next = bit_cast::<32, 6>(self.lidx.q.val());
             }
             if self.ro.val() == self.c_lip.val() {
-                self.rdata.next = self.lt_rd_ip.val();
+                self.regs.rdata.next = self.cfg.lt_rd_ip.val();
             }
             if self.ro.val() == self.c_lport.val() {
-                self.rdata.next = bit_cast::<32, 16>(self.lt_rd_port.val())
-                    | (bit_cast::<32, 1>(self.lt_rd_valid.val().into()) << 16)
-                    | (bit_cast::<32, 1>(self.lt_rd_any_ip.val().into()) << 17)
-                    | (bit_cast::<32, 1>(self.lt_rd_offload.val().into()) << 18);
+                self.regs.rdata.next = bit_cast::<32, 16>(self.cfg.lt_rd_port.val())
+                    | (bit_cast::<32, 1>(self.cfg.lt_rd_valid.val().into()) << 16)
+                    | (bit_cast::<32, 1>(self.cfg.lt_rd_any_ip.val().into()) << 17)
+                    | (bit_cast::<32, 1>(self.cfg.lt_rd_offload.val().into()) << 18);
             }
             if self.ro.val() == self.c_lcount.val() {
-                self.rdata.next = 64.into();
+                self.regs.rdata.next = 64.into();
             }
             if self.ro.val() == self.c_lmac_hi.val() {
-                self.rdata.next = bit_cast::<32, 48>(self.local_mac_r.q.val() >> 32);
+                self.regs.rdata.next = bit_cast::<32, 48>(self.local_mac_r.q.val() >> 32);
             }
             if self.ro.val() == self.c_lmac_lo.val() {
-                self.rdata.next = bit_cast::<32, 48>(self.local_mac_r.q.val());
+                self.regs.rdata.next = bit_cast::<32, 48>(self.local_mac_r.q.val());
             }
             if self.ro.val() == self.c_lip0.val() + 0 {
-                self.rdata.next = self.local_ip_r[0].q.val();
+                self.regs.rdata.next = self.local_ip_r[0].q.val();
             }
             if self.ro.val() == self.c_lip0.val() + 4 {
-                self.rdata.next = self.local_ip_r[1].q.val();
+                self.regs.rdata.next = self.local_ip_r[1].q.val();
             }
             if self.ro.val() == self.c_lip0.val() + 8 {
-                self.rdata.next = self.local_ip_r[2].q.val();
+                self.regs.rdata.next = self.local_ip_r[2].q.val();
             }
             if self.ro.val() == self.c_lip0.val() + 12 {
-                self.rdata.next = self.local_ip_r[3].q.val();
+                self.regs.rdata.next = self.local_ip_r[3].q.val();
             }
             if self.ro.val() == self.c_efilter.val() {
-                self.rdata.next = bit_cast::<32, 1>(self.ef_clearing.val().into()) << 31;
+                self.regs.rdata.next = bit_cast::<32, 1>(self.cfg.ef_clearing.val().into()) << 31;
             }
         }
         // ------------------------------------------------------ outputs
-        self.enable.next = self.ctrl.q.val().get_bit(0);
-        self.slot.next = self.ctrl.q.val().get_bit(1);
-        self.key_valid.next = bit_cast::<2, 4>(self.ctrl.q.val() >> 2);
-        self.key0_lo.next = bit_cast::<64, 128>(self.key0.q.val());
-        self.key0_hi.next = bit_cast::<64, 128>(self.key0.q.val() >> 64);
-        self.key1_lo.next = bit_cast::<64, 128>(self.key1.q.val());
-        self.key1_hi.next = bit_cast::<64, 128>(self.key1.q.val() >> 64);
-        self.max_age.next = self.age.q.val();
-        self.cookie_t.next = self.ct.q.val();
-        self.ts_now.next = self.ts.q.val();
-        self.our_mss.next = bit_cast::<16, 20>(self.ours.q.val());
-        self.our_ws.next = bit_cast::<4, 20>(self.ours.q.val() >> 16);
-        self.our_window.next = self.win.q.val();
-        self.mss_table.next = self.mtab.q.val();
-        self.local_mac.next = self.local_mac_r.q.val();
-        self.local_ips.next = bit_cast::<128, 32>(self.local_ip_r[0].q.val())
+        self.cfg.enable.next = self.ctrl.q.val().get_bit(0);
+        self.cfg.slot.next = self.ctrl.q.val().get_bit(1);
+        self.cfg.key_valid.next = bit_cast::<2, 4>(self.ctrl.q.val() >> 2);
+        self.cfg.key0_lo.next = bit_cast::<64, 128>(self.key0.q.val());
+        self.cfg.key0_hi.next = bit_cast::<64, 128>(self.key0.q.val() >> 64);
+        self.cfg.key1_lo.next = bit_cast::<64, 128>(self.key1.q.val());
+        self.cfg.key1_hi.next = bit_cast::<64, 128>(self.key1.q.val() >> 64);
+        self.cfg.max_age.next = self.age.q.val();
+        self.cfg.cookie_t.next = self.ct.q.val();
+        self.cfg.ts_now.next = self.ts.q.val();
+        self.cfg.our_mss.next = bit_cast::<16, 20>(self.ours.q.val());
+        self.cfg.our_ws.next = bit_cast::<4, 20>(self.ours.q.val() >> 16);
+        self.cfg.our_window.next = self.win.q.val();
+        self.cfg.mss_table.next = self.mtab.q.val();
+        self.cfg.local_mac.next = self.local_mac_r.q.val();
+        self.cfg.local_ips.next = bit_cast::<128, 32>(self.local_ip_r[0].q.val())
             | (bit_cast::<128, 32>(self.local_ip_r[1].q.val()) << 32)
             | (bit_cast::<128, 32>(self.local_ip_r[2].q.val()) << 64)
             | (bit_cast::<128, 32>(self.local_ip_r[3].q.val()) << 96);
@@ -541,8 +554,8 @@ impl Logic for SetupRegs {
             for i in 0..4 {
                 self.local_ip_r[i].d.next = 0.into();
             }
-            self.ef_wr_en.next = false;
-            self.ef_clear.next = false;
+            self.cfg.ef_wr_en.next = false;
+            self.cfg.ef_clear.next = false;
             self.ctrl.d.next = 0.into();
             self.age.d.next = self.c_age_reset.val();
             self.ct.d.next = 0.into();
@@ -558,7 +571,7 @@ impl Logic for SetupRegs {
             self.key1.d.next = 0.into();
             self.lidx.d.next = 0.into();
             self.lip.d.next = 0.into();
-            self.lt_wr_en.next = false;
+            self.cfg.lt_wr_en.next = false;
         }
     }
 }

@@ -42,8 +42,10 @@
 //! failing the address checks are consumed and counted `SetupSynMartian`.
 use super::ack::AckCheck;
 use super::listen::ListenTable;
+use super::regs::SetupCfgIn;
 use super::synack::SynAckGen;
 use crate::common::ctl_frame_tx::REC_BITS;
+use crate::common::stream::FifoOut;
 use rust_hdl::prelude::*;
 
 crate::declare_clear_fifo!(SynFifo, Bits<224>, 32, 1);
@@ -53,49 +55,43 @@ crate::declare_clear_fifo!(RecFifo, Bits<368>, 16, 1);
 /// Cycles from the early tap to the late tap (RSS 2 + option walker 10).
 pub const LATE_TAP: usize = 12;
 
-#[derive(LogicBlock, Default)]
-pub struct SetupRx {
-    pub clock: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    // Configuration
-    pub enable: Signal<In, Bit>,
-    pub slot: Signal<In, Bit>,
-    pub key_valid: Signal<In, Bits<2>>,
-    pub key0_lo: Signal<In, Bits<64>>,
-    pub key0_hi: Signal<In, Bits<64>>,
-    pub key1_lo: Signal<In, Bits<64>>,
-    pub key1_hi: Signal<In, Bits<64>>,
-    pub max_age: Signal<In, Bits<3>>,
-    pub cookie_t: Signal<In, Bits<32>>,
-    pub ts_now: Signal<In, Bits<32>>,
-    pub our_mss: Signal<In, Bits<16>>,
-    pub our_ws: Signal<In, Bits<4>>,
-    pub our_window: Signal<In, Bits<16>>,
-    pub mss_table: Signal<In, Bits<64>>,
-    /// This host's MAC (first byte in bits 47:40) and unicast addresses
-    /// (entry i in bits 32i+31:32i, 0 = empty).
-    pub local_mac: Signal<In, Bits<48>>,
-    pub local_ips: Signal<In, Bits<128>>,
-    // Established-tuple filter write port
-    pub ef_wr_en: Signal<In, Bit>,
-    pub ef_wr_index: Signal<In, Bits<16>>,
-    pub ef_wr_value: Signal<In, Bit>,
-    pub ef_clear: Signal<In, Bit>,
-    pub ef_clearing: Signal<Out, Bit>,
-    // Listener table write port and read-back (see ListenTable)
-    pub lt_wr_en: Signal<In, Bit>,
-    pub lt_index: Signal<In, Bits<6>>,
-    pub lt_wr_valid: Signal<In, Bit>,
-    pub lt_wr_any_ip: Signal<In, Bit>,
-    pub lt_wr_ip: Signal<In, Bits<32>>,
-    pub lt_wr_port: Signal<In, Bits<16>>,
-    pub lt_wr_offload: Signal<In, Bit>,
-    pub lt_rd_en: Signal<In, Bit>,
-    pub lt_rd_valid: Signal<Out, Bit>,
-    pub lt_rd_any_ip: Signal<Out, Bit>,
-    pub lt_rd_ip: Signal<Out, Bits<32>>,
-    pub lt_rd_port: Signal<Out, Bits<16>>,
-    pub lt_rd_offload: Signal<Out, Bit>,
+/// The RX path's taps for the setup offload and the verdicts back:
+/// `RxPath`'s side (`rx.tap`).  The parent joins it to `SetupRx::tap`:
+/// `SetupTap::join(&mut rx.tap, &mut srx.tap)`.
+#[derive(LogicInterface, Default)]
+#[join = "SetupTapIn"]
+pub struct SetupTap {
+    // Early tap (P)
+    pub e_syn: Signal<Out, Bit>,
+    pub e_ack: Signal<Out, Bit>,
+    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
+    pub e_tuple: Signal<Out, Bits<96>>,
+    pub e_seq: Signal<Out, Bits<32>>,
+    pub e_ackn: Signal<Out, Bits<32>>,
+    /// Destination MAC (95:48), source MAC (47:0), first byte most significant.
+    pub e_macs: Signal<Out, Bits<96>>,
+    /// The early tap's Toeplitz hash, at P + 1.
+    pub e_hash: Signal<Out, Bits<32>>,
+    // Late tap (P + 12)
+    pub l_syn: Signal<Out, Bit>,
+    pub l_mss: Signal<Out, Bits<16>>,
+    /// Completion format: bit 7 present, bits 3:0 the shift.
+    pub l_ws: Signal<Out, Bits<8>>,
+    pub l_sackp: Signal<Out, Bit>,
+    pub l_ts: Signal<Out, Bit>,
+    pub l_tsval: Signal<Out, Bits<32>>,
+    /// The SYN of the late tap is answered (and consumed).
+    pub l_answer: Signal<In, Bit>,
+    // ACK verdict (P + 13): offloaded listener and setup enabled (`a_hit`).
+    pub a_hit: Signal<In, Bit>,
+    pub a_ok: Signal<In, Bit>,
+    pub a_mss: Signal<In, Bits<16>>,
+}
+
+/// The RX path's taps, `SetupRx`'s side.
+#[derive(LogicInterface, Default)]
+#[join = "SetupTap"]
+pub struct SetupTapIn {
     // Early tap (P)
     pub e_syn: Signal<In, Bit>,
     pub e_ack: Signal<In, Bit>,
@@ -117,16 +113,25 @@ pub struct SetupRx {
     pub l_tsval: Signal<In, Bits<32>>,
     /// The SYN of the late tap is answered (and consumed).
     pub l_answer: Signal<Out, Bit>,
-    // ACK verdict (P + 13)
-    pub a_cand: Signal<Out, Bit>,
-    /// Offloaded listener and setup enabled.
+    // ACK verdict (P + 13): offloaded listener and setup enabled (`a_hit`).
     pub a_hit: Signal<Out, Bit>,
     pub a_ok: Signal<Out, Bit>,
     pub a_mss: Signal<Out, Bits<16>>,
+}
+
+#[derive(LogicBlock, Default)]
+pub struct SetupRx {
+    pub clock: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    /// The setup block's configuration (`SetupRegs`), and state back.
+    pub cfg: SetupCfgIn,
+    /// The RX path's taps and the verdicts back (`RxPath::tap`).
+    pub tap: SetupTapIn,
+    /// ACK verdict (P + 13): the ACK checker's output is valid.
+    pub a_cand: Signal<Out, Bit>,
     // SYN-ACK records for the TX side
-    pub q_empty: Signal<Out, Bit>,
-    pub q_rec: Signal<Out, Bits<REC_BITS>>,
-    pub q_pop: Signal<In, Bit>,
+    /// The SYN-ACK records, to the record arbiter.
+    pub q: FifoOut<REC_BITS>,
     /// Counter pulses: SYN-ACK queued, SYN dropped (queue full).
     pub cnt_synack: Signal<Out, Bit>,
     pub cnt_syn_drop: Signal<Out, Bit>,
@@ -222,13 +227,13 @@ impl Logic for SetupRx {
         self.est_filter.read_clock.next = self.clock.val();
         self.est_filter.write_clock.next = self.clock.val();
         // ------------------------------------------------------ ownership
-        self.src_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 64);
-        self.dst_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
+        self.src_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 64);
+        self.dst_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
         self.martian.next = false;
         self.dst_local.next = false;
-        if self.e_syn.val() || self.e_ack.val() {
-            self.martian.next = (bit_cast::<48, 96>(self.e_macs.val() >> 48)
-                != self.local_mac.val())
+        if self.tap.e_syn.val() || self.tap.e_ack.val() {
+            self.martian.next = (bit_cast::<48, 96>(self.tap.e_macs.val() >> 48)
+                != self.cfg.local_mac.val())
                 || ((self.src_ip.val() >> 24) == 0)
                 || ((self.src_ip.val() >> 24) == 127)
                 || ((self.src_ip.val() >> 24) >= 224)
@@ -236,14 +241,15 @@ impl Logic for SetupRx {
                 || ((self.dst_ip.val() >> 24) == 127)
                 || ((self.dst_ip.val() >> 24) >= 224)
                 || (self.src_ip.val() == self.dst_ip.val())
-                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val()))
-                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 32))
-                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 64))
-                || (self.src_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 96));
-            self.dst_local.next = (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val()))
-                || (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 32))
-                || (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 64))
-                || (self.dst_ip.val() == bit_cast::<32, 128>(self.local_ips.val() >> 96));
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val()))
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 32))
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 64))
+                || (self.src_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 96));
+            self.dst_local.next = (self.dst_ip.val()
+                == bit_cast::<32, 128>(self.cfg.local_ips.val()))
+                || (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 32))
+                || (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 64))
+                || (self.dst_ip.val() == bit_cast::<32, 128>(self.cfg.local_ips.val() >> 96));
         }
         self.martian_d[0].d.next = self.martian.val();
         for i in 1..13 {
@@ -253,25 +259,25 @@ impl Logic for SetupRx {
         self.dst_local_d[1].d.next = self.dst_local_d[0].q.val();
         // ------------------------------------------------------ tuple filter
         // Read at P + 1 with the hash, the bit at P + 2.
-        self.est_filter.read_address.next = bit_cast::<16, 32>(self.e_hash.val() >> 16);
+        self.est_filter.read_address.next = bit_cast::<16, 32>(self.tap.e_hash.val() >> 16);
         self.est_d[0].d.next = self.est_filter.read_data.val();
         for i in 1..10 {
             self.est_d[i].d.next = self.est_d[i - 1].q.val();
         }
         self.ef_sweep.d.next = self.ef_sweep.q.val();
-        self.est_filter.write_enable.next = self.ef_wr_en.val();
-        self.est_filter.write_address.next = self.ef_wr_index.val();
-        self.est_filter.write_data.next = self.ef_wr_value.val();
+        self.est_filter.write_enable.next = self.cfg.ef_wr_en.val();
+        self.est_filter.write_address.next = self.cfg.ef_wr_index.val();
+        self.est_filter.write_data.next = self.cfg.ef_wr_value.val();
         if self.ef_sweep.q.val().get_bit(16) {
             self.est_filter.write_enable.next = true;
             self.est_filter.write_address.next = bit_cast::<16, 17>(self.ef_sweep.q.val());
             self.est_filter.write_data.next = false;
             self.ef_sweep.d.next = self.ef_sweep.q.val() + 1;
         }
-        if self.ef_clear.val() {
+        if self.cfg.ef_clear.val() {
             self.ef_sweep.d.next = 0x10000.into();
         }
-        self.ef_clearing.next = self.ef_sweep.q.val().get_bit(16);
+        self.cfg.ef_clearing.next = self.ef_sweep.q.val().get_bit(16);
         self.lt.rst.next = self.rst.val();
         self.ack.rst.next = self.rst.val();
         self.gen.rst.next = self.rst.val();
@@ -279,23 +285,23 @@ impl Logic for SetupRx {
         self.mfifo.clear.next = self.rst.val();
         self.qfifo.clear.next = self.rst.val();
         // ------------------------------------------------------ listeners
-        self.lt.wr_en.next = self.lt_wr_en.val();
-        self.lt.wr_index.next = self.lt_index.val();
-        self.lt.wr_valid.next = self.lt_wr_valid.val();
-        self.lt.wr_any_ip.next = self.lt_wr_any_ip.val();
-        self.lt.wr_ip.next = self.lt_wr_ip.val();
-        self.lt.wr_port.next = self.lt_wr_port.val();
-        self.lt.wr_offload.next = self.lt_wr_offload.val();
-        self.lt.rd_index.next = self.lt_index.val();
-        self.lt.rd_en.next = self.lt_rd_en.val();
-        self.lt_rd_valid.next = self.lt.rd_valid.val();
-        self.lt_rd_any_ip.next = self.lt.rd_any_ip.val();
-        self.lt_rd_ip.next = self.lt.rd_ip.val();
-        self.lt_rd_port.next = self.lt.rd_port.val();
-        self.lt_rd_offload.next = self.lt.rd_offload.val();
-        self.lt.in_valid.next = self.e_syn.val() || self.e_ack.val();
-        self.lt.in_ip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
-        self.lt.in_port.next = bit_cast::<16, 96>(self.e_tuple.val());
+        self.lt.wr_en.next = self.cfg.lt_wr_en.val();
+        self.lt.wr_index.next = self.cfg.lt_index.val();
+        self.lt.wr_valid.next = self.cfg.lt_wr_valid.val();
+        self.lt.wr_any_ip.next = self.cfg.lt_wr_any_ip.val();
+        self.lt.wr_ip.next = self.cfg.lt_wr_ip.val();
+        self.lt.wr_port.next = self.cfg.lt_wr_port.val();
+        self.lt.wr_offload.next = self.cfg.lt_wr_offload.val();
+        self.lt.rd_index.next = self.cfg.lt_index.val();
+        self.lt.rd_en.next = self.cfg.lt_rd_en.val();
+        self.cfg.lt_rd_valid.next = self.lt.rd_valid.val();
+        self.cfg.lt_rd_any_ip.next = self.lt.rd_any_ip.val();
+        self.cfg.lt_rd_ip.next = self.lt.rd_ip.val();
+        self.cfg.lt_rd_port.next = self.lt.rd_port.val();
+        self.cfg.lt_rd_offload.next = self.lt.rd_offload.val();
+        self.lt.in_valid.next = self.tap.e_syn.val() || self.tap.e_ack.val();
+        self.lt.in_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
+        self.lt.in_port.next = bit_cast::<16, 96>(self.tap.e_tuple.val());
         self.lt.in_tag.next = 0.into();
         // An any-IP entry answers only for our own addresses.
         self.hd[0].d.next = self.lt.out_valid.val()
@@ -306,76 +312,77 @@ impl Logic for SetupRx {
             self.hd[i].d.next = self.hd[i - 1].q.val();
         }
         // ------------------------------------------------------ ACKs
-        self.ack.in_valid.next = self.e_ack.val();
-        self.ack.in_cip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 64);
-        self.ack.in_sip.next = bit_cast::<32, 96>(self.e_tuple.val() >> 32);
-        self.ack.in_cport.next = bit_cast::<16, 96>(self.e_tuple.val() >> 16);
-        self.ack.in_sport.next = bit_cast::<16, 96>(self.e_tuple.val());
-        self.ack.in_seq.next = self.e_seq.val();
-        self.ack.in_ack.next = self.e_ackn.val();
+        self.ack.in_valid.next = self.tap.e_ack.val();
+        self.ack.in_cip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 64);
+        self.ack.in_sip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
+        self.ack.in_cport.next = bit_cast::<16, 96>(self.tap.e_tuple.val() >> 16);
+        self.ack.in_sport.next = bit_cast::<16, 96>(self.tap.e_tuple.val());
+        self.ack.in_seq.next = self.tap.e_seq.val();
+        self.ack.in_ack.next = self.tap.e_ackn.val();
         self.ack.in_tag.next = 0.into();
-        self.ack.now.next = self.cookie_t.val();
-        self.ack.max_age.next = self.max_age.val();
-        self.ack.key_valid.next = self.key_valid.val();
-        self.ack.key0_lo.next = self.key0_lo.val();
-        self.ack.key0_hi.next = self.key0_hi.val();
-        self.ack.key1_lo.next = self.key1_lo.val();
-        self.ack.key1_hi.next = self.key1_hi.val();
-        self.ack.mss_table.next = self.mss_table.val();
+        self.ack.now.next = self.cfg.cookie_t.val();
+        self.ack.max_age.next = self.cfg.max_age.val();
+        self.ack.key_valid.next = self.cfg.key_valid.val();
+        self.ack.key0_lo.next = self.cfg.key0_lo.val();
+        self.ack.key0_hi.next = self.cfg.key0_hi.val();
+        self.ack.key1_lo.next = self.cfg.key1_lo.val();
+        self.ack.key1_hi.next = self.cfg.key1_hi.val();
+        self.ack.mss_table.next = self.cfg.mss_table.val();
         self.a_cand.next = self.ack.out_valid.val();
-        self.a_hit.next = self.hd[10].q.val() && self.enable.val() && !self.martian_d[12].q.val();
-        self.a_ok.next = self.ack.out_ok.val();
-        self.a_mss.next = self.ack.out_mss.val();
+        self.tap.a_hit.next =
+            self.hd[10].q.val() && self.cfg.enable.val() && !self.martian_d[12].q.val();
+        self.tap.a_ok.next = self.ack.out_ok.val();
+        self.tap.a_mss.next = self.ack.out_mss.val();
         // ------------------------------------------------------ SYNs
         // Early: tuple (223:128), ISN (127:96), MACs (95:0).
-        self.sfifo.write.next = self.e_syn.val();
+        self.sfifo.write.next = self.tap.e_syn.val();
         // FIFO words are only assembled when written (simulation time).
         self.sfifo.data_in.next = 0.into();
-        if self.e_syn.val() {
-            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.e_tuple.val()) << 128)
-                | (bit_cast::<224, 32>(self.e_seq.val()) << 96)
-                | bit_cast::<224, 96>(self.e_macs.val());
+        if self.tap.e_syn.val() {
+            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.tap.e_tuple.val()) << 128)
+                | (bit_cast::<224, 32>(self.tap.e_seq.val()) << 96)
+                | bit_cast::<224, 96>(self.tap.e_macs.val());
         }
-        self.sfifo.read.next = self.l_syn.val();
+        self.sfifo.read.next = self.tap.l_syn.val();
         // The client's MSS (536 without the option) below every table entry:
         // one comparison per entry against the option's value, the no-option
         // case from a register.
-        self.default_mss_low.d.next = (bit_cast::<16, 64>(self.mss_table.val()) > 536)
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 16) > 536)
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 32) > 536)
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 48) > 536);
-        self.mss_low.next = (bit_cast::<16, 64>(self.mss_table.val()) > self.l_mss.val())
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 16) > self.l_mss.val())
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 32) > self.l_mss.val())
-            && (bit_cast::<16, 64>(self.mss_table.val() >> 48) > self.l_mss.val());
-        if self.l_mss.val() == 0 {
+        self.default_mss_low.d.next = (bit_cast::<16, 64>(self.cfg.mss_table.val()) > 536)
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > 536)
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > 536)
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > 536);
+        self.mss_low.next = (bit_cast::<16, 64>(self.cfg.mss_table.val()) > self.tap.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > self.tap.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > self.tap.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > self.tap.l_mss.val());
+        if self.tap.l_mss.val() == 0 {
             self.mss_low.next = self.default_mss_low.q.val();
         }
-        self.syn_base.next = self.l_syn.val() && self.hd[9].q.val() && self.enable.val();
+        self.syn_base.next = self.tap.l_syn.val() && self.hd[9].q.val() && self.cfg.enable.val();
         self.syn_drop.next = self.syn_base.val() && self.martian_d[11].q.val();
         self.answer.next = self.syn_base.val()
             && !self.martian_d[11].q.val()
             && !self.est_d[9].q.val()
             && !self.mss_low.val()
-            && ((!self.slot.val() && self.key_valid.val().get_bit(0))
-                || (self.slot.val() && self.key_valid.val().get_bit(1)));
+            && ((!self.cfg.slot.val() && self.cfg.key_valid.val().get_bit(0))
+                || (self.cfg.slot.val() && self.cfg.key_valid.val().get_bit(1)));
         // Answered or dropped: either way not delivered.
-        self.l_answer.next = self.answer.val() || self.syn_drop.val();
+        self.tap.l_answer.next = self.answer.val() || self.syn_drop.val();
         self.cnt_syn_martian.next = self.syn_drop.val();
         self.cnt_syn_to_host.next =
             self.syn_base.val() && !self.syn_drop.val() && !self.answer.val();
         // Into the generator a cycle later, everything it takes registered.
         self.gen_valid.d.next = self.answer.val();
         self.gen_syn.d.next = self.sfifo.data_out.val();
-        self.gen_mss.d.next = self.l_mss.val();
-        self.gen_mss_present.d.next = self.l_mss.val() != 0;
-        self.gen_ws.d.next = self.l_ws.val();
-        self.gen_sackp.d.next = self.l_sackp.val();
-        self.gen_ts.d.next = self.l_ts.val();
-        self.gen_tsval.d.next = self.l_tsval.val();
-        self.gen_cookie_t.d.next = self.cookie_t.val();
-        self.gen_ts_now.d.next = self.ts_now.val();
-        self.gen_slot.d.next = self.slot.val();
+        self.gen_mss.d.next = self.tap.l_mss.val();
+        self.gen_mss_present.d.next = self.tap.l_mss.val() != 0;
+        self.gen_ws.d.next = self.tap.l_ws.val();
+        self.gen_sackp.d.next = self.tap.l_sackp.val();
+        self.gen_ts.d.next = self.tap.l_ts.val();
+        self.gen_tsval.d.next = self.tap.l_tsval.val();
+        self.gen_cookie_t.d.next = self.cfg.cookie_t.val();
+        self.gen_ts_now.d.next = self.cfg.ts_now.val();
+        self.gen_slot.d.next = self.cfg.slot.val();
         self.gen.in_valid.next = self.gen_valid.q.val();
         self.gen.in_cip.next = bit_cast::<32, 224>(self.gen_syn.q.val() >> 192);
         self.gen.in_sip.next = bit_cast::<32, 224>(self.gen_syn.q.val() >> 160);
@@ -393,16 +400,16 @@ impl Logic for SetupRx {
         self.gen.cookie_t.next = self.gen_cookie_t.q.val();
         self.gen.ts_now.next = self.gen_ts_now.q.val();
         self.gen.key_slot.next = self.gen_slot.q.val();
-        self.gen.k0.next = self.key0_lo.val();
-        self.gen.k1.next = self.key0_hi.val();
+        self.gen.k0.next = self.cfg.key0_lo.val();
+        self.gen.k1.next = self.cfg.key0_hi.val();
         if self.gen_slot.q.val() {
-            self.gen.k0.next = self.key1_lo.val();
-            self.gen.k1.next = self.key1_hi.val();
+            self.gen.k0.next = self.cfg.key1_lo.val();
+            self.gen.k1.next = self.cfg.key1_hi.val();
         }
-        self.gen.mss_table.next = self.mss_table.val();
-        self.gen.our_mss.next = self.our_mss.val();
-        self.gen.our_ws.next = self.our_ws.val();
-        self.gen.our_window.next = self.our_window.val();
+        self.gen.mss_table.next = self.cfg.mss_table.val();
+        self.gen.our_mss.next = self.cfg.our_mss.val();
+        self.gen.our_ws.next = self.cfg.our_ws.val();
+        self.gen.our_window.next = self.cfg.our_window.val();
         self.mfifo.write.next = self.gen_valid.q.val();
         self.mfifo.data_in.next = bit_cast::<96, 224>(self.gen_syn.q.val());
         self.mfifo.read.next = self.gen.out_valid.val();
@@ -433,9 +440,9 @@ impl Logic for SetupRx {
         }
         self.cnt_synack.next = self.push.val();
         self.cnt_syn_drop.next = self.gen.out_valid.val() && self.qfifo.full.val();
-        self.q_empty.next = self.qfifo.empty.val();
-        self.q_rec.next = self.qfifo.data_out.val();
-        self.qfifo.read.next = self.q_pop.val();
+        self.q.empty.next = self.qfifo.empty.val();
+        self.q.data.next = self.qfifo.data_out.val();
+        self.qfifo.read.next = self.q.pop.val();
         if self.rst.val() {
             for i in 0..11 {
                 self.hd[i].d.next = false;

@@ -25,6 +25,7 @@
 //! its descriptors still waiting in stages 1 and 2 (an epoch per queue,
 //! carried with each descriptor and compared when it reaches stage 3); a
 //! frame already being issued completes, as AXI requires of an offered read.
+use crate::common::stream::{HeadsIn, PushOut};
 use rust_hdl::prelude::*;
 
 /// Tag: queue (1:0), index (17:2), length (33:18), flags (49:34), error (50).
@@ -47,9 +48,8 @@ const _: () = assert!(DECODED_BITS == 135 && DECODED_DEPTH == 8);
 pub struct TxSched {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
-    pub desc: Signal<In, Bits<512>>,
-    pub desc_valid: Signal<In, Bits<4>>,
-    pub desc_pop: Signal<Out, Bits<4>>,
+    /// The TX descriptor caches' heads (`DescFetch`).
+    pub desc: HeadsIn<4, 512>,
     /// TX queue control, 8 bits per queue (bit 4 enable).
     pub qctl: Signal<In, Bits<32>>,
     pub qreset: Signal<In, Bits<4>>,
@@ -57,9 +57,8 @@ pub struct TxSched {
     pub ar_addr: Signal<Out, Bits<64>>,
     pub ar_len: Signal<Out, Bits<8>>,
     pub ar_ready: Signal<In, Bit>,
-    pub tag_write: Signal<Out, Bit>,
-    pub tag_data: Signal<Out, Bits<51>>,
-    pub tag_full: Signal<In, Bit>,
+    /// Frame tags, to `TxStream`.
+    pub tag: PushOut<51>,
     // ---------------------------------------------------------- pick
     /// Round-robin pointer: the queue looked at first.
     rr: DFF<Bits<2>>,
@@ -139,9 +138,9 @@ impl Logic for TxSched {
             self.qepoch[q].d.next = self.qepoch[q].q.val();
         }
         self.decoded.clear.next = self.rst.val();
-        self.tag_full_q.d.next = self.tag_full.val();
+        self.tag_full_q.d.next = self.tag.full.val();
         // ------------------------------------------------------ 1. pick
-        self.avail.next = self.desc_valid.val()
+        self.avail.next = self.desc.valid.val()
             & ((bit_cast::<4, 32>(self.qctl.val() >> 4) & 1)
                 | (bit_cast::<4, 32>(self.qctl.val() >> 11) & 2)
                 | (bit_cast::<4, 32>(self.qctl.val() >> 18) & 4)
@@ -171,8 +170,8 @@ impl Logic for TxSched {
         }
         self.pick.next = self.found.val() && self.queue_room.q.val();
         self.head.next =
-            bit_cast::<128, 512>(self.desc.val() >> (bit_cast::<10, 2>(self.sel.val()) << 7));
-        self.desc_pop.next = 0.into();
+            bit_cast::<128, 512>(self.desc.data.val() >> (bit_cast::<10, 2>(self.sel.val()) << 7));
+        self.desc.pop.next = 0.into();
         self.pick_valid.d.next = self.pick.val();
         self.pick_queue.d.next = self.sel.val();
         self.pick_addr.d.next = bit_cast::<64, 128>(self.head.val());
@@ -187,7 +186,7 @@ impl Logic for TxSched {
             }
         }
         if self.pick.val() {
-            self.desc_pop.next = bit_cast::<4, 2>(1.into()) << self.sel.val();
+            self.desc.pop.next = bit_cast::<4, 2>(1.into()) << self.sel.val();
             self.rr.d.next = self.sel.val() + 1;
             for q in 0..4 {
                 if self.sel.val().index() == q {
@@ -236,8 +235,8 @@ impl Logic for TxSched {
         self.ar_len.next = self.cur_arlen.q.val();
         self.finish.next = self.cur_valid.q.val()
             && (self.cur_bad.q.val() || (self.ar_ready.val() && self.cur_last.q.val()));
-        self.tag_write.next = self.finish.val();
-        self.tag_data.next = bit_cast::<51, 2>(self.cur_queue.q.val())
+        self.tag.write.next = self.finish.val();
+        self.tag.data.next = bit_cast::<51, 2>(self.cur_queue.q.val())
             | (bit_cast::<51, 16>(self.cur_index.q.val()) << 2)
             | (bit_cast::<51, 16>(self.cur_len.q.val()) << 18)
             | (bit_cast::<51, 16>(self.cur_flags.q.val()) << 34)

@@ -2,6 +2,7 @@
 //! AXI4-Stream frame (tkeep from the length), then hands its completion to
 //! the coalescer and counts it.  Rejected descriptors complete with
 //! CPL_ERROR without data.  Completion order equals descriptor order.
+use crate::common::stream::{FrameOut, PushIn, PushOut};
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 use toe_contract::regs::Counter;
@@ -18,22 +19,16 @@ pub struct TxStream {
     pub clock: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
     pub qreset: Signal<In, Bits<4>>,
-    pub tag_write: Signal<In, Bit>,
-    pub tag_data: Signal<In, Bits<51>>,
-    pub tag_full: Signal<Out, Bit>,
+    /// Frame tags from `TxSched`.
+    pub tag_in: PushIn<51>,
     pub r_valid: Signal<In, Bit>,
     pub r_data: Signal<In, Bits<512>>,
     pub r_ready: Signal<Out, Bit>,
-    pub o_valid: Signal<Out, Bit>,
-    pub o_data: Signal<Out, Bits<512>>,
-    pub o_keep: Signal<Out, Bits<64>>,
-    pub o_last: Signal<Out, Bit>,
-    /// Descriptor checksum flags (bit 0 IPv4, bit 1 TCP), valid with every beat.
-    pub o_flags: Signal<Out, Bits<2>>,
-    pub o_ready: Signal<In, Bit>,
-    pub req: Signal<Out, Bit>,
-    pub req_data: Signal<Out, Bits<275>>,
-    pub req_full: Signal<In, Bit>,
+    /// The host's frames, to the TX arbiter; `o.flags` are the descriptor's
+    /// checksum flags (bit 0 IPv4, bit 1 TCP), valid with every beat.
+    pub o: FrameOut,
+    /// Completion requests, to the coalescer.
+    pub req: PushOut<275>,
     pub cnt_inc: Signal<Out, Bits<16>>,
     pub q_evt: Signal<Out, Bit>,
     pub q_id: Signal<Out, Bits<2>>,
@@ -70,21 +65,12 @@ impl Default for TxStream {
             clock: Default::default(),
             rst: Default::default(),
             qreset: Default::default(),
-            tag_write: Default::default(),
-            tag_data: Default::default(),
-            tag_full: Default::default(),
+            tag_in: Default::default(),
             r_valid: Default::default(),
             r_data: Default::default(),
             r_ready: Default::default(),
-            o_valid: Default::default(),
-            o_data: Default::default(),
-            o_keep: Default::default(),
-            o_last: Default::default(),
-            o_flags: Default::default(),
-            o_ready: Default::default(),
+            o: Default::default(),
             req: Default::default(),
-            req_data: Default::default(),
-            req_full: Default::default(),
             cnt_inc: Default::default(),
             q_evt: Default::default(),
             q_id: Default::default(),
@@ -126,9 +112,9 @@ impl Logic for TxStream {
             self.qcons[q].clock.next = self.clock.val();
             self.qcons[q].d.next = self.qcons[q].q.val();
         }
-        self.tags.write.next = self.tag_write.val();
-        self.tags.data_in.next = self.tag_data.val();
-        self.tag_full.next = self.tags.almost_full.val();
+        self.tags.write.next = self.tag_in.write.val();
+        self.tags.data_in.next = self.tag_in.data.val();
+        self.tag_in.full.next = self.tags.almost_full.val();
         self.tag.next = self.tags.data_out.val();
         self.tq.next = bit_cast::<2, 51>(self.tag.val());
         self.len.next = bit_cast::<16, 51>(self.tag.val() >> 18);
@@ -137,30 +123,30 @@ impl Logic for TxStream {
         // Data beats
         self.r_ready.next = !self.tags.empty.val()
             && !self.err.val()
-            && self.o_ready.val()
-            && !(self.is_last.val() && self.req_full.val());
-        self.o_valid.next = self.r_valid.val()
+            && self.o.ready.val()
+            && !(self.is_last.val() && self.req.full.val());
+        self.o.valid.next = self.r_valid.val()
             && !self.tags.empty.val()
             && !self.err.val()
-            && !(self.is_last.val() && self.req_full.val());
+            && !(self.is_last.val() && self.req.full.val());
         self.hs.next = self.r_valid.val()
             && !self.tags.empty.val()
             && !self.err.val()
-            && self.o_ready.val()
-            && !(self.is_last.val() && self.req_full.val());
-        self.o_data.next = self.r_data.val();
-        self.o_last.next = self.is_last.val();
-        self.o_flags.next = bit_cast::<2, 51>(self.tag.val() >> 34);
-        self.o_keep.next = self.c_ones64.val();
+            && self.o.ready.val()
+            && !(self.is_last.val() && self.req.full.val());
+        self.o.data.next = self.r_data.val();
+        self.o.last.next = self.is_last.val();
+        self.o.flags.next = bit_cast::<2, 51>(self.tag.val() >> 34);
+        self.o.keep.next = self.c_ones64.val();
         if self.is_last.val() && ((self.len.val() & 63) != 0) {
-            self.o_keep.next = (self.c_one64.val() << (self.len.val() & 63)) - 1;
+            self.o.keep.next = (self.c_one64.val() << (self.len.val() & 63)) - 1;
         }
         if self.hs.val() {
             self.bcnt.d.next = self.bcnt.q.val() + 1;
         }
         // A frame (or a rejected descriptor) completes.
         self.done.next = (self.hs.val() && self.is_last.val())
-            || (!self.tags.empty.val() && self.err.val() && !self.req_full.val());
+            || (!self.tags.empty.val() && self.err.val() && !self.req.full.val());
         self.tags.read.next = self.done.val();
         self.req_v.d.next = self.done.val();
         self.rword.next = bit_cast::<275, 256>(
@@ -171,8 +157,8 @@ impl Logic for TxStream {
             self.rword.next = self.rword.val() | bit_cast::<275, 256>(self.c_err.val());
         }
         self.req_word.d.next = self.rword.val();
-        self.req.next = self.req_v.q.val();
-        self.req_data.next = self.req_word.q.val();
+        self.req.write.next = self.req_v.q.val();
+        self.req.data.next = self.req_word.q.val();
         self.cnt_inc.next = 0.into();
         self.q_evt.next = false;
         self.q_id.next = self.tq.val();

@@ -133,7 +133,7 @@ impl RegsRef {
             x if (rss + r::RSS_TABLE..rss + r::RSS_TABLE + 256).contains(&x) => {
                 self.table[((x - rss - r::RSS_TABLE) / 4) as usize] = (data & 3) as u8
             }
-            x if (r::SETUP_BASE..r::SETUP_BASE + 0x100).contains(&x) => {
+            x if (r::SETUP_BASE..r::SETUP_BASE + r::SETUP_SIZE).contains(&x) => {
                 e.ext = Some(((x - r::SETUP_BASE) as u16, data))
             }
             _ => {
@@ -195,10 +195,15 @@ impl RegsRef {
                 r::COUNTERS_BASE,
                 r::TYPE_COUNTERS,
                 r::VERSION_COUNTERS,
-                r::SETUP_BASE,
+                r::COUNTERS_NEXT,
             ),
         ];
-        for (base, ty, ver, next) in blocks {
+        // The offload blocks' headers come from the register-block table.
+        let offload = r::OFFLOAD_BLOCKS
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.base, b.type_id, b.version, r::offload_next(i)));
+        for (base, ty, ver, next) in blocks.into_iter().chain(offload) {
             if let Some(v) = header(base, ty, ver, next) {
                 return v;
             }
@@ -222,7 +227,7 @@ impl RegsRef {
             }
             x if x == r::QUEUES_BASE + r::QUEUES_COUNT => toe_contract::NUM_QUEUES as u32,
             x if x == r::COUNTERS_BASE + r::CNT_COUNT => r::NUM_COUNTERS,
-            x if (r::SETUP_BASE..r::SETUP_BASE + 0x100).contains(&x) => {
+            x if (r::SETUP_BASE + r::BLK_FIRST..r::SETUP_BASE + r::SETUP_SIZE).contains(&x) => {
                 ext((x - r::SETUP_BASE) as u16)
             }
             _ => match queue_window(addr) {

@@ -181,6 +181,34 @@ pub const LINT_WAIVERS: &[(&str, Option<&str>)] = &[
 ];
 
 /// Panics with the install command when Verilator is not on the PATH.
+/// `verilog` with the signals of the top module's bundle ports `bundles`
+/// (rust-hdl names them `field$signal`, e.g. `tag$write`) renamed
+/// `field_signal`, which C++ accepts.  Other `$` names (the children's
+/// wires, which the lint waives) stay as they are.
+pub fn bundle_ports(verilog: &str, bundles: &[&str]) -> String {
+    let mut out = verilog.to_string();
+    for b in bundles {
+        let from = format!("{b}$");
+        let mut s = String::with_capacity(out.len());
+        let mut last = 0;
+        for (i, _) in out.match_indices(&from) {
+            let starts = out[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'));
+            if starts {
+                s.push_str(&out[last..i]);
+                s.push_str(b);
+                s.push('_');
+                last = i + from.len();
+            }
+        }
+        s.push_str(&out[last..]);
+        out = s;
+    }
+    out
+}
+
 pub fn require_verilator() {
     let ok = Command::new("verilator")
         .arg("--version")
