@@ -247,8 +247,9 @@ impl Logic for Toe {
         self.txs.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
         self.txt.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val());
         PushOut::<TAG_BITS>::join(&mut self.txs.tag, &mut self.txt.tag_in);
-        // Host frames and the setup offload's SYN-ACKs share the checksum
-        // inserter and the MAC.
+        // Host frames and the control frames (the setup offload's SYN-ACKs,
+        // the active open's SYNs and ACKs) share the checksum inserter and
+        // the MAC.
         FrameOut::join(&mut self.txt.o, &mut self.arb.i[0]);
         FrameOut::join(&mut self.ctl_tx.o, &mut self.arb.i[1]);
         self.arb_slice.in_valid.next = self.arb.o.valid.val();

@@ -239,7 +239,8 @@ impl Logic for RxPath {
         // Setup offload candidates (a good TCP segment: header parsed,
         // both checksums verified, no drop reason): SYN without
         // ACK/RST/FIN, or ACK without SYN/RST.  They ride in reserved
-        // completion bits 224 and 225 to the merge stage.
+        // completion bits 224 and 225 to the merge stage (bit 226: the
+        // active open's candidate; bits 227:224 are cleared there).
         self.cand_ok.next = self.parse.out_valid.val()
             && (self.parse.out_hkind.val() == 2)
             && (self.parse.out_reason.val() == 0)

@@ -33,7 +33,8 @@
 //!   tell the RX path the completion kind, and a SYN-ACK hit builds the
 //!   ACK (timestamps if the SYN-ACK has them: TSval the SYN's, TSecr the
 //!   peer's TSval; the scaled window if the SYN-ACK has a window scale)
-//!   into a register, queued from there a cycle later.
+//!   into a register (P + 13); the record queue's write is registered too
+//!   (P + 14), so the ACK is at the queue's head at P + 16.
 use super::regs::c8;
 use crate::common::reg_port::RegPort;
 use crate::common::stream::FifoOut;
