@@ -110,6 +110,7 @@ pub struct TxSched {
     first_arlen: Signal<Local, Bits<16>>,
     first_left: Signal<Local, Bits<16>>,
     split: Signal<Local, Bit>,
+    one_burst: Signal<Local, Bit>,
     // issue
     entry: Signal<Local, Bits<135>>,
     entry_queue: Signal<Local, Bits<2>>,
@@ -212,6 +213,7 @@ impl Logic for TxSched {
         // Split at the boundary: the first burst runs to it, the rest is
         // left (computed beside the comparison, not after it).
         self.split.next = self.to4k_m1.val() < self.beats_m1.val();
+        self.one_burst.next = !self.split.val();
         self.first_arlen.next = self.beats_m1.val();
         self.first_left.next = 0.into();
         if self.split.val() {
@@ -228,7 +230,7 @@ impl Logic for TxSched {
             | (bit_cast::<135, 64>(self.pick_addr.q.val()) << 54)
             | (bit_cast::<135, 8>(bit_cast::<8, 16>(self.first_arlen.val())) << 118)
             | (bit_cast::<135, 8>(bit_cast::<8, 16>(self.first_left.val())) << 126)
-            | (bit_cast::<135, 1>((!self.split.val()).into()) << 134);
+            | (bit_cast::<135, 1>(self.one_burst.val().into()) << 134);
         // ------------------------------------------------------ 3. issue
         self.ar_valid.next = self.cur_offer.q.val();
         self.ar_addr.next = self.cur_addr.q.val();
