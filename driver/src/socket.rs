@@ -656,26 +656,8 @@ impl Endpoint {
         max: usize,
         f: impl FnOnce(&mut [u8]) -> usize,
     ) -> std::result::Result<usize, SockError> {
-        let (h, _, _) = self.stream_of(s)?;
-        if let Ok(Socket {
-            kind: Kind::Stream { wr_shut: true, .. },
-            ..
-        }) = self.sock(s)
-        {
-            return Err(SockError::Shutdown);
-        }
-        let failed = self.error(s).unwrap_or(SockError::Shutdown);
-        let Some(c) = self.tcp.conn_to_write(h) else {
-            return Err(failed);
-        };
-        if c.closed().is_some() {
-            return Err(failed);
-        }
-        handles::push_once(&mut self.touched, h);
-        let open = matches!(
-            c.state(),
-            State::SynSent | State::SynReceived | State::Established | State::CloseWait
-        );
+        let c = self.conn_for_write(s)?;
+        let open = send_side_open(c.state());
         if max == 0 {
             return if open {
                 Ok(0)
@@ -699,6 +681,23 @@ impl Endpoint {
     /// Queues data to send; returns how much was taken (flow control and
     /// the bounded send buffer: WouldBlock when none fits).
     pub fn write(&mut self, s: SocketId, data: &[u8]) -> std::result::Result<usize, SockError> {
+        let c = self.conn_for_write(s)?;
+        let n = c.write(data);
+        if n == 0 && !data.is_empty() {
+            return Err(if send_side_open(c.state()) {
+                SockError::WouldBlock
+            } else {
+                SockError::Shutdown
+            });
+        }
+        Ok(n)
+    }
+
+    /// The connection behind a stream socket that may still send: the
+    /// checks `write` and `write_with` share (the socket's write side not
+    /// shut down, the connection present and not closed; otherwise its
+    /// error, else Shutdown).  Marks the connection touched.
+    fn conn_for_write(&mut self, s: SocketId) -> std::result::Result<&mut Conn, SockError> {
         let (h, _, _) = self.stream_of(s)?;
         if let Ok(Socket {
             kind: Kind::Stream { wr_shut: true, .. },
@@ -708,23 +707,13 @@ impl Endpoint {
             return Err(SockError::Shutdown);
         }
         let failed = self.error(s).unwrap_or(SockError::Shutdown);
-        let Some(c) = self.tcp.conn_to_write(h) else {
-            return Err(failed);
-        };
-        if c.closed().is_some() {
-            return Err(failed);
+        match self.tcp.conn_to_write(h) {
+            Some(c) if c.closed().is_none() => {
+                handles::push_once(&mut self.touched, h);
+                Ok(c)
+            }
+            _ => Err(failed),
         }
-        let n = c.write(data);
-        handles::push_once(&mut self.touched, h);
-        if n == 0 && !data.is_empty() {
-            return match c.state() {
-                State::SynSent | State::SynReceived | State::Established | State::CloseWait => {
-                    Err(SockError::WouldBlock)
-                }
-                _ => Err(SockError::Shutdown),
-            };
-        }
-        Ok(n)
     }
 
     /// Closes one or both directions; the socket stays open.
@@ -1227,4 +1216,13 @@ fn end_error(e: Closed, refused: bool) -> std::result::Result<(), SockError> {
         Closed::TimedOut => Err(SockError::TimedOut),
         Closed::Aborted => Err(SockError::Shutdown),
     }
+}
+
+/// Whether a connection in `state` may still queue data to send (RFC 9293
+/// 3.10.2: SEND is accepted from SYN-SENT through CLOSE-WAIT).
+fn send_side_open(state: State) -> bool {
+    matches!(
+        state,
+        State::SynSent | State::SynReceived | State::Established | State::CloseWait
+    )
 }
