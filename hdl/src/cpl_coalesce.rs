@@ -79,10 +79,6 @@ pub struct CplCoalesce {
     pub tx: PushIn<275>,
     pub line_valid: Signal<Out, Bit>,
     pub line_urgent: Signal<Out, Bit>,
-    /// A line is offered that an idle engine should write: every offered
-    /// line (a half-filled one leaves the staging register after `AGE`
-    /// cycles).
-    pub line_aged: Signal<Out, Bit>,
     pub line_addr: Signal<Out, Bits<64>>,
     pub line_data: Signal<Out, Bits<512>>,
     pub line_strb: Signal<Out, Bits<64>>,
@@ -160,7 +156,6 @@ impl Default for CplCoalesce {
             tx: Default::default(),
             line_valid: Default::default(),
             line_urgent: Default::default(),
-            line_aged: Default::default(),
             line_addr: Default::default(),
             line_data: Default::default(),
             line_strb: Default::default(),
@@ -388,7 +383,6 @@ impl Logic for CplCoalesce {
         self.line_out.out_ready.next = self.line_take.val();
         self.out_word.next = self.line_out.out_data.val();
         self.line_valid.next = self.line_out.out_valid.val();
-        self.line_aged.next = self.line_out.out_valid.val();
         self.line_urgent.next = self.line_out.out_valid.val()
             && (self.out_word.val().get_bit(572) || !self.line_out.in_ready.val());
         self.line_addr.next =

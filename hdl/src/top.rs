@@ -20,10 +20,11 @@ use crate::desc_fetch::DescFetch;
 use crate::regs::RegFile;
 use crate::rx::dma_addr::{DmaAddr, JOB_BITS};
 use crate::rx::dma_data::DmaData;
+use crate::rx::event::{RxEvent, RxVerdict};
 use crate::rx::path::RxPath;
 use crate::setup::connect::Connect;
 use crate::setup::regs::{SetupCfg, SetupRegs};
-use crate::setup::rx::{SetupRx, SetupTap};
+use crate::setup::rx::SetupRx;
 use crate::tx::csum::TxCsum;
 use crate::tx::sched::{TxSched, TAG_BITS};
 use crate::tx::stream::TxStream;
@@ -45,6 +46,9 @@ const _: () = {
     // The register ports joined below, by their literal index.
     assert!(crate::regs::PORT_SETUP_REGS == 0 && crate::regs::PORT_CONNECT == 1);
     assert!(crate::regs::EXT_PORTS == 2);
+    // The RX verdict slots joined below, by their literal index.
+    assert!(crate::rx::event::SLOT_SETUP == 0 && crate::rx::event::SLOT_CONNECT == 1);
+    assert!(crate::rx::event::RX_OFFLOADS == 2);
 };
 
 #[derive(LogicBlock, Default)]
@@ -230,7 +234,6 @@ impl Logic for Toe {
         PushOut::<275>::join(&mut self.txt.req, &mut self.coal.tx);
         self.dmaa.line_valid.next = self.coal.line_valid.val();
         self.dmaa.line_urgent.next = self.coal.line_urgent.val();
-        self.dmaa.line_aged.next = self.coal.line_aged.val();
         self.dmaa.cpl_level.next = self.coal.rx_level.val();
         self.dmaa.cpl_req.next = self.dmad.req.write.val();
         self.dmaa.line_addr.next = self.coal.line_addr.val();
@@ -269,20 +272,14 @@ impl Logic for Toe {
         RegHost::join(&mut self.regs.ext[0], &mut self.sregs.regs);
         RegHost::join(&mut self.regs.ext[1], &mut self.conn.regs);
         SetupCfg::join(&mut self.sregs.cfg, &mut self.srx.cfg);
-        SetupTap::join(&mut self.rx.tap, &mut self.srx.tap);
-        // ------------------------------------------------ active open
+        // ------------------------------------------------ RX offloads
+        // Each reads the parsed-header event bus and answers in its
+        // verdict slot (rx::event).
+        RxEvent::join(&mut self.rx.ev, &mut self.srx.ev);
+        RxVerdict::join(&mut self.srx.verdict, &mut self.rx.verdict[0]);
+        RxEvent::join(&mut self.rx.ev, &mut self.conn.ev);
+        RxVerdict::join(&mut self.conn.verdict, &mut self.rx.verdict[1]);
         self.conn.ts_now.next = self.sregs.cfg.ts_now.val();
-        self.conn.e_sa.next = self.rx.e_sa.val();
-        self.conn.e_rst.next = self.rx.e_rst.val();
-        self.conn.e_tuple.next = self.rx.tap.e_tuple.val();
-        self.conn.e_seq.next = self.rx.tap.e_seq.val();
-        self.conn.e_ackn.next = self.rx.tap.e_ackn.val();
-        self.conn.l_cand.next = self.rx.l_cand.val();
-        self.conn.l_ws_present.next = self.rx.tap.l_ws.val().get_bit(7);
-        self.conn.l_ts.next = self.rx.tap.l_ts.val();
-        self.conn.l_tsval.next = self.rx.tap.l_tsval.val();
-        self.rx.l_conn.next = self.conn.l_conn.val();
-        self.rx.l_refused.next = self.conn.l_refused.val();
         // SYN-ACKs (A) and the active open's SYNs and ACKs (B) share the
         // control-frame builder.
         FifoOut::<REC_BITS>::join(&mut self.srx.q, &mut self.rarb.i[0]);
@@ -432,8 +429,8 @@ impl Logic for Toe {
             | bit_cast::<24, 1>(self.rx.frame_in.val().into())
             | (bit_cast::<24, 1>(self.dma_err.q.val().into()) << 12)
             | (bit_cast::<24, 1>(self.srx.cnt_synack.val().into()) << 14)
-            | (bit_cast::<24, 1>(self.rx.cnt_est.val().into()) << 15)
-            | (bit_cast::<24, 1>(self.rx.cnt_not_cookie.val().into()) << 16)
+            | (bit_cast::<24, 1>(self.srx.cnt_est.val().into()) << 15)
+            | (bit_cast::<24, 1>(self.srx.cnt_not_cookie.val().into()) << 16)
             | (bit_cast::<24, 1>(self.srx.cnt_syn_drop.val().into()) << 17)
             | (bit_cast::<24, 1>(self.conn.cnt_syn.val().into()) << 18)
             | (bit_cast::<24, 1>(self.conn.cnt_est.val().into()) << 19)

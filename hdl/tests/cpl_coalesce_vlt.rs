@@ -3,13 +3,13 @@
 //! send completion requests (consecutive indices per ring, sometimes
 //! jumps, rings of every size, bases just below a 4 GiB boundary) whenever
 //! their FIFO is not almost full, and a DMA engine takes lines at random,
-//! when urgent or when aged.  Checked against a plain Rust reference
+//! when urgent or when idle.  Checked against a plain Rust reference
 //! (common/cpl_ref.rs), every line and every cycle:
 //!
 //! * every record is written once, in each engine's order, at its ring
 //!   address with its index and phase, two records in a line only when
 //!   they are its two halves; all are written by the end;
-//! * `line_urgent`, `line_aged` only with a line, a full line urgent at
+//! * `line_urgent` only with a line, a full line urgent at
 //!   once; `rx_full`/`rx_level` consistent with each other;
 //! * no output changes with the inputs of its own cycle;
 //! * 400 consecutive completions of one ring, sent one per cycle and taken
@@ -43,10 +43,9 @@ const O_RX_LEVEL: usize = 1;
 const O_TX_FULL: usize = 2;
 const O_VALID: usize = 3;
 const O_URGENT: usize = 4;
-const O_AGED: usize = 5;
-const O_ADDR: usize = 6;
-const O_DATA: usize = 7;
-const O_STRB: usize = 8;
+const O_ADDR: usize = 5;
+const O_DATA: usize = 6;
+const O_STRB: usize = 7;
 
 fn block() -> VltBlock {
     let mut uut = CplCoalesce::default();
@@ -70,7 +69,6 @@ fn block() -> VltBlock {
     .output("tx_full", 1)
     .output("line_valid", 1)
     .output("line_urgent", 1)
-    .output("line_aged", 1)
     .output("line_addr", 64)
     .output("line_data", 512)
     .output("line_strb", 64)
@@ -186,10 +184,6 @@ fn cpl_coalesce_verilated_matches_reference() {
                 !pre[O_URGENT].bit() || v,
                 "cycle {t}: line_urgent without a line"
             );
-            assert!(
-                !pre[O_AGED].bit() || v,
-                "cycle {t}: line_aged without a line"
-            );
             if v && pre[O_STRB].u64() == u64::MAX {
                 assert!(pre[O_URGENT].bit(), "cycle {t}: a full line not urgent");
             }
@@ -247,8 +241,8 @@ fn cpl_coalesce_verilated_matches_reference() {
                 Phase::Burst => pre[O_URGENT].bit(),
                 Phase::Drain => true,
                 Phase::Random => match (t / 700) % 3 {
-                    // As the DMA engine: urgent lines, aged ones when idle.
-                    0 => pre[O_URGENT].bit() || (pre[O_AGED].bit() && rnd() % 4 == 0),
+                    // As the DMA engine: urgent lines, others when idle.
+                    0 => pre[O_URGENT].bit() || rnd() % 4 == 0,
                     1 => rnd() % 3 == 0,
                     _ => rnd() % 10 != 0,
                 },

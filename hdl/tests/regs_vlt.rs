@@ -16,7 +16,11 @@
 //!   write's effect visible from the cycle its response rises, and the
 //!   queue-reset pulse in exactly that cycle;
 //! * the setup block's write strobe in exactly the cycle before the
-//!   response of a write in its range, with its offset and data;
+//!   response of a write in its range, with its offset and data, on both
+//!   of the block's register ports (`ext_0`, `ext_1`: `SetupRegs` and
+//!   `Connect` in the chip), which also see the same read offset; the two
+//!   ports answer disjoint halves of the block (`port_value`), so a read
+//!   shows that both ports' `rdata` are sampled and ORed;
 //! * that no output changes with the inputs of its own cycle (the outputs
 //!   before and after the inputs are applied are equal);
 //! * 64-bit counters read LO then HI against the value at the LO read;
@@ -61,7 +65,6 @@ const I_TXQ_EVT: usize = 15;
 const I_TXQ_ID: usize = 16;
 const I_TXQ_LEN: usize = 17;
 const I_EXT_RDATA: usize = 18;
-/// The second register port's `rdata` (kept 0: the first answers for the block).
 const I_EXT1_RDATA: usize = 19;
 const INPUTS: usize = 20;
 // Outputs.
@@ -82,6 +85,8 @@ const O_EXT_WE: usize = 18;
 const O_EXT_WADDR: usize = 19;
 const O_EXT_WDATA: usize = 20;
 const O_EXT_RADDR: usize = 21;
+/// The second register port's outputs, in the same order.
+const O_EXT1_WE: usize = 22;
 
 fn block() -> VltBlock {
     let mut uut = RegFile::default();
@@ -131,6 +136,10 @@ fn block() -> VltBlock {
         .output("ext_0_waddr", 16)
         .output("ext_0_wdata", 32)
         .output("ext_0_raddr", 16)
+        .output("ext_1_we", 1)
+        .output("ext_1_waddr", 16)
+        .output("ext_1_wdata", 32)
+        .output("ext_1_raddr", 16)
 }
 
 /// What the setup block answers for offset `off` in cycle `t`: changes
@@ -138,6 +147,17 @@ fn block() -> VltBlock {
 fn ext_value(off: u16, t: u64) -> u32 {
     let x = (off as u64) << 32 ^ t.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x ^ x >> 29).wrapping_mul(0xBF58_476D_1CE4_E5B9) as u32
+}
+
+/// What register port `port` of the setup block answers: port 0 the
+/// offsets with bit 2 clear, port 1 those with bit 2 set (zero elsewhere,
+/// as a module without a register there must).
+fn port_value(port: u16, off: u16, t: u64) -> u32 {
+    if (off >> 2) & 1 == port {
+        ext_value(off ^ port << 12, t)
+    } else {
+        0
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -270,6 +290,7 @@ struct Coverage {
     slverr: u64,
     ext_writes: u64,
     ext_reads: u64,
+    ext1_reads: u64,
     qresets: u64,
     hi_nonzero: u64,
     back_to_back_reads: u64,
@@ -363,6 +384,12 @@ fn regs_verilated_matches_reference() {
                 }
                 (p, e) => panic!("cycle {t}: setup block write strobe {p:x?}, expected {e:x?}"),
             }
+            // Both ports of the block see the same strobe and read offset.
+            assert_eq!(
+                pre[O_EXT1_WE..O_EXT1_WE + 4],
+                pre[O_EXT_WE..O_EXT_WE + 4],
+                "cycle {t}: register port 1 (we, waddr, wdata, raddr) differs from port 0"
+            );
             if bit(O_EXT_WE) {
                 ext_pulse = Some((
                     t,
@@ -416,8 +443,9 @@ fn regs_verilated_matches_reference() {
             regs_ref::put(&mut cons_v, 16 * q, 16, *c as u64);
         }
         inp[I_CONS] = Val(cons_v);
-        inp[I_EXT_RDATA] = (ext_value(pre[O_EXT_RADDR].u64() as u16, t) as u64).into();
-        inp[I_EXT1_RDATA] = 0u64.into();
+        let raddr = pre[O_EXT_RADDR].u64() as u16;
+        inp[I_EXT_RDATA] = (port_value(0, raddr, t) as u64).into();
+        inp[I_EXT1_RDATA] = (port_value(1, pre[O_EXT1_WE + 3].u64() as u16, t) as u64).into();
         if !in_reset {
             // -------------------------------------------- read samples
             while let Some(&(a, hs)) = ar_hs.front() {
@@ -428,7 +456,7 @@ fn regs_verilated_matches_reference() {
                 ar_hs.pop_front();
                 let kind = read_kind(a);
                 let before_hi = reference.hi_snap;
-                let v = reference.read(a, &cons, |off| ext_value(off, t));
+                let v = reference.read(a, &cons, |off| port_value(0, off, t) | port_value(1, off, t));
                 match kind {
                     ReadKind::CounterLo(i) => last_lo = Some(reference.cnt[i]),
                     ReadKind::CounterHi => {
@@ -439,7 +467,9 @@ fn regs_verilated_matches_reference() {
                     }
                     ReadKind::Other => {}
                 }
-                cov.ext_reads += ((a as u32) >> 8 == r::SETUP_BASE >> 8) as u64;
+                let in_block = (a as u32) >> 8 == r::SETUP_BASE >> 8;
+                cov.ext_reads += in_block as u64;
+                cov.ext1_reads += (in_block && (a >> 2) & 1 == 1) as u64;
                 r_expect.push_back((a, v, hs + READ_LATENCY as u64));
             }
             // -------------------------------------------- read responses
@@ -674,7 +704,7 @@ fn regs_verilated_matches_reference() {
     // Drain: the last responses are checked above or are in flight.
     println!("{t} cycles in {:.1?}", t0.elapsed());
     println!(
-        "reads {} writes {} slverr {} ext writes {} ext reads {} queue resets {} HI reads nonzero {} \
+        "reads {} writes {} slverr {} ext writes {} ext reads {} (port 1 {}) queue resets {} HI reads nonzero {} \
          back-to-back reads {} reads during writes {} data before address {} rready stalls {} \
          bready stalls {} resets {}",
         cov.reads,
@@ -682,6 +712,7 @@ fn regs_verilated_matches_reference() {
         cov.slverr,
         cov.ext_writes,
         cov.ext_reads,
+        cov.ext1_reads,
         cov.qresets,
         cov.hi_nonzero,
         cov.back_to_back_reads,
@@ -692,7 +723,7 @@ fn regs_verilated_matches_reference() {
         cov.resets
     );
     assert!(cov.reads > 10_000 && cov.writes > 5_000, "too few accesses");
-    assert!(cov.slverr > 100 && cov.ext_writes > 50 && cov.ext_reads > 50);
+    assert!(cov.slverr > 100 && cov.ext_writes > 50 && cov.ext_reads > 50 && cov.ext1_reads > 20);
     assert!(cov.qresets > 50 && cov.hi_nonzero > 20);
     assert!(cov.back_to_back_reads > 1000 && cov.reads_during_writes > 1000);
     assert!(cov.w_before_aw > 100 && cov.rready_stalls > 1000 && cov.bready_stalls > 1000);

@@ -19,7 +19,7 @@ use rust_hdl::prelude::*;
 use seed::seeded_rng;
 use toe_contract::desc as d;
 use toe_contract::regs::Counter;
-use toe_hdl::rx::parse::{RxParse, REASON_CSUM, RX_PARSE_LATENCY};
+use toe_hdl::rx::parse::{RxParse, REASON_COUNTED_ELSEWHERE, RX_PARSE_LATENCY};
 use toe_model::gen::{random_frame, FrameKind};
 use toe_model::nic::{predict_rx, NicConfig, RxVerdict};
 use toe_model::parse::{parse, ETH_HLEN};
@@ -211,7 +211,7 @@ fn run(b: &VltBlock, rng: &mut StdRng, max_frame: u16, drop_bad_csum: bool) -> C
         let p = parse(&f.bytes, f.mac_error, max_frame);
         let v = predict_rx(&cfg, &f.bytes, f.mac_error);
         // The reason: the parse-stage drops by their counter, a checksum
-        // drop as REASON_CSUM, 0 for everything decided later.
+        // drop as REASON_COUNTED_ELSEWHERE, 0 for everything decided later.
         let want_reason = match &v {
             RxVerdict::Drop { reason, counters } => match reason {
                 Counter::RxDropMacError
@@ -219,7 +219,7 @@ fn run(b: &VltBlock, rng: &mut StdRng, max_frame: u16, drop_bad_csum: bool) -> C
                 | Counter::RxDropOversize
                 | Counter::RxDropMalformedL3
                 | Counter::RxDropMalformedL4 => *reason as u64,
-                Counter::RxBadIpCsum | Counter::RxBadTcpCsum => REASON_CSUM,
+                Counter::RxBadIpCsum | Counter::RxBadTcpCsum => REASON_COUNTED_ELSEWHERE,
                 _ => panic!("{ctx}: unexpected model drop {reason:?} {counters:?}"),
             },
             RxVerdict::Deliver { .. } => 0,
@@ -260,12 +260,12 @@ fn run(b: &VltBlock, rng: &mut StdRng, max_frame: u16, drop_bad_csum: bool) -> C
             cov.ip_csum_bad += usize::from(c.flags & d::CPL_IP_CSUM_BAD != 0);
             cov.tcp_csum_bad += usize::from(c.flags & d::CPL_TCP_CSUM_BAD != 0);
         }
-        if want_reason == REASON_CSUM {
+        if want_reason == REASON_COUNTED_ELSEWHERE {
             cov.csum_drops += 1;
         }
         // Hash kind, tuple, numbers and options for any frame the parse
         // stage did not drop as malformed.
-        if want_reason == 0 || want_reason == REASON_CSUM {
+        if want_reason == 0 || want_reason == REASON_COUNTED_ELSEWHERE {
             let hkind = match (&p.ipv4, &p.tcp) {
                 (Some(_), Some(_)) => 2,
                 (Some(_), None) => 1,

@@ -69,9 +69,6 @@ pub struct DmaAddr {
     pub aw_ready: Signal<In, Bit>,
     /// Write jobs, to `DmaData`.
     pub job: PushOut<881>,
-    /// The staged completion line has waited a few cycles: with no metadata
-    /// pending it is written even if only half full (latency at idle).
-    pub line_aged: Signal<In, Bit>,
     /// RX completion requests held by the coalescer, and a new one being
     /// made by the data stage this cycle.
     pub cpl_level: Signal<In, Bits<6>>,
@@ -157,7 +154,7 @@ pub struct DmaAddr {
     c_page: Constant<Bits<16>>,
     c_ones64: Constant<Bits<64>>,
     c_rxring: Constant<Bits<275>>,
-    r_csum: Constant<Bits<4>>,
+    r_elsewhere: Constant<Bits<4>>,
     r_l4: Constant<Bits<4>>,
     n_ipbad: Constant<Bits<16>>,
     n_tcpbad: Constant<Bits<16>>,
@@ -190,7 +187,6 @@ impl Default for DmaAddr {
             aw_len: Default::default(),
             aw_ready: Default::default(),
             job: Default::default(),
-            line_aged: Default::default(),
             cpl_level: Default::default(),
             cpl_req: Default::default(),
             cnt_inc: Default::default(),
@@ -251,7 +247,7 @@ impl Default for DmaAddr {
             c_ones64: k(u64::MAX),
             // RX rings are coalescer rings 4..7.
             c_rxring: Constant::new(Bits::<275>::from(1u64) << 258u64),
-            r_csum: k(super::parse::REASON_CSUM),
+            r_elsewhere: k(super::parse::REASON_COUNTED_ELSEWHERE),
             r_l4: k(Counter::RxDropMalformedL4 as u64),
             n_ipbad: k(1 << Counter::RxBadIpCsum as u64),
             n_tcpbad: k(1 << Counter::RxBadTcpCsum as u64),
@@ -337,9 +333,7 @@ impl Logic for DmaAddr {
         if !self.job.full.val() {
             if self.busy.q.val() {
                 self.kind.next = 3.into();
-            } else if self.line_valid.val()
-                && (self.line_urgent.val() || (!self.r_valid.q.val() && self.line_aged.val()))
-            {
+            } else if self.line_valid.val() && (self.line_urgent.val() || !self.r_valid.q.val()) {
                 self.kind.next = 2.into();
             } else if self.r_valid.q.val() {
                 self.kind.next = 1.into();
@@ -479,7 +473,7 @@ impl Logic for DmaAddr {
             // Count checksum verdicts (a frame dropped for an earlier
             // malformed header does not count).
             if (self.mreason.val() == 0)
-                || (self.mreason.val() == self.r_csum.val())
+                || (self.mreason.val() == self.r_elsewhere.val())
                 || (self.mreason.val() == self.r_l4.val())
             {
                 if (bit_cast::<16, 262>(self.m_meta.val() >> self.c_flags.val())
@@ -489,7 +483,7 @@ impl Logic for DmaAddr {
                     self.inc.next = self.inc.val() | self.n_ipbad.val();
                 }
             }
-            if (self.mreason.val() == 0) || (self.mreason.val() == self.r_csum.val()) {
+            if (self.mreason.val() == 0) || (self.mreason.val() == self.r_elsewhere.val()) {
                 if (bit_cast::<16, 262>(self.m_meta.val() >> self.c_flags.val())
                     & self.f_tcpbad.val())
                     != 0
@@ -506,7 +500,7 @@ impl Logic for DmaAddr {
                 }
             } else if self.mreason.val() != 0 {
                 // Dropped: the data stage discards the frame's beats.
-                if self.mreason.val() != self.r_csum.val() {
+                if self.mreason.val() != self.r_elsewhere.val() {
                     self.inc.next = self.inc.val() | (self.c_one16.val() << self.mreason.val());
                 }
             } else if !self.m_enabled.val() {

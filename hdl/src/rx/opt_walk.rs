@@ -73,7 +73,7 @@
 //!
 //! The results appear [`OPT_WALK_LATENCY`] cycles after the inputs, as
 //! with the earlier walker (the late setup tap at P + 12 in `rx::path` and
-//! `setup::rx::LATE_TAP` count on it); throughput is one frame per cycle.
+//! `rx::event::LATE_TAP` count on it); throughput is one frame per cycle.
 //! A stage computes only when it holds a frame, which saves simulation
 //! time: its computed registers are 0 otherwise (an AND in synthesis, not
 //! a hold multiplexer per bit); the record and the option bytes move every

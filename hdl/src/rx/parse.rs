@@ -3,8 +3,10 @@
 //! input tuple.  One record per cycle, fixed latency [`RX_PARSE_LATENCY`].
 //!
 //! Drop reasons are the contract's counter numbers (`regs::Counter`), so the
-//! DMA engine counts a drop by its reason; 0 delivers; `REASON_CSUM` drops a
-//! frame whose bad checksum was already counted by its flags.
+//! DMA engine counts a drop by its reason; 0 delivers;
+//! [`REASON_COUNTED_ELSEWHERE`] drops a frame without a drop counter: one
+//! whose bad checksum is counted by its flags, or a segment an offload
+//! consumed and counts itself (`rx::event`).
 //!
 //! ## Pipeline (T: the cycle `in_valid` is high)
 //!
@@ -24,7 +26,9 @@ use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 use toe_contract::regs::Counter;
 
-pub const REASON_CSUM: u64 = 15;
+/// Drop reason of a frame not delivered and counted elsewhere (not a
+/// counter number: no RX drop counter counts it).
+pub const REASON_COUNTED_ELSEWHERE: u64 = 15;
 /// Cycles from a frame record in to its parsed record out.
 pub const RX_PARSE_LATENCY: usize = 3;
 
@@ -156,7 +160,7 @@ pub struct RxParse {
     r_over: Constant<Bits<4>>,
     r_l3: Constant<Bits<4>>,
     r_l4: Constant<Bits<4>>,
-    r_csum: Constant<Bits<4>>,
+    r_elsewhere: Constant<Bits<4>>,
     c_min_frame: Constant<Bits<16>>,
     c_one16: Constant<Bits<16>>,
 }
@@ -265,7 +269,7 @@ impl Default for RxParse {
             r_over: k(Counter::RxDropOversize as u64),
             r_l3: k(Counter::RxDropMalformedL3 as u64),
             r_l4: k(Counter::RxDropMalformedL4 as u64),
-            r_csum: k(REASON_CSUM),
+            r_elsewhere: k(REASON_COUNTED_ELSEWHERE),
             c_min_frame: k(toe_contract::MIN_FRAME as u64),
             c_one16: k(1),
         }
@@ -482,7 +486,7 @@ impl Logic for RxParse {
                 && self.s2_is_ip.q.val()
                 && (!self.s2_ip_csum_ok.q.val() || (self.is_tcp.val() && !self.tcp_csum_ok.val()))
             {
-                self.reason.next = self.r_csum.val();
+                self.reason.next = self.r_elsewhere.val();
             }
             if self.is_tcp.val() && self.l4_bad.val() {
                 self.reason.next = self.r_l4.val();

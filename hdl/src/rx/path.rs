@@ -6,19 +6,24 @@
 //!
 //! Cycles below count from P, the cycle the parser's record comes out
 //! (`RX_PARSE_LATENCY` = 3 cycles after `FrameSum`'s record, itself
-//! `FRAME_SUM_LATENCY` after a frame's last beat).
+//! `FRAME_SUM_LATENCY` after a frame's last beat).  Offloads tap the
+//! parsed-header event bus (`ev`, `rx::event`) at P and P + 12 and answer
+//! with verdicts at P + 14, applied at one merge point
+//! ([`RxVerdictMerge`]) before the metadata FIFO.
+use super::event::{RxEvent, RxVerdictIn, LATE_TAP, RX_OFFLOADS, VERDICT_AT};
 use super::opt_walk::{OptWalk, OPT_WALK_LATENCY};
 use super::parse::RxParse;
 use super::rss::Rss;
+use super::verdict_merge::RxVerdictMerge;
 use crate::common::stream::FifoOut;
 use crate::frame_sum::FrameSum;
-use crate::setup::rx::SetupTap;
 use rust_hdl::prelude::*;
 use toe_contract::desc as d;
 
-// The late setup tap comes from the option walker's output: RSS (2 cycles)
-// then the walker (P + 12, the comments below and setup::rx::LATE_TAP).
-const _: () = assert!(crate::setup::rx::LATE_TAP == 2 + OPT_WALK_LATENCY);
+// The late record comes from the option walker's output: RSS (2 cycles)
+// then the walker (P + 12); the merge is two registers later (the `m_*`
+// register here, the merge's own).
+const _: () = assert!(LATE_TAP == 2 + OPT_WALK_LATENCY && VERDICT_AT == LATE_TAP + 2);
 /// Metadata record: completion (255:0), drop reason (259:256), queue (261:260).
 pub const META_BITS: usize = 262;
 
@@ -65,28 +70,16 @@ pub struct RxPath {
     pub meta: FifoOut<262>,
     /// Data FIFO (bit 512 the last-beat flag): frame beats, to `DmaData`.
     pub data: FifoOut<513>,
-    /// Setup offload taps (see crate::setup::rx): early (parser output, P;
-    /// its Toeplitz hash `e_hash` at P + 1), late (option walker output,
-    /// P + 12), and the verdicts back (`l_answer`: the late tap's SYN was
-    /// answered by the NIC, consume it; the ACK verdict `a_*` at P + 13,
-    /// the merge stage).  The active open reads `tap.e_*`/`tap.l_*` too.
-    pub tap: SetupTap,
-    /// Active-open candidates: SYN-ACK (no RST/FIN), RST with ACK (no SYN).
-    pub e_sa: Signal<Out, Bit>,
-    pub e_rst: Signal<Out, Bit>,
-    /// Late tap of an active-open candidate, and the verdict (kind
-    /// connected / connect refused) for its completion.
-    pub l_cand: Signal<Out, Bit>,
-    pub l_conn: Signal<In, Bit>,
-    pub l_refused: Signal<In, Bit>,
-    /// Counter pulses: ACK delivered as "established"; ACK to an offloaded
-    /// listener that is not a valid cookie.
-    pub cnt_est: Signal<Out, Bit>,
-    pub cnt_not_cookie: Signal<Out, Bit>,
+    /// The parsed-header event bus: every good TCP segment's early (P,
+    /// hash at P + 1) and late (P + 12) record, to every offload.
+    pub ev: RxEvent,
+    /// The offloads' verdicts (P + 14), one slot each (`rx::event`).
+    pub verdict: [RxVerdictIn; RX_OFFLOADS],
     fsum: FrameSum,
     parse: RxParse,
     rss: Rss,
     walk: OptWalk,
+    merge: RxVerdictMerge,
     dfifo: RxDataFifo,
     mfifo: RxMetaFifo,
     inflight: DFF<Bits<8>>,
@@ -94,10 +87,6 @@ pub struct RxPath {
     m_meta: DFF<Bits<262>>,
     beat: Signal<Local, Bit>,
     cand_ok: Signal<Local, Bit>,
-    est: Signal<Local, Bit>,
-    fin: Signal<Local, Bits<262>>,
-    ecr_ws: Signal<Local, Bits<8>>,
-    est_sack: Signal<Local, Bit>,
     merged: Signal<Local, Bits<262>>,
     optbyte: Signal<Local, Bits<8>>,
     c_mss: Constant<Bits<16>>,
@@ -106,15 +95,6 @@ pub struct RxPath {
     c_tsval: Constant<Bits<16>>,
     c_tsecr: Constant<Bits<16>>,
     c_optbad: Constant<Bits<262>>,
-    c_reason_mask: Constant<Bits<262>>,
-    c_reason_consumed: Constant<Bits<262>>,
-    c_cand_mask: Constant<Bits<262>>,
-    /// Kind, MSS, window scale and the SACK-permitted bit of the options byte.
-    c_est_mask: Constant<Bits<262>>,
-    c_kind_est: Constant<Bits<262>>,
-    c_kind_mask: Constant<Bits<262>>,
-    c_kind_conn: Constant<Bits<262>>,
-    c_kind_refused: Constant<Bits<262>>,
 }
 
 impl Default for RxPath {
@@ -136,18 +116,13 @@ impl Default for RxPath {
             frame_in: Default::default(),
             meta: Default::default(),
             data: Default::default(),
-            tap: Default::default(),
-            e_sa: Default::default(),
-            e_rst: Default::default(),
-            l_cand: Default::default(),
-            l_conn: Default::default(),
-            l_refused: Default::default(),
-            cnt_est: Default::default(),
-            cnt_not_cookie: Default::default(),
+            ev: Default::default(),
+            verdict: Default::default(),
             fsum: Default::default(),
             parse: Default::default(),
             rss: Default::default(),
             walk: Default::default(),
+            merge: Default::default(),
             dfifo: Default::default(),
             mfifo: Default::default(),
             inflight: Default::default(),
@@ -155,10 +130,6 @@ impl Default for RxPath {
             m_meta: Default::default(),
             beat: Default::default(),
             cand_ok: Default::default(),
-            est: Default::default(),
-            fin: Default::default(),
-            ecr_ws: Default::default(),
-            est_sack: Default::default(),
             merged: Default::default(),
             optbyte: Default::default(),
             c_mss: Constant::new((d::CPL_MSS_BIT as u64).into()),
@@ -169,29 +140,6 @@ impl Default for RxPath {
             c_optbad: Constant::new(
                 Bits::<262>::from(d::CPL_OPT_BAD as u64) << (d::CPL_FLAGS_BIT as u64),
             ),
-            c_reason_mask: Constant::new(Bits::<262>::from(0xFu64) << 256u64),
-            c_reason_consumed: Constant::new(
-                Bits::<262>::from(crate::rx::parse::REASON_CSUM) << 256u64,
-            ),
-            c_cand_mask: Constant::new(Bits::<262>::from(0xFu64) << 224u64),
-            c_est_mask: Constant::new(
-                (Bits::<262>::from(0xFFu64) << (d::CPL_KIND_BIT as u64))
-                    | (Bits::<262>::from(0xFFFF_FFu64) << (d::CPL_MSS_BIT as u64))
-                    | (Bits::<262>::from(1u64) << (d::CPL_OPTS_BIT as u64)),
-            ),
-            c_kind_est: Constant::new(
-                Bits::<262>::from(toe_contract::setup::KIND_ESTABLISHED as u64)
-                    << (d::CPL_KIND_BIT as u64),
-            ),
-            c_kind_mask: Constant::new(Bits::<262>::from(0xFFu64) << (d::CPL_KIND_BIT as u64)),
-            c_kind_conn: Constant::new(
-                Bits::<262>::from(toe_contract::setup::KIND_CONNECTED as u64)
-                    << (d::CPL_KIND_BIT as u64),
-            ),
-            c_kind_refused: Constant::new(
-                Bits::<262>::from(toe_contract::setup::KIND_CONNECT_REFUSED as u64)
-                    << (d::CPL_KIND_BIT as u64),
-            ),
         }
     }
 }
@@ -200,7 +148,7 @@ impl Logic for RxPath {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, inflight, m_valid, m_meta);
-        clock!(self, clock, fsum, parse, rss, walk, dfifo, mfifo);
+        clock!(self, clock, fsum, parse, rss, walk, merge, dfifo, mfifo);
         self.dfifo.clear.next = self.rst.val();
         self.mfifo.clear.next = self.rst.val();
         self.fsum.rst.next = self.rst.val();
@@ -236,32 +184,25 @@ impl Logic for RxPath {
         self.rss.key.next = self.rss_key.val();
         self.rss.ind_table.next = self.rss_table.val();
         self.rss.in_valid.next = self.parse.out_valid.val();
-        // Setup offload candidates (a good TCP segment: header parsed,
-        // both checksums verified, no drop reason): SYN without
-        // ACK/RST/FIN, or ACK without SYN/RST.  They ride in reserved
-        // completion bits 224 and 225 to the merge stage (bit 226: the
-        // active open's candidate; bits 227:224 are cleared there).
+        // The early record (P): a good TCP segment (header parsed, both
+        // checksums verified, no drop reason).  Its flag rides in reserved
+        // completion bit 224 to the late record (bits 227:224 are cleared
+        // at the merge).
         self.cand_ok.next = self.parse.out_valid.val()
             && (self.parse.out_hkind.val() == 2)
             && (self.parse.out_reason.val() == 0)
             && self.parse.out_cpl.val().get_bit(66)
             && self.parse.out_cpl.val().get_bit(68);
-        self.tap.e_syn.next =
-            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x02);
-        self.tap.e_ack.next =
-            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x16) == 0x10);
-        self.e_sa.next = self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x12);
-        self.e_rst.next =
-            self.cand_ok.val() && (((self.parse.out_cpl.val() >> 104) & 0x17) == 0x14);
-        self.tap.e_tuple.next = self.parse.out_tuple.val();
-        self.tap.e_seq.next = self.parse.out_seq.val();
-        self.tap.e_ackn.next = self.parse.out_ackn.val();
-        self.tap.e_macs.next = self.parse.out_macs.val();
-        self.tap.e_hash.next = self.rss.out_hash.val();
+        self.ev.e_valid.next = self.cand_ok.val();
+        self.ev.e_flags.next = self.parse.out_cpl.val().get_bits::<8>(104);
+        self.ev.e_tuple.next = self.parse.out_tuple.val();
+        self.ev.e_seq.next = self.parse.out_seq.val();
+        self.ev.e_ackn.next = self.parse.out_ackn.val();
+        self.ev.e_window.next = self.parse.out_cpl.val().get_bits::<16>(144);
+        self.ev.e_macs.next = self.parse.out_macs.val();
+        self.ev.e_hash.next = self.rss.out_hash.val();
         self.rss.in_cpl.next = self.parse.out_cpl.val()
-            | (bit_cast::<256, 1>(self.tap.e_syn.val().into()) << 224)
-            | (bit_cast::<256, 1>(self.tap.e_ack.val().into()) << 225)
-            | (bit_cast::<256, 1>((self.e_sa.val() || self.e_rst.val()).into()) << 226);
+            | (bit_cast::<256, 1>(self.cand_ok.val().into()) << 224);
         self.rss.in_reason.next = self.parse.out_reason.val();
         self.rss.in_opts.next = self.parse.out_opts.val();
         self.rss.in_olen.next = self.parse.out_olen.val();
@@ -288,68 +229,33 @@ impl Logic for RxPath {
         if self.walk.out_bad.val() {
             self.merged.next = self.merged.val() | self.c_optbad.val();
         }
-        // Late setup tap: a SYN the NIC answers is consumed here (drop
-        // reason 15: not delivered, counted by the setup block).
-        self.tap.l_syn.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(224);
-        self.tap.l_mss.next = self.walk.out_mss.val();
-        self.tap.l_ws.next = self.walk.out_ws.val();
-        self.tap.l_sackp.next = self.walk.out_sackp.val();
-        self.tap.l_ts.next = self.walk.out_ts.val();
-        self.tap.l_tsval.next = self.walk.out_tsval.val();
-        // Active open: the verdict for a SYN-ACK or RST candidate.
-        self.l_cand.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(226);
-        if self.l_conn.val() {
-            self.merged.next =
-                (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_conn.val();
-        }
-        if self.l_refused.val() {
-            self.merged.next =
-                (self.merged.val() & !self.c_kind_mask.val()) | self.c_kind_refused.val();
-        }
-        if self.tap.l_answer.val() {
-            self.merged.next =
-                (self.merged.val() & !self.c_reason_mask.val()) | self.c_reason_consumed.val();
-        }
-        // Merge stage (P + 13): a valid final ACK becomes an "established"
-        // completion whose option fields are the negotiated ones: the MSS
-        // from the cookie's class, the client's window scale and
-        // SACK-permitted from the TSecr it echoes (toe_contract::setup).
+        // The late record (P + 12).
+        self.ev.l_valid.next = self.walk.out_valid.val() && self.walk.out_pay.val().get_bit(224);
+        self.ev.l_flags.next = self.walk.out_pay.val().get_bits::<8>(104);
+        self.ev.l_mss.next = self.walk.out_mss.val();
+        self.ev.l_ws.next = self.walk.out_ws.val();
+        self.ev.l_sackp.next = self.walk.out_sackp.val();
+        self.ev.l_ts.next = self.walk.out_ts.val();
+        self.ev.l_tsval.next = self.walk.out_tsval.val();
+        self.ev.l_tsecr.next = self.walk.out_tsecr.val();
+        self.ev.l_optbad.next = self.walk.out_bad.val();
+        // P + 13, then the merge point (P + 14): the verdicts applied.
         self.m_valid.d.next = self.walk.out_valid.val();
         self.m_meta.d.next = self.merged.val();
-        self.est.next = self.m_valid.q.val()
-            && self.m_meta.q.val().get_bit(225)
-            && self.tap.a_hit.val()
-            && self.tap.a_ok.val()
-            && !self.m_meta.q.val().get_bit(71);
-        self.cnt_est.next = self.est.val();
-        self.cnt_not_cookie.next = self.m_valid.q.val()
-            && self.m_meta.q.val().get_bit(225)
-            && self.tap.a_hit.val()
-            && !self.est.val();
-        self.fin.next = 0.into();
-        self.ecr_ws.next = 0.into();
-        self.est_sack.next = false;
-        if self.m_valid.q.val() {
-            self.fin.next = self.m_meta.q.val() & !self.c_cand_mask.val();
-            self.ecr_ws.next = 0.into();
-            if ((self.m_meta.q.val() >> 192) & 0xF) < 15 {
-                self.ecr_ws.next = bit_cast::<8, 262>((self.m_meta.q.val() >> 192) & 0xF) | 0x80;
-            }
-            if !self.m_meta.q.val().get_bit(137) {
-                self.ecr_ws.next = 0.into();
-            }
-            self.est_sack.next =
-                self.m_meta.q.val().get_bit(137) && self.m_meta.q.val().get_bit(196);
-            if self.est.val() {
-                self.fin.next = (self.fin.val() & !self.c_est_mask.val())
-                    | self.c_kind_est.val()
-                    | (bit_cast::<262, 16>(self.tap.a_mss.val()) << 112)
-                    | (bit_cast::<262, 8>(self.ecr_ws.val()) << 128)
-                    | (bit_cast::<262, 1>(self.est_sack.val().into()) << 136);
-            }
+        self.merge.rst.next = self.rst.val();
+        self.merge.in_valid.next = self.m_valid.q.val();
+        self.merge.in_meta.next = self.m_meta.q.val();
+        for i in 0..2 {
+            self.merge.verdict[i].consume.next = self.verdict[i].consume.val();
+            self.merge.verdict[i].kind_valid.next = self.verdict[i].kind_valid.val();
+            self.merge.verdict[i].kind.next = self.verdict[i].kind.val();
+            self.merge.verdict[i].opts_valid.next = self.verdict[i].opts_valid.val();
+            self.merge.verdict[i].mss.next = self.verdict[i].mss.val();
+            self.merge.verdict[i].ws.next = self.verdict[i].ws.val();
+            self.merge.verdict[i].sackp.next = self.verdict[i].sackp.val();
         }
-        self.mfifo.write.next = self.m_valid.q.val();
-        self.mfifo.data_in.next = self.fin.val();
+        self.mfifo.write.next = self.merge.out_valid.val();
+        self.mfifo.data_in.next = self.merge.out_meta.val();
         // Outputs
         self.meta.empty.next = self.mfifo.empty.val();
         self.meta.data.next = self.mfifo.data_out.val();

@@ -29,8 +29,9 @@
 //! * **P + 1**: hit = slot pending, the 4-tuple is the slot's (reversed),
 //!   and the ACK number is ISN + 1.  A hit frees the slot.  Every
 //!   candidate's verdict and the ACK's fields enter `vfifo`.
-//! * **P + 12 (late tap)**: the verdict is popped: `l_conn` / `l_refused`
-//!   tell the RX path the completion kind, and a SYN-ACK hit builds the
+//! * **P + 12 (late record)**: the verdict is popped: a hit is reported
+//!   to the RX path as the completion kind connected / connect refused
+//!   (the RX verdict in slot `SLOT_CONNECT`, registered twice: P + 14), and a SYN-ACK hit builds the
 //!   ACK (timestamps if the SYN-ACK has them: TSval the SYN's, TSecr the
 //!   peer's TSval; the scaled window if the SYN-ACK has a window scale)
 //!   into a register (P + 13); the record queue's write is registered too
@@ -38,6 +39,7 @@
 use super::regs::c8;
 use crate::common::reg_port::RegPort;
 use crate::common::stream::FifoOut;
+use crate::rx::event::{RxEventIn, RxVerdict};
 use rust_hdl::prelude::*;
 use toe_contract::regs as r;
 use toe_contract::setup as s;
@@ -49,6 +51,7 @@ const _: () = assert!(SLOTS == s::CONNECT_SLOTS && SLOTS == 16);
 // as literals.
 const _: () = assert!(s::CTL_REC_BITS == 368 && s::TCP_ACK == 0x10);
 const _: () = assert!(r::SETUP_CONN_REC_WORDS == 12 && r::CONN_MAX_RETRIES == 10);
+const _: () = assert!(s::KIND_CONNECTED == 3 && s::KIND_CONNECT_REFUSED == 4);
 
 /// Match entry: MACs and tuple as in the record (191:0), ISN 223:192, the
 /// SYN's window 239:224, the scaled ACK window 255:240, the SYN's TSval
@@ -72,20 +75,11 @@ pub struct Connect {
     pub regs: RegPort,
     /// The timestamp clock (`SETUP_TS_NOW`): timer ticks.
     pub ts_now: Signal<In, Bits<32>>,
-    // Early tap (P)
-    pub e_sa: Signal<In, Bit>,
-    pub e_rst: Signal<In, Bit>,
-    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
-    pub e_tuple: Signal<In, Bits<96>>,
-    pub e_seq: Signal<In, Bits<32>>,
-    pub e_ackn: Signal<In, Bits<32>>,
-    // Late tap (P + 12)
-    pub l_cand: Signal<In, Bit>,
-    pub l_ws_present: Signal<In, Bit>,
-    pub l_ts: Signal<In, Bit>,
-    pub l_tsval: Signal<In, Bits<32>>,
-    pub l_conn: Signal<Out, Bit>,
-    pub l_refused: Signal<Out, Bit>,
+    /// The RX path's parsed-header event bus (`RxPath::ev`): SYN-ACK
+    /// (no RST/FIN) and RST with ACK (no SYN/FIN) candidates.
+    pub ev: RxEventIn,
+    /// The verdict on each segment, P + 14 (`RxPath::verdict[SLOT_CONNECT]`).
+    pub verdict: RxVerdict,
     /// Control-frame records for the TX side: the SYN and ACK records, to the record arbiter.
     pub q: FifoOut<368>,
     /// Counter pulses.
@@ -109,6 +103,11 @@ pub struct Connect {
     /// reached the queue's first-word register: 7 LUT levels).
     wr_v: DFF<Bit>,
     wr_rec: DFF<Bits<368>>,
+    /// A refused candidate, registered (P + 13; a connected one is `ack_v`).
+    refused_d: DFF<Bit>,
+    /// The RX verdict (P + 14): connected, connect refused.
+    v_conn: DFF<Bit>,
+    v_refused: DFF<Bit>,
     rto: DFF<Bits<32>>,
     retries: DFF<Bits<4>>,
     pending: DFF<Bits<16>>,
@@ -147,6 +146,10 @@ pub struct Connect {
     seq1: Signal<Local, Bits<32>>,
     hit: Signal<Local, Bit>,
     verd: Signal<Local, Bits<322>>,
+    /// Candidates at the early and the late record.
+    e_sa: Signal<Local, Bit>,
+    e_rst: Signal<Local, Bit>,
+    l_cand: Signal<Local, Bit>,
     lv: Signal<Local, Bit>,
     conn_v: Signal<Local, Bit>,
     refused_v: Signal<Local, Bit>,
@@ -185,17 +188,8 @@ impl Default for Connect {
             rst: Default::default(),
             regs: Default::default(),
             ts_now: Default::default(),
-            e_sa: Default::default(),
-            e_rst: Default::default(),
-            e_tuple: Default::default(),
-            e_seq: Default::default(),
-            e_ackn: Default::default(),
-            l_cand: Default::default(),
-            l_ws_present: Default::default(),
-            l_ts: Default::default(),
-            l_tsval: Default::default(),
-            l_conn: Default::default(),
-            l_refused: Default::default(),
+            ev: Default::default(),
+            verdict: Default::default(),
             q: Default::default(),
             cnt_syn: Default::default(),
             cnt_est: Default::default(),
@@ -212,6 +206,9 @@ impl Default for Connect {
             ack_rec: Default::default(),
             wr_v: Default::default(),
             wr_rec: Default::default(),
+            refused_d: Default::default(),
+            v_conn: Default::default(),
+            v_refused: Default::default(),
             rto: Default::default(),
             retries: Default::default(),
             pending: Default::default(),
@@ -246,6 +243,9 @@ impl Default for Connect {
             seq1: Default::default(),
             hit: Default::default(),
             verd: Default::default(),
+            e_sa: Default::default(),
+            e_rst: Default::default(),
+            l_cand: Default::default(),
             lv: Default::default(),
             conn_v: Default::default(),
             refused_v: Default::default(),
@@ -285,7 +285,7 @@ impl Logic for Connect {
         dff_setup!(
             self, clock, srec, sackwin, ack_v, ack_rec, wr_v, wr_rec, rto, retries, pending, kick,
             timedout, st_d, st_slot, sweep_slot, sweep_prev, x_sa, x_rst, x_tuple, x_seq, x_ackn,
-            wr_valid, wr_offset, wr_data
+            wr_valid, wr_offset, wr_data, refused_d, v_conn, v_refused
         );
         clock!(self, clock, vfifo, cfifo);
         self.mram.read_clock.next = self.clock.val();
@@ -354,13 +354,15 @@ impl Logic for Connect {
         self.st_d.d.next = self.start.val();
         self.st_slot.d.next = self.cslot.val();
         // ------------------------------------------------------ matching (P)
-        self.mram.read_address.next = bit_cast::<4, 96>(self.e_tuple.val());
+        self.e_sa.next = self.ev.e_valid.val() && ((self.ev.e_flags.val() & 0x17) == 0x12);
+        self.e_rst.next = self.ev.e_valid.val() && ((self.ev.e_flags.val() & 0x17) == 0x14);
+        self.mram.read_address.next = bit_cast::<4, 96>(self.ev.e_tuple.val());
         self.x_sa.d.next = self.e_sa.val();
         self.x_rst.d.next = self.e_rst.val();
         if self.e_sa.val() || self.e_rst.val() {
-            self.x_tuple.d.next = self.e_tuple.val();
-            self.x_seq.d.next = self.e_seq.val();
-            self.x_ackn.d.next = self.e_ackn.val();
+            self.x_tuple.d.next = self.ev.e_tuple.val();
+            self.x_seq.d.next = self.ev.e_seq.val();
+            self.x_ackn.d.next = self.ev.e_ackn.val();
         }
         // ------------------------------------------------------ P + 1
         self.xslot.next = bit_cast::<4, 96>(self.x_tuple.q.val());
@@ -399,6 +401,8 @@ impl Logic for Connect {
         self.vfifo.write.next = self.x_sa.q.val() || self.x_rst.q.val();
         self.vfifo.data_in.next = self.verd.val();
         // ------------------------------------------------------ late tap
+        self.l_cand.next = self.ev.l_valid.val()
+            && (((self.ev.l_flags.val() & 0x17) == 0x12) || ((self.ev.l_flags.val() & 0x17) == 0x14));
         self.lv.next = self.l_cand.val() && !self.vfifo.empty.val();
         self.vfifo.read.next = self.lv.val();
         self.conn_v.next = self.lv.val()
@@ -407,10 +411,26 @@ impl Logic for Connect {
         self.refused_v.next = self.lv.val()
             && self.vfifo.data_out.val().get_bit(0)
             && !self.vfifo.data_out.val().get_bit(1);
-        self.l_conn.next = self.conn_v.val();
-        self.l_refused.next = self.refused_v.val();
+        // The RX verdict, two registers later (P + 14; `ack_v` is the
+        // connected one's first).
+        self.refused_d.d.next = self.refused_v.val();
+        self.v_conn.d.next = self.ack_v.q.val();
+        self.v_refused.d.next = self.refused_d.q.val();
+        self.verdict.consume.next = false;
+        self.verdict.kind_valid.next = self.v_conn.q.val() || self.v_refused.q.val();
+        self.verdict.kind.next = 0.into();
+        if self.v_conn.q.val() {
+            self.verdict.kind.next = 3.into();
+        }
+        if self.v_refused.q.val() {
+            self.verdict.kind.next = 4.into();
+        }
+        self.verdict.opts_valid.next = false;
+        self.verdict.mss.next = 0.into();
+        self.verdict.ws.next = 0.into();
+        self.verdict.sackp.next = false;
         self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 258);
-        if self.l_ws_present.val() {
+        if self.ev.l_ws.val().get_bit(7) {
             self.ackwin.next = bit_cast::<16, 322>(self.vfifo.data_out.val() >> 274);
         }
         // The ACK: MACs and tuple, seq, ack, window; timestamps as the
@@ -420,10 +440,10 @@ impl Logic for Connect {
         self.ack_rec.d.next =
             bit_cast::<368, 256>(bit_cast::<256, 322>(self.vfifo.data_out.val() >> 2))
                 | (bit_cast::<368, 16>(self.ackwin.val()) << 256)
-                | (bit_cast::<368, 1>(self.l_ts.val().into()) << 294)
+                | (bit_cast::<368, 1>(self.ev.l_ts.val().into()) << 294)
                 | (bit_cast::<368, 32>(bit_cast::<32, 322>(self.vfifo.data_out.val() >> 290))
                     << 295)
-                | (bit_cast::<368, 32>(self.l_tsval.val()) << 327)
+                | (bit_cast::<368, 32>(self.ev.l_tsval.val()) << 327)
                 | (bit_cast::<368, 8>(0x10.into()) << 359);
         self.ack_push.next = self.ack_v.q.val() && !self.cfifo.full.val();
         // ------------------------------------------------------ timer sweep
@@ -545,6 +565,9 @@ impl Logic for Connect {
             self.srec.d.next = 0.into();
             self.sackwin.d.next = 0.into();
             self.ack_v.d.next = false;
+            self.refused_d.d.next = false;
+            self.v_conn.d.next = false;
+            self.v_refused.d.next = false;
             self.ack_rec.d.next = 0.into();
             self.wr_v.d.next = false;
             self.wr_rec.d.next = 0.into();

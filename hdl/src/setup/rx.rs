@@ -1,9 +1,10 @@
 //! The setup offload beside the RX header pipeline: listener lookup, ACK
 //! validation, SYN-ACK generation and the SYN-ACK queue.
 //!
-//! It taps the RX pipeline twice and answers in fixed cycles, so the RX
-//! path never stalls for it.  With `P` the cycle the parser's outputs are
-//! valid:
+//! It reads the RX path's parsed-header event bus (`rx::event`: the early
+//! record at P, the late one at P + 12) and answers with a verdict at
+//! P + 14 in slot `SLOT_SETUP`, so the RX path never stalls for it.  With
+//! `P` the cycle the parser's outputs are valid:
 //!
 //! * **P (early tap)**: the frame's addresses are checked against what
 //!   this host owns (`local_mac`, `local_ips`) and against martian classes
@@ -19,12 +20,18 @@
 //!   its options are known.
 //! * **P + 12 (late tap, the option walker's output)**: for a SYN candidate
 //!   the queue is popped; when its listener has offload on, setup is
-//!   enabled, the current key slot is valid and the options parsed,
-//!   `l_answer` tells the RX path to consume the SYN.
+//!   enabled and the current key slot is valid, the SYN is answered (and
+//!   consumed: the verdict's `consume` at P + 14).
 //! * **P + 13**: the answered SYN, registered with its options, the clocks
 //!   and the key slot of P + 12, enters [`SynAckGen`] (the register keeps
-//!   the decision out of the generator's first SipHash round); the ACK
-//!   verdict (`a_*`) meets the RX path's merge stage.
+//!   the decision out of the generator's first SipHash round).  An ACK
+//!   candidate to an offloaded listener whose cookie [`AckCheck`] validates
+//!   (and whose options parsed) becomes an "established" completion: the
+//!   verdict at P + 14 sets its kind and the negotiated options (the MSS of
+//!   the cookie's class; the client's window scale and SACK-permitted from
+//!   the TSecr it echoes, `toe_contract::setup`).  Other ACK candidates to
+//!   an offloaded listener are counted `SetupAckNotCookie` and delivered as
+//!   they are.
 //! * **P + 25**: the SYN-ACK's fields and the SYN's MACs (queued in
 //!   `mfifo` at P + 13) form a record for the TX queue (`qfifo`); when it is
 //!   full the SYN is dropped and counted (the client retransmits it).
@@ -46,78 +53,16 @@ use super::regs::SetupCfgIn;
 use super::synack::SynAckGen;
 use crate::common::ctl_frame_tx::REC_BITS;
 use crate::common::stream::FifoOut;
+use crate::rx::event::{RxEventIn, RxVerdict};
 use rust_hdl::prelude::*;
+use toe_contract::setup::KIND_ESTABLISHED;
+
+// The kernel writes the "established" kind as a literal.
+const _: () = assert!(KIND_ESTABLISHED == 2);
 
 crate::declare_clear_fifo!(SynFifo, Bits<224>, 32, 1);
 crate::declare_clear_fifo!(MacFifo, Bits<96>, 32, 1);
 crate::declare_clear_fifo!(RecFifo, Bits<368>, 16, 1);
-
-/// Cycles from the early tap to the late tap (RSS 2 + option walker 10).
-pub const LATE_TAP: usize = 12;
-
-/// The RX path's taps for the setup offload and the verdicts back:
-/// `RxPath`'s side (`rx.tap`).  The parent joins it to `SetupRx::tap`:
-/// `SetupTap::join(&mut rx.tap, &mut srx.tap)`.
-#[derive(LogicInterface, Default)]
-#[join = "SetupTapIn"]
-pub struct SetupTap {
-    // Early tap (P)
-    pub e_syn: Signal<Out, Bit>,
-    pub e_ack: Signal<Out, Bit>,
-    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
-    pub e_tuple: Signal<Out, Bits<96>>,
-    pub e_seq: Signal<Out, Bits<32>>,
-    pub e_ackn: Signal<Out, Bits<32>>,
-    /// Destination MAC (95:48), source MAC (47:0), first byte most significant.
-    pub e_macs: Signal<Out, Bits<96>>,
-    /// The early tap's Toeplitz hash, at P + 1.
-    pub e_hash: Signal<Out, Bits<32>>,
-    // Late tap (P + 12)
-    pub l_syn: Signal<Out, Bit>,
-    pub l_mss: Signal<Out, Bits<16>>,
-    /// Completion format: bit 7 present, bits 3:0 the shift.
-    pub l_ws: Signal<Out, Bits<8>>,
-    pub l_sackp: Signal<Out, Bit>,
-    pub l_ts: Signal<Out, Bit>,
-    pub l_tsval: Signal<Out, Bits<32>>,
-    /// The SYN of the late tap is answered (and consumed).
-    pub l_answer: Signal<In, Bit>,
-    // ACK verdict (P + 13): offloaded listener and setup enabled (`a_hit`).
-    pub a_hit: Signal<In, Bit>,
-    pub a_ok: Signal<In, Bit>,
-    pub a_mss: Signal<In, Bits<16>>,
-}
-
-/// The RX path's taps, `SetupRx`'s side.
-#[derive(LogicInterface, Default)]
-#[join = "SetupTap"]
-pub struct SetupTapIn {
-    // Early tap (P)
-    pub e_syn: Signal<In, Bit>,
-    pub e_ack: Signal<In, Bit>,
-    /// src IP (95:64), dst IP (63:32), src port (31:16), dst port (15:0).
-    pub e_tuple: Signal<In, Bits<96>>,
-    pub e_seq: Signal<In, Bits<32>>,
-    pub e_ackn: Signal<In, Bits<32>>,
-    /// Destination MAC (95:48), source MAC (47:0), first byte most significant.
-    pub e_macs: Signal<In, Bits<96>>,
-    /// The early tap's Toeplitz hash, at P + 1.
-    pub e_hash: Signal<In, Bits<32>>,
-    // Late tap (P + 12)
-    pub l_syn: Signal<In, Bit>,
-    pub l_mss: Signal<In, Bits<16>>,
-    /// Completion format: bit 7 present, bits 3:0 the shift.
-    pub l_ws: Signal<In, Bits<8>>,
-    pub l_sackp: Signal<In, Bit>,
-    pub l_ts: Signal<In, Bit>,
-    pub l_tsval: Signal<In, Bits<32>>,
-    /// The SYN of the late tap is answered (and consumed).
-    pub l_answer: Signal<Out, Bit>,
-    // ACK verdict (P + 13): offloaded listener and setup enabled (`a_hit`).
-    pub a_hit: Signal<Out, Bit>,
-    pub a_ok: Signal<Out, Bit>,
-    pub a_mss: Signal<Out, Bits<16>>,
-}
 
 #[derive(LogicBlock, Default)]
 pub struct SetupRx {
@@ -125,11 +70,10 @@ pub struct SetupRx {
     pub rst: Signal<In, Bit>,
     /// The setup block's configuration (`SetupRegs`), and state back.
     pub cfg: SetupCfgIn,
-    /// The RX path's taps and the verdicts back (`RxPath::tap`).
-    pub tap: SetupTapIn,
-    /// ACK verdict (P + 13): the ACK checker's output is valid.
-    pub a_cand: Signal<Out, Bit>,
-    // SYN-ACK records for the TX side
+    /// The RX path's parsed-header event bus (`RxPath::ev`).
+    pub ev: RxEventIn,
+    /// The verdict on each segment, P + 14 (`RxPath::verdict[SLOT_SETUP]`).
+    pub verdict: RxVerdict,
     /// The SYN-ACK records, to the record arbiter.
     pub q: FifoOut<REC_BITS>,
     /// Counter pulses: SYN-ACK queued, SYN dropped (queue full).
@@ -138,6 +82,10 @@ pub struct SetupRx {
     /// Counter pulses: SYN dropped as not for us, SYN left to the host.
     pub cnt_syn_martian: Signal<Out, Bit>,
     pub cnt_syn_to_host: Signal<Out, Bit>,
+    /// Counter pulses: ACK delivered as "established"; ACK to an offloaded
+    /// listener that is not a valid cookie.
+    pub cnt_est: Signal<Out, Bit>,
+    pub cnt_not_cookie: Signal<Out, Bit>,
     lt: ListenTable,
     ack: AckCheck,
     gen: SynAckGen,
@@ -178,6 +126,29 @@ pub struct SetupRx {
     gen_cookie_t: DFF<Bits<32>>,
     gen_ts_now: DFF<Bits<32>>,
     gen_slot: DFF<Bit>,
+    /// The late record, registered (P + 13): the SYN consumed (answered or
+    /// dropped); an ACK candidate, its options bad, timestamps present and
+    /// the TSecr's low five bits (window scale and SACK-permitted, as the
+    /// SYN-ACK encoded them).
+    consumed_d: DFF<Bit>,
+    ack_d: DFF<Bit>,
+    optbad_d: DFF<Bit>,
+    ts_d: DFF<Bit>,
+    tsecr_d: DFF<Bits<5>>,
+    /// The verdict (P + 14).
+    v_consume: DFF<Bit>,
+    v_est: DFF<Bit>,
+    v_mss: DFF<Bits<16>>,
+    v_ws: DFF<Bits<8>>,
+    v_sackp: DFF<Bit>,
+    /// SYN and ACK candidates at the early record, and at the late one.
+    e_syn: Signal<Local, Bit>,
+    e_ack: Signal<Local, Bit>,
+    l_syn: Signal<Local, Bit>,
+    /// P + 13: an ACK candidate to an offloaded listener with setup on.
+    ack_hit: Signal<Local, Bit>,
+    est: Signal<Local, Bit>,
+    ecr_ws: Signal<Local, Bits<8>>,
     src_ip: Signal<Local, Bits<32>>,
     dst_ip: Signal<Local, Bits<32>>,
     martian: Signal<Local, Bit>,
@@ -209,7 +180,17 @@ impl Logic for SetupRx {
             gen_tsval,
             gen_cookie_t,
             gen_ts_now,
-            gen_slot
+            gen_slot,
+            consumed_d,
+            ack_d,
+            optbad_d,
+            ts_d,
+            tsecr_d,
+            v_consume,
+            v_est,
+            v_mss,
+            v_ws,
+            v_sackp
         );
         for i in 0..11 {
             self.hd[i].clock.next = self.clock.val();
@@ -226,13 +207,18 @@ impl Logic for SetupRx {
         self.ef_sweep.clock.next = self.clock.val();
         self.est_filter.read_clock.next = self.clock.val();
         self.est_filter.write_clock.next = self.clock.val();
+        // ------------------------------------------------------ candidates
+        // SYN: SYN without ACK/RST/FIN.  ACK: ACK without SYN/RST.
+        self.e_syn.next = self.ev.e_valid.val() && ((self.ev.e_flags.val() & 0x17) == 0x02);
+        self.e_ack.next = self.ev.e_valid.val() && ((self.ev.e_flags.val() & 0x16) == 0x10);
+        self.l_syn.next = self.ev.l_valid.val() && ((self.ev.l_flags.val() & 0x17) == 0x02);
         // ------------------------------------------------------ ownership
-        self.src_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 64);
-        self.dst_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
+        self.src_ip.next = bit_cast::<32, 96>(self.ev.e_tuple.val() >> 64);
+        self.dst_ip.next = bit_cast::<32, 96>(self.ev.e_tuple.val() >> 32);
         self.martian.next = false;
         self.dst_local.next = false;
-        if self.tap.e_syn.val() || self.tap.e_ack.val() {
-            self.martian.next = (bit_cast::<48, 96>(self.tap.e_macs.val() >> 48)
+        if self.e_syn.val() || self.e_ack.val() {
+            self.martian.next = (bit_cast::<48, 96>(self.ev.e_macs.val() >> 48)
                 != self.cfg.local_mac.val())
                 || ((self.src_ip.val() >> 24) == 0)
                 || ((self.src_ip.val() >> 24) == 127)
@@ -259,7 +245,7 @@ impl Logic for SetupRx {
         self.dst_local_d[1].d.next = self.dst_local_d[0].q.val();
         // ------------------------------------------------------ tuple filter
         // Read at P + 1 with the hash, the bit at P + 2.
-        self.est_filter.read_address.next = bit_cast::<16, 32>(self.tap.e_hash.val() >> 16);
+        self.est_filter.read_address.next = bit_cast::<16, 32>(self.ev.e_hash.val() >> 16);
         self.est_d[0].d.next = self.est_filter.read_data.val();
         for i in 1..10 {
             self.est_d[i].d.next = self.est_d[i - 1].q.val();
@@ -299,9 +285,9 @@ impl Logic for SetupRx {
         self.cfg.lt_rd_ip.next = self.lt.rd_ip.val();
         self.cfg.lt_rd_port.next = self.lt.rd_port.val();
         self.cfg.lt_rd_offload.next = self.lt.rd_offload.val();
-        self.lt.in_valid.next = self.tap.e_syn.val() || self.tap.e_ack.val();
-        self.lt.in_ip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
-        self.lt.in_port.next = bit_cast::<16, 96>(self.tap.e_tuple.val());
+        self.lt.in_valid.next = self.e_syn.val() || self.e_ack.val();
+        self.lt.in_ip.next = bit_cast::<32, 96>(self.ev.e_tuple.val() >> 32);
+        self.lt.in_port.next = bit_cast::<16, 96>(self.ev.e_tuple.val());
         self.lt.in_tag.next = 0.into();
         // An any-IP entry answers only for our own addresses.
         self.hd[0].d.next = self.lt.out_valid.val()
@@ -312,13 +298,13 @@ impl Logic for SetupRx {
             self.hd[i].d.next = self.hd[i - 1].q.val();
         }
         // ------------------------------------------------------ ACKs
-        self.ack.in_valid.next = self.tap.e_ack.val();
-        self.ack.in_cip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 64);
-        self.ack.in_sip.next = bit_cast::<32, 96>(self.tap.e_tuple.val() >> 32);
-        self.ack.in_cport.next = bit_cast::<16, 96>(self.tap.e_tuple.val() >> 16);
-        self.ack.in_sport.next = bit_cast::<16, 96>(self.tap.e_tuple.val());
-        self.ack.in_seq.next = self.tap.e_seq.val();
-        self.ack.in_ack.next = self.tap.e_ackn.val();
+        self.ack.in_valid.next = self.e_ack.val();
+        self.ack.in_cip.next = bit_cast::<32, 96>(self.ev.e_tuple.val() >> 64);
+        self.ack.in_sip.next = bit_cast::<32, 96>(self.ev.e_tuple.val() >> 32);
+        self.ack.in_cport.next = bit_cast::<16, 96>(self.ev.e_tuple.val() >> 16);
+        self.ack.in_sport.next = bit_cast::<16, 96>(self.ev.e_tuple.val());
+        self.ack.in_seq.next = self.ev.e_seq.val();
+        self.ack.in_ack.next = self.ev.e_ackn.val();
         self.ack.in_tag.next = 0.into();
         self.ack.now.next = self.cfg.cookie_t.val();
         self.ack.max_age.next = self.cfg.max_age.val();
@@ -328,22 +314,40 @@ impl Logic for SetupRx {
         self.ack.key1_lo.next = self.cfg.key1_lo.val();
         self.ack.key1_hi.next = self.cfg.key1_hi.val();
         self.ack.mss_table.next = self.cfg.mss_table.val();
-        self.a_cand.next = self.ack.out_valid.val();
-        self.tap.a_hit.next =
-            self.hd[10].q.val() && self.cfg.enable.val() && !self.martian_d[12].q.val();
-        self.tap.a_ok.next = self.ack.out_ok.val();
-        self.tap.a_mss.next = self.ack.out_mss.val();
+        // P + 13: the verdict on an ACK candidate (`ack.out_*` and the
+        // delay lines are at P + 13).
+        self.ack_d.d.next = self.ev.l_valid.val() && ((self.ev.l_flags.val() & 0x16) == 0x10);
+        self.optbad_d.d.next = self.ev.l_optbad.val();
+        self.ts_d.d.next = self.ev.l_ts.val();
+        self.tsecr_d.d.next = bit_cast::<5, 32>(self.ev.l_tsecr.val());
+        self.ack_hit.next = self.ack_d.q.val()
+            && self.hd[10].q.val()
+            && self.cfg.enable.val()
+            && !self.martian_d[12].q.val();
+        self.est.next = self.ack_hit.val() && self.ack.out_ok.val() && !self.optbad_d.q.val();
+        self.cnt_est.next = self.est.val();
+        self.cnt_not_cookie.next = self.ack_hit.val() && !self.est.val();
+        // The negotiated window scale (present, shift) and SACK-permitted,
+        // from the TSecr the final ACK echoes (shift 15: none).
+        self.ecr_ws.next = 0.into();
+        if self.ts_d.q.val() && ((self.tsecr_d.q.val() & 0xF) < 15) {
+            self.ecr_ws.next = bit_cast::<8, 5>(self.tsecr_d.q.val() & 0xF) | 0x80;
+        }
+        self.v_est.d.next = self.est.val();
+        self.v_mss.d.next = self.ack.out_mss.val();
+        self.v_ws.d.next = self.ecr_ws.val();
+        self.v_sackp.d.next = self.ts_d.q.val() && self.tsecr_d.q.val().get_bit(4);
         // ------------------------------------------------------ SYNs
         // Early: tuple (223:128), ISN (127:96), MACs (95:0).
-        self.sfifo.write.next = self.tap.e_syn.val();
+        self.sfifo.write.next = self.e_syn.val();
         // FIFO words are only assembled when written (simulation time).
         self.sfifo.data_in.next = 0.into();
-        if self.tap.e_syn.val() {
-            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.tap.e_tuple.val()) << 128)
-                | (bit_cast::<224, 32>(self.tap.e_seq.val()) << 96)
-                | bit_cast::<224, 96>(self.tap.e_macs.val());
+        if self.e_syn.val() {
+            self.sfifo.data_in.next = (bit_cast::<224, 96>(self.ev.e_tuple.val()) << 128)
+                | (bit_cast::<224, 32>(self.ev.e_seq.val()) << 96)
+                | bit_cast::<224, 96>(self.ev.e_macs.val());
         }
-        self.sfifo.read.next = self.tap.l_syn.val();
+        self.sfifo.read.next = self.l_syn.val();
         // The client's MSS (536 without the option) below every table entry:
         // one comparison per entry against the option's value, the no-option
         // case from a register.
@@ -351,14 +355,14 @@ impl Logic for SetupRx {
             && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > 536)
             && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > 536)
             && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > 536);
-        self.mss_low.next = (bit_cast::<16, 64>(self.cfg.mss_table.val()) > self.tap.l_mss.val())
-            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > self.tap.l_mss.val())
-            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > self.tap.l_mss.val())
-            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > self.tap.l_mss.val());
-        if self.tap.l_mss.val() == 0 {
+        self.mss_low.next = (bit_cast::<16, 64>(self.cfg.mss_table.val()) > self.ev.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 16) > self.ev.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 32) > self.ev.l_mss.val())
+            && (bit_cast::<16, 64>(self.cfg.mss_table.val() >> 48) > self.ev.l_mss.val());
+        if self.ev.l_mss.val() == 0 {
             self.mss_low.next = self.default_mss_low.q.val();
         }
-        self.syn_base.next = self.tap.l_syn.val() && self.hd[9].q.val() && self.cfg.enable.val();
+        self.syn_base.next = self.l_syn.val() && self.hd[9].q.val() && self.cfg.enable.val();
         self.syn_drop.next = self.syn_base.val() && self.martian_d[11].q.val();
         self.answer.next = self.syn_base.val()
             && !self.martian_d[11].q.val()
@@ -366,20 +370,35 @@ impl Logic for SetupRx {
             && !self.mss_low.val()
             && ((!self.cfg.slot.val() && self.cfg.key_valid.val().get_bit(0))
                 || (self.cfg.slot.val() && self.cfg.key_valid.val().get_bit(1)));
-        // Answered or dropped: either way not delivered.
-        self.tap.l_answer.next = self.answer.val() || self.syn_drop.val();
+        // Answered or dropped: either way not delivered (the verdict two
+        // cycles later).
+        self.consumed_d.d.next = self.answer.val() || self.syn_drop.val();
+        self.v_consume.d.next = self.consumed_d.q.val();
+        self.verdict.consume.next = self.v_consume.q.val();
+        self.verdict.kind_valid.next = self.v_est.q.val();
+        self.verdict.kind.next = 0.into();
+        self.verdict.opts_valid.next = self.v_est.q.val();
+        self.verdict.mss.next = 0.into();
+        self.verdict.ws.next = 0.into();
+        self.verdict.sackp.next = false;
+        if self.v_est.q.val() {
+            self.verdict.kind.next = 2.into();
+            self.verdict.mss.next = self.v_mss.q.val();
+            self.verdict.ws.next = self.v_ws.q.val();
+            self.verdict.sackp.next = self.v_sackp.q.val();
+        }
         self.cnt_syn_martian.next = self.syn_drop.val();
         self.cnt_syn_to_host.next =
             self.syn_base.val() && !self.syn_drop.val() && !self.answer.val();
         // Into the generator a cycle later, everything it takes registered.
         self.gen_valid.d.next = self.answer.val();
         self.gen_syn.d.next = self.sfifo.data_out.val();
-        self.gen_mss.d.next = self.tap.l_mss.val();
-        self.gen_mss_present.d.next = self.tap.l_mss.val() != 0;
-        self.gen_ws.d.next = self.tap.l_ws.val();
-        self.gen_sackp.d.next = self.tap.l_sackp.val();
-        self.gen_ts.d.next = self.tap.l_ts.val();
-        self.gen_tsval.d.next = self.tap.l_tsval.val();
+        self.gen_mss.d.next = self.ev.l_mss.val();
+        self.gen_mss_present.d.next = self.ev.l_mss.val() != 0;
+        self.gen_ws.d.next = self.ev.l_ws.val();
+        self.gen_sackp.d.next = self.ev.l_sackp.val();
+        self.gen_ts.d.next = self.ev.l_ts.val();
+        self.gen_tsval.d.next = self.ev.l_tsval.val();
         self.gen_cookie_t.d.next = self.cfg.cookie_t.val();
         self.gen_ts_now.d.next = self.cfg.ts_now.val();
         self.gen_slot.d.next = self.cfg.slot.val();
@@ -458,6 +477,10 @@ impl Logic for SetupRx {
             }
             self.ef_sweep.d.next = 0.into();
             self.gen_valid.d.next = false;
+            self.consumed_d.d.next = false;
+            self.ack_d.d.next = false;
+            self.v_consume.d.next = false;
+            self.v_est.d.next = false;
         }
     }
 }
