@@ -286,11 +286,13 @@ fn main() {
             })
             .collect();
         println!(
-            "{{\"clock_hz\":{CLOCK_HZ},\"throughput\":[{}],\"setup_offload\":[{}],\"sim_cycles_per_second_idle\":{:.0},\"sim_cycles_per_second_rx_traffic\":{:.0}}}",
+            "{{\"clock_hz\":{CLOCK_HZ},\"throughput\":[{}],\"setup_offload\":[{}],\"sim_cycles_per_second_idle\":{:.0},\"sim_cycles_per_second_rx_traffic\":{:.0},\"sim_cycles_per_cpu_second_idle\":{:.0},\"sim_cycles_per_cpu_second_rx_traffic\":{:.0}}}",
             pts.join(","),
             syn.join(","),
             idle.cycles_per_second,
-            busy.cycles_per_second
+            busy.cycles_per_second,
+            idle.cycles_per_cpu_second,
+            busy.cycles_per_cpu_second
         );
         return;
     }
@@ -341,9 +343,11 @@ fn main() {
         );
     }
     println!(
-        "\nsimulation speed (full design, one core): idle {:.2} M cycles/s, with back-to-back MAC RX traffic {:.2} M cycles/s",
+        "\nsimulation speed (full design, one core): idle {:.2} M cycles/s, with back-to-back MAC RX traffic {:.2} M cycles/s (wall clock); per second of the simulating thread's processor time {:.2} / {:.2}",
         idle.cycles_per_second / 1e6,
-        busy.cycles_per_second / 1e6
+        busy.cycles_per_second / 1e6,
+        idle.cycles_per_cpu_second / 1e6,
+        busy.cycles_per_cpu_second / 1e6
     );
     println!(
         "(benchmark wall time {:.1} s; resource estimate: `cargo xtask synth`)",
