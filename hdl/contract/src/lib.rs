@@ -19,6 +19,7 @@ pub mod regs;
 pub mod rss;
 pub mod setup;
 pub mod shm;
+pub mod teardown;
 
 /// Data path width of the MAC and DMA interfaces, in bits.
 pub const DATA_BITS: usize = 512;
