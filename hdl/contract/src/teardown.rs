@@ -39,6 +39,7 @@
 
 /// TX descriptor opcode of a teardown hand-over (flags bits 15:12).
 pub const TX_OP_TEARDOWN: u16 = 1;
+const _: () = assert!(TX_OP_TEARDOWN < 16 && TX_OP_TEARDOWN != crate::desc::TX_OP_SEND);
 /// Completion kind of a teardown's end (see [`TeardownEvent`]).
 pub const KIND_TEARDOWN: u8 = 5;
 
@@ -126,6 +127,8 @@ pub enum HandOverError {
     BadRetryLimit,
     /// Reserved bits or bytes not zero.
     Reserved,
+    /// The descriptor's length is not `HANDOVER_BYTES + kept`.
+    Length,
 }
 
 impl HandOver {
@@ -657,14 +660,24 @@ mod tests {
             ..r
         };
         assert_eq!(back.check(), Err(HandOverError::TooMuchKept));
-        assert_eq!(HandOver { rto: 0, ..r }.check(), Err(HandOverError::ZeroRto));
-        assert_eq!(HandOver { mss: 0, ..r }.check(), Err(HandOverError::ZeroMss));
+        assert_eq!(
+            HandOver { rto: 0, ..r }.check(),
+            Err(HandOverError::ZeroRto)
+        );
+        assert_eq!(
+            HandOver { mss: 0, ..r }.check(),
+            Err(HandOverError::ZeroMss)
+        );
         assert_eq!(
             HandOver { rcv_shift: 15, ..r }.check(),
             Err(HandOverError::BadShift)
         );
         assert_eq!(
-            HandOver { retry_limit: 16, ..r }.check(),
+            HandOver {
+                retry_limit: 16,
+                ..r
+            }
+            .check(),
             Err(HandOverError::BadRetryLimit)
         );
         let mut b = r.encode();
@@ -712,7 +725,12 @@ mod tests {
         let e = entry();
         assert!(e.fits());
         assert_eq!(Entry::unpack(&e.pack()), Some(e));
-        for s in [State::FinWait1, State::FinWait2, State::Closing, State::LastAck] {
+        for s in [
+            State::FinWait1,
+            State::FinWait2,
+            State::Closing,
+            State::LastAck,
+        ] {
             let z = Entry {
                 state: s,
                 ts_on: false,
@@ -735,7 +753,11 @@ mod tests {
         assert_eq!(ENTRY_BITS, 510);
         assert_eq!(Entry::unpack(&[0; 8]), None);
         assert!(!Entry { kept: 4097, ..e }.fits());
-        assert!(!Entry { buf_addr: 0x20, ..e }.fits());
+        assert!(!Entry {
+            buf_addr: 0x20,
+            ..e
+        }
+        .fits());
     }
 
     #[test]
@@ -820,8 +842,6 @@ mod tests {
         let back = desc::TxDesc::decode(&d.encode());
         assert_eq!(back.flags >> desc::TXF_OPCODE_SHIFT, TX_OP_TEARDOWN);
         assert_eq!(back.flags & (desc::TXF_CSUM_IP | desc::TXF_CSUM_TCP), 0);
-        assert_ne!(TX_OP_TEARDOWN, desc::TX_OP_SEND);
-        assert!(TX_OP_TEARDOWN < 16);
         for k in [
             desc::KIND_RX,
             desc::KIND_TX,

@@ -14,6 +14,8 @@
 //! * [`toeplitz`]: the RSS Toeplitz hash.
 //! * [`parse`]: the reference frame parser and validity classes.
 //! * [`setup`]: what the setup offload does with a frame, and its SYN-ACK.
+//! * [`teardown`]: the teardown engine (FIN-WAIT to TIME-WAIT after the
+//!   host hands a close over).
 //! * [`nic`]: `predict_rx` / `predict_tx` and the register state they use.
 //! * [`scoreboard`]: expected/actual comparison with readable diffs.
 //! * [`gen`]: seeded frame generators (well-formed via smoltcp, and one per
@@ -28,6 +30,7 @@ pub mod nic;
 pub mod parse;
 pub mod scoreboard;
 pub mod setup;
+pub mod teardown;
 pub use toe_contract::rss as toeplitz;
 
 #[cfg(test)]
