@@ -369,8 +369,13 @@ impl Teardown {
         }
         let key = key_of(rec.peer, rec.local);
         let mut out = vec![];
-        let room = self.entries.len() < self.capacity || self.recycle_oldest_tw(&mut out);
-        if !self.cfg.enabled || self.entries.contains_key(&key) || !room {
+        // Refused: offload off, the tuple already held, or no room even
+        // after recycling the oldest TIME-WAIT entry (checked in this order,
+        // so a refused hand-over recycles nothing).
+        if !self.cfg.enabled
+            || self.entries.contains_key(&key)
+            || !(self.entries.len() < self.capacity || self.recycle_oldest_tw(&mut out))
+        {
             self.count(TdCounter::Fallback);
             out.push(Output::Event {
                 queue,

@@ -733,6 +733,14 @@ fn time_wait_recycling() {
     // Full of live closes: fallback.
     let out = handover(&mut td, &rec_n(5, CloseOrder::Active));
     assert_eq!(events(&out)[0].reason, Reason::Fallback);
+    // A refused hand-over (the tuple is held) recycles nothing.
+    let mut td = Teardown::new(2, Config::new(2));
+    close_to_tw(&mut td, 1);
+    close_to_tw(&mut td, 2);
+    let out = handover(&mut td, &rec_n(2, CloseOrder::Active));
+    let ev = events(&out);
+    assert_eq!((ev.len(), ev[0].reason), (1, Reason::Fallback));
+    assert_eq!((td.entries(), td.counter(TdCounter::TwRecycled)), (2, 0));
     // TD_MAX_TW: the limit on TIME-WAIT entries, below the capacity.
     let mut td = Teardown::new(
         8,
