@@ -135,6 +135,9 @@ pub struct QueueStats {
     pub bad_completions: u64,
     /// RX refills that found the pool empty.
     pub rx_refill_starved: u64,
+    /// Teardown-end events on the RX ring (`offload::dispatch::Handler::
+    /// TeardownEnd`): counted, their buffers returned.
+    pub teardown_events: u64,
     /// Doorbells rung.
     pub doorbells: u64,
 }
@@ -858,6 +861,13 @@ impl Queue {
             // Which kinds carry received bytes: the completion-kind
             // dispatch table (`offload::dispatch`).
             let frame_kind = crate::offload::dispatch::rx_frame(c.kind);
+            if crate::offload::dispatch::handler(c.kind)
+                == Some(crate::offload::dispatch::Handler::TeardownEnd)
+            {
+                self.stats.teardown_events += 1;
+                self.pool.free(buf);
+                continue;
+            }
             if c.len as usize > self.pool.buf_size() || !frame_kind {
                 self.stats.bad_completions += 1;
                 self.pool.free(buf);

@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 use toe_contract::desc::{self as d, Completion};
 use toe_contract::setup as s;
+use toe_contract::teardown as t;
 
 /// Who handles a completion of some kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +32,21 @@ pub enum Handler {
     /// Active open: the RST that refused a NIC open
     /// ([`SegmentInput::on_nic_refused`]).
     ConnectRefused,
+    /// Teardown offload: the end of a teardown the NIC ran
+    /// (`toe_contract::teardown::TeardownEvent`, docs/teardown.md).  It
+    /// consumes an RX descriptor but carries no received bytes.  The host
+    /// side of the teardown offload (hand-over, reclaiming the kept buffer)
+    /// is not built yet, so nothing is handed over and no such event is
+    /// expected: the queue layer counts one (`QueueStats::teardown_events`)
+    /// and returns its RX buffer.
+    TeardownEnd,
 }
 
 impl Handler {
     /// Whether a completion for this handler carries received bytes (an
     /// RX buffer), so that it comes out of the RX ring as a packet.
     pub const fn carries_frame(self) -> bool {
-        !matches!(self, Handler::TxDone)
+        !matches!(self, Handler::TxDone | Handler::TeardownEnd)
     }
 }
 
@@ -48,6 +57,7 @@ pub const KINDS: &[(u8, Handler)] = &[
     (s::KIND_ESTABLISHED, Handler::Established),
     (s::KIND_CONNECTED, Handler::Connected),
     (s::KIND_CONNECT_REFUSED, Handler::ConnectRefused),
+    (t::KIND_TEARDOWN, Handler::TeardownEnd),
 ];
 
 /// [`KINDS`] indexed by kind, for the RX fast path.
@@ -102,8 +112,9 @@ pub fn deliver<T: SegmentInput + ?Sized>(
         // Our active open, completed or refused by the NIC.
         Some(Handler::Connected) => tcp.on_nic_connected(src, dst, seg, ok, now),
         Some(Handler::ConnectRefused) => tcp.on_nic_refused(src, dst, seg, ok, now),
-        // An ordinary segment (the RX ring delivers no other kind).
-        Some(Handler::Frame) | Some(Handler::TxDone) | None => {
+        // An ordinary segment (the RX ring delivers no other kind as a
+        // segment: TX and teardown completions carry no frame).
+        Some(Handler::Frame) | Some(Handler::TxDone) | Some(Handler::TeardownEnd) | None => {
             tcp.on_segment(src, dst, seg, ok, now)
         }
     }
@@ -162,6 +173,7 @@ mod tests {
             s::KIND_ESTABLISHED,
             s::KIND_CONNECTED,
             s::KIND_CONNECT_REFUSED,
+            t::KIND_TEARDOWN,
         ] {
             assert!(
                 kinds.iter().any(|(_, v)| *v == k),
@@ -195,7 +207,7 @@ mod tests {
     fn only_tx_completions_carry_no_frame() {
         assert!(rx_frame(d::KIND_RX) && rx_frame(s::KIND_ESTABLISHED));
         assert!(rx_frame(s::KIND_CONNECTED) && rx_frame(s::KIND_CONNECT_REFUSED));
-        assert!(!rx_frame(d::KIND_TX));
+        assert!(!rx_frame(d::KIND_TX) && !rx_frame(t::KIND_TEARDOWN));
         assert!(!rx_frame(0xEE), "an unknown kind is no frame");
     }
 }
