@@ -13,8 +13,7 @@ use super::handles::{self, HandleMap, HandleSet};
 use super::isn::IsnGenerator;
 use super::options::SynOptions;
 use super::seq::Seq;
-use smoltcp::phy::ChecksumCapabilities;
-use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
+use smoltcp::wire::{IpAddress, TcpPacket};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -42,36 +41,34 @@ pub struct Outgoing {
 impl Outgoing {
     /// Bytes of the TCP packet (header, options, payload).
     pub fn len(&self) -> usize {
-        tcp_repr(self.sport, self.dport, &self.seg).buffer_len()
+        super::wire::segment_len(&self.seg)
     }
     pub fn is_empty(&self) -> bool {
         false
     }
     /// Writes the TCP packet into `buf` (exactly [`Outgoing::len`] bytes).
     pub fn emit(&self, buf: &mut [u8]) {
-        let caps = if self.offload { no_csum() } else { csum() };
-        tcp_repr(self.sport, self.dport, &self.seg).emit(
-            &mut TcpPacket::new_unchecked(buf),
-            &IpAddress::Ipv4(self.src),
-            &IpAddress::Ipv4(self.dst),
-            &caps,
-        );
+        self.write(buf, super::wire::header_len(&self.seg))
+    }
+    fn write(&self, buf: &mut [u8], hlen: usize) {
+        super::wire::write(
+            buf,
+            hlen,
+            self.sport,
+            self.dport,
+            &self.seg,
+            self.src,
+            self.dst,
+            self.offload,
+        )
     }
     /// [`Outgoing::len`] and [`Outgoing::emit`] from one header layout
     /// (computed once, not once for each).
     pub fn prepare(&self) -> (usize, impl FnOnce(&mut [u8]) + '_) {
-        let repr = tcp_repr(self.sport, self.dport, &self.seg);
-        let len = repr.buffer_len();
-        let emit = move |buf: &mut [u8]| {
-            let caps = if self.offload { no_csum() } else { csum() };
-            repr.emit(
-                &mut TcpPacket::new_unchecked(buf),
-                &IpAddress::Ipv4(self.src),
-                &IpAddress::Ipv4(self.dst),
-                &caps,
-            )
-        };
-        (len, emit)
+        let hlen = super::wire::header_len(&self.seg);
+        (hlen + self.seg.payload.len(), move |buf: &mut [u8]| {
+            self.write(buf, hlen)
+        })
     }
     /// The TCP packet as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -280,17 +277,6 @@ pub struct TcpStack {
     nic_requests: VecDeque<NicConnectRequest>,
     /// NIC opens whose timeout check is due.
     nic_checks: Vec<(Handle, usize)>,
-}
-
-fn csum() -> ChecksumCapabilities {
-    ChecksumCapabilities::default()
-}
-
-/// Checksums left to the NIC (verified on RX, inserted on TX).
-fn no_csum() -> ChecksumCapabilities {
-    let mut c = ChecksumCapabilities::default();
-    c.tcp = smoltcp::phy::Checksum::None;
-    c
 }
 
 impl TcpStack {
@@ -1385,12 +1371,13 @@ struct Ports {
 
 /// The TCP packet `tcp` from `src` to `dst` parsed (its checksum verified
 /// unless the NIC did), with the segment the connection code takes, and
-/// whether its options were malformed.  The header is read with smoltcp's
-/// `TcpPacket`; the options as Linux reads them ([`super::options::parse`]:
-/// smoltcp's `TcpRepr::parse` rejects a segment with a broken option,
-/// Linux answers it with what parsed before).  Rejected: a truncated
-/// header, a data offset below 5 or past the end, port 0, a bad checksum,
-/// more than one of SYN, FIN and RST.
+/// whether its options were malformed.  The header is read by
+/// [`super::wire::check`] (the checks of smoltcp's `TcpPacket`), the
+/// options as Linux reads them ([`super::options::parse`]: smoltcp's
+/// `TcpRepr::parse` rejects a segment with a broken option, Linux answers
+/// it with what parsed before).  Rejected: a truncated header, a data
+/// offset below 5 or past the end, port 0, a bad checksum, more than one
+/// of SYN, FIN and RST.
 fn parse_segment(
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -1398,38 +1385,41 @@ fn parse_segment(
     verified: bool,
     mut payload: Vec<u8>,
 ) -> Option<(Ports, Segment, bool)> {
-    let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
-    let pkt = TcpPacket::new_checked(tcp).ok()?;
-    if pkt.src_port() == 0 || pkt.dst_port() == 0 {
+    use super::wire::{ACK, FIN, RST, SYN};
+    let h = super::wire::check(tcp)?;
+    if h.src_port == 0 || h.dst_port == 0 {
         return None;
     }
-    if !verified && !pkt.verify_checksum(&s, &d) {
+    if !verified
+        && !TcpPacket::new_unchecked(tcp)
+            .verify_checksum(&IpAddress::Ipv4(src), &IpAddress::Ipv4(dst))
+    {
         return None;
     }
-    let (syn, fin, rst) = (pkt.syn(), pkt.fin(), pkt.rst());
+    let (syn, fin, rst) = (h.flags & SYN != 0, h.flags & FIN != 0, h.flags & RST != 0);
     if syn as u8 + fin as u8 + rst as u8 > 1 {
         return None;
     }
-    let o = super::options::parse(pkt.options());
+    let o = super::options::parse(&tcp[super::wire::HEADER..h.len]);
     let seg = Segment {
-        seq: Seq(pkt.seq_number().0 as u32),
-        ack: pkt.ack().then(|| Seq(pkt.ack_number().0 as u32)),
+        seq: Seq(h.seq),
+        ack: (h.flags & ACK != 0).then_some(Seq(h.ack)),
         syn,
         fin,
         rst,
-        window: pkt.window_len(),
+        window: h.window,
         syn_opts: o.syn,
         sack: o.sack,
         ts: o.ts,
         payload: {
             payload.clear();
-            payload.extend_from_slice(pkt.payload());
+            payload.extend_from_slice(&tcp[h.len..]);
             payload
         },
     };
     let ports = Ports {
-        src: pkt.src_port(),
-        dst: pkt.dst_port(),
+        src: h.src_port,
+        dst: h.dst_port,
     };
     Some((ports, seg, o.malformed))
 }
@@ -1447,38 +1437,6 @@ pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment)
     .to_bytes()
 }
 
-/// The smoltcp representation of `seg` between the two ports.
-fn tcp_repr(sport: u16, dport: u16, seg: &Segment) -> TcpRepr<'_> {
-    let control = if seg.syn {
-        TcpControl::Syn
-    } else if seg.rst {
-        TcpControl::Rst
-    } else if seg.fin {
-        TcpControl::Fin
-    } else if !seg.payload.is_empty() {
-        TcpControl::Psh
-    } else {
-        TcpControl::None
-    };
-    let mut sack = [None; 3];
-    for (i, (a, b)) in seg.sack.iter().take(3).enumerate() {
-        sack[i] = Some((a.0, b.0));
-    }
-    TcpRepr {
-        src_port: sport,
-        dst_port: dport,
-        control,
-        seq_number: TcpSeqNumber(seg.seq.0 as i32),
-        ack_number: seg.ack.map(|a| TcpSeqNumber(a.0 as i32)),
-        window_len: seg.window,
-        window_scale: if seg.syn { seg.syn_opts.wscale } else { None },
-        max_seg_size: if seg.syn { seg.syn_opts.mss } else { None },
-        sack_permitted: seg.syn && seg.syn_opts.sack_permitted,
-        sack_ranges: sack,
-        timestamp: seg.ts.map(|(v, e)| TcpTimestampRepr::new(v, e)),
-        payload: &seg.payload,
-    }
-}
 
 // The TCP core's side of the offload seam (`super::offload`): the hooks
 // are the stack's own methods.
