@@ -257,6 +257,9 @@ pub struct Conn {
     pub(super) timer_entered: Option<Duration>,
     /// In the stack's list of connections to visit at the next dispatch.
     pub(super) in_dirty: bool,
+    /// Came from a listener and has not joined its accept queue yet: the
+    /// stack looks for its listener after each dispatch until it has.
+    pub(super) joining: bool,
 }
 
 /// The host's side of an active open the NIC performs.
@@ -367,6 +370,7 @@ impl Conn {
             mss_refused: false,
             timer_entered: None,
             in_dirty: false,
+            joining: false,
         }
     }
 

@@ -968,6 +968,7 @@ impl TcpStack {
             l.pending += 1;
         }
         mark_dirty(&mut self.dirty, &mut c, h);
+        c.joining = true;
         self.conns.insert(h, boxed(&mut self.spare_conns, c));
         self.pending.insert(h, (h.0, false));
         self.note_added(h);
@@ -1025,16 +1026,20 @@ impl TcpStack {
         now: Duration,
     ) {
         let h = (ports.dst, src, ports.src);
-        let before = self.challenges_of(h);
+        // One lookup for the segment (the challenge-ACK counts read from
+        // the connection before and after, not looked up again).
         if let Some(c) = self.conns.get_mut(&h) {
             let refused = c.mss_refused();
+            let before = c.challenge_acks();
             c.lend_memory(&mut self.spare, !seg.payload.is_empty(), false);
             c.on_segment(seg, now);
             if !refused && c.mss_refused() {
                 self.stats.syn_mss_refused += 1;
             }
+            let (sent, suppressed) = c.challenge_acks();
+            self.stats.challenge_acks_sent += sent - before.0;
+            self.stats.challenge_acks_suppressed += suppressed - before.1;
             mark_dirty(&mut self.dirty, c, h);
-            self.count_challenges(h, before);
             handles::push_once(&mut self.touched, h);
             return;
         }
@@ -1077,6 +1082,7 @@ impl TcpStack {
             l.pending += 1;
             l.half_open += 1;
             mark_dirty(&mut self.dirty, &mut c, h);
+            c.joining = true;
             self.conns.insert(h, boxed(&mut self.spare_conns, c));
             self.pending.insert(h, (ports.dst, true));
             self.note_added(h);
@@ -1328,18 +1334,23 @@ impl TcpStack {
                 self.closed.push(h);
             }
             // A connection that completed its handshake joins its
-            // listener's accept queue.
-            if c.state() != State::SynReceived && c.state() != State::Closed {
-                if let Some((port, half_open)) = self.pending.get_mut(&h) {
-                    if let Some(l) = self.listeners.get_mut(port) {
-                        if std::mem::take(half_open) {
-                            l.half_open = l.half_open.saturating_sub(1);
-                        }
-                        if !l.ready.contains(&h) {
-                            l.ready.push_back(h);
-                            handles::push_once(&mut self.touched, h);
+            // listener's accept queue (looked up only until it has: its
+            // `joining` flag).
+            if c.joining && c.state() != State::SynReceived && c.state() != State::Closed {
+                match self.pending.get_mut(&h) {
+                    Some((port, half_open)) => {
+                        if let Some(l) = self.listeners.get_mut(port) {
+                            if std::mem::take(half_open) {
+                                l.half_open = l.half_open.saturating_sub(1);
+                            }
+                            if !l.ready.contains(&h) {
+                                l.ready.push_back(h);
+                                handles::push_once(&mut self.touched, h);
+                            }
+                            c.joining = false;
                         }
                     }
+                    None => c.joining = false,
                 }
             }
         }
