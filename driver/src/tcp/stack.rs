@@ -1290,15 +1290,19 @@ impl TcpStack {
 
     /// Every TCP packet to send now: (destination, TCP header + payload).
     pub fn dispatch(&mut self, now: Duration) -> Vec<(Ipv4Addr, Vec<u8>)> {
-        let mut v = Vec::new();
+        let mut v = VecDeque::new();
         self.dispatch_into(now, &mut v);
         v.into_iter().map(|o| (o.dst, o.to_bytes())).collect()
     }
 
     /// Every segment to send now, appended to `v` (built into frames by the
     /// caller, [`Outgoing::emit`]).
-    pub fn dispatch_into(&mut self, now: Duration, v: &mut impl Extend<Outgoing>) {
-        v.extend(self.out.drain(..));
+    pub fn dispatch_into(&mut self, now: Duration, v: &mut VecDeque<Outgoing>) {
+        // Appended one by one (`push_back`: the generic `Extend` path and
+        // an empty drain cost more than the segments' own work).
+        if !self.out.is_empty() {
+            v.extend(self.out.drain(..));
+        }
         let (ip, offload) = (self.ip, self.tx_offload);
         // Each connection is listed once (its `in_dirty` flag), in the
         // order it was touched.
@@ -1309,14 +1313,14 @@ impl TcpStack {
             };
             c.in_dirty = false;
             while let Some(seg) = c.dispatch(now) {
-                v.extend(Some(Outgoing {
+                v.push_back(Outgoing {
                     dst: h.1,
                     src: ip,
                     sport: h.0,
                     dport: h.2,
                     seg,
                     offload,
-                }));
+                });
             }
             // A connection has one entry in the heap, for its earliest
             // deadline known: a deadline is entered only when it comes
