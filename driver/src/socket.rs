@@ -713,11 +713,7 @@ impl Endpoint {
             return Err(SockError::Shutdown);
         }
         // The error is looked up only when it is the answer.
-        if self
-            .tcp
-            .conn_ref(h)
-            .is_none_or(|c| c.closed().is_some())
-        {
+        if self.tcp.conn_ref(h).is_none_or(|c| c.closed().is_some()) {
             return Err(self.error(s).unwrap_or(SockError::Shutdown));
         }
         handles::push_once(&mut self.touched, h);

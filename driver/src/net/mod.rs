@@ -393,14 +393,16 @@ impl NetIf {
             self.stats.drop_malformed += 1;
             return Received::Dropped;
         }
-        let mac = |i: usize| EthernetAddress([
-            frame[i],
-            frame[i + 1],
-            frame[i + 2],
-            frame[i + 3],
-            frame[i + 4],
-            frame[i + 5],
-        ]);
+        let mac = |i: usize| {
+            EthernetAddress([
+                frame[i],
+                frame[i + 1],
+                frame[i + 2],
+                frame[i + 3],
+                frame[i + 4],
+                frame[i + 5],
+            ])
+        };
         let dst = mac(0);
         if dst != self.cfg.mac && !dst.is_broadcast() {
             self.stats.drop_not_for_us += 1;
@@ -497,9 +499,8 @@ impl NetIf {
             self.stats.drop_bad_checksum += 1;
             return Received::Dropped;
         }
-        let addr = |i: usize| {
-            Ipv4Address::new(payload[i], payload[i + 1], payload[i + 2], payload[i + 3])
-        };
+        let addr =
+            |i: usize| Ipv4Address::new(payload[i], payload[i + 1], payload[i + 2], payload[i + 3]);
         let (src, dst) = (addr(12), addr(16));
         if self.martian_source(src, dst) {
             self.stats.rx_martian += 1;

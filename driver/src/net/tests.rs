@@ -637,51 +637,54 @@ fn frames_are_written_as_smoltcp_wrote_them() {
         proptest::collection::vec(any::<u8>(), 0..100),
     );
     runner
-        .run(&gen, |(sm, dm, src, dst, ttl, proto, ident, offload, payload)| {
-            let repr = Ipv4Repr {
-                src_addr: Ip::from(src),
-                dst_addr: Ip::from(dst),
-                next_header: IpProtocol::from(proto),
-                payload_len: payload.len(),
-                hop_limit: ttl,
-            };
-            let f = Ipv4Frame {
-                src_mac: EthernetAddress(sm),
-                dst_mac: EthernetAddress(dm),
-                repr,
-                ident,
-                offload,
-                tx_flags: 0,
-            };
-            let mut ours = vec![0xa5; f.len()];
-            f.emit(&mut ours, |b| b.copy_from_slice(&payload));
-            // The reference: smoltcp's representations.
-            let mut theirs = vec![0x5a; f.len()];
-            let mut e = EthernetFrame::new_unchecked(&mut theirs[..]);
-            EthernetRepr {
-                src_addr: EthernetAddress(sm),
-                dst_addr: EthernetAddress(dm),
-                ethertype: EthernetProtocol::Ipv4,
-            }
-            .emit(&mut e);
-            let mut p = Ipv4Packet::new_unchecked(e.payload_mut());
-            let caps = if offload {
-                ChecksumCapabilities::ignored()
-            } else {
-                csum()
-            };
-            repr.emit(&mut p, &caps);
-            p.set_ident(ident);
-            p.set_dont_frag(true);
-            if offload {
-                p.set_checksum(0);
-            } else {
-                p.fill_checksum();
-            }
-            p.payload_mut().copy_from_slice(&payload);
-            prop_assert_eq!(ours, theirs);
-            Ok(())
-        })
+        .run(
+            &gen,
+            |(sm, dm, src, dst, ttl, proto, ident, offload, payload)| {
+                let repr = Ipv4Repr {
+                    src_addr: Ip::from(src),
+                    dst_addr: Ip::from(dst),
+                    next_header: IpProtocol::from(proto),
+                    payload_len: payload.len(),
+                    hop_limit: ttl,
+                };
+                let f = Ipv4Frame {
+                    src_mac: EthernetAddress(sm),
+                    dst_mac: EthernetAddress(dm),
+                    repr,
+                    ident,
+                    offload,
+                    tx_flags: 0,
+                };
+                let mut ours = vec![0xa5; f.len()];
+                f.emit(&mut ours, |b| b.copy_from_slice(&payload));
+                // The reference: smoltcp's representations.
+                let mut theirs = vec![0x5a; f.len()];
+                let mut e = EthernetFrame::new_unchecked(&mut theirs[..]);
+                EthernetRepr {
+                    src_addr: EthernetAddress(sm),
+                    dst_addr: EthernetAddress(dm),
+                    ethertype: EthernetProtocol::Ipv4,
+                }
+                .emit(&mut e);
+                let mut p = Ipv4Packet::new_unchecked(e.payload_mut());
+                let caps = if offload {
+                    ChecksumCapabilities::ignored()
+                } else {
+                    csum()
+                };
+                repr.emit(&mut p, &caps);
+                p.set_ident(ident);
+                p.set_dont_frag(true);
+                if offload {
+                    p.set_checksum(0);
+                } else {
+                    p.fill_checksum();
+                }
+                p.payload_mut().copy_from_slice(&payload);
+                prop_assert_eq!(ours, theirs);
+                Ok(())
+            },
+        )
         .unwrap();
 }
 
@@ -698,7 +701,10 @@ fn ipv4_length_checks_are_smoltcps() {
     // Ethernet padding after the packet is not payload.
     let mut padded = good.clone();
     padded.extend_from_slice(&[0; 6]);
-    match n.receive(&eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &padded), T0) {
+    match n.receive(
+        &eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &padded),
+        T0,
+    ) {
         Received::Ipv4 { payload, src, .. } => {
             assert_eq!(payload, &seg[..]);
             assert_eq!(src, PEER);
@@ -713,8 +719,7 @@ fn ipv4_length_checks_are_smoltcps() {
     v6[0] = 0x65;
     cases.push(v6);
     for (i, c) in cases.iter().enumerate() {
-        let smol_rejects =
-            Ipv4Packet::new_checked(&c[..]).map_or(true, |p| p.version() != 4);
+        let smol_rejects = Ipv4Packet::new_checked(&c[..]).map_or(true, |p| p.version() != 4);
         assert!(smol_rejects, "case {i}");
         let before = n.stats().drop_malformed;
         let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, c);

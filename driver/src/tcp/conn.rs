@@ -946,7 +946,10 @@ impl Conn {
                 r.consume(n);
                 n
             }
-            None => f(&[]).min(0),
+            None => {
+                f(&[]);
+                0
+            }
         };
         self.after_read(n, before);
         n
@@ -1237,7 +1240,7 @@ impl Conn {
             if seg.seq <= self.last_ack_sent
                 && self
                     .ts_recent
-                    .map_or(true, |r| (tsval.wrapping_sub(r) as i32) >= 0)
+                    .is_none_or(|r| (tsval.wrapping_sub(r) as i32) >= 0)
             {
                 self.ts_recent = Some(tsval);
             }

@@ -196,6 +196,7 @@ fn mark_dirty(dirty: &mut Vec<Handle>, c: &mut Conn, h: Handle) {
 }
 
 /// `c` in a box, a spare one when there is one.
+#[allow(clippy::vec_box)] // the boxes are what is kept (a `Conn` is not copied)
 fn boxed(spare: &mut Vec<Box<Conn>>, c: Conn) -> Box<Conn> {
     match spare.pop() {
         Some(mut b) => {
@@ -247,6 +248,7 @@ pub struct TcpStack {
     /// for new ones: the table holds boxes, so that a 1 KiB `Conn` is not
     /// copied on insertion and removal, and a box is not allocated per
     /// connection.
+    #[allow(clippy::vec_box)]
     spare_conns: Vec<Box<Conn>>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
@@ -1180,9 +1182,8 @@ impl TcpStack {
             return false;
         };
         if !self.cookies.cfg.enabled
-            || !l
-                .last_cookie
-                .is_some_and(|t| now.saturating_sub(t) <= lifetime)
+            || l.last_cookie
+                .is_none_or(|t| now.saturating_sub(t) > lifetime)
         {
             return false;
         }
@@ -1451,7 +1452,6 @@ pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment)
     }
     .to_bytes()
 }
-
 
 // The TCP core's side of the offload seam (`super::offload`): the hooks
 // are the stack's own methods.

@@ -195,7 +195,14 @@ mod tests {
     };
 
     /// The smoltcp representation the stack used to emit (the reference).
-    fn smoltcp_bytes(sport: u16, dport: u16, seg: &Segment, src: Ipv4Addr, dst: Ipv4Addr, offload: bool) -> Vec<u8> {
+    fn smoltcp_bytes(
+        sport: u16,
+        dport: u16,
+        seg: &Segment,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        offload: bool,
+    ) -> Vec<u8> {
         let control = if seg.syn {
             TcpControl::Syn
         } else if seg.rst {
@@ -240,7 +247,14 @@ mod tests {
         v
     }
 
-    fn ours(sport: u16, dport: u16, seg: &Segment, src: Ipv4Addr, dst: Ipv4Addr, offload: bool) -> Vec<u8> {
+    fn ours(
+        sport: u16,
+        dport: u16,
+        seg: &Segment,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        offload: bool,
+    ) -> Vec<u8> {
         let hlen = header_len(seg);
         let mut v = vec![0x5a; segment_len(seg)];
         write(&mut v, hlen, sport, dport, seg, src, dst, offload);
