@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 /// The handle as one integer: local port, remote address, remote port.
-#[inline]
 pub fn key(h: Handle) -> u64 {
     (h.0 as u64) << 48 | (u32::from(h.1) as u64) << 16 | h.2 as u64
 }
@@ -43,23 +42,18 @@ impl<V> HandleMap<V> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    #[inline]
     pub fn get(&self, h: &Handle) -> Option<&V> {
         self.0.get(&key(*h))
     }
-    #[inline]
     pub fn get_mut(&mut self, h: &Handle) -> Option<&mut V> {
         self.0.get_mut(&key(*h))
     }
-    #[inline]
     pub fn contains_key(&self, h: &Handle) -> bool {
         self.0.contains_key(&key(*h))
     }
-    #[inline]
     pub fn insert(&mut self, h: Handle, v: V) -> Option<V> {
         self.0.insert(key(h), v)
     }
-    #[inline]
     pub fn remove(&mut self, h: &Handle) -> Option<V> {
         self.0.remove(&key(*h))
     }
