@@ -1,6 +1,6 @@
 //! A TCP endpoint for one IPv4 address: listeners, a connection table
 //! keyed by the 4-tuple, and the translation between TCP packets on the
-//! wire (parsed and built with smoltcp's `wire`) and [`Conn`].  Segments
+//! wire (headers written and read by [`super::wire`]) and [`Conn`].  Segments
 //! for no connection and no listener are answered with RST (RFC 9293
 //! 3.10.7.1).  Bounded: at most `max_conns` connections; per listener at
 //! most `backlog` half-open (SYN-RECEIVED) connections, beyond which SYNs
