@@ -18,7 +18,7 @@ impl Pool {
     /// of 64, as the NIC's DMA needs).
     pub fn new(region: DmaRegion, buf_size: usize) -> Pool {
         assert!(
-            buf_size >= 64 && buf_size % 64 == 0,
+            buf_size >= 64 && buf_size.is_multiple_of(64),
             "buffer size {buf_size} is not a positive multiple of 64"
         );
         let count = (region.len() / buf_size) as u32;

@@ -597,18 +597,21 @@ impl Endpoint {
         if rd_shut {
             return Ok(0);
         }
-        let failed = self.error(s);
+        // The error is looked up only when it is the answer (a read does
+        // not change how a connection ended).
         let Some(c) = self.tcp.conn(h) else {
-            return failed.map_or(Ok(0), Err);
+            return self.error(s).map_or(Ok(0), Err);
         };
         let n = c.read(buf);
+        let (read_closed, closed) = (c.read_closed(), c.closed().is_some());
         handles::push_once(&mut self.touched, h);
-        if n > 0 || buf.is_empty() || c.read_closed() {
+        if n > 0 || buf.is_empty() || read_closed {
             return Ok(n);
         }
-        match c.closed() {
-            Some(_) => failed.map_or(Ok(0), Err),
-            None => Err(SockError::WouldBlock),
+        if closed {
+            self.error(s).map_or(Ok(0), Err)
+        } else {
+            Err(SockError::WouldBlock)
         }
     }
 
@@ -627,20 +630,23 @@ impl Endpoint {
         if rd_shut {
             return Ok(0);
         }
-        let failed = self.error(s);
         let Some(c) = self.tcp.conn(h) else {
-            return failed.map_or(Ok(0), Err);
+            return self.error(s).map_or(Ok(0), Err);
         };
-        handles::push_once(&mut self.touched, h);
         if c.readable() > 0 {
-            return Ok(c.read_with(f));
+            let n = c.read_with(f);
+            handles::push_once(&mut self.touched, h);
+            return Ok(n);
         }
-        if c.read_closed() {
+        let (read_closed, closed) = (c.read_closed(), c.closed().is_some());
+        handles::push_once(&mut self.touched, h);
+        if read_closed {
             return Ok(0);
         }
-        match c.closed() {
-            Some(_) => failed.map_or(Ok(0), Err),
-            None => Err(SockError::WouldBlock),
+        if closed {
+            self.error(s).map_or(Ok(0), Err)
+        } else {
+            Err(SockError::WouldBlock)
         }
     }
 
@@ -706,14 +712,12 @@ impl Endpoint {
         {
             return Err(SockError::Shutdown);
         }
-        let failed = self.error(s).unwrap_or(SockError::Shutdown);
-        match self.tcp.conn_to_write(h) {
-            Some(c) if c.closed().is_none() => {
-                handles::push_once(&mut self.touched, h);
-                Ok(c)
-            }
-            _ => Err(failed),
+        // The error is looked up only when it is the answer.
+        if self.tcp.conn_ref(h).is_none_or(|c| c.closed().is_some()) {
+            return Err(self.error(s).unwrap_or(SockError::Shutdown));
         }
+        handles::push_once(&mut self.touched, h);
+        self.tcp.conn_to_write(h).ok_or(SockError::Shutdown)
     }
 
     /// Closes one or both directions; the socket stays open.

@@ -116,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
         if ctl & 0x40 != 0 {
             stack.on_timer(now);
         }
-        let mut out = Vec::new();
+        let mut out = std::collections::VecDeque::new();
         stack.dispatch_into(now, &mut out);
         for o in &out {
             let bytes = o.to_bytes();

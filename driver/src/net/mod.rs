@@ -6,7 +6,8 @@
 //! The layer is pure packet logic with explicit time: [`NetIf::receive`]
 //! takes a frame and the current time, replies are queued for
 //! [`NetIf::poll_transmit`].  [`Host`] glues it to a [`crate::nic::Nic`].
-//! Packets and frames are parsed and built with smoltcp's `wire` module.
+//! ARP and ICMP are parsed and built with smoltcp's `wire` module; the
+//! Ethernet and IPv4 headers of every frame are read and written in place.
 pub mod arp;
 mod host;
 
@@ -190,46 +191,57 @@ pub struct Ipv4Frame {
 impl Ipv4Frame {
     /// Bytes of the frame (Ethernet and IPv4 headers and the payload).
     pub fn len(&self) -> usize {
-        EthernetFrame::<&[u8]>::header_len() + self.repr.buffer_len() + self.repr.payload_len
+        ETH_HEADER + IPV4_HEADER + self.repr.payload_len
     }
     pub fn is_empty(&self) -> bool {
         false
     }
 
     /// Writes the frame into `buf` (exactly [`Ipv4Frame::len`] bytes),
-    /// the payload by `fill_payload`.
+    /// the payload by `fill_payload`.  The headers are written field by
+    /// field (the bytes smoltcp's `EthernetRepr` and `Ipv4Repr` wrote: the
+    /// tests compare them), not through its representations.
     pub fn emit(&self, buf: &mut [u8], fill_payload: impl FnOnce(&mut [u8])) {
-        let eth = EthernetRepr {
-            src_addr: self.src_mac,
-            dst_addr: self.dst_mac,
-            ethertype: EthernetProtocol::Ipv4,
-        };
-        let mut f = EthernetFrame::new_unchecked(buf);
-        eth.emit(&mut f);
-        self.emit_ip(f.payload_mut(), fill_payload)
+        let (eth, ip) = buf.split_at_mut(ETH_HEADER);
+        eth[0..6].copy_from_slice(&self.dst_mac.0);
+        eth[6..12].copy_from_slice(&self.src_mac.0);
+        eth[12..14].copy_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+        self.emit_ip(ip, fill_payload)
     }
 
-    /// Writes the IPv4 packet alone into `buf`.
+    /// Writes the IPv4 packet alone into `buf`: a 20-byte header (RFC 791
+    /// 3.1: no options, DSCP and ECN zero, DF set, not a fragment) and the
+    /// payload.
     fn emit_ip(&self, buf: &mut [u8], fill_payload: impl FnOnce(&mut [u8])) {
-        let mut p = Ipv4Packet::new_unchecked(buf);
-        let caps = if self.offload {
-            ChecksumCapabilities::ignored()
-        } else {
-            csum()
-        };
-        self.repr.emit(&mut p, &caps);
+        let total = IPV4_HEADER + self.repr.payload_len;
+        let (h, payload) = buf.split_at_mut(IPV4_HEADER);
+        h[0] = 0x45;
+        h[1] = 0;
+        h[2..4].copy_from_slice(&(total as u16).to_be_bytes());
         // Identification distinguishes our datagrams (RFC 6864 allows
         // any value for atomic datagrams; a counter is conventional).
-        p.set_ident(self.ident);
-        p.set_dont_frag(true);
-        if self.offload {
-            p.set_checksum(0);
-        } else {
-            p.fill_checksum();
+        h[4..6].copy_from_slice(&self.ident.to_be_bytes());
+        // Don't Fragment, fragment offset 0.
+        h[6] = 0x40;
+        h[7] = 0;
+        h[8] = self.repr.hop_limit;
+        h[9] = u8::from(self.repr.next_header);
+        h[10..12].fill(0);
+        h[12..16].copy_from_slice(&self.repr.src_addr.octets());
+        h[16..20].copy_from_slice(&self.repr.dst_addr.octets());
+        if !self.offload {
+            Ipv4Packet::new_unchecked(&mut *h).fill_checksum();
         }
-        fill_payload(p.payload_mut());
+        fill_payload(&mut payload[..self.repr.payload_len]);
     }
 }
+
+/// Ethernet header length and the IPv4 EtherType.
+const ETH_HEADER: usize = 14;
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_ARP: u16 = 0x0806;
+/// IPv4 header without options.
+const IPV4_HEADER: usize = 20;
 
 /// Largest IPv4 packet sent (Ethernet MTU).
 pub const MTU: usize = 1500;
@@ -375,21 +387,31 @@ impl NetIf {
             RxChecks::default()
         };
         self.stats.rx_frames += 1;
-        let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        // The Ethernet header read in place (smoltcp's `EthernetFrame`
+        // checks and fields, without its accessors).
+        if frame.len() < ETH_HEADER {
             self.stats.drop_malformed += 1;
             return Received::Dropped;
+        }
+        let mac = |i: usize| {
+            EthernetAddress([
+                frame[i],
+                frame[i + 1],
+                frame[i + 2],
+                frame[i + 3],
+                frame[i + 4],
+                frame[i + 5],
+            ])
         };
-        let dst = eth.dst_addr();
+        let dst = mac(0);
         if dst != self.cfg.mac && !dst.is_broadcast() {
             self.stats.drop_not_for_us += 1;
             return Received::Dropped;
         }
-        let ethertype = eth.ethertype();
-        // Borrow the payload from the caller's slice, not from `eth`.
-        let payload = &frame[EthernetFrame::<&[u8]>::header_len()..];
-        match ethertype {
-            EthernetProtocol::Arp => self.receive_arp(payload, now),
-            EthernetProtocol::Ipv4 => self.receive_ipv4(eth.src_addr(), dst, payload, now, checks),
+        let payload = &frame[ETH_HEADER..];
+        match u16::from_be_bytes([frame[12], frame[13]]) {
+            ETHERTYPE_ARP => self.receive_arp(payload, now),
+            ETHERTYPE_IPV4 => self.receive_ipv4(mac(6), dst, payload, now, checks),
             _ => {
                 self.stats.drop_unsupported += 1;
                 Received::Dropped
@@ -460,26 +482,34 @@ impl NetIf {
         now: Duration,
         checks: RxChecks,
     ) -> Received<'a> {
-        let Ok(pkt) = Ipv4Packet::new_checked(payload) else {
-            self.stats.drop_malformed += 1;
-            return Received::Dropped;
-        };
-        if pkt.version() != 4 {
+        // The header read in place: the length checks of smoltcp's
+        // `Ipv4Packet::new_checked` (buffer, header and total length
+        // consistent), then the fields.
+        if payload.len() < IPV4_HEADER {
             self.stats.drop_malformed += 1;
             return Received::Dropped;
         }
-        if !checks.ip_ok && !pkt.verify_checksum() {
+        let hlen = (payload[0] & 0x0f) as usize * 4;
+        let tlen = u16::from_be_bytes([payload[2], payload[3]]) as usize;
+        if payload.len() < hlen || hlen > tlen || payload.len() < tlen || payload[0] >> 4 != 4 {
+            self.stats.drop_malformed += 1;
+            return Received::Dropped;
+        }
+        if !checks.ip_ok && !Ipv4Packet::new_unchecked(payload).verify_checksum() {
             self.stats.drop_bad_checksum += 1;
             return Received::Dropped;
         }
-        let (src, dst) = (pkt.src_addr(), pkt.dst_addr());
+        let addr =
+            |i: usize| Ipv4Address::new(payload[i], payload[i + 1], payload[i + 2], payload[i + 3]);
+        let (src, dst) = (addr(12), addr(16));
         if self.martian_source(src, dst) {
             self.stats.rx_martian += 1;
             return Received::Dropped;
         }
+        let protocol = IpProtocol::from(payload[9]);
         // TCP is unicast only (RFC 1122 4.2.3.10: a SYN to a broadcast or
         // multicast address is discarded), in a frame sent to our MAC.
-        let tcp_to_group = pkt.next_header() == IpProtocol::Tcp
+        let tcp_to_group = protocol == IpProtocol::Tcp
             && (dst.is_broadcast()
                 || dst == self.broadcast()
                 || dst.is_multicast()
@@ -492,14 +522,12 @@ impl NetIf {
             self.stats.drop_not_for_us += 1;
             return Received::Dropped;
         }
-        if pkt.more_frags() || pkt.frag_offset() != 0 {
+        // More Fragments, or a fragment offset.
+        if payload[6] & 0x20 != 0 || u16::from_be_bytes([payload[6], payload[7]]) & 0x1fff != 0 {
             self.stats.drop_fragment += 1;
             return Received::Dropped;
         }
-        let hlen = pkt.header_len() as usize;
-        let tlen = pkt.total_len() as usize;
         let body = &payload[hlen..tlen];
-        let protocol = pkt.next_header();
         // A sender on our link is worth remembering (saves a request when
         // we answer it).
         if self.on_link(src) && src_mac.is_unicast() && self.arp.lookup(src, now).is_none() {

@@ -616,3 +616,119 @@ fn unresolved_frames_wait_for_arp_without_a_tx_buffer() {
     );
     assert_eq!(host.net.unresolved(), vec![PEER]);
 }
+
+/// The Ethernet and IPv4 headers written in place are the bytes smoltcp's
+/// `EthernetRepr` and `Ipv4Repr` wrote (with the identification and DF
+/// set afterwards, as the layer did), with and without the checksum.
+#[test]
+fn frames_are_written_as_smoltcp_wrote_them() {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::default();
+    let gen = (
+        any::<[u8; 6]>(),
+        any::<[u8; 6]>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u8>(),
+        any::<u8>(),
+        any::<u16>(),
+        any::<bool>(),
+        proptest::collection::vec(any::<u8>(), 0..100),
+    );
+    runner
+        .run(
+            &gen,
+            |(sm, dm, src, dst, ttl, proto, ident, offload, payload)| {
+                let repr = Ipv4Repr {
+                    src_addr: Ip::from(src),
+                    dst_addr: Ip::from(dst),
+                    next_header: IpProtocol::from(proto),
+                    payload_len: payload.len(),
+                    hop_limit: ttl,
+                };
+                let f = Ipv4Frame {
+                    src_mac: EthernetAddress(sm),
+                    dst_mac: EthernetAddress(dm),
+                    repr,
+                    ident,
+                    offload,
+                    tx_flags: 0,
+                };
+                let mut ours = vec![0xa5; f.len()];
+                f.emit(&mut ours, |b| b.copy_from_slice(&payload));
+                // The reference: smoltcp's representations.
+                let mut theirs = vec![0x5a; f.len()];
+                let mut e = EthernetFrame::new_unchecked(&mut theirs[..]);
+                EthernetRepr {
+                    src_addr: EthernetAddress(sm),
+                    dst_addr: EthernetAddress(dm),
+                    ethertype: EthernetProtocol::Ipv4,
+                }
+                .emit(&mut e);
+                let mut p = Ipv4Packet::new_unchecked(e.payload_mut());
+                let caps = if offload {
+                    ChecksumCapabilities::ignored()
+                } else {
+                    csum()
+                };
+                repr.emit(&mut p, &caps);
+                p.set_ident(ident);
+                p.set_dont_frag(true);
+                if offload {
+                    p.set_checksum(0);
+                } else {
+                    p.fill_checksum();
+                }
+                p.payload_mut().copy_from_slice(&payload);
+                prop_assert_eq!(ours, theirs);
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+/// Malformed IPv4 headers are dropped as smoltcp's checked packet dropped
+/// them (buffer shorter than the header or the total length, a header
+/// longer than the total length, a version other than 4), and a packet
+/// that passes is delivered with the bytes between its header and total
+/// length (padding after it ignored).
+#[test]
+fn ipv4_length_checks_are_smoltcps() {
+    let seg = [0x11u8; 24];
+    let good = ipv4(PEER, US, IpProtocol::Tcp, &seg);
+    let mut n = netif();
+    // Ethernet padding after the packet is not payload.
+    let mut padded = good.clone();
+    padded.extend_from_slice(&[0; 6]);
+    match n.receive(
+        &eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, &padded),
+        T0,
+    ) {
+        Received::Ipv4 { payload, src, .. } => {
+            assert_eq!(payload, &seg[..]);
+            assert_eq!(src, PEER);
+        }
+        r => panic!("{r:?}"),
+    }
+    let mut cases: Vec<Vec<u8>> = vec![good[..19].to_vec(), good[..30].to_vec()];
+    let mut long_header = good.clone();
+    long_header[0] = 0x4f; // 60-byte header in a 44-byte packet
+    cases.push(long_header);
+    let mut v6 = good.clone();
+    v6[0] = 0x65;
+    cases.push(v6);
+    for (i, c) in cases.iter().enumerate() {
+        let smol_rejects = Ipv4Packet::new_checked(&c[..]).map_or(true, |p| p.version() != 4);
+        assert!(smol_rejects, "case {i}");
+        let before = n.stats().drop_malformed;
+        let f = eth(us_mac(), PEER_MAC, EthernetProtocol::Ipv4, c);
+        let r = n.receive(&f, T0);
+        assert!(matches!(r, Received::Dropped), "case {i}: {r:?}");
+        assert_eq!(n.stats().drop_malformed, before + 1, "case {i}");
+    }
+    // A frame shorter than an Ethernet header.
+    let before = n.stats().drop_malformed;
+    assert!(matches!(n.receive(&[0u8; 13], T0), Received::Dropped));
+    assert_eq!(n.stats().drop_malformed, before + 1);
+}

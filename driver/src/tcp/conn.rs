@@ -257,6 +257,9 @@ pub struct Conn {
     pub(super) timer_entered: Option<Duration>,
     /// In the stack's list of connections to visit at the next dispatch.
     pub(super) in_dirty: bool,
+    /// Came from a listener and has not joined its accept queue yet: the
+    /// stack looks for its listener after each dispatch until it has.
+    pub(super) joining: bool,
 }
 
 /// The host's side of an active open the NIC performs.
@@ -367,6 +370,7 @@ impl Conn {
             mss_refused: false,
             timer_entered: None,
             in_dirty: false,
+            joining: false,
         }
     }
 
@@ -942,7 +946,10 @@ impl Conn {
                 r.consume(n);
                 n
             }
-            None => f(&[]).min(0),
+            None => {
+                f(&[]);
+                0
+            }
         };
         self.after_read(n, before);
         n
@@ -1233,7 +1240,7 @@ impl Conn {
             if seg.seq <= self.last_ack_sent
                 && self
                     .ts_recent
-                    .map_or(true, |r| (tsval.wrapping_sub(r) as i32) >= 0)
+                    .is_none_or(|r| (tsval.wrapping_sub(r) as i32) >= 0)
             {
                 self.ts_recent = Some(tsval);
             }

@@ -55,6 +55,7 @@
 //! * keepalive: keepalive_idle_interval_and_count_exactly,
 //!   keepalive_probes_an_idle_connection_and_ends_a_dead_one
 //! * TIME-WAIT 2 MSL: time_wait_lasts_exactly_two_msl, transition_table
+#![allow(clippy::field_reassign_with_default, clippy::type_complexity)]
 use super::conn::*;
 use super::seq::Seq;
 use std::time::Duration;

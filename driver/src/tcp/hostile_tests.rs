@@ -564,7 +564,7 @@ fn raw_syn(sport: u16, opts: &[u8]) -> Vec<u8> {
     b[0..2].copy_from_slice(&sport.to_be_bytes());
     b[2..4].copy_from_slice(&80u16.to_be_bytes());
     b[4..8].copy_from_slice(&CISN.to_be_bytes());
-    b[12] = ((20 + opts.len()) / 4 << 4) as u8;
+    b[12] = (((20 + opts.len()) / 4) << 4) as u8;
     b[13] = 0x02;
     b[14..16].copy_from_slice(&64240u16.to_be_bytes());
     b[20..].copy_from_slice(opts);

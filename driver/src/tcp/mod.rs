@@ -18,6 +18,7 @@
 //! * [`send`]: bounded send buffer with a SACK scoreboard;
 //! * [`handles`]: maps, sets and sorting keyed by the 4-tuple, one hash each;
 //! * [`stack`]: the endpoint (listeners, connection table, segment I/O);
+//! * [`wire`]: TCP headers written and read field by field;
 //! * [`offload`]: the core's side of the offload seam: the data and hooks
 //!   the NIC's offloads (`driver/src/offload/`) use, no device types.
 pub mod cc;
@@ -34,6 +35,7 @@ pub mod rto;
 pub mod send;
 pub mod seq;
 pub mod stack;
+pub mod wire;
 
 #[cfg(test)]
 mod conn_tests;

@@ -149,7 +149,7 @@ impl RecvBuffer {
             return false;
         }
         kept.push((f, t));
-        kept.sort_by(|x, y| x.0.cmp(&y.0));
+        kept.sort_by_key(|x| x.0);
         self.ranges = kept;
         self.recent.retain(|r| !merged_keys.contains(r));
         self.recent.insert(0, f);

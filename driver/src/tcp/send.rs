@@ -186,7 +186,7 @@ impl SendBuffer {
                 continue;
             }
             kept.push((f, t));
-            kept.sort_by(|p, q| p.0.cmp(&q.0));
+            kept.sort_by_key(|p| p.0);
             self.sacked = kept;
         }
         self.sacked_bytes().saturating_sub(before)

@@ -77,6 +77,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::nonminimal_bool)] // both directions, on purpose
     fn comparisons_wrap() {
         let a = Seq(u32::MAX - 10);
         let b = a + 20;

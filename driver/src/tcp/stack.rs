@@ -1,6 +1,6 @@
 //! A TCP endpoint for one IPv4 address: listeners, a connection table
 //! keyed by the 4-tuple, and the translation between TCP packets on the
-//! wire (parsed and built with smoltcp's `wire`) and [`Conn`].  Segments
+//! wire (headers written and read by [`super::wire`]) and [`Conn`].  Segments
 //! for no connection and no listener are answered with RST (RFC 9293
 //! 3.10.7.1).  Bounded: at most `max_conns` connections; per listener at
 //! most `backlog` half-open (SYN-RECEIVED) connections, beyond which SYNs
@@ -13,8 +13,7 @@ use super::handles::{self, HandleMap, HandleSet};
 use super::isn::IsnGenerator;
 use super::options::SynOptions;
 use super::seq::Seq;
-use smoltcp::phy::ChecksumCapabilities;
-use smoltcp::wire::{IpAddress, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber, TcpTimestampRepr};
+use smoltcp::wire::{IpAddress, TcpPacket};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -42,36 +41,34 @@ pub struct Outgoing {
 impl Outgoing {
     /// Bytes of the TCP packet (header, options, payload).
     pub fn len(&self) -> usize {
-        tcp_repr(self.sport, self.dport, &self.seg).buffer_len()
+        super::wire::segment_len(&self.seg)
     }
     pub fn is_empty(&self) -> bool {
         false
     }
     /// Writes the TCP packet into `buf` (exactly [`Outgoing::len`] bytes).
     pub fn emit(&self, buf: &mut [u8]) {
-        let caps = if self.offload { no_csum() } else { csum() };
-        tcp_repr(self.sport, self.dport, &self.seg).emit(
-            &mut TcpPacket::new_unchecked(buf),
-            &IpAddress::Ipv4(self.src),
-            &IpAddress::Ipv4(self.dst),
-            &caps,
-        );
+        self.write(buf, super::wire::header_len(&self.seg))
+    }
+    fn write(&self, buf: &mut [u8], hlen: usize) {
+        super::wire::write(
+            buf,
+            hlen,
+            self.sport,
+            self.dport,
+            &self.seg,
+            self.src,
+            self.dst,
+            self.offload,
+        )
     }
     /// [`Outgoing::len`] and [`Outgoing::emit`] from one header layout
     /// (computed once, not once for each).
     pub fn prepare(&self) -> (usize, impl FnOnce(&mut [u8]) + '_) {
-        let repr = tcp_repr(self.sport, self.dport, &self.seg);
-        let len = repr.buffer_len();
-        let emit = move |buf: &mut [u8]| {
-            let caps = if self.offload { no_csum() } else { csum() };
-            repr.emit(
-                &mut TcpPacket::new_unchecked(buf),
-                &IpAddress::Ipv4(self.src),
-                &IpAddress::Ipv4(self.dst),
-                &caps,
-            )
-        };
-        (len, emit)
+        let hlen = super::wire::header_len(&self.seg);
+        (hlen + self.seg.payload.len(), move |buf: &mut [u8]| {
+            self.write(buf, hlen)
+        })
     }
     /// The TCP packet as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -199,6 +196,7 @@ fn mark_dirty(dirty: &mut Vec<Handle>, c: &mut Conn, h: Handle) {
 }
 
 /// `c` in a box, a spare one when there is one.
+#[allow(clippy::vec_box)] // the boxes are what is kept (a `Conn` is not copied)
 fn boxed(spare: &mut Vec<Box<Conn>>, c: Conn) -> Box<Conn> {
     match spare.pop() {
         Some(mut b) => {
@@ -250,6 +248,7 @@ pub struct TcpStack {
     /// for new ones: the table holds boxes, so that a 1 KiB `Conn` is not
     /// copied on insertion and removal, and a box is not allocated per
     /// connection.
+    #[allow(clippy::vec_box)]
     spare_conns: Vec<Box<Conn>>,
     /// Connections whose state may have changed since the last
     /// [`TcpStack::take_touched`] (a segment arrived, a timer ran, the
@@ -280,17 +279,6 @@ pub struct TcpStack {
     nic_requests: VecDeque<NicConnectRequest>,
     /// NIC opens whose timeout check is due.
     nic_checks: Vec<(Handle, usize)>,
-}
-
-fn csum() -> ChecksumCapabilities {
-    ChecksumCapabilities::default()
-}
-
-/// Checksums left to the NIC (verified on RX, inserted on TX).
-fn no_csum() -> ChecksumCapabilities {
-    let mut c = ChecksumCapabilities::default();
-    c.tcp = smoltcp::phy::Checksum::None;
-    c
 }
 
 impl TcpStack {
@@ -982,6 +970,7 @@ impl TcpStack {
             l.pending += 1;
         }
         mark_dirty(&mut self.dirty, &mut c, h);
+        c.joining = true;
         self.conns.insert(h, boxed(&mut self.spare_conns, c));
         self.pending.insert(h, (h.0, false));
         self.note_added(h);
@@ -1039,16 +1028,20 @@ impl TcpStack {
         now: Duration,
     ) {
         let h = (ports.dst, src, ports.src);
-        let before = self.challenges_of(h);
+        // One lookup for the segment (the challenge-ACK counts read from
+        // the connection before and after, not looked up again).
         if let Some(c) = self.conns.get_mut(&h) {
             let refused = c.mss_refused();
+            let before = c.challenge_acks();
             c.lend_memory(&mut self.spare, !seg.payload.is_empty(), false);
             c.on_segment(seg, now);
             if !refused && c.mss_refused() {
                 self.stats.syn_mss_refused += 1;
             }
+            let (sent, suppressed) = c.challenge_acks();
+            self.stats.challenge_acks_sent += sent - before.0;
+            self.stats.challenge_acks_suppressed += suppressed - before.1;
             mark_dirty(&mut self.dirty, c, h);
-            self.count_challenges(h, before);
             handles::push_once(&mut self.touched, h);
             return;
         }
@@ -1091,6 +1084,7 @@ impl TcpStack {
             l.pending += 1;
             l.half_open += 1;
             mark_dirty(&mut self.dirty, &mut c, h);
+            c.joining = true;
             self.conns.insert(h, boxed(&mut self.spare_conns, c));
             self.pending.insert(h, (ports.dst, true));
             self.note_added(h);
@@ -1188,9 +1182,8 @@ impl TcpStack {
             return false;
         };
         if !self.cookies.cfg.enabled
-            || !l
-                .last_cookie
-                .is_some_and(|t| now.saturating_sub(t) <= lifetime)
+            || l.last_cookie
+                .is_none_or(|t| now.saturating_sub(t) > lifetime)
         {
             return false;
         }
@@ -1298,15 +1291,19 @@ impl TcpStack {
 
     /// Every TCP packet to send now: (destination, TCP header + payload).
     pub fn dispatch(&mut self, now: Duration) -> Vec<(Ipv4Addr, Vec<u8>)> {
-        let mut v = Vec::new();
+        let mut v = VecDeque::new();
         self.dispatch_into(now, &mut v);
         v.into_iter().map(|o| (o.dst, o.to_bytes())).collect()
     }
 
     /// Every segment to send now, appended to `v` (built into frames by the
     /// caller, [`Outgoing::emit`]).
-    pub fn dispatch_into(&mut self, now: Duration, v: &mut impl Extend<Outgoing>) {
-        v.extend(self.out.drain(..));
+    pub fn dispatch_into(&mut self, now: Duration, v: &mut VecDeque<Outgoing>) {
+        // Appended one by one (`push_back`: the generic `Extend` path and
+        // an empty drain cost more than the segments' own work).
+        if !self.out.is_empty() {
+            v.extend(self.out.drain(..));
+        }
         let (ip, offload) = (self.ip, self.tx_offload);
         // Each connection is listed once (its `in_dirty` flag), in the
         // order it was touched.
@@ -1317,14 +1314,14 @@ impl TcpStack {
             };
             c.in_dirty = false;
             while let Some(seg) = c.dispatch(now) {
-                v.extend(Some(Outgoing {
+                v.push_back(Outgoing {
                     dst: h.1,
                     src: ip,
                     sport: h.0,
                     dport: h.2,
                     seg,
                     offload,
-                }));
+                });
             }
             // A connection has one entry in the heap, for its earliest
             // deadline known: a deadline is entered only when it comes
@@ -1342,18 +1339,23 @@ impl TcpStack {
                 self.closed.push(h);
             }
             // A connection that completed its handshake joins its
-            // listener's accept queue.
-            if c.state() != State::SynReceived && c.state() != State::Closed {
-                if let Some((port, half_open)) = self.pending.get_mut(&h) {
-                    if let Some(l) = self.listeners.get_mut(port) {
-                        if std::mem::take(half_open) {
-                            l.half_open = l.half_open.saturating_sub(1);
-                        }
-                        if !l.ready.contains(&h) {
-                            l.ready.push_back(h);
-                            handles::push_once(&mut self.touched, h);
+            // listener's accept queue (looked up only until it has: its
+            // `joining` flag).
+            if c.joining && c.state() != State::SynReceived && c.state() != State::Closed {
+                match self.pending.get_mut(&h) {
+                    Some((port, half_open)) => {
+                        if let Some(l) = self.listeners.get_mut(port) {
+                            if std::mem::take(half_open) {
+                                l.half_open = l.half_open.saturating_sub(1);
+                            }
+                            if !l.ready.contains(&h) {
+                                l.ready.push_back(h);
+                                handles::push_once(&mut self.touched, h);
+                            }
+                            c.joining = false;
                         }
                     }
+                    None => c.joining = false,
                 }
             }
         }
@@ -1385,12 +1387,13 @@ struct Ports {
 
 /// The TCP packet `tcp` from `src` to `dst` parsed (its checksum verified
 /// unless the NIC did), with the segment the connection code takes, and
-/// whether its options were malformed.  The header is read with smoltcp's
-/// `TcpPacket`; the options as Linux reads them ([`super::options::parse`]:
-/// smoltcp's `TcpRepr::parse` rejects a segment with a broken option,
-/// Linux answers it with what parsed before).  Rejected: a truncated
-/// header, a data offset below 5 or past the end, port 0, a bad checksum,
-/// more than one of SYN, FIN and RST.
+/// whether its options were malformed.  The header is read by
+/// [`super::wire::check`] (the checks of smoltcp's `TcpPacket`), the
+/// options as Linux reads them ([`super::options::parse`]: smoltcp's
+/// `TcpRepr::parse` rejects a segment with a broken option, Linux answers
+/// it with what parsed before).  Rejected: a truncated header, a data
+/// offset below 5 or past the end, port 0, a bad checksum, more than one
+/// of SYN, FIN and RST.
 fn parse_segment(
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -1398,38 +1401,41 @@ fn parse_segment(
     verified: bool,
     mut payload: Vec<u8>,
 ) -> Option<(Ports, Segment, bool)> {
-    let (s, d) = (IpAddress::Ipv4(src), IpAddress::Ipv4(dst));
-    let pkt = TcpPacket::new_checked(tcp).ok()?;
-    if pkt.src_port() == 0 || pkt.dst_port() == 0 {
+    use super::wire::{ACK, FIN, RST, SYN};
+    let h = super::wire::check(tcp)?;
+    if h.src_port == 0 || h.dst_port == 0 {
         return None;
     }
-    if !verified && !pkt.verify_checksum(&s, &d) {
+    if !verified
+        && !TcpPacket::new_unchecked(tcp)
+            .verify_checksum(&IpAddress::Ipv4(src), &IpAddress::Ipv4(dst))
+    {
         return None;
     }
-    let (syn, fin, rst) = (pkt.syn(), pkt.fin(), pkt.rst());
+    let (syn, fin, rst) = (h.flags & SYN != 0, h.flags & FIN != 0, h.flags & RST != 0);
     if syn as u8 + fin as u8 + rst as u8 > 1 {
         return None;
     }
-    let o = super::options::parse(pkt.options());
+    let o = super::options::parse(&tcp[super::wire::HEADER..h.len]);
     let seg = Segment {
-        seq: Seq(pkt.seq_number().0 as u32),
-        ack: pkt.ack().then(|| Seq(pkt.ack_number().0 as u32)),
+        seq: Seq(h.seq),
+        ack: (h.flags & ACK != 0).then_some(Seq(h.ack)),
         syn,
         fin,
         rst,
-        window: pkt.window_len(),
+        window: h.window,
         syn_opts: o.syn,
         sack: o.sack,
         ts: o.ts,
         payload: {
             payload.clear();
-            payload.extend_from_slice(pkt.payload());
+            payload.extend_from_slice(&tcp[h.len..]);
             payload
         },
     };
     let ports = Ports {
-        src: pkt.src_port(),
-        dst: pkt.dst_port(),
+        src: h.src_port,
+        dst: h.dst_port,
     };
     Some((ports, seg, o.malformed))
 }
@@ -1445,39 +1451,6 @@ pub fn emit(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seg: &Segment)
         offload: false,
     }
     .to_bytes()
-}
-
-/// The smoltcp representation of `seg` between the two ports.
-fn tcp_repr(sport: u16, dport: u16, seg: &Segment) -> TcpRepr<'_> {
-    let control = if seg.syn {
-        TcpControl::Syn
-    } else if seg.rst {
-        TcpControl::Rst
-    } else if seg.fin {
-        TcpControl::Fin
-    } else if !seg.payload.is_empty() {
-        TcpControl::Psh
-    } else {
-        TcpControl::None
-    };
-    let mut sack = [None; 3];
-    for (i, (a, b)) in seg.sack.iter().take(3).enumerate() {
-        sack[i] = Some((a.0, b.0));
-    }
-    TcpRepr {
-        src_port: sport,
-        dst_port: dport,
-        control,
-        seq_number: TcpSeqNumber(seg.seq.0 as i32),
-        ack_number: seg.ack.map(|a| TcpSeqNumber(a.0 as i32)),
-        window_len: seg.window,
-        window_scale: if seg.syn { seg.syn_opts.wscale } else { None },
-        max_seg_size: if seg.syn { seg.syn_opts.mss } else { None },
-        sack_permitted: seg.syn && seg.syn_opts.sack_permitted,
-        sack_ranges: sack,
-        timestamp: seg.ts.map(|(v, e)| TcpTimestampRepr::new(v, e)),
-        payload: &seg.payload,
-    }
 }
 
 // The TCP core's side of the offload seam (`super::offload`): the hooks
