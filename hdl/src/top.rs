@@ -226,6 +226,8 @@ impl Logic for Toe {
         self.dmaa.prod.next = bit_cast::<64, 128>(self.regs.prod.val() >> 64);
         self.dmaa.qreset.next = bit_cast::<4, 8>(self.regs.qreset.val() >> 4);
         PushOut::<JOB_BITS>::join(&mut self.dmaa.job, &mut self.dmad.job);
+        // Every line the coalescer offers is due (`DmaAddr::line_aged`).
+        self.dmaa.line_aged.next = self.coal.line_valid.val();
         FifoOut::<513>::join(&mut self.rx.data, &mut self.dmad.data);
         // ------------------------------------------------ completions
         self.coal.cpl_base.next = self.regs.cpl_base.val();

@@ -57,6 +57,7 @@ fn block(name: &str) -> VltBlock {
     .input("line_strb", 64)
     .input("aw_ready", 1)
     .input("job_full", 1)
+    .input("line_aged", 1)
     .input("cpl_level", 6)
     .input("cpl_req", 1)
     .output("meta_pop", 1)
@@ -269,6 +270,7 @@ impl Rig {
         aw_ready: bool,
         job_full: bool,
         line_urgent: bool,
+        line_aged: bool,
         req_now: bool,
     ) {
         self.cycle += 1;
@@ -324,6 +326,7 @@ impl Rig {
             lstrb.into(),
             aw_ready.into(),
             job_full.into(),
+            line_aged.into(),
             0u64.into(),
             req.into(),
         ]);
@@ -450,7 +453,7 @@ fn dma_addr_decides_and_issues_as_the_reference() {
         let mut expect = reference(&metas, &descs, enabled);
         let mut st = b.start();
         for _ in 0..2 {
-            let mut row = vec![Val(vec![0]); 17];
+            let mut row = vec![Val(vec![0]); 18];
             row[0] = true.into();
             st.step(&row);
         }
@@ -489,6 +492,7 @@ fn dma_addr_decides_and_issues_as_the_reference() {
                 !(r >> 16).is_multiple_of(4),
                 (r >> 20).is_multiple_of(9),
                 (r >> 24).is_multiple_of(50),
+                (r >> 28).is_multiple_of(3),
                 if round == 2 {
                     (r >> 32).is_multiple_of(12)
                 } else {
@@ -584,7 +588,7 @@ fn dma_addr_one_frame_per_cycle() {
         })
         .collect();
     let mut st = b.start();
-    let mut row = vec![Val(vec![0]); 17];
+    let mut row = vec![Val(vec![0]); 18];
     row[0] = true.into();
     st.step(&row);
     st.step(&row);
@@ -592,7 +596,7 @@ fn dma_addr_one_frame_per_cycle() {
     rig.caches[0] = descs.iter().copied().collect();
     let mut seen = Seen::default();
     while seen.jobs.len() < 300 {
-        rig.step(&mut seen, false, 0, true, false, false, true);
+        rig.step(&mut seen, false, 0, true, false, false, false, true);
         assert!(rig.cycle < 2000, "stalled after {} jobs", seen.jobs.len());
     }
     let span = seen.last_job - seen.first_job.unwrap() + 1;

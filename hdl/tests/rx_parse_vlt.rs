@@ -6,7 +6,8 @@
 //! bytes, the length, the MAC error flag and the two lane-form sums) one
 //! per cycle with random gaps and a few resets; every output checked on
 //! every cycle: drop reason, completion fields, hash kind, tuple, sequence
-//! and acknowledgment numbers, MACs and the option window for a frame, and
+//! and acknowledgment numbers, MACs, the option window and the good-segment
+//! flag (`out_good`, the RX event bus's `e_valid`) for a frame, and
 //! `out_valid` low between frames.  Run once per configuration (drop bad
 //! checksums off and on, two frame-size limits).  Seeded: `TOE_SEED=n`.
 mod common;
@@ -53,6 +54,7 @@ fn block() -> VltBlock {
         .output("out_seq", 32)
         .output("out_ackn", 32)
         .output("out_macs", 96)
+        .output("out_good", 1)
 }
 
 /// Bytes `from..from + n` as a little-endian bit vector (byte i at bits
@@ -107,6 +109,7 @@ struct Coverage {
     tcp_csum_bad: usize,
     ip_csum_bad: usize,
     csum_drops: usize,
+    good: usize,
     reasons: std::collections::BTreeMap<u64, usize>,
 }
 
@@ -225,6 +228,15 @@ fn run(b: &VltBlock, rng: &mut StdRng, max_frame: u16, drop_bad_csum: bool) -> C
             RxVerdict::Deliver { .. } => 0,
         };
         assert_eq!(reason, want_reason, "{ctx}: drop reason (model {v:?})");
+        // A good TCP segment (the RX event bus's early record): delivered,
+        // TCP over IPv4, both checksums verified.
+        let good = want_reason == 0
+            && p.tcp.is_some()
+            && v.completion().is_some_and(|c| {
+                c.flags & d::CPL_IP_CSUM_OK != 0 && c.flags & d::CPL_TCP_CSUM_OK != 0
+            });
+        assert_eq!(out[10].bit(), good, "{ctx}: out_good");
+        cov.good += usize::from(good);
         let field = |bit: usize, width: usize| cpl.field(bit, width);
         // Completion fields, for a delivered frame.
         if let Some(c) = v.completion() {
@@ -333,7 +345,7 @@ fn rx_parse_verilated_matches_model() {
             t.elapsed()
         );
         assert!(
-            cov.delivered > FRAMES / 3 && cov.tcp > FRAMES / 4,
+            cov.delivered > FRAMES / 3 && cov.tcp > FRAMES / 4 && cov.good > FRAMES / 8,
             "{cov:?}"
         );
         let reasons = [

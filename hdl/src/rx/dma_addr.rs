@@ -69,6 +69,13 @@ pub struct DmaAddr {
     pub aw_ready: Signal<In, Bit>,
     /// Write jobs, to `DmaData`.
     pub job: PushOut<881>,
+    /// The offered completion line may be written by an idle engine (with
+    /// no frame decided) even if only half full.  The coalescer offers only
+    /// such lines today, so top.rs drives this from `line_valid`; it stays
+    /// its own input because the decision folded onto `line_valid` maps one
+    /// LUT level deeper (7, `cargo xtask depth`, 2026-12-07: the take and
+    /// the job's data through the issue kind).
+    pub line_aged: Signal<In, Bit>,
     /// RX completion requests held by the coalescer, and a new one being
     /// made by the data stage this cycle.
     pub cpl_level: Signal<In, Bits<6>>,
@@ -187,6 +194,7 @@ impl Default for DmaAddr {
             aw_len: Default::default(),
             aw_ready: Default::default(),
             job: Default::default(),
+            line_aged: Default::default(),
             cpl_level: Default::default(),
             cpl_req: Default::default(),
             cnt_inc: Default::default(),
@@ -333,7 +341,9 @@ impl Logic for DmaAddr {
         if !self.job.full.val() {
             if self.busy.q.val() {
                 self.kind.next = 3.into();
-            } else if self.line_valid.val() && (self.line_urgent.val() || !self.r_valid.q.val()) {
+            } else if self.line_valid.val()
+                && (self.line_urgent.val() || (!self.r_valid.q.val() && self.line_aged.val()))
+            {
                 self.kind.next = 2.into();
             } else if self.r_valid.q.val() {
                 self.kind.next = 1.into();

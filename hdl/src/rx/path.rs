@@ -185,14 +185,10 @@ impl Logic for RxPath {
         self.rss.ind_table.next = self.rss_table.val();
         self.rss.in_valid.next = self.parse.out_valid.val();
         // The early record (P): a good TCP segment (header parsed, both
-        // checksums verified, no drop reason).  Its flag rides in reserved
-        // completion bit 224 to the late record (bits 227:224 are cleared
-        // at the merge).
-        self.cand_ok.next = self.parse.out_valid.val()
-            && (self.parse.out_hkind.val() == 2)
-            && (self.parse.out_reason.val() == 0)
-            && self.parse.out_cpl.val().get_bit(66)
-            && self.parse.out_cpl.val().get_bit(68);
+        // checksums verified, no drop reason: the parser's registered
+        // `out_good`).  Its flag rides in reserved completion bit 224 to
+        // the late record (bits 227:224 are cleared at the merge).
+        self.cand_ok.next = self.parse.out_valid.val() && self.parse.out_good.val();
         self.ev.e_valid.next = self.cand_ok.val();
         self.ev.e_flags.next = self.parse.out_cpl.val().get_bits::<8>(104);
         self.ev.e_tuple.next = self.parse.out_tuple.val();
