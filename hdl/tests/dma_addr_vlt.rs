@@ -150,7 +150,8 @@ fn reference(metas: &[Meta], descs: &[Vec<Desc>; 4], enabled: [bool; 4]) -> Expe
         {
             e.counts[bit(Counter::RxBadIpCsum)] += 1;
         }
-        if (m.reason == 0 || m.reason == REASON_COUNTED_ELSEWHERE) && m.flags() & d::CPL_TCP_CSUM_BAD as u64 != 0
+        if (m.reason == 0 || m.reason == REASON_COUNTED_ELSEWHERE)
+            && m.flags() & d::CPL_TCP_CSUM_BAD as u64 != 0
         {
             e.counts[bit(Counter::RxBadTcpCsum)] += 1;
         }

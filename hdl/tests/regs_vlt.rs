@@ -456,7 +456,9 @@ fn regs_verilated_matches_reference() {
                 ar_hs.pop_front();
                 let kind = read_kind(a);
                 let before_hi = reference.hi_snap;
-                let v = reference.read(a, &cons, |off| port_value(0, off, t) | port_value(1, off, t));
+                let v = reference.read(a, &cons, |off| {
+                    port_value(0, off, t) | port_value(1, off, t)
+                });
                 match kind {
                     ReadKind::CounterLo(i) => last_lo = Some(reference.cnt[i]),
                     ReadKind::CounterHi => {

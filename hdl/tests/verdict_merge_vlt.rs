@@ -31,11 +31,15 @@ const LIMBS: usize = META_BITS.div_ceil(64);
 fn block() -> VltBlock {
     let mut uut = RxVerdictMerge::default();
     uut.connect_all();
-    let mut b = VltBlock::new("verdict_merge", generate_verilog(&uut).replace('$', "_"), "top")
-        .clock("clock")
-        .input("rst", 1)
-        .input("in_valid", 1)
-        .input("in_meta", META_BITS);
+    let mut b = VltBlock::new(
+        "verdict_merge",
+        generate_verilog(&uut).replace('$', "_"),
+        "top",
+    )
+    .clock("clock")
+    .input("rst", 1)
+    .input("in_valid", 1)
+    .input("in_meta", META_BITS);
     for i in 0..RX_OFFLOADS {
         b = b
             .input(&format!("verdict_{i}_consume"), 1)

@@ -197,8 +197,8 @@ impl Logic for RxPath {
         self.ev.e_window.next = self.parse.out_cpl.val().get_bits::<16>(144);
         self.ev.e_macs.next = self.parse.out_macs.val();
         self.ev.e_hash.next = self.rss.out_hash.val();
-        self.rss.in_cpl.next = self.parse.out_cpl.val()
-            | (bit_cast::<256, 1>(self.cand_ok.val().into()) << 224);
+        self.rss.in_cpl.next =
+            self.parse.out_cpl.val() | (bit_cast::<256, 1>(self.cand_ok.val().into()) << 224);
         self.rss.in_reason.next = self.parse.out_reason.val();
         self.rss.in_opts.next = self.parse.out_opts.val();
         self.rss.in_olen.next = self.parse.out_olen.val();

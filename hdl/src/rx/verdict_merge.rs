@@ -24,7 +24,9 @@ use toe_contract::desc as d;
 const _: () = assert!(RX_OFFLOADS == 2 && VERDICT_AT == 14 && META_BITS == 262);
 // Field positions the kernel writes as literals.
 const _: () = assert!(
-    d::CPL_KIND_BIT == 96 && d::CPL_MSS_BIT == 112 && d::CPL_WSCALE_BIT == 128
+    d::CPL_KIND_BIT == 96
+        && d::CPL_MSS_BIT == 112
+        && d::CPL_WSCALE_BIT == 128
         && d::CPL_OPTS_BIT == 136
         && d::OPT_SACK_PERM == 1
 );
@@ -74,9 +76,7 @@ impl Default for RxVerdictMerge {
             v_sackp: Default::default(),
             c_cand_mask: Constant::new(field(4, 224)),
             c_reason_mask: Constant::new(field(4, 256)),
-            c_reason_consumed: Constant::new(
-                Bits::<262>::from(REASON_COUNTED_ELSEWHERE) << 256u64,
-            ),
+            c_reason_consumed: Constant::new(Bits::<262>::from(REASON_COUNTED_ELSEWHERE) << 256u64),
             c_kind_mask: Constant::new(field(8, d::CPL_KIND_BIT)),
             c_opts_mask: Constant::new(
                 field(16, d::CPL_MSS_BIT) | field(8, d::CPL_WSCALE_BIT) | field(1, d::CPL_OPTS_BIT),

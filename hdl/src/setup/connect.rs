@@ -402,7 +402,8 @@ impl Logic for Connect {
         self.vfifo.data_in.next = self.verd.val();
         // ------------------------------------------------------ late tap
         self.l_cand.next = self.ev.l_valid.val()
-            && (((self.ev.l_flags.val() & 0x17) == 0x12) || ((self.ev.l_flags.val() & 0x17) == 0x14));
+            && (((self.ev.l_flags.val() & 0x17) == 0x12)
+                || ((self.ev.l_flags.val() & 0x17) == 0x14));
         self.lv.next = self.l_cand.val() && !self.vfifo.empty.val();
         self.vfifo.read.next = self.lv.val();
         self.conn_v.next = self.lv.val()
