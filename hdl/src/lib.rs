@@ -10,6 +10,7 @@ pub mod frame_sum;
 pub mod regs;
 pub mod rx;
 pub mod setup;
+pub mod teardown;
 pub mod top;
 pub mod tx;
 

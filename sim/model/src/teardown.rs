@@ -497,177 +497,290 @@ impl Teardown {
             _ => return (Verdict::NotOurs, vec![]),
         };
         let key = key_of((ip.src, t.src_port), (ip.dst, t.dst_port));
-        let Some(mut e) = self.entry(key) else {
+        let Some(e) = self.entry(key) else {
             return (Verdict::NotOurs, vec![]);
         };
+        let s = Seg {
+            flags: t.flags,
+            seq: t.seq,
+            ack: t.ack,
+            window: t.window,
+            plen: (t.seg_len - 4 * t.data_offset as usize) as u16,
+            tsval: if t.opts.bad {
+                None
+            } else {
+                t.opts.timestamps.map(|(v, _)| v)
+            },
+        };
         let mut out = vec![];
-        let v = self.process(key, &mut e, t, &mut out);
+        let v = self.process(key, &e, &s, &mut out);
         self.enforce_tw_limit(&mut out);
         (v, out)
     }
 
-    fn process(
-        &mut self,
-        key: Key,
-        e: &mut Entry,
-        t: &crate::parse::TcpInfo,
-        out: &mut Vec<Output>,
-    ) -> Verdict {
-        let f = t.flags;
-        let (syn, rst, ackf, finf) = (f & SYN != 0, f & RST != 0, f & ACK != 0, f & FIN != 0);
-        let plen = (t.seg_len - 4 * t.data_offset as usize) as u32;
-        let seg_len = plen + syn as u32 + finf as u32;
-        let seg_ts = if t.opts.bad { None } else { t.opts.timestamps };
-        let deadline = self.deadline[&key];
-
-        // 1. RFC 6191: a new SYN for a TIME-WAIT tuple.
-        if e.state == State::TimeWait && syn && !ackf && !rst {
-            let accept = match seg_ts {
-                Some((tsval, _)) if e.ts_on => lt(e.ts_recent, tsval),
-                _ => lt(e.rcv_nxt, t.seq),
+    fn process(&mut self, key: Key, e: &Entry, s: &Seg, out: &mut Vec<Output>) -> Verdict {
+        let d = decide(e, s);
+        if let Some(c) = d.count {
+            self.count(c);
+        }
+        match d.reply {
+            Reply::None => {}
+            Reply::Ack => self.ack(key, &d.entry, out),
+            Reply::ChallengeAck => self.challenge_ack(key, &d.entry, out),
+            Reply::RstAtAck => {
+                let f = self.frame(key, &d.entry, s.ack, 0, RST, &[]);
+                self.count(TdCounter::RstSent);
+                out.push(Output::Frame(f));
+            }
+            Reply::FromUna => self.send_from_una(key, &d.entry, out),
+        }
+        if let Some(reason) = d.remove {
+            self.remove(key, &d.entry, reason, out);
+        } else if d.write {
+            let deadline = match d.timer {
+                Timer::Keep => self.deadline[&key],
+                Timer::TimeWait => self.now + self.cfg.tw_ticks as u64,
+                Timer::Fin2 => self.now + self.cfg.fin_timeout as u64,
+                Timer::Rto => self.now + self.rto_after(&d.entry),
             };
-            if accept {
-                self.count(TdCounter::TwSynAccepted);
-                self.remove(key, e, Reason::TimeWaitReused, out);
-                return Verdict::PassOn;
-            }
-            self.count(TdCounter::TwSynRefused);
-            self.ack(key, e, out);
-            return Verdict::Consumed;
+            self.store(key, &d.entry, deadline);
         }
-        // 2. PAWS (RFC 7323 5.3).
-        if let (true, Some((tsval, _)), false) = (e.ts_on, seg_ts, rst) {
-            if lt(tsval, e.ts_recent) {
-                self.count(TdCounter::PawsDrop);
-                self.ack(key, e, out);
-                return Verdict::Consumed;
-            }
-        }
-        // 3. Acceptability (RFC 9293 3.10.7.4).
-        let wnd = (e.rcv_wnd as u64) << e.rcv_shift;
-        let in_wnd = |s: u32| (s.wrapping_sub(e.rcv_nxt) as u64) < wnd;
-        let acceptable = match (seg_len, wnd) {
-            (0, 0) => t.seq == e.rcv_nxt,
-            (0, _) => in_wnd(t.seq),
-            (_, 0) => false,
-            (n, _) => in_wnd(t.seq) || in_wnd(t.seq.wrapping_add(n - 1)),
-        };
-        if !acceptable {
-            if rst {
-                self.count(TdCounter::RstDropped);
-                return Verdict::Consumed;
-            }
-            if e.state == State::TimeWait
-                && finf
-                && t.seq.wrapping_add(plen) == e.rcv_nxt.wrapping_sub(1)
-            {
-                // A retransmitted FIN: our last ACK was lost.
-                self.count(TdCounter::TwFinReacked);
-                self.store(key, e, self.now + self.cfg.tw_ticks as u64);
-            }
-            self.ack(key, e, out);
-            return Verdict::Consumed;
-        }
-        // RFC 7323 4.3: TS.Recent from an acceptable segment.
-        if let (true, Some((tsval, _))) = (e.ts_on, seg_ts) {
-            if le(t.seq, e.rcv_nxt) && le(e.ts_recent, tsval) {
-                e.ts_recent = tsval;
-            }
-        }
-        // 4. RST (RFC 5961 3.2).
-        if rst {
-            if t.seq == e.rcv_nxt {
-                self.remove(key, e, Reason::RstReceived, out);
-            } else {
-                self.challenge_ack(key, e, out);
-                self.store(key, e, deadline);
-            }
-            return Verdict::Consumed;
-        }
-        // 5. SYN in window (RFC 5961 4.2).
-        if syn {
-            self.challenge_ack(key, e, out);
-            self.store(key, e, deadline);
-            return Verdict::Consumed;
-        }
-        // 6. ACK.
-        if !ackf {
-            self.store(key, e, deadline);
-            return Verdict::Consumed;
-        }
-        let snd_nxt = e.fin_seq.wrapping_add(1);
-        if lt(snd_nxt, t.ack) {
-            self.ack(key, e, out);
-            self.store(key, e, deadline);
-            return Verdict::Consumed;
-        }
-        let max_wnd = (e.snd_wnd as u32) << e.snd_shift;
-        if lt(t.ack, e.snd_una.wrapping_sub(max_wnd)) {
-            self.store(key, e, deadline);
-            return Verdict::Consumed;
-        }
-        let mut deadline = deadline;
-        if lt(e.snd_una, t.ack) {
-            e.snd_una = t.ack;
-            e.snd_wnd = t.window;
-            e.retries = 0;
-            let fin_acked = e.snd_una == snd_nxt;
-            match e.state {
-                State::FinWait1 if fin_acked => {
-                    e.state = State::FinWait2;
-                    e.rtx = false;
-                    deadline = self.now + self.cfg.fin_timeout as u64;
-                }
-                State::Closing if fin_acked => {
-                    e.state = State::TimeWait;
-                    deadline = self.now + self.cfg.tw_ticks as u64;
-                }
-                State::LastAck if fin_acked => {
-                    self.remove(key, e, Reason::Normal, out);
-                    return Verdict::Consumed;
-                }
-                State::FinWait1 | State::Closing | State::LastAck => {
-                    // RFC 6298 5.3: restart the timer for what is left.
-                    if e.rtx {
-                        self.send_from_una(key, e, out);
-                    }
-                    deadline = self.now + self.rto_after(e);
-                }
-                _ => {}
-            }
-        } else if e.snd_una == t.ack {
-            e.snd_wnd = t.window;
-        }
-        // 7. Data for the closed receive side.
-        if plen > 0
-            && matches!(e.state, State::FinWait1 | State::FinWait2)
-            && lt(e.rcv_nxt, t.seq.wrapping_add(plen))
-        {
-            let f = self.frame(key, e, t.ack, 0, RST, &[]);
-            self.count(TdCounter::RstSent);
-            out.push(Output::Frame(f));
-            self.remove(key, e, Reason::DataAfterClose, out);
-            return Verdict::Consumed;
-        }
-        // 8. The peer's FIN.
-        if finf {
-            if t.seq.wrapping_add(plen) == e.rcv_nxt
-                && matches!(e.state, State::FinWait1 | State::FinWait2)
-            {
-                e.rcv_nxt = e.rcv_nxt.wrapping_add(1);
-                if e.state == State::FinWait1 {
-                    e.state = State::Closing;
-                    // Our FIN's timer keeps running.
-                } else {
-                    e.state = State::TimeWait;
-                    deadline = self.now + self.cfg.tw_ticks as u64;
-                }
-            }
-            self.ack(key, e, out);
-        }
-        self.store(key, e, deadline);
-        Verdict::Consumed
+        d.verdict
     }
+}
+
+/// The fields of a received segment the engine decides on (what the RX
+/// event bus carries: `e_flags`, `e_seq`, `e_ackn`, `e_window`, the payload
+/// length and the late record's timestamps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seg {
+    pub flags: u8,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u16,
+    /// Payload length (bytes after the TCP header).
+    pub plen: u16,
+    /// The timestamps option's TSval (`None`: no option, or the options
+    /// did not parse).
+    pub tsval: Option<u32>,
+}
+
+/// The one segment a decision sends (at most one: see [`decide`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    None,
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` (counted `AckSent`).
+    Ack,
+    /// The same segment as an RFC 5961 challenge ACK (`ChallengeAck`).
+    ChallengeAck,
+    /// `<SEQ=SEG.ACK><CTL=RST>` (`RstSent`).
+    RstAtAck,
+    /// The next segment from SND.UNA (kept data and/or the FIN), with the
+    /// entry's final RCV.NXT as its acknowledgement (`FinSent`).
+    FromUna,
+}
+
+/// The entry's timer after a decision (when it is written back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Unchanged.
+    Keep,
+    /// Now + `TD_TW_TICKS`.
+    TimeWait,
+    /// Now + `TD_FIN_TIMEOUT`.
+    Fin2,
+    /// Now + the entry's RTO (the backoff was just reset).
+    Rto,
+}
+
+/// What one received segment does to one entry: the pure part of the
+/// engine, the specification of the RTL's `teardown::decide` block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// `Consumed` or `PassOn`.
+    pub verdict: Verdict,
+    pub reply: Reply,
+    /// The entry after the segment (its `deadline` field untouched).
+    pub entry: Entry,
+    /// Write `entry` back with `timer` (false: the entry is unchanged).
+    pub write: bool,
+    pub timer: Timer,
+    /// The entry is removed, its event has this reason.
+    pub remove: Option<Reason>,
+    /// A counter only this decision explains (`RstDropped`, `PawsDrop`,
+    /// `TwSynAccepted`, `TwSynRefused`, `TwFinReacked`); replies and
+    /// removals count their own.
+    pub count: Option<TdCounter>,
+}
+
+/// Segment processing (the module doc's steps 1 to 8) for entry `e`.
+///
+/// One reply at most: when a partial ACK after a timeout retransmission
+/// (which sends the next segment from SND.UNA) comes with the peer's FIN,
+/// the one segment from SND.UNA carries the new RCV.NXT and so also
+/// acknowledges the FIN; when it comes with data after close, the RST
+/// alone goes out (the connection ends).
+pub fn decide(e: &Entry, s: &Seg) -> Decision {
+    let mut d = Decision {
+        verdict: Verdict::Consumed,
+        reply: Reply::None,
+        entry: *e,
+        write: false,
+        timer: Timer::Keep,
+        remove: None,
+        count: None,
+    };
+    let f = s.flags;
+    let (syn, rst, ackf, finf) = (f & SYN != 0, f & RST != 0, f & ACK != 0, f & FIN != 0);
+    let plen = s.plen as u32;
+    let seg_len = plen + syn as u32 + finf as u32;
+
+    // 1. RFC 6191: a new SYN for a TIME-WAIT tuple.
+    if e.state == State::TimeWait && syn && !ackf && !rst {
+        let accept = match s.tsval {
+            Some(tsval) if e.ts_on => lt(e.ts_recent, tsval),
+            _ => lt(e.rcv_nxt, s.seq),
+        };
+        if accept {
+            d.count = Some(TdCounter::TwSynAccepted);
+            d.remove = Some(Reason::TimeWaitReused);
+            d.verdict = Verdict::PassOn;
+        } else {
+            d.count = Some(TdCounter::TwSynRefused);
+            d.reply = Reply::Ack;
+        }
+        return d;
+    }
+    // 2. PAWS (RFC 7323 5.3).
+    if let (true, Some(tsval), false) = (e.ts_on, s.tsval, rst) {
+        if lt(tsval, e.ts_recent) {
+            d.count = Some(TdCounter::PawsDrop);
+            d.reply = Reply::Ack;
+            return d;
+        }
+    }
+    // 3. Acceptability (RFC 9293 3.10.7.4).
+    let wnd = (e.rcv_wnd as u64) << e.rcv_shift;
+    let in_wnd = |x: u32| (x.wrapping_sub(e.rcv_nxt) as u64) < wnd;
+    let acceptable = match (seg_len, wnd) {
+        (0, 0) => s.seq == e.rcv_nxt,
+        (0, _) => in_wnd(s.seq),
+        (_, 0) => false,
+        (n, _) => in_wnd(s.seq) || in_wnd(s.seq.wrapping_add(n - 1)),
+    };
+    if !acceptable {
+        if rst {
+            d.count = Some(TdCounter::RstDropped);
+            return d;
+        }
+        if e.state == State::TimeWait
+            && finf
+            && s.seq.wrapping_add(plen) == e.rcv_nxt.wrapping_sub(1)
+        {
+            // A retransmitted FIN: our last ACK was lost.
+            d.count = Some(TdCounter::TwFinReacked);
+            d.write = true;
+            d.timer = Timer::TimeWait;
+        }
+        d.reply = Reply::Ack;
+        return d;
+    }
+    let e = &mut d.entry;
+    // RFC 7323 4.3: TS.Recent from an acceptable segment.
+    if let (true, Some(tsval)) = (e.ts_on, s.tsval) {
+        if le(s.seq, e.rcv_nxt) && le(e.ts_recent, tsval) {
+            e.ts_recent = tsval;
+        }
+    }
+    // 4. RST (RFC 5961 3.2).
+    if rst {
+        if s.seq == e.rcv_nxt {
+            d.remove = Some(Reason::RstReceived);
+        } else {
+            d.reply = Reply::ChallengeAck;
+            d.write = true;
+        }
+        return d;
+    }
+    // 5. SYN in window (RFC 5961 4.2).
+    if syn {
+        d.reply = Reply::ChallengeAck;
+        d.write = true;
+        return d;
+    }
+    // 6. ACK.
+    d.write = true;
+    if !ackf {
+        return d;
+    }
+    let snd_nxt = e.fin_seq.wrapping_add(1);
+    if lt(snd_nxt, s.ack) {
+        d.reply = Reply::Ack;
+        return d;
+    }
+    let max_wnd = (e.snd_wnd as u32) << e.snd_shift;
+    if lt(s.ack, e.snd_una.wrapping_sub(max_wnd)) {
+        return d;
+    }
+    if lt(e.snd_una, s.ack) {
+        e.snd_una = s.ack;
+        e.snd_wnd = s.window;
+        e.retries = 0;
+        let fin_acked = e.snd_una == snd_nxt;
+        match e.state {
+            State::FinWait1 if fin_acked => {
+                e.state = State::FinWait2;
+                e.rtx = false;
+                d.timer = Timer::Fin2;
+            }
+            State::Closing if fin_acked => {
+                e.state = State::TimeWait;
+                d.timer = Timer::TimeWait;
+            }
+            State::LastAck if fin_acked => {
+                d.remove = Some(Reason::Normal);
+                return d;
+            }
+            State::FinWait1 | State::Closing | State::LastAck => {
+                // RFC 6298 5.3: restart the timer for what is left.
+                if e.rtx {
+                    d.reply = Reply::FromUna;
+                }
+                d.timer = Timer::Rto;
+            }
+            _ => {}
+        }
+    } else if e.snd_una == s.ack {
+        e.snd_wnd = s.window;
+    }
+    // 7. Data for the closed receive side.
+    if plen > 0
+        && matches!(e.state, State::FinWait1 | State::FinWait2)
+        && lt(e.rcv_nxt, s.seq.wrapping_add(plen))
+    {
+        d.reply = Reply::RstAtAck;
+        d.remove = Some(Reason::DataAfterClose);
+        return d;
+    }
+    // 8. The peer's FIN.
+    if finf {
+        if s.seq.wrapping_add(plen) == e.rcv_nxt
+            && matches!(e.state, State::FinWait1 | State::FinWait2)
+        {
+            e.rcv_nxt = e.rcv_nxt.wrapping_add(1);
+            if e.state == State::FinWait1 {
+                e.state = State::Closing;
+                // Our FIN's timer keeps running.
+            } else {
+                e.state = State::TimeWait;
+                d.timer = Timer::TimeWait;
+            }
+        }
+        if d.reply == Reply::None {
+            d.reply = Reply::Ack;
+        }
+    }
+    d
 }
 
 #[cfg(test)]
