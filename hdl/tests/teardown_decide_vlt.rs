@@ -166,7 +166,14 @@ fn case(rnd: &mut impl FnMut() -> u64) -> (Entry, Seg) {
         3 => State::LastAck,
         _ => State::TimeWait,
     };
-    let fin_seq = pick(0) as u32;
+    // Values at the 32-bit wrap now and then.
+    let mut near_wrap = |v: u64| match v % 8 {
+        0 => u32::MAX,
+        1 => 0,
+        2 => u32::MAX - 1,
+        _ => (v >> 3) as u32,
+    };
+    let fin_seq = near_wrap(pick(0));
     let snd_una = match pick(5) {
         0 => fin_seq,
         1 => fin_seq.wrapping_add(1),
@@ -174,7 +181,7 @@ fn case(rnd: &mut impl FnMut() -> u64) -> (Entry, Seg) {
         3 => fin_seq.wrapping_sub(pick(1 << 20) as u32),
         _ => pick(0) as u32,
     };
-    let rcv_nxt = pick(0) as u32;
+    let rcv_nxt = near_wrap(pick(0));
     let wnd = |p: u64, r: u64| match p {
         0 => 0u16,
         1 => (r % 16) as u16,

@@ -302,6 +302,7 @@ pub struct TeardownDecide {
     data_after: Signal<Local, Bit>,
     fin_in: Signal<Local, Bit>,
     fw1_to_fw2: Signal<Local, Bit>,
+    rcv_nxt_p1: Signal<Local, Bits<32>>,
     // Differences whose sign is a sequence-space comparison.
     diff_rcv_seq: Signal<Local, Bits<32>>,
     diff_tsr_tsv: Signal<Local, Bits<32>>,
@@ -456,6 +457,9 @@ impl Logic for TeardownDecide {
         self.len.next = bit_cast::<32, 16>(self.in_plen.val())
             + bit_cast::<32, 1>(self.in_syn.val().into())
             + bit_cast::<32, 1>(self.in_fin.val().into());
+        // Sums wrap at 32 bits in a 32-bit signal first (inside a wider
+        // expression Verilog would carry into the next field).
+        self.rcv_nxt_p1.next = self.in_rcv_nxt.val() + 1;
         self.s1_carry.d.next = bit_cast::<CARRY_BITS, 32>(self.in_snd_una.val())
             | (bit_cast::<CARRY_BITS, 16>(self.in_snd_wnd.val()) << 32)
             | (bit_cast::<CARRY_BITS, 32>(self.in_rcv_nxt.val()) << 48)
@@ -463,7 +467,7 @@ impl Logic for TeardownDecide {
             | (bit_cast::<CARRY_BITS, 32>(self.in_ack.val()) << 112)
             | (bit_cast::<CARRY_BITS, 16>(self.in_window.val()) << 144)
             | (bit_cast::<CARRY_BITS, 32>(self.in_tsval.val()) << 160)
-            | (bit_cast::<CARRY_BITS, 32>(self.in_rcv_nxt.val() + 1) << 192)
+            | (bit_cast::<CARRY_BITS, 32>(self.rcv_nxt_p1.val()) << 192)
             | (bit_cast::<CARRY_BITS, 4>(self.in_retries.val()) << 224)
             | (bit_cast::<CARRY_BITS, 1>(self.in_rtx.val().into()) << 228)
             | (bit_cast::<CARRY_BITS, 3>(self.in_state.val()) << 229);
