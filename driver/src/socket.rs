@@ -1310,6 +1310,10 @@ impl Endpoint {
 #[path = "socket_connect_tests.rs"]
 mod connect_tests;
 
+#[cfg(test)]
+#[path = "socket_teardown_tests.rs"]
+mod teardown_tests;
+
 // A stack instance moves to the thread that runs its queue.
 const _: () = {
     const fn send<T: Send>() {}
