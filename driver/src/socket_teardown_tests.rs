@@ -237,6 +237,7 @@ struct Tcp {
     fin: bool,
     rst: bool,
     payload: usize,
+    tsval: Option<u32>,
 }
 
 fn tcp_of(f: &[u8]) -> Option<Tcp> {
@@ -246,7 +247,15 @@ fn tcp_of(f: &[u8]) -> Option<Tcp> {
     }
     let ip = Ipv4Packet::new_checked(e.payload()).ok()?;
     let t = TcpPacket::new_checked(ip.payload()).ok()?;
+    let repr = smoltcp::wire::TcpRepr::parse(
+        &t,
+        &IpAddress::Ipv4(ip.src_addr()),
+        &IpAddress::Ipv4(ip.dst_addr()),
+        &smoltcp::phy::ChecksumCapabilities::default(),
+    )
+    .ok()?;
     Some(Tcp {
+        tsval: repr.timestamp.map(|ts| ts.tsval),
         seq: t.seq_number().0 as u32,
         fin: t.fin(),
         rst: t.rst(),
@@ -656,16 +665,37 @@ fn fallback_when_the_table_is_full_finishes_the_close_in_software() {
 /// finishes in software.
 #[test]
 fn a_rejected_descriptor_is_finished_in_software() {
+    fn peer_clock() -> u32 {
+        7_000
+    }
     let mut w = World::new(16, 4160, 64 * 1024);
     w.nic.reject = true;
+    // Timestamps on (RFC 7323): the rebuilt connection's TSvals go on from
+    // the record's.
+    w.peer.sock().set_tsval_generator(Some(peer_clock));
     let s = w.open(b"GET /");
     let resp = response(500);
     w.write_all(s, &resp);
     w.ep.close(s).unwrap();
     w.step();
+    let rec = w.nic.records[0];
+    let (recent, tsval) = rec.ts.expect("timestamps agreed");
+    assert_eq!(recent, peer_clock());
+    w.nic.to_peer.clear();
     w.step();
     assert_eq!(w.ep.connections(), 1);
     assert_eq!((w.stats().rejected, w.stats().rebuilt), (1, 1));
+    // Its FIN, 1 ms after the hand-over: the TSval the connection would
+    // have sent then.
+    let fin = w
+        .nic
+        .to_peer
+        .iter()
+        .filter_map(|f| tcp_of(f))
+        .find(|t| t.fin)
+        .expect("the rebuilt connection's FIN");
+    assert_eq!(fin.seq, rec.fin_seq);
+    assert_eq!(fin.tsval, Some(tsval.wrapping_add(1)));
     w.run_until("response and FIN", 2_000, |w| {
         w.got.len() == 500 && w.peer.state() == stcp::State::CloseWait
     });

@@ -321,6 +321,8 @@ impl TeardownStats {
 struct InFlight {
     h: Handle,
     tcb: TeardownTcb,
+    /// When it was posted (the record's TSval is the one for then).
+    at: Duration,
 }
 
 /// One endpoint's teardown offload: closes waiting for their data to go
@@ -501,7 +503,7 @@ impl Teardowns {
             return Step::Wait;
         }
         tcp.hand_over(h);
-        self.in_flight.insert(tag, InFlight { h, tcb });
+        self.in_flight.insert(tag, InFlight { h, tcb, at: now });
         self.stats.handed_over += 1;
         Step::Done(true)
     }
@@ -552,7 +554,14 @@ impl Teardowns {
                 if !self.scratch.is_empty() {
                     read_kept(&mut self.scratch);
                 }
-                if tcp.handover_fallback(f.h, &f.tcb, &self.scratch, now) {
+                // Our TSval clock (milliseconds) ran on while the hand-over
+                // was out: the rebuilt connection continues it.
+                let gone = now.saturating_sub(f.at).as_millis() as u32;
+                let tcb = TeardownTcb {
+                    ts: f.tcb.ts.map(|(recent, v)| (recent, v.wrapping_add(gone))),
+                    ..f.tcb
+                };
+                if tcp.handover_fallback(f.h, &tcb, &self.scratch, now) {
                     self.stats.rebuilt += 1;
                     Some(f.h)
                 } else {

@@ -744,7 +744,7 @@ impl Conn {
     /// `now`, and the FIN not yet sent: the next dispatch sends it (RFC
     /// 9293 3.10.4: the FIN follows the queued data).  SACK is off (the
     /// record does not say whether it was agreed); timestamps continue from
-    /// the record's TSval.
+    /// the record's TSval, taken as the one to send at `now`.
     pub fn from_teardown(cfg: Config, t: &TeardownTcb, kept: &[u8], now: Duration) -> Conn {
         let una = Seq(t.snd_una);
         let state = if t.passive {

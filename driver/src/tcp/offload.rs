@@ -203,8 +203,9 @@ pub trait TeardownHooks {
     /// longer handed over): its segments are the core's again.
     fn handover_ended(&mut self, h: Handle);
     /// The NIC refused the hand-over: `h` is rebuilt from what was handed
-    /// over (`kept`: the unacknowledged bytes) in FIN-WAIT-1 or LAST-ACK
-    /// with its FIN not yet sent, and the close finishes in software.
+    /// over (`kept`: the unacknowledged bytes; `tcb.ts`'s TSval taken as
+    /// the one to send at `now`) in FIN-WAIT-1 or LAST-ACK with its FIN
+    /// not yet sent, and the close finishes in software.
     /// False when it cannot be (the tuple is in use again): the caller
     /// gives up on it.
     fn handover_fallback(
