@@ -117,7 +117,7 @@ impl Nic0 {
     }
 
     /// A frame from the peer: the model first.
-    fn from_peer(&mut self, f: Vec<u8>) {
+    fn peer_frame(&mut self, f: Vec<u8>) {
         let (v, outs) = self.model.segment(&f);
         self.outputs(outs);
         if v != Verdict::Consumed {
@@ -416,7 +416,7 @@ impl World {
             if tcp_of(&f).is_some() {
                 self.peer.sent.push(f.clone());
             }
-            self.nic.from_peer(f);
+            self.nic.peer_frame(f);
         }
         self.ep
             .poll_queue(&mut self.nic, self.now, &mut self.events);
