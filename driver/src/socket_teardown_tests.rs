@@ -849,7 +849,7 @@ fn many_short_connections_drain_within_the_in_flight_limit() {
     });
     let st = w.stats();
     assert_eq!(st.closes, 40);
-    assert!(most <= 8 && most >= 7, "most in flight: {most}");
+    assert!((7..=8).contains(&most), "most in flight: {most}");
     assert!(st.sw_limit > 0, "the limit was reached: {st:?}");
     assert_eq!(st.handed_over + st.sw_limit, 40, "{st:?}");
     assert_eq!(st.ended(Reason::Normal), st.handed_over, "{st:?}");
