@@ -378,6 +378,9 @@ pub struct Endpoint {
     /// Scratch: hand-over buffers back, connections handed over.
     td_done: Vec<TeardownDone>,
     td_handed: Vec<Handle>,
+    /// A hand-over ready to go waited for a buffer, queued frames or the
+    /// next hop: [`Endpoint::poll_at`] asks for a poll by then.
+    td_retry_at: Option<Duration>,
 }
 
 impl Endpoint {
@@ -472,6 +475,7 @@ impl Endpoint {
                 .then(|| TEARDOWN_NOT_ASKED.to_string()),
             td_done: Vec::new(),
             td_handed: Vec::new(),
+            td_retry_at: None,
         })
     }
 
@@ -1056,6 +1060,7 @@ impl Endpoint {
     /// handed over (after this poll's frames on the TX ring) and leave the
     /// table.
     fn teardown_handovers<Q: QueueIo + ?Sized>(&mut self, io: &mut Q, now: Duration) {
+        self.td_retry_at = None;
         let Some(td) = self.teardowns.as_mut() else {
             return;
         };
@@ -1068,7 +1073,9 @@ impl Endpoint {
             neighbours: self.neighbours.as_ref(),
             now,
         };
-        td.run(&mut self.tcp, &mut port, now, &mut self.td_handed);
+        if td.run(&mut self.tcp, &mut port, now, &mut self.td_handed) {
+            self.td_retry_at = Some(now + offload::teardown::RETRY);
+        }
         for h in self.td_handed.drain(..) {
             self.orphans.remove(&h);
         }
@@ -1299,10 +1306,10 @@ impl Endpoint {
     pub fn poll_at(&self) -> Option<Duration> {
         let timeout = self.host.net.config().pending_timeout;
         let arp = self.opens.as_ref().and_then(|o| o.poll_at(timeout));
-        match (self.tcp.poll_at(), arp) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.tcp.poll_at(), arp, self.td_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

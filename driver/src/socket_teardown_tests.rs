@@ -54,6 +54,8 @@ struct Nic0 {
     events: Vec<t::TeardownEvent>,
     /// Lose the first transmission of every data segment to the peer.
     lose_first_data: bool,
+    /// Every buffer in use: `alloc` fails.
+    no_buffers: bool,
     lost: HashSet<u32>,
 }
 
@@ -75,6 +77,7 @@ impl Nic0 {
             bad_records: Vec::new(),
             events: Vec::new(),
             lose_first_data: false,
+            no_buffers: false,
             lost: HashSet::new(),
         }
     }
@@ -156,6 +159,9 @@ impl QueueIo for Nic0 {
         !self.to_host.is_empty()
     }
     fn alloc(&mut self) -> Option<Packet> {
+        if self.no_buffers {
+            return None;
+        }
         let id = self.buf(Vec::new());
         Some(Packet::for_test(id, 0, 0, Completion::default()))
     }
@@ -859,4 +865,38 @@ fn many_short_connections_drain_within_the_in_flight_limit() {
     assert_eq!(w.nic.model.entries(), 0);
     assert_eq!(w.nic.bufs_in_use(), 0);
     assert_eq!(w.ep.tcp_stats().rst_sent, 0);
+}
+
+/// A close ready to go that cannot get a buffer waits, and asks for a poll
+/// soon (`Endpoint::poll_at`): its connection has no timer of its own
+/// left, so an application that sleeps until `poll_at` would otherwise
+/// never come back for it.
+#[test]
+fn a_hand_over_without_a_buffer_asks_for_a_poll_soon() {
+    let mut w = World::new(16, 4160, 64 * 1024);
+    let s = w.open(b"GET /");
+    let resp = response(100);
+    w.write_all(s, &resp);
+    w.run_until("response acknowledged", 1_000, |w| {
+        w.got.len() == 100 && w.peer.sock().send_queue() == 0 && w.nic.to_peer.is_empty()
+    });
+    // Quiet: every segment acknowledged, nothing queued.
+    for _ in 0..300 {
+        w.step();
+    }
+    w.nic.no_buffers = true;
+    w.ep.close(s).unwrap();
+    w.step();
+    assert_eq!(w.ep.connections(), 1, "no buffer: not handed over yet");
+    assert_eq!(w.ep.teardowns_pending(), (0, 1));
+    let at = w.ep.poll_at().expect("a poll is asked for");
+    assert!(
+        at <= w.now + offload::teardown::RETRY,
+        "{at:?} at {:?}",
+        w.now
+    );
+    w.nic.no_buffers = false;
+    w.step();
+    assert_eq!(w.ep.connections(), 0);
+    assert_eq!(w.stats().handed_over, 1);
 }

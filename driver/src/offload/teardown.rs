@@ -46,6 +46,10 @@ use std::time::Duration;
 use toe_contract::regs as r;
 use toe_contract::teardown as t;
 
+/// How soon to try again a hand-over that waited for a buffer, the
+/// frames queued before it or the next hop.
+pub const RETRY: Duration = Duration::from_millis(1);
+
 /// What an endpoint needs of the device's teardown offload (from
 /// [`Device::teardown_params`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -394,19 +398,25 @@ impl Teardowns {
 
     /// Hands over every waiting close whose data is all sent; closes in
     /// software those the offload cannot take.  `handed` gets the
-    /// connections handed over (their TCB is gone).
+    /// connections handed over (their TCB is gone).  Returns whether a
+    /// close ready to go had to wait for something other than its own
+    /// connection (a free buffer, frames queued before it, the next hop):
+    /// nothing in the TCP core will wake the caller for it, so poll again
+    /// soon ([`RETRY`]).
     pub fn run<T: TeardownHooks + ?Sized>(
         &mut self,
         tcp: &mut T,
         port: &mut dyn HandOverPort,
         now: Duration,
         handed: &mut Vec<Handle>,
-    ) {
+    ) -> bool {
+        let mut blocked = false;
         let mut i = 0;
         while i < self.waiting.len() {
             let h = self.waiting[i].0;
             match self.try_hand_over(tcp, port, h, now) {
                 Step::Wait => {
+                    blocked = true;
                     i += 1;
                 }
                 Step::Unsent => {
@@ -424,6 +434,7 @@ impl Teardowns {
                 }
             }
         }
+        blocked
     }
 
     fn try_hand_over<T: TeardownHooks + ?Sized>(
