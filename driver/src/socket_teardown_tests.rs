@@ -56,6 +56,8 @@ struct Nic0 {
     lose_first_data: bool,
     /// Every buffer in use: `alloc` fails.
     no_buffers: bool,
+    /// The wire to the peer is cut.
+    blackhole: bool,
     lost: HashSet<u32>,
 }
 
@@ -78,6 +80,7 @@ impl Nic0 {
             events: Vec::new(),
             lose_first_data: false,
             no_buffers: false,
+            blackhole: false,
             lost: HashSet::new(),
         }
     }
@@ -89,6 +92,9 @@ impl Nic0 {
     }
 
     fn wire(&mut self, f: Vec<u8>) {
+        if self.blackhole {
+            return;
+        }
         if self.lose_first_data {
             if let Some((seq, len)) = tcp_of(&f).map(|t| (t.seq, t.payload)) {
                 if len > 0 && self.lost.insert(seq) {
@@ -899,4 +905,54 @@ fn a_hand_over_without_a_buffer_asks_for_a_poll_soon() {
     w.step();
     assert_eq!(w.ep.connections(), 0);
     assert_eq!(w.stats().handed_over, 1);
+}
+
+/// Teardowns that end otherwise are counted by reason and still return
+/// their buffer: the peer's RST (exact: `RstReceived`), and a peer gone
+/// silent (the record's retry limit, 2 here: the FIN at the hand-over, two
+/// retransmissions at RTO and 3 RTO, the RST at 7 RTO: `RetriesExhausted`).
+#[test]
+fn other_endings_are_counted_by_reason() {
+    let mut w = World::new(16, 4160, 64 * 1024);
+    let mut p = *w.ep.teardowns.as_ref().unwrap().params();
+    p.retry_limit = 2;
+    w.ep.teardowns = Some(Teardowns::new(p, US));
+    let l = w.ep.listen(PORT, 8).unwrap();
+    w.ep.set_teardown_offload(l, true).unwrap();
+    // The peer resets after the server's FIN.
+    w.peer.new_socket();
+    w.peer.connect_from(PEER_PORT);
+    let s = w.request(l, b"GET /a");
+    w.write_all(s, &response(100));
+    w.ep.close(s).unwrap();
+    w.run_until("FIN", 1_000, |w| w.peer.state() == stcp::State::CloseWait);
+    w.peer.sock().abort();
+    w.run_until("ended", 1_000, |w| w.ep.teardowns_pending() == (0, 0));
+    assert_eq!(w.nic.events[0].reason, Reason::RstReceived);
+    assert_eq!(w.stats().ended(Reason::RstReceived), 1);
+    assert_eq!(w.nic.bufs_in_use(), 0);
+    // The peer goes silent once the request is in.
+    w.peer.new_socket();
+    w.peer.connect_from(PEER_PORT + 1);
+    let s = w.request(l, b"GET /b");
+    w.nic.blackhole = true;
+    w.write_all(s, &response(100));
+    w.ep.close(s).unwrap();
+    w.step();
+    let r = w.nic.records[1];
+    assert_eq!(r.retry_limit, 2);
+    let start = w.tick();
+    w.run_until("retries exhausted", 20_000, |w| {
+        w.ep.teardowns_pending() == (0, 0)
+    });
+    let ev = w.nic.events[1];
+    assert_eq!((ev.reason, ev.retries), (Reason::RetriesExhausted, 2));
+    assert_eq!(ev.duration, 7 * r.rto as u32, "{ev:?}");
+    assert!(w.tick() - start >= 7 * r.rto as u64);
+    let st = w.stats();
+    assert_eq!(st.ended(Reason::RetriesExhausted), 1);
+    assert_eq!(st.duration_max, ev.duration);
+    assert_eq!(st.handed_over, 2);
+    assert_eq!(w.nic.bufs_in_use(), 0);
+    assert_eq!(w.nic.model.entries(), 0);
 }
