@@ -623,7 +623,9 @@ pub unsafe extern "C" fn toe_endpoint_free(ep: *mut ToeEndpoint) {
 }
 
 /// Connections the endpoint still has, in any state (TIME_WAIT and those
-/// of closed sockets still sending their FIN included), or TOE_EINVAL.
+/// of closed sockets still sending their FIN included; not those handed to
+/// the NIC's teardown offload, see toe_set_teardown_offload), or
+/// TOE_EINVAL.
 ///
 /// # Safety
 /// `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.

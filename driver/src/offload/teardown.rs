@@ -76,7 +76,9 @@ impl TeardownParams {
         }
     }
 
-    /// `d` in ticks, rounded up, within the record's 16 bits and above 0.
+    /// `d` in ticks, rounded up, within the record's 16 bits and above 0:
+    /// an RTO longer than 65,535 ticks (65.5 s at 1 ms ticks, but 655 ms
+    /// at the 10 us ticks simulations use) is handed over as 65,535.
     pub fn ticks(&self, d: Duration) -> u16 {
         let tick = self.tick.as_nanos().max(1);
         d.as_nanos().div_ceil(tick).clamp(1, u16::MAX as u128) as u16
