@@ -908,7 +908,8 @@ fn a_hand_over_without_a_buffer_asks_for_a_poll_soon() {
 }
 
 /// Teardowns that end otherwise are counted by reason and still return
-/// their buffer: the peer's RST (exact: `RstReceived`), and a peer gone
+/// their buffer: the peer's RST (exact: `RstReceived`), data after the
+/// close (the NIC resets: `DataAfterClose`), and a peer gone
 /// silent (the record's retry limit, 2 here: the FIN at the hand-over, two
 /// retransmissions at RTO and 3 RTO, the RST at 7 RTO: `RetriesExhausted`).
 #[test]
@@ -931,6 +932,20 @@ fn other_endings_are_counted_by_reason() {
     assert_eq!(w.nic.events[0].reason, Reason::RstReceived);
     assert_eq!(w.stats().ended(Reason::RstReceived), 1);
     assert_eq!(w.nic.bufs_in_use(), 0);
+    // The peer sends more after the server closed: the NIC resets it, as
+    // Linux does for an orphaned socket.
+    w.peer.new_socket();
+    w.peer.connect_from(PEER_PORT + 2);
+    let s = w.request(l, b"GET /c");
+    w.write_all(s, &response(100));
+    w.ep.close(s).unwrap();
+    w.run_until("FIN", 1_000, |w| w.peer.state() == stcp::State::CloseWait);
+    assert_eq!(w.peer.sock().send_slice(b"more"), Ok(4));
+    w.run_until("ended", 1_000, |w| w.ep.teardowns_pending() == (0, 0));
+    assert_eq!(w.nic.events[1].reason, Reason::DataAfterClose);
+    assert_eq!(w.stats().ended(Reason::DataAfterClose), 1);
+    w.run_until("reset", 1_000, |w| w.peer.state() == stcp::State::Closed);
+    assert_eq!(w.nic.bufs_in_use(), 0);
     // The peer goes silent once the request is in.
     w.peer.new_socket();
     w.peer.connect_from(PEER_PORT + 1);
@@ -939,20 +954,20 @@ fn other_endings_are_counted_by_reason() {
     w.write_all(s, &response(100));
     w.ep.close(s).unwrap();
     w.step();
-    let r = w.nic.records[1];
+    let r = w.nic.records[2];
     assert_eq!(r.retry_limit, 2);
     let start = w.tick();
     w.run_until("retries exhausted", 20_000, |w| {
         w.ep.teardowns_pending() == (0, 0)
     });
-    let ev = w.nic.events[1];
+    let ev = w.nic.events[2];
     assert_eq!((ev.reason, ev.retries), (Reason::RetriesExhausted, 2));
     assert_eq!(ev.duration, 7 * r.rto as u32, "{ev:?}");
     assert!(w.tick() - start >= 7 * r.rto as u64);
     let st = w.stats();
     assert_eq!(st.ended(Reason::RetriesExhausted), 1);
     assert_eq!(st.duration_max, ev.duration);
-    assert_eq!(st.handed_over, 2);
+    assert_eq!(st.handed_over, 3);
     assert_eq!(w.nic.bufs_in_use(), 0);
     assert_eq!(w.nic.model.entries(), 0);
 }
