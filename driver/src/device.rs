@@ -25,6 +25,7 @@ impl BlockInfo {
             r::TYPE_QUEUES => "queues",
             r::TYPE_COUNTERS => "counters",
             r::TYPE_SETUP => "setup",
+            toe_contract::teardown::TYPE_TEARDOWN => "teardown",
             _ => "unknown",
         }
     }
@@ -328,6 +329,17 @@ pub fn walk_blocks(b: &dyn Backend) -> Result<Vec<BlockInfo>> {
 /// running timestamp clock too), for the fake backends of unit tests.
 #[cfg(test)]
 pub(crate) fn register_map(setup: bool) -> std::collections::HashMap<u32, u32> {
+    register_map_with(setup, false)
+}
+
+/// [`register_map`], with the teardown block after the setup block when
+/// `teardown` (the real device does not list it yet: docs/teardown.md).
+#[cfg(test)]
+pub(crate) fn register_map_with(
+    setup: bool,
+    teardown: bool,
+) -> std::collections::HashMap<u32, u32> {
+    use toe_contract::teardown as t;
     let sb = r::SETUP_BASE;
     let mut m = std::collections::HashMap::new();
     let mut blocks = vec![
@@ -346,8 +358,15 @@ pub(crate) fn register_map(setup: bool) -> std::collections::HashMap<u32, u32> {
             if setup { sb } else { 0 },
         ),
     ];
+    let after_setup = if teardown { t::TEARDOWN_BASE } else { 0 };
+    if teardown && !setup {
+        blocks.last_mut().unwrap().3 = t::TEARDOWN_BASE;
+    }
+    if teardown {
+        blocks.push((t::TEARDOWN_BASE, t::TYPE_TEARDOWN, t::VERSION_TEARDOWN, 0));
+    }
     if setup {
-        blocks.push((sb, r::TYPE_SETUP, r::VERSION_SETUP, 0));
+        blocks.push((sb, r::TYPE_SETUP, r::VERSION_SETUP, after_setup));
         m.insert(
             sb + r::SETUP_CONN_SLOTS,
             toe_contract::setup::CONNECT_SLOTS as u32,

@@ -59,6 +59,15 @@ pub enum Error {
     BadBlockList { offset: u32, why: String },
     #[error("required register block {0} missing")]
     MissingBlock(&'static str),
+    /// An offload asked for that the device does not have: its register
+    /// block is not in the device's block list.
+    #[error("device at {backend} does not implement the {offload} offload: its register block list has no block of type {block_type:#010x} with version 1.x (blocks found: {found})")]
+    NoOffload {
+        backend: String,
+        offload: &'static str,
+        block_type: u32,
+        found: String,
+    },
     #[error("simulator: {0}")]
     Sim(String),
     #[error("configuration: {0}")]

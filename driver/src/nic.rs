@@ -43,6 +43,7 @@
 use crate::backend::{Backend, Lane, Registers};
 use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::offload::teardown::HandOverBufs;
 use crate::pool::{BufId, Pool};
 use crate::ring::Ring;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -121,6 +122,18 @@ impl Packet {
     }
 }
 
+/// A hand-over buffer back from the NIC ([`QueueIo::take_teardowns`]):
+/// the teardown's end (`event`), or `None` when the NIC rejected the
+/// descriptor (no teardown ran; the close must finish in software).
+#[derive(Debug)]
+pub struct TeardownDone {
+    pub tag: u32,
+    pub event: Option<toe_contract::teardown::TeardownEvent>,
+    /// The descriptor's buffer (record and kept bytes), its length the
+    /// descriptor's.
+    pub packet: Packet,
+}
+
 /// Driver-side statistics of a queue pair.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QueueStats {
@@ -136,8 +149,12 @@ pub struct QueueStats {
     /// RX refills that found the pool empty.
     pub rx_refill_starved: u64,
     /// Teardown-end events on the RX ring (`offload::dispatch::Handler::
-    /// TeardownEnd`): counted, their buffers returned.
+    /// TeardownEnd`): counted, their RX buffers returned at once; the
+    /// hand-over buffer each names (by tag) comes back through
+    /// [`QueueIo::take_teardowns`].
     pub teardown_events: u64,
+    /// Hand-over descriptors (opcode `TX_OP_TEARDOWN`) posted.
+    pub teardown_posted: u64,
     /// Doorbells rung.
     pub doorbells: u64,
 }
@@ -185,6 +202,12 @@ pub trait QueueIo {
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize;
     /// Bytes per buffer.
     fn buf_size(&self) -> usize;
+    /// Hand-over buffers (descriptors with opcode `TX_OP_TEARDOWN`) back
+    /// from the NIC: their TX completion and their teardown's event both
+    /// seen (or the descriptor rejected).  Until then the NIC may read the
+    /// buffer again (to retransmit the kept bytes), so it is not freed.
+    /// The caller frees each packet when done with it.
+    fn take_teardowns(&mut self, _into: &mut Vec<TeardownDone>) {}
     /// A register path for device-wide commands issued by the owner of
     /// this queue (the offloads' commands, `crate::offload`):
     /// the device's own for queue `q` of a [`Nic`], the queue's lane for a
@@ -259,6 +282,10 @@ struct Queue {
     tx: Ring,
     rx_slots: Vec<Option<BufId>>,
     tx_slots: Vec<Option<BufId>>,
+    /// For a hand-over descriptor in a TX slot: its tag and length.
+    tx_handover: Vec<Option<(u32, u16)>>,
+    /// Hand-over buffers the NIC holds, until their event.
+    handovers: HandOverBufs<(BufId, u16)>,
     stats: QueueStats,
     gate: Arc<Gate>,
 }
@@ -459,6 +486,8 @@ impl Nic {
                 tx,
                 rx_slots: vec![None; n],
                 tx_slots: vec![None; n],
+                tx_handover: vec![None; n],
+                handovers: HandOverBufs::default(),
                 stats: QueueStats::default(),
                 gate: Arc::default(),
             };
@@ -634,6 +663,12 @@ impl Nic {
         self.qs[q as usize].pool.available()
     }
 
+    /// Hand-over buffers the NIC holds on queue `q` (teardown offload:
+    /// posted, their teardown not yet ended).
+    pub fn handovers_held(&self, q: u32) -> usize {
+        self.qs[q as usize].handovers_held()
+    }
+
     /// Disables every queue and hands back the device.  Buffers still held
     /// by the application are simply forgotten with the pools.
     pub fn close(self) -> Result<Device> {
@@ -741,6 +776,10 @@ impl NicQueue {
     pub fn pool_available(&self) -> usize {
         self.core.pool.available()
     }
+    /// As [`Nic::handovers_held`].
+    pub fn handovers_held(&self) -> usize {
+        self.core.handovers_held()
+    }
     pub fn buf_size(&self) -> usize {
         self.cfg.buf_size
     }
@@ -780,6 +819,9 @@ impl QueueIo for NicQueue {
     }
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
         NicQueue::tx_burst(self, pkts)
+    }
+    fn take_teardowns(&mut self, into: &mut Vec<TeardownDone>) {
+        self.core.take_teardowns(into)
     }
     fn buf_size(&self) -> usize {
         self.cfg.buf_size
@@ -824,6 +866,9 @@ impl QueueIo for QueueRef<'_> {
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize {
         self.core.tx_burst(self.dev, pkts)
     }
+    fn take_teardowns(&mut self, into: &mut Vec<TeardownDone>) {
+        self.core.take_teardowns(into)
+    }
     fn buf_size(&self) -> usize {
         self.core.pool.buf_size()
     }
@@ -864,8 +909,14 @@ impl Queue {
             if crate::offload::dispatch::handler(c.kind)
                 == Some(crate::offload::dispatch::Handler::TeardownEnd)
             {
+                // No received bytes: the RX buffer goes back at once; the
+                // event returns the hand-over buffer its tag names.
                 self.stats.teardown_events += 1;
                 self.pool.free(buf);
+                match toe_contract::teardown::TeardownEvent::from_completion(&c) {
+                    Some(ev) if self.handovers.event(ev) => {}
+                    _ => self.stats.bad_completions += 1,
+                }
                 continue;
             }
             if c.len as usize > self.pool.buf_size() || !frame_kind {
@@ -966,6 +1017,19 @@ impl Queue {
             };
             let slot = self.tx.push(&desc.encode());
             self.tx_slots[slot as usize] = Some(p.buf);
+            self.tx_handover[slot as usize] = None;
+            if p.tx_flags >> d::TXF_OPCODE_SHIFT == toe_contract::teardown::TX_OP_TEARDOWN
+                && p.len >= toe_contract::teardown::HANDOVER_BYTES
+            {
+                // The record's tag (bytes 60..64), read back from the
+                // buffer the host wrote: the event names the buffer by it.
+                let mut tag = [0u8; 4];
+                self.pool.read(p.buf, 60, &mut tag);
+                let tag = u32::from_le_bytes(tag);
+                self.tx_handover[slot as usize] = Some((tag, p.len as u16));
+                self.handovers.posted(tag);
+                self.stats.teardown_posted += 1;
+            }
             self.stats.tx_packets += 1;
             self.stats.tx_bytes += p.len as u64;
             n += 1;
@@ -975,6 +1039,29 @@ impl Queue {
             self.doorbell(regs, true);
         }
         n
+    }
+
+    fn take_teardowns(&mut self, into: &mut Vec<TeardownDone>) {
+        self.reclaim_tx();
+        while let Some(r) = self.handovers.take() {
+            let (buf, len) = r.buf;
+            into.push(TeardownDone {
+                tag: r.tag,
+                event: r.event,
+                packet: Packet {
+                    buf,
+                    q: self.q,
+                    len: len as usize,
+                    tx_flags: 0,
+                    cpl: Completion::default(),
+                },
+            });
+        }
+    }
+
+    /// Hand-over buffers the NIC holds now.
+    fn handovers_held(&self) -> usize {
+        self.handovers.held()
     }
 
     fn tx_in_flight(&mut self) -> u16 {
@@ -1023,9 +1110,14 @@ impl Queue {
     fn reclaim_tx(&mut self) {
         while let Some(c) = self.tx.poll() {
             let slot = (c.index & self.tx.mask()) as usize;
-            match self.tx_slots[slot].take() {
-                Some(buf) => self.pool.free(buf),
-                None => self.stats.bad_completions += 1,
+            match (self.tx_slots[slot].take(), self.tx_handover[slot].take()) {
+                // A hand-over's buffer stays the NIC's until its event.
+                (Some(buf), Some((tag, len))) => {
+                    self.handovers
+                        .tx_done(tag, (buf, len), c.flags & d::CPL_ERROR != 0)
+                }
+                (Some(buf), None) => self.pool.free(buf),
+                (None, _) => self.stats.bad_completions += 1,
             }
             if c.flags & d::CPL_ERROR != 0 {
                 self.stats.tx_errors += 1;

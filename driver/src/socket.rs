@@ -44,8 +44,11 @@
 //! the socket's interest set ([`Endpoint::set_interest`]).
 use crate::error::{Error, Result};
 use crate::net::{Host, NetConfig, NetIf, Received, SendError};
-use crate::nic::{Nic, NicQueue, QueueIo};
-use crate::offload::{self, ActiveOpens, EstFilter, NextHop, NicConnector};
+use crate::nic::{Nic, NicQueue, QueueIo, TeardownDone};
+use crate::offload::teardown::HandOverPort;
+use crate::offload::{
+    self, ActiveOpens, EstFilter, NextHop, NicConnector, TeardownParams, TeardownStats, Teardowns,
+};
 use crate::tcp::conn::{Closed, Config, Conn, State};
 use crate::tcp::handles::{self, HandleMap, HandleSet};
 use crate::tcp::isn::IsnGenerator;
@@ -164,6 +167,10 @@ pub enum SockError {
     Shutdown,
     /// A socket, connection or port limit is reached.
     NoResources,
+    /// The NIC does not implement the offload asked for (a socket option
+    /// such as [`Endpoint::set_teardown_offload`]);
+    /// [`Endpoint::teardown_unavailable`] names the cause.
+    NotSupported,
 }
 
 impl std::fmt::Display for SockError {
@@ -178,6 +185,7 @@ impl std::fmt::Display for SockError {
             SockError::TimedOut => "connection timed out",
             SockError::Shutdown => "sending side already shut down",
             SockError::NoResources => "socket or connection limit reached",
+            SockError::NotSupported => "the NIC does not implement this offload",
         };
         f.write_str(s)
     }
@@ -241,6 +249,12 @@ pub struct EndpointConfig {
     /// of answering them with a cookie.  Needed wherever the setup offload
     /// is on.
     pub est_filter: Option<EstFilter>,
+    /// The device's teardown offload ([`crate::Device::teardown_params`]),
+    /// for sockets that ask for it ([`Endpoint::set_teardown_offload`]).
+    /// `None`: [`Endpoint::new`] asks the device itself (and remembers why
+    /// not, [`Endpoint::teardown_unavailable`]); an endpoint made with
+    /// [`Endpoint::on_queue`] has it only when given here.
+    pub teardown: Option<TeardownParams>,
 }
 
 impl EndpointConfig {
@@ -258,6 +272,7 @@ impl EndpointConfig {
             neighbours: None,
             nic_connect: None,
             est_filter: None,
+            teardown: None,
         }
     }
 }
@@ -290,12 +305,21 @@ pub struct EndpointStats {
     pub tx_waits: u64,
 }
 
+/// Why an endpoint's teardown offload is not available, when nobody said.
+const TEARDOWN_NOT_ASKED: &str = "the endpoint was made on a queue handle without \
+     EndpointConfig::teardown (ask the device: Device::teardown_params)";
+
 enum Kind {
     Listener {
         port: u16,
+        /// Connections accepted from it start with the teardown offload
+        /// on.
+        teardown: bool,
     },
     Stream {
         h: Handle,
+        /// `close` hands the connection to the NIC's teardown offload.
+        teardown: bool,
         rd_shut: bool,
         wr_shut: bool,
         /// Opened by `connect` and not yet established.
@@ -347,12 +371,33 @@ pub struct Endpoint {
     est_filter: Option<EstFilter>,
     /// Scratch for the stack's tuple events.
     tuple_events: Vec<(Handle, bool)>,
+    /// The teardown offload, when the device has it.
+    teardowns: Option<Teardowns>,
+    /// Why not, when it has not.
+    teardown_missing: Option<String>,
+    /// Scratch: hand-over buffers back, connections handed over.
+    td_done: Vec<TeardownDone>,
+    td_handed: Vec<Handle>,
+    /// A hand-over ready to go waited for a buffer, queued frames or the
+    /// next hop: [`Endpoint::poll_at`] asks for a poll by then.
+    td_retry_at: Option<Duration>,
 }
 
 impl Endpoint {
     /// A stack instance on queue pair `cfg.queue` of `nic`.
-    pub fn new(cfg: EndpointConfig, nic: &Nic) -> Result<Endpoint> {
-        Self::build(cfg, nic.queue_pairs(), nic.config().rss_key)
+    pub fn new(mut cfg: EndpointConfig, nic: &Nic) -> Result<Endpoint> {
+        let mut missing = None;
+        if cfg.teardown.is_none() {
+            match nic.device().teardown_params() {
+                Ok(p) => cfg.teardown = Some(p),
+                Err(e) => missing = Some(e.to_string()),
+            }
+        }
+        let mut ep = Self::build(cfg, nic.queue_pairs(), nic.config().rss_key)?;
+        if missing.is_some() {
+            ep.teardown_missing = missing;
+        }
+        Ok(ep)
     }
 
     /// A stack instance on the queue handle `queue` (of a split NIC), to be
@@ -423,6 +468,14 @@ impl Endpoint {
             opens: cfg.nic_connect.map(ActiveOpens::new),
             est_filter: cfg.est_filter,
             tuple_events: Vec::new(),
+            teardowns: cfg.teardown.map(|p| Teardowns::new(p, local.octets())),
+            teardown_missing: cfg
+                .teardown
+                .is_none()
+                .then(|| TEARDOWN_NOT_ASKED.to_string()),
+            td_done: Vec::new(),
+            td_handed: Vec::new(),
+            td_retry_at: None,
         })
     }
 
@@ -494,7 +547,10 @@ impl Endpoint {
             return Err(SockError::AddrInUse);
         }
         let id = self.add(
-            Kind::Listener { port },
+            Kind::Listener {
+                port,
+                teardown: false,
+            },
             Ready::ACCEPTABLE | Ready::CLOSED | Ready::ERROR,
         )?;
         self.tcp.listen(port, backlog.max(1));
@@ -504,8 +560,8 @@ impl Endpoint {
 
     /// An established connection from listener `l`, as a new socket.
     pub fn accept(&mut self, l: SocketId) -> std::result::Result<SocketId, SockError> {
-        let port = match self.sock(l)?.kind {
-            Kind::Listener { port } => port,
+        let (port, teardown) = match self.sock(l)?.kind {
+            Kind::Listener { port, teardown } => (port, teardown),
             Kind::Stream { .. } => return Err(SockError::WrongKind),
         };
         if !self.has_room() {
@@ -514,10 +570,11 @@ impl Endpoint {
         let h = self.tcp.accept(port).ok_or(SockError::WouldBlock)?;
         // The accept queue shrank: the listener's readiness changes.
         self.relist(l);
-        let id = self.add(
-            stream(h, false),
-            Ready::READABLE | Ready::CLOSED | Ready::ERROR,
-        )?;
+        let mut kind = stream(h, false);
+        if let Kind::Stream { teardown: t, .. } = &mut kind {
+            *t = teardown;
+        }
+        let id = self.add(kind, Ready::READABLE | Ready::CLOSED | Ready::ERROR)?;
         self.by_handle.insert(h, id);
         handles::push_once(&mut self.touched, h);
         self.stats.accepted += 1;
@@ -759,18 +816,28 @@ impl Endpoint {
         self.free.push(s);
         self.stats.closed += 1;
         match sock.kind {
-            Kind::Listener { port } => {
+            Kind::Listener { port, .. } => {
                 self.listeners.remove(&port);
                 self.tcp.unlisten(port);
             }
-            Kind::Stream { h, .. } => {
+            Kind::Stream { h, teardown, .. } => {
                 self.by_handle.remove(&h);
                 if let Some(c) = self.tcp.conn(h) {
                     if c.readable() > 0 {
                         self.stats.reset_unread += 1;
                         self.tcp.abort(h);
                     } else {
-                        c.close();
+                        // With the teardown offload on, the FIN is the
+                        // NIC's once the data is out (offload::teardown);
+                        // otherwise (or in a state it cannot take) ours.
+                        let state = c.state();
+                        let offloaded =
+                            teardown && self.teardowns.as_mut().is_some_and(|t| t.close(h, state));
+                        if !offloaded {
+                            if let Some(c) = self.tcp.conn(h) {
+                                c.close();
+                            }
+                        }
                         self.orphans.insert(h);
                     }
                 }
@@ -820,7 +887,7 @@ impl Endpoint {
             return Ready::NONE;
         };
         match sock.kind {
-            Kind::Listener { port } => {
+            Kind::Listener { port, .. } => {
                 if self.tcp.has_acceptable(port) {
                     Ready::ACCEPTABLE
                 } else {
@@ -891,14 +958,128 @@ impl Endpoint {
         self.host.net.poll(now);
         self.tcp.on_timer(now);
         self.nic_opens(io, now);
+        self.teardown_ends(io, now);
         self.tcp.take_touched(&mut self.touched);
         self.settle_touched();
         self.transmit(io, now);
+        self.teardown_handovers(io, now);
         self.export_neighbours(now);
         self.tcp.reap();
         self.mark_tuples(io);
         self.report(events);
         rx
+    }
+
+    /// Turns the teardown offload on or off for socket `s`: for a
+    /// connection, whether `close` hands it to the NIC (docs/teardown.md,
+    /// "Host side"); for a listener, whether the connections accepted from
+    /// it start with it on (as AccelTCP's TCP_TEARDOWN_OFFLOAD).  Off is
+    /// always accepted.  On fails with [`SockError::NotSupported`] when
+    /// the device has no teardown offload
+    /// ([`Endpoint::teardown_unavailable`] says why).
+    pub fn set_teardown_offload(
+        &mut self,
+        s: SocketId,
+        on: bool,
+    ) -> std::result::Result<(), SockError> {
+        self.sock(s)?;
+        if on && self.teardowns.is_none() {
+            return Err(SockError::NotSupported);
+        }
+        match &mut self.sock_mut(s)?.kind {
+            Kind::Listener { teardown, .. } | Kind::Stream { teardown, .. } => *teardown = on,
+        }
+        Ok(())
+    }
+
+    /// Whether the teardown offload is on for socket `s`.
+    pub fn teardown_offload(&self, s: SocketId) -> std::result::Result<bool, SockError> {
+        match self.sock(s)?.kind {
+            Kind::Listener { teardown, .. } | Kind::Stream { teardown, .. } => Ok(teardown),
+        }
+    }
+
+    /// Why the teardown offload cannot be turned on here (`None`: it can):
+    /// the device's own answer (no teardown register block, clock
+    /// stopped), or that nobody asked the device.
+    pub fn teardown_unavailable(&self) -> Option<&str> {
+        match &self.teardowns {
+            Some(_) => None,
+            None => Some(
+                self.teardown_missing
+                    .as_deref()
+                    .unwrap_or(TEARDOWN_NOT_ASKED),
+            ),
+        }
+    }
+
+    /// The teardown offload's counts (`None` without the offload).
+    pub fn teardown_stats(&self) -> Option<TeardownStats> {
+        self.teardowns.as_ref().map(|t| t.stats())
+    }
+
+    /// Hand-overs posted whose teardown has not ended, and closes waiting
+    /// for their data to be sent before their hand-over.
+    pub fn teardowns_pending(&self) -> (usize, usize) {
+        self.teardowns
+            .as_ref()
+            .map_or((0, 0), |t| (t.in_flight(), t.waiting()))
+    }
+
+    /// The ends of teardowns the NIC ran: each hand-over buffer back from
+    /// the queue is accounted for, a refused hand-over's connection rebuilt
+    /// from its buffer (an orphan again, closing in software), and the
+    /// buffer freed.
+    fn teardown_ends<Q: QueueIo + ?Sized>(&mut self, io: &mut Q, now: Duration) {
+        let Some(td) = self.teardowns.as_mut() else {
+            return;
+        };
+        io.take_teardowns(&mut self.td_done);
+        for d in self.td_done.drain(..) {
+            let p = &d.packet;
+            let rebuilt = td.on_done(
+                &mut self.tcp,
+                d.tag,
+                d.event,
+                &mut |dst: &mut [u8]| {
+                    let at = toe_contract::teardown::HANDOVER_BYTES;
+                    if at + dst.len() <= p.len {
+                        io.read(p, at, dst);
+                    }
+                },
+                now,
+            );
+            io.free(d.packet);
+            if let Some(h) = rebuilt {
+                self.orphans.insert(h);
+            }
+        }
+    }
+
+    /// Closes waiting for the teardown offload whose data is all sent are
+    /// handed over (after this poll's frames on the TX ring) and leave the
+    /// table.
+    fn teardown_handovers<Q: QueueIo + ?Sized>(&mut self, io: &mut Q, now: Duration) {
+        self.td_retry_at = None;
+        let Some(td) = self.teardowns.as_mut() else {
+            return;
+        };
+        if td.waiting() == 0 {
+            return;
+        }
+        let mut port = Port {
+            host: &mut self.host,
+            io,
+            neighbours: self.neighbours.as_ref(),
+            now,
+        };
+        if td.run(&mut self.tcp, &mut port, now, &mut self.td_handed) {
+            self.td_retry_at = Some(now + offload::teardown::RETRY);
+        }
+        for h in self.td_handed.drain(..) {
+            self.orphans.remove(&h);
+        }
+        self.host.flush_on(io);
     }
 
     /// Starts (or stops) marking this instance's passive connections in
@@ -934,21 +1115,7 @@ impl Endpoint {
             (c.mac.0, c.pending_timeout)
         };
         let (host, neighbours) = (&mut self.host, &self.neighbours);
-        let mut next_hop = |dst: [u8; 4]| {
-            let dst = Ipv4Address::from(dst);
-            let mac = match host.net.resolve(dst, now) {
-                Ok(Some(m)) => Some(m.0),
-                // Another instance may have learned it (ARP replies land
-                // on queue 0).
-                Ok(None) => board_lookup(host, neighbours.as_ref(), dst, now),
-                Err(_) => None,
-            };
-            match mac {
-                Some(mac) => NextHop::Resolved(mac),
-                None if host.net.next_hop(dst).is_none() => NextHop::NoRoute,
-                None => NextHop::Waiting,
-            }
-        };
+        let mut next_hop = |dst: [u8; 4]| next_hop_of(host, neighbours.as_ref(), dst, now);
         opens.run(
             &mut self.tcp,
             io.registers(),
@@ -1139,10 +1306,10 @@ impl Endpoint {
     pub fn poll_at(&self) -> Option<Duration> {
         let timeout = self.host.net.config().pending_timeout;
         let arp = self.opens.as_ref().and_then(|o| o.poll_at(timeout));
-        match (self.tcp.poll_at(), arp) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.tcp.poll_at(), arp, self.td_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -1150,11 +1317,64 @@ impl Endpoint {
 #[path = "socket_connect_tests.rs"]
 mod connect_tests;
 
+#[cfg(test)]
+#[path = "socket_teardown_tests.rs"]
+mod teardown_tests;
+
 // A stack instance moves to the thread that runs its queue.
 const _: () = {
     const fn send<T: Send>() {}
     send::<Endpoint>();
 };
+
+/// The MAC of `dst`'s next hop, resolved by this instance's network layer
+/// or another instance's (through the board).
+fn next_hop_of(
+    host: &mut Host,
+    neighbours: Option<&Neighbours>,
+    dst: [u8; 4],
+    now: Duration,
+) -> NextHop {
+    let dst = Ipv4Address::from(dst);
+    let mac = match host.net.resolve(dst, now) {
+        Ok(Some(m)) => Some(m.0),
+        // Another instance may have learned it (ARP replies land on
+        // queue 0).
+        Ok(None) => board_lookup(host, neighbours, dst, now),
+        Err(_) => None,
+    };
+    match mac {
+        Some(mac) => NextHop::Resolved(mac),
+        None if host.net.next_hop(dst).is_none() => NextHop::NoRoute,
+        None => NextHop::Waiting,
+    }
+}
+
+/// The socket layer's queue as the teardown offload posts on it.
+struct Port<'a, Q: ?Sized> {
+    host: &'a mut Host,
+    io: &'a mut Q,
+    neighbours: Option<&'a Neighbours>,
+    now: Duration,
+}
+
+impl<Q: QueueIo + ?Sized> HandOverPort for Port<'_, Q> {
+    fn local_mac(&self) -> [u8; 6] {
+        self.host.net.config().mac.0
+    }
+    fn next_hop(&mut self, dst: [u8; 4]) -> NextHop {
+        next_hop_of(self.host, self.neighbours, dst, self.now)
+    }
+    fn buf_size(&self) -> usize {
+        self.io.buf_size()
+    }
+    fn post(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> bool {
+        use toe_contract::desc::TXF_OPCODE_SHIFT;
+        use toe_contract::teardown::TX_OP_TEARDOWN;
+        self.host
+            .post_on(self.io, len, TX_OP_TEARDOWN << TXF_OPCODE_SHIFT, fill)
+    }
+}
 
 /// A neighbour another instance of the interface resolved.
 fn board_lookup(
@@ -1203,6 +1423,7 @@ fn stream_readiness(c: Option<&Conn>, rd_shut: bool, wr_shut: bool, end: Option<
 fn stream(h: Handle, connecting: bool) -> Kind {
     Kind::Stream {
         h,
+        teardown: false,
         rd_shut: false,
         wr_shut: false,
         connecting,

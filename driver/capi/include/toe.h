@@ -100,6 +100,13 @@
 #define TOE_ENOMEM -12
 
 /**
+ * The NIC does not implement the offload asked for (a socket option such
+ * as toe_set_teardown_offload); `toe_last_error_message()` names the
+ * cause.  Nothing changed.
+ */
+#define TOE_EOPNOTSUPP -95
+
+/**
  * Device or internal error; `toe_last_error_message()` says which.  The
  * handle it happened on is unusable afterwards (every call on it returns
  * TOE_EIO): free it.
@@ -300,7 +307,9 @@ void toe_endpoint_free(toe_endpoint *ep);
 
 /**
  * Connections the endpoint still has, in any state (TIME_WAIT and those
- * of closed sockets still sending their FIN included), or TOE_EINVAL.
+ * of closed sockets still sending their FIN included; not those handed to
+ * the NIC's teardown offload, see toe_set_teardown_offload), or
+ * TOE_EINVAL.
  *
  * # Safety
  * `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
@@ -447,6 +456,35 @@ int toe_shutdown(toe_endpoint *ep, int socket, int how);
  * `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
  */
 int toe_close(toe_endpoint *ep, int socket);
+
+/**
+ * Turns the NIC's teardown offload on (`on` 1) or off (0) for `socket`
+ * (the TCP_TEARDOWN_OFFLOAD option of AccelTCP).  On a connection:
+ * toe_close in ESTABLISHED or CLOSE-WAIT then hands the connection to the
+ * NIC once everything written has been sent (the NIC sends the FIN,
+ * retransmits, holds TIME-WAIT) and frees it in the library at once, so
+ * it no longer counts in toe_endpoint_connections; in other states, or
+ * when the NIC cannot take it, the close runs in the library as without
+ * the option.  On a listener: the connections toe_accept returns from it
+ * start with the option on.  Off is always accepted.
+ *
+ * Returns 0, TOE_EBADF, TOE_EINVAL (`on` not 0 or 1), or TOE_EOPNOTSUPP
+ * when the NIC does not implement the teardown offload
+ * (`toe_last_error_message()` names the cause, e.g. no teardown register
+ * block in the device's block list).
+ *
+ * # Safety
+ * `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
+ */
+int toe_set_teardown_offload(toe_endpoint *ep, int socket, int on);
+
+/**
+ * Whether the teardown offload is on for `socket`: 1 or 0, or TOE_EBADF.
+ *
+ * # Safety
+ * `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
+ */
+int toe_teardown_offload(toe_endpoint *ep, int socket);
 
 /**
  * Resets the connection at once (RST) and closes the socket.  Returns 0,

@@ -53,6 +53,10 @@ pub const ETIMEDOUT: i32 = -110;
 pub const EPIPE: i32 = -32;
 /// A socket, connection or port limit is reached.
 pub const ENOMEM: i32 = -12;
+/// The NIC does not implement the offload asked for (a socket option such
+/// as toe_set_teardown_offload); `toe_last_error_message()` names the
+/// cause.  Nothing changed.
+pub const EOPNOTSUPP: i32 = -95;
 /// Device or internal error; `toe_last_error_message()` says which.  The
 /// handle it happened on is unusable afterwards (every call on it returns
 /// TOE_EIO): free it.
@@ -196,6 +200,7 @@ pub fn error_code(e: SockError) -> i32 {
         SockError::TimedOut => ETIMEDOUT,
         SockError::Shutdown => EPIPE,
         SockError::NoResources => ENOMEM,
+        SockError::NotSupported => EOPNOTSUPP,
     }
 }
 
@@ -618,7 +623,9 @@ pub unsafe extern "C" fn toe_endpoint_free(ep: *mut ToeEndpoint) {
 }
 
 /// Connections the endpoint still has, in any state (TIME_WAIT and those
-/// of closed sockets still sending their FIN included), or TOE_EINVAL.
+/// of closed sockets still sending their FIN included; not those handed to
+/// the NIC's teardown offload, see toe_set_teardown_offload), or
+/// TOE_EINVAL.
 ///
 /// # Safety
 /// `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
@@ -913,6 +920,66 @@ pub unsafe extern "C" fn toe_close(ep: *mut ToeEndpoint, socket: c_int) -> c_int
     }) as c_int
 }
 
+/// Turns the NIC's teardown offload on (`on` 1) or off (0) for `socket`
+/// (the TCP_TEARDOWN_OFFLOAD option of AccelTCP).  On a connection:
+/// toe_close in ESTABLISHED or CLOSE-WAIT then hands the connection to the
+/// NIC once everything written has been sent (the NIC sends the FIN,
+/// retransmits, holds TIME-WAIT) and frees it in the library at once, so
+/// it no longer counts in toe_endpoint_connections; in other states, or
+/// when the NIC cannot take it, the close runs in the library as without
+/// the option.  On a listener: the connections toe_accept returns from it
+/// start with the option on.  Off is always accepted.
+///
+/// Returns 0, TOE_EBADF, TOE_EINVAL (`on` not 0 or 1), or TOE_EOPNOTSUPP
+/// when the NIC does not implement the teardown offload
+/// (`toe_last_error_message()` names the cause, e.g. no teardown register
+/// block in the device's block list).
+///
+/// # Safety
+/// `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn toe_set_teardown_offload(
+    ep: *mut ToeEndpoint,
+    socket: c_int,
+    on: c_int,
+) -> c_int {
+    with_ep(ep, "toe_set_teardown_offload", |e| {
+        let s = match socket_id(socket) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        if on != 0 && on != 1 {
+            return EINVAL as i64;
+        }
+        match e.ep.set_teardown_offload(s, on == 1) {
+            Err(SockError::NotSupported) => {
+                let why = e.ep.teardown_unavailable().unwrap_or("unknown cause");
+                set_last_error(format!("toe_set_teardown_offload: {why}"));
+                EOPNOTSUPP as i64
+            }
+            r => unit_or_code(r),
+        }
+    }) as c_int
+}
+
+/// Whether the teardown offload is on for `socket`: 1 or 0, or TOE_EBADF.
+///
+/// # Safety
+/// `ep` is NULL or an endpoint from `toe_endpoint_new` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn toe_teardown_offload(ep: *mut ToeEndpoint, socket: c_int) -> c_int {
+    with_ep(ep, "toe_teardown_offload", |e| {
+        let s = match socket_id(socket) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        match e.ep.teardown_offload(s) {
+            Ok(on) => on as i64,
+            Err(err) => error_code(err) as i64,
+        }
+    }) as c_int
+}
+
 /// Resets the connection at once (RST) and closes the socket.  Returns 0,
 /// TOE_EBADF, or TOE_EINVAL (a listener: use toe_close).
 ///
@@ -1043,6 +1110,7 @@ pub extern "C" fn toe_strerror(code: c_int) -> *const c_char {
         EPIPE => c"sending side already shut down or closed (TOE_EPIPE)",
         ENOMEM => c"socket, connection or port limit reached (TOE_ENOMEM)",
         EIO => c"device or internal error: see toe_last_error_message() (TOE_EIO)",
+        EOPNOTSUPP => c"the NIC does not implement this offload: see toe_last_error_message() (TOE_EOPNOTSUPP)",
         _ => c"unknown TOE error code",
     };
     s.as_ptr()
@@ -1102,6 +1170,7 @@ mod tests {
             (ETIMEDOUT, libc::ETIMEDOUT),
             (EPIPE, libc::EPIPE),
             (ENOMEM, libc::ENOMEM),
+            (EOPNOTSUPP, libc::EOPNOTSUPP),
             (EIO, libc::EIO),
         ];
         for (ours, errno) in pairs {
@@ -1121,6 +1190,7 @@ mod tests {
             SockError::TimedOut,
             SockError::Shutdown,
             SockError::NoResources,
+            SockError::NotSupported,
         ];
         let codes: std::collections::HashSet<i32> = all.iter().map(|e| error_code(*e)).collect();
         // One code per SockError, so C can tell every case apart.

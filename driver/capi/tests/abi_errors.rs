@@ -48,6 +48,8 @@ fn null_handles_and_buffers_give_einval_not_a_crash() {
         assert_eq!(toe_abort(ep, 0), EINVAL);
         assert_eq!(toe_set_interest(ep, 0, READY_READABLE), EINVAL);
         assert_eq!(toe_socket_error(ep, 0), EINVAL);
+        assert_eq!(toe_set_teardown_offload(ep, 0, 1), EINVAL);
+        assert_eq!(toe_teardown_offload(ep, 0), EINVAL);
         assert_eq!(toe_endpoint_connections(ep), EINVAL as i64);
         assert_eq!(
             toe_poll(ep, null_mut(), 0, ev.as_mut_ptr(), ev.len()),
@@ -172,6 +174,24 @@ fn socket_calls_on_a_real_endpoint_return_the_documented_codes() {
         // Listeners.
         let l = toe_listen(ep, 7, 8);
         assert!(l >= 0, "listen: {l}");
+        // The teardown offload: the simulated device has no teardown block
+        // yet, so asking for it fails and the message names the cause.
+        assert_eq!(toe_teardown_offload(ep, l), 0, "off by default");
+        assert_eq!(toe_set_teardown_offload(ep, l, 1), EOPNOTSUPP);
+        let m = last_error();
+        assert!(
+            m.starts_with("toe_set_teardown_offload: ")
+                && m.contains("does not implement the teardown offload")
+                && m.contains("0x544f0006"),
+            "message: {m}"
+        );
+        assert!(strerror(EOPNOTSUPP).contains("offload"));
+        assert_eq!(toe_teardown_offload(ep, l), 0, "unchanged");
+        assert_eq!(toe_set_teardown_offload(ep, l, 0), 0, "off is accepted");
+        assert_eq!(toe_set_teardown_offload(ep, l, 2), EINVAL);
+        assert_eq!(toe_set_teardown_offload(ep, 999, 0), EBADF);
+        assert_eq!(toe_set_teardown_offload(ep, -1, 0), EBADF);
+        assert_eq!(toe_teardown_offload(ep, 999), EBADF);
         assert_eq!(toe_listen(ep, 7, 8), EADDRINUSE);
         assert_eq!(toe_listen(ep, 0, 8), EINVAL);
         assert_eq!(toe_accept(ep, l), EAGAIN);

@@ -151,6 +151,32 @@ impl Host {
         Ok(())
     }
 
+    /// Posts a descriptor that is not a frame of this layer (a teardown
+    /// hand-over, `toe_contract::teardown::TX_OP_TEARDOWN` in `tx_flags`):
+    /// a TX buffer of `io` gets the `len` bytes `fill` writes and goes onto
+    /// the TX ring after every frame built before it (the next
+    /// [`Host::flush_on`] sends it).  False, nothing posted, when frames
+    /// wait in the network layer's queue (they would go after it), `len`
+    /// does not fit a buffer, or no buffer is free: try again later.
+    pub fn post_on<Q: QueueIo + ?Sized>(
+        &mut self,
+        io: &mut Q,
+        len: usize,
+        tx_flags: u16,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> bool {
+        if self.net.tx_queued() > 0 || len > io.buf_size() {
+            return false;
+        }
+        let Some(mut p) = io.alloc() else {
+            return false;
+        };
+        io.fill(&mut p, len, fill);
+        p.tx_flags = tx_flags;
+        self.tx.push(p);
+        true
+    }
+
     /// Moves queued frames into TX buffers and sends them on queue
     /// `tx_queue`; frames the NIC cannot take yet stay queued
     /// (backpressure).  Returns frames sent.

@@ -34,11 +34,11 @@ pub enum Handler {
     ConnectRefused,
     /// Teardown offload: the end of a teardown the NIC ran
     /// (`toe_contract::teardown::TeardownEvent`, docs/teardown.md).  It
-    /// consumes an RX descriptor but carries no received bytes.  The host
-    /// side of the teardown offload (hand-over, reclaiming the kept buffer)
-    /// is not built yet, so nothing is handed over and no such event is
-    /// expected: the queue layer counts one (`QueueStats::teardown_events`)
-    /// and returns its RX buffer.
+    /// consumes an RX descriptor but carries no received bytes: the queue
+    /// layer counts it (`QueueStats::teardown_events`), returns its RX
+    /// buffer, and hands the event to the hand-over buffer its tag names
+    /// (`offload::teardown::HandOverBufs`), which goes back to the socket
+    /// layer with it (`QueueIo::take_teardowns`, `Teardowns::on_done`).
     TeardownEnd,
 }
 

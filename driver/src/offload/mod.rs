@@ -7,12 +7,15 @@
 //!   (keys, clocks, listener table, established-tuple filter);
 //! * [`connect`]: the NIC's active open, its first user of the seam
 //!   (staging and starting opens, slot claims, and [`ActiveOpens`], which
-//!   runs the TCP core's requests against the NIC).
+//!   runs the TCP core's requests against the NIC);
+//! * [`teardown`]: the teardown offload's host side (the device's block,
+//!   hand-over records built from closed connections, the queue layer's
+//!   accounts of the buffers the NIC holds, and each teardown's end).
 //!
 //! The seam: the TCP core (`crate::tcp`) names no device type.  It
 //! exchanges plain data with the offloads and exposes one small hook trait
 //! per offload ([`crate::tcp::offload`]: [`SegmentInput`],
-//! [`ActiveOpenHooks`], [`SetupHooks`]), which the glue here calls with a
+//! [`ActiveOpenHooks`], [`SetupHooks`], [`TeardownHooks`]), which the glue here calls with a
 //! register path ([`crate::backend::Registers`]).  The socket layer
 //! (`socket.rs`) wires them together once per poll.  Per-device state an
 //! offload shares between its handles lives in the device without the
@@ -24,12 +27,14 @@
 pub mod connect;
 pub mod dispatch;
 pub mod setup;
+pub mod teardown;
 
 #[cfg(test)]
 mod setup_tests;
 
-pub use crate::tcp::offload::{ActiveOpenHooks, SegmentInput, SetupHooks};
+pub use crate::tcp::offload::{ActiveOpenHooks, SegmentInput, SetupHooks, TeardownHooks};
 pub use connect::{
     ActiveOpens, ConnectSlots, NextHop, NicConnector, CONNECT_MAX_RETRIES, CORE_CLOCK_HZ,
 };
 pub use setup::{EstFilter, ListenEntry, SetupParams};
+pub use teardown::{TeardownParams, TeardownStats, Teardowns};

@@ -294,6 +294,59 @@ pub enum NicOpenStatus {
     Idle,
 }
 
+/// What a teardown hand-over takes from a connection's TCB: the TCP half
+/// of `toe_contract::teardown::HandOver` (addresses, MACs, the RTO in NIC
+/// ticks and the tag are the offload glue's, `offload/teardown.rs`).
+/// Sequence numbers as on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TeardownTcb {
+    /// Passive close: the peer's FIN came first (CLOSE-WAIT), `rcv_nxt`
+    /// counts it; otherwise an active close from ESTABLISHED.
+    pub passive: bool,
+    /// SND.UNA.
+    pub snd_una: u32,
+    /// SND.NXT: the FIN's sequence number (everything written was sent).
+    pub fin_seq: u32,
+    /// RCV.NXT (past the peer's FIN for a passive close).
+    pub rcv_nxt: u32,
+    /// (TS.Recent, the TSval the connection would send now), when the
+    /// connection uses timestamps (RFC 7323).
+    pub ts: Option<(u32, u32)>,
+    /// The peer's window as its field would carry it (SND.WND >> shift),
+    /// and the shift (RFC 7323 2.3).
+    pub snd_wnd: u16,
+    pub snd_shift: u8,
+    /// Our window field as our next ACK would carry it, and our shift.
+    pub rcv_wnd: u16,
+    pub rcv_shift: u8,
+    /// The current retransmission timeout (RFC 6298).
+    pub rto: Duration,
+    /// Payload bytes per segment: the peer's MSS less the options every
+    /// segment carries (RFC 6691), so the NIC's retransmissions fit.
+    pub mss: u16,
+}
+
+impl TeardownTcb {
+    /// Unacknowledged bytes `[SND.UNA, FIN)`.
+    pub fn kept(&self) -> u32 {
+        self.fin_seq.wrapping_sub(self.snd_una)
+    }
+}
+
+/// Whether a connection can be handed over to the teardown offload now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeardownCheck {
+    /// Yes: ESTABLISHED (active close) or CLOSE-WAIT (passive close), no
+    /// FIN asked for or sent, every byte written sent once.
+    Ready(TeardownTcb),
+    /// Not yet: bytes written are still unsent (window, congestion window
+    /// or a retransmission rewind holds them back).  Ask again later.
+    Wait,
+    /// Never: no such connection, it ended, or it is in a state a
+    /// hand-over cannot take (handshaking, FIN already asked for or sent).
+    No,
+}
+
 /// Consecutive idle checks after which the answer counts as lost.
 const NIC_IDLE_CHECKS: u8 = 2;
 
@@ -638,6 +691,108 @@ impl Conn {
         c.last_ack_sent = h.peer_isn + 1;
         c.cc = Congestion::new(c.cfg.algorithm, neg.payload_per_segment() as u32);
         c.neg = Some(neg);
+        c
+    }
+
+    /// The connection's state for a teardown hand-over (see
+    /// `TeardownHooks::teardown_tcb` (tcp/offload.rs)): ready in
+    /// ESTABLISHED or CLOSE-WAIT with no FIN asked for and nothing written
+    /// left unsent; wait while bytes are unsent.
+    pub fn teardown_tcb(&self, now: Duration) -> TeardownCheck {
+        let passive = match self.state {
+            State::Established => false,
+            State::CloseWait => true,
+            _ => return TeardownCheck::No,
+        };
+        let (Some(neg), Some(rcv)) = (self.neg, self.rcv.as_ref()) else {
+            return TeardownCheck::No;
+        };
+        if self.fin_wanted || self.fin_seq.is_some() || self.closed.is_some() || !self.syn_acked {
+            return TeardownCheck::No;
+        }
+        if self.snd.unsent() > 0 {
+            return TeardownCheck::Wait;
+        }
+        TeardownCheck::Ready(TeardownTcb {
+            passive,
+            snd_una: self.snd.una().0,
+            fin_seq: self.snd.nxt().0,
+            // The ACK our segments carry: past the peer's FIN once it came.
+            rcv_nxt: (rcv.rcv_nxt() + self.fin_received as u32).0,
+            ts: neg
+                .timestamps
+                .then(|| (self.ts_recent.unwrap_or(0), self.ts_now(now))),
+            snd_wnd: (self.snd_wnd >> neg.snd_wscale).min(0xffff) as u16,
+            snd_shift: neg.snd_wscale,
+            rcv_wnd: self.rcv_window_field(false),
+            rcv_shift: neg.rcv_wscale,
+            rto: self.rto.rto(),
+            mss: neg.payload_per_segment(),
+        })
+    }
+
+    /// Copies the bytes in flight `[SND.UNA, SND.NXT)` into `dst` (at
+    /// most its length); returns how many.
+    pub fn copy_unacked(&self, dst: &mut [u8]) -> usize {
+        self.snd.copy_in_flight(dst)
+    }
+
+    /// A connection rebuilt from a teardown hand-over the NIC refused
+    /// (`Reason::Fallback`, or the descriptor rejected): FIN-WAIT-1 (active
+    /// close) or LAST-ACK (passive), `kept` (`[SND.UNA, FIN)`, sent before
+    /// the hand-over) in flight with the retransmission timer running from
+    /// `now`, and the FIN not yet sent: the next dispatch sends it (RFC
+    /// 9293 3.10.4: the FIN follows the queued data).  SACK is off (the
+    /// record does not say whether it was agreed); timestamps continue from
+    /// the record's TSval, taken as the one to send at `now`.
+    pub fn from_teardown(cfg: Config, t: &TeardownTcb, kept: &[u8], now: Duration) -> Conn {
+        let una = Seq(t.snd_una);
+        let state = if t.passive {
+            State::LastAck
+        } else {
+            State::FinWait1
+        };
+        let rto = RtoConfig {
+            initial: t.rto,
+            ..cfg.rto
+        };
+        let mut c = Conn::base(cfg, una - 1, state);
+        c.rto = Rto::new(rto);
+        if kept.len() > c.snd.free() {
+            c.snd = SendBuffer::new(una, kept.len());
+        }
+        c.snd.write(kept);
+        c.snd.assume_sent();
+        let rcv_nxt = Seq(t.rcv_nxt) - t.passive as u32;
+        c.irs = rcv_nxt - 1;
+        c.rcv = Some(RecvBuffer::new(rcv_nxt, c.cfg.recv_buffer));
+        c.fin_received = t.passive;
+        let timestamps = t.ts.is_some();
+        let neg = Negotiated {
+            send_mss: t.mss.saturating_add(if timestamps { 12 } else { 0 }),
+            snd_wscale: t.snd_shift.min(super::options::MAX_WSCALE),
+            rcv_wscale: t.rcv_shift.min(super::options::MAX_WSCALE),
+            sack: false,
+            timestamps,
+            ts_recent: t.ts.map(|(r, _)| r),
+        };
+        c.ts_recent = neg.ts_recent;
+        if let Some((_, now_ts)) = t.ts {
+            c.ts_offset = now_ts.wrapping_sub(now.as_millis() as u32);
+        }
+        c.snd_wnd = (t.snd_wnd as u32) << neg.snd_wscale;
+        c.max_snd_wnd = c.snd_wnd;
+        c.snd_wl1 = rcv_nxt;
+        c.snd_wl2 = una;
+        c.syn_acked = true;
+        c.fin_wanted = true;
+        c.last_heard = now;
+        c.last_ack_sent = Seq(t.rcv_nxt);
+        c.cc = Congestion::new(c.cfg.algorithm, neg.payload_per_segment() as u32);
+        c.neg = Some(neg);
+        if c.snd.in_flight() > 0 {
+            c.arm_rtx(now);
+        }
         c
     }
 

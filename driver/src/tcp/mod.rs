@@ -47,3 +47,5 @@ mod hostile_tests;
 mod stack_connect_tests;
 #[cfg(test)]
 mod stack_setup_tests;
+#[cfg(test)]
+mod teardown_tests;

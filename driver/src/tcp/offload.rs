@@ -10,11 +10,15 @@
 //! * [`ActiveOpenHooks`]: the NIC's active open (requests out, "issued",
 //!   "fell back", aborts and status checks);
 //! * [`SetupHooks`]: the setup offload (passive connections that come and
-//!   go, for the NIC's established-tuple filter).
+//!   go, for the NIC's established-tuple filter);
+//! * [`TeardownHooks`]: the teardown offload (a connection's state for the
+//!   hand-over record, freeing the TCB at the hand-over, and rebuilding
+//!   the connection when the NIC refuses it).
 //!
 //! The hooks are the stack's own methods of the same names; the traits
 //! only say which of them an offload may call.
 use super::conn::{Handle, NicOpenStatus};
+pub use super::conn::{TeardownCheck, TeardownTcb};
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
@@ -173,4 +177,42 @@ pub trait ActiveOpenHooks {
 /// or left the table, for the NIC's established-tuple filter.
 pub trait SetupHooks {
     fn take_tuple_events(&mut self, into: &mut Vec<(Handle, bool)>);
+}
+
+/// The teardown offload's hooks (docs/teardown.md, "Host side").  The
+/// offload glue decides when a closed connection goes to the NIC; the core
+/// only says whether it can go now, gives its state, frees it, and takes
+/// it back.
+pub trait TeardownHooks {
+    /// Whether `h` can be handed over now, with its state if so (see
+    /// [`TeardownCheck`]).
+    fn teardown_tcb(&self, h: Handle, now: Duration) -> TeardownCheck;
+    /// Closes `h` in software (a FIN follows the queued data, RFC 9293
+    /// 3.10.4): for a close the offload does not take.
+    fn close_in_software(&mut self, h: Handle);
+    /// Copies `h`'s unacknowledged bytes `[SND.UNA, SND.NXT)` into `dst`;
+    /// returns how many (0 for no such connection).
+    fn copy_unacked(&self, h: Handle, dst: &mut [u8]) -> usize;
+    /// Frees `h`'s TCB at once, sending nothing: the NIC runs the rest of
+    /// the close.  Until [`TeardownHooks::handover_ended`], segments for
+    /// its tuple that find no connection are dropped silently (counted),
+    /// not answered with RST: the NIC may not have taken the tuple yet, or
+    /// may refuse it.  False when there is no such connection.
+    fn hand_over(&mut self, h: Handle) -> bool;
+    /// The NIC has finished `h`'s close (or the tuple is otherwise no
+    /// longer handed over): its segments are the core's again.
+    fn handover_ended(&mut self, h: Handle);
+    /// The NIC refused the hand-over: `h` is rebuilt from what was handed
+    /// over (`kept`: the unacknowledged bytes; `tcb.ts`'s TSval taken as
+    /// the one to send at `now`) in FIN-WAIT-1 or LAST-ACK with its FIN
+    /// not yet sent, and the close finishes in software.
+    /// False when it cannot be (the tuple is in use again): the caller
+    /// gives up on it.
+    fn handover_fallback(
+        &mut self,
+        h: Handle,
+        tcb: &TeardownTcb,
+        kept: &[u8],
+        now: Duration,
+    ) -> bool;
 }

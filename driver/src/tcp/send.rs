@@ -104,6 +104,23 @@ impl SendBuffer {
         v
     }
 
+    /// Copies the bytes in flight `[una, nxt)` into `dst` (at most its
+    /// length, from `una`); returns how many.  For the teardown offload's
+    /// hand-over, which gives the NIC the unacknowledged bytes.
+    pub fn copy_in_flight(&self, dst: &mut [u8]) -> usize {
+        let n = (self.in_flight() as usize).min(dst.len());
+        self.buf.read(0, &mut dst[..n]);
+        n
+    }
+
+    /// Counts everything written so far as sent once (SND.NXT and SND.MAX
+    /// at its end): a connection rebuilt from a teardown hand-over the NIC
+    /// refused, whose bytes the host had sent before handing it over.
+    pub fn assume_sent(&mut self) {
+        self.nxt = self.una + self.len as u32;
+        self.max = self.max.max(self.nxt);
+    }
+
     /// The next segment of new data: at most `mss` bytes and at most
     /// `room` (what the congestion and peer windows still allow).
     pub fn next_new(&mut self, mss: usize, room: u32) -> Option<(Seq, Vec<u8>)> {

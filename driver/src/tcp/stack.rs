@@ -22,7 +22,7 @@ use std::time::Duration;
 pub use super::conn::Handle;
 pub use super::offload::{
     ActiveOpenHooks, NicAbort, NicConnectParams, NicConnectRequest, NicEstablished, SegmentInput,
-    SetupHooks,
+    SetupHooks, TeardownCheck, TeardownHooks, TeardownTcb,
 };
 
 /// A segment ready to go out: built into a frame by [`Outgoing::emit`]
@@ -155,6 +155,14 @@ pub struct StackStats {
     /// beyond the header, an option of the wrong size) and were answered
     /// with what parsed before, as Linux does.
     pub rx_bad_options: u64,
+    /// Connections handed over to the NIC's teardown offload (their TCB
+    /// freed at once).
+    pub teardown_handed_over: u64,
+    /// Connections rebuilt in software after the NIC refused the hand-over.
+    pub teardown_rebuilt: u64,
+    /// Segments for a handed-over tuple that found no connection while the
+    /// hand-over was in flight: dropped silently instead of RST.
+    pub teardown_dropped: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -279,6 +287,10 @@ pub struct TcpStack {
     nic_requests: VecDeque<NicConnectRequest>,
     /// NIC opens whose timeout check is due.
     nic_checks: Vec<(Handle, usize)>,
+    /// Tuples handed over to the NIC's teardown offload and not yet ended
+    /// (whether the connection was a passive one, for its tuple events):
+    /// at most the offload glue's hand-overs in flight.
+    handed_over: HandleMap<bool>,
 }
 
 impl TcpStack {
@@ -313,6 +325,7 @@ impl TcpStack {
             nic_opens: HandleMap::default(),
             nic_requests: VecDeque::new(),
             nic_checks: Vec::new(),
+            handed_over: HandleMap::default(),
         }
     }
 
@@ -1045,6 +1058,15 @@ impl TcpStack {
             handles::push_once(&mut self.touched, h);
             return;
         }
+        // A tuple handed over to the NIC's teardown offload: the NIC may
+        // not hold it yet (its descriptor is behind data on the queue) or
+        // may refuse it (the connection is then rebuilt here), so no RST;
+        // the peer retransmits.  A SYN takes its normal way (RFC 6191: the
+        // NIC passes on a SYN that ends its TIME-WAIT).
+        if (!seg.syn || seg.ack.is_some()) && self.handed_over.contains_key(&h) {
+            self.stats.teardown_dropped += 1;
+            return;
+        }
         // LISTEN (3.10.7.2).
         if seg.rst {
             return;
@@ -1519,5 +1541,66 @@ impl ActiveOpenHooks for TcpStack {
 impl SetupHooks for TcpStack {
     fn take_tuple_events(&mut self, into: &mut Vec<(Handle, bool)>) {
         TcpStack::take_tuple_events(self, into)
+    }
+}
+
+impl TeardownHooks for TcpStack {
+    fn teardown_tcb(&self, h: Handle, now: Duration) -> TeardownCheck {
+        self.conns
+            .get(&h)
+            .map_or(TeardownCheck::No, |c| c.teardown_tcb(now))
+    }
+
+    fn close_in_software(&mut self, h: Handle) {
+        if let Some(c) = self.conn(h) {
+            c.close();
+        }
+    }
+
+    fn copy_unacked(&self, h: Handle, dst: &mut [u8]) -> usize {
+        self.conns.get(&h).map_or(0, |c| c.copy_unacked(dst))
+    }
+
+    fn hand_over(&mut self, h: Handle) -> bool {
+        let was_passive = self.passive.contains(&h);
+        let Some(mut c) = self.remove_conn(h) else {
+            return false;
+        };
+        self.forget_pending(h);
+        c.give_back_memory(&mut self.spare, SPARE_BUFFERS);
+        if self.spare_conns.len() < SPARE_CONNS {
+            self.spare_conns.push(c);
+        }
+        self.handed_over.insert(h, was_passive);
+        self.stats.teardown_handed_over += 1;
+        true
+    }
+
+    fn handover_ended(&mut self, h: Handle) {
+        self.handed_over.remove(&h);
+    }
+
+    fn handover_fallback(
+        &mut self,
+        h: Handle,
+        tcb: &TeardownTcb,
+        kept: &[u8],
+        now: Duration,
+    ) -> bool {
+        let was_passive = self.handed_over.remove(&h).unwrap_or(false);
+        if self.conns.contains_key(&h) {
+            return false;
+        }
+        // Not bounded by `max_conns`: the connection was in the table a
+        // moment ago, and dropping it would leave the peer hanging.
+        let mut c = Conn::from_teardown(self.cfg.clone(), tcb, kept, now);
+        mark_dirty(&mut self.dirty, &mut c, h);
+        self.conns.insert(h, boxed(&mut self.spare_conns, c));
+        if was_passive {
+            self.note_added(h);
+        }
+        handles::push_once(&mut self.touched, h);
+        self.stats.teardown_rebuilt += 1;
+        true
     }
 }
