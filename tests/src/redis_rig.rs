@@ -75,7 +75,14 @@ fn cli_run(out: Output) -> CliRun {
 pub fn cli(ns: &Netns, host: &str, port: u16, args: &[&str]) -> CliRun {
     let port = port.to_string();
     let mut argv = vec![
-        "timeout", "30", "redis-cli", "--no-raw", "-h", host, "-p", &port,
+        "timeout",
+        "30",
+        "redis-cli",
+        "--no-raw",
+        "-h",
+        host,
+        "-p",
+        &port,
     ];
     argv.extend_from_slice(args);
     cli_run(ns.exec(&argv).unwrap_or_else(|e| panic!("{e}")))
@@ -198,7 +205,8 @@ pub fn exchange(
         let mut s = TcpStream::connect_timeout(&to.into(), limit)
             .map_err(|e| format!("connect {to}: {e}"))?;
         s.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
-        s.set_write_timeout(Some(limit)).map_err(|e| e.to_string())?;
+        s.set_write_timeout(Some(limit))
+            .map_err(|e| e.to_string())?;
         for piece in request.chunks(chunk.max(1)) {
             s.write_all(piece)
                 .map_err(|e| format!("write to {to}: {e}"))?;

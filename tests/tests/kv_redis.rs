@@ -206,7 +206,9 @@ fn redis_cli_and_raw_protocol_match_redis_server() {
     assert_eq!(want[6].stdout, "(nil)\n");
     assert_eq!(want[13].stdout, "(integer) 1\n");
     assert!(
-        want[30].stdout.starts_with("(error) ERR unknown command 'NOSUCHCOMMAND'"),
+        want[30]
+            .stdout
+            .starts_with("(error) ERR unknown command 'NOSUCHCOMMAND'"),
         "{:?}",
         want[30]
     );
@@ -357,10 +359,7 @@ fn redis_benchmark_keepalive_and_short_connections() {
     let s_num: u64 = short.parse().expect("TOE_KV_SHORT_N is a number");
     let mut before = after_keep;
     for (port, offload) in [(PORT_NIC, true), (PORT_HOST, false)] {
-        let what = format!(
-            "-k 0, setup offload {}",
-            if offload { "on" } else { "off" }
-        );
+        let what = format!("-k 0, setup offload {}", if offload { "on" } else { "off" });
         let r = benchmark(
             &rig.ns,
             &ours,
@@ -385,7 +384,10 @@ fn redis_benchmark_keepalive_and_short_connections() {
         if offload {
             assert_eq!((nic, host), (conns, 0), "{what}");
         } else {
-            assert!(nic == 0 && host >= conns, "{what}: {nic} by the NIC, {host} SYNs at the host");
+            assert!(
+                nic == 0 && host >= conns,
+                "{what}: {nic} by the NIC, {host} SYNs at the host"
+            );
         }
         before = now;
     }

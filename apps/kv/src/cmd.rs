@@ -152,7 +152,7 @@ pub fn execute(db: &mut Store, args: &[Vec<u8>], ctx: &Ctx, out: &mut Vec<u8>) -
             }
         }
         "mset" => {
-            if args.len() % 2 == 0 {
+            if args.len().is_multiple_of(2) {
                 arity_error(out, name);
             } else {
                 let pairs: Vec<(&[u8], &[u8])> = args[1..]
@@ -171,7 +171,14 @@ pub fn execute(db: &mut Store, args: &[Vec<u8>], ctx: &Ctx, out: &mut Vec<u8>) -
             Some(None) => resp::integer(out, -1),
             Some(Some(t)) => {
                 let ms = t.saturating_sub(now) as i64;
-                resp::integer(out, if name == "pttl" { ms } else { (ms + 500) / 1000 });
+                resp::integer(
+                    out,
+                    if name == "pttl" {
+                        ms
+                    } else {
+                        (ms + 500) / 1000
+                    },
+                );
             }
         },
         "info" => {
@@ -365,9 +372,7 @@ pub fn glob(pat: &[u8], s: &[u8]) -> bool {
         None => s.is_empty(),
         Some(b'*') => (0..=s.len()).any(|i| glob(&pat[1..], &s[i..])),
         Some(b'?') => !s.is_empty() && glob(&pat[1..], &s[1..]),
-        Some(c) => {
-            !s.is_empty() && c.eq_ignore_ascii_case(&s[0]) && glob(&pat[1..], &s[1..])
-        }
+        Some(c) => !s.is_empty() && c.eq_ignore_ascii_case(&s[0]) && glob(&pat[1..], &s[1..]),
     }
 }
 
@@ -389,7 +394,10 @@ fn config(args: &[Vec<u8>], ctx: &Ctx, out: &mut Vec<u8>) {
         }
         "set" | "resetstat" | "rewrite" => resp::error(
             out,
-            &format!("ERR CONFIG {} is not supported by this server", sub.to_uppercase()),
+            &format!(
+                "ERR CONFIG {} is not supported by this server",
+                sub.to_uppercase()
+            ),
         ),
         _ => resp::error(
             out,
@@ -447,7 +455,10 @@ mod tests {
             run(&mut db, t, "CONFIG GET save"),
             "*2\r\n$4\r\nsave\r\n$0\r\n\r\n"
         );
-        assert_eq!(run(&mut db, t, "config get APPEND*"), "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+        assert_eq!(
+            run(&mut db, t, "config get APPEND*"),
+            "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n"
+        );
         assert_eq!(run(&mut db, t, "FLUSHALL"), "+OK\r\n");
         assert_eq!(run(&mut db, t, "DBSIZE"), ":0\r\n");
         assert_eq!(run(&mut db, t, "INFO toe"), "$7\r\n# toe\r\n\r\n");
@@ -478,7 +489,10 @@ mod tests {
             "-ERR wrong number of arguments for 'mset' command\r\n"
         );
         assert_eq!(run(&mut db, t, "SET k v NX XX"), "-ERR syntax error\r\n");
-        assert_eq!(run(&mut db, t, "SET k v EX 1 PX 1"), "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&mut db, t, "SET k v EX 1 PX 1"),
+            "-ERR syntax error\r\n"
+        );
         assert_eq!(run(&mut db, t, "SET k v EX"), "-ERR syntax error\r\n");
         assert_eq!(
             run(&mut db, t, "SET k v EX x"),

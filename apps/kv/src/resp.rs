@@ -165,8 +165,8 @@ fn parse_inline(buf: &[u8], lim: &Limits) -> Result<Parsed, ProtocolError> {
     if line.last() == Some(&b'\r') {
         line = &line[..line.len() - 1];
     }
-    let args = split_args(line)
-        .ok_or_else(|| ProtocolError("unbalanced quotes in request".into()))?;
+    let args =
+        split_args(line).ok_or_else(|| ProtocolError("unbalanced quotes in request".into()))?;
     Ok(Parsed::Request(args, nl + 1))
 }
 
@@ -276,7 +276,10 @@ pub fn simple(out: &mut Vec<u8>, s: &str) {
 /// one line whatever the client sent.
 pub fn error(out: &mut Vec<u8>, msg: &str) {
     out.push(b'-');
-    out.extend(msg.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    out.extend(
+        msg.bytes()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
     out.extend_from_slice(b"\r\n");
 }
 
@@ -372,12 +375,18 @@ mod tests {
         let l = Limits::default();
         let e = |b: &[u8]| parse(b, &l).unwrap_err().message();
         assert_eq!(e(b"*x\r\n"), "ERR Protocol error: invalid multibulk length");
-        assert_eq!(e(b"*1\r\n$-5\r\n"), "ERR Protocol error: invalid bulk length");
+        assert_eq!(
+            e(b"*1\r\n$-5\r\n"),
+            "ERR Protocol error: invalid bulk length"
+        );
         assert_eq!(
             e(b"*1\r\n$2000000\r\n"),
             "ERR Protocol error: invalid bulk length"
         );
-        assert_eq!(e(b"*1\r\n:1\r\n"), "ERR Protocol error: expected '$', got ':'");
+        assert_eq!(
+            e(b"*1\r\n:1\r\n"),
+            "ERR Protocol error: expected '$', got ':'"
+        );
         let long = vec![b'a'; 70_000];
         assert_eq!(e(&long), "ERR Protocol error: too big inline request");
         let mut mb = b"*".to_vec();

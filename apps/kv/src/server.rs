@@ -119,13 +119,16 @@ pub struct QueueCounters {
     pub rst_sent: AtomicU64,
 }
 
+/// The NIC's global counters (name, value) and when they were read.
+pub type NicReading = (Option<Instant>, Vec<(&'static str, u64)>);
+
 /// Everything the instances and the control thread share.
 pub struct Shared {
     pub store: Mutex<Store>,
     pub queues: Vec<QueueCounters>,
     /// The NIC's global counters as last read by the control thread
     /// ([`Running::refresh`]), with when.
-    pub nic: Mutex<(Option<Instant>, Vec<(&'static str, u64)>)>,
+    pub nic: Mutex<NicReading>,
     pub stop: AtomicBool,
     pub cfg: KvConfig,
     pub started: Instant,
@@ -186,9 +189,18 @@ impl Shared {
             line(&mut o, "toe_kv_version", &env!("CARGO_PKG_VERSION"));
             line(&mut o, "redis_mode", &"standalone");
             line(&mut o, "process_id", &std::process::id());
-            let ports: Vec<String> = self.cfg.listeners.iter().map(|l| l.port.to_string()).collect();
+            let ports: Vec<String> = self
+                .cfg
+                .listeners
+                .iter()
+                .map(|l| l.port.to_string())
+                .collect();
             line(&mut o, "tcp_port", &ports.join(","));
-            line(&mut o, "uptime_in_seconds", &self.started.elapsed().as_secs());
+            line(
+                &mut o,
+                "uptime_in_seconds",
+                &self.started.elapsed().as_secs(),
+            );
             line(&mut o, "queue_pairs", &self.queues.len());
             o.push_str("\r\n");
         }
@@ -419,7 +431,12 @@ impl Running {
 
     /// The NIC's counters as last read.
     pub fn nic_counters(&self) -> Vec<(&'static str, u64)> {
-        self.shared.nic.lock().unwrap_or_else(|e| e.into_inner()).1.clone()
+        self.shared
+            .nic
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
     }
 
     /// An instance that has ended (it ends only on [`Running::stop`] or an
@@ -492,8 +509,7 @@ fn serve_queue(mut queue: NicQueue, ecfg: EndpointConfig, sh: Arc<Shared>) -> Re
         let now = sh.started.elapsed();
         let rx = ep.poll_queue(&mut queue, now, &mut events);
         let mut busy = rx > 0;
-        for i in 0..events.len() {
-            let ev = events[i];
+        for ev in events.iter().copied() {
             if listeners.contains(&ev.socket) {
                 while let Ok(s) = ep.accept(ev.socket) {
                     busy = true;
@@ -526,7 +542,8 @@ fn serve_queue(mut queue: NicQueue, ecfg: EndpointConfig, sh: Arc<Shared>) -> Re
         // Publish what the stack counted.
         let st = ep.tcp_stats();
         qc.host_syns.store(st.syn_received, Ordering::Relaxed);
-        qc.nic_established.store(st.nic_established, Ordering::Relaxed);
+        qc.nic_established
+            .store(st.nic_established, Ordering::Relaxed);
         qc.rst_sent.store(st.rst_sent, Ordering::Relaxed);
         // Active expiry, a bounded amount at a time.
         if last_sweep.elapsed() >= Duration::from_millis(100) {

@@ -202,7 +202,13 @@ impl Store {
         self.admit(old, new)?;
         for (k, v) in last {
             self.remove(k);
-            self.insert(k.to_vec(), Entry { value: v.to_vec(), expire_at: None });
+            self.insert(
+                k.to_vec(),
+                Entry {
+                    value: v.to_vec(),
+                    expire_at: None,
+                },
+            );
         }
         Ok(())
     }
@@ -301,10 +307,7 @@ mod tests {
         assert_eq!(s.get(b"k", 0), Some(&b"v"[..]));
         assert_eq!(s.used_memory(), ENTRY_OVERHEAD + 2);
         s.set(b"k", b"vvv".to_vec(), Some(10), false, 0).unwrap();
-        assert_eq!(
-            s.used_memory(),
-            ENTRY_OVERHEAD + 4 + EXPIRY_OVERHEAD + 1
-        );
+        assert_eq!(s.used_memory(), ENTRY_OVERHEAD + 4 + EXPIRY_OVERHEAD + 1);
         assert!(s.del(b"k", 0));
         assert!(!s.del(b"k", 0));
         assert_eq!(s.used_memory(), 0);
@@ -339,7 +342,11 @@ mod tests {
         assert_eq!(s.expiring(), 1);
         assert_eq!(s.set_deadline(b"k", None, 10), Ok(true));
         assert_eq!(s.expiring(), 0);
-        assert_eq!(s.set_deadline(b"k", Some(10), 10), Ok(true), "past: deleted");
+        assert_eq!(
+            s.set_deadline(b"k", Some(10), 10),
+            Ok(true),
+            "past: deleted"
+        );
         assert_eq!(s.get(b"k", 10), None);
         assert_eq!(s.set_deadline(b"k", Some(99), 10), Ok(false));
     }
@@ -359,10 +366,7 @@ mod tests {
     fn memory_limit_refuses_growth_not_shrinking() {
         let mut s = Store::new(200);
         s.set(b"a", vec![0; 100], None, false, 0).unwrap();
-        assert_eq!(
-            s.set(b"b", vec![0; 100], None, false, 0),
-            Err(OutOfMemory)
-        );
+        assert_eq!(s.set(b"b", vec![0; 100], None, false, 0), Err(OutOfMemory));
         assert_eq!(s.get(b"b", 0), None);
         // Growing a itself past the limit is refused, shrinking is fine.
         assert_eq!(s.set(b"a", vec![0; 150], None, false, 0), Err(OutOfMemory));
