@@ -151,6 +151,7 @@ const SCRIPT: &[&[&str]] = &[
     &["NOSUCHCOMMAND", "x", "y"],
     &["GET"],
     &["CONFIG", "GET", "appendonly"],
+    &["CONFIG", "GET", "save"],
     &["FLUSHALL"],
     &["DBSIZE"],
     &["QUIT"],
@@ -270,6 +271,18 @@ fn redis_cli_and_raw_protocol_match_redis_server() {
         raw_cases().len()
     );
     rig.running().refresh();
+    // INFO's offload section: the switches and the NIC's counters.
+    let info = cli(&rig.ns, &ours, PORT_NIC, &["INFO", "offload"]).stdout;
+    for want in [
+        "# Offload",
+        "listener_6379:setup_offload=on,teardown_offload=unavailable",
+        "listener_6380:setup_offload=off,teardown_offload=unavailable",
+        "nic_setup_established:",
+        "nic_rx_frames:",
+    ] {
+        assert!(info.contains(want), "INFO offload lacks {want:?}:\n{info}");
+    }
+    connections[0] += 1;
     let t = rig.running().shared.totals();
     let nic = rig.running().nic_counters();
     let nic_est = nic
