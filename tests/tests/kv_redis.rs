@@ -296,9 +296,13 @@ fn redis_cli_and_raw_protocol_match_redis_server() {
         "every connection to the offloaded listener set up by the NIC"
     );
     assert!(nic_est >= connections[0], "NIC setup_established {nic_est}");
-    assert_eq!(
-        t.host_syns, connections[1],
-        "every connection to the other listener set up by the host library"
+    // The rest by the host library, which saw at least one SYN for each
+    // (more if a client retransmitted one).
+    assert!(
+        t.host_syns >= connections[1],
+        "{} SYNs at the host for {} connections",
+        t.host_syns,
+        connections[1]
     );
     // Four protocol-error cases, through both listeners, whole and cut.
     assert_eq!(t.protocol_errors, 4 * 2 * 2);
@@ -393,9 +397,15 @@ fn redis_benchmark_keepalive_and_short_connections() {
         );
         println!("{what}: {conns} connections, {nic} set up by the NIC, {host} by the host");
         // The host counts every SYN that reaches a listener, a client's
-        // retransmission included: at least one per connection.
+        // retransmission included: at least one per connection; a
+        // connection the client resets before it is accepted (as the
+        // benchmark exits) is counted by the NIC or the host but not
+        // accepted.
         if offload {
-            assert_eq!((nic, host), (conns, 0), "{what}");
+            assert!(
+                host == 0 && nic >= conns,
+                "{what}: {nic} by the NIC, {host} SYNs at the host"
+            );
         } else {
             assert!(
                 nic == 0 && host >= conns,

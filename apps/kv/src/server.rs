@@ -139,6 +139,39 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The shared state of a server of `queues` instances (no NIC needed:
+    /// tests build one to run requests without packets).
+    pub fn new(cfg: KvConfig, queues: usize) -> Shared {
+        let config_params = vec![
+            ("save", String::new()),
+            ("appendonly", "no".to_string()),
+            ("maxmemory", cfg.maxmemory.to_string()),
+            ("maxmemory-policy", "noeviction".to_string()),
+            ("databases", "1".to_string()),
+            ("proto-max-bulk-len", cfg.limits.max_bulk.to_string()),
+            ("client-query-buffer-limit", cfg.max_query.to_string()),
+            (
+                "port",
+                cfg.listeners
+                    .first()
+                    .map_or(String::new(), |l| l.port.to_string()),
+            ),
+        ];
+        Shared {
+            store: Mutex::new(Store::new(cfg.maxmemory)),
+            queues: (0..queues).map(|_| QueueCounters::default()).collect(),
+            nic: Mutex::new((None, Vec::new())),
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+            unix_base_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as u64,
+            config_params,
+            cfg,
+        }
+    }
+
     /// Now on the store's clock (ms since the Unix epoch, advancing with
     /// the monotonic clock).
     pub fn now_ms(&self) -> u64 {
@@ -363,34 +396,7 @@ pub fn start(nic: Nic, cfg: KvConfig) -> Result<Running, String> {
     };
     let queue_pairs = nic.queue_pairs() as usize;
     let (ctl, queues) = nic.split().map_err(|e| e.to_string())?;
-    let config_params = vec![
-        ("save", String::new()),
-        ("appendonly", "no".to_string()),
-        ("maxmemory", cfg.maxmemory.to_string()),
-        ("maxmemory-policy", "noeviction".to_string()),
-        ("databases", "1".to_string()),
-        ("proto-max-bulk-len", cfg.limits.max_bulk.to_string()),
-        ("client-query-buffer-limit", cfg.max_query.to_string()),
-        (
-            "port",
-            cfg.listeners
-                .first()
-                .map_or(String::new(), |l| l.port.to_string()),
-        ),
-    ];
-    let shared = Arc::new(Shared {
-        store: Mutex::new(Store::new(cfg.maxmemory)),
-        queues: (0..queue_pairs).map(|_| QueueCounters::default()).collect(),
-        nic: Mutex::new((None, Vec::new())),
-        stop: AtomicBool::new(false),
-        started: Instant::now(),
-        unix_base_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64,
-        config_params,
-        cfg: cfg.clone(),
-    });
+    let shared = Arc::new(Shared::new(cfg.clone(), queue_pairs));
     let board = Neighbours::new();
     let mut threads = Vec::new();
     for queue in queues {
@@ -483,6 +489,17 @@ struct Client {
 }
 
 impl Client {
+    fn new(closing: bool) -> Client {
+        Client {
+            inbuf: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            closing,
+            eof: false,
+            interest: Ready::READABLE,
+        }
+    }
+
     fn pending(&self) -> usize {
         self.out.len() - self.out_pos
     }
@@ -515,17 +532,7 @@ fn serve_queue(mut queue: NicQueue, ecfg: EndpointConfig, sh: Arc<Shared>) -> Re
                     busy = true;
                     qc.accepted.fetch_add(1, Ordering::Relaxed);
                     qc.active.fetch_add(1, Ordering::Relaxed);
-                    clients.insert(
-                        s,
-                        Client {
-                            inbuf: Vec::new(),
-                            out: Vec::new(),
-                            out_pos: 0,
-                            closing: stopping.is_some(),
-                            eof: false,
-                            interest: Ready::READABLE,
-                        },
-                    );
+                    clients.insert(s, Client::new(stopping.is_some()));
                 }
                 continue;
             }
@@ -761,4 +768,116 @@ fn finish(ep: &mut Endpoint, s: SocketId) {
         }
     }
     let _ = ep.close(s);
+}
+
+#[cfg(test)]
+mod tests {
+    //! The request loop of one connection without packets: what
+    //! [`run_requests`] does with the bytes a connection has received.
+    use super::*;
+
+    fn shared(tweak: impl FnOnce(&mut KvConfig)) -> Shared {
+        let mut cfg = KvConfig::new([2, 0, 0, 0, 0, 2], [10, 0, 0, 2], 24);
+        tweak(&mut cfg);
+        Shared::new(cfg, 1)
+    }
+
+    fn client(input: &[u8]) -> Client {
+        let mut c = Client::new(false);
+        c.inbuf.extend_from_slice(input);
+        c
+    }
+
+    fn out(c: &Client) -> String {
+        String::from_utf8_lossy(&c.out[c.out_pos..]).into_owned()
+    }
+
+    #[test]
+    fn pipelined_requests_answer_in_order_and_keep_a_partial_one() {
+        let sh = shared(|_| {});
+        let mut c =
+            client(b"PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\nGET k\r\n*2\r\n$3\r\nGET");
+        assert!(run_requests(&mut c, &sh, &sh.queues[0]));
+        assert_eq!(out(&c), "+PONG\r\n+OK\r\n$1\r\nv\r\n");
+        assert_eq!(c.inbuf, b"*2\r\n$3\r\nGET", "the partial request waits");
+        c.inbuf.extend_from_slice(b"\r\n$1\r\nk\r\n");
+        assert!(run_requests(&mut c, &sh, &sh.queues[0]));
+        assert!(out(&c).ends_with("$1\r\nv\r\n$1\r\nv\r\n"));
+        assert!(c.inbuf.is_empty() && !c.closing);
+        assert_eq!(sh.queues[0].commands.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn protocol_error_answers_then_closes() {
+        let sh = shared(|_| {});
+        let mut c = client(b"PING\r\n*1\r\n$x\r\nPING\r\n");
+        run_requests(&mut c, &sh, &sh.queues[0]);
+        assert_eq!(
+            out(&c),
+            "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"
+        );
+        assert!(c.closing && c.inbuf.is_empty());
+        assert_eq!(sh.queues[0].protocol_errors.load(Ordering::Relaxed), 1);
+        // Nothing more runs on a closing connection.
+        c.inbuf.extend_from_slice(b"PING\r\n");
+        assert!(!run_requests(&mut c, &sh, &sh.queues[0]));
+    }
+
+    #[test]
+    fn quit_stops_the_pipeline() {
+        let sh = shared(|_| {});
+        let mut c = client(b"QUIT\r\nSET k v\r\n");
+        run_requests(&mut c, &sh, &sh.queues[0]);
+        assert_eq!(out(&c), "+OK\r\n");
+        assert!(c.closing);
+        assert_eq!(sh.lock_store().len(), 0, "the SET after QUIT did not run");
+    }
+
+    #[test]
+    fn parsing_pauses_while_replies_wait() {
+        let sh = shared(|c| c.max_pending_out = 10);
+        let mut c = client(&b"PING\r\n".repeat(5));
+        run_requests(&mut c, &sh, &sh.queues[0]);
+        // Two replies (14 bytes) reach the budget; the rest waits.
+        assert_eq!(out(&c), "+PONG\r\n+PONG\r\n");
+        assert_eq!(c.inbuf.len(), 3 * 6);
+        // Sent: parsing goes on.
+        c.out_pos = c.out.len();
+        run_requests(&mut c, &sh, &sh.queues[0]);
+        assert_eq!(out(&c), "+PONG\r\n+PONG\r\n");
+        assert_eq!(c.inbuf.len(), 6);
+    }
+
+    #[test]
+    fn a_request_longer_than_the_query_limit_closes() {
+        let sh = shared(|c| c.max_query = 100);
+        let mut c = client(b"*2\r\n$4\r\nECHO\r\n$200\r\n");
+        c.inbuf.extend_from_slice(&[b'x'; 90]);
+        assert!(run_requests(&mut c, &sh, &sh.queues[0]));
+        assert!(c.closing && c.out.is_empty());
+        assert_eq!(sh.queues[0].oversized.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn info_has_the_offload_section() {
+        let sh = shared(|c| {
+            c.listeners.push(Listener {
+                port: 6380,
+                setup_offload: false,
+            })
+        });
+        *sh.nic.lock().unwrap() = (Some(Instant::now()), vec![("setup_synack", 7)]);
+        let mut c = client(b"INFO offload\r\n");
+        run_requests(&mut c, &sh, &sh.queues[0]);
+        let o = out(&c);
+        for want in [
+            "# Offload\r\n",
+            "listener_6379:setup_offload=on,teardown_offload=unavailable\r\n",
+            "listener_6380:setup_offload=off,teardown_offload=unavailable\r\n",
+            "nic_setup_synack:7\r\n",
+        ] {
+            assert!(o.contains(want), "{want:?} not in {o:?}");
+        }
+        assert!(!o.contains("# Server"), "only the section asked for");
+    }
 }
