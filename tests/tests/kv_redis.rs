@@ -22,10 +22,11 @@
 //!   the offloaded listener's connections were all set up by the NIC and
 //!   the other's by the host library.
 //! * `redis_benchmark_keepalive_and_short_connections`: redis-benchmark
-//!   `-t ping,set,get` with keep-alive, then with `-k 0` (a connection per
-//!   request) through each listener: exit status 0 (it exits on any error
-//!   reply), a CSV row per test, no error reply or protocol error counted
-//!   by the server, and the handshakes where the switch says (NIC or host).
+//!   `-t ping,set,get` with keep-alive, pipelined (`-P 16`), then with
+//!   `-k 0` (a connection per request) through each listener: exit status
+//!   0 (it exits on any error reply), a CSV row per test, no error reply or
+//!   protocol error counted by the server, the handshakes where the switch
+//!   says (NIC or host), and connections served on every queue.
 //!
 //! Like tests/tap.rs these need CAP_NET_ADMIN: without it they print why
 //! and pass; with it (CI runs as root) they must run, and missing Redis
@@ -372,6 +373,19 @@ fn redis_benchmark_keepalive_and_short_connections() {
         after_keep.commands,
         4 * n_num
     );
+    // Pipelined: 16 requests in flight per connection.
+    let r = benchmark(
+        &rig.ns,
+        &ours,
+        PORT_NIC,
+        &["-n", &n, "-c", "10", "-P", "16", "-t", "set,get"],
+        limit,
+    )
+    .unwrap_or_else(|e| panic!("pipelined: {e}"));
+    report("keep-alive, -P 16", &r);
+    assert_eq!(r.rows.len(), 2, "SET, GET");
+    let after_keep = stats(&rig);
+    assert!(after_keep.commands >= 6 * n_num);
     let short = short_n();
     let s_num: u64 = short.parse().expect("TOE_KV_SHORT_N is a number");
     let mut before = after_keep;
@@ -418,5 +432,10 @@ fn redis_benchmark_keepalive_and_short_connections() {
     println!("server: {t:?}\nNIC: {:?}", rig.running().nic_counters());
     assert_eq!(t.error_replies, 0, "error replies");
     assert_eq!(t.protocol_errors, 0, "protocol errors");
+    // One instance per queue pair, RSS spreading the connections.
+    for (q, c) in rig.running().shared.queues.iter().enumerate() {
+        let n = c.accepted.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(n > 0, "queue {q} accepted no connection");
+    }
     rig.stop().unwrap_or_else(|e| panic!("{e}"));
 }
