@@ -15,8 +15,8 @@
 pub struct Limits {
     /// Longest bulk string (Redis `proto-max-bulk-len`, 512 MiB there).
     pub max_bulk: usize,
-    /// Most arguments in one multibulk request (Redis: 1024 * 1024 outside
-    /// cluster mode... and INT_MAX in 7.0; ours is bounded by memory too).
+    /// Most arguments in one multibulk request (Redis 7.0 takes up to
+    /// INT_MAX; a request is bounded by the server's query limit as well).
     pub max_args: usize,
     /// Longest inline request or multibulk header line without a newline
     /// (Redis `PROTO_INLINE_MAX_SIZE`, 64 KiB).

@@ -477,6 +477,10 @@ impl Running {
     }
 }
 
+/// What a connection's input and output buffers shrink back to once
+/// empty.
+const IDLE_BUFFER: usize = 16 * 1024;
+
 /// One client connection.
 struct Client {
     inbuf: Vec<u8>,
@@ -672,6 +676,13 @@ fn service(
         if c.pending() == 0 {
             c.out.clear();
             c.out_pos = 0;
+            // A burst's buffers are not kept by an idle connection.
+            if c.out.capacity() > IDLE_BUFFER {
+                c.out.shrink_to(IDLE_BUFFER);
+            }
+        }
+        if c.inbuf.is_empty() && c.inbuf.capacity() > IDLE_BUFFER {
+            c.inbuf.shrink_to(IDLE_BUFFER);
         }
         *busy |= progress;
         if !progress {
