@@ -20,7 +20,8 @@
 //!   100 KB value, protocol errors that close the connection), whole and
 //!   cut into 3-byte writes, get the same bytes back as from redis-server;
 //!   the offloaded listener's connections were all set up by the NIC and
-//!   the other's by the host library.
+//!   the other's by the host library; INFO shows the offload section;
+//!   writes beyond the 1 MiB memory limit get Redis's `-OOM` error.
 //! * `redis_benchmark_keepalive_and_short_connections`: redis-benchmark
 //!   `-t ping,set,get` with keep-alive, pipelined (`-P 16`), then with
 //!   `-k 0` (a connection per request) through each listener: exit status
@@ -47,6 +48,8 @@ const PORT_NIC: u16 = 6379;
 const PORT_HOST: u16 = 6380;
 /// The reference's port (on its own loopback).
 const PORT_REF: u16 = 6379;
+/// The server's memory limit.
+const MAXMEMORY: usize = 1 << 20;
 
 /// The KV server on the TAP bench.  Fields drop in order: server (stopped),
 /// simulator, namespace.
@@ -108,6 +111,8 @@ fn kv_rig(tag: &str) -> Option<KvRig> {
     // TIME_WAIT keeps the tables small.
     cfg.msl = Some(Duration::from_millis(500));
     cfg.cookie_key = Some(*b"kv-test-cookie-k");
+    // Small enough for a test to fill (the 100 KB raw exchange fits).
+    cfg.maxmemory = MAXMEMORY;
     let running = toe_kv::start(nic, cfg).unwrap_or_else(|e| panic!("start the KV server: {e}"));
     Some(KvRig {
         running: Some(running),
@@ -307,6 +312,43 @@ fn redis_cli_and_raw_protocol_match_redis_server() {
     );
     // Four protocol-error cases, through both listeners, whole and cut.
     assert_eq!(t.protocol_errors, 4 * 2 * 2);
+    // The memory limit: 100 KB values until writes are refused with
+    // Redis's noeviction error; deleting makes room again.
+    let mut fill = Vec::new();
+    for i in 0..16 {
+        fill.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n$5\r\nfill{:x}\r\n$100000\r\n", i).as_bytes(),
+        );
+        fill.extend(std::iter::repeat_n(b'f', 100_000));
+        fill.extend_from_slice(b"\r\n");
+    }
+    fill.extend_from_slice(b"DEL fill0 fill1\r\nSET after-del v\r\nQUIT\r\n");
+    let got = exchange(
+        &rig.ns,
+        SocketAddrV4::new(rig.ip, PORT_NIC),
+        fill,
+        1 << 20,
+        limit,
+    )
+    .unwrap_or_else(|e| panic!("filling the store: {e}"));
+    let got = String::from_utf8_lossy(&got).into_owned();
+    let oom = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+    let (ok, refused) = (got.matches("+OK\r\n").count(), got.matches(oom).count());
+    // 16 SETs, the SET after DEL, QUIT; the limit holds about ten values.
+    assert!(
+        (5..=12).contains(&(ok - 2)) && ok - 2 + refused == 16,
+        "{ok} OK and {refused} OOM replies: {got:?}"
+    );
+    assert!(
+        got.ends_with(":2\r\n+OK\r\n+OK\r\n"),
+        "DEL, SET, QUIT: {got:?}"
+    );
+    let used = rig.running().shared.store.lock().unwrap().used_memory();
+    assert!(used <= MAXMEMORY, "{used} bytes counted, limit {MAXMEMORY}");
+    println!(
+        "memory limit: {} values stored, {refused} writes refused, {used} bytes counted",
+        ok - 2
+    );
     rig.stop().unwrap_or_else(|e| panic!("{e}"));
 }
 
