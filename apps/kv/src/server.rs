@@ -112,7 +112,9 @@ pub struct QueueCounters {
     pub reset: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
-    /// Handshakes the host library ran (SYNs that reached a listener).
+    /// SYNs the host library took for no existing connection: its own
+    /// handshakes (`StackStats::syn_received`; a client's retransmitted SYN
+    /// counts again).
     pub host_syns: AtomicU64,
     /// Connections the NIC's setup offload handed over established.
     pub nic_established: AtomicU64,
