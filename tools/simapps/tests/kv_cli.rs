@@ -1,7 +1,8 @@
 //! The key-value server's program (`toe-kv`, what `cargo xtask kv` runs):
-//! its refusals are clear errors, and it attaches to a simulator in
-//! another process (`toe-simd`), serves, and prints its final report when
-//! `--duration` ends.  The server against real clients is
+//! its refusals are clear errors; it attaches to a simulator in another
+//! process (`toe-simd`), serves, and prints its final report when
+//! `--duration` ends; in its default mode it serves redis-cli in a
+//! namespace it creates and stops on SIGINT.  The server against real clients is
 //! tests/tests/kv_redis.rs.
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -93,4 +94,112 @@ fn serves_a_simulator_in_another_process_and_reports() {
     ] {
         assert!(out.contains(want), "no {want:?} in:\n{out}");
     }
+}
+
+/// What a person types: the default mode (the simulated NIC in the
+/// program, its TAP in a namespace the program creates), redis-cli from
+/// the namespace, Ctrl-C (SIGINT) for the final report; the namespace is
+/// gone afterwards.  Needs CAP_NET_ADMIN (prints why and passes without).
+#[test]
+fn default_mode_serves_redis_cli_in_a_namespace_and_stops_on_sigint() {
+    if !toe_sim_support::netns::tap_tests_enabled() {
+        return;
+    }
+    let redis_cli = |ns: &str, args: &[&str]| -> String {
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                ns,
+                "timeout",
+                "10",
+                "redis-cli",
+                "-h",
+                "10.80.0.2",
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli (package redis-tools)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ns = format!("toekv-test-{}", std::process::id());
+    // Whatever happens, the namespace does not outlive the test (the
+    // program deletes it itself; checked below).
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = Command::new("ip")
+                .args(["netns", "delete", &self.0])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+    let _cleanup = Cleanup(ns.clone());
+    let tap = toe_sim_support::netns::unique_tap_name();
+    let child = Command::new(env!("CARGO_BIN_EXE_toe-kv"))
+        .args([
+            "--tap",
+            &tap,
+            "--netns",
+            &ns,
+            "--ip",
+            "10.80.0.2/24",
+            "--tap-addr",
+            "10.80.0.1/24",
+            "--duration",
+            "120",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start toe-kv");
+    let t = std::time::Instant::now();
+    let mut pong = String::new();
+    while t.elapsed() < Duration::from_secs(60) {
+        pong = redis_cli(&ns, &["ping"]);
+        if pong == "PONG\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let set = redis_cli(&ns, &["set", "greeting", "hello"]);
+    let get = redis_cli(&ns, &["get", "greeting"]);
+    // Ctrl-C.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let stopping = std::time::Instant::now();
+    let o = child.wait_with_output().expect("toe-kv ends");
+    let stop_time = stopping.elapsed();
+    let (out, err) = text(&o);
+    assert_eq!(
+        (pong.as_str(), set.as_str(), get.as_str()),
+        ("PONG\n", "OK\n", "hello\n"),
+        "toe-kv said:\n{out}\n{err}"
+    );
+    assert!(o.status.success(), "toe-kv failed:\n{out}\n{err}");
+    // It stopped on the signal, not at the end of --duration.
+    assert!(
+        stop_time < Duration::from_secs(30),
+        "{stop_time:?} from SIGINT to exit:\n{out}"
+    );
+    for want in [
+        "in namespace",
+        "final report",
+        "replies       0 errors",
+        "handshakes by the NIC",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    let list = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains(&ns),
+        "namespace {ns} left behind"
+    );
 }
