@@ -105,6 +105,16 @@ fn default_mode_serves_redis_cli_in_a_namespace_and_stops_on_sigint() {
     if !toe_sim_support::netns::tap_tests_enabled() {
         return;
     }
+    let have_cli = Command::new("redis-cli")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        have_cli,
+        "redis-cli is missing although we have CAP_NET_ADMIN: `apt-get install -y redis-tools` \
+         (`cargo xtask test` does it when run as root)"
+    );
     let redis_cli = |ns: &str, args: &[&str]| -> String {
         let out = Command::new("ip")
             .args([
