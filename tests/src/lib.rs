@@ -10,6 +10,7 @@
 pub mod chip_rig;
 pub mod faults;
 pub mod rawsock;
+pub mod redis_rig;
 pub mod socket_rig;
 pub mod tap_bench;
 

@@ -40,6 +40,12 @@ pub enum Tool {
     Ping,
     /// `tclsh`: the checks of the Vivado flow's Tcl and XDC (no Vivado here).
     Tclsh,
+    /// `redis-cli` and `redis-benchmark` (Debian's redis-tools): the real
+    /// clients of the key-value server's tests (tests/tests/kv_redis.rs).
+    RedisTools,
+    /// `redis-server`: the reference those tests compare the key-value
+    /// server with, run in a namespace on Linux's stack.
+    RedisServer,
 }
 
 /// Everything `cargo xtask test` needs.
@@ -53,9 +59,10 @@ pub const ALL: &[Tool] = &[
     Tool::Python3,
     Tool::Tclsh,
 ];
-/// What the TAP tests (tests/tests/tap.rs) need.  They run only with
-/// CAP_NET_ADMIN (see [`can_admin_net`]), so only then are these required.
-pub const NET: &[Tool] = &[Tool::Ip, Tool::Ping];
+/// What the TAP tests (tests/tests/tap.rs, tcp_linux.rs, kv_redis.rs ...)
+/// need.  They run only with CAP_NET_ADMIN (see [`can_admin_net`]), so
+/// only then are these required.
+pub const NET: &[Tool] = &[Tool::Ip, Tool::Ping, Tool::RedisTools, Tool::RedisServer];
 /// What building and running the Verilated model needs.
 pub const SIM: &[Tool] = &[
     Tool::Verilator,
@@ -79,6 +86,8 @@ impl Tool {
             Tool::Ip => "ip",
             Tool::Ping => "ping",
             Tool::Tclsh => "tclsh",
+            Tool::RedisTools => "redis-cli",
+            Tool::RedisServer => "redis-server",
         }
     }
 
@@ -96,6 +105,8 @@ impl Tool {
             Tool::Ip => "iproute2",
             Tool::Ping => "iputils-ping",
             Tool::Tclsh => "tcl",
+            Tool::RedisTools => "redis-tools",
+            Tool::RedisServer => "redis-server",
         }
     }
 
@@ -117,6 +128,10 @@ impl Tool {
             Tool::Ip => runs("ip", &["-V"]),
             Tool::Ping => runs("ping", &["-V"]),
             Tool::Tclsh => runs("sh", &["-c", "echo exit | tclsh"]),
+            Tool::RedisTools => {
+                runs("redis-cli", &["--version"]) && runs("redis-benchmark", &["--version"])
+            }
+            Tool::RedisServer => runs("redis-server", &["--version"]),
         }
     }
 }
@@ -433,6 +448,8 @@ pub fn report(tools: &[Tool]) -> String {
             Tool::Ping => first_line("ping", &["-V"]),
             Tool::Tclsh => first_line("sh", &["-c", "echo 'puts [info patchlevel]' | tclsh"])
                 .map(|v| format!("tclsh {v}")),
+            Tool::RedisTools => first_line("redis-cli", &["--version"]),
+            Tool::RedisServer => first_line("redis-server", &["--version"]),
         };
         let state = version.unwrap_or_else(|| "MISSING".to_string());
         out.push_str(&format!("  {:<13} {}\n", t.name(), state));

@@ -149,6 +149,14 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// The Redis-protocol key-value server (apps/kv) on the NIC: the
+    /// simulated NIC on a TAP device by default (needs root), `--sim` for a
+    /// running `cargo xtask sim`, `--pci ADDR` for a board.  Arguments go to
+    /// the server: `cargo xtask kv -- --help` (docs/apps.md).
+    Kv {
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Coverage-guided fuzzing (cargo-fuzz, nightly): the targets under
     /// fuzz/ one after the other, each for --time seconds or --runs
     /// executions (docs/fuzzing.md).
@@ -407,6 +415,10 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Sim { args } => {
             deps::ensure(deps::SIM)?;
             simrun::run_simapp("toe-simd", &args)
+        }
+        Cmd::Kv { args } => {
+            deps::ensure(deps::SIM)?;
+            simrun::run_simapp("toe-kv", &args)
         }
         Cmd::Vm => toe_tools::vm::check(),
         Cmd::Fuzz {
