@@ -1,4 +1,4 @@
-//! The key-value server (apps/kv, `toe-kv`) on the Verilated NIC, driven
+//! The key-value server (tools/apps/kv, `toe-kv`) on the Verilated NIC, driven
 //! by the real Redis tools from a Linux network namespace over TAP, and
 //! compared with Debian's `redis-server` on Linux's own stack.
 //!

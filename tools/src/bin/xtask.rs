@@ -149,7 +149,7 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// The Redis-protocol key-value server (apps/kv) on the NIC: the
+    /// The Redis-protocol key-value server (tools/apps/kv) on the NIC: the
     /// simulated NIC on a TAP device by default (needs root), `--sim` for a
     /// running `cargo xtask sim`, `--pci ADDR` for a board.  Arguments go to
     /// the server: `cargo xtask kv -- --help` (docs/apps.md).

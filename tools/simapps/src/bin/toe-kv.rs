@@ -1,4 +1,4 @@
-//! `cargo xtask kv`: the Redis-protocol key-value server (apps/kv) on the
+//! `cargo xtask kv`: the Redis-protocol key-value server (tools/apps/kv) on the
 //! NIC, for the real Redis tools.
 //!
 //! Where the NIC is:
