@@ -122,16 +122,18 @@ impl Packet {
     }
 }
 
-/// A hand-over buffer back from the NIC ([`QueueIo::take_teardowns`]):
-/// the teardown's end (`event`), or `None` when the NIC rejected the
-/// descriptor (no teardown ran; the close must finish in software).
+/// A hand-over ended ([`QueueIo::take_teardowns`]): the teardown's end
+/// (`event`), or `None` when the NIC rejected the descriptor (no teardown
+/// ran; the close must finish in software).
 #[derive(Debug)]
 pub struct TeardownDone {
     pub tag: u32,
     pub event: Option<toe_contract::teardown::TeardownEvent>,
-    /// The descriptor's buffer (record and kept bytes), its length the
-    /// descriptor's.
-    pub packet: Packet,
+    /// The descriptor's buffer (record and kept bytes, its length the
+    /// descriptor's) when the hand-over had kept bytes: the NIC held it
+    /// until now.  `None` without kept bytes: that buffer went back to the
+    /// pool with the descriptor's TX completion.
+    pub packet: Option<Packet>,
 }
 
 /// Driver-side statistics of a queue pair.
@@ -150,8 +152,8 @@ pub struct QueueStats {
     pub rx_refill_starved: u64,
     /// Teardown-end events on the RX ring (`offload::dispatch::Handler::
     /// TeardownEnd`): counted, their RX buffers returned at once; the
-    /// hand-over buffer each names (by tag) comes back through
-    /// [`QueueIo::take_teardowns`].
+    /// hand-over each names (by tag) ends through
+    /// [`QueueIo::take_teardowns`], with its buffer if it had kept bytes.
     pub teardown_events: u64,
     /// Hand-over descriptors (opcode `TX_OP_TEARDOWN`) posted.
     pub teardown_posted: u64,
@@ -202,11 +204,13 @@ pub trait QueueIo {
     fn tx_burst(&mut self, pkts: &mut Vec<Packet>) -> usize;
     /// Bytes per buffer.
     fn buf_size(&self) -> usize;
-    /// Hand-over buffers (descriptors with opcode `TX_OP_TEARDOWN`) back
-    /// from the NIC: their TX completion and their teardown's event both
-    /// seen (or the descriptor rejected).  Until then the NIC may read the
-    /// buffer again (to retransmit the kept bytes), so it is not freed.
-    /// The caller frees each packet when done with it.
+    /// Hand-overs (descriptors with opcode `TX_OP_TEARDOWN`) ended: their
+    /// TX completion and their teardown's event both seen (or the
+    /// descriptor rejected).  A hand-over with kept bytes comes with its
+    /// buffer, which the NIC may read again until then (to retransmit
+    /// them), so it was not freed; the caller frees it when done with it.
+    /// One without kept bytes comes without: its buffer went back to the
+    /// pool with the TX completion (the NIC never reads it again).
     fn take_teardowns(&mut self, _into: &mut Vec<TeardownDone>) {}
     /// A register path for device-wide commands issued by the owner of
     /// this queue (the offloads' commands, `crate::offload`):
@@ -284,7 +288,8 @@ struct Queue {
     tx_slots: Vec<Option<BufId>>,
     /// For a hand-over descriptor in a TX slot: its tag and length.
     tx_handover: Vec<Option<(u32, u16)>>,
-    /// Hand-over buffers the NIC holds, until their event.
+    /// Hand-overs until their event; the buffers of those with kept
+    /// bytes.
     handovers: HandOverBufs<(BufId, u16)>,
     stats: QueueStats,
     gate: Arc<Gate>,
@@ -664,7 +669,9 @@ impl Nic {
     }
 
     /// Hand-over buffers the NIC holds on queue `q` (teardown offload:
-    /// posted, their teardown not yet ended).
+    /// descriptors on the TX ring, and hand-overs with kept bytes whose
+    /// teardown has not ended; one without kept bytes holds its buffer
+    /// only until its TX completion).
     pub fn handovers_held(&self, q: u32) -> usize {
         self.qs[q as usize].handovers_held()
     }
@@ -910,7 +917,8 @@ impl Queue {
                 == Some(crate::offload::dispatch::Handler::TeardownEnd)
             {
                 // No received bytes: the RX buffer goes back at once; the
-                // event returns the hand-over buffer its tag names.
+                // event ends the hand-over its tag names (and returns its
+                // buffer if it had kept bytes).
                 self.stats.teardown_events += 1;
                 self.pool.free(buf);
                 match toe_contract::teardown::TeardownEvent::from_completion(&c) {
@@ -1044,22 +1052,22 @@ impl Queue {
     fn take_teardowns(&mut self, into: &mut Vec<TeardownDone>) {
         self.reclaim_tx();
         while let Some(r) = self.handovers.take() {
-            let (buf, len) = r.buf;
             into.push(TeardownDone {
                 tag: r.tag,
                 event: r.event,
-                packet: Packet {
+                packet: r.buf.map(|(buf, len)| Packet {
                     buf,
                     q: self.q,
                     len: len as usize,
                     tx_flags: 0,
                     cpl: Completion::default(),
-                },
+                }),
             });
         }
     }
 
-    /// Hand-over buffers the NIC holds now.
+    /// Hand-over buffers the NIC holds now (on the TX ring, or with kept
+    /// bytes until their event).
     fn handovers_held(&self) -> usize {
         self.handovers.held()
     }
@@ -1111,10 +1119,15 @@ impl Queue {
         while let Some(c) = self.tx.poll() {
             let slot = (c.index & self.tx.mask()) as usize;
             match (self.tx_slots[slot].take(), self.tx_handover[slot].take()) {
-                // A hand-over's buffer stays the NIC's until its event.
+                // A hand-over's buffer: back now without kept bytes (the NIC
+                // copied the record), the NIC's until its event with them.
                 (Some(buf), Some((tag, len))) => {
-                    self.handovers
-                        .tx_done(tag, (buf, len), c.flags & d::CPL_ERROR != 0)
+                    let kept = len as usize - toe_contract::teardown::HANDOVER_BYTES;
+                    let rejected = c.flags & d::CPL_ERROR != 0;
+                    if let Some((buf, _)) = self.handovers.tx_done(tag, (buf, len), kept, rejected)
+                    {
+                        self.pool.free(buf);
+                    }
                 }
                 (Some(buf), None) => self.pool.free(buf),
                 (None, _) => self.stats.bad_completions += 1,
@@ -1129,6 +1142,7 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::DmaRegion;
     use std::sync::atomic::AtomicBool;
     use std::time::Duration;
 
@@ -1160,6 +1174,212 @@ mod tests {
         assert!(closed.load(Ordering::Acquire) && gate.is_closed());
         assert!(gate.enter().is_none());
         assert_eq!(gate.0.load(Ordering::Relaxed), GATE_CLOSED, "no count left");
+    }
+
+    /// A queue pair on heap memory, its rings of 4 and a pool of 16
+    /// buffers of 256 bytes, and the NIC's side: TX and RX completions
+    /// written into the completion rings as the device would.
+    struct Rig {
+        q: Queue,
+        tx_cpl: DmaRegion,
+        rx_cpl: DmaRegion,
+        tx_done: u16,
+        rx_done: u16,
+        // Owns the memory the regions point into.
+        _mem: Vec<Vec<u64>>,
+    }
+
+    struct NoRegs;
+    impl Registers for NoRegs {
+        fn read32(&self, _off: u32) -> u32 {
+            0
+        }
+        fn write32(&self, _off: u32, _val: u32) {}
+    }
+
+    const LOG2: u32 = 2;
+
+    impl Rig {
+        fn new() -> Rig {
+            let n = 1usize << LOG2;
+            let mut mem = vec![
+                vec![0u64; n * RECORD_BYTES / 8],
+                vec![0u64; n * CPL_BYTES / 8],
+                vec![0u64; n * RECORD_BYTES / 8],
+                vec![0u64; n * CPL_BYTES / 8],
+                vec![0u64; 16 * 256 / 8],
+            ];
+            // SAFETY: the vectors live as long as the rig (moved with it:
+            // their heap memory does not move) and are reached only
+            // through these regions.
+            let regions: Vec<DmaRegion> = mem
+                .iter_mut()
+                .enumerate()
+                .map(|(i, m)| unsafe {
+                    DmaRegion::new(m.as_mut_ptr() as *mut u8, (i as u64 + 1) << 20, m.len() * 8)
+                })
+                .collect();
+            let view = |i: usize| unsafe {
+                DmaRegion::new(regions[i].ptr(0), regions[i].iova(), regions[i].len())
+            };
+            let (rx_cpl, tx_cpl) = (view(1), view(3));
+            let mut regions = regions.into_iter();
+            let mut ring = || Ring::new(regions.next().unwrap(), regions.next().unwrap(), LOG2);
+            let (rx, tx) = (ring(), ring());
+            let pool = Pool::new(regions.next().unwrap(), 256);
+            let mut q = Queue {
+                q: 0,
+                pool,
+                rx,
+                tx,
+                rx_slots: vec![None; n],
+                tx_slots: vec![None; n],
+                tx_handover: vec![None; n],
+                handovers: HandOverBufs::default(),
+                stats: QueueStats::default(),
+                gate: Arc::default(),
+            };
+            q.refill(&NoRegs);
+            Rig {
+                q,
+                tx_cpl,
+                rx_cpl,
+                tx_done: 0,
+                rx_done: 0,
+                _mem: mem,
+            }
+        }
+
+        /// Posts a hand-over with `tag` and `kept` bytes after the record.
+        fn hand_over(&mut self, tag: u32, kept: usize) {
+            use toe_contract::teardown as t;
+            let mut p = self.q.alloc().expect("a free buffer");
+            let mut b = vec![0u8; t::HANDOVER_BYTES + kept];
+            b[60..64].copy_from_slice(&tag.to_le_bytes());
+            self.q.write(&mut p, 0, &b);
+            p.tx_flags = t::TX_OP_TEARDOWN << d::TXF_OPCODE_SHIFT;
+            assert_eq!(self.q.tx_burst(&NoRegs, &mut vec![p]), 1);
+        }
+
+        /// The NIC completes the next TX descriptor, the queue layer
+        /// takes the completion.
+        fn tx_complete(&mut self, error: bool) {
+            let i = self.tx_done;
+            let c = Completion {
+                index: i,
+                kind: d::KIND_TX,
+                flags: if error { d::CPL_ERROR } else { 0 },
+                phase: toe_contract::desc::phase_for(i, LOG2),
+                ..Completion::default()
+            };
+            let at = (i as usize & ((1 << LOG2) - 1)) * CPL_BYTES;
+            self.tx_cpl.write(at, &c.encode());
+            self.tx_done += 1;
+            // The queue layer consumes it (as its next alloc or burst does).
+            self.q.reclaim_tx();
+        }
+
+        /// The NIC ends the teardown `tag` (on the RX ring).
+        fn event(&mut self, tag: u32, reason: toe_contract::teardown::Reason) {
+            let i = self.rx_done;
+            let ev = toe_contract::teardown::TeardownEvent {
+                reason,
+                state: None,
+                retries: 0,
+                duration: 3,
+                tag,
+            };
+            let c = ev.to_completion(i, toe_contract::desc::phase_for(i, LOG2));
+            let at = (i as usize & ((1 << LOG2) - 1)) * CPL_BYTES;
+            self.rx_cpl.write(at, &c.encode());
+            self.rx_done += 1;
+            assert_eq!(self.q.rx_burst(&NoRegs, &mut Vec::new(), 8), 0);
+        }
+
+        fn take(&mut self) -> Vec<TeardownDone> {
+            let mut v = Vec::new();
+            self.q.take_teardowns(&mut v);
+            v
+        }
+
+        /// Buffers neither free nor in the RX ring.
+        fn out(&self) -> usize {
+            16 - (1 << LOG2) - self.q.pool.available()
+        }
+    }
+
+    /// Teardown contract: a hand-over without kept bytes gets its buffer
+    /// back with its TX completion, before its teardown's end (60 s of
+    /// TIME-WAIT for an active close); the end comes later without a
+    /// buffer.  So for a fallback (below, the second hand-over): the
+    /// buffer is back, the event still ends the hand-over.
+    #[test]
+    fn a_hand_over_without_kept_bytes_returns_its_buffer_with_its_tx_completion() {
+        use toe_contract::teardown::Reason;
+        let mut r = Rig::new();
+        assert_eq!(r.out(), 0);
+        r.hand_over(7, 0);
+        assert_eq!((r.out(), r.q.handovers_held()), (1, 1));
+        r.tx_complete(false);
+        assert!(r.take().is_empty(), "the teardown has not ended");
+        assert_eq!(r.out(), 0, "back in the pool with the TX completion");
+        assert_eq!(r.q.handovers_held(), 0);
+        assert_eq!(r.q.handovers.released(), 1);
+        r.event(7, Reason::Normal);
+        let done = r.take();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].tag, 7);
+        assert_eq!(done[0].event.map(|e| e.reason), Some(Reason::Normal));
+        assert!(done[0].packet.is_none(), "its buffer came back before");
+        assert_eq!((r.out(), r.q.handovers.released()), (0, 0));
+        // Refused by the NIC (Fallback) after the TX completion.
+        r.hand_over(8, 0);
+        r.tx_complete(false);
+        assert_eq!(r.out(), 0);
+        r.event(8, Reason::Fallback);
+        let done = r.take();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].event.map(|e| e.reason), Some(Reason::Fallback));
+        assert!(done[0].packet.is_none());
+        // Rejected (CPL_ERROR): ended at once, the buffer back too.
+        r.hand_over(9, 0);
+        r.tx_complete(true);
+        let done = r.take();
+        assert_eq!((done.len(), done[0].event), (1, None));
+        assert!(done[0].packet.is_none());
+        assert_eq!(r.out(), 0);
+        assert_eq!(r.q.stats.bad_completions, 0);
+    }
+
+    /// Teardown contract: a hand-over with kept bytes leaves its buffer to
+    /// the NIC (which re-reads the bytes to retransmit them) until its
+    /// teardown's end, whatever the TX completion says.
+    #[test]
+    fn a_hand_over_with_kept_bytes_holds_its_buffer_until_its_event() {
+        use toe_contract::teardown::Reason;
+        let mut r = Rig::new();
+        r.hand_over(7, 100);
+        r.hand_over(8, 0);
+        r.tx_complete(false);
+        r.tx_complete(false);
+        assert!(r.take().is_empty());
+        assert_eq!(r.out(), 1, "the NIC holds the buffer with kept bytes");
+        assert_eq!(r.q.handovers_held(), 1);
+        r.event(7, Reason::Normal);
+        let mut done = r.take();
+        assert_eq!(done.len(), 1);
+        let p = done
+            .pop()
+            .unwrap()
+            .packet
+            .expect("the buffer, with the event");
+        assert_eq!(p.len, 64 + 100);
+        assert_eq!(r.out(), 1, "the caller frees it");
+        r.q.free(p);
+        assert_eq!((r.out(), r.q.handovers_held()), (0, 0));
+        r.event(8, Reason::Normal);
+        assert!(r.take()[0].packet.is_none());
+        assert_eq!(r.out(), 0);
     }
 
     #[test]

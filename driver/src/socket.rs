@@ -375,7 +375,7 @@ pub struct Endpoint {
     teardowns: Option<Teardowns>,
     /// Why not, when it has not.
     teardown_missing: Option<String>,
-    /// Scratch: hand-over buffers back, connections handed over.
+    /// Scratch: hand-overs ended, connections handed over.
     td_done: Vec<TeardownDone>,
     td_handed: Vec<Handle>,
     /// A hand-over ready to go waited for a buffer, queued frames or the
@@ -1026,30 +1026,35 @@ impl Endpoint {
             .map_or((0, 0), |t| (t.in_flight(), t.waiting()))
     }
 
-    /// The ends of teardowns the NIC ran: each hand-over buffer back from
-    /// the queue is accounted for, a refused hand-over's connection rebuilt
-    /// from its buffer (an orphan again, closing in software), and the
-    /// buffer freed.
+    /// The ends of teardowns the NIC ran: each hand-over ended is
+    /// accounted for, a refused hand-over's connection rebuilt from its
+    /// record and, with kept bytes, its returned buffer (an orphan again,
+    /// closing in software), and that buffer freed.
     fn teardown_ends<Q: QueueIo + ?Sized>(&mut self, io: &mut Q, now: Duration) {
         let Some(td) = self.teardowns.as_mut() else {
             return;
         };
         io.take_teardowns(&mut self.td_done);
         for d in self.td_done.drain(..) {
-            let p = &d.packet;
+            // Only a hand-over with kept bytes comes with its buffer (the
+            // others' went back with their TX completion); the record is
+            // in `td`, in host memory.
+            let p = d.packet.as_ref();
             let rebuilt = td.on_done(
                 &mut self.tcp,
                 d.tag,
                 d.event,
                 &mut |dst: &mut [u8]| {
                     let at = toe_contract::teardown::HANDOVER_BYTES;
-                    if at + dst.len() <= p.len {
+                    if let Some(p) = p.filter(|p| at + dst.len() <= p.len) {
                         io.read(p, at, dst);
                     }
                 },
                 now,
             );
-            io.free(d.packet);
+            if let Some(p) = d.packet {
+                io.free(p);
+            }
             if let Some(h) = rebuilt {
                 self.orphans.insert(h);
             }

@@ -3,7 +3,9 @@
 //! the host sends go to the wire; a TX descriptor with opcode
 //! `TX_OP_TEARDOWN` goes to the model's `handover` with its buffer, which
 //! the double keeps (the NIC's) until the model's completion event names
-//! its tag; frames from the wire go through the model's `segment` first
+//! its tag when the hand-over has kept bytes, and frees at once (its TX
+//! completion) when it has none, as the contract says; frames from the
+//! wire go through the model's `segment` first
 //! (it consumes those of the tuples it holds) and the rest to the host.
 //! The peer on the wire is smoltcp's TCP socket (an independent stack).
 //! Time is explicit: 1 ms steps, the model's tick = 1 ms.
@@ -41,8 +43,11 @@ struct Nic0 {
     buf_size: usize,
     to_host: VecDeque<Vec<u8>>,
     to_peer: Vec<Vec<u8>>,
-    /// Hand-over buffers the NIC holds, by tag.
+    /// Hand-over buffers the NIC holds (kept bytes), by tag.
     held: HashMap<u32, Packet>,
+    /// Hand-overs without kept bytes in the NIC: their buffer went back
+    /// with the descriptor's completion; their event comes without it.
+    released: HashSet<u32>,
     done: Vec<TeardownDone>,
     /// Complete hand-over descriptors with an error (today's RTL rejects
     /// every opcode but 0).
@@ -77,6 +82,7 @@ impl Nic0 {
             to_host: VecDeque::new(),
             to_peer: Vec::new(),
             held: HashMap::new(),
+            released: HashSet::new(),
             done: Vec::new(),
             reject: false,
             records: Vec::new(),
@@ -133,10 +139,11 @@ impl Nic0 {
                 Output::Frame(f) => self.wire(f),
                 Output::Event { event, .. } => {
                     self.events.push(event);
-                    let p = self
-                        .held
-                        .remove(&event.tag)
-                        .unwrap_or_else(|| panic!("event for no buffer held: {event:?}"));
+                    let p = self.held.remove(&event.tag);
+                    assert!(
+                        p.is_some() || self.released.remove(&event.tag),
+                        "event for no hand-over in flight: {event:?}"
+                    );
                     self.done.push(TeardownDone {
                         tag: event.tag,
                         event: Some(event),
@@ -230,6 +237,15 @@ impl QueueIo for Nic0 {
                 if let Ok(r) = rec {
                     self.records.push(r);
                 }
+                // The descriptor's completion: without kept bytes the
+                // buffer is the host's again now (the NIC copied the
+                // record), with them the NIC keeps it until the event.
+                let p = if b.len() == t::HANDOVER_BYTES {
+                    self.bufs.get_mut().remove(&id);
+                    None
+                } else {
+                    Some(p)
+                };
                 if self.reject {
                     self.done.push(TeardownDone {
                         tag,
@@ -241,7 +257,14 @@ impl QueueIo for Nic0 {
                 // The buffer's address: 64-byte aligned, as the pool's.
                 match self.model.handover(0, (id as u64) << 6, &b) {
                     Ok(outs) => {
-                        self.held.insert(tag, p);
+                        match p {
+                            Some(p) => {
+                                self.held.insert(tag, p);
+                            }
+                            None => {
+                                self.released.insert(tag);
+                            }
+                        }
                         self.outputs(outs);
                     }
                     Err(e) => {
@@ -874,8 +897,10 @@ fn the_socket_option_needs_the_offload() {
 }
 
 /// Forty short connections one after the other, the close orders
-/// alternating, with at most 8 hand-overs in flight: each hand-over's
-/// buffer is held through TIME-WAIT (2,000 ticks here), so the limit is
+/// alternating, with at most 8 hand-overs holding a buffer in flight
+/// (`max_held_buffers`; each has kept bytes here: its response is
+/// unacknowledged at close): each hand-over's buffer is held through
+/// TIME-WAIT (2,000 ticks here), so the limit is
 /// reached and the closes beyond it run in software (counted).  Nothing is
 /// lost or left hanging: every client gets its response, every hand-over
 /// ends Normal with its buffer back, the NIC's table and the host's drain
@@ -884,7 +909,7 @@ fn the_socket_option_needs_the_offload() {
 fn many_short_connections_drain_within_the_in_flight_limit() {
     let mut w = World::new(64, 4160, 64 * 1024);
     let mut p = *w.ep.teardowns.as_ref().unwrap().params();
-    p.max_in_flight = 8;
+    p.max_held_buffers = 8;
     w.ep.teardowns = Some(Teardowns::new(p, US));
     let l = w.ep.listen(PORT, 8).unwrap();
     w.ep.set_teardown_offload(l, true).unwrap();
@@ -934,6 +959,135 @@ fn many_short_connections_drain_within_the_in_flight_limit() {
     assert_eq!(w.nic.model.entries(), 0);
     assert_eq!(w.nic.bufs_in_use(), 0);
     assert_eq!(w.ep.tcp_stats().rst_sent, 0);
+}
+
+/// Three hundred connections closed at once with nothing unacknowledged
+/// (kept = 0): their buffers come back with the descriptors' completions,
+/// so they do not count against `max_held_buffers` (256): every one is
+/// handed over, none closes in software for want of buffers, no buffer
+/// is held while the NIC runs their TIME-WAIT, and each ends Normal with
+/// its event (without a buffer).
+#[test]
+fn closes_without_kept_bytes_do_not_hold_buffers_or_count_against_the_limit() {
+    const N: usize = 300;
+    let mut w = World::new(512, 4160, 64 * 1024);
+    assert_eq!(
+        w.ep.teardowns.as_ref().unwrap().params().max_held_buffers,
+        256
+    );
+    let l = w.ep.listen(PORT, N).unwrap();
+    w.ep.set_teardown_offload(l, true).unwrap();
+    let mut clients = Vec::new();
+    for i in 0..N {
+        w.peer.new_socket();
+        w.peer.connect_from(PEER_PORT + i as u16);
+        clients.push(w.peer.sock);
+    }
+    let mut socks = Vec::new();
+    w.run_until("all accepted", 30_000, |w| {
+        while let Ok(s) = w.ep.accept(l) {
+            socks.push(s);
+        }
+        socks.len() == N
+    });
+    for _ in 0..50 {
+        w.step();
+    }
+    for &s in &socks {
+        w.ep.close(s).unwrap();
+    }
+    w.run_until("all handed over", 100, |w| w.ep.teardowns_pending().1 == 0);
+    let st = w.stats();
+    assert_eq!(
+        (st.handed_over, st.sw_limit, st.sw_record_limit),
+        (N as u64, 0, 0),
+        "{st:?}"
+    );
+    assert_eq!(st.closes, N as u64);
+    assert!(w.nic.records.iter().all(|r| r.kept() == 0));
+    assert_eq!(w.ep.connections(), 0);
+    assert_eq!(w.ep.teardowns_pending(), (N, 0));
+    assert_eq!(w.ep.teardowns.as_ref().unwrap().holding_buffers(), 0);
+    assert_eq!(w.nic.model.entries(), N);
+    assert!(w.nic.held.is_empty());
+    assert_eq!(w.nic.bufs_in_use(), 0, "no buffer held by the NIC");
+    // Every client gets the NIC's FIN and closes; TIME-WAIT on the NIC,
+    // still no buffer held.
+    w.run_until("FINs", 2_000, |w| {
+        clients
+            .iter()
+            .all(|&h| w.peer.sockets.get_mut::<stcp::Socket>(h).state() == stcp::State::CloseWait)
+    });
+    for &h in &clients {
+        w.peer.sockets.get_mut::<stcp::Socket>(h).close();
+    }
+    w.run_until("TIME-WAIT", 1_000, |w| w.nic.model.tw_entries() == N);
+    assert_eq!(w.nic.bufs_in_use(), 0);
+    assert_eq!(w.ep.teardowns_pending(), (N, 0));
+    w.run_until("drained", TW_TICKS + 1_000, |w| {
+        w.ep.teardowns_pending() == (0, 0)
+    });
+    let st = w.stats();
+    assert_eq!(st.ended(Reason::Normal), N as u64, "{st:?}");
+    assert_eq!(st.rebuilt + st.rejected + st.lost + st.unknown_tag, 0);
+    assert_eq!(w.nic.events.len(), N);
+    assert!(w.nic.bad_records.is_empty());
+    assert_eq!(w.nic.model.entries(), 0);
+    assert_eq!(w.nic.bufs_in_use(), 0);
+    assert_eq!(w.ep.tcp_stats().rst_sent, 0);
+}
+
+/// A refused hand-over without kept bytes (table full: `Fallback`) whose
+/// buffer went back with its TX completion, before the event: the
+/// connection is rebuilt from the record the host kept in its own memory
+/// and closes in software (its FIN at the record's sequence number, the
+/// peer's FIN acknowledged, TIME-WAIT), no byte resent, no RST.
+#[test]
+fn fallback_without_kept_bytes_finishes_in_software_after_its_buffer_went_back() {
+    let mut w = World::new(0, 4160, 64 * 1024);
+    let s = w.open(b"GET /");
+    let resp = response(700);
+    w.write_all(s, &resp);
+    w.run_until("response acknowledged", 1_000, |w| {
+        w.got.len() == 700 && w.peer.sock().send_queue() == 0 && w.nic.to_peer.is_empty()
+    });
+    for _ in 0..100 {
+        w.step();
+    }
+    let sent_before = w.peer.sent.len();
+    w.ep.close(s).unwrap();
+    w.step();
+    let r = w.nic.records[0];
+    assert_eq!(r.kept(), 0, "everything was acknowledged");
+    assert_eq!(w.nic.model.counter(TdCounter::Fallback), 1);
+    assert_eq!(w.nic.events[0].reason, Reason::Fallback);
+    // The event waits for the next poll; the buffer is back already.
+    assert_eq!(w.nic.done.len(), 1);
+    assert!(w.nic.done[0].packet.is_none());
+    assert_eq!(w.nic.bufs_in_use(), 0, "back with the TX completion");
+    assert_eq!(w.ep.connections(), 0);
+    w.nic.to_peer.clear();
+    w.step();
+    assert_eq!(w.ep.connections(), 1, "rebuilt");
+    let st = w.stats();
+    assert_eq!((st.ended(Reason::Fallback), st.rebuilt, st.lost), (1, 1, 0));
+    assert_eq!(w.ep.teardowns_pending(), (0, 0));
+    let fin = w
+        .nic
+        .to_peer
+        .iter()
+        .filter_map(|f| tcp_of(f))
+        .find(|t| t.fin)
+        .expect("the rebuilt connection's FIN");
+    assert_eq!((fin.seq, fin.payload), (r.fin_seq, 0));
+    w.run_until("FIN", 1_000, |w| w.peer.state() == stcp::State::CloseWait);
+    assert_eq!(w.got, resp, "nothing more");
+    w.peer.sock().close();
+    w.run_until("closed in software", 5_000, |w| w.ep.connections() == 0);
+    assert!(w.peer.sent.len() > sent_before);
+    assert_eq!(w.nic.bufs_in_use(), 0);
+    assert_eq!(w.ep.tcp_stats().rst_sent, 0);
+    assert_eq!(w.nic.model.entries(), 0);
 }
 
 /// A close ready to go that cannot get a buffer waits, and asks for a poll

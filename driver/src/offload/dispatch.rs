@@ -36,9 +36,10 @@ pub enum Handler {
     /// (`toe_contract::teardown::TeardownEvent`, docs/teardown.md).  It
     /// consumes an RX descriptor but carries no received bytes: the queue
     /// layer counts it (`QueueStats::teardown_events`), returns its RX
-    /// buffer, and hands the event to the hand-over buffer its tag names
+    /// buffer, and hands the event to the hand-over its tag names
     /// (`offload::teardown::HandOverBufs`), which goes back to the socket
-    /// layer with it (`QueueIo::take_teardowns`, `Teardowns::on_done`).
+    /// layer with it, with its buffer if it had kept bytes
+    /// (`QueueIo::take_teardowns`, `Teardowns::on_done`).
     TeardownEnd,
 }
 

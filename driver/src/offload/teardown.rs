@@ -22,26 +22,35 @@
 //!    once ([`TeardownHooks::hand_over`]): TIME-WAIT no longer occupies the
 //!    host's table.  The record and the tuple are kept here until the
 //!    teardown's end.
-//! 3. The end: the queue layer returns the descriptor's buffer with the
-//!    teardown's completion event (`KIND_TEARDOWN`, matched by tag;
-//!    [`HandOverBufs`]) and [`Teardowns::on_done`] counts it by reason and
+//! 3. The buffer: a hand-over without kept bytes (`kept = 0`) gets its
+//!    buffer back with the descriptor's TX completion (the NIC copied the
+//!    record and never reads the buffer again); one with kept bytes
+//!    leaves it to the NIC until the teardown's completion event (the NIC
+//!    re-reads the bytes to retransmit them).  [`HandOverBufs`] in the
+//!    queue layer keeps these accounts.
+//! 4. The end: the teardown's completion event (`KIND_TEARDOWN`, matched
+//!    by tag) comes back from the queue layer, with the buffer when the
+//!    NIC held it, and [`Teardowns::on_done`] counts it by reason and
 //!    duration.  `Fallback` (or the descriptor rejected, as today's RTL
 //!    does with every opcode but 0) means the NIC holds nothing: the
-//!    connection is rebuilt from the record and the buffer's bytes
+//!    connection is rebuilt from the record kept here in host memory and,
+//!    when there were kept bytes, the returned buffer's bytes
 //!    ([`TeardownHooks::handover_fallback`]) and its close runs in software
 //!    from FIN-WAIT-1 or LAST-ACK.
 //!
 //! Closes the offload does not take run in software and are counted:
 //! more unacknowledged bytes than a hand-over carries (`MAX_KEPT_BYTES`,
-//! or what fits a buffer after the record), the in-flight limit reached
-//! (each hand-over holds one buffer of the queue's pool until its event),
-//! no route to the peer.
+//! or what fits a buffer after the record), a hand-over with kept bytes
+//! when [`TeardownParams::max_held_buffers`] of them are in flight (each
+//! holds one buffer of the queue's pool until its event), any hand-over
+//! when [`TeardownParams::max_records`] are in flight (the records kept
+//! in host memory for the fallback), no route to the peer.
 use super::connect::{NextHop, CORE_CLOCK_HZ};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::tcp::conn::{Handle, State};
 use crate::tcp::offload::{TeardownCheck, TeardownHooks, TeardownTcb};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use toe_contract::regs as r;
 use toe_contract::teardown as t;
@@ -57,11 +66,21 @@ pub struct TeardownParams {
     /// One tick of the NIC's timestamp clock, the unit of the record's RTO
     /// (`SETUP_TS_PERIOD` cycles at [`CORE_CLOCK_HZ`]; 1 ms at reset).
     pub tick: Duration,
-    /// Hand-overs an endpoint may have in flight (posted, no event yet):
-    /// each holds one buffer of its queue's pool until its event, which
-    /// for a normal close comes after TIME-WAIT (`TD_TW_TICKS`, 60 s at
-    /// reset).  Beyond it closes run in software (counted).
-    pub max_in_flight: usize,
+    /// Hand-overs with kept bytes (`kept > 0`) an endpoint may have in
+    /// flight (posted, no event yet): each holds one buffer of its queue's
+    /// pool until its event, which for a normal active close comes after
+    /// TIME-WAIT (`TD_TW_TICKS`, 60 s at reset), and those buffers are
+    /// missing from the RX refill.  Beyond it such closes run in software
+    /// (counted, `sw_limit`).  Hand-overs without kept bytes do not count:
+    /// their buffer is back with the TX completion, like a frame's.
+    pub max_held_buffers: usize,
+    /// Hand-overs of any kind an endpoint may have in flight: each keeps
+    /// its record (the TCB's numbers, about 80 bytes) in host memory until
+    /// its event, for the fallback.  Bounds that memory (a few MB at the
+    /// default, 65,536: the NIC's table size, beyond which hand-overs only
+    /// recycle TIME-WAIT entries); beyond it closes run in software
+    /// (counted, `sw_record_limit`).
+    pub max_records: usize,
     /// The record's retry limit (0: the device's `TD_RETRIES`; at most 15).
     pub retry_limit: u8,
 }
@@ -71,7 +90,8 @@ impl TeardownParams {
     pub fn with_tick(tick: Duration) -> TeardownParams {
         TeardownParams {
             tick,
-            max_in_flight: 256,
+            max_held_buffers: 256,
+            max_records: 65_536,
             retry_limit: 0,
         }
     }
@@ -160,28 +180,38 @@ impl Device {
 
 // ------------------------------------------------------- queue bookkeeping
 
-/// A hand-over's buffer, back from the NIC: the descriptor completed and
-/// its teardown ended (`event`), or the NIC rejected the descriptor
-/// (`event` `None`: no teardown ran, none will end).
+/// A hand-over's end, from the queue layer: its teardown ended (`event`)
+/// after the descriptor completed, or the NIC rejected the descriptor
+/// (`event` `None`: no teardown ran, none will end).  `buf` is the
+/// hand-over's buffer when it had kept bytes (the NIC held it until now);
+/// `None` without kept bytes, whose buffer went back to the pool with the
+/// TX completion.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Returned<B> {
     pub tag: u32,
     pub event: Option<t::TeardownEvent>,
-    pub buf: B,
+    pub buf: Option<B>,
 }
 
-/// The queue layer's accounts of hand-over buffers (`nic.rs`): a buffer
-/// is the NIC's from its post until both its TX completion and its
-/// teardown event have been seen, in either order (they come on two
-/// rings), or until its TX completion says the descriptor was rejected.
-/// Bounded by the descriptors posted: every map holds at most one entry
-/// per hand-over buffer.
+/// The queue layer's accounts of hand-overs (`nic.rs`).  A hand-over's
+/// buffer is the NIC's from its post until its TX completion when it has
+/// no kept bytes (the NIC copied the record and never reads the buffer
+/// again: [`HandOverBufs::tx_done`] gives it back for the pool), and until
+/// both its TX completion and its teardown event have been seen, in
+/// either order (they come on two rings), when it has kept bytes (the NIC
+/// re-reads them to retransmit).  A rejected descriptor's buffer comes
+/// back with its TX completion.  Bounded by the hand-overs in flight:
+/// every map holds at most one entry per hand-over.
 #[derive(Debug)]
 pub struct HandOverBufs<B> {
     /// Tags on the TX ring, completion not seen (count per tag).
     posted: HashMap<u32, u32>,
-    /// TX completion seen, event not yet: the buffer waits here.
+    /// Kept bytes: TX completion seen, event not yet: the buffer waits
+    /// here.
     held: HashMap<u32, B>,
+    /// No kept bytes: TX completion seen (the buffer is back in the pool),
+    /// event not yet.
+    released: HashSet<u32>,
     /// Event seen before the TX completion.
     early: HashMap<u32, t::TeardownEvent>,
     done: VecDeque<Returned<B>>,
@@ -192,6 +222,7 @@ impl<B> Default for HandOverBufs<B> {
         HandOverBufs {
             posted: HashMap::new(),
             held: HashMap::new(),
+            released: HashSet::new(),
             early: HashMap::new(),
             done: VecDeque::new(),
         }
@@ -204,16 +235,26 @@ impl<B> HandOverBufs<B> {
         *self.posted.entry(tag).or_insert(0) += 1;
     }
 
-    /// Its TX completion: `rejected` (CPL_ERROR) returns the buffer at
-    /// once; otherwise it stays the NIC's until the event, unless the
-    /// event came first.
-    pub fn tx_done(&mut self, tag: u32, buf: B, rejected: bool) {
+    /// Its TX completion, for a descriptor of `kept` bytes after the
+    /// record.  Returns the buffer when it goes back to the pool now:
+    /// without kept bytes always (the NIC never reads it again), with kept
+    /// bytes never (it goes back with the event, through
+    /// [`HandOverBufs::take`]).  `rejected` (CPL_ERROR) ends the hand-over
+    /// at once (no event will come); otherwise it ends with its event,
+    /// unless the event came first.
+    #[must_use = "a buffer returned goes back to the pool"]
+    pub fn tx_done(&mut self, tag: u32, buf: B, kept: usize, rejected: bool) -> Option<B> {
         if let Some(n) = self.posted.get_mut(&tag) {
             *n -= 1;
             if *n == 0 {
                 self.posted.remove(&tag);
             }
         }
+        let (free, buf) = if kept == 0 {
+            (Some(buf), None)
+        } else {
+            (None, Some(buf))
+        };
         let event = self.early.remove(&tag);
         if rejected {
             self.done.push_back(Returned {
@@ -227,19 +268,29 @@ impl<B> HandOverBufs<B> {
                 event: Some(ev),
                 buf,
             });
-        } else {
+        } else if let Some(buf) = buf {
             self.held.insert(tag, buf);
+        } else {
+            self.released.insert(tag);
         }
+        free
     }
 
     /// A teardown's completion event.  False when its tag names no
-    /// hand-over buffer (a device bug, counted by the caller).
+    /// hand-over in flight (a device bug, counted by the caller).
     pub fn event(&mut self, ev: t::TeardownEvent) -> bool {
         if let Some(buf) = self.held.remove(&ev.tag) {
             self.done.push_back(Returned {
                 tag: ev.tag,
                 event: Some(ev),
-                buf,
+                buf: Some(buf),
+            });
+            true
+        } else if self.released.remove(&ev.tag) {
+            self.done.push_back(Returned {
+                tag: ev.tag,
+                event: Some(ev),
+                buf: None,
             });
             true
         } else if self.posted.contains_key(&ev.tag) && !self.early.contains_key(&ev.tag) {
@@ -250,14 +301,20 @@ impl<B> HandOverBufs<B> {
         }
     }
 
-    /// The next buffer back from the NIC.
+    /// The next hand-over ended (with its buffer if the NIC held it).
     pub fn take(&mut self) -> Option<Returned<B>> {
         self.done.pop_front()
     }
 
-    /// Buffers the NIC holds now (posted or waiting for their event).
+    /// Buffers the NIC holds now: on the TX ring, or with kept bytes
+    /// waiting for their event.
     pub fn held(&self) -> usize {
         self.held.len() + self.posted.values().sum::<u32>() as usize
+    }
+
+    /// Hand-overs whose buffer is back but whose event has not come.
+    pub fn released(&self) -> usize {
+        self.released.len()
     }
 }
 
@@ -295,8 +352,13 @@ pub struct TeardownStats {
     /// Closes run in software: more unacknowledged bytes than a hand-over
     /// carries (`MAX_KEPT_BYTES`, or a buffer's room after the record).
     pub sw_too_much_kept: u64,
-    /// Closes run in software: [`TeardownParams::max_in_flight`] reached.
+    /// Closes with kept bytes run in software:
+    /// [`TeardownParams::max_held_buffers`] hand-overs holding a buffer
+    /// in flight.
     pub sw_limit: u64,
+    /// Closes run in software: [`TeardownParams::max_records`] hand-overs
+    /// in flight.
+    pub sw_record_limit: u64,
     /// Closes run in software: no route to the peer.
     pub sw_no_route: u64,
     /// Teardowns ended, by `Reason` (index: the reason's value).
@@ -322,7 +384,9 @@ impl TeardownStats {
     }
 }
 
-/// A hand-over posted, until its end.
+/// A hand-over posted, until its end: what the fallback needs (the
+/// record's numbers, the kept bytes excepted), in host memory, not in the
+/// DMA buffer, which for `kept = 0` is back in the pool long before.
 #[derive(Clone, Copy, Debug)]
 struct InFlight {
     h: Handle,
@@ -341,6 +405,8 @@ pub struct Teardowns {
     /// as deferred (it had to wait for unsent data).
     waiting: Vec<(Handle, bool)>,
     in_flight: HashMap<u32, InFlight>,
+    /// Of those, hand-overs with kept bytes (each holds a buffer).
+    holding: usize,
     next_tag: u32,
     stats: TeardownStats,
     /// The record and kept bytes while building, or the kept bytes read
@@ -355,6 +421,7 @@ impl Teardowns {
             local_ip,
             waiting: Vec::new(),
             in_flight: HashMap::new(),
+            holding: 0,
             next_tag: 1,
             stats: TeardownStats::default(),
             scratch: Vec::new(),
@@ -370,6 +437,11 @@ impl Teardowns {
     /// Hand-overs posted whose end has not come back.
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+    /// Of those, hand-overs with kept bytes, whose buffer the NIC holds
+    /// until their end.
+    pub fn holding_buffers(&self) -> usize {
+        self.holding
     }
     /// Closes waiting for their data to be sent.
     pub fn waiting(&self) -> usize {
@@ -466,8 +538,13 @@ impl Teardowns {
         if tcb.kept() > Self::max_kept(port.buf_size()) {
             return software(tcp, &mut self.stats.sw_too_much_kept);
         }
-        if self.in_flight.len() >= self.params.max_in_flight {
+        // Only hand-overs with kept bytes hold a buffer past their TX
+        // completion; the others hold a record in host memory only.
+        if tcb.kept() > 0 && self.holding >= self.params.max_held_buffers {
             return software(tcp, &mut self.stats.sw_limit);
+        }
+        if self.in_flight.len() >= self.params.max_records {
+            return software(tcp, &mut self.stats.sw_record_limit);
         }
         let peer_mac = match port.next_hop(h.1.octets()) {
             NextHop::Resolved(m) => m,
@@ -517,12 +594,13 @@ impl Teardowns {
         }
         tcp.hand_over(h);
         self.in_flight.insert(tag, InFlight { h, tcb, at: now });
+        self.holding += (tcb.kept() > 0) as usize;
         self.stats.handed_over += 1;
         Step::Done(true)
     }
 
     fn new_tag(&mut self) -> u32 {
-        // Tags in flight are at most `max_in_flight`: a free one is near.
+        // Tags in flight are at most `max_records`: a free one is near.
         while self.in_flight.contains_key(&self.next_tag) {
             self.next_tag = self.next_tag.wrapping_add(1);
         }
@@ -531,12 +609,13 @@ impl Teardowns {
         tag
     }
 
-    /// A hand-over buffer came back from the NIC with the teardown's end
-    /// (`event`), or rejected (`None`).  `read_kept` copies the buffer's
-    /// kept bytes (after the record) into its argument; it is called only
-    /// for a refused hand-over, which is rebuilt in software (returned:
-    /// the handle, again a connection of the table).  The caller frees the
-    /// buffer afterwards.
+    /// A hand-over ended: the teardown's end (`event`), or the descriptor
+    /// rejected (`None`).  `read_kept` copies the returned buffer's kept
+    /// bytes (after the record) into its argument; it is called only for a
+    /// refused hand-over with kept bytes (whose buffer the NIC held until
+    /// now), which is rebuilt in software from the record kept here
+    /// (returned: the handle, again a connection of the table).  The
+    /// caller frees the buffer, if any, afterwards.
     pub fn on_done<T: TeardownHooks + ?Sized>(
         &mut self,
         tcp: &mut T,
@@ -549,6 +628,7 @@ impl Teardowns {
             self.stats.unknown_tag += 1;
             return None;
         };
+        self.holding -= (f.tcb.kept() > 0) as usize;
         match event {
             Some(ev) if ev.reason != t::Reason::Fallback => {
                 self.stats.ended[ev.reason as usize] += 1;

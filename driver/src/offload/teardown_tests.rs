@@ -107,9 +107,9 @@ fn ev(tag: u32, reason: t::Reason) -> t::TeardownEvent {
     }
 }
 
-/// A buffer goes back only when both its TX completion and its event
-/// were seen, in either order; a rejected descriptor's at once; an event
-/// naming no buffer is refused.
+/// With kept bytes, a buffer goes back only when both its TX completion
+/// and its event were seen, in either order; a rejected descriptor's at
+/// once; an event naming no buffer is refused.
 #[test]
 fn hand_over_buffers_return_after_completion_and_event() {
     let mut b: HandOverBufs<&str> = HandOverBufs::default();
@@ -118,7 +118,7 @@ fn hand_over_buffers_return_after_completion_and_event() {
     b.posted(3);
     assert_eq!(b.held(), 3);
     // 1: completion first, then the event.
-    b.tx_done(1, "one", false);
+    assert_eq!(b.tx_done(1, "one", 10, false), None, "the NIC's");
     assert_eq!(b.take(), None, "held until its event");
     assert!(b.event(ev(1, t::Reason::Normal)));
     assert_eq!(
@@ -126,22 +126,22 @@ fn hand_over_buffers_return_after_completion_and_event() {
         Some(Returned {
             tag: 1,
             event: Some(ev(1, t::Reason::Normal)),
-            buf: "one"
+            buf: Some("one")
         })
     );
     // 2: the event first (a fallback completes at once, on the other ring).
     assert!(b.event(ev(2, t::Reason::Fallback)));
     assert_eq!(b.take(), None, "the TX ring still has the descriptor");
-    b.tx_done(2, "two", false);
+    assert_eq!(b.tx_done(2, "two", 10, false), None);
     assert_eq!(
         b.take().map(|r| (r.tag, r.event, r.buf)),
-        Some((2, Some(ev(2, t::Reason::Fallback)), "two"))
+        Some((2, Some(ev(2, t::Reason::Fallback)), Some("two")))
     );
     // 3: rejected (CPL_ERROR): back at once, no event.
-    b.tx_done(3, "three", true);
+    assert_eq!(b.tx_done(3, "three", 10, true), None);
     assert_eq!(
         b.take().map(|r| (r.tag, r.event, r.buf)),
-        Some((3, None, "three"))
+        Some((3, None, Some("three")))
     );
     assert_eq!(b.held(), 0);
     // Events naming nothing: a tag never posted, or one already returned.
@@ -151,11 +151,66 @@ fn hand_over_buffers_return_after_completion_and_event() {
     b.posted(4);
     assert!(b.event(ev(4, t::Reason::Normal)));
     assert!(!b.event(ev(4, t::Reason::Recycled)));
-    b.tx_done(4, "four", false);
+    assert_eq!(b.tx_done(4, "four", 10, false), None);
     assert_eq!(
         b.take().map(|r| r.event),
         Some(Some(ev(4, t::Reason::Normal)))
     );
     assert_eq!(b.take(), None);
     assert_eq!(b.held(), 0);
+}
+
+/// Without kept bytes the buffer goes back with the TX completion, in
+/// every case (the NIC copied the record and never reads it again); the
+/// hand-over still ends only with its event (or the rejection), without a
+/// buffer, and events are checked as with kept bytes.
+#[test]
+fn hand_over_buffers_without_kept_bytes_return_with_the_tx_completion() {
+    let mut b: HandOverBufs<&str> = HandOverBufs::default();
+    b.posted(1);
+    b.posted(2);
+    b.posted(3);
+    // 1: completion, then (60 s later) the event.
+    assert_eq!(b.tx_done(1, "one", 0, false), Some("one"), "back now");
+    assert_eq!(b.take(), None, "the teardown has not ended");
+    assert_eq!((b.held(), b.released()), (2, 1));
+    assert!(b.event(ev(1, t::Reason::Normal)));
+    assert_eq!(
+        b.take(),
+        Some(Returned {
+            tag: 1,
+            event: Some(ev(1, t::Reason::Normal)),
+            buf: None
+        })
+    );
+    assert!(!b.event(ev(1, t::Reason::Normal)), "ended already");
+    // 2: the event (a fallback) first.
+    assert!(b.event(ev(2, t::Reason::Fallback)));
+    assert_eq!(b.tx_done(2, "two", 0, false), Some("two"));
+    assert_eq!(
+        b.take().map(|r| (r.tag, r.event, r.buf)),
+        Some((2, Some(ev(2, t::Reason::Fallback)), None))
+    );
+    // 3: rejected.
+    assert_eq!(b.tx_done(3, "three", 0, true), Some("three"));
+    assert_eq!(
+        b.take().map(|r| (r.tag, r.event, r.buf)),
+        Some((3, None, None))
+    );
+    assert_eq!((b.held(), b.released()), (0, 0));
+    assert!(!b.event(ev(3, t::Reason::Normal)));
+    assert_eq!(b.take(), None);
+}
+
+/// The record the fallback needs stays in host memory, small: the bound
+/// `max_records` (65,536 by default) is a few MB, not buffers.
+#[test]
+fn the_record_kept_per_hand_over_is_small() {
+    assert!(
+        std::mem::size_of::<InFlight>() <= 96,
+        "{}",
+        std::mem::size_of::<InFlight>()
+    );
+    let p = TeardownParams::with_tick(Duration::from_millis(1));
+    assert_eq!((p.max_held_buffers, p.max_records), (256, 65_536));
 }

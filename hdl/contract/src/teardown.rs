@@ -18,11 +18,26 @@
 //! Unacknowledged data: the NIC re-reads it by DMA.  The entry keeps the
 //! buffer's address and `kept`, never the bytes; when a retransmission is
 //! due the NIC reads the segment from `addr + 64 + (SND.UNA - buf_seq)`.
-//! The buffer belongs to the NIC until the teardown's completion event
-//! ([`TeardownEvent`], matched by its `tag`), then returns to the host.
 //! The bound `MAX_KEPT_BYTES` keeps the retransmission engine simple (at
 //! most a few segments) and the host's held memory per close small; a host
 //! with more unacknowledged data closes in software or waits for ACKs.
+//!
+//! Who owns the buffer:
+//! - `kept == 0` (descriptor length 64): the NIC reads the buffer once, at
+//!   the hand-over (the record goes into its table entry), and never
+//!   again.  The buffer is the host's again with the descriptor's TX
+//!   completion, as a frame's is; the teardown's completion event comes
+//!   later (after TIME-WAIT for an active close) and names the hand-over
+//!   by its `tag` only.  The entry stores no address (`buf_addr` 0).
+//! - `kept > 0`: the buffer belongs to the NIC until the teardown's
+//!   completion event ([`TeardownEvent`], matched by its `tag`), whatever
+//!   the TX completion, then returns to the host.
+//! - A rejected descriptor (TX completion with `CPL_ERROR`): the buffer is
+//!   the host's with that completion, and no event follows.
+//!
+//! The host needs the record again only for a [`Reason::Fallback`] (it
+//! finishes the close in software); for `kept == 0` it keeps what it needs
+//! in its own memory, not in the buffer.
 //!
 //! ## Per-entry state: [`Entry`], [`ENTRY_BITS`] = 510 bits (64 bytes)
 //!
@@ -35,7 +50,10 @@
 //! Each accepted hand-over ends with exactly one completion of kind
 //! [`KIND_TEARDOWN`] on the queue it was posted on ([`TeardownEvent`]);
 //! a refused one ends at once with reason [`Reason::Fallback`] and the host
-//! finishes the close in software from the record it still holds.
+//! finishes the close in software from the record (its own copy) and, for
+//! `kept > 0`, the kept bytes in the buffer the event returns.  The event
+//! returns a buffer only for `kept > 0`: without kept bytes the buffer
+//! came back with the TX completion (in either order with the event).
 
 /// TX descriptor opcode of a teardown hand-over (flags bits 15:12).
 pub const TX_OP_TEARDOWN: u16 = 1;
@@ -276,7 +294,9 @@ pub struct Entry {
     pub deadline: u32,
     /// Tick of the hand-over (for the event's duration).
     pub start: u32,
-    /// The hand-over buffer's address (64-byte aligned; stored >> 6).
+    /// The hand-over buffer's address (64-byte aligned; stored >> 6);
+    /// 0 when `kept` is 0: that buffer is the host's again after the
+    /// descriptor's TX completion and is never read again.
     pub buf_addr: u64,
     /// Unacknowledged bytes handed over: the buffer's data starts at
     /// sequence number `fin_seq - kept`.
@@ -459,7 +479,9 @@ impl Reason {
 
 /// A teardown's completion event: a completion record of kind
 /// [`KIND_TEARDOWN`] on the queue's RX completion ring, consuming one RX
-/// descriptor with no data (length 0).
+/// descriptor with no data (length 0).  It gives the hand-over's buffer
+/// back to the host when the hand-over had kept bytes; one without kept
+/// bytes had its buffer back with its TX completion.
 ///
 /// | bytes | field |
 /// |---|---|
