@@ -101,10 +101,12 @@ fn kv_rig(tag: &str) -> Option<KvRig> {
         Listener {
             port: PORT_NIC,
             setup_offload: true,
+            teardown_offload: false,
         },
         Listener {
             port: PORT_HOST,
             setup_offload: false,
+            teardown_offload: false,
         },
     ];
     // The server closes first after QUIT and protocol errors: a short
@@ -281,8 +283,8 @@ fn redis_cli_and_raw_protocol_match_redis_server() {
     let info = cli(&rig.ns, &ours, PORT_NIC, &["INFO", "offload"]).stdout;
     for want in [
         "# Offload",
-        "listener_6379:setup_offload=on,teardown_offload=unavailable",
-        "listener_6380:setup_offload=off,teardown_offload=unavailable",
+        "listener_6379:setup_offload=on,teardown_offload=off",
+        "listener_6380:setup_offload=off,teardown_offload=off",
         "nic_setup_established:",
         "nic_rx_frames:",
     ] {

@@ -34,16 +34,12 @@ fn refusals_are_clear_errors() {
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(err.contains("cargo xtask sim"), "{err}");
-    // The teardown offload cannot be switched on yet, and says why.
-    let o = kv(&["--teardown-offload", "on", "--sim", "/dev/null"]);
-    let (_, err) = text(&o);
-    assert!(!o.status.success());
-    assert!(
-        err.contains("teardown offload has no host side yet"),
-        "{err}"
-    );
     for bad in [
         &["--listen", "6379:maybe"][..],
+        &["--listen", "6379:teardown=maybe"],
+        &["--listen", "6379:setup=on,setup=off"],
+        &["--listen", "6379:checksum=on"],
+        &["--listen", "6379:setup"],
         &["--listen", "0"],
         &["--maxmemory", "lots"],
         &["--ip", "10.0.0.300/24"],
@@ -70,13 +66,30 @@ fn serves_a_simulator_in_another_process_and_reports() {
     let o = kv(&[
         "--sim",
         &shm,
+        "--teardown-offload",
+        "off",
         "--listen",
         "6379",
         "--listen",
-        "6380:off",
+        "6380:setup=off,teardown=off",
         "--duration",
         "2",
     ]);
+    // The simulated NIC has no teardown register block: switching the
+    // teardown offload on, by default or on one listener, fails with the
+    // driver's reason, on one line, instead of closing in software.
+    let mut refusals = Vec::new();
+    for (args, port) in [
+        (&["--teardown-offload", "on"][..], "6379"),
+        (
+            &["--listen", "6379", "--listen", "6380:teardown=on"],
+            "6380",
+        ),
+    ] {
+        let mut all = vec!["--sim", &shm, "--duration", "1"];
+        all.extend_from_slice(args);
+        refusals.push((args, port, kv(&all)));
+    }
     let _ = simd.kill();
     let _ = simd.wait();
     let _ = std::fs::remove_file(&shm);
@@ -85,14 +98,32 @@ fn serves_a_simulator_in_another_process_and_reports() {
     for want in [
         "serving on simulator",
         "4 queue pairs",
-        ":6379 setup offload on",
-        ":6380 setup offload off",
+        ":6379 setup offload on, teardown offload off",
+        ":6380 setup offload off, teardown offload off",
         "req/s",
         "final report",
         "queue 3",
         "NIC counters",
     ] {
         assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    for (args, port, o) in refusals {
+        let (out, err) = text(&o);
+        assert!(!o.status.success(), "{args:?} ran:\n{out}\n{err}");
+        assert!(!out.contains("serving"), "{args:?} served:\n{out}");
+        assert!(
+            err.starts_with("toe-kv: teardown offload on for port ")
+                && err.contains("does not implement the teardown offload")
+                && err.contains("register block list has no block of type"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "toe-kv: teardown offload on for port {port}: device at "
+            )),
+            "{args:?}: {err}"
+        );
     }
 }
 

@@ -21,8 +21,14 @@
 //! Offloads: [`Listener::setup_offload`] has the NIC answer the
 //! listener's SYNs with SYN cookies and hand the host established
 //! connections (docs/setup.md); without it the host library runs the
-//! handshake.  The teardown offload (issue 20, docs/teardown.md) has no
-//! host side yet, so there is no switch for it here.
+//! handshake.  [`Listener::teardown_offload`] has `close` hand the
+//! listener's connections to the NIC, which sends the FIN and runs
+//! FIN_WAIT/TIME_WAIT itself (docs/teardown.md, "Host side"): [`start`]
+//! asks the device for it first and fails with the driver's reason when
+//! the device has no teardown block (never running the teardown in
+//! software while claiming the offload), and every instance switches it
+//! on its listener with [`Endpoint::set_teardown_offload`] (inherited by
+//! the connections it accepts).
 use crate::cmd::{self, Ctx, Flow};
 use crate::resp::{self, Limits, Parsed};
 use crate::store::Store;
@@ -34,7 +40,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use toe_driver::net::NetConfig;
 use toe_driver::nic::{Nic, NicControl, NicQueue};
-use toe_driver::offload::{EstFilter, SetupParams};
+use toe_driver::offload::{EstFilter, SetupParams, TeardownParams};
 use toe_driver::socket::{Endpoint, EndpointConfig, Event, Neighbours, Ready, SockError, SocketId};
 
 /// A port the server listens on, on every queue.
@@ -43,6 +49,9 @@ pub struct Listener {
     pub port: u16,
     /// The NIC completes this listener's handshakes (SYN cookies).
     pub setup_offload: bool,
+    /// `close` hands this listener's connections to the NIC's teardown
+    /// offload.
+    pub teardown_offload: bool,
 }
 
 /// What the server is.
@@ -84,6 +93,7 @@ impl KvConfig {
             listeners: vec![Listener {
                 port: 6379,
                 setup_offload: true,
+                teardown_offload: false,
             }],
             backlog: 128,
             maxmemory: 64 << 20,
@@ -119,6 +129,16 @@ pub struct QueueCounters {
     /// Connections the NIC's setup offload handed over established.
     pub nic_established: AtomicU64,
     pub rst_sent: AtomicU64,
+    /// The endpoint's teardown offload counts (`TeardownStats`): closes
+    /// asked for with it on, hand-overs posted, closes run in software
+    /// instead (any `sw_*` cause), hand-overs the NIC rejected,
+    /// connections rebuilt in software after a refusal, and given up.
+    pub td_closes: AtomicU64,
+    pub td_handed_over: AtomicU64,
+    pub td_software: AtomicU64,
+    pub td_rejected: AtomicU64,
+    pub td_rebuilt: AtomicU64,
+    pub td_lost: AtomicU64,
 }
 
 /// The NIC's global counters (name, value) and when they were read.
@@ -133,6 +153,10 @@ pub struct Shared {
     pub nic: Mutex<NicReading>,
     pub stop: AtomicBool,
     pub cfg: KvConfig,
+    /// Per listener (in `cfg.listeners` order): on how many queues the
+    /// endpoint reports the teardown offload on
+    /// ([`Endpoint::teardown_offload`], read back after switching it).
+    pub teardown_on: Vec<AtomicU64>,
     pub started: Instant,
     /// Unix time in ms at `started`: the store's clock is this plus the
     /// monotonic time since.
@@ -170,6 +194,7 @@ impl Shared {
                 .unwrap_or_default()
                 .as_millis() as u64,
             config_params,
+            teardown_on: cfg.listeners.iter().map(|_| AtomicU64::new(0)).collect(),
             cfg,
         }
     }
@@ -198,6 +223,12 @@ impl Shared {
             t.host_syns += g(&q.host_syns);
             t.nic_established += g(&q.nic_established);
             t.rst_sent += g(&q.rst_sent);
+            t.td_closes += g(&q.td_closes);
+            t.td_handed_over += g(&q.td_handed_over);
+            t.td_software += g(&q.td_software);
+            t.td_rejected += g(&q.td_rejected);
+            t.td_rebuilt += g(&q.td_rebuilt);
+            t.td_lost += g(&q.td_lost);
         }
         t
     }
@@ -268,17 +299,35 @@ impl Shared {
         }
         if want("offload") {
             o.push_str("# Offload\r\n");
-            for l in &self.cfg.listeners {
+            let queues = self.queues.len() as u64;
+            for (i, l) in self.cfg.listeners.iter().enumerate() {
                 let on = if l.setup_offload { "on" } else { "off" };
+                // The endpoints' own answer, not the configuration: on
+                // when every queue's listener has it on.
+                let td_queues = self
+                    .teardown_on
+                    .get(i)
+                    .map_or(0, |a| a.load(Ordering::Relaxed));
+                let td = match td_queues {
+                    0 => "off".to_string(),
+                    n if n >= queues => "on".to_string(),
+                    n => format!("partial({n}/{queues})"),
+                };
                 line(
                     &mut o,
                     &format!("listener_{}", l.port),
-                    &format!("setup_offload={on},teardown_offload=unavailable"),
+                    &format!("setup_offload={on},teardown_offload={td}"),
                 );
             }
             line(&mut o, "host_handshakes", &t.host_syns);
             line(&mut o, "nic_handshakes", &t.nic_established);
             line(&mut o, "host_rst_sent", &t.rst_sent);
+            line(&mut o, "teardown_closes", &t.td_closes);
+            line(&mut o, "teardown_handed_over", &t.td_handed_over);
+            line(&mut o, "teardown_software", &t.td_software);
+            line(&mut o, "teardown_rejected", &t.td_rejected);
+            line(&mut o, "teardown_rebuilt", &t.td_rebuilt);
+            line(&mut o, "teardown_lost", &t.td_lost);
             let nic = self.nic.lock().unwrap_or_else(|e| e.into_inner());
             match nic.0 {
                 Some(at) => line(&mut o, "nic_counters_age_ms", &at.elapsed().as_millis()),
@@ -338,6 +387,12 @@ pub struct Totals {
     pub host_syns: u64,
     pub nic_established: u64,
     pub rst_sent: u64,
+    pub td_closes: u64,
+    pub td_handed_over: u64,
+    pub td_software: u64,
+    pub td_rejected: u64,
+    pub td_rebuilt: u64,
+    pub td_lost: u64,
 }
 
 /// A running server: the control side of the NIC and one thread per queue.
@@ -366,8 +421,9 @@ fn os_random_key() -> [u8; 16] {
 }
 
 /// Starts the server on `nic` (already open).  Fails if a listener asks
-/// for the setup offload and the device has none, or the NIC cannot be
-/// split into queue handles.
+/// for the setup or the teardown offload and the device has none (the
+/// teardown error is the driver's, naming the missing register block), or
+/// the NIC cannot be split into queue handles.
 pub fn start(nic: Nic, cfg: KvConfig) -> Result<Running, String> {
     if cfg.listeners.is_empty() {
         return Err("no listener configured".into());
@@ -376,6 +432,21 @@ pub fn start(nic: Nic, cfg: KvConfig) -> Result<Running, String> {
     if let Some(msl) = cfg.msl {
         tcp.msl = msl;
     }
+    // Asked first, so that nothing is configured on a device without it.
+    let td_ports: Vec<String> = cfg
+        .listeners
+        .iter()
+        .filter(|l| l.teardown_offload)
+        .map(|l| l.port.to_string())
+        .collect();
+    let teardown: Option<TeardownParams> =
+        if !td_ports.is_empty() {
+            Some(nic.device().teardown_params().map_err(|e| {
+                format!("teardown offload on for port {}: {e}", td_ports.join(", "))
+            })?)
+        } else {
+            None
+        };
     let est_filter: Option<EstFilter> = if cfg.listeners.iter().any(|l| l.setup_offload) {
         let dev = nic.device();
         if !dev.has_setup_offload() {
@@ -408,6 +479,7 @@ pub fn start(nic: Nic, cfg: KvConfig) -> Result<Running, String> {
         );
         ecfg.neighbours = Some(board.clone());
         ecfg.est_filter = est_filter.clone();
+        ecfg.teardown = teardown;
         ecfg.tcp = tcp.clone();
         ecfg.max_conns = cfg.max_conns;
         ecfg.max_sockets = cfg.max_conns;
@@ -517,11 +589,22 @@ fn serve_queue(mut queue: NicQueue, ecfg: EndpointConfig, sh: Arc<Shared>) -> Re
     let qc = &sh.queues[q as usize];
     let mut ep = Endpoint::on_queue(ecfg, &queue).map_err(|e| format!("queue {q}: {e}"))?;
     let mut listeners: Vec<SocketId> = Vec::new();
-    for l in &sh.cfg.listeners {
-        listeners.push(
-            ep.listen(l.port, sh.cfg.backlog)
-                .map_err(|e| format!("queue {q}: listen on {}: {e}", l.port))?,
-        );
+    for (i, l) in sh.cfg.listeners.iter().enumerate() {
+        let s = ep
+            .listen(l.port, sh.cfg.backlog)
+            .map_err(|e| format!("queue {q}: listen on {}: {e}", l.port))?;
+        ep.set_teardown_offload(s, l.teardown_offload)
+            .map_err(|e| {
+                format!(
+                    "queue {q}: teardown offload on port {}: {e}: {}",
+                    l.port,
+                    ep.teardown_unavailable().unwrap_or("?")
+                )
+            })?;
+        if ep.teardown_offload(s) == Ok(true) {
+            sh.teardown_on[i].fetch_add(1, Ordering::Relaxed);
+        }
+        listeners.push(s);
     }
     let mut clients: HashMap<SocketId, Client> = HashMap::new();
     let mut events: Vec<Event> = Vec::new();
@@ -558,6 +641,21 @@ fn serve_queue(mut queue: NicQueue, ecfg: EndpointConfig, sh: Arc<Shared>) -> Re
         qc.nic_established
             .store(st.nic_established, Ordering::Relaxed);
         qc.rst_sent.store(st.rst_sent, Ordering::Relaxed);
+        if let Some(td) = ep.teardown_stats() {
+            qc.td_closes.store(td.closes, Ordering::Relaxed);
+            qc.td_handed_over.store(td.handed_over, Ordering::Relaxed);
+            qc.td_software.store(
+                td.sw_state
+                    + td.sw_too_much_kept
+                    + td.sw_limit
+                    + td.sw_record_limit
+                    + td.sw_no_route,
+                Ordering::Relaxed,
+            );
+            qc.td_rejected.store(td.rejected, Ordering::Relaxed);
+            qc.td_rebuilt.store(td.rebuilt, Ordering::Relaxed);
+            qc.td_lost.store(td.lost, Ordering::Relaxed);
+        }
         // Active expiry, a bounded amount at a time.
         if last_sweep.elapsed() >= Duration::from_millis(100) {
             last_sweep = Instant::now();
@@ -877,16 +975,27 @@ mod tests {
             c.listeners.push(Listener {
                 port: 6380,
                 setup_offload: false,
+                teardown_offload: true,
             })
         });
         *sh.nic.lock().unwrap() = (Some(Instant::now()), vec![("setup_synack", 7)]);
+        // The second listener's endpoints said on (every queue), and
+        // counted hand-overs.
+        sh.teardown_on[1].store(sh.queues.len() as u64, Ordering::Relaxed);
+        sh.queues[0].td_closes.store(5, Ordering::Relaxed);
+        sh.queues[0].td_handed_over.store(4, Ordering::Relaxed);
+        sh.queues[0].td_software.store(1, Ordering::Relaxed);
         let mut c = client(b"INFO offload\r\n");
         run_requests(&mut c, &sh, &sh.queues[0]);
         let o = out(&c);
         for want in [
             "# Offload\r\n",
-            "listener_6379:setup_offload=on,teardown_offload=unavailable\r\n",
-            "listener_6380:setup_offload=off,teardown_offload=unavailable\r\n",
+            "listener_6379:setup_offload=on,teardown_offload=off\r\n",
+            "listener_6380:setup_offload=off,teardown_offload=on\r\n",
+            "teardown_closes:5\r\n",
+            "teardown_handed_over:4\r\n",
+            "teardown_software:1\r\n",
+            "teardown_rejected:0\r\n",
             "nic_setup_synack:7\r\n",
         ] {
             assert!(o.contains(want), "{want:?} not in {o:?}");

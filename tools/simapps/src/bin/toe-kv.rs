@@ -11,9 +11,12 @@
 //! * `--pci ADDR`: a board bound to vfio-pci.
 //!
 //! One server instance per queue pair (one thread each, RSS spreading the
-//! connections); the setup offload per listener (`--listen PORT[:on|off]`,
-//! `--setup-offload on|off`).  A live summary once per second, a final
-//! report on Ctrl-C, SIGTERM or after `--duration`.
+//! connections); the setup and teardown offloads per listener
+//! (`--listen PORT[:on|off]`, `--listen PORT:setup=on|off,teardown=on|off`,
+//! defaults `--setup-offload on|off` and `--teardown-offload on|off`).  A
+//! device without the teardown block refuses `teardown=on` with the
+//! driver's reason.  A live summary once per second, a final report on
+//! Ctrl-C, SIGTERM or after `--duration`.
 use clap::Parser;
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -59,16 +62,22 @@ struct Args {
     /// The server's MAC (default: 02:00:5e:79:00:02).
     #[arg(long, value_name = "MAC")]
     mac: Option<String>,
-    /// A port to listen on, with its own setup offload switch
-    /// (`6380:off`); repeat for several.  Default: 6379 with --setup-offload.
-    #[arg(long, value_name = "PORT[:on|off]")]
+    /// A port to listen on, with its own offload switches (SWITCHES:
+    /// `on|off` or `setup=on|off,teardown=on|off`): `6380:off`
+    /// (setup offload only, as before), or `6380:setup=off,teardown=on`
+    /// (either or both; what is not said follows --setup-offload and
+    /// --teardown-offload); repeat for several.  Default: 6379 with
+    /// --setup-offload and --teardown-offload.
+    #[arg(long, value_name = "PORT[:SWITCHES]")]
     listen: Vec<String>,
     /// Setup offload (the NIC completes handshakes with SYN cookies) for
     /// listeners that do not say.
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     setup_offload: OnOff,
-    /// Teardown offload: not available yet (the host side is being built;
-    /// docs/teardown.md); `on` is refused.
+    /// Teardown offload (`close` hands the connection to the NIC, which
+    /// sends the FIN and runs FIN_WAIT/TIME_WAIT) for listeners that do not
+    /// say.  A device without the teardown register block (today's chip
+    /// and simulated NIC) refuses `on` with the driver's reason.
     #[arg(long, value_enum, default_value_t = OnOff::Off)]
     teardown_offload: OnOff,
     /// The store's memory limit (bytes, or with k/m/g); writes beyond it
@@ -140,11 +149,13 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
 }
 
 fn listeners(a: &Args) -> Result<Vec<Listener>, String> {
-    let default_on = a.setup_offload == OnOff::On;
+    let setup_default = a.setup_offload == OnOff::On;
+    let teardown_default = a.teardown_offload == OnOff::On;
     if a.listen.is_empty() {
         return Ok(vec![Listener {
             port: 6379,
-            setup_offload: default_on,
+            setup_offload: setup_default,
+            teardown_offload: teardown_default,
         }]);
     }
     let mut out: Vec<Listener> = Vec::new();
@@ -155,21 +166,54 @@ fn listeners(a: &Args) -> Result<Vec<Listener>, String> {
             .ok()
             .filter(|p| *p != 0)
             .ok_or(format!("--listen {l}: bad port"))?;
-        let setup_offload = match sw {
-            "" => default_on,
-            "on" => true,
-            "off" => false,
-            _ => return Err(format!("--listen {l}: say PORT, PORT:on or PORT:off")),
-        };
+        let (setup_offload, teardown_offload) = switches(sw, setup_default, teardown_default)
+            .map_err(|why| {
+                format!(
+                    "--listen {l}: {why}; say PORT, PORT:on, PORT:off or \
+                     PORT:setup=on|off,teardown=on|off"
+                )
+            })?;
         if out.iter().any(|o| o.port == port) {
             return Err(format!("--listen: port {port} twice"));
         }
         out.push(Listener {
             port,
             setup_offload,
+            teardown_offload,
         });
     }
     Ok(out)
+}
+
+/// A listener's switches after `PORT:`: nothing, `on`/`off` (the setup
+/// offload, the original form), or `setup=..`/`teardown=..` separated by
+/// commas; (setup, teardown).
+fn switches(sw: &str, setup: bool, teardown: bool) -> Result<(bool, bool), String> {
+    let on_off = |v: &str| match v {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{v:?} is not on or off")),
+    };
+    match sw {
+        "" => return Ok((setup, teardown)),
+        "on" | "off" => return Ok((on_off(sw)?, teardown)),
+        _ => {}
+    }
+    let (mut s, mut t) = (None, None);
+    for part in sw.split(',') {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or(format!("{part:?} is not NAME=on|off"))?;
+        let slot = match k {
+            "setup" => &mut s,
+            "teardown" => &mut t,
+            _ => return Err(format!("no offload {k:?} (setup or teardown)")),
+        };
+        if slot.replace(on_off(v)?).is_some() {
+            return Err(format!("{k} said twice"));
+        }
+    }
+    Ok((s.unwrap_or(setup), t.unwrap_or(teardown)))
 }
 
 /// `ip ARGS...`, failing with what it printed.
@@ -307,13 +351,6 @@ fn summary_line(r: &Running, t: &Totals, prev: &Totals, dt: f64, at: Duration) -
 }
 
 fn run(a: Args) -> Result<(), String> {
-    if a.teardown_offload == OnOff::On {
-        return Err(
-            "--teardown-offload on: the teardown offload has no host side yet (being built; \
-             docs/teardown.md), so it cannot be switched on; only `off` runs"
-                .into(),
-        );
-    }
     let listeners = listeners(&a)?;
     let (ip, prefix) = parse_cidr(&a.ip)?;
     let mac = match &a.mac {
@@ -343,9 +380,10 @@ fn run(a: Args) -> Result<(), String> {
     println!("toe-kv: serving on {place}, {queues} queue pairs (one instance each)");
     for l in &listeners {
         println!(
-            "toe-kv: {ip}:{} setup offload {}, teardown offload unavailable",
+            "toe-kv: {ip}:{} setup offload {}, teardown offload {}",
             l.port,
-            if l.setup_offload { "on" } else { "off" }
+            if l.setup_offload { "on" } else { "off" },
+            if l.teardown_offload { "on" } else { "off" }
         );
     }
     let ns_prefix = a
