@@ -1251,6 +1251,19 @@ mod tests {
         }
     }
 
+    /// The full-size engine's Verilog, for `cargo xtask depth --verilog`
+    /// (`TOE_DUMP_VERILOG=dir`).
+    #[test]
+    fn teardown_engine_64k_generates_verilog() {
+        let Ok(dir) = std::env::var("TOE_DUMP_VERILOG") else {
+            return;
+        };
+        let mut uut = TeardownEngine64K::default();
+        uut.connect_all();
+        let v = generate_verilog(&uut);
+        std::fs::write(format!("{dir}/teardown_engine_64k.v"), v).unwrap();
+    }
+
     /// The kernel's literal bit positions are the contract's.
     #[test]
     fn word_layout_is_the_contracts() {
