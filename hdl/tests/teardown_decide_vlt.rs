@@ -167,7 +167,7 @@ fn case(rnd: &mut impl FnMut() -> u64) -> (Entry, Seg) {
         _ => State::TimeWait,
     };
     // Values at the 32-bit wrap now and then.
-    let mut near_wrap = |v: u64| match v % 8 {
+    let near_wrap = |v: u64| match v % 8 {
         0 => u32::MAX,
         1 => 0,
         2 => u32::MAX - 1,
